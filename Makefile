@@ -1,0 +1,39 @@
+# Two commands do all the set-up on a fresh clone:
+#   make run    opens the cockpit   (creates .venv and installs pai into it)
+#   make test   runs the test suite (also installs the system packages the suite needs)
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+
+.PHONY: run test lint bench system-deps clean
+
+run: $(VENV)/.run-installed
+	$(BIN)/pai
+
+test: $(VENV)/.test-installed system-deps
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.test-installed
+	$(BIN)/ruff check pai_tui tests benchmarks
+
+bench: $(VENV)/.test-installed
+	$(BIN)/python benchmarks/startup.py
+
+system-deps:
+	@scripts/system-deps.sh
+
+$(VENV)/bin/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "pai needs Python 3.11 or newer (set PYTHON=python3.x)")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.run-installed: pyproject.toml | $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.test-installed: pyproject.toml | $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@ $(VENV)/.run-installed
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache

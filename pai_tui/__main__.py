@@ -1,0 +1,3 @@
+from pai_tui.cli import main
+
+main()

@@ -1,0 +1,61 @@
+"""The catalogue of user actions: one row per bindable action.
+
+Plain data so that the core (config validation, `pai keys`) can read it without Textual; the UI
+turns rows into `Binding(id=...)` objects, the help screen and the command palette list them. The
+binding id is what the user writes under `[keymap]` in config.toml to rebind it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Scope = Literal["app", "screen", "chat-input", "help"]
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    id: str
+    keys: str  # default keys, comma separated, Textual key names
+    title: str  # short name shown in the palette and the help screen
+    action: str  # Textual action string, run in the namespace of the scope
+    scope: Scope = "app"
+    help: str = ""
+    palette: bool = True  # listed in the command palette
+    priority: bool = False
+
+
+PANES = ("chat", "agents", "history", "upgrades")
+
+ACTIONS: tuple[ActionSpec, ...] = (
+    ActionSpec("app.help", "f1,question_mark", "Help: keys and actions", "show_help",
+               help="List every key binding and action (? works outside text input)."),
+    ActionSpec("app.palette", "ctrl+p", "Command palette", "command_palette",
+               help="Search and run any action.", palette=False, priority=True),
+    ActionSpec("app.quit", "ctrl+q", "Quit", "quit", help="Leave pai.", priority=True),
+    *(
+        ActionSpec(f"pane.{name}", f"alt+{n},f{n + 1}", f"Focus {name.title()} pane",
+                   f"focus_pane('{name}')", help=f"Move the focus to the {name.title()} pane.")
+        for n, name in enumerate(PANES, start=1)
+    ),
+    ActionSpec("pane.maximize", "alt+z,f6", "Maximize or restore pane", "toggle_maximize",
+               help="Give the focused pane the whole screen, or bring the others back."),
+    ActionSpec("layout.toggle", "alt+l,f7", "Switch layout", "toggle_layout",
+               help="Switch between columns (chat beside the others) and a 2x2 grid; remembered."),
+    ActionSpec("theme.change", "alt+t,f8", "Change theme", "change_theme",
+               help="Pick a theme; it applies at once and is remembered."),
+    ActionSpec("session.new", "ctrl+n,alt+n", "New session", "new_session",
+               help="Start a new chat session."),
+    ActionSpec("focus.next", "tab", "Focus next", "app.focus_next", scope="screen",
+               help="Move the focus to the next widget.", palette=False),
+    ActionSpec("focus.previous", "shift+tab", "Focus previous", "app.focus_previous",
+               scope="screen", help="Move the focus to the previous widget.", palette=False),
+    ActionSpec("chat.send", "enter", "Send message", "send", scope="chat-input",
+               help="Send what is in the chat input.", priority=True),
+    ActionSpec("chat.newline", "ctrl+j,alt+enter,shift+enter", "Insert newline", "newline",
+               scope="chat-input", help="Start a new line in the chat input.", priority=True),
+    ActionSpec("help.close", "escape,f1,q", "Close help", "dismiss", scope="help",
+               help="Leave the help screen.", palette=False),
+)
+
+BY_ID: dict[str, ActionSpec] = {spec.id: spec for spec in ACTIONS}

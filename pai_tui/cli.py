@@ -1,0 +1,121 @@
+"""`pai` and its sub-commands: parse arguments, build a Cockpit, nothing else.
+
+Exit codes: 0 fine, 1 a check failed, 2 usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from pai_tui import __version__
+from pai_tui.config import Config, ConfigError, load_config
+
+EXIT_CONFIG = 2
+
+
+def _config(ctx: click.Context) -> Config:
+    return ctx.find_root().obj
+
+
+@click.group(invoke_without_command=True,
+             context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="pai")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """pai: a personal AI cockpit in the terminal.
+
+    Without a command, opens the cockpit: Chat, Agents, History and Upgrades panes.
+    Settings and data live in PAI_HOME (default ~/.pai); `pai config path` prints where.
+    """
+    try:
+        ctx.obj = load_config()
+    except ConfigError as error:
+        click.echo(f"pai: configuration error: {error}", err=True)
+        click.echo("pai: fix the file (it was not changed) and run pai again.", err=True)
+        ctx.exit(EXIT_CONFIG)
+    if ctx.invoked_subcommand is None:
+        _run_app(ctx.obj)
+
+
+def _run_app(config: Config) -> None:
+    from pai_tui.cockpit import Cockpit
+    from pai_tui.ui.app import PaiApp
+
+    config.home.ensure()
+    cockpit = Cockpit(config)
+    try:
+        PaiApp(cockpit).run()
+    finally:
+        cockpit.close()
+
+
+@cli.group("config")
+def config_group() -> None:
+    """Where pai's settings live."""
+
+
+@config_group.command("path")
+@click.option("--home", is_flag=True, help="Print the PAI_HOME folder instead of config.toml.")
+@click.pass_context
+def config_path(ctx: click.Context, home: bool) -> None:
+    """Print the path of config.toml (or, with --home, of PAI_HOME)."""
+    paths = _config(ctx).home
+    click.echo(paths.root if home else paths.config)
+
+
+@cli.command()
+@click.pass_context
+def doctor(ctx: click.Context) -> None:
+    """Check that pai can run here, and say how to fix what is wrong.
+
+    Exits 0 when pai can run (missing keys or voice engine are warnings), 1 when it cannot.
+    """
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from pai_tui.doctor import run_checks
+
+    checks = run_checks(_config(ctx))
+    table = Table(title="pai doctor", title_justify="left", expand=False)
+    table.add_column("Check", no_wrap=True)
+    table.add_column("Status", no_wrap=True)
+    table.add_column("Detail")
+    table.add_column("Fix")
+    styles = {"ok": "green", "warn": "yellow", "fail": "bold red"}
+    for check in checks:
+        table.add_row(check.name, Text(check.level.upper(), styles[check.level]),
+                      Text(check.detail), Text(check.fix))
+    Console(soft_wrap=False).print(table)
+    failed = [c.name for c in checks if c.level == "fail"]
+    if failed:
+        click.echo(f"pai cannot run: fix {', '.join(failed)}.", err=True)
+        ctx.exit(1)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@click.pass_context
+def keys(ctx: click.Context, as_json: bool) -> None:
+    """List every key binding: id, keys (after your [keymap]), and what it does."""
+    from pai_tui.actions import ACTIONS
+
+    keymap = _config(ctx).keymap
+    for spec in ACTIONS:
+        bound = keymap.get(spec.id, spec.keys)
+        if as_json:
+            click.echo(json.dumps({"id": spec.id, "keys": bound.split(","), "title": spec.title,
+                                   "scope": spec.scope, "help": spec.help}))
+        else:
+            click.echo(f"{spec.id:<16} {bound:<30} {spec.help or spec.title}")
+
+
+def main() -> None:
+    cli(prog_name="pai")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

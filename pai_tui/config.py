@@ -1,0 +1,257 @@
+"""Settings from $PAI_HOME/config.toml and the environment.
+
+A bad file stops pai with a `ConfigError` naming the file, the line and the key; nothing here ever
+rewrites a file the user wrote except `write_setting`, which edits one key atomically and keeps the
+user's comments (tomlkit).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import tomllib
+import types
+import typing
+from dataclasses import MISSING, dataclass, field, fields, is_dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pai_tui.actions import BY_ID as ACTION_IDS
+from pai_tui.paths import HomePaths, pai_home
+
+Layout = Literal["columns", "grid"]
+
+
+class ConfigError(Exception):
+    """A config file pai cannot use. `str()` is the message shown to the user."""
+
+    def __init__(self, path: Path, message: str, line: int | None = None, key: str | None = None):
+        self.path, self.message, self.line, self.key = path, message, line, key
+        where = f"{path}:{line}" if line else str(path)
+        about = f" key '{key}':" if key else ""
+        super().__init__(f"{where}:{about} {message}")
+
+
+@dataclass
+class UISettings:
+    theme: str = "pai"
+    layout: Layout = "columns"
+
+
+@dataclass
+class Config:
+    ui: UISettings = field(default_factory=UISettings)
+    keymap: dict[str, str] = field(default_factory=dict)
+    # Not from the file: where things are.
+    home: HomePaths = field(default_factory=lambda: HomePaths(pai_home()), metadata={"file": False})
+    database_url: str | None = field(default=None, metadata={"file": False})
+
+
+def load_config(home: HomePaths | None = None) -> Config:
+    """Read config.toml (absent means defaults) and the environment."""
+    home = home or HomePaths(pai_home())
+    path = home.config
+    data: dict[str, Any] = {}
+    if path.exists():
+        text = _read_text(path)
+        data = parse_toml(path, text)
+        config = _build(Config, data, (), KeyLocator(path, text))
+    else:
+        config = Config()
+    config.home = home
+    config.database_url = os.environ.get("PAI_DATABASE_URL") or None
+    _check_keymap(config, path, data)
+    return config
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise ConfigError(path, f"not UTF-8 text ({error.reason} at byte {error.start})") from None
+    except OSError as error:
+        raise ConfigError(path, f"cannot read: {error.strerror}") from None
+
+
+_TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
+
+
+def parse_toml(path: Path, text: str) -> dict[str, Any]:
+    """tomllib with its error turned into file:line, naming the key on that line if there is one."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        message = str(error)
+        line = None
+        match = _TOML_POSITION.search(message)
+        if match:
+            line = int(match.group(1))
+            message = f"{message[: match.start()]} (column {match.group(2)})"
+        key = _key_on_line(text, line) if line else None
+        raise ConfigError(path, f"invalid TOML: {message}", line=line, key=key) from None
+
+
+def _key_on_line(text: str, line: int) -> str | None:
+    lines = text.splitlines()
+    if not 0 < line <= len(lines):
+        return None
+    match = re.match(r"\s*([A-Za-z0-9_.\-\"' ]+?)\s*=", lines[line - 1])
+    return match.group(1).strip() if match else None
+
+
+class KeyLocator:
+    """Finds the line of a key in the file (tomllib does not keep positions)."""
+
+    _HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+
+    def __init__(self, path: Path, text: str):
+        self.path = path
+        self.lines = text.splitlines()
+
+    _KEY_PART = re.compile(r'"((?:[^"\\]|\\.)*)"|\'([^\']*)\'|([A-Za-z0-9_-]+)')
+
+    @classmethod
+    def _split(cls, dotted: str) -> tuple[str, ...]:
+        return tuple(next(g for g in m.groups() if g is not None)
+                     for m in cls._KEY_PART.finditer(dotted))
+
+    def line_of(self, table: tuple[str, ...], key: str) -> int | None:
+        current: tuple[str, ...] = ()
+        header_line = None
+        for number, raw in enumerate(self.lines, start=1):
+            header = self._HEADER.match(raw)
+            if header:
+                current = self._split(header.group(1))
+                if current == (*table, key):
+                    return number
+                if current == table:
+                    header_line = number
+                continue
+            match = re.match(r"\s*([^=#\[]+?)\s*=", raw)
+            if match:
+                full = (*current, *self._split(match.group(1)))
+                if full[: len(table) + 1] == (*table, key):
+                    return number
+        if header_line is None and table:  # e.g. an inline table: point at its parent key
+            return self.line_of(table[:-1], table[-1])
+        return header_line
+
+    def error(self, table: tuple[str, ...], key: str, message: str) -> ConfigError:
+        return ConfigError(self.path, message, self.line_of(table, key), dotted_key((*table, key)))
+
+
+def dotted_key(parts: tuple[str, ...]) -> str:
+    """`keymap."app.quit"`: parts as TOML would write them."""
+    return ".".join(p if re.fullmatch(r"[A-Za-z0-9_-]+", p) else f'"{p}"' for p in parts)
+
+
+def _file_fields(cls: type) -> dict[str, Any]:
+    return {f.name: f for f in fields(cls) if f.metadata.get("file", True)}
+
+
+def _build(cls: type, data: dict[str, Any], table: tuple[str, ...], where: KeyLocator) -> Any:
+    known = _file_fields(cls)
+    hints = typing.get_type_hints(cls)
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in known:
+            choices = ", ".join(sorted(known))
+            raise where.error(table, key, f"unknown key (known here: {choices})")
+        values[key] = _convert(value, hints[key], (*table, key), where)
+    for name, spec in known.items():
+        if name not in values and spec.default is MISSING and spec.default_factory is MISSING:
+            raise where.error(table, name, "missing required key")
+    return cls(**values)
+
+
+_TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
+
+
+def _describe(value: Any) -> str:
+    names = {str: "string", bool: "boolean", int: "integer", float: "float", list: "array",
+             dict: "table"}
+    shown = str(value).lower() if isinstance(value, bool) else repr(value)
+    return f"{shown} ({names.get(type(value), type(value).__name__)})"
+
+
+def _convert(value: Any, hint: Any, path: tuple[str, ...], where: KeyLocator) -> Any:
+    table, key = path[:-1], path[-1]
+    origin = typing.get_origin(hint)
+    if is_dataclass(hint):
+        if not isinstance(value, dict):
+            raise where.error(table, key, f"expected a table, got {_describe(value)}")
+        return _build(hint, value, path, where)
+    if origin is Literal:
+        choices = typing.get_args(hint)
+        if value not in choices:
+            options = " or ".join(repr(c) for c in choices)
+            raise where.error(table, key, f"expected {options}, got {_describe(value)}")
+        return value
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        return _convert(value, args[0], path, where)
+    if origin is dict:
+        _, value_type = typing.get_args(hint)
+        if not isinstance(value, dict):
+            raise where.error(table, key, f"expected a table, got {_describe(value)}")
+        return {k: _convert(v, value_type, (*path, k), where) for k, v in value.items()}
+    if origin is list:
+        (item_type,) = typing.get_args(hint)
+        if not isinstance(value, list):
+            raise where.error(table, key, f"expected an array, got {_describe(value)}")
+        return [_convert(v, item_type, path, where) for v in value]
+    ok = isinstance(value, hint) and not (hint is int and isinstance(value, bool))
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if not ok:
+        expected = _TYPE_NAMES.get(hint, str(hint))
+        raise where.error(table, key, f"expected {expected}, got {_describe(value)}")
+    return value
+
+
+def _check_keymap(config: Config, path: Path, data: dict[str, Any]) -> None:
+    if not config.keymap:
+        return
+    where = KeyLocator(path, path.read_text(encoding="utf-8"))
+    for binding_id, keys in config.keymap.items():
+        if binding_id not in ACTION_IDS:
+            raise where.error(("keymap",), binding_id,
+                              "unknown binding id (`pai keys` lists them)")
+        if not keys.strip():
+            raise where.error(("keymap",), binding_id, "empty key list")
+
+
+def write_setting(path: Path, table: str, key: str, value: str) -> None:
+    """Set `[table] key = value` in config.toml, atomically, keeping comments and order.
+
+    Refuses (ConfigError) to touch a file it cannot parse: the user's file is never lost.
+    """
+    import tomlkit  # only when the app writes a setting
+
+    text = _read_text(path) if path.exists() else "# pai settings (see the README)\n"
+    parse_toml(path, text)
+    document = tomlkit.parse(text)
+    section = document.get(table)
+    if section is None:
+        section = tomlkit.table()
+        document[table] = section
+    section[key] = value
+    write_atomic(path, tomlkit.dumps(document))
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write to a temporary file beside `path`, fsync, then rename over it (keeps the file mode)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,143 @@
+"""`pai doctor`: checks that say whether pai can run here, and how to fix what is wrong."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pai_tui.config import Config
+from pai_tui.llm.keys import KEY_VARIABLES, present_keys
+
+Level = Literal["ok", "warn", "fail"]
+MIN_PYTHON = (3, 11)
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    level: Level
+    detail: str
+    fix: str = ""
+
+
+def check_python() -> Check:
+    version = ".".join(map(str, sys.version_info[:3]))
+    if sys.version_info[:2] >= MIN_PYTHON:
+        return Check("Python", "ok", f"{version} ({sys.executable})")
+    return Check("Python", "fail", version, "install Python 3.11 or newer")
+
+
+def _writable(folder: Path) -> bool:
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".pai-doctor-"):
+            return True
+    except OSError:
+        return False
+
+
+def check_home(config: Config) -> Check:
+    root = config.home.root
+    if root.is_dir():
+        if _writable(root):
+            return Check("PAI_HOME", "ok", f"{root} (writable)")
+        return Check("PAI_HOME", "fail", f"{root} is not writable",
+                     "fix its permissions, or set PAI_HOME to a folder you own")
+    parent = next((p for p in root.parents if p.exists()), None)
+    if root.exists():
+        return Check("PAI_HOME", "fail", f"{root} exists but is not a folder",
+                     "move that file away, or set PAI_HOME elsewhere")
+    if parent is not None and os.access(parent, os.W_OK):
+        return Check("PAI_HOME", "ok", f"{root} (created on first start)")
+    return Check("PAI_HOME", "fail", f"{root} cannot be created ({parent} is not writable)",
+                 "set PAI_HOME to a folder you own")
+
+
+def check_config(config: Config) -> Check:
+    # An invalid file never gets here: the CLI stops before any command with exit code 2.
+    path = config.home.config
+    if path.exists():
+        return Check("Config", "ok", f"{path} (valid)")
+    return Check("Config", "ok", f"{path} (absent: defaults are used)")
+
+
+def check_database(config: Config) -> Check:
+    from pai_tui.history.migrations import LATEST, current_version, sqlite_file
+    from pai_tui.history.store import make_engine, sqlite_url
+
+    url = config.database_url or sqlite_url(config.home.database)
+    shown = url if not config.database_url else _hide_password(url)
+    if not config.database_url and not config.home.database.exists():
+        return Check("Database", "ok", f"{config.home.database} (created on first start, "
+                                       f"schema v{LATEST})")
+    try:
+        engine = make_engine(url)
+        try:
+            with engine.connect() as conn:
+                version = current_version(conn)
+            path = sqlite_file(engine)
+        finally:
+            engine.dispose()
+    except Exception as error:
+        reason = str(error).splitlines()[0]
+        return Check("Database", "fail", f"{shown} unreachable: {reason}",
+                     "check PAI_DATABASE_URL (or unset it to use the SQLite file in PAI_HOME)")
+    where = str(path) if path else shown
+    if version > LATEST:
+        return Check("Database", "fail", f"{where}: schema v{version} is newer than this pai "
+                     f"(v{LATEST})", "upgrade pai: pip install -U pai-tui")
+    if version < LATEST:
+        return Check("Database", "ok", f"{where}: schema v{version}, migrates to v{LATEST} on next "
+                     "start (backed up first)")
+    return Check("Database", "ok", f"{where}: schema v{version} (current)")
+
+
+def _hide_password(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "PAI_DATABASE_URL (unparseable)"
+
+
+def check_keys() -> Check:
+    keys = present_keys()
+    if keys:
+        shown = ", ".join(f"{name} {masked}" for name, masked in keys.items())
+        return Check("Provider keys", "ok", shown)
+    return Check("Provider keys", "warn", "none found: pai answers with its offline provider",
+                 f"export {' or '.join(KEY_VARIABLES)}")
+
+
+def check_voice() -> Check:
+    path = shutil.which("espeak-ng")
+    if path:
+        return Check("Voice engine", "ok", f"espeak-ng at {path}")
+    return Check("Voice engine", "warn", "espeak-ng not installed: agents cannot speak",
+                 "sudo apt-get install espeak-ng (Debian/Ubuntu)")
+
+
+def check_themes(config: Config) -> Check:
+    from pai_tui.ui.themes import load_themes  # imports Textual: only for this check
+
+    themes, problems = load_themes(config.home.themes)
+    if problems:
+        return Check("Themes", "warn", "; ".join(problems), "fix or remove the files named")
+    return Check("Themes", "ok", f"{len(themes)} loaded: {', '.join(sorted(themes))}")
+
+
+def run_checks(config: Config) -> list[Check]:
+    return [
+        check_python(),
+        check_home(config),
+        check_config(config),
+        check_database(config),
+        check_keys(),
+        check_voice(),
+        check_themes(config),
+    ]

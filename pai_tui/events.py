@@ -1,0 +1,118 @@
+"""Typed events and the bus: the one way parts tell each other what happened.
+
+Publishers never know who listens. Handlers run synchronously in the publisher's thread, so a UI
+subscriber must hand events over to its own loop (Textual's `post_message` is thread-safe). Events
+never carry secrets.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Event:
+    """Base of every event."""
+
+
+@dataclass(frozen=True)
+class StoreReady(Event):
+    schema_version: int
+    backup: str | None = None  # path of the backup made before migrating, if one was
+
+
+@dataclass(frozen=True)
+class StoreFailed(Event):
+    message: str
+
+
+@dataclass(frozen=True)
+class SessionCreated(Event):
+    session_id: int
+    title: str
+
+
+@dataclass(frozen=True)
+class SessionUpdated(Event):
+    session_id: int
+
+
+@dataclass(frozen=True)
+class MessageSaved(Event):
+    session_id: int
+    message_id: int
+    role: str
+    status: str
+
+
+@dataclass(frozen=True)
+class TurnStarted(Event):
+    session_id: int
+    message_id: int  # the assistant message being written
+    provider: str
+    model: str
+
+
+@dataclass(frozen=True)
+class TextDelta(Event):
+    session_id: int
+    message_id: int
+    text: str
+
+
+@dataclass(frozen=True)
+class TurnFinished(Event):
+    session_id: int
+    message_id: int
+    status: str
+    text: str
+
+
+@dataclass(frozen=True)
+class SettingsChanged(Event):
+    key: str
+    value: str
+
+
+E = TypeVar("E", bound=Event)
+Handler = Callable[[Any], None]
+
+
+class Bus:
+    """Publish/subscribe by event type (subclasses reach handlers of their bases)."""
+
+    def __init__(self) -> None:
+        self._handlers: dict[type[Event], list[Handler]] = {}
+        self._lock = threading.Lock()
+
+    def subscribe(self, event_type: type[E], handler: Callable[[E], None]) -> Callable[[], None]:
+        """Register `handler`; returns a function that unsubscribes it."""
+        with self._lock:
+            self._handlers.setdefault(event_type, []).append(handler)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                handlers = self._handlers.get(event_type, [])
+                if handler in handlers:
+                    handlers.remove(handler)
+
+        return unsubscribe
+
+    def publish(self, event: Event) -> None:
+        with self._lock:
+            targets = [
+                handler
+                for event_type in type(event).__mro__
+                for handler in self._handlers.get(event_type, ())  # type: ignore[arg-type]
+            ]
+        for handler in targets:
+            try:
+                handler(event)
+            except Exception:  # one broken subscriber must not stop the others
+                log.exception("event handler %r failed on %r", handler, type(event).__name__)

@@ -1,0 +1,185 @@
+"""Schema versions and the steps between them.
+
+Each migration is frozen history: it builds the tables as they were at that version (so it must not
+use the ORM models, which follow the newest schema). `migrate()` backs an SQLite file up before it
+changes anything, and refuses a database newer than this pai.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Engine,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    inspect,
+    text,
+)
+from sqlalchemy.engine import Connection
+
+VERSION_TABLE = "schema_version"
+
+
+class SchemaError(Exception):
+    """The database cannot be used by this pai (too new, or a migration failed)."""
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    upgrade: Callable[[Connection], None]
+
+
+def _v1_sessions_and_messages(conn: Connection) -> None:
+    meta = MetaData()
+    Table(
+        "sessions", meta,
+        Column("id", Integer, primary_key=True),
+        Column("title", String(200), nullable=False),
+        Column("provider", String(100)),
+        Column("model", String(200)),
+        Column("system_prompt", Text),
+        Column("created_at", DateTime, nullable=False),
+        Column("updated_at", DateTime, nullable=False, index=True),
+    )
+    Table(
+        "messages", meta,
+        Column("id", Integer, primary_key=True),
+        Column("session_id", Integer, ForeignKey("sessions.id", ondelete="CASCADE"),
+               nullable=False),
+        Column("role", String(20), nullable=False),
+        Column("content", Text, nullable=False),
+        Column("status", String(20), nullable=False, index=True),
+        Column("provider", String(100)),
+        Column("model", String(200)),
+        Column("input_tokens", Integer, nullable=False),
+        Column("output_tokens", Integer, nullable=False),
+        Column("cost", Float, nullable=False),
+        Column("created_at", DateTime, nullable=False, index=True),
+        Column("updated_at", DateTime, nullable=False),
+        Index("ix_messages_session_id_id", "session_id", "id"),
+    )
+    meta.create_all(conn)
+
+
+def _v2_full_text_search(conn: Connection) -> None:
+    dialect = conn.dialect.name
+    if dialect == "sqlite":
+        for statement in (
+            "CREATE VIRTUAL TABLE messages_fts USING fts5(content, content='messages', "
+            "content_rowid='id', tokenize='unicode61 remove_diacritics 2')",
+            "CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN "
+            "INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content); END",
+            "CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN "
+            "INSERT INTO messages_fts(messages_fts, rowid, content) "
+            "VALUES ('delete', old.id, old.content); END",
+            "CREATE TRIGGER messages_fts_update AFTER UPDATE OF content ON messages BEGIN "
+            "INSERT INTO messages_fts(messages_fts, rowid, content) "
+            "VALUES ('delete', old.id, old.content); "
+            "INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content); END",
+            "INSERT INTO messages_fts(messages_fts) VALUES ('rebuild')",
+        ):
+            conn.execute(text(statement))
+    elif dialect == "postgresql":
+        conn.execute(text(
+            "CREATE INDEX ix_messages_content_fts ON messages "
+            "USING gin (to_tsvector('simple', content))"
+        ))
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "sessions and messages", _v1_sessions_and_messages),
+    Migration(2, "full-text search over messages", _v2_full_text_search),
+)
+LATEST = MIGRATIONS[-1].version
+
+
+def current_version(conn: Connection) -> int:
+    if not inspect(conn).has_table(VERSION_TABLE):
+        return 0
+    value = conn.execute(text(f"SELECT version FROM {VERSION_TABLE}")).scalar()
+    return int(value or 0)
+
+
+def _set_version(conn: Connection, version: int) -> None:
+    if not inspect(conn).has_table(VERSION_TABLE):
+        conn.execute(text(f"CREATE TABLE {VERSION_TABLE} (version INTEGER NOT NULL)"))
+    conn.execute(text(f"DELETE FROM {VERSION_TABLE}"))
+    conn.execute(text(f"INSERT INTO {VERSION_TABLE} (version) VALUES (:v)"), {"v": version})
+
+
+@dataclass(frozen=True)
+class MigrationResult:
+    from_version: int
+    to_version: int
+    backup: Path | None
+
+
+def sqlite_file(engine: Engine) -> Path | None:
+    """The file behind an SQLite engine, or None (another database, or in memory)."""
+    if engine.dialect.name != "sqlite":
+        return None
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def backup_sqlite(source: Path, backup_dir: Path, version: int) -> Path:
+    """A consistent copy through SQLite's online backup API (safe with WAL and other readers)."""
+    backup_dir.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-%f")
+    target = backup_dir / f"{source.stem}-v{version}-{stamp}.db"
+    src, dst = sqlite3.connect(source), sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+    return target
+
+
+def migrate(engine: Engine, backup_dir: Path | None) -> MigrationResult:
+    """Bring the schema to LATEST. Backs an existing SQLite file up first."""
+    with engine.connect() as conn:
+        start = current_version(conn)
+        has_tables = bool(inspect(conn).get_table_names())
+    if start > LATEST:
+        raise SchemaError(
+            f"the database is at schema version {start}, newer than this pai knows ({LATEST}): "
+            "upgrade pai (pip install -U pai-tui); the database was not touched"
+        )
+    if start == LATEST:
+        return MigrationResult(start, start, None)
+    backup = None
+    path = sqlite_file(engine)
+    if path is not None and has_tables and backup_dir is not None:
+        backup = backup_sqlite(path, backup_dir, start)
+    for migration in MIGRATIONS:
+        if migration.version <= start:
+            continue
+        try:
+            with engine.begin() as conn:
+                migration.upgrade(conn)
+                _set_version(conn, migration.version)
+        except Exception as error:
+            saved = f"; a backup is at {backup}" if backup else ""
+            raise SchemaError(
+                f"migration to schema version {migration.version} ({migration.description}) "
+                f"failed: {error}{saved}"
+            ) from error
+    return MigrationResult(start, LATEST, backup)

@@ -1,0 +1,41 @@
+"""Plain records the store hands out: safe across threads, importable without SQLAlchemy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+Role = Literal["user", "assistant", "system"]
+# streaming: being written now; the others are final. A row still `streaming` when the store opens
+# belonged to a process that died: it becomes `interrupted`.
+Status = Literal["streaming", "complete", "cancelled", "incomplete", "error", "interrupted"]
+FINAL_STATUSES: tuple[Status, ...] = ("complete", "cancelled", "incomplete", "error", "interrupted")
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    id: int
+    title: str
+    provider: str | None
+    model: str | None
+    system_prompt: str | None
+    created_at: datetime
+    updated_at: datetime
+    message_count: int = 0
+
+
+@dataclass(frozen=True)
+class MessageRecord:
+    id: int
+    session_id: int
+    role: Role
+    content: str
+    status: Status
+    provider: str | None
+    model: str | None
+    input_tokens: int
+    output_tokens: int
+    cost: float
+    created_at: datetime
+    updated_at: datetime

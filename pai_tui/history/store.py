@@ -1,0 +1,214 @@
+"""The store API: everything the rest of pai may ask of the history. Synchronous and thread-safe;
+async callers run it in a thread (`asyncio.to_thread`), never on the UI loop."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, func, select, text, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from pai_tui.history.migrations import MigrationResult, current_version, migrate
+from pai_tui.history.models import ChatSession, Message, utcnow
+from pai_tui.history.records import MessageRecord, Role, SessionRecord, Status
+
+BUSY_TIMEOUT_MS = 5000
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def make_engine(url: str) -> Engine:
+    """An engine with pai's SQLite settings: WAL, busy timeout, foreign keys, transactional DDL."""
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True)
+    database = url.split("///", 1)[-1]
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the sqlite3 module, decide where transactions begin, so DDL in a
+        # migration is rolled back with the rest when it fails.
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+def _session_record(row: ChatSession, count: int = 0) -> SessionRecord:
+    return SessionRecord(
+        id=row.id, title=row.title, provider=row.provider, model=row.model,
+        system_prompt=row.system_prompt, created_at=row.created_at, updated_at=row.updated_at,
+        message_count=count,
+    )
+
+
+def _message_record(row: Message) -> MessageRecord:
+    return MessageRecord(
+        id=row.id, session_id=row.session_id, role=row.role,  # type: ignore[arg-type]
+        content=row.content, status=row.status,  # type: ignore[arg-type]
+        provider=row.provider, model=row.model, input_tokens=row.input_tokens,
+        output_tokens=row.output_tokens, cost=row.cost, created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+class Store:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def open(cls, url: str, backup_dir: Path | None) -> tuple[Store, MigrationResult, int]:
+        """Connect, migrate (backing up first), and mark answers left `streaming` by a dead process
+        as `interrupted`. Returns the store, what migration did, and how many were interrupted."""
+        engine = make_engine(url)
+        try:
+            result = migrate(engine, backup_dir)
+            store = cls(engine)
+            interrupted = store._mark_interrupted()
+        except BaseException:
+            engine.dispose()
+            raise
+        return store, result, interrupted
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def _session(self) -> Iterator[Session]:
+        with self._sessions.begin() as session:
+            yield session
+
+    def schema_version(self) -> int:
+        with self.engine.connect() as conn:
+            return current_version(conn)
+
+    def _mark_interrupted(self) -> int:
+        with self._session() as s:
+            result = s.execute(
+                update(Message).where(Message.status == "streaming")
+                .values(status="interrupted", updated_at=utcnow())
+            )
+            return result.rowcount or 0
+
+    # sessions
+
+    def create_session(self, title: str, provider: str | None = None, model: str | None = None,
+                       system_prompt: str | None = None) -> SessionRecord:
+        with self._session() as s:
+            row = ChatSession(title=title, provider=provider, model=model,
+                              system_prompt=system_prompt)
+            s.add(row)
+            s.flush()
+            return _session_record(row)
+
+    def get_session(self, session_id: int) -> SessionRecord | None:
+        with self._session() as s:
+            row = s.get(ChatSession, session_id)
+            return _session_record(row) if row else None
+
+    def list_sessions(self, limit: int = 500) -> list[SessionRecord]:
+        """Newest activity first."""
+        counts = (
+            select(Message.session_id, func.count(Message.id).label("n"))
+            .group_by(Message.session_id).subquery()
+        )
+        query = (
+            select(ChatSession, func.coalesce(counts.c.n, 0))
+            .outerjoin(counts, counts.c.session_id == ChatSession.id)
+            .order_by(ChatSession.updated_at.desc(), ChatSession.id.desc())
+            .limit(limit)
+        )
+        with self._session() as s:
+            return [_session_record(row, count) for row, count in s.execute(query)]
+
+    def rename_session(self, session_id: int, title: str) -> None:
+        with self._session() as s:
+            s.execute(update(ChatSession).where(ChatSession.id == session_id)
+                      .values(title=title, updated_at=utcnow()))
+
+    def delete_session(self, session_id: int) -> None:
+        with self._session() as s:
+            row = s.get(ChatSession, session_id)
+            if row is not None:
+                s.delete(row)
+
+    # messages
+
+    def add_message(self, session_id: int, role: Role, content: str, status: Status = "complete",
+                    provider: str | None = None, model: str | None = None) -> MessageRecord:
+        """Saved and committed before it returns; touches the session so it sorts first."""
+        with self._session() as s:
+            now = utcnow()
+            row = Message(session_id=session_id, role=role, content=content, status=status,
+                          provider=provider, model=model, input_tokens=0, output_tokens=0,
+                          cost=0.0, created_at=now, updated_at=now)
+            s.add(row)
+            s.execute(update(ChatSession).where(ChatSession.id == session_id)
+                      .values(updated_at=now))
+            s.flush()
+            return _message_record(row)
+
+    def update_message(self, message_id: int, *, content: str | None = None,
+                       status: Status | None = None, input_tokens: int | None = None,
+                       output_tokens: int | None = None, cost: float | None = None) -> None:
+        values: dict[str, Any] = {
+            name: value for name, value in (
+                ("content", content), ("status", status), ("input_tokens", input_tokens),
+                ("output_tokens", output_tokens), ("cost", cost),
+            ) if value is not None
+        }
+        values["updated_at"] = utcnow()
+        with self._session() as s:
+            s.execute(update(Message).where(Message.id == message_id).values(**values))
+
+    def get_message(self, message_id: int) -> MessageRecord | None:
+        with self._session() as s:
+            row = s.get(Message, message_id)
+            return _message_record(row) if row else None
+
+    def messages(self, session_id: int) -> list[MessageRecord]:
+        with self._session() as s:
+            rows = s.scalars(select(Message).where(Message.session_id == session_id)
+                             .order_by(Message.id))
+            return [_message_record(row) for row in rows]
+
+    def search(self, query: str, limit: int = 50) -> list[MessageRecord]:
+        """Messages containing every word of `query`, best match first."""
+        words = re.findall(r"\w+", query)
+        if not words:
+            return []
+        with self._session() as s:
+            dialect = self.engine.dialect.name
+            if dialect == "sqlite":
+                match = " ".join('"' + w.replace('"', '""') + '"' for w in words)
+                ids = s.execute(text(
+                    "SELECT rowid FROM messages_fts WHERE messages_fts MATCH :q "
+                    "ORDER BY rank LIMIT :n"), {"q": match, "n": limit}).scalars().all()
+            elif dialect == "postgresql":
+                ids = s.execute(text(
+                    "SELECT id FROM messages WHERE to_tsvector('simple', content) "
+                    "@@ plainto_tsquery('simple', :q) LIMIT :n"), {"q": query, "n": limit}
+                ).scalars().all()
+            else:
+                condition = [Message.content.contains(w) for w in words]
+                ids = s.scalars(select(Message.id).where(*condition).limit(limit)).all()
+            rows = {row.id: row for row in s.scalars(select(Message).where(Message.id.in_(ids)))}
+            return [_message_record(rows[i]) for i in ids if i in rows]

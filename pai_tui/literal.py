@@ -1,0 +1,27 @@
+"""Text from outside (model output, feeds, tool output, skill files) made safe to show literally.
+
+Control characters and bidirectional overrides could move the cursor, recolour or reorder the
+screen; they become visible symbols instead. Showing the result through `rich.text.Text` (never as
+markup) keeps `[bold]` and friends as plain characters.
+"""
+
+from __future__ import annotations
+
+import re
+
+# C0 controls but tab and newline, DEL, C1 controls, and the bidi embedding/override/isolate marks.
+_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _visible(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code < 0x20:
+        return chr(0x2400 + code)  # ␛ for ESC, ␍ for CR, ...
+    if code == 0x7F:
+        return "\u2421"  # ␡
+    return f"\\u{code:04x}" if code > 0xFF else f"\\x{code:02x}"
+
+
+def printable(text: str) -> str:
+    """`text` with every character that could change the screen replaced by a visible stand-in."""
+    return _UNSAFE.sub(_visible, text)

@@ -1,0 +1,1 @@
+"""Everything Textual. The core never imports from here."""

@@ -1,0 +1,182 @@
+"""The cockpit's full-screen app: four panes, a status bar, help, palette, themes and keymap."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from contextlib import suppress
+from functools import partial
+from pathlib import Path
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.containers import Grid
+from textual.screen import Screen
+from textual.theme import Theme
+
+from pai_tui.actions import ACTIONS, PANES, ActionSpec
+from pai_tui.cockpit import Cockpit
+from pai_tui.config import ConfigError, Layout, write_setting
+from pai_tui.ui.chat import ChatInput, ChatPane
+from pai_tui.ui.keymap import bindings_for, effective_keys
+from pai_tui.ui.pane import Pane
+from pai_tui.ui.panes import AgentsPane, HistoryPane, UpgradesPane
+from pai_tui.ui.status import StatusBar
+from pai_tui.ui.themes import DEFAULT_THEME, load_themes
+
+LAYOUTS: tuple[Layout, ...] = ("columns", "grid")
+
+
+class MainScreen(Screen[None], inherit_bindings=False):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *bindings_for("screen"),
+        Binding("ctrl+c,super+c", "screen.copy_text", "Copy selected text", show=False),
+    ]
+    AUTO_FOCUS = "#chat-input"
+
+    def __init__(self, cockpit: Cockpit):
+        super().__init__(id="main")
+        self.cockpit = cockpit
+
+    def compose(self) -> ComposeResult:
+        layout = self.cockpit.config.ui.layout
+        with Grid(id="panes", classes=f"-{layout}"):
+            yield ChatPane(self.cockpit, id="chat")
+            yield AgentsPane(id="agents")
+            yield HistoryPane(self.cockpit, id="history")
+            yield UpgradesPane(id="upgrades")
+        yield StatusBar(self.cockpit, id="status")
+
+    @on(HistoryPane.OpenSession)
+    def _open_session(self, message: HistoryPane.OpenSession) -> None:
+        self.query_one(ChatPane).open_session(message.session_id, message.title)
+
+
+class PaiApp(App[None], inherit_bindings=False):
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live elsewhere
+    TITLE = "pai"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *bindings_for("app"),
+        Binding("ctrl+c", "help_quit", show=False, system=True),
+    ]
+
+    def __init__(self, cockpit: Cockpit):
+        super().__init__()
+        self.cockpit = cockpit
+        self.layout_name: Layout = cockpit.config.ui.layout
+
+    @property
+    def config_path(self) -> Path:
+        return self.cockpit.config.home.config
+
+    def get_default_screen(self) -> Screen[None]:
+        return MainScreen(self.cockpit)
+
+    def on_mount(self) -> None:
+        self.set_keymap(self.cockpit.config.keymap)
+        self._apply_themes()
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
+
+    def on_ready(self) -> None:
+        # After the first frame: the store (SQLAlchemy import, migrations) never delays it.
+        self._open_store()
+
+    @work(group="store", exit_on_error=False)
+    async def _open_store(self) -> None:
+        # Success and failure are published on the bus; the panes and status bar show them.
+        with suppress(Exception):  # reported through events.StoreFailed
+            await self.cockpit.store()
+
+    # themes
+
+    def _apply_themes(self) -> None:
+        themes, problems = load_themes(self.cockpit.config.home.themes)
+        for theme in themes.values():
+            self.register_theme(theme)
+        for problem in problems:
+            self.notify(f"Theme skipped: {problem}", severity="warning", timeout=10, markup=False)
+        wanted = self.cockpit.config.ui.theme
+        if wanted not in self.available_themes:
+            self.notify(f"Theme {wanted!r} (config.toml [ui] theme) not found; using "
+                        f"{DEFAULT_THEME!r}.", severity="warning", markup=False)
+            wanted = DEFAULT_THEME
+        self.theme = wanted
+
+    def _remember_theme(self, theme: Theme) -> None:
+        self._save_setting("theme", theme.name)
+
+    @work(thread=True, group="settings", exit_on_error=False)
+    def _save_setting(self, key: str, value: str) -> None:
+        try:
+            write_setting(self.config_path, "ui", key, value)
+        except (ConfigError, OSError) as error:
+            self.call_from_thread(self.notify, f"Setting not saved: {error}",
+                                  severity="error", markup=False)
+
+    # actions
+
+    def action_show_help(self) -> None:
+        from pai_tui.ui.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self._keymap))
+
+    def pane(self, name: str) -> Pane:
+        return self.query_one(f"#{name}", Pane)
+
+    def action_focus_pane(self, name: str) -> None:
+        if name not in PANES:
+            return
+        pane = self.pane(name)
+        screen = self.screen
+        if screen.maximized is not None and screen.maximized is not pane:
+            screen.minimize()
+        pane.focus_target().focus()
+
+    def focused_pane(self) -> Pane | None:
+        widget = self.focused
+        while widget is not None and not isinstance(widget, Pane):
+            widget = widget.parent  # type: ignore[assignment]
+        return widget
+
+    def action_toggle_maximize(self) -> None:
+        screen = self.screen
+        if screen.maximized is not None:
+            screen.minimize()
+            return
+        pane = self.focused_pane() or self.pane("chat")
+        screen.maximize(pane, container=False)
+
+    def action_toggle_layout(self) -> None:
+        index = LAYOUTS.index(self.layout_name)
+        self.layout_name = LAYOUTS[(index + 1) % len(LAYOUTS)]
+        grid = self.query_one("#panes")
+        for layout in LAYOUTS:
+            grid.set_class(layout == self.layout_name, f"-{layout}")
+        self._save_setting("layout", self.layout_name)
+        self.notify(f"Layout: {self.layout_name}", timeout=2)
+
+    async def action_new_session(self) -> None:
+        self.action_focus_pane("chat")
+        await self.query_one(ChatPane).new_session()
+
+    # command palette: every action of the catalogue
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        for spec in ACTIONS:
+            if spec.palette:
+                keys = ", ".join(effective_keys(spec, self._keymap))
+                yield SystemCommand(spec.title, f"{spec.help} ({keys})",
+                                    partial(self.run_palette_action, spec))
+
+    async def run_palette_action(self, spec: ActionSpec) -> None:
+        if spec.scope == "chat-input":
+            self.action_focus_pane("chat")
+            await self.run_action(spec.action, self.query_one(ChatInput))
+        else:
+            await self.run_action(spec.action)
+
+    async def action_quit(self) -> None:
+        self.cockpit.close()
+        self.exit()

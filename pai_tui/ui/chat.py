@@ -1,0 +1,196 @@
+"""The Chat pane: the message list and the multi-line input."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.widgets import Static, TextArea
+
+from pai_tui import events
+from pai_tui.cockpit import Cockpit, session_title
+from pai_tui.history.records import MessageRecord
+from pai_tui.literal import printable
+from pai_tui.paths import bundled
+from pai_tui.ui.bus import BusEvent, listen
+from pai_tui.ui.keymap import bindings_for
+from pai_tui.ui.pane import Pane
+
+STATUS_LABELS = {
+    "streaming": "…",
+    "cancelled": "cancelled",
+    "incomplete": "incomplete",
+    "error": "error",
+    "interrupted": "interrupted",
+}
+
+
+class ChatInput(TextArea):
+    """Multi-line input: enter sends, ctrl+j / alt+enter (or shift+enter where the terminal sends
+    it) start a new line."""
+
+    BINDINGS = bindings_for("chat-input")
+
+    class Submitted(Message):
+        def __init__(self, text: str):
+            super().__init__()
+            self.text = text
+
+    def __init__(self) -> None:
+        super().__init__(id="chat-input", soft_wrap=True, show_line_numbers=False,
+                         tab_behavior="focus", compact=True,
+                         placeholder="Message pai… (enter sends, ctrl+j new line)")
+
+    def action_send(self) -> None:
+        text = self.text
+        if not text.strip():
+            return
+        self.clear()
+        self.post_message(self.Submitted(text))
+
+    def action_newline(self) -> None:
+        self.insert("\n")
+
+
+class MessageView(Static):
+    """One message, shown literally (no markup, no escape sequences)."""
+
+    def __init__(self, role: str, content: str = "", status: str = "complete",
+                 label: str | None = None, message_id: int | None = None):
+        super().__init__(classes=f"message -{role}")
+        self.role, self.body, self.status = role, content, status
+        self.label = label or ("you" if role == "user" else role)
+        self.message_id = message_id
+
+    @classmethod
+    def from_record(cls, record: MessageRecord) -> MessageView:
+        label = "you" if record.role == "user" else (record.provider or record.role)
+        return cls(record.role, record.content, record.status, label, record.id)
+
+    def on_mount(self) -> None:
+        self._refresh_text()
+
+    def append(self, text: str) -> None:
+        self.body += text
+        self._refresh_text()
+
+    def finish(self, status: str, content: str) -> None:
+        self.status, self.body = status, content
+        self._refresh_text()
+
+    def _refresh_text(self) -> None:
+        self.set_class(self.status != "complete", "-unfinished")
+        header = Text(printable(self.label), style="bold")
+        if self.status in STATUS_LABELS:
+            header.append(f"  [{STATUS_LABELS[self.status]}]", style="italic")
+        self.update(Text("\n").join([header, Text(printable(self.body))]))
+
+
+class EmptyChat(Static):
+    def on_mount(self) -> None:
+        try:
+            logo = (bundled("assets") / "logo.txt").read_text(encoding="utf-8").rstrip("\n")
+        except OSError:
+            logo = "pai"
+        hints = ("Type a message and press enter.\n"
+                 "ctrl+j (or alt+enter) starts a new line. "
+                 "F1 lists every key; ctrl+p runs any action.")
+        self.update(Text.assemble((logo + "\n\n", "bold"), (hints, "dim")))
+
+
+class MessageList(VerticalScroll, can_focus=True):
+    pass
+
+
+class ChatPane(Pane):
+    TITLE = "Chat"
+
+    def __init__(self, cockpit: Cockpit, **kwargs: object):
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.cockpit = cockpit
+        self.session_id: int | None = None
+        self.busy = False
+        self._answer: MessageView | None = None
+
+    def compose(self):  # type: ignore[override]
+        with MessageList(id="messages"):
+            yield EmptyChat(id="empty-chat")
+        yield ChatInput()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self._stop_listening = listen(self, self.cockpit.bus, events.TurnStarted,
+                                      events.TextDelta, events.TurnFinished)
+
+    def on_unmount(self) -> None:
+        self._stop_listening()
+
+    def focus_target(self) -> ChatInput:
+        return self.query_one(ChatInput)
+
+    @property
+    def messages(self) -> MessageList:
+        return self.query_one(MessageList)
+
+    async def _show(self, view: MessageView) -> None:
+        await self.query("#empty-chat").remove()
+        await self.messages.mount(view)
+        self.messages.scroll_end(animate=False)
+
+    @on(ChatInput.Submitted)
+    async def _submitted(self, message: ChatInput.Submitted) -> None:
+        if self.busy:
+            self.notify("Wait for the answer before sending again.", severity="warning")
+            self.query_one(ChatInput).text = message.text
+            return
+        self.busy = True
+        await self._show(MessageView("user", message.text))
+        self._send(message.text)
+
+    @work(group="chat", exit_on_error=False)
+    async def _send(self, text: str) -> None:
+        try:
+            if self.session_id is None:
+                record = await self.cockpit.new_session(session_title(text))
+                self.session_id = record.id
+                self.border_subtitle = printable(record.title)
+            await self.cockpit.send(self.session_id, text)
+        except Exception as error:
+            self.notify(f"The message is saved, but the answer failed: {error}",
+                        severity="error", markup=False)
+        finally:
+            self.busy = False
+            self._answer = None
+
+    async def on_bus_event(self, message: BusEvent) -> None:
+        event = message.event
+        if getattr(event, "session_id", None) != self.session_id:
+            return
+        if isinstance(event, events.TurnStarted):
+            self._answer = MessageView("assistant", "", "streaming", event.provider,
+                                       event.message_id)
+            await self._show(self._answer)
+        elif isinstance(event, events.TextDelta) and self._answer is not None:
+            self._answer.append(event.text)
+            self.messages.scroll_end(animate=False)
+        elif isinstance(event, events.TurnFinished) and self._answer is not None:
+            self._answer.finish(event.status, event.text)
+
+    async def new_session(self) -> None:
+        """An empty chat; the session is created with its first message."""
+        self.session_id = None
+        self.border_subtitle = ""
+        await self.messages.remove_children()
+        await self.messages.mount(EmptyChat(id="empty-chat"))
+        self.query_one(ChatInput).focus()
+
+    @work(group="chat-open", exclusive=True, exit_on_error=False)
+    async def open_session(self, session_id: int, title: str) -> None:
+        records = await self.cockpit.messages(session_id)
+        self.session_id = session_id
+        self.border_subtitle = printable(title)
+        await self.messages.remove_children()
+        await self.messages.mount_all([MessageView.from_record(r) for r in records]
+                                      or [EmptyChat(id="empty-chat")])
+        self.messages.scroll_end(animate=False)

@@ -1,0 +1,51 @@
+"""The help screen: every binding with its keys (after the user's keymap), id and purpose."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from pai_tui.actions import ACTIONS
+from pai_tui.ui.keymap import bindings_for, effective_keys
+
+SCOPE_NAMES = {"app": "Anywhere", "screen": "Anywhere", "chat-input": "In the chat input",
+               "help": "On this screen"}
+
+
+def key_display(key: str) -> str:
+    """Textual key names as people write them: `question_mark` -> `?`, `ctrl+p` stays."""
+    names = {"question_mark": "?", "escape": "esc", "enter": "enter"}
+    return "+".join(names.get(part, part) for part in key.split("+"))
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = bindings_for("help")
+
+    def __init__(self, keymap: dict[str, str]):
+        super().__init__(id="help")
+        self.keymap = keymap
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help-body") as body:
+            body.border_title = "Help: keys and actions"
+            body.border_subtitle = Text('esc closes · rebind in config.toml: [keymap] id = "keys"')
+            yield Static(self._table(), id="help-table")
+
+    def _table(self) -> Table:
+        table = Table(expand=True, box=None, pad_edge=False, show_edge=False)
+        table.add_column("Keys", style="bold", no_wrap=True)
+        table.add_column("Action")
+        table.add_column("Binding id", style="dim", no_wrap=True)
+        scope = None
+        for spec in ACTIONS:
+            name = SCOPE_NAMES[spec.scope]
+            if name != scope:
+                scope = name
+                table.add_row(Text(name, style="italic underline"), "", "")
+            keys = ", ".join(key_display(k) for k in effective_keys(spec, self.keymap))
+            table.add_row(Text(keys), Text(spec.help or spec.title), Text(spec.id))
+        return table

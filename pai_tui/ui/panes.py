@@ -1,0 +1,131 @@
+"""The History, Agents and Upgrades panes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from rich.text import Text
+from textual import on, work
+from textual.message import Message
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from pai_tui import events
+from pai_tui.cockpit import Cockpit
+from pai_tui.history.records import SessionRecord
+from pai_tui.literal import printable
+from pai_tui.ui.bus import BusEvent, listen
+from pai_tui.ui.pane import Pane
+
+
+def ago(moment: datetime, now: datetime | None = None) -> str:
+    """'just now', '5 min ago', '3 h ago', 'yesterday', or the date (moments are naive UTC)."""
+    now = now or datetime.now(UTC).replace(tzinfo=None)
+    seconds = max(0, (now - moment).total_seconds())
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min ago"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)} h ago"
+    if seconds < 2 * 86400:
+        return "yesterday"
+    return moment.strftime("%Y-%m-%d")
+
+
+class EmptyState(Static, can_focus=True):
+    """A focusable explanation shown where a pane has nothing yet."""
+
+
+class HistoryPane(Pane):
+    TITLE = "History"
+
+    class OpenSession(Message):
+        def __init__(self, session_id: int, title: str):
+            super().__init__()
+            self.session_id, self.title = session_id, title
+
+    def __init__(self, cockpit: Cockpit, **kwargs: object):
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.cockpit = cockpit
+        self.sessions: list[SessionRecord] = []
+
+    def compose(self):  # type: ignore[override]
+        yield OptionList(id="history-list")
+        yield EmptyState("Opening history…", id="history-state")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#history-list").display = False
+        self._stop_listening = listen(self, self.cockpit.bus, events.StoreReady,
+                                      events.StoreFailed, events.SessionCreated,
+                                      events.SessionUpdated)
+
+    def on_unmount(self) -> None:
+        self._stop_listening()
+
+    def on_bus_event(self, message: BusEvent) -> None:
+        if isinstance(message.event, events.StoreFailed):
+            self._show_state(f"History unavailable:\n{printable(message.event.message)}")
+        else:
+            self.reload()
+
+    def _show_state(self, text: str) -> None:
+        state = self.query_one("#history-state", EmptyState)
+        state.update(Text(text))
+        listing = self.query_one("#history-list", OptionList)
+        had_focus = listing.has_focus
+        listing.display = False
+        state.display = True
+        if had_focus:
+            state.focus()
+
+    @work(group="history", exclusive=True, exit_on_error=False)
+    async def reload(self) -> None:
+        self.sessions = await self.cockpit.sessions()
+        listing = self.query_one("#history-list", OptionList)
+        state = self.query_one("#history-state", EmptyState)
+        if not self.sessions:
+            self._show_state("No sessions yet.\nYour chats are listed here, newest first.")
+            return
+        # Keep the user's place while they browse; otherwise point at the newest session.
+        keep = listing.highlighted_option.id if listing.has_focus and \
+            listing.highlighted_option else None
+        listing.set_options(self._option(record) for record in self.sessions)
+        ids = [str(s.id) for s in self.sessions]
+        listing.highlighted = ids.index(keep) if keep in ids else 0
+        focus = state.has_focus
+        state.display = False
+        listing.display = True
+        if focus:
+            listing.focus()
+
+    @staticmethod
+    def _option(record: SessionRecord) -> Option:
+        prompt = Text(printable(record.title), no_wrap=True, overflow="ellipsis")
+        prompt.append(f"  {ago(record.updated_at)}", style="dim")
+        return Option(prompt, id=str(record.id))
+
+    @on(OptionList.OptionSelected, "#history-list")
+    def _selected(self, message: OptionList.OptionSelected) -> None:
+        session_id = int(message.option.id or 0)
+        title = next((s.title for s in self.sessions if s.id == session_id), "")
+        self.post_message(self.OpenSession(session_id, title))
+
+
+class AgentsPane(Pane):
+    TITLE = "Agents"
+
+    def compose(self):  # type: ignore[override]
+        yield EmptyState(Text("No agents running.\n"
+                              "Named agents (architect, engineer, researcher, red-teamer…) "
+                              "run here in parallel.", style="dim"), id="agents-state")
+
+
+class UpgradesPane(Pane):
+    TITLE = "Upgrades"
+
+    def compose(self):  # type: ignore[override]
+        yield EmptyState(Text("No upgrade proposals yet.\n"
+                              "The scheduler watches AI news sources and proposes "
+                              "improvements here.", style="dim"), id="upgrades-state")

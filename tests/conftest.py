@@ -1,0 +1,54 @@
+"""Shared fixtures: every test gets its own PAI_HOME in a temporary folder and no provider keys."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pai_tui.cockpit import Cockpit
+from pai_tui.config import Config, load_config
+from pai_tui.paths import HomePaths
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> HomePaths:
+    root = tmp_path / "pai-home"
+    monkeypatch.setenv("PAI_HOME", str(root))
+    for name in ("PAI_DATABASE_URL", "ANTHROPIC_API_KEY", "OPENAI_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    return HomePaths(root)
+
+
+def write_config(home: HomePaths, text: str) -> Path:
+    home.root.mkdir(parents=True, exist_ok=True)
+    home.config.write_text(text, encoding="utf-8")
+    return home.config
+
+
+@pytest.fixture
+def config(home: HomePaths) -> Config:
+    home.ensure()
+    return load_config(home)
+
+
+@pytest.fixture
+def cockpit(config: Config) -> Iterator[Cockpit]:
+    cockpit = Cockpit(config)
+    yield cockpit
+    cockpit.close()
+
+
+def run_pai(*args: str, env: dict[str, str] | None = None, input: str | None = None,
+            timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run the `pai` command line in a subprocess with the test's environment."""
+    return subprocess.run(
+        [sys.executable, "-m", "pai_tui", *args], capture_output=True, text=True,
+        env={**os.environ, **(env or {})}, input=input, timeout=timeout, cwd=REPO,
+    )

@@ -1,0 +1,331 @@
+"""The cockpit under `run_test()`: panes, bindings, palette, keymap, themes, layout, chat."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+from textual.command import CommandPalette
+from textual.geometry import Region
+from textual.pilot import Pilot
+from textual.widget import Widget
+from textual.widgets import OptionList
+
+from pai_tui.actions import ACTIONS, BY_ID
+from pai_tui.cockpit import Cockpit
+from pai_tui.config import load_config
+from pai_tui.paths import HomePaths
+from pai_tui.ui.app import PaiApp
+from pai_tui.ui.chat import ChatInput, ChatPane, MessageView
+from pai_tui.ui.help import HelpScreen
+from tests.conftest import write_config
+
+PANE_TITLES = ["Chat", "Agents", "History", "Upgrades"]
+
+
+@asynccontextmanager
+async def running(size: tuple[int, int] = (120, 40)) -> AsyncIterator[tuple[PaiApp, Pilot]]:
+    config = load_config()
+    config.home.ensure()
+    cockpit = Cockpit(config)
+    app = PaiApp(cockpit)
+    try:
+        async with app.run_test(size=size) as pilot:
+            await settle(pilot)
+            yield app, pilot
+    finally:
+        cockpit.close()
+
+
+async def settle(pilot: Pilot) -> None:
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def pane_of_focus(app: PaiApp) -> str | None:
+    pane = app.focused_pane()
+    return pane.id if pane else None
+
+
+async def test_four_titled_panes_and_a_status_bar_at_both_sizes() -> None:
+    for size in ((80, 24), (160, 48)):
+        async with running(size) as (app, _):
+            panes = [app.pane(name) for name in ("chat", "agents", "history", "upgrades")]
+            assert [str(p.border_title) for p in panes] == PANE_TITLES
+            for pane in panes:  # all four visible at once, inside the screen
+                region = pane.region
+                assert region.width >= 20 and region.height >= 5, (size, pane.id, region)
+                assert app.screen.region.contains_region(region)
+            status = _text_of(app, app.screen.query_one("#status"))
+            assert "offline" in status and "$0.00" in status and "voice off" in status
+            assert "history ready" in status
+            assert app.focused is app.screen.query_one(ChatInput)
+
+
+@pytest.mark.parametrize(("keys", "pane"), [
+    (("alt+2", "f3"), "agents"), (("alt+3", "f4"), "history"), (("alt+4", "f5"), "upgrades"),
+    (("alt+1", "f2"), "chat"),
+])
+async def test_focus_any_pane_directly(keys: tuple[str, str], pane: str) -> None:
+    async with running() as (app, pilot):
+        for key in keys:
+            await pilot.press("alt+4" if pane != "upgrades" else "alt+1")  # start elsewhere
+            await pilot.press(key)
+            assert pane_of_focus(app) == pane, key
+
+
+async def test_tab_and_shift_tab_cycle_through_the_panes() -> None:
+    async with running() as (app, pilot):
+        seen = [pane_of_focus(app)]
+        for _ in range(5):
+            await pilot.press("tab")
+            seen.append(pane_of_focus(app))
+        assert {"chat", "agents", "history", "upgrades"} <= set(seen)
+        await pilot.press("shift+tab")
+        assert pane_of_focus(app) == seen[-2]
+
+
+async def test_maximize_and_restore_the_focused_pane() -> None:
+    async with running() as (app, pilot):
+        await pilot.press("alt+3")
+        await pilot.press("alt+z")
+        history = app.pane("history")
+        assert app.screen.maximized is history
+        assert history.region.width == app.screen.region.width
+        assert not app.pane("chat").region.overlaps(app.screen.region) or not \
+            app.pane("chat").display or app.screen.maximized is history
+        await pilot.press("f6")
+        assert app.screen.maximized is None
+        # Focusing another pane while one is maximized brings the others back.
+        await pilot.press("f6")
+        await pilot.press("alt+1")
+        assert app.screen.maximized is None and pane_of_focus(app) == "chat"
+
+
+async def test_help_opens_with_f1_and_question_mark_and_lists_every_binding() -> None:
+    async with running() as (app, pilot):
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        rendered = _text_of(app, app.screen.query_one("#help-table"))
+        for spec in ACTIONS:
+            assert spec.id in rendered
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+        # `?` outside text input opens help; inside the chat input it is typed.
+        await pilot.press("question_mark")
+        assert not isinstance(app.screen, HelpScreen)
+        assert app.screen.query_one(ChatInput).text == "?"
+        await pilot.press("alt+2", "question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("q")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+def _text_of(app: PaiApp, widget: Widget) -> str:
+    """What the widget draws on screen, as text."""
+    del app
+    region = Region(0, 0, widget.size.width, widget.size.height)
+    return "\n".join(strip.text for strip in widget.render_lines(region))
+
+
+async def palette_titles(app: PaiApp) -> list[str]:
+    return [command.title for command in app.get_system_commands(app.screen)]
+
+
+async def test_every_action_is_in_the_command_palette() -> None:
+    async with running() as (app, pilot):
+        titles = await palette_titles(app)
+        for spec in ACTIONS:
+            if spec.id in ("app.palette", "help.close", "focus.next", "focus.previous"):
+                continue  # the palette itself, a key on the help screen, plain focus movement
+            assert spec.title in titles, spec.id
+        await pilot.press("ctrl+p")
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press(*"maximize")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen.maximized is app.pane("chat")
+
+
+def run_from_palette(title: str) -> Callable[[PaiApp, Pilot], Any]:
+    async def run(app: PaiApp, pilot: Pilot) -> None:
+        [command] = [c for c in app.get_system_commands(app.screen) if c.title == title]
+        await app.run_palette_action(command.callback.args[0])  # type: ignore[attr-defined]
+        await settle(pilot)
+    return run
+
+
+async def test_palette_actions_do_what_their_keys_do(home: HomePaths) -> None:
+    async with running() as (app, pilot):
+        await run_from_palette("Focus History pane")(app, pilot)
+        assert pane_of_focus(app) == "history"
+        await run_from_palette("Maximize or restore pane")(app, pilot)
+        assert app.screen.maximized is app.pane("history")
+        await run_from_palette("Maximize or restore pane")(app, pilot)
+        assert app.screen.maximized is None
+        await run_from_palette("Switch layout")(app, pilot)
+        assert app.query_one("#panes").has_class("-grid")
+        await run_from_palette("Help: keys and actions")(app, pilot)
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        app.screen.query_one(ChatInput).text = "from the palette"
+        await run_from_palette("Insert newline")(app, pilot)
+        assert app.screen.query_one(ChatInput).text.count("\n") == 1
+        await run_from_palette("Send message")(app, pilot)
+        assert len(await app.cockpit.sessions()) == 1
+        await run_from_palette("New session")(app, pilot)
+        assert app.screen.query_one(ChatPane).session_id is None
+        await run_from_palette("Change theme")(app, pilot)
+        assert isinstance(app.screen, CommandPalette)
+
+
+async def test_quit_from_the_keyboard() -> None:
+    async with running() as (app, pilot):
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert app.return_code == 0 and not app.is_running
+
+
+async def test_the_keymap_in_config_rebinds_by_id(home: HomePaths) -> None:
+    write_config(home, '[keymap]\n"pane.history" = "f12"\n"app.help" = "f10"\n')
+    async with running() as (app, pilot):
+        await pilot.press("f12")
+        assert pane_of_focus(app) == "history"
+        await pilot.press("alt+1", "alt+3")  # the old key no longer focuses History
+        assert pane_of_focus(app) == "chat"
+        await pilot.press("f10")
+        assert isinstance(app.screen, HelpScreen)
+        assert "f12" in _text_of(app, app.screen.query_one("#help-table"))
+        assert any("(f12)" in c.help for c in app.get_system_commands(app.screen))
+
+
+async def test_enter_sends_and_ctrl_j_or_alt_enter_insert_a_newline() -> None:
+    async with running() as (app, pilot):
+        await pilot.press(*"first", "ctrl+j", *"second", "alt+enter", *"third")
+        chat_input = app.screen.query_one(ChatInput)
+        assert chat_input.text == "first\nsecond\nthird"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert chat_input.text == ""
+        views = list(app.screen.query(MessageView))
+        assert [(v.role, v.status) for v in views] == [("user", "complete"),
+                                                       ("assistant", "complete")]
+        assert views[0].body == "first\nsecond\nthird"
+        assert "No model is configured" in views[1].body
+        [session] = await app.cockpit.sessions()
+        assert session.title == "first"
+        assert [m.role for m in await app.cockpit.messages(session.id)] == ["user", "assistant"]
+
+
+async def test_empty_input_sends_nothing() -> None:
+    async with running() as (app, pilot):
+        await pilot.press("space", "enter")
+        await settle(pilot)
+        assert await app.cockpit.sessions() == []
+
+
+async def test_history_lists_sessions_newest_first_and_reopens_one() -> None:
+    async with running() as (app, pilot):
+        for text in ("alpha question", "beta question"):
+            await pilot.press("ctrl+n", *text, "enter")
+            await settle(pilot)
+        listing = app.screen.query_one("#history-list", OptionList)
+        prompts = [str(listing.get_option_at_index(i).prompt) for i in range(listing.option_count)]
+        assert prompts[0].startswith("beta question") and prompts[1].startswith("alpha question")
+
+        await pilot.press("ctrl+n")
+        assert list(app.screen.query(MessageView)) == []
+        await pilot.press("alt+3", "down", "enter")  # the second entry: alpha
+        await settle(pilot)
+        chat = app.screen.query_one(ChatPane)
+        assert app.screen.query(MessageView).first().body == "alpha question"
+        assert str(chat.border_subtitle) == "alpha question"
+        # Sending continues that session rather than starting a new one.
+        await pilot.press("alt+1", *"more", "enter")
+        await settle(pilot)
+        assert len(await app.cockpit.sessions()) == 2
+        sessions = await app.cockpit.sessions()
+        assert sessions[0].title == "alpha question" and sessions[0].message_count == 4
+
+
+async def test_markup_and_escape_sequences_are_shown_literally() -> None:
+    async with running() as (app, pilot):
+        nasty = "[bold red]not bold[/] \x1b[31mred\x1b[0m"
+        app.screen.query_one(ChatInput).text = nasty
+        await pilot.press("enter")
+        await settle(pilot)
+        user = app.screen.query(MessageView).first()
+        text = _text_of(app, user)
+        assert "[bold red]not bold[/]" in text
+        assert "\x1b" not in text and "␛[31mred" in text
+        listing = app.screen.query_one("#history-list", OptionList)
+        assert "[bold red]" in str(listing.get_option_at_index(0).prompt)
+
+
+async def test_theme_switch_applies_at_once_and_is_remembered(home: HomePaths) -> None:
+    write_config(home, '# my settings\n[ui]\nlayout = "columns"  # keep\n')
+    async with running() as (app, pilot):
+        assert app.theme == "pai"
+        assert {"pai", "pai-light", "ember"} <= set(app.available_themes)
+        app.theme = "ember"
+        await settle(pilot)
+    text = home.config.read_text()
+    assert 'theme = "ember"' in text and "# my settings" in text and "# keep" in text
+    async with running() as (app, _):
+        assert app.theme == "ember"
+
+
+async def test_layout_switch_is_remembered(home: HomePaths) -> None:
+    async with running() as (app, pilot):
+        await pilot.press("alt+l")
+        await settle(pilot)
+        grid = app.query_one("#panes")
+        assert grid.has_class("-grid") and not grid.has_class("-columns")
+        chat, agents = app.pane("chat").region, app.pane("agents").region
+        assert chat.height == agents.height  # 2x2: chat no longer spans the column
+    assert 'layout = "grid"' in home.config.read_text()
+    async with running() as (app, _):
+        assert app.query_one("#panes").has_class("-grid")
+
+
+async def test_broken_theme_file_is_reported_and_skipped(home: HomePaths) -> None:
+    home.themes.mkdir(parents=True)
+    (home.themes / "broken.toml").write_text('name = "broken"\nprimary = "#00ff00"\n'
+                                             'accent = "not-a-colour"\n')
+    (home.themes / "mine.toml").write_text('name = "mine"\nprimary = "#336699"\n')
+    write_config(home, '[ui]\ntheme = "broken"\n')
+    async with running() as (app, _):
+        messages = [n.message for n in app._notifications]
+        assert any(f"{home.themes / 'broken.toml'}:3: key 'accent'" in m for m in messages)
+        assert "mine" in app.available_themes and "broken" not in app.available_themes
+        assert app.theme == "pai"  # the configured theme was broken: the default is used
+        assert any("'broken'" in m and "not found" in m for m in messages)
+
+
+async def test_history_shows_why_when_the_database_cannot_be_used(home: HomePaths) -> None:
+    import sqlite3
+
+    from pai_tui.history.migrations import LATEST
+    from tests.test_store import build_schema
+
+    home.root.mkdir(parents=True)
+    build_schema(home.database, LATEST)
+    with sqlite3.connect(home.database) as db:
+        db.execute("UPDATE schema_version SET version = 99")
+    db.close()
+    async with running() as (app, _):
+        state = _text_of(app, app.screen.query_one("#history-state"))
+        assert "History unavailable" in state and "schema version 99" in state
+        assert "history unavailable" in _text_of(app, app.screen.query_one("#status"))
+
+
+def test_every_binding_has_an_id_and_no_action_needs_a_swallowed_key() -> None:
+    swallowed = {"ctrl+enter", "shift+enter", "ctrl+s", "ctrl+b"}
+    assert len(BY_ID) == len(ACTIONS)
+    for spec in ACTIONS:
+        keys = {k.strip() for k in spec.keys.split(",")}
+        assert keys - swallowed, f"{spec.id} depends only on keys terminals swallow"

@@ -1,0 +1,124 @@
+"""config.toml: valid settings load; bad files stop every command with exit 2, file:line and key,
+and are never rewritten; settings pai writes itself are atomic and keep the user's comments."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from pai_tui.config import ConfigError, load_config, write_setting
+from pai_tui.paths import HomePaths
+from tests.conftest import run_pai, write_config
+
+
+def test_absent_file_means_defaults(home: HomePaths) -> None:
+    config = load_config(home)
+    assert config.ui.theme == "pai"
+    assert config.ui.layout == "columns"
+    assert config.keymap == {}
+    assert not home.config.exists()
+
+
+def test_valid_file_loads(home: HomePaths) -> None:
+    write_config(home, '# mine\n[ui]\ntheme = "ember"\nlayout = "grid"\n\n'
+                       '[keymap]\n"pane.history" = "f12"\n')
+    config = load_config(home)
+    assert (config.ui.theme, config.ui.layout) == ("ember", "grid")
+    assert config.keymap == {"pane.history": "f12"}
+
+
+BAD_FILES = [
+    # (content, line, key, words in the message)
+    ('[ui]\ntheme = "pai"\nlayout = \n', 3, "layout", "invalid TOML"),
+    ('[ui\ntheme = "pai"\n', 1, None, "invalid TOML"),
+    ('[ui]\n# comment\ncolour = "red"\n', 3, "ui.colour", "unknown key"),
+    ('shiny = true\n', 1, "shiny", "unknown key"),
+    ('[ui]\ntheme = 42\n', 2, "ui.theme", "expected a string, got 42 (integer)"),
+    ('[ui]\n\nlayout = "diagonal"\n', 3, "ui.layout", "expected 'columns' or 'grid'"),
+    ('ui = "pai"\n', 1, "ui", "expected a table"),
+    ('[keymap]\n"pane.chat" = "f2"\n"no.such.action" = "f9"\n', 3, 'keymap."no.such.action"',
+     "unknown binding id"),
+    ('[keymap]\n"app.quit" = 7\n', 2, 'keymap."app.quit"', "expected a string"),
+]
+
+
+@pytest.mark.parametrize(("content", "line", "key", "words"), BAD_FILES)
+def test_bad_file_is_reported_with_file_line_and_key(home: HomePaths, content: str, line: int,
+                                                      key: str | None, words: str) -> None:
+    path = write_config(home, content)
+    with pytest.raises(ConfigError) as caught:
+        load_config(home)
+    error = caught.value
+    assert error.path == path
+    assert error.line == line
+    assert error.key == key
+    message = str(error)
+    assert message.startswith(f"{path}:{line}:")
+    assert words in message
+    if key:
+        assert f"'{key}'" in message
+
+
+@pytest.mark.parametrize("command", [[], ["doctor"], ["config", "path"], ["keys"]])
+def test_every_command_stops_with_exit_2_and_leaves_the_file_alone(home: HomePaths,
+                                                                    command: list[str]) -> None:
+    content = '# my settings\n[ui]\ntheme = "pai"\nfont = "large"\n'
+    path = write_config(home, content)
+    before = path.stat().st_mtime_ns
+    result = run_pai(*command)
+    assert result.returncode == 2, result.stderr
+    assert f"{path}:4: key 'ui.font': unknown key" in result.stderr
+    assert result.stdout == ""
+    assert path.read_text() == content
+    assert path.stat().st_mtime_ns == before
+
+
+def test_invalid_toml_names_line_and_key_on_the_command_line(home: HomePaths) -> None:
+    path = write_config(home, '[ui]\ntheme = pai\n')
+    result = run_pai("doctor")
+    assert result.returncode == 2
+    assert f"{path}:2: key 'theme': invalid TOML" in result.stderr
+
+
+def test_write_setting_keeps_comments_and_other_keys(home: HomePaths) -> None:
+    content = ('# my pai settings\n[ui]\ntheme = "pai"  # the default\nlayout = "grid"\n\n'
+               '[keymap]\n# F12 is free in my terminal\n"pane.history" = "f12"\n')
+    path = write_config(home, content)
+    write_setting(path, "ui", "theme", "ember")
+    text = path.read_text()
+    assert text == content.replace('theme = "pai"', 'theme = "ember"')
+    assert load_config(home).ui.theme == "ember"
+
+
+def test_write_setting_creates_the_file_and_table(home: HomePaths) -> None:
+    write_setting(home.config, "ui", "layout", "grid")
+    assert load_config(home).ui.layout == "grid"
+
+
+def test_write_setting_refuses_a_broken_file(home: HomePaths) -> None:
+    content = "[ui\ntheme = 'pai'\n"
+    path = write_config(home, content)
+    with pytest.raises(ConfigError):
+        write_setting(path, "ui", "theme", "ember")
+    assert path.read_text() == content
+
+
+def test_write_setting_is_atomic_and_keeps_the_mode(home: HomePaths) -> None:
+    path = write_config(home, '[ui]\ntheme = "pai"\n')
+    os.chmod(path, 0o600)
+    write_setting(path, "ui", "theme", "ember")
+    assert path.stat().st_mode & 0o777 == 0o600
+    leftovers = [p.name for p in home.root.iterdir() if p.name.startswith(".config.toml.")]
+    assert leftovers == []
+
+
+def test_config_path_prints_where(home: HomePaths) -> None:
+    assert run_pai("config", "path").stdout.strip() == str(home.config)
+    assert run_pai("config", "path", "--home").stdout.strip() == str(home.root)
+
+
+def test_database_url_comes_from_the_environment(home: HomePaths,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PAI_DATABASE_URL", "sqlite:////tmp/elsewhere.db")
+    assert load_config(home).database_url == "sqlite:////tmp/elsewhere.db"

@@ -1,0 +1,202 @@
+"""The store on a real SQLite file: migrations (from empty and from the previous schema, backed up
+first), pragmas, sessions and messages, recovery of interrupted answers, search."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, inspect
+
+from pai_tui.history.migrations import LATEST, MIGRATIONS, SchemaError, migrate
+from pai_tui.history.models import Base
+from pai_tui.history.store import Store, make_engine, sqlite_url
+from pai_tui.paths import HomePaths
+
+
+def open_store(path: Path, backups: Path) -> Store:
+    store, _, _ = Store.open(sqlite_url(path), backups)
+    return store
+
+
+def build_schema(path: Path, version: int) -> None:
+    """A database as an older pai left it: migrations applied up to `version`."""
+    engine = make_engine(sqlite_url(path))
+    with engine.begin() as conn:
+        for migration in MIGRATIONS[:version]:
+            migration.upgrade(conn)
+        conn.exec_driver_sql("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        conn.exec_driver_sql(f"INSERT INTO schema_version VALUES ({version})")
+    engine.dispose()
+
+
+def test_migrates_an_empty_file_without_a_backup(home: HomePaths) -> None:
+    home.root.mkdir(parents=True)
+    home.database.touch()
+    store, result, interrupted = Store.open(sqlite_url(home.database), home.backups)
+    assert (result.from_version, result.to_version) == (0, LATEST)
+    assert result.backup is None  # nothing to lose in an empty file
+    assert interrupted == 0
+    assert store.schema_version() == LATEST
+    store.close()
+
+
+def test_migrates_the_previous_schema_keeping_data_and_backing_up_first(home: HomePaths) -> None:
+    build_schema(home.database, LATEST - 1)
+    with sqlite3.connect(home.database) as db:
+        db.execute("INSERT INTO sessions (id, title, created_at, updated_at) "
+                   "VALUES (1, 'old chat', '2026-01-01 10:00:00', '2026-01-01 10:00:00')")
+        db.execute("INSERT INTO messages (session_id, role, content, status, input_tokens, "
+                   "output_tokens, cost, created_at, updated_at) VALUES (1, 'user', "
+                   "'remember the quokka', 'complete', 0, 0, 0, '2026-01-01 10:00:00', "
+                   "'2026-01-01 10:00:00')")
+    db.close()
+
+    store, result, _ = Store.open(sqlite_url(home.database), home.backups)
+    assert (result.from_version, result.to_version) == (LATEST - 1, LATEST)
+    assert result.backup is not None and result.backup.parent == home.backups
+    # The backup is the database as it was: the old version, with the data.
+    with sqlite3.connect(result.backup) as backup:
+        assert backup.execute("SELECT version FROM schema_version").fetchone() == (LATEST - 1,)
+        assert backup.execute("SELECT content FROM messages").fetchall() == [
+            ("remember the quokka",)]
+    backup.close()
+    # The data survived the migration, and the new schema works on it (search).
+    [session] = store.list_sessions()
+    assert session.title == "old chat" and session.message_count == 1
+    assert [m.content for m in store.search("quokka")] == ["remember the quokka"]
+    store.close()
+
+    # Opening again migrates nothing and makes no second backup.
+    store, result, _ = Store.open(sqlite_url(home.database), home.backups)
+    assert result.backup is None
+    assert len(list(home.backups.iterdir())) == 1
+    store.close()
+
+
+def test_refuses_a_database_newer_than_this_pai_and_leaves_it_alone(home: HomePaths) -> None:
+    build_schema(home.database, LATEST)
+    with sqlite3.connect(home.database) as db:
+        db.execute("UPDATE schema_version SET version = ?", (LATEST + 5,))
+    db.close()
+    before = home.database.read_bytes()
+    with pytest.raises(SchemaError, match=f"schema version {LATEST + 5}, newer"):
+        Store.open(sqlite_url(home.database), home.backups)
+    assert home.database.read_bytes() == before
+    assert not home.backups.exists()
+
+
+def test_failed_migration_rolls_back_and_names_the_backup(home: HomePaths,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    build_schema(home.database, LATEST - 1)
+    from pai_tui.history import migrations
+
+    def broken(conn):  # type: ignore[no-untyped-def]
+        conn.exec_driver_sql("CREATE TABLE half_done (x INTEGER)")
+        raise RuntimeError("disk on fire")
+
+    last = migrations.MIGRATIONS[-1]
+    monkeypatch.setattr(migrations, "MIGRATIONS",
+                        (*migrations.MIGRATIONS[:-1],
+                         migrations.Migration(last.version, last.description, broken)))
+    with pytest.raises(SchemaError, match="disk on fire; a backup is at"):
+        migrate(make_engine(sqlite_url(home.database)), home.backups)
+    tables = inspect(create_engine(sqlite_url(home.database))).get_table_names()
+    assert "half_done" not in tables  # transactional DDL: nothing half-applied
+    with sqlite3.connect(home.database) as db:
+        assert db.execute("SELECT version FROM schema_version").fetchone() == (LATEST - 1,)
+    db.close()
+
+
+def test_migrations_build_exactly_what_the_models_describe(home: HomePaths) -> None:
+    store = open_store(home.database, home.backups)
+    inspector = inspect(store.engine)
+    for table in Base.metadata.sorted_tables:
+        migrated = {c["name"] for c in inspector.get_columns(table.name)}
+        assert migrated == {c.name for c in table.columns}, table.name
+    store.close()
+
+
+def test_sqlite_settings(home: HomePaths) -> None:
+    store = open_store(home.database, home.backups)
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
+    store.close()
+
+
+def test_sessions_and_messages_round_trip(home: HomePaths) -> None:
+    store = open_store(home.database, home.backups)
+    first = store.create_session("first", provider="offline", model="none")
+    second = store.create_session("second")
+    user = store.add_message(first.id, "user", "hello")
+    answer = store.add_message(first.id, "assistant", "", status="streaming",
+                               provider="offline", model="none")
+    store.update_message(answer.id, content="hi there", status="complete", input_tokens=12,
+                         output_tokens=3, cost=0.0042)
+
+    # The session with the newest message sorts first, with its count.
+    assert [(s.title, s.message_count) for s in store.list_sessions()] == [
+        ("first", 2), ("second", 0)]
+    messages = store.messages(first.id)
+    assert [(m.role, m.content, m.status) for m in messages] == [
+        ("user", "hello", "complete"), ("assistant", "hi there", "complete")]
+    saved = messages[1]
+    assert (saved.provider, saved.model, saved.input_tokens, saved.output_tokens) == (
+        "offline", "none", 12, 3)
+    assert saved.cost == pytest.approx(0.0042)
+    assert saved.updated_at >= saved.created_at
+    assert user.id < answer.id
+
+    store.rename_session(second.id, "renamed")
+    assert store.get_session(second.id).title == "renamed"  # type: ignore[union-attr]
+    store.delete_session(first.id)
+    assert store.messages(first.id) == []  # cascade
+    assert [s.title for s in store.list_sessions()] == ["renamed"]
+    store.close()
+
+
+def test_answers_left_streaming_by_a_dead_process_become_interrupted(home: HomePaths) -> None:
+    store = open_store(home.database, home.backups)
+    session = store.create_session("s")
+    answer = store.add_message(session.id, "assistant", "half an ans", status="streaming")
+    store.close()  # the process "dies" here: nobody finished the answer
+
+    store, _, interrupted = Store.open(sqlite_url(home.database), home.backups)
+    assert interrupted == 1
+    saved = store.get_message(answer.id)
+    assert saved is not None and (saved.status, saved.content) == ("interrupted", "half an ans")
+    store.close()
+
+
+def test_search_finds_words_regardless_of_accents_and_ignores_fts_syntax(home: HomePaths) -> None:
+    store = open_store(home.database, home.backups)
+    session = store.create_session("s")
+    store.add_message(session.id, "user", "Le café était très bon")
+    store.add_message(session.id, "assistant", "Try NEAR(the, pier) AND \"quoted\" OR stuff")
+    kept = store.add_message(session.id, "assistant", "placeholder")
+    store.update_message(kept.id, content="the quokka smiled")
+    assert [m.content for m in store.search("cafe")] == ["Le café était très bon"]
+    assert [m.content for m in store.search('NEAR( "quoted')] == [
+        "Try NEAR(the, pier) AND \"quoted\" OR stuff"]
+    assert [m.content for m in store.search("quokka")] == ["the quokka smiled"]
+    assert store.search("placeholder") == []  # the index follows updates
+    assert store.search("***") == []
+    store.close()
+
+
+def test_database_url_selects_another_database(home: HomePaths, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from pai_tui.cockpit import Cockpit
+    from pai_tui.config import load_config
+
+    elsewhere = tmp_path / "shared" / "team.db"
+    monkeypatch.setenv("PAI_DATABASE_URL", sqlite_url(elsewhere))
+    cockpit = Cockpit(load_config(home))
+    store = cockpit.open_store()
+    store.create_session("kept elsewhere")
+    cockpit.close()
+    assert elsewhere.exists()
+    assert not home.database.exists()
