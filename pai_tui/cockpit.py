@@ -39,7 +39,7 @@ class Cockpit:
 
     @property
     def database_url(self) -> str:
-        from pai_tui.history.store import sqlite_url
+        from pai_tui.history.urls import sqlite_url
 
         return self.config.database_url or sqlite_url(self.config.home.database)
 

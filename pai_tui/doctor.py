@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -65,28 +66,38 @@ def check_config(config: Config) -> Check:
     return Check("Config", "ok", f"{path} (absent: defaults are used)")
 
 
+def _creatable(path: Path) -> bool:
+    parent = next((p for p in path.parents if p.exists()), None)
+    return parent is not None and parent.is_dir() and os.access(parent, os.W_OK)
+
+
 def check_database(config: Config) -> Check:
-    from pai_tui.history.migrations import LATEST, current_version, sqlite_file
-    from pai_tui.history.store import make_engine, sqlite_url
+    from pai_tui.history.migrations import LATEST, current_version
+    from pai_tui.history.store import make_engine
+    from pai_tui.history.urls import sqlite_path, sqlite_url
 
     url = config.database_url or sqlite_url(config.home.database)
-    shown = url if not config.database_url else _hide_password(url)
-    if not config.database_url and not config.home.database.exists():
-        return Check("Database", "ok", f"{config.home.database} (created on first start, "
-                                       f"schema v{LATEST})")
+    fix = "check PAI_DATABASE_URL (or unset it to use the SQLite file in PAI_HOME)"
+    shown = _hide_password(url)
     try:
-        engine = make_engine(url)
+        path = sqlite_path(url)
+    except Exception:
+        return Check("Database", "fail", f"{shown}: not a database URL", fix)
+    where = str(path) if path else shown
+    if path is not None and not path.exists():  # doctor looks; it creates nothing
+        if _creatable(path):
+            return Check("Database", "ok", f"{where} (created on first start, schema v{LATEST})")
+        return Check("Database", "fail", f"{where} cannot be created", fix)
+    try:
+        engine = make_engine(url, create_folder=False)
         try:
             with engine.connect() as conn:
                 version = current_version(conn)
-            path = sqlite_file(engine)
         finally:
             engine.dispose()
     except Exception as error:
-        reason = str(error).splitlines()[0]
-        return Check("Database", "fail", f"{shown} unreachable: {reason}",
-                     "check PAI_DATABASE_URL (or unset it to use the SQLite file in PAI_HOME)")
-    where = str(path) if path else shown
+        reason = _hide_password(str(error).splitlines()[0]) if str(error) else type(error).__name__
+        return Check("Database", "fail", f"{shown} unreachable: {reason}", fix)
     if version > LATEST:
         return Check("Database", "fail", f"{where}: schema v{version} is newer than this pai "
                      f"(v{LATEST})", "upgrade pai: pip install -U pai-tui")
@@ -96,13 +107,12 @@ def check_database(config: Config) -> Check:
     return Check("Database", "ok", f"{where}: schema v{version} (current)")
 
 
-def _hide_password(url: str) -> str:
-    from sqlalchemy.engine import make_url
+_URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@/\s]*@")
 
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return "PAI_DATABASE_URL (unparseable)"
+
+def _hide_password(text: str) -> str:
+    """`postgresql://me:***@host/db`: no database password in what doctor prints."""
+    return _URL_PASSWORD.sub(r"\1***@", text)
 
 
 def check_keys() -> Check:

@@ -329,3 +329,14 @@ def test_every_binding_has_an_id_and_no_action_needs_a_swallowed_key() -> None:
     for spec in ACTIONS:
         keys = {k.strip() for k in spec.keys.split(",")}
         assert keys - swallowed, f"{spec.id} depends only on keys terminals swallow"
+
+
+async def test_starting_the_cockpit_writes_no_settings(home: HomePaths) -> None:
+    async with running():
+        pass
+    assert not home.config.exists()
+    content = '# mine\n[ui]\ntheme = "not-installed-yet"\n'
+    write_config(home, content)
+    async with running() as (app, _):
+        assert app.theme == "pai"  # a fallback for this run, not a change of the user's choice
+    assert home.config.read_text() == content

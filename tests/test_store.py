@@ -11,7 +11,8 @@ from sqlalchemy import create_engine, inspect
 
 from pai_tui.history.migrations import LATEST, MIGRATIONS, SchemaError, migrate
 from pai_tui.history.models import Base
-from pai_tui.history.store import Store, make_engine, sqlite_url
+from pai_tui.history.store import Store, make_engine
+from pai_tui.history.urls import sqlite_url
 from pai_tui.paths import HomePaths
 
 

@@ -30,6 +30,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
+from pai_tui.history.urls import sqlite_path
+
 VERSION_TABLE = "schema_version"
 
 
@@ -129,16 +131,6 @@ class MigrationResult:
     backup: Path | None
 
 
-def sqlite_file(engine: Engine) -> Path | None:
-    """The file behind an SQLite engine, or None (another database, or in memory)."""
-    if engine.dialect.name != "sqlite":
-        return None
-    database = engine.url.database
-    if not database or database == ":memory:" or database.startswith("file:"):
-        return None
-    return Path(database)
-
-
 def backup_sqlite(source: Path, backup_dir: Path, version: int) -> Path:
     """A consistent copy through SQLite's online backup API (safe with WAL and other readers)."""
     backup_dir.mkdir(parents=True, exist_ok=True)
@@ -166,7 +158,7 @@ def migrate(engine: Engine, backup_dir: Path | None) -> MigrationResult:
     if start == LATEST:
         return MigrationResult(start, start, None)
     backup = None
-    path = sqlite_file(engine)
+    path = sqlite_path(engine.url.render_as_string(hide_password=False))
     if path is not None and has_tables and backup_dir is not None:
         backup = backup_sqlite(path, backup_dir, start)
     for migration in MIGRATIONS:

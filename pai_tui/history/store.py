@@ -10,26 +10,24 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, func, select, text, update
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from pai_tui.history.migrations import MigrationResult, current_version, migrate
 from pai_tui.history.models import ChatSession, Message, utcnow
 from pai_tui.history.records import MessageRecord, Role, SessionRecord, Status
+from pai_tui.history.urls import sqlite_path
 
 BUSY_TIMEOUT_MS = 5000
 
 
-def sqlite_url(path: Path) -> str:
-    return f"sqlite:///{path}"
-
-
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, create_folder: bool = True) -> Engine:
     """An engine with pai's SQLite settings: WAL, busy timeout, foreign keys, transactional DDL."""
-    if not url.startswith("sqlite"):
+    if make_url(url).get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
-    database = url.split("///", 1)[-1]
-    if database and database != ":memory:" and not database.startswith("file:"):
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    path = sqlite_path(url)
+    if path is not None and create_folder:
+        path.parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"check_same_thread": False})
 
     @event.listens_for(engine, "connect")

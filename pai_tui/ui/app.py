@@ -19,7 +19,7 @@ from pai_tui.actions import ACTIONS, PANES, ActionSpec
 from pai_tui.cockpit import Cockpit
 from pai_tui.config import ConfigError, Layout, write_setting
 from pai_tui.ui.chat import ChatInput, ChatPane
-from pai_tui.ui.keymap import bindings_for, effective_keys
+from pai_tui.ui.keymap import bindings_for, effective_keys, keys_display
 from pai_tui.ui.pane import Pane
 from pai_tui.ui.panes import AgentsPane, HistoryPane, UpgradesPane
 from pai_tui.ui.status import StatusBar
@@ -102,9 +102,12 @@ class PaiApp(App[None], inherit_bindings=False):
                         f"{DEFAULT_THEME!r}.", severity="warning", markup=False)
             wanted = DEFAULT_THEME
         self.theme = wanted
+        self._theme_saved = wanted  # applying the configured theme is not a change to save
 
     def _remember_theme(self, theme: Theme) -> None:
-        self._save_setting("theme", theme.name)
+        if theme.name != self._theme_saved:
+            self._theme_saved = theme.name
+            self._save_setting("theme", theme.name)
 
     @work(thread=True, group="settings", exit_on_error=False)
     def _save_setting(self, key: str, value: str) -> None:
@@ -166,7 +169,7 @@ class PaiApp(App[None], inherit_bindings=False):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         for spec in ACTIONS:
             if spec.palette:
-                keys = ", ".join(effective_keys(spec, self._keymap))
+                keys = keys_display(effective_keys(spec, self._keymap))
                 yield SystemCommand(spec.title, f"{spec.help} ({keys})",
                                     partial(self.run_palette_action, spec))
 

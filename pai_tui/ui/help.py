@@ -10,16 +10,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from pai_tui.actions import ACTIONS
-from pai_tui.ui.keymap import bindings_for, effective_keys
+from pai_tui.ui.keymap import bindings_for, effective_keys, keys_display
 
 SCOPE_NAMES = {"app": "Anywhere", "screen": "Anywhere", "chat-input": "In the chat input",
                "help": "On this screen"}
-
-
-def key_display(key: str) -> str:
-    """Textual key names as people write them: `question_mark` -> `?`, `ctrl+p` stays."""
-    names = {"question_mark": "?", "escape": "esc", "enter": "enter"}
-    return "+".join(names.get(part, part) for part in key.split("+"))
 
 
 class HelpScreen(ModalScreen[None]):
@@ -46,6 +40,6 @@ class HelpScreen(ModalScreen[None]):
             if name != scope:
                 scope = name
                 table.add_row(Text(name, style="italic underline"), "", "")
-            keys = ", ".join(key_display(k) for k in effective_keys(spec, self.keymap))
+            keys = keys_display(effective_keys(spec, self.keymap))
             table.add_row(Text(keys), Text(spec.help or spec.title), Text(spec.id))
         return table

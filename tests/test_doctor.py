@@ -1,0 +1,125 @@
+"""`pai doctor` and the command line's --help/--version."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from pai_tui import __version__
+from pai_tui.paths import HomePaths
+from tests.conftest import run_pai
+
+
+def rows(output: str) -> dict[str, str]:
+    """Check name -> the rest of its first table row."""
+    found = {}
+    for line in output.splitlines():
+        cells = [c.strip() for c in line.strip("│┃ ").split("│")]
+        if len(cells) >= 3 and cells[0] and cells[1] in ("OK", "WARN", "FAIL"):
+            found[cells[0]] = " | ".join(cells[1:])
+    return found
+
+
+def doctor(**env: str):  # type: ignore[no-untyped-def]
+    return run_pai("doctor", env={"COLUMNS": "200", **env})
+
+
+def test_fresh_machine_can_run_with_warnings_only(home: HomePaths) -> None:
+    result = doctor()
+    assert result.returncode == 0, result.stdout + result.stderr
+    table = rows(result.stdout)
+    assert set(table) == {"Python", "PAI_HOME", "Config", "Database", "Provider keys",
+                          "Voice engine", "Themes"}
+    assert table["Python"].startswith("OK")
+    assert table["Database"].startswith("OK") and "created on first start" in table["Database"]
+    assert table["Provider keys"].startswith("WARN")
+    assert "export ANTHROPIC_API_KEY" in table["Provider keys"]
+    assert table["Themes"].startswith("OK") and "ember, pai, pai-light" in table["Themes"]
+    assert not home.database.exists()  # doctor looks, it does not create
+
+
+def test_keys_are_shown_masked_to_the_last_four_characters() -> None:
+    secret = "sk-ant-api03-VERYSECRETMATERIAL-9f3c"
+    result = doctor(ANTHROPIC_API_KEY=secret, OPENAI_API_KEY="sk-proj-ANOTHERSECRET-77aa")
+    table = rows(result.stdout)
+    assert table["Provider keys"].startswith("OK")
+    assert "ANTHROPIC_API_KEY …9f3c" in table["Provider keys"]
+    assert "OPENAI_API_KEY …77aa" in table["Provider keys"]
+    assert "SECRET" not in result.stdout + result.stderr
+
+
+def test_voice_engine_row_says_how_to_install_it_when_missing() -> None:
+    result = doctor(PATH="/nonexistent")  # espeak-ng cannot be found on this PATH
+    row = rows(result.stdout)["Voice engine"]
+    assert row.startswith("WARN") and "apt-get install espeak-ng" in row
+    assert result.returncode == 0
+
+
+def test_pai_home_that_is_not_a_folder_fails(home: HomePaths) -> None:
+    home.root.parent.mkdir(parents=True, exist_ok=True)
+    home.root.write_text("oops")
+    result = doctor()
+    assert result.returncode == 1
+    assert rows(result.stdout)["PAI_HOME"].startswith("FAIL")
+    assert "cannot run: fix PAI_HOME" in result.stderr
+
+
+def test_database_schema_is_reported(home: HomePaths) -> None:
+    from pai_tui.history.migrations import LATEST
+    from pai_tui.history.store import Store
+    from pai_tui.history.urls import sqlite_url
+
+    store, _, _ = Store.open(sqlite_url(home.database), home.backups)
+    store.close()
+    assert f"schema v{LATEST} (current)" in rows(doctor().stdout)["Database"]
+
+    with sqlite3.connect(home.database) as db:
+        db.execute("UPDATE schema_version SET version = ?", (LATEST + 1,))
+    db.close()
+    result = doctor()
+    assert result.returncode == 1
+    row = rows(result.stdout)["Database"]
+    assert row.startswith("FAIL") and "newer than this pai" in row
+
+
+def test_unusable_database_url_fails_without_showing_its_password(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    result = doctor(PAI_DATABASE_URL=f"sqlite:///{blocker}/sub/x.db")
+    assert result.returncode == 1
+    assert rows(result.stdout)["Database"].startswith(f"FAIL | {blocker}/sub/x.db cannot be")
+    result = doctor(PAI_DATABASE_URL="nosuchdialect://user:hunter2@localhost/pai")
+    assert result.returncode == 1
+    assert "hunter2" not in result.stdout + result.stderr
+
+
+def test_broken_theme_is_a_warning_naming_file_and_field(home: HomePaths) -> None:
+    home.themes.mkdir(parents=True)
+    (home.themes / "bad.toml").write_text('name = "bad"\nprimary = "#123456"\ndark = "yes"\n')
+    result = doctor()
+    assert result.returncode == 0
+    row = rows(result.stdout)["Themes"]
+    assert row.startswith("WARN") and "bad.toml:3: key 'dark'" in row
+
+
+@pytest.mark.parametrize("command", [[], ["doctor"], ["config"], ["config", "path"], ["keys"]])
+def test_help_on_every_command(command: list[str]) -> None:
+    result = run_pai(*command, "--help")
+    assert result.returncode == 0
+    assert result.stdout.startswith("Usage: pai")
+
+
+def test_version() -> None:
+    result = run_pai("--version")
+    assert result.returncode == 0 and result.stdout.strip() == f"pai, version {__version__}"
+
+
+def test_keys_lists_every_binding_id() -> None:
+    from pai_tui.actions import ACTIONS
+
+    result = run_pai("keys")
+    assert result.returncode == 0
+    for spec in ACTIONS:
+        assert spec.id in result.stdout

@@ -1,0 +1,70 @@
+"""Snapshots (pytest-textual-snapshot): the four-pane layout at 80x24 and 160x48 in two themes, the
+help screen and the command palette. `pytest --snapshot-update` accepts an intended change."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+
+from pai_tui.cockpit import Cockpit
+from pai_tui.config import load_config
+from pai_tui.llm.offline import OfflineProvider
+from pai_tui.paths import HomePaths
+from pai_tui.ui.app import PaiApp
+from tests.conftest import write_config
+
+
+def make_app(home: HomePaths, theme: str = "pai", layout: str = "columns") -> PaiApp:
+    write_config(home, f'[ui]\ntheme = "{theme}"\nlayout = "{layout}"\n')
+    config = load_config(home)
+    config.home.ensure()
+    return PaiApp(Cockpit(config))
+
+
+async def ready(pilot: Pilot) -> None:
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("theme", ["pai", "pai-light"])
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+def test_four_panes(snap_compare, home: HomePaths, theme: str, size: tuple[int, int]) -> None:
+    assert snap_compare(make_app(home, theme), terminal_size=size, run_before=ready)
+
+
+def test_grid_layout(snap_compare, home: HomePaths) -> None:
+    assert snap_compare(make_app(home, layout="grid"), terminal_size=(120, 36), run_before=ready)
+
+
+def test_help_screen(snap_compare, home: HomePaths) -> None:
+    async def open_help(pilot: Pilot) -> None:
+        await ready(pilot)
+        await pilot.press("f1")
+        await pilot.pause()
+
+    assert snap_compare(make_app(home), terminal_size=(120, 40), run_before=open_help)
+
+
+def test_command_palette(snap_compare, home: HomePaths) -> None:
+    async def open_palette(pilot: Pilot) -> None:
+        await ready(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.pause(0.5)  # the palette gathers its commands in a worker
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+    assert snap_compare(make_app(home), terminal_size=(120, 40), run_before=open_palette)
+
+
+def test_a_short_conversation(snap_compare, home: HomePaths) -> None:
+    async def chat(pilot: Pilot) -> None:
+        await ready(pilot)
+        await pilot.press(*"hello pai", "enter")
+        await ready(pilot)
+
+    app = make_app(home)
+    # The offline answer names the config file; give it a path that is the same on every run.
+    app.cockpit.provider = OfflineProvider(Path("~/.pai/config.toml"))
+    assert snap_compare(app, terminal_size=(100, 30), run_before=chat)
