@@ -22,6 +22,8 @@ class ActionSpec:
     scope: Scope = "app"
     help: str = ""
     palette: bool = True  # listed in the command palette
+    # Priority: the app sees the key before the focused widget, so that alt+z pressed in the chat
+    # input maximizes rather than typing "z". Keys a text input must type stay non-priority.
     priority: bool = False
 
 
@@ -35,25 +37,29 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("app.quit", "ctrl+q", "Quit", "quit", help="Leave pai.", priority=True),
     *(
         ActionSpec(f"pane.{name}", f"alt+{n},f{n + 1}", f"Focus {name.title()} pane",
-                   f"focus_pane('{name}')", help=f"Move the focus to the {name.title()} pane.")
+                   f"focus_pane('{name}')", help=f"Move the focus to the {name.title()} pane.",
+                   priority=True)
         for n, name in enumerate(PANES, start=1)
     ),
     ActionSpec("pane.maximize", "alt+z,f6", "Maximize or restore pane", "toggle_maximize",
-               help="Give the focused pane the whole screen, or bring the others back."),
+               help="Give the focused pane the whole screen, or bring the others back.",
+               priority=True),
     ActionSpec("layout.toggle", "alt+l,f7", "Switch layout", "toggle_layout",
-               help="Switch between columns (chat beside the others) and a 2x2 grid; remembered."),
+               help="Switch between columns (chat beside the others) and a 2x2 grid; remembered.",
+               priority=True),
     ActionSpec("theme.change", "alt+t,f8", "Change theme", "change_theme",
-               help="Pick a theme; it applies at once and is remembered."),
+               help="Pick a theme; it applies at once and is remembered.", priority=True),
     ActionSpec("session.new", "ctrl+n,alt+n", "New session", "new_session",
-               help="Start a new chat session."),
+               help="Start a new chat session.", priority=True),
     ActionSpec("focus.next", "tab", "Focus next", "app.focus_next", scope="screen",
                help="Move the focus to the next widget.", palette=False),
     ActionSpec("focus.previous", "shift+tab", "Focus previous", "app.focus_previous",
                scope="screen", help="Move the focus to the previous widget.", palette=False),
+    # Not priority: the input must see these keys in order with the text typed before them.
     ActionSpec("chat.send", "enter", "Send message", "send", scope="chat-input",
-               help="Send what is in the chat input.", priority=True),
+               help="Send what is in the chat input."),
     ActionSpec("chat.newline", "ctrl+j,alt+enter,shift+enter", "Insert newline", "newline",
-               scope="chat-input", help="Start a new line in the chat input.", priority=True),
+               scope="chat-input", help="Start a new line in the chat input."),
     ActionSpec("help.close", "escape,f1,q", "Close help", "dismiss", scope="help",
                help="Leave the help screen.", palette=False),
 )

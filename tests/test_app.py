@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
+from textual import events as textual_events
 from textual.command import CommandPalette
 from textual.geometry import Region
 from textual.pilot import Pilot
@@ -44,6 +45,28 @@ async def settle(pilot: Pilot) -> None:
     await pilot.pause()
 
 
+# The characters real terminals attach to keys (seen from tmux and xterm): alt+z arrives as
+# Key("alt+z", "z"), so a text input would type "z" unless the binding takes it first.
+TERMINAL_CHARACTERS = {"enter": "\r", "ctrl+j": "\n", "tab": "\t", "escape": "\x1b",
+                       "space": " ", "question_mark": "?", "ctrl+n": "\x0e", "ctrl+p": "\x10",
+                       "ctrl+q": "\x11"}
+
+
+def terminal_key(key: str) -> textual_events.Key:
+    if len(key) == 1:
+        return textual_events.Key(key, key)
+    if key.startswith("alt+") and len(key) == 5:
+        return textual_events.Key(key, key[-1])
+    return textual_events.Key(key, TERMINAL_CHARACTERS.get(key))
+
+
+async def press(pilot: Pilot, *keys: str) -> None:
+    """Press keys one by one as a terminal reports them, waiting for each to be handled."""
+    for key in keys:
+        pilot.app.post_message(terminal_key(key))
+        await pilot.pause()
+
+
 def pane_of_focus(app: PaiApp) -> str | None:
     pane = app.focused_pane()
     return pane.id if pane else None
@@ -71,8 +94,8 @@ async def test_four_titled_panes_and_a_status_bar_at_both_sizes() -> None:
 async def test_focus_any_pane_directly(keys: tuple[str, str], pane: str) -> None:
     async with running() as (app, pilot):
         for key in keys:
-            await pilot.press("alt+4" if pane != "upgrades" else "alt+1")  # start elsewhere
-            await pilot.press(key)
+            await press(pilot, "alt+4" if pane != "upgrades" else "alt+1")  # start elsewhere
+            await press(pilot, key)
             assert pane_of_focus(app) == pane, key
 
 
@@ -80,47 +103,47 @@ async def test_tab_and_shift_tab_cycle_through_the_panes() -> None:
     async with running() as (app, pilot):
         seen = [pane_of_focus(app)]
         for _ in range(5):
-            await pilot.press("tab")
+            await press(pilot, "tab")
             seen.append(pane_of_focus(app))
         assert {"chat", "agents", "history", "upgrades"} <= set(seen)
-        await pilot.press("shift+tab")
+        await press(pilot, "shift+tab")
         assert pane_of_focus(app) == seen[-2]
 
 
 async def test_maximize_and_restore_the_focused_pane() -> None:
     async with running() as (app, pilot):
-        await pilot.press("alt+3")
-        await pilot.press("alt+z")
+        await press(pilot, "alt+3")
+        await press(pilot, "alt+z")
         history = app.pane("history")
         assert app.screen.maximized is history
         assert history.region.width == app.screen.region.width
         assert not app.pane("chat").region.overlaps(app.screen.region) or not \
             app.pane("chat").display or app.screen.maximized is history
-        await pilot.press("f6")
+        await press(pilot, "f6")
         assert app.screen.maximized is None
         # Focusing another pane while one is maximized brings the others back.
-        await pilot.press("f6")
-        await pilot.press("alt+1")
+        await press(pilot, "f6")
+        await press(pilot, "alt+1")
         assert app.screen.maximized is None and pane_of_focus(app) == "chat"
 
 
 async def test_help_opens_with_f1_and_question_mark_and_lists_every_binding() -> None:
     async with running() as (app, pilot):
-        await pilot.press("f1")
+        await press(pilot, "f1")
         assert isinstance(app.screen, HelpScreen)
         rendered = _text_of(app, app.screen.query_one("#help-table"))
         for spec in ACTIONS:
             assert spec.id in rendered
-        await pilot.press("escape")
+        await press(pilot, "escape")
         assert not isinstance(app.screen, HelpScreen)
 
         # `?` outside text input opens help; inside the chat input it is typed.
-        await pilot.press("question_mark")
+        await press(pilot, "question_mark")
         assert not isinstance(app.screen, HelpScreen)
         assert app.screen.query_one(ChatInput).text == "?"
-        await pilot.press("alt+2", "question_mark")
+        await press(pilot, "alt+2", "question_mark")
         assert isinstance(app.screen, HelpScreen)
-        await pilot.press("q")
+        await press(pilot, "q")
         assert not isinstance(app.screen, HelpScreen)
 
 
@@ -142,11 +165,11 @@ async def test_every_action_is_in_the_command_palette() -> None:
             if spec.id in ("app.palette", "help.close", "focus.next", "focus.previous"):
                 continue  # the palette itself, a key on the help screen, plain focus movement
             assert spec.title in titles, spec.id
-        await pilot.press("ctrl+p")
+        await press(pilot, "ctrl+p")
         assert isinstance(app.screen, CommandPalette)
-        await pilot.press(*"maximize")
+        await press(pilot, *"maximize")
         await pilot.pause(0.3)
-        await pilot.press("enter")
+        await press(pilot, "enter")
         await settle(pilot)
         assert app.screen.maximized is app.pane("chat")
 
@@ -171,7 +194,7 @@ async def test_palette_actions_do_what_their_keys_do(home: HomePaths) -> None:
         assert app.query_one("#panes").has_class("-grid")
         await run_from_palette("Help: keys and actions")(app, pilot)
         assert isinstance(app.screen, HelpScreen)
-        await pilot.press("escape")
+        await press(pilot, "escape")
         app.screen.query_one(ChatInput).text = "from the palette"
         await run_from_palette("Insert newline")(app, pilot)
         assert app.screen.query_one(ChatInput).text.count("\n") == 1
@@ -185,7 +208,7 @@ async def test_palette_actions_do_what_their_keys_do(home: HomePaths) -> None:
 
 async def test_quit_from_the_keyboard() -> None:
     async with running() as (app, pilot):
-        await pilot.press("ctrl+q")
+        await press(pilot, "ctrl+q")
         await pilot.pause()
         assert app.return_code == 0 and not app.is_running
 
@@ -193,11 +216,11 @@ async def test_quit_from_the_keyboard() -> None:
 async def test_the_keymap_in_config_rebinds_by_id(home: HomePaths) -> None:
     write_config(home, '[keymap]\n"pane.history" = "f12"\n"app.help" = "f10"\n')
     async with running() as (app, pilot):
-        await pilot.press("f12")
+        await press(pilot, "f12")
         assert pane_of_focus(app) == "history"
-        await pilot.press("alt+1", "alt+3")  # the old key no longer focuses History
+        await press(pilot, "alt+1", "alt+3")  # the old key no longer focuses History
         assert pane_of_focus(app) == "chat"
-        await pilot.press("f10")
+        await press(pilot, "f10")
         assert isinstance(app.screen, HelpScreen)
         assert "f12" in _text_of(app, app.screen.query_one("#help-table"))
         assert any("(f12)" in c.help for c in app.get_system_commands(app.screen))
@@ -205,10 +228,10 @@ async def test_the_keymap_in_config_rebinds_by_id(home: HomePaths) -> None:
 
 async def test_enter_sends_and_ctrl_j_or_alt_enter_insert_a_newline() -> None:
     async with running() as (app, pilot):
-        await pilot.press(*"first", "ctrl+j", *"second", "alt+enter", *"third")
+        await press(pilot, *"first", "ctrl+j", *"second", "alt+enter", *"third")
         chat_input = app.screen.query_one(ChatInput)
         assert chat_input.text == "first\nsecond\nthird"
-        await pilot.press("enter")
+        await press(pilot, "enter")
         await settle(pilot)
         assert chat_input.text == ""
         views = list(app.screen.query(MessageView))
@@ -223,7 +246,7 @@ async def test_enter_sends_and_ctrl_j_or_alt_enter_insert_a_newline() -> None:
 
 async def test_empty_input_sends_nothing() -> None:
     async with running() as (app, pilot):
-        await pilot.press("space", "enter")
+        await press(pilot, "space", "enter")
         await settle(pilot)
         assert await app.cockpit.sessions() == []
 
@@ -231,21 +254,21 @@ async def test_empty_input_sends_nothing() -> None:
 async def test_history_lists_sessions_newest_first_and_reopens_one() -> None:
     async with running() as (app, pilot):
         for text in ("alpha question", "beta question"):
-            await pilot.press("ctrl+n", *text, "enter")
+            await press(pilot, "ctrl+n", *text, "enter")
             await settle(pilot)
         listing = app.screen.query_one("#history-list", OptionList)
         prompts = [str(listing.get_option_at_index(i).prompt) for i in range(listing.option_count)]
         assert prompts[0].startswith("beta question") and prompts[1].startswith("alpha question")
 
-        await pilot.press("ctrl+n")
+        await press(pilot, "ctrl+n")
         assert list(app.screen.query(MessageView)) == []
-        await pilot.press("alt+3", "down", "enter")  # the second entry: alpha
+        await press(pilot, "alt+3", "down", "enter")  # the second entry: alpha
         await settle(pilot)
         chat = app.screen.query_one(ChatPane)
         assert app.screen.query(MessageView).first().body == "alpha question"
         assert str(chat.border_subtitle) == "alpha question"
         # Sending continues that session rather than starting a new one.
-        await pilot.press("alt+1", *"more", "enter")
+        await press(pilot, "alt+1", *"more", "enter")
         await settle(pilot)
         assert len(await app.cockpit.sessions()) == 2
         sessions = await app.cockpit.sessions()
@@ -256,7 +279,7 @@ async def test_markup_and_escape_sequences_are_shown_literally() -> None:
     async with running() as (app, pilot):
         nasty = "[bold red]not bold[/] \x1b[31mred\x1b[0m"
         app.screen.query_one(ChatInput).text = nasty
-        await pilot.press("enter")
+        await press(pilot, "enter")
         await settle(pilot)
         user = app.screen.query(MessageView).first()
         text = _text_of(app, user)
@@ -281,7 +304,7 @@ async def test_theme_switch_applies_at_once_and_is_remembered(home: HomePaths) -
 
 async def test_layout_switch_is_remembered(home: HomePaths) -> None:
     async with running() as (app, pilot):
-        await pilot.press("alt+l")
+        await press(pilot, "alt+l")
         await settle(pilot)
         grid = app.query_one("#panes")
         assert grid.has_class("-grid") and not grid.has_class("-columns")
@@ -340,3 +363,49 @@ async def test_starting_the_cockpit_writes_no_settings(home: HomePaths) -> None:
     async with running() as (app, _):
         assert app.theme == "pai"  # a fallback for this run, not a change of the user's choice
     assert home.config.read_text() == content
+
+
+async def burst(app: PaiApp, pilot: Pilot, keys: list[str]) -> None:
+    """Keys arriving in one read from the terminal (fast typing, tmux send-keys): all queued
+    before any is handled."""
+    for key in keys:
+        app.post_message(terminal_key(key))
+    await settle(pilot)
+    await pilot.pause(0.1)
+
+
+async def test_keys_in_a_burst_keep_their_order() -> None:
+    async with running() as (app, pilot):
+        chat_input = app.screen.query_one(ChatInput)
+        await burst(app, pilot, [*"hello", "ctrl+j", *"second"])
+        assert chat_input.text == "hello\nsecond"
+        await burst(app, pilot, [*" line", "enter"])
+        await settle(pilot)
+        views = list(app.screen.query(MessageView))
+        assert views[0].body == "hello\nsecond line"
+        assert chat_input.text == ""
+
+
+async def test_shortcuts_pressed_in_the_chat_input_act_and_type_nothing() -> None:
+    async with running() as (app, pilot):
+        chat_input = app.screen.query_one(ChatInput)
+        await press(pilot, "a", "alt+z")
+        assert app.screen.maximized is app.pane("chat")
+        await press(pilot, "alt+z", "alt+l", "alt+x", "b")
+        assert app.screen.maximized is None
+        assert app.query_one("#panes").has_class("-grid")
+        assert chat_input.text == "ab"  # alt+x is bound to nothing and types nothing either
+        await press(pilot, "alt+2")
+        assert pane_of_focus(app) == "agents"
+        assert chat_input.text == "ab"
+
+
+async def test_pane_keys_do_nothing_while_help_or_palette_is_open() -> None:
+    async with running() as (app, pilot):
+        await press(pilot, "f1", "alt+3", "f6")
+        assert isinstance(app.screen, HelpScreen)
+        await press(pilot, "escape", "ctrl+p", "alt+3", "alt+z")
+        assert isinstance(app.screen, CommandPalette)
+        await press(pilot, "escape")
+        assert app.screen is app.main and app.main.maximized is None
+        assert pane_of_focus(app) == "chat"

@@ -19,13 +19,21 @@ from pai_tui.actions import ACTIONS, PANES, ActionSpec
 from pai_tui.cockpit import Cockpit
 from pai_tui.config import ConfigError, Layout, write_setting
 from pai_tui.ui.chat import ChatInput, ChatPane
-from pai_tui.ui.keymap import bindings_for, effective_keys, keys_display
+from pai_tui.ui.keymap import (
+    bindings_for,
+    effective_keys,
+    keys_display,
+    use_standard_alt_digits,
+)
 from pai_tui.ui.pane import Pane
 from pai_tui.ui.panes import AgentsPane, HistoryPane, UpgradesPane
 from pai_tui.ui.status import StatusBar
 from pai_tui.ui.themes import DEFAULT_THEME, load_themes
 
 LAYOUTS: tuple[Layout, ...] = ("columns", "grid")
+# Actions on the panes: inactive while a modal screen (help, palette) is on top.
+MAIN_SCREEN_ACTIONS = frozenset(
+    {"focus_pane", "toggle_maximize", "toggle_layout", "new_session", "change_theme"})
 
 
 class MainScreen(Screen[None], inherit_bindings=False):
@@ -62,16 +70,21 @@ class PaiApp(App[None], inherit_bindings=False):
     ]
 
     def __init__(self, cockpit: Cockpit):
+        use_standard_alt_digits()
         super().__init__()
         self.cockpit = cockpit
         self.layout_name: Layout = cockpit.config.ui.layout
+        self.main = MainScreen(cockpit)
 
     @property
     def config_path(self) -> Path:
         return self.cockpit.config.home.config
 
     def get_default_screen(self) -> Screen[None]:
-        return MainScreen(self.cockpit)
+        return self.main
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return action not in MAIN_SCREEN_ACTIONS or self.screen is self.main
 
     def on_mount(self) -> None:
         self.set_keymap(self.cockpit.config.keymap)
@@ -126,13 +139,13 @@ class PaiApp(App[None], inherit_bindings=False):
             self.push_screen(HelpScreen(self._keymap))
 
     def pane(self, name: str) -> Pane:
-        return self.query_one(f"#{name}", Pane)
+        return self.main.query_one(f"#{name}", Pane)
 
     def action_focus_pane(self, name: str) -> None:
         if name not in PANES:
             return
         pane = self.pane(name)
-        screen = self.screen
+        screen = self.main
         if screen.maximized is not None and screen.maximized is not pane:
             screen.minimize()
         pane.focus_target().focus()
@@ -144,7 +157,7 @@ class PaiApp(App[None], inherit_bindings=False):
         return widget
 
     def action_toggle_maximize(self) -> None:
-        screen = self.screen
+        screen = self.main
         if screen.maximized is not None:
             screen.minimize()
             return
@@ -154,7 +167,7 @@ class PaiApp(App[None], inherit_bindings=False):
     def action_toggle_layout(self) -> None:
         index = LAYOUTS.index(self.layout_name)
         self.layout_name = LAYOUTS[(index + 1) % len(LAYOUTS)]
-        grid = self.query_one("#panes")
+        grid = self.main.query_one("#panes")
         for layout in LAYOUTS:
             grid.set_class(layout == self.layout_name, f"-{layout}")
         self._save_setting("layout", self.layout_name)
@@ -162,7 +175,7 @@ class PaiApp(App[None], inherit_bindings=False):
 
     async def action_new_session(self) -> None:
         self.action_focus_pane("chat")
-        await self.query_one(ChatPane).new_session()
+        await self.main.query_one(ChatPane).new_session()
 
     # command palette: every action of the catalogue
 
@@ -176,7 +189,7 @@ class PaiApp(App[None], inherit_bindings=False):
     async def run_palette_action(self, spec: ActionSpec) -> None:
         if spec.scope == "chat-input":
             self.action_focus_pane("chat")
-            await self.run_action(spec.action, self.query_one(ChatInput))
+            await self.run_action(spec.action, self.main.query_one(ChatInput))
         else:
             await self.run_action(spec.action)
 

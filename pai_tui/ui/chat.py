@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual import events as textual_events
 from textual import on, work
 from textual.containers import VerticalScroll
 from textual.message import Message
@@ -27,8 +28,8 @@ STATUS_LABELS = {
 
 
 class ChatInput(TextArea):
-    """Multi-line input: enter sends, ctrl+j / alt+enter (or shift+enter where the terminal sends
-    it) start a new line."""
+    """Multi-line input: enter sends, ctrl+j starts a new line (so do alt+enter and shift+enter
+    where the terminal reports them; tmux and xterm send plain enter for both)."""
 
     BINDINGS = bindings_for("chat-input")
 
@@ -37,10 +38,29 @@ class ChatInput(TextArea):
             super().__init__()
             self.text = text
 
-    def __init__(self) -> None:
+    def __init__(self, keymap: dict[str, str]) -> None:
+        self.keymap = keymap
         super().__init__(id="chat-input", soft_wrap=True, show_line_numbers=False,
                          tab_behavior="focus", compact=True,
                          placeholder="Message pai… (enter sends, ctrl+j new line)")
+
+    async def _on_key(self, event: textual_events.Key) -> None:
+        # Textual calls this, then TextArea's handler (which types printable keys).
+        # Our bindings are handled here, in the input's own queue, so that `enter` or `ctrl+j`
+        # pressed right after fast typing (or sent by tmux in one burst) land after that text;
+        # a priority binding would run first, ahead of the keys still queued. The user's keymap
+        # applies to these as to every binding.
+        bindings = self._bindings.copy()
+        bindings.apply_keymap(self.keymap)
+        for binding in bindings.key_to_bindings.get(event.key, ()):
+            event.stop()
+            event.prevent_default()
+            await self.run_action(binding.action)
+            return
+        if event.key.startswith("alt+"):
+            # A shortcut, not text: terminals attach the bare letter to alt+x, which TextArea's
+            # own handler (called after this one unless prevented) would type.
+            event.prevent_default()
 
     def action_send(self) -> None:
         text = self.text
@@ -93,8 +113,7 @@ class EmptyChat(Static):
             logo = (bundled("assets") / "logo.txt").read_text(encoding="utf-8").rstrip("\n")
         except OSError:
             logo = "pai"
-        hints = ("Type a message and press enter.\n"
-                 "ctrl+j (or alt+enter) starts a new line. "
+        hints = ("Type a message and press enter; ctrl+j starts a new line.\n"
                  "F1 lists every key; ctrl+p runs any action.")
         self.update(Text.assemble((logo + "\n\n", "bold"), (hints, "dim")))
 
@@ -116,7 +135,7 @@ class ChatPane(Pane):
     def compose(self):  # type: ignore[override]
         with MessageList(id="messages"):
             yield EmptyChat(id="empty-chat")
-        yield ChatInput()
+        yield ChatInput(self.cockpit.config.keymap)
 
     def on_mount(self) -> None:
         super().on_mount()

@@ -1,0 +1,105 @@
+"""The cockpit in a real terminal (tmux): the keys as terminals really send them (ESC+digit for
+alt+digit, LF for ctrl+j) reach the right actions, and nothing typed is lost or reordered."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("tmux") is None and not os.environ.get("PAI_REQUIRE_TMUX"),
+    reason="tmux is not installed (make test installs it; CI requires it)",
+)
+
+
+class Terminal:
+    def __init__(self, home: Path, size: tuple[int, int] = (100, 30)):
+        self.socket = f"pai-test-{uuid.uuid4().hex[:8]}"
+        self.home = home
+        self.size = size
+
+    def tmux(self, *args: str) -> str:
+        return subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True,
+                              text=True, check=True, timeout=10).stdout
+
+    def start(self) -> None:
+        command = f"cd {REPO} && PAI_HOME={self.home} {sys.executable} -m pai_tui"
+        self.tmux("new-session", "-d", "-s", "pai", "-x", str(self.size[0]), "-y",
+                  str(self.size[1]), command)
+        self.tmux("set-option", "-t", "pai", "remain-on-exit", "on")
+
+    def screen(self) -> str:
+        return self.tmux("capture-pane", "-p", "-t", "pai")
+
+    def keys(self, *keys: str) -> None:
+        """Each key on its own, as a person types them: further apart than the 100 ms within
+        which Textual reads an ESC and what follows it as one key."""
+        for key in keys:
+            self.tmux("send-keys", "-t", "pai", key)
+            time.sleep(0.15)
+
+    def wait_for(self, condition: Callable[[str], bool], what: str, timeout: float = 15) -> str:
+        deadline = time.monotonic() + timeout
+        while True:
+            screen = self.screen()
+            if condition(screen):
+                return screen
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {what}; the screen:\n{screen}")
+            time.sleep(0.1)
+
+    def exited(self) -> bool:
+        return self.tmux("list-panes", "-t", "pai", "-F", "#{pane_dead}").strip() == "1"
+
+    def stop(self) -> None:
+        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
+
+
+@pytest.fixture
+def terminal(home) -> Iterator[Terminal]:  # type: ignore[no-untyped-def]
+    term = Terminal(home.root)
+    term.start()
+    try:
+        term.wait_for(lambda s: "history ready" in s, "the cockpit to start")
+        yield term
+    finally:
+        term.stop()
+
+
+def test_typing_newline_and_send_in_a_real_terminal(terminal: Terminal) -> None:
+    terminal.tmux("send-keys", "-t", "pai", "hello", "C-j", "second line", "Enter")  # one burst
+    screen = terminal.wait_for(lambda s: "No model is configured" in s, "the offline answer")
+    lines = screen.splitlines()
+    you = next(i for i, line in enumerate(lines) if "▌ you" in line)
+    assert "hello" in lines[you + 1] and "second line" in lines[you + 2]
+    assert "second line" not in lines[you + 1]
+
+
+def test_alt_digits_f_keys_and_question_mark(terminal: Terminal) -> None:
+    terminal.keys("M-3", "?")  # History focused: `?` opens help rather than being typed
+    terminal.wait_for(lambda s: "Help: keys and actions" in s, "the help screen")
+    terminal.keys("Escape")
+    terminal.wait_for(lambda s: "Help: keys and actions" not in s, "help to close")
+    terminal.keys("F2", "x", "M-z")  # back in the chat input: type, then maximize from there
+    screen = terminal.wait_for(lambda s: "Agents" not in s, "the chat pane maximized")
+    assert "│  x" in screen and "xz" not in screen
+    terminal.keys("M-z")
+    terminal.wait_for(lambda s: "Agents" in s and "Upgrades" in s, "the panes restored")
+
+
+def test_quit_with_ctrl_q(terminal: Terminal) -> None:
+    terminal.keys("C-q")
+    deadline = time.monotonic() + 10
+    while not terminal.exited():
+        assert time.monotonic() < deadline, terminal.screen()
+        time.sleep(0.1)
