@@ -87,18 +87,6 @@ async def test_four_titled_panes_and_a_status_bar_at_both_sizes() -> None:
             assert app.focused is app.screen.query_one(ChatInput)
 
 
-@pytest.mark.parametrize(("keys", "pane"), [
-    (("alt+2", "f3"), "agents"), (("alt+3", "f4"), "history"), (("alt+4", "f5"), "upgrades"),
-    (("alt+1", "f2"), "chat"),
-])
-async def test_focus_any_pane_directly(keys: tuple[str, str], pane: str) -> None:
-    async with running() as (app, pilot):
-        for key in keys:
-            await press(pilot, "alt+4" if pane != "upgrades" else "alt+1")  # start elsewhere
-            await press(pilot, key)
-            assert pane_of_focus(app) == pane, key
-
-
 async def test_tab_and_shift_tab_cycle_through_the_panes() -> None:
     async with running() as (app, pilot):
         seen = [pane_of_focus(app)]
@@ -159,58 +147,12 @@ async def palette_titles(app: PaiApp) -> list[str]:
 
 
 async def test_every_action_is_in_the_command_palette() -> None:
-    async with running() as (app, pilot):
+    async with running() as (app, _):
         titles = await palette_titles(app)
         for spec in ACTIONS:
             if spec.id in ("app.palette", "help.close", "focus.next", "focus.previous"):
                 continue  # the palette itself, a key on the help screen, plain focus movement
             assert spec.title in titles, spec.id
-        await press(pilot, "ctrl+p")
-        assert isinstance(app.screen, CommandPalette)
-        await press(pilot, *"maximize")
-        await pilot.pause(0.3)
-        await press(pilot, "enter")
-        await settle(pilot)
-        assert app.screen.maximized is app.pane("chat")
-
-
-def run_from_palette(title: str) -> Callable[[PaiApp, Pilot], Any]:
-    async def run(app: PaiApp, pilot: Pilot) -> None:
-        [command] = [c for c in app.get_system_commands(app.screen) if c.title == title]
-        await app.run_palette_action(command.callback.args[0])  # type: ignore[attr-defined]
-        await settle(pilot)
-    return run
-
-
-async def test_palette_actions_do_what_their_keys_do(home: HomePaths) -> None:
-    async with running() as (app, pilot):
-        await run_from_palette("Focus History pane")(app, pilot)
-        assert pane_of_focus(app) == "history"
-        await run_from_palette("Maximize or restore pane")(app, pilot)
-        assert app.screen.maximized is app.pane("history")
-        await run_from_palette("Maximize or restore pane")(app, pilot)
-        assert app.screen.maximized is None
-        await run_from_palette("Switch layout")(app, pilot)
-        assert app.query_one("#panes").has_class("-grid")
-        await run_from_palette("Help: keys and actions")(app, pilot)
-        assert isinstance(app.screen, HelpScreen)
-        await press(pilot, "escape")
-        app.screen.query_one(ChatInput).text = "from the palette"
-        await run_from_palette("Insert newline")(app, pilot)
-        assert app.screen.query_one(ChatInput).text.count("\n") == 1
-        await run_from_palette("Send message")(app, pilot)
-        assert len(await app.cockpit.sessions()) == 1
-        await run_from_palette("New session")(app, pilot)
-        assert app.screen.query_one(ChatPane).session_id is None
-        await run_from_palette("Change theme")(app, pilot)
-        assert isinstance(app.screen, CommandPalette)
-
-
-async def test_quit_from_the_keyboard() -> None:
-    async with running() as (app, pilot):
-        await press(pilot, "ctrl+q")
-        await pilot.pause()
-        assert app.return_code == 0 and not app.is_running
 
 
 async def test_the_keymap_in_config_rebinds_by_id(home: HomePaths) -> None:
@@ -409,3 +351,96 @@ async def test_pane_keys_do_nothing_while_help_or_palette_is_open() -> None:
         await press(pilot, "escape")
         assert app.screen is app.main and app.main.maximized is None
         assert pane_of_focus(app) == "chat"
+
+
+# Every binding, key by key, and every palette entry: the same observable effect.
+
+async def _focus(app: PaiApp, pilot: Pilot, pane: str) -> None:
+    app.action_focus_pane(pane)
+    await settle(pilot)
+
+
+async def _type(app: PaiApp, pilot: Pilot, text: str) -> None:
+    await _focus(app, pilot, "chat")
+    app.main.query_one(ChatInput).text = text
+    app.main.query_one(ChatInput).move_cursor((0, len(text)))
+
+
+async def _open_help(app: PaiApp, pilot: Pilot) -> None:
+    await press(pilot, "f1")
+
+
+async def _start_session(app: PaiApp, pilot: Pilot) -> None:
+    await press(pilot, *"hi", "enter")
+    await settle(pilot)
+
+
+def _pane_setup(pane: str):  # type: ignore[no-untyped-def]
+    other = "agents" if pane == "chat" else "chat"
+    return lambda app, pilot: _focus(app, pilot, other)
+
+
+def _in_pane(pane: str):  # type: ignore[no-untyped-def]
+    return lambda app: pane_of_focus(app) == pane
+
+
+EFFECTS: dict[str, tuple[Callable[..., Any] | None, Callable[[PaiApp], bool]]] = {
+    "app.help": (lambda a, p: _focus(a, p, "agents"), lambda a: isinstance(a.screen, HelpScreen)),
+    "app.palette": (None, lambda a: isinstance(a.screen, CommandPalette)),
+    "app.quit": (None, lambda a: not a.is_running),
+    **{f"pane.{name}": (_pane_setup(name), _in_pane(name))
+       for name in ("chat", "agents", "history", "upgrades")},
+    "pane.maximize": (None, lambda a: a.main.maximized is a.pane("chat")),
+    "layout.toggle": (None, lambda a: a.main.query_one("#panes").has_class("-grid")),
+    "theme.change": (None, lambda a: isinstance(a.screen, CommandPalette)),
+    "session.new": (_start_session, lambda a: a.main.query_one(ChatPane).session_id is None),
+    "focus.next": (None, lambda a: a.focused is not a.main.query_one(ChatInput)),
+    "focus.previous": (None, lambda a: a.focused is not a.main.query_one(ChatInput)),
+    "chat.send": (lambda a, p: _type(a, p, "hi"),
+                  lambda a: a.main.query_one(ChatPane).session_id is not None),
+    "chat.newline": (lambda a, p: _type(a, p, "a"),
+                     lambda a: a.main.query_one(ChatInput).text == "a\n"),
+    "help.close": (_open_help, lambda a: a.screen is a.main),
+}
+
+ALL_KEYS = [(spec.id, key) for spec in ACTIONS for key in spec.keys.split(",")]
+
+
+def test_every_action_has_an_effect_check() -> None:
+    assert set(EFFECTS) == set(BY_ID)
+
+
+@pytest.mark.parametrize(("action_id", "key"), ALL_KEYS, ids=[f"{a}-{k}" for a, k in ALL_KEYS])
+async def test_every_binding(action_id: str, key: str) -> None:
+    setup, effect = EFFECTS[action_id]
+    async with running() as (app, pilot):
+        if setup:
+            await setup(app, pilot)
+        assert not effect(app), f"{action_id}: the effect holds before {key} is pressed"
+        await press(pilot, key)
+        await settle(pilot)
+        assert effect(app), f"{key} did not {BY_ID[action_id].title.lower()}"
+
+
+PALETTE = [spec.id for spec in ACTIONS if spec.palette]
+
+
+@pytest.mark.parametrize("action_id", PALETTE)
+async def test_every_palette_entry(action_id: str) -> None:
+    setup, effect = EFFECTS[action_id]
+    async with running() as (app, pilot):
+        if setup:
+            await setup(app, pilot)
+        title = BY_ID[action_id].title
+        await press(pilot, "ctrl+p")
+        assert isinstance(app.screen, CommandPalette)
+        await press(pilot, *title.lower())
+        await pilot.pause(0.3)
+        await app.workers.wait_for_complete()
+        palette = app.screen
+        hits = palette.query_one("CommandList")
+        first = str(hits.get_option_at_index(0).prompt).splitlines()[0]  # type: ignore[attr-defined]
+        assert first == title, f"searching {title!r} offers {first!r} first"
+        await press(pilot, "enter")
+        await settle(pilot)
+        assert effect(app), f"the palette's {title!r} did nothing"
