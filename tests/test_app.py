@@ -156,8 +156,12 @@ async def test_every_action_is_in_the_command_palette() -> None:
 
 
 async def test_the_keymap_in_config_rebinds_by_id(home: HomePaths) -> None:
-    write_config(home, '[keymap]\n"pane.history" = "f12"\n"app.help" = "f10"\n')
+    write_config(home, '[keymap]\n"pane.history" = "f12"\n"app.help" = "f10"\n'
+                       '"chat.send" = "ctrl+o"\n')
     async with running() as (app, pilot):
+        await press(pilot, "a", "enter", "b", "ctrl+o")  # enter is a newline now, ctrl+o sends
+        await settle(pilot)
+        assert app.main.query(MessageView).first().body == "a\nb"
         await press(pilot, "f12")
         assert pane_of_focus(app) == "history"
         await press(pilot, "alt+1", "alt+3")  # the old key no longer focuses History

@@ -113,19 +113,22 @@ class HistoryPane(Pane):
         self.post_message(self.OpenSession(session_id, title))
 
 
-class AgentsPane(Pane):
+class EmptyPane(Pane):
+    """A pane that explains what will appear in it until it has content."""
+
+    EMPTY = ""
+
+    def compose(self):  # type: ignore[override]
+        yield EmptyState(Text(self.EMPTY, style="dim"), id=f"{self.id}-state")
+
+
+class AgentsPane(EmptyPane):
     TITLE = "Agents"
-
-    def compose(self):  # type: ignore[override]
-        yield EmptyState(Text("No agents running.\n"
-                              "Named agents (architect, engineer, researcher, red-teamer…) "
-                              "run here in parallel.", style="dim"), id="agents-state")
+    EMPTY = ("No agents running.\n"
+             "Named agents (architect, engineer, researcher, red-teamer…) run here in parallel.")
 
 
-class UpgradesPane(Pane):
+class UpgradesPane(EmptyPane):
     TITLE = "Upgrades"
-
-    def compose(self):  # type: ignore[override]
-        yield EmptyState(Text("No upgrade proposals yet.\n"
-                              "The scheduler watches AI news sources and proposes "
-                              "improvements here.", style="dim"), id="upgrades-state")
+    EMPTY = ("No upgrade proposals yet.\n"
+             "The scheduler watches AI news sources and proposes improvements here.")
