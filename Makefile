@@ -6,11 +6,12 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 
 .PHONY: run test lint bench system-deps clean
+.DELETE_ON_ERROR:
 
 run: $(VENV)/.run-installed
 	$(BIN)/pai
 
-test: $(VENV)/.test-installed system-deps
+test: system-deps $(VENV)/.test-installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.test-installed
@@ -20,12 +21,14 @@ bench: $(VENV)/.test-installed
 	$(BIN)/python benchmarks/startup.py
 
 system-deps:
-	@scripts/system-deps.sh
+	@PYTHON=$(PYTHON) scripts/system-deps.sh test
 
+# A half-made virtual environment is removed, so the next run starts it again.
 $(VENV)/bin/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "pai needs Python 3.11 or newer (set PYTHON=python3.x)")'
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	@PYTHON=$(PYTHON) scripts/system-deps.sh venv
+	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); exit 1; }
+	$(BIN)/python -m pip install --quiet --upgrade pip || { rm -rf $(VENV); exit 1; }
 
 $(VENV)/.run-installed: pyproject.toml | $(VENV)/bin/python
 	$(BIN)/python -m pip install --quiet -e .

@@ -51,17 +51,22 @@ ACTIONS: tuple[ActionSpec, ...] = (
                help="Pick a theme; it applies at once and is remembered.", priority=True),
     ActionSpec("session.new", "ctrl+n,alt+n", "New session", "new_session",
                help="Start a new chat session.", priority=True),
+    ActionSpec("app.quit_hint", "ctrl+c", "Say how to quit", "help_quit",
+               help="ctrl+c copies a selection; with none, says which key quits.",
+               palette=False),  # a reflex answered, not an action anyone looks for
     ActionSpec("focus.next", "tab", "Focus next", "app.focus_next", scope="screen",
-               help="Move the focus to the next widget.", palette=False),
+               help="Move the focus to the next widget."),
     ActionSpec("focus.previous", "shift+tab", "Focus previous", "app.focus_previous",
-               scope="screen", help="Move the focus to the previous widget.", palette=False),
+               scope="screen", help="Move the focus to the previous widget."),
+    ActionSpec("screen.copy", "ctrl+c,super+c", "Copy selected text", "screen.copy_text",
+               scope="screen", help="Copy the text selected with the mouse."),
     # Not priority: the input must see these keys in order with the text typed before them.
     ActionSpec("chat.send", "enter", "Send message", "send", scope="chat-input",
                help="Send what is in the chat input."),
     ActionSpec("chat.newline", "ctrl+j,alt+enter,shift+enter", "Insert newline", "newline",
                scope="chat-input", help="Start a new line in the chat input."),
     ActionSpec("help.close", "escape,f1,q", "Close help", "dismiss", scope="help",
-               help="Leave the help screen.", palette=False),
+               help="Leave the help screen."),
 )
 
 BY_ID: dict[str, ActionSpec] = {spec.id: spec for spec in ACTIONS}

@@ -17,7 +17,17 @@ EXIT_CONFIG = 2
 
 
 def _config(ctx: click.Context) -> Config:
-    return ctx.find_root().obj
+    """The configuration, loaded on first use: every command calls this before doing anything,
+    and `--help` (handled before a command runs) works even when config.toml is broken."""
+    root = ctx.find_root()
+    if root.obj is None:
+        try:
+            root.obj = load_config()
+        except ConfigError as error:
+            click.echo(f"pai: configuration error: {error}", err=True)
+            click.echo("pai: fix the file (it was not changed) and run pai again.", err=True)
+            ctx.exit(EXIT_CONFIG)
+    return root.obj
 
 
 @click.group(invoke_without_command=True,
@@ -30,26 +40,27 @@ def cli(ctx: click.Context) -> None:
     Without a command, opens the cockpit: Chat, Agents, History and Upgrades panes.
     Settings and data live in PAI_HOME (default ~/.pai); `pai config path` prints where.
     """
-    try:
-        ctx.obj = load_config()
-    except ConfigError as error:
-        click.echo(f"pai: configuration error: {error}", err=True)
-        click.echo("pai: fix the file (it was not changed) and run pai again.", err=True)
-        ctx.exit(EXIT_CONFIG)
     if ctx.invoked_subcommand is None:
-        _run_app(ctx.obj)
+        _run_app(ctx, _config(ctx))
 
 
-def _run_app(config: Config) -> None:
+def _run_app(ctx: click.Context, config: Config) -> None:
     from pai_tui.cockpit import Cockpit
     from pai_tui.ui.app import PaiApp
 
-    config.home.ensure()
+    try:
+        config.home.ensure()
+    except OSError as error:
+        click.echo(f"pai: cannot use PAI_HOME {config.home.root}: {error.strerror} "
+                   f"({error.filename}). Set PAI_HOME to a folder you own.", err=True)
+        ctx.exit(EXIT_CONFIG)
     cockpit = Cockpit(config)
     try:
-        PaiApp(cockpit).run()
+        app = PaiApp(cockpit)
+        app.run()
     finally:
         cockpit.close()
+    ctx.exit(app.return_code or 0)
 
 
 @cli.group("config")

@@ -23,6 +23,10 @@ PERSIST_EVERY_S = 1.0  # a killed process loses at most this much of a streaming
 TITLE_LENGTH = 60
 
 
+class NotSaved(Exception):
+    """The user's message could not be saved, so nothing was sent. `str()` says why."""
+
+
 def session_title(text: str) -> str:
     """The first non-blank line of the first message, shortened."""
     line = next((part.strip() for part in text.splitlines() if part.strip()), "New session")
@@ -54,12 +58,20 @@ class Cockpit:
                 try:
                     store, result, _ = Store.open(self.database_url, self.config.home.backups)
                 except Exception as error:
-                    self.bus.publish(events.StoreFailed(str(error)))
+                    self.bus.publish(events.StoreFailed(self.redact(str(error))))
                     raise
                 self._store = store
                 backup = str(result.backup) if result.backup else None
                 self.bus.publish(events.StoreReady(result.to_version, backup))
             return self._store
+
+    def redact(self, text: str) -> str:
+        """An error text with the database URL's password taken out."""
+        if not self.config.database_url:
+            return text
+        from pai_tui.history.urls import redact
+
+        return redact(text, self.config.database_url)
 
     async def store(self) -> Store:
         if self._store is not None:
@@ -93,17 +105,36 @@ class Cockpit:
     # one chat turn
 
     async def send(self, session_id: int | None, text: str) -> MessageRecord:
-        """Save the user's message first, then stream the answer, persisting it as it grows.
+        """Save the user's message, then answer it. Returns the final assistant message."""
+        user = await self.save_user_message(session_id, text)
+        return await self.answer(user.session_id)
 
-        Returns the final assistant message. Cancelling the task keeps the partial answer, marked
-        `cancelled`.
+    async def save_user_message(self, session_id: int | None, text: str) -> MessageRecord:
+        """Save the message (in a new session if `session_id` is None) before anything else.
+
+        Raises NotSaved, with a reason safe to show, when it could not be saved.
+        """
+        provider = self.provider
+        try:
+            store = await self.store()
+            if session_id is None:
+                session, user = await asyncio.to_thread(
+                    store.begin_session, session_title(text), text, provider.name,
+                    provider.model)
+                self.bus.publish(events.SessionCreated(session.id, session.title))
+            else:
+                user = await asyncio.to_thread(store.add_message, session_id, "user", text)
+        except Exception as error:
+            raise NotSaved(self.redact(str(error)) or type(error).__name__) from error
+        self.bus.publish(events.MessageSaved(user.session_id, user.id, "user", user.status))
+        return user
+
+    async def answer(self, session_id: int) -> MessageRecord:
+        """Stream the answer to the session's messages, persisting it as it grows.
+
+        Cancelling the task keeps the partial answer, marked `cancelled`.
         """
         store = await self.store()
-        if session_id is None:
-            session_id = (await self.new_session(session_title(text))).id
-        user = await asyncio.to_thread(store.add_message, session_id, "user", text)
-        self.bus.publish(events.MessageSaved(session_id, user.id, "user", user.status))
-
         history = await asyncio.to_thread(store.messages, session_id)
         context = [ChatMessage(m.role, m.content) for m in history  # type: ignore[arg-type]
                    if m.role in ("user", "assistant") and m.content]

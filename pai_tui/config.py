@@ -218,8 +218,25 @@ def _check_keymap(config: Config, path: Path, data: dict[str, Any]) -> None:
         if binding_id not in ACTION_IDS:
             raise where.error(("keymap",), binding_id,
                               "unknown binding id (`pai keys` lists them)")
-        if not keys.strip():
-            raise where.error(("keymap",), binding_id, "empty key list")
+        problem = _keys_problem(keys)
+        if problem:
+            raise where.error(("keymap",), binding_id, problem)
+
+
+_KEY = re.compile(r"^(?:[a-z]+\+)*(?:[a-z0-9_]+|[^\s,+])$")
+
+
+def _keys_problem(keys: str) -> str | None:
+    """Why a keymap value is unusable, or None: comma-separated keys like "ctrl+o,f9"."""
+    parts = [part.strip() for part in keys.split(",")]
+    if not any(parts):
+        return f"{keys!r} names no key (write keys like \"f9\" or \"ctrl+o,alt+o\")"
+    for part in parts:
+        if not part:
+            return f"{keys!r} has an empty key between commas"
+        if not _KEY.match(part):
+            return f"{part!r} is not a key name (keys look like \"f9\", \"ctrl+o\", \"?\")"
+    return None
 
 
 def write_setting(path: Path, table: str, key: str, value: str) -> None:
@@ -241,7 +258,9 @@ def write_setting(path: Path, table: str, key: str, value: str) -> None:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write to a temporary file beside `path`, fsync, then rename over it (keeps the file mode)."""
+    """Write to a temporary file beside `path`, fsync, then rename over it (keeps the file mode;
+    a symlinked file is written where the link points, so the link survives)."""
+    path = path.resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
     mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)

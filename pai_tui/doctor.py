@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import sys
 import tempfile
@@ -74,11 +73,11 @@ def _creatable(path: Path) -> bool:
 def check_database(config: Config) -> Check:
     from pai_tui.history.migrations import LATEST, current_version
     from pai_tui.history.store import make_engine
-    from pai_tui.history.urls import sqlite_path, sqlite_url
+    from pai_tui.history.urls import redact, shown_url, sqlite_path, sqlite_url
 
     url = config.database_url or sqlite_url(config.home.database)
     fix = "check PAI_DATABASE_URL (or unset it to use the SQLite file in PAI_HOME)"
-    shown = _hide_password(url)
+    shown = shown_url(url)
     try:
         path = sqlite_path(url)
     except Exception:
@@ -96,7 +95,7 @@ def check_database(config: Config) -> Check:
         finally:
             engine.dispose()
     except Exception as error:
-        reason = _hide_password(str(error).splitlines()[0]) if str(error) else type(error).__name__
+        reason = redact(str(error).splitlines()[0], url) if str(error) else type(error).__name__
         return Check("Database", "fail", f"{shown} unreachable: {reason}", fix)
     if version > LATEST:
         return Check("Database", "fail", f"{where}: schema v{version} is newer than this pai "
@@ -105,14 +104,6 @@ def check_database(config: Config) -> Check:
         return Check("Database", "ok", f"{where}: schema v{version}, migrates to v{LATEST} on next "
                      "start (backed up first)")
     return Check("Database", "ok", f"{where}: schema v{version} (current)")
-
-
-_URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@/\s]*@")
-
-
-def _hide_password(text: str) -> str:
-    """`postgresql://me:***@host/db`: no database password in what doctor prints."""
-    return _URL_PASSWORD.sub(r"\1***@", text)
 
 
 def check_keys() -> Check:

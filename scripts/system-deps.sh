@@ -1,11 +1,21 @@
 #!/usr/bin/env sh
-# System packages the test suite uses: espeak-ng (real offline voices) and tmux (the cockpit in a
-# real terminal). Installs them with apt-get when missing and we may (root, or sudo without a
-# password); otherwise says what to run.
+# System packages pai needs, installed with apt-get when missing and we may (root, or sudo without a
+# password); otherwise it says what to run. Never fails the build by itself.
+#   system-deps.sh venv   what creating the virtual environment needs (python3-venv)
+#   system-deps.sh test   what the test suite uses: espeak-ng (real offline voices) and tmux (the
+#                         cockpit in a real terminal)
 set -u
+python=${PYTHON:-python3}
 missing=""
-command -v espeak-ng >/dev/null 2>&1 || missing="$missing espeak-ng"
-command -v tmux >/dev/null 2>&1 || missing="$missing tmux"
+case "${1:-test}" in
+    venv)
+        "$python" -c 'import ensurepip, venv' >/dev/null 2>&1 || missing="$missing python3-venv"
+        ;;
+    test)
+        command -v espeak-ng >/dev/null 2>&1 || missing="$missing espeak-ng"
+        command -v tmux >/dev/null 2>&1 || missing="$missing tmux"
+        ;;
+esac
 [ -z "$missing" ] && exit 0
 if ! command -v apt-get >/dev/null 2>&1; then
     echo "system-deps: please install:$missing (no apt-get here)" >&2
@@ -16,7 +26,7 @@ if [ "$(id -u)" = 0 ]; then
 elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
     sudo="sudo -n"
 else
-    echo "system-deps: run 'sudo apt-get install$missing' for the voice and terminal tests" >&2
+    echo "system-deps: please run: sudo apt-get install$missing" >&2
     exit 0
 fi
 echo "system-deps: installing$missing"

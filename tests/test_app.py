@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -104,11 +105,12 @@ async def test_maximize_and_restore_the_focused_pane() -> None:
         await press(pilot, "alt+z")
         history = app.pane("history")
         assert app.screen.maximized is history
-        assert history.region.width == app.screen.region.width
-        assert not app.pane("chat").region.overlaps(app.screen.region) or not \
-            app.pane("chat").display or app.screen.maximized is history
+        assert history.region == app.screen.region  # the whole screen, status bar included
+        for other in ("chat", "agents", "upgrades"):
+            assert app.pane(other).region.area == 0, other  # not on screen at all
         await press(pilot, "f6")
         assert app.screen.maximized is None
+        assert all(app.pane(name).region.area > 0 for name in ("chat", "agents", "upgrades"))
         # Focusing another pane while one is maximized brings the others back.
         await press(pilot, "f6")
         await press(pilot, "alt+1")
@@ -138,7 +140,7 @@ async def test_help_opens_with_f1_and_question_mark_and_lists_every_binding() ->
 def _text_of(app: PaiApp, widget: Widget) -> str:
     """What the widget draws on screen, as text."""
     del app
-    region = Region(0, 0, widget.size.width, widget.size.height)
+    region = Region(0, 0, widget.outer_size.width, widget.outer_size.height)
     return "\n".join(strip.text for strip in widget.render_lines(region))
 
 
@@ -147,12 +149,17 @@ async def palette_titles(app: PaiApp) -> list[str]:
 
 
 async def test_every_action_is_in_the_command_palette() -> None:
-    async with running() as (app, _):
+    async with running() as (app, pilot):
         titles = await palette_titles(app)
         for spec in ACTIONS:
-            if spec.id in ("app.palette", "help.close", "focus.next", "focus.previous"):
-                continue  # the palette itself, a key on the help screen, plain focus movement
+            if spec.id in ("app.palette", "app.quit_hint", "help.close"):
+                continue  # the palette itself, the ctrl+c reflex, the help screen's own
             assert spec.title in titles, spec.id
+        assert "Close help" not in titles
+        await press(pilot, "f1")
+        on_help = await palette_titles(app)
+        assert "Close help" in on_help and "Quit" in on_help
+        assert "Focus History pane" not in on_help  # would act on the hidden main screen
 
 
 async def test_the_keymap_in_config_rebinds_by_id(home: HomePaths) -> None:
@@ -169,7 +176,7 @@ async def test_the_keymap_in_config_rebinds_by_id(home: HomePaths) -> None:
         await press(pilot, "f10")
         assert isinstance(app.screen, HelpScreen)
         assert "f12" in _text_of(app, app.screen.query_one("#help-table"))
-        assert any("(f12)" in c.help for c in app.get_system_commands(app.screen))
+        assert any("(f12)" in c.help for c in app.get_system_commands(app.main))
 
 
 async def test_enter_sends_and_ctrl_j_or_alt_enter_insert_a_newline() -> None:
@@ -379,6 +386,14 @@ async def _start_session(app: PaiApp, pilot: Pilot) -> None:
     await settle(pilot)
 
 
+async def _select_agents_text(app: PaiApp, pilot: Pilot) -> None:
+    from textual.selection import Selection
+
+    await _focus(app, pilot, "agents")
+    app.main.selections = {app.main.query_one("#agents-state"): Selection(None, None)}
+    await settle(pilot)
+
+
 def _pane_setup(pane: str):  # type: ignore[no-untyped-def]
     other = "agents" if pane == "chat" else "chat"
     return lambda app, pilot: _focus(app, pilot, other)
@@ -405,6 +420,9 @@ EFFECTS: dict[str, tuple[Callable[..., Any] | None, Callable[[PaiApp], bool]]] =
     "chat.newline": (lambda a, p: _type(a, p, "a"),
                      lambda a: a.main.query_one(ChatInput).text == "a\n"),
     "help.close": (_open_help, lambda a: a.screen is a.main),
+    "app.quit_hint": (lambda a, p: _focus(a, p, "agents"),
+                      lambda a: any("to quit" in str(n.message) for n in a._notifications)),
+    "screen.copy": (_select_agents_text, lambda a: "No agents running" in (a.clipboard or "")),
 }
 
 ALL_KEYS = [(spec.id, key) for spec in ACTIONS for key in spec.keys.split(",")]
@@ -448,3 +466,81 @@ async def test_every_palette_entry(action_id: str) -> None:
         await press(pilot, "enter")
         await settle(pilot)
         assert effect(app), f"the palette's {title!r} did nothing"
+
+
+async def test_markup_in_the_first_message_is_saved_and_titled_literally() -> None:
+    async with running() as (app, pilot):
+        text = "oops [/] closing [@click=app.quit]x[/]"
+        app.main.query_one(ChatInput).text = text
+        await press(pilot, "enter")
+        await settle(pilot)
+        chat = app.main.query_one(ChatPane)
+        assert text in _text_of(app, chat).splitlines()[-1]  # drawn on the border as typed
+        [session] = await app.cockpit.sessions()
+        assert next(m.content for m in await app.cockpit.messages(session.id)) == text
+
+
+async def test_a_message_that_cannot_be_saved_goes_back_to_the_input(
+        home: HomePaths, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = home.root.parent / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("PAI_DATABASE_URL", f"sqlite:///{blocker}/pai.db")
+    async with running() as (app, pilot):
+        await press(pilot, *"precious words", "enter")
+        await settle(pilot)
+        assert app.main.query_one(ChatInput).text == "precious words"
+        assert list(app.main.query(MessageView)) == []
+        messages = [str(n.message) for n in app._notifications]
+        assert any(m.startswith("Not sent: your message could not be saved") for m in messages)
+        assert not any("is saved" in m for m in messages)
+
+
+async def test_quick_switches_save_what_is_on_screen(home: HomePaths) -> None:
+    for _ in range(5):
+        async with running() as (app, pilot):
+            for _ in range(3):
+                app.action_toggle_layout()
+            app.theme = "ember"
+            await settle(pilot)
+            shown = app.layout_name
+        text = home.config.read_text()
+        assert f'layout = "{shown}"' in text and 'theme = "ember"' in text
+        home.config.unlink()
+
+
+async def test_theme_picked_in_the_palette_is_applied_and_saved(home: HomePaths) -> None:
+    async with running() as (app, pilot):
+        await press(pilot, "alt+t")
+        assert isinstance(app.screen, CommandPalette)
+        await press(pilot, *"ember")
+        await pilot.pause(0.3)
+        await press(pilot, "enter")
+        await settle(pilot)
+        assert app.theme == "ember"
+    assert 'theme = "ember"' in home.config.read_text()
+
+
+async def test_symlinked_config_stays_a_link(home: HomePaths, tmp_path: Path) -> None:
+    dotfiles = tmp_path / "dotfiles" / "pai.toml"
+    dotfiles.parent.mkdir()
+    dotfiles.write_text("# in my dotfiles repo\n")
+    home.root.mkdir(parents=True)
+    home.config.symlink_to(dotfiles)
+    async with running() as (_app, pilot):
+        await press(pilot, "alt+l")
+        await settle(pilot)
+    assert home.config.is_symlink()
+    assert 'layout = "grid"' in dotfiles.read_text()
+    assert "# in my dotfiles repo" in dotfiles.read_text()
+
+
+async def test_a_theme_with_a_bad_variable_is_skipped_not_fatal(home: HomePaths) -> None:
+    home.themes.mkdir(parents=True)
+    (home.themes / "teal.toml").write_text('name = "teal"\nprimary = "#008080"\n\n[variables]\n'
+                                           '"block-cursor-foreground" = "tealish"\n')
+    write_config(home, '[ui]\ntheme = "teal"\n')
+    async with running() as (app, _):
+        assert app.theme == "pai" and "teal" not in app.available_themes
+        messages = [str(n.message) for n in app._notifications]
+        assert any("teal.toml:5: key 'variables.block-cursor-foreground'" in m
+                   for m in messages)

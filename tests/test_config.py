@@ -22,10 +22,10 @@ def test_absent_file_means_defaults(home: HomePaths) -> None:
 
 def test_valid_file_loads(home: HomePaths) -> None:
     write_config(home, '# mine\n[ui]\ntheme = "ember"\nlayout = "grid"\n\n'
-                       '[keymap]\n"pane.history" = "f12"\n')
+                       '[keymap]\n"pane.history" = "f12"\n"app.help" = "?, ctrl+shift+h"\n')
     config = load_config(home)
     assert (config.ui.theme, config.ui.layout) == ("ember", "grid")
-    assert config.keymap == {"pane.history": "f12"}
+    assert config.keymap == {"pane.history": "f12", "app.help": "?, ctrl+shift+h"}
 
 
 BAD_FILES = [
@@ -40,6 +40,9 @@ BAD_FILES = [
     ('[keymap]\n"pane.chat" = "f2"\n"no.such.action" = "f9"\n', 3, 'keymap."no.such.action"',
      "unknown binding id"),
     ('[keymap]\n"app.quit" = 7\n', 2, 'keymap."app.quit"', "expected a string"),
+    ('[keymap]\n"chat.send" = ","\n', 2, 'keymap."chat.send"', "names no key"),
+    ('[keymap]\n"chat.send" = "f9,,f10"\n', 2, 'keymap."chat.send"', "empty key between"),
+    ('[keymap]\n"chat.send" = "ctrl o"\n', 2, 'keymap."chat.send"', "is not a key name"),
 ]
 
 
@@ -60,7 +63,26 @@ def test_bad_file_is_reported_with_file_line_and_key(home: HomePaths, content: s
         assert f"'{key}'" in message
 
 
-@pytest.mark.parametrize("command", [[], ["doctor"], ["config", "path"], ["keys"]])
+def all_commands() -> list[list[str]]:
+    """Every command line pai has: the bare `pai` and each leaf sub-command."""
+    import click
+
+    from pai_tui.cli import cli
+
+    found: list[list[str]] = [[]]
+
+    def walk(group: click.Group, prefix: list[str]) -> None:
+        for name, command in group.commands.items():
+            if isinstance(command, click.Group):
+                walk(command, [*prefix, name])
+            else:
+                found.append([*prefix, name])
+
+    walk(cli, [])
+    return found
+
+
+@pytest.mark.parametrize("command", all_commands(), ids=lambda c: " ".join(c) or "pai")
 def test_every_command_stops_with_exit_2_and_leaves_the_file_alone(home: HomePaths,
                                                                     command: list[str]) -> None:
     content = '# my settings\n[ui]\ntheme = "pai"\nfont = "large"\n'
@@ -72,6 +94,9 @@ def test_every_command_stops_with_exit_2_and_leaves_the_file_alone(home: HomePat
     assert result.stdout == ""
     assert path.read_text() == content
     assert path.stat().st_mtime_ns == before
+    # Help still works, so the user can read how to fix things.
+    help_result = run_pai(*command, "--help")
+    assert help_result.returncode == 0 and help_result.stdout.startswith("Usage: pai")
 
 
 def test_invalid_toml_names_line_and_key_on_the_command_line(home: HomePaths) -> None:

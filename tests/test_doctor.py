@@ -66,6 +66,15 @@ def test_pai_home_that_is_not_a_folder_fails(home: HomePaths) -> None:
     assert "cannot run: fix PAI_HOME" in result.stderr
 
 
+def test_pai_home_that_is_a_file_stops_the_cockpit_with_a_clear_message(home: HomePaths) -> None:
+    home.root.parent.mkdir(parents=True, exist_ok=True)
+    home.root.write_text("oops")
+    result = run_pai()
+    assert result.returncode == 2
+    assert f"cannot use PAI_HOME {home.root}" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_database_schema_is_reported(home: HomePaths) -> None:
     from pai_tui.history.migrations import LATEST
     from pai_tui.history.store import Store
@@ -90,9 +99,15 @@ def test_unusable_database_url_fails_without_showing_its_password(tmp_path: Path
     result = doctor(PAI_DATABASE_URL=f"sqlite:///{blocker}/sub/x.db")
     assert result.returncode == 1
     assert rows(result.stdout)["Database"].startswith(f"FAIL | {blocker}/sub/x.db cannot be")
-    result = doctor(PAI_DATABASE_URL="nosuchdialect://user:hunter2@localhost/pai")
-    assert result.returncode == 1
-    assert "hunter2" not in result.stdout + result.stderr
+    for url in ("nosuchdialect://user:hunter2@localhost/pai",
+                "postgresql://u:hun/ter2@127.0.0.1:1/db",
+                "postgresql://u:p%40ss%2Fw0rd@127.0.0.1:1/db"):
+        result = doctor(PAI_DATABASE_URL=url)
+        assert result.returncode == 1
+        shown = result.stdout + result.stderr
+        for secret in ("hunter2", "ter2", "w0rd"):
+            assert secret not in shown, (url, shown)
+        assert "***" in rows(result.stdout)["Database"]
 
 
 def test_broken_theme_is_a_warning_naming_file_and_field(home: HomePaths) -> None:

@@ -201,3 +201,33 @@ def test_database_url_selects_another_database(home: HomePaths, tmp_path: Path,
     cockpit.close()
     assert elsewhere.exists()
     assert not home.database.exists()
+
+
+def test_several_pai_processes_starting_at_once_all_open_the_store(home: HomePaths) -> None:
+    """Each thread has its own engine and connections, as separate processes would."""
+    import threading
+
+    for round_ in range(8):
+        path = home.root / f"race-{round_}.db"
+        barrier = threading.Barrier(4)
+        failures: list[BaseException] = []
+
+        def start(path: Path = path, barrier: threading.Barrier = barrier,
+                  failures: list[BaseException] = failures) -> None:
+            barrier.wait()
+            try:
+                store = open_store(path, home.backups)
+                store.create_session("mine")
+                store.close()
+            except BaseException as error:
+                failures.append(error)
+
+        threads = [threading.Thread(target=start) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert failures == []
+        store = open_store(path, home.backups)
+        assert store.schema_version() == LATEST and len(store.list_sessions()) == 4
+        store.close()

@@ -165,7 +165,10 @@ def migrate(engine: Engine, backup_dir: Path | None) -> MigrationResult:
         if migration.version <= start:
             continue
         try:
-            with engine.begin() as conn:
+            with engine.connect().execution_options(sqlite_begin="IMMEDIATE") as conn, \
+                    conn.begin():
+                if current_version(conn) >= migration.version:
+                    continue  # another pai starting at the same moment got here first
                 migration.upgrade(conn)
                 _set_version(conn, migration.version)
         except Exception as error:

@@ -44,7 +44,10 @@ def make_engine(url: str, create_folder: bool = True) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
+        # `sqlite_begin="IMMEDIATE"` takes the write lock at once (waiting up to busy_timeout),
+        # for transactions that read and then write, such as a migration.
+        mode = conn.get_execution_options().get("sqlite_begin", "")
+        conn.exec_driver_sql(f"BEGIN {mode}".strip())
 
     return engine
 
@@ -116,6 +119,20 @@ class Store:
             s.add(row)
             s.flush()
             return _session_record(row)
+
+    def begin_session(self, title: str, text: str, provider: str | None = None,
+                      model: str | None = None) -> tuple[SessionRecord, MessageRecord]:
+        """A new session with its first user message, in one transaction."""
+        with self._session() as s:
+            now = utcnow()
+            session = ChatSession(title=title, provider=provider, model=model,
+                                  created_at=now, updated_at=now)
+            message = Message(session=session, role="user", content=text, status="complete",
+                              input_tokens=0, output_tokens=0, cost=0.0, created_at=now,
+                              updated_at=now)
+            s.add_all([session, message])
+            s.flush()
+            return _session_record(session, 1), _message_record(message)
 
     def get_session(self, session_id: int) -> SessionRecord | None:
         with self._session() as s:

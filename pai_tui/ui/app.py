@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from contextlib import suppress
 from functools import partial
@@ -10,7 +11,7 @@ from typing import ClassVar
 
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Grid
 from textual.screen import Screen
 from textual.theme import Theme
@@ -37,10 +38,7 @@ MAIN_SCREEN_ACTIONS = frozenset(
 
 
 class MainScreen(Screen[None], inherit_bindings=False):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        *bindings_for("screen"),
-        Binding("ctrl+c,super+c", "screen.copy_text", "Copy selected text", show=False),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for("screen")
     AUTO_FOCUS = "#chat-input"
 
     def __init__(self, cockpit: Cockpit):
@@ -64,10 +62,7 @@ class MainScreen(Screen[None], inherit_bindings=False):
 class PaiApp(App[None], inherit_bindings=False):
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live elsewhere
     TITLE = "pai"
-    BINDINGS: ClassVar[list[BindingType]] = [
-        *bindings_for("app"),
-        Binding("ctrl+c", "help_quit", show=False, system=True),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for("app")
 
     def __init__(self, cockpit: Cockpit):
         use_standard_alt_digits()
@@ -75,6 +70,8 @@ class PaiApp(App[None], inherit_bindings=False):
         self.cockpit = cockpit
         self.layout_name: Layout = cockpit.config.ui.layout
         self.main = MainScreen(cockpit)
+        self._settings_lock = threading.Lock()
+        self._theme_saved = cockpit.config.ui.theme
 
     @property
     def config_path(self) -> Path:
@@ -114,21 +111,27 @@ class PaiApp(App[None], inherit_bindings=False):
             self.notify(f"Theme {wanted!r} (config.toml [ui] theme) not found; using "
                         f"{DEFAULT_THEME!r}.", severity="warning", markup=False)
             wanted = DEFAULT_THEME
-        self.theme = wanted
         self._theme_saved = wanted  # applying the configured theme is not a change to save
+        self.theme = wanted
 
     def _remember_theme(self, theme: Theme) -> None:
         if theme.name != self._theme_saved:
             self._theme_saved = theme.name
-            self._save_setting("theme", theme.name)
+            self._save_setting("theme")
+
+    def _ui_setting(self, key: str) -> str:
+        return {"theme": self._theme_saved, "layout": self.layout_name}[key]
 
     @work(thread=True, group="settings", exit_on_error=False)
-    def _save_setting(self, key: str, value: str) -> None:
-        try:
-            write_setting(self.config_path, "ui", key, value)
-        except (ConfigError, OSError) as error:
-            self.call_from_thread(self.notify, f"Setting not saved: {error}",
-                                  severity="error", markup=False)
+    def _save_setting(self, key: str) -> None:
+        # One write at a time, each with the value current when it runs: quick switches can
+        # neither lose one another's changes nor land out of order.
+        with self._settings_lock:
+            try:
+                write_setting(self.config_path, "ui", key, self._ui_setting(key))
+            except (ConfigError, OSError) as error:
+                self.call_from_thread(self.notify, f"Setting not saved: {error}",
+                                      severity="error", markup=False)
 
     # actions
 
@@ -170,7 +173,7 @@ class PaiApp(App[None], inherit_bindings=False):
         grid = self.main.query_one("#panes")
         for layout in LAYOUTS:
             grid.set_class(layout == self.layout_name, f"-{layout}")
-        self._save_setting("layout", self.layout_name)
+        self._save_setting("layout")
         self.notify(f"Layout: {self.layout_name}", timeout=2)
 
     async def action_new_session(self) -> None:
@@ -181,15 +184,28 @@ class PaiApp(App[None], inherit_bindings=False):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         for spec in ACTIONS:
-            if spec.palette:
+            if spec.palette and self._usable_on(spec, screen):
                 keys = keys_display(effective_keys(spec, self._keymap))
                 yield SystemCommand(spec.title, f"{spec.help} ({keys})",
                                     partial(self.run_palette_action, spec))
+
+    def _usable_on(self, spec: ActionSpec, screen: Screen) -> bool:
+        """Whether an action works on `screen`: the panes' on the main screen, the help
+        screen's on the help screen, the app's own everywhere."""
+        from pai_tui.ui.help import HelpScreen
+
+        if spec.scope == "help":
+            return isinstance(screen, HelpScreen)
+        if screen is self.main:
+            return True
+        return spec.scope == "app" and spec.action.split("(")[0] not in MAIN_SCREEN_ACTIONS
 
     async def run_palette_action(self, spec: ActionSpec) -> None:
         if spec.scope == "chat-input":
             self.action_focus_pane("chat")
             await self.run_action(spec.action, self.main.query_one(ChatInput))
+        elif spec.scope == "help":
+            await self.run_action(spec.action, self.screen)
         else:
             await self.run_action(spec.action)
 

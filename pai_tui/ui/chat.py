@@ -10,7 +10,7 @@ from textual.message import Message
 from textual.widgets import Static, TextArea
 
 from pai_tui import events
-from pai_tui.cockpit import Cockpit, session_title
+from pai_tui.cockpit import Cockpit, NotSaved, session_title
 from pai_tui.history.records import MessageRecord
 from pai_tui.literal import printable
 from pai_tui.paths import bundled
@@ -164,23 +164,38 @@ class ChatPane(Pane):
             self.query_one(ChatInput).text = message.text
             return
         self.busy = True
-        await self._show(MessageView("user", message.text))
-        self._send(message.text)
+        view = MessageView("user", message.text)
+        await self._show(view)
+        self._send(message.text, view)
 
     @work(group="chat", exit_on_error=False)
-    async def _send(self, text: str) -> None:
+    async def _send(self, text: str, view: MessageView) -> None:
         try:
+            try:
+                user = await self.cockpit.save_user_message(self.session_id, text)
+            except NotSaved as error:
+                await view.remove()
+                chat_input = self.query_one(ChatInput)
+                if not chat_input.text:
+                    chat_input.text = text  # nothing typed is lost
+                self.notify(f"Not sent: your message could not be saved ({error}). "
+                            "It is back in the input.", severity="error", timeout=15,
+                            markup=False)
+                return
             if self.session_id is None:
-                record = await self.cockpit.new_session(session_title(text))
-                self.session_id = record.id
-                self.border_subtitle = printable(record.title)
-            await self.cockpit.send(self.session_id, text)
-        except Exception as error:
-            self.notify(f"The message is saved, but the answer failed: {error}",
-                        severity="error", markup=False)
+                self.session_id = user.session_id
+                self.set_title(session_title(text))
+            try:
+                await self.cockpit.answer(user.session_id)
+            except Exception as error:
+                self.notify(f"Your message is saved; the answer failed: {error}",
+                            severity="error", markup=False)
         finally:
             self.busy = False
             self._answer = None
+
+    def set_title(self, title: str) -> None:
+        self.border_subtitle = Text(printable(title))  # a Text: titles are never markup
 
     async def on_bus_event(self, message: BusEvent) -> None:
         event = message.event
@@ -199,7 +214,7 @@ class ChatPane(Pane):
     async def new_session(self) -> None:
         """An empty chat; the session is created with its first message."""
         self.session_id = None
-        self.border_subtitle = ""
+        self.set_title("")
         await self.messages.remove_children()
         await self.messages.mount(EmptyChat(id="empty-chat"))
         self.query_one(ChatInput).focus()
@@ -208,7 +223,7 @@ class ChatPane(Pane):
     async def open_session(self, session_id: int, title: str) -> None:
         records = await self.cockpit.messages(session_id)
         self.session_id = session_id
-        self.border_subtitle = printable(title)
+        self.set_title(title)
         await self.messages.remove_children()
         await self.messages.mount_all([MessageView.from_record(r) for r in records]
                                       or [EmptyChat(id="empty-chat")])

@@ -6,10 +6,12 @@ A broken file is reported (file, line, field) and skipped; it never stops the ap
 from __future__ import annotations
 
 import dataclasses
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from textual.color import Color, ColorParseError
+from textual.css.stylesheet import Stylesheet, StylesheetParseError
 from textual.theme import Theme
 
 from pai_tui.config import ConfigError, KeyLocator, parse_toml
@@ -56,8 +58,28 @@ def _check_field(where: KeyLocator, key: str, value: Any) -> None:
         if not isinstance(value, dict):
             raise where.error((), key, "expected a table of CSS variable = value")
         for name, variable in value.items():
-            if not isinstance(variable, str):
-                raise where.error(("variables",), name, f"expected a string, got {variable!r}")
+            _check_variable(where, name, variable)
+
+
+def _check_variable(where: KeyLocator, name: str, value: Any) -> None:
+    """A variable Textual defines must hold what its rules can use: the value is tried in the CSS
+    property such variables feed (text-style, or a color), so a bad one never breaks the app."""
+    if not isinstance(value, str):
+        raise where.error(("variables",), name, f"expected a string, got {value!r}")
+    if name not in _textual_variables():
+        return  # a variable of the user's own: nothing of Textual's depends on it
+    prop = "text-style" if name.endswith("-style") else "color"
+    sheet = Stylesheet()
+    sheet.add_source(f"Screen {{ {prop}: {value}; }}")
+    try:
+        sheet.parse()
+    except StylesheetParseError:
+        raise where.error(("variables",), name, f"{value!r} is not a valid {prop}") from None
+
+
+@cache
+def _textual_variables() -> frozenset[str]:
+    return frozenset(Theme(name="probe", primary="#000000").to_color_system().generate())
 
 
 def _check_color(where: KeyLocator, table: tuple[str, ...], key: str, value: Any) -> None:
