@@ -207,7 +207,7 @@ def test_several_pai_processes_starting_at_once_all_open_the_store(home: HomePat
     """Each thread has its own engine and connections, as separate processes would."""
     import threading
 
-    for round_ in range(8):
+    for round_ in range(20):
         path = home.root / f"race-{round_}.db"
         barrier = threading.Barrier(4)
         failures: list[BaseException] = []

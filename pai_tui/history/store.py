@@ -4,6 +4,8 @@ async callers run it in a thread (`asyncio.to_thread`), never on the UI loop."""
 from __future__ import annotations
 
 import re
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +21,22 @@ from pai_tui.history.records import MessageRecord, Role, SessionRecord, Status
 from pai_tui.history.urls import sqlite_path
 
 BUSY_TIMEOUT_MS = 5000
+
+
+def _use_wal(cursor: Any) -> None:
+    """Switch the file to WAL (it stays so). The switch takes an exclusive lock and SQLite may
+    refuse it at once, busy timeout or not, while another pai opens the same new file: retry."""
+    if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+        return
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def make_engine(url: str, create_folder: bool = True) -> Engine:
@@ -37,7 +55,7 @@ def make_engine(url: str, create_folder: bool = True) -> Engine:
         dbapi_conn.isolation_level = None
         cursor = dbapi_conn.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
+        _use_wal(cursor)
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
