@@ -10,13 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Scope = Literal["app", "screen", "chat-input", "help"]
+Scope = Literal["app", "screen", "chat-input", "history", "help"]
 
 
 @dataclass(frozen=True)
 class ActionSpec:
     id: str
-    keys: str  # default keys, comma separated, Textual key names
+    keys: str  # default keys, comma separated, Textual key names; "" for palette-only
     title: str  # short name shown in the palette and the help screen
     action: str  # Textual action string, run in the namespace of the scope
     scope: Scope = "app"
@@ -51,6 +51,29 @@ ACTIONS: tuple[ActionSpec, ...] = (
                help="Pick a theme; it applies at once and is remembered.", priority=True),
     ActionSpec("session.new", "ctrl+n,alt+n", "New session", "new_session",
                help="Start a new chat session.", priority=True),
+    # Not priority: esc must still close dialogs and the palette first.
+    ActionSpec("chat.cancel", "escape", "Stop the answer", "cancel_answer",
+               help="Stop the answer being written; what came is kept, marked cancelled."),
+    ActionSpec("chat.retry", "ctrl+r,f9", "Retry the answer", "retry_answer",
+               help="Ask again for an answer to the last message (after an error, say)."),
+    ActionSpec("chat.details", "alt+i", "Show or hide message details", "toggle_details",
+               help="Model, tokens and cost under each answer.", priority=True),
+    ActionSpec("chat.earlier", "alt+u", "Show earlier messages", "show_earlier",
+               help="Put older messages of a long session back on screen.", priority=True),
+    ActionSpec("model.switch", "alt+m", "Switch model", "switch_model",
+               help="Pick the provider and model for this session (and new ones).",
+               priority=True),
+    ActionSpec("session.system", "alt+s", "Set the system prompt", "edit_system_prompt",
+               help="Edit this session's system prompt.", priority=True),
+    ActionSpec("session.rename", "alt+r", "Rename session", "rename_session",
+               help="Rename the session (the History entry under the cursor, if History has "
+                    "the focus; else the one in Chat).", priority=True),
+    ActionSpec("session.delete", "alt+d", "Delete session", "delete_session",
+               help="Delete the session and its messages, after asking (History entry or "
+                    "Chat, as for rename).", priority=True),
+    ActionSpec("ollama.use", "", "Use local Ollama", "use_ollama",
+               help="Answer with the Ollama server found on this machine (saved in "
+                    "config.toml)."),
     ActionSpec("app.quit_hint", "ctrl+c", "Say how to quit", "help_quit",
                help="ctrl+c copies a selection; with none, says which key quits.",
                palette=False),  # a reflex answered, not an action anyone looks for
@@ -65,6 +88,12 @@ ACTIONS: tuple[ActionSpec, ...] = (
                help="Send what is in the chat input."),
     ActionSpec("chat.newline", "ctrl+j,alt+enter,shift+enter", "Insert newline", "newline",
                scope="chat-input", help="Start a new line in the chat input."),
+    ActionSpec("history.rename", "r", "Rename this session", "app.rename_session",
+               scope="history", help="In History: rename the session under the cursor.",
+               palette=False),  # the palette's "Rename session" does the same there
+    ActionSpec("history.delete", "delete,d", "Delete this session", "app.delete_session",
+               scope="history", help="In History: delete the session under the cursor.",
+               palette=False),
     ActionSpec("help.close", "escape,f1,q", "Close help", "dismiss", scope="help",
                help="Leave the help screen."),
 )

@@ -63,6 +63,51 @@ def _run_app(ctx: click.Context, config: Config) -> None:
     ctx.exit(app.return_code or 0)
 
 
+@cli.command()
+@click.argument("prompt", required=False)
+@click.option("--provider", help="Provider name (anthropic, openai, or one in config.toml).")
+@click.option("--model", help="Model name (default: the provider's).")
+@click.option("--system", help="System prompt for this session.")
+@click.option("--session", "session", type=int, metavar="ID", help="Continue session ID.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object (text, status, usage, cost) at the end instead of "
+                   "streaming.")
+@click.pass_context
+def ask(ctx: click.Context, prompt: str | None, provider: str | None, model: str | None,
+        system: str | None, session: int | None, as_json: bool) -> None:
+    """Ask a model and stream the answer to stdout; saved to history like a chat turn.
+
+    Text piped on stdin is sent too, after PROMPT: cat notes.md | pai ask "summarize"
+
+    Exit codes: 0 complete, 2 usage or configuration error, 3 provider error,
+    4 incomplete or cancelled.
+    """
+    import asyncio
+
+    from pai_tui.ask import EXIT_INCOMPLETE, EXIT_USAGE, AskOptions, UsageError, ask, compose_prompt
+    from pai_tui.cockpit import Cockpit
+
+    config = _config(ctx)
+    try:
+        text = compose_prompt(prompt, sys.stdin)
+    except UsageError as error:
+        click.echo(f"pai ask: {error}", err=True)
+        ctx.exit(EXIT_USAGE)
+    options = AskOptions(text, provider, model, system, session, as_json)
+    cockpit = Cockpit(config)
+    code = EXIT_USAGE
+    try:
+        code = asyncio.run(ask(cockpit, options))
+    except UsageError as error:
+        click.echo(f"pai ask: {error}", err=True)
+    except KeyboardInterrupt:
+        click.echo("pai: cancelled; the partial answer is saved, marked cancelled.", err=True)
+        code = EXIT_INCOMPLETE
+    finally:
+        cockpit.close()
+    ctx.exit(code)
+
+
 @cli.group("config")
 def config_group() -> None:
     """Where pai's settings live."""

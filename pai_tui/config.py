@@ -39,10 +39,48 @@ class UISettings:
     layout: Layout = "columns"
 
 
+ProviderKind = Literal["anthropic", "openai", "openai-compatible"]
+BUILTIN_PROVIDERS: dict[str, ProviderKind] = {"anthropic": "anthropic", "openai": "openai"}
+
+
+@dataclass
+class ModelSettings:
+    """What pai knows of one model; prices in USD per million tokens."""
+
+    context_window: int | None = None
+    max_output_tokens: int | None = None
+    input_price: float | None = None
+    output_price: float | None = None
+
+
+@dataclass
+class ProviderSettings:
+    """`[providers.NAME]`: one endpoint. `anthropic` and `openai` exist without configuration."""
+
+    kind: ProviderKind | None = None  # may be left out for the built-in names
+    base_url: str | None = None  # else the SDK's ANTHROPIC_BASE_URL / OPENAI_BASE_URL, else its own
+    key_env: str | list[str] = field(default_factory=list)  # variables holding keys, in order
+    model: str | None = None  # the default model
+    models: dict[str, ModelSettings] = field(default_factory=dict)
+    timeout: float = 60.0  # seconds to connect, and of silence while streaming
+
+
+@dataclass
+class ChatSettings:
+    provider: str | None = None  # default: the first built-in whose key is present, else offline
+    model: str | None = None
+    system: str | None = None  # the system prompt of new sessions
+    max_output_tokens: int = 8192
+    retries: int = 3  # attempts after the first on 429 / 5xx / overloaded, per key
+    max_retry_wait: float = 20.0  # seconds: the cap on any wait, retry-after included
+
+
 @dataclass
 class Config:
     ui: UISettings = field(default_factory=UISettings)
     keymap: dict[str, str] = field(default_factory=dict)
+    chat: ChatSettings = field(default_factory=ChatSettings)
+    providers: dict[str, ProviderSettings] = field(default_factory=dict)
     # Not from the file: where things are.
     home: HomePaths = field(default_factory=lambda: HomePaths(pai_home()), metadata={"file": False})
     database_url: str | None = field(default=None, metadata={"file": False})
@@ -62,6 +100,7 @@ def load_config(home: HomePaths | None = None) -> Config:
     config.home = home
     config.database_url = os.environ.get("PAI_DATABASE_URL") or None
     _check_keymap(config, path, data)
+    _check_providers(config, path)
     return config
 
 
@@ -190,7 +229,17 @@ def _convert(value: Any, hint: Any, path: tuple[str, ...], where: KeyLocator) ->
         return value
     if origin in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(hint) if a is not type(None)]
-        return _convert(value, args[0], path, where)
+        first: ConfigError | None = None
+        for option in args:
+            try:
+                return _convert(value, option, path, where)
+            except ConfigError as error:
+                first = first or error
+        assert first is not None
+        if len(args) == 1:
+            raise first
+        expected = " or ".join(_TYPE_NAMES.get(a, "an array of strings") for a in args)
+        raise where.error(table, key, f"expected {expected}, got {_describe(value)}")
     if origin is dict:
         _, value_type = typing.get_args(hint)
         if not isinstance(value, dict):
@@ -223,6 +272,35 @@ def _check_keymap(config: Config, path: Path, data: dict[str, Any]) -> None:
             raise where.error(("keymap",), binding_id, problem)
 
 
+def _check_providers(config: Config, path: Path) -> None:
+    """What types alone cannot say: kinds, URLs, and that [chat] names a provider."""
+    if not (config.providers or config.chat.provider):
+        return
+    where = KeyLocator(path, path.read_text(encoding="utf-8"))
+    for name, provider in config.providers.items():
+        table = ("providers", name)
+        if provider.kind is None:
+            if name not in BUILTIN_PROVIDERS:
+                raise where.error(table, "kind", "missing: say kind = \"anthropic\", "
+                                  "\"openai\" or \"openai-compatible\"")
+            provider.kind = BUILTIN_PROVIDERS[name]
+        if provider.base_url is not None and not re.match(r"^https?://[^\s/]+", provider.base_url):
+            raise where.error(table, "base_url", f"{provider.base_url!r} is not an http(s) URL")
+        if provider.kind == "openai-compatible" and not provider.base_url:
+            raise where.error(table, "kind", "an openai-compatible provider needs a base_url")
+        if isinstance(provider.key_env, str):
+            provider.key_env = [provider.key_env]
+        for variable in provider.key_env:
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", variable):
+                raise where.error(table, "key_env", f"{variable!r} is not a variable name")
+        if provider.timeout <= 0:
+            raise where.error(table, "timeout", "must be more than 0 seconds")
+    known = set(BUILTIN_PROVIDERS) | set(config.providers)
+    if config.chat.provider is not None and config.chat.provider not in known:
+        raise where.error(("chat",), "provider", f"no provider named {config.chat.provider!r} "
+                          f"(known: {', '.join(sorted(known))})")
+
+
 _KEY = re.compile(r"^(?:[a-z]+\+)*(?:[a-z0-9_]+|[^\s,+])$")
 
 
@@ -240,7 +318,13 @@ def _keys_problem(keys: str) -> str | None:
 
 
 def write_setting(path: Path, table: str, key: str, value: str) -> None:
-    """Set `[table] key = value` in config.toml, atomically, keeping comments and order.
+    """Set `[table] key = value` in config.toml, atomically, keeping comments and order."""
+    write_settings(path, (table,), {key: value})
+
+
+def write_settings(path: Path, table: tuple[str, ...], values: dict[str, Any]) -> None:
+    """Set keys of one table (`("providers", "ollama")` is `[providers.ollama]`) in config.toml,
+    atomically, keeping comments and order.
 
     Refuses (ConfigError) to touch a file it cannot parse: the user's file is never lost.
     """
@@ -249,11 +333,13 @@ def write_setting(path: Path, table: str, key: str, value: str) -> None:
     text = _read_text(path) if path.exists() else "# pai settings (see the README)\n"
     parse_toml(path, text)
     document = tomlkit.parse(text)
-    section = document.get(table)
-    if section is None:
-        section = tomlkit.table()
-        document[table] = section
-    section[key] = value
+    section: Any = document
+    for name in table:
+        if name not in section:
+            section[name] = tomlkit.table(is_super_table=section is document and len(table) > 1)
+        section = section[name]
+    for key, value in values.items():
+        section[key] = value
     write_atomic(path, tomlkit.dumps(document))
 
 

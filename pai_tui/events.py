@@ -72,6 +72,43 @@ class TurnFinished(Event):
     message_id: int
     status: str
     text: str
+    error: str | None = None  # why it is not complete, for the user
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost: float | None = None  # None: the model's prices are unknown
+
+
+@dataclass(frozen=True)
+class ProviderNotice(Event):
+    """A retry, a key rotation: said while the user waits. Never holds a key."""
+
+    session_id: int
+    message_id: int
+    text: str
+
+
+@dataclass(frozen=True)
+class ContextTrimmed(Event):
+    session_id: int
+    left_out: int  # messages not sent
+    context_window: int
+
+
+@dataclass(frozen=True)
+class Connectivity(Event):
+    """Whether the last attempt reached the provider (False: offline or endpoint down)."""
+
+    online: bool
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class ChoiceChanged(Event):
+    """The provider/model answering the shown session (or new ones) changed."""
+
+    session_id: int | None
+    provider: str
+    model: str
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ import pytest
 from pai_tui.cockpit import Cockpit
 from pai_tui.config import Config, load_config
 from pai_tui.paths import HomePaths
+from tests.fakes.llm_server import FakeLLMServer
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -52,3 +53,32 @@ def run_pai(*args: str, env: dict[str, str] | None = None, input: str | None = N
         [sys.executable, "-m", "pai_tui", *args], capture_output=True, text=True,
         env={**os.environ, **(env or {})}, input=input, timeout=timeout, cwd=REPO,
     )
+
+
+@pytest.fixture
+def llm_server() -> Iterator[FakeLLMServer]:
+    with FakeLLMServer() as server:
+        yield server
+
+
+TEST_KEYS = {"anthropic": "sk-ant-test-key-0000aaaa", "openai": "sk-openai-test-key-1111bbbb"}
+
+
+def point_providers_at(home: HomePaths, server: FakeLLMServer, extra: str = "",
+                       chat: str = "") -> None:
+    """config.toml sending both built-in providers to the loopback server, quick to give up."""
+    write_config(home, f"""
+[chat]
+retries = 2
+max_retry_wait = 0.2
+{chat}
+
+[providers.anthropic]
+base_url = "{server.anthropic_url}"
+timeout = 5
+
+[providers.openai]
+base_url = "{server.openai_url}"
+timeout = 5
+{extra}
+""")

@@ -3,14 +3,11 @@ help screen and the command palette. `pytest --snapshot-update` accepts an inten
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from textual.pilot import Pilot
 
 from pai_tui.cockpit import Cockpit
 from pai_tui.config import load_config
-from pai_tui.llm.offline import OfflineProvider
 from pai_tui.paths import HomePaths
 from pai_tui.ui.app import PaiApp
 from tests.conftest import write_config
@@ -24,7 +21,14 @@ def make_app(home: HomePaths, theme: str = "pai", layout: str = "columns") -> Pa
 
 
 async def ready(pilot: Pilot) -> None:
+    """Workers done and every answer's final render on screen."""
+    from pai_tui.ui.messages import AnswerView
+
     await pilot.app.workers.wait_for_complete()
+    for _ in range(250):
+        await pilot.pause(0.02)
+        if all(view.status != "streaming" for view in pilot.app.query(AnswerView)):
+            break
     await pilot.pause()
 
 
@@ -64,7 +68,39 @@ def test_a_short_conversation(snap_compare, home: HomePaths) -> None:
         await pilot.press(*"hello pai", "enter")
         await ready(pilot)
 
-    app = make_app(home)
-    # The offline answer names the config file; give it a path that is the same on every run.
-    app.cockpit.provider = OfflineProvider(Path("~/.pai/config.toml"))
-    assert snap_compare(app, terminal_size=(100, 30), run_before=chat)
+    assert snap_compare(make_app(home), terminal_size=(100, 30), run_before=chat)
+
+
+ANSWER = """Here is the plan, with a helper and a table.
+
+```python
+def greet(name: str) -> str:
+    return f"Hello, {name}!"
+```
+
+| Step | Owner | Done |
+|------|-------|------|
+| Spec | architect | yes |
+| Code | engineer | no |
+
+Literal, not markup: [bold red]plain[/] and \x1b[31m stays text."""
+
+
+def test_a_finished_conversation_with_code_and_a_table(snap_compare, home: HomePaths,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.conftest import TEST_KEYS, point_providers_at
+    from tests.fakes.llm_server import FakeLLMServer, Reply
+
+    with FakeLLMServer(default=Reply(tokens=[ANSWER])) as server:
+        point_providers_at(home, server)
+        monkeypatch.setenv("ANTHROPIC_API_KEY", TEST_KEYS["anthropic"])
+        config = load_config(home)
+        config.home.ensure()
+        app = PaiApp(Cockpit(config))
+
+        async def chat(pilot: Pilot) -> None:
+            await ready(pilot)
+            await pilot.press(*"plan it", "enter")
+            await ready(pilot)
+
+        assert snap_compare(app, terminal_size=(110, 40), run_before=chat)

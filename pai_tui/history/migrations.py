@@ -103,9 +103,14 @@ def _v2_full_text_search(conn: Connection) -> None:
         ))
 
 
+def _v3_message_errors(conn: Connection) -> None:
+    conn.execute(text("ALTER TABLE messages ADD COLUMN error TEXT"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "sessions and messages", _v1_sessions_and_messages),
     Migration(2, "full-text search over messages", _v2_full_text_search),
+    Migration(3, "why an answer failed, kept with it", _v3_message_errors),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -39,3 +39,4 @@ class MessageRecord:
     cost: float
     created_at: datetime
     updated_at: datetime
+    error: str | None = None

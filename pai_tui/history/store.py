@@ -8,6 +8,7 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +85,7 @@ def _message_record(row: Message) -> MessageRecord:
         content=row.content, status=row.status,  # type: ignore[arg-type]
         provider=row.provider, model=row.model, input_tokens=row.input_tokens,
         output_tokens=row.output_tokens, cost=row.cost, created_at=row.created_at,
-        updated_at=row.updated_at,
+        updated_at=row.updated_at, error=row.error,
     )
 
 
@@ -139,12 +140,13 @@ class Store:
             return _session_record(row)
 
     def begin_session(self, title: str, text: str, provider: str | None = None,
-                      model: str | None = None) -> tuple[SessionRecord, MessageRecord]:
+                      model: str | None = None, system_prompt: str | None = None,
+                      ) -> tuple[SessionRecord, MessageRecord]:
         """A new session with its first user message, in one transaction."""
         with self._session() as s:
             now = utcnow()
             session = ChatSession(title=title, provider=provider, model=model,
-                                  created_at=now, updated_at=now)
+                                  system_prompt=system_prompt, created_at=now, updated_at=now)
             message = Message(session=session, role="user", content=text, status="complete",
                               input_tokens=0, output_tokens=0, cost=0.0, created_at=now,
                               updated_at=now)
@@ -171,6 +173,26 @@ class Store:
         )
         with self._session() as s:
             return [_session_record(row, count) for row, count in s.execute(query)]
+
+    def set_session_options(self, session_id: int, *, provider: str | None = None,
+                            model: str | None = None, system_prompt: str | None = None) -> None:
+        """Change what answers a session (None leaves a field alone; "" clears the prompt)."""
+        values: dict[str, Any] = {name: value for name, value in (
+            ("provider", provider), ("model", model), ("system_prompt", system_prompt),
+        ) if value is not None}
+        if values.get("system_prompt") == "":
+            values["system_prompt"] = None
+        if values:
+            with self._session() as s:
+                s.execute(update(ChatSession).where(ChatSession.id == session_id)
+                          .values(**values))
+
+    def cost_since(self, moment: datetime) -> float:
+        """The money spent on answers since `moment` (naive UTC)."""
+        with self._session() as s:
+            total = s.scalar(select(func.coalesce(func.sum(Message.cost), 0.0))
+                             .where(Message.created_at >= moment))
+            return float(total or 0.0)
 
     def rename_session(self, session_id: int, title: str) -> None:
         with self._session() as s:
@@ -201,11 +223,12 @@ class Store:
 
     def update_message(self, message_id: int, *, content: str | None = None,
                        status: Status | None = None, input_tokens: int | None = None,
-                       output_tokens: int | None = None, cost: float | None = None) -> None:
+                       output_tokens: int | None = None, cost: float | None = None,
+                       error: str | None = None) -> None:
         values: dict[str, Any] = {
             name: value for name, value in (
                 ("content", content), ("status", status), ("input_tokens", input_tokens),
-                ("output_tokens", output_tokens), ("cost", cost),
+                ("output_tokens", output_tokens), ("cost", cost), ("error", error),
             ) if value is not None
         }
         values["updated_at"] = utcnow()

@@ -1,8 +1,17 @@
-"""API keys: where they come from and how they may be shown (masked, never whole)."""
+"""API keys: where they come from and how they may be shown (masked, never whole).
+
+A key lives in an environment variable, or in $PAI_HOME/secrets.toml (`NAME = "value"`) which pai
+reads only when no one but its owner can (mode 600). Config names variables, never values; the
+database, logs, events and errors never hold a key.
+"""
 
 from __future__ import annotations
 
 import os
+import stat
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
 
 KEY_VARIABLES = ("ANTHROPIC_API_KEY", "OPENAI_API_KEY")
 
@@ -13,6 +22,70 @@ def mask(key: str) -> str:
     return f"…{key[-4:]}" if len(key) >= 12 else "…(short key)"
 
 
-def present_keys(variables: tuple[str, ...] = KEY_VARIABLES) -> dict[str, str]:
+@dataclass(frozen=True)
+class Key:
+    variable: str
+    value: str = field(repr=False)
+
+    def __str__(self) -> str:
+        return f"{self.variable} ({mask(self.value)})"
+
+
+class Secrets:
+    """The optional secrets file. Problems are kept for `pai doctor`, never raised."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.problem: str | None = None
+        self._values: dict[str, str] | None = None
+
+    def values(self) -> dict[str, str]:
+        if self._values is None:
+            self._values = self._load()
+        return self._values
+
+    def _load(self) -> dict[str, str]:
+        try:
+            info = self.path.stat()
+        except FileNotFoundError:
+            return {}
+        except OSError as error:
+            self.problem = f"{self.path}: cannot read ({error.strerror})"
+            return {}
+        if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+            self.problem = (f"{self.path} is readable by others (mode "
+                            f"{stat.S_IMODE(info.st_mode):03o}) and was ignored: "
+                            f"chmod 600 {self.path}")
+            return {}
+        try:
+            data = tomllib.loads(self.path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+            # The message names a position, never the content (which holds keys).
+            reason = str(error).split("(")[-1].rstrip(")") if "(" in str(error) else "unreadable"
+            self.problem = f"{self.path}: not valid TOML ({reason}); ignored"
+            return {}
+        values = {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)}
+        skipped = sorted(k for k in data if k not in values)
+        if skipped:
+            self.problem = f"{self.path}: ignored entries that are not NAME = \"key\": " + \
+                ", ".join(skipped)
+        return values
+
+
+def find_keys(variables: list[str] | tuple[str, ...], secrets: Secrets | None) -> list[Key]:
+    """The keys present, in the order the variables are named: environment first, then the
+    secrets file, for each name."""
+    found = []
+    for name in variables:
+        value = os.environ.get(name, "").strip()
+        if not value and secrets is not None:
+            value = secrets.values().get(name, "").strip()
+        if value:
+            found.append(Key(name, value))
+    return found
+
+
+def present_keys(variables: tuple[str, ...] = KEY_VARIABLES,
+                 secrets: Secrets | None = None) -> dict[str, str]:
     """Variable name -> masked key, for each variable that holds a key."""
-    return {name: mask(os.environ[name]) for name in variables if os.environ.get(name, "").strip()}
+    return {key.variable: mask(key.value) for key in find_keys(variables, secrets)}

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from pathlib import Path
+from collections.abc import AsyncIterator
 
-from pai_tui.llm.base import ChatMessage, Delta, Stop, TextPart, Usage
+from pai_tui.llm.base import ChatRequest, Delta, Stop, TextPart, Usage
 
+OFFLINE_MODEL = "none"
 OFFLINE_TEXT = """\
 No model is configured, so this is pai's offline provider answering.
 
-To chat with a model, export ANTHROPIC_API_KEY=... (Claude) or OPENAI_API_KEY=... (GPT)
-and restart pai; settings live in {config}.
+To chat with a model, do one of these and restart pai:
+- export ANTHROPIC_API_KEY=... (Claude) or OPENAI_API_KEY=... (GPT);
+- or describe a provider in config.toml (`pai config path` says where), for example a local
+  Ollama:
+
+      [providers.ollama]
+      kind = "openai-compatible"
+      base_url = "http://127.0.0.1:11434/v1"
+      model = "llama3.2"
+
+      [chat]
+      provider = "ollama"
 
 `pai doctor` checks what is missing. Your message is saved in the history."""
 
@@ -20,15 +30,7 @@ class OfflineProvider:
     name = "offline"
     kind = "offline"
 
-    def __init__(self, config_path: Path):
-        self.config_path = config_path
-
-    @property
-    def model(self) -> str:
-        return "none"
-
-    async def stream(self, messages: Sequence[ChatMessage], system: str | None = None,
-                     model: str | None = None) -> AsyncIterator[Delta]:
-        yield TextPart(OFFLINE_TEXT.format(config=self.config_path))
+    async def stream(self, request: ChatRequest, key: str | None) -> AsyncIterator[Delta]:
+        yield TextPart(OFFLINE_TEXT)
         yield Usage(0, 0)
         yield Stop("end")

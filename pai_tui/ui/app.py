@@ -19,7 +19,8 @@ from textual.theme import Theme
 from pai_tui.actions import ACTIONS, PANES, ActionSpec
 from pai_tui.cockpit import Cockpit
 from pai_tui.config import ConfigError, Layout, write_setting
-from pai_tui.ui.chat import ChatInput, ChatPane
+from pai_tui.ui.chat import ChatPane
+from pai_tui.ui.chat_input import ChatInput
 from pai_tui.ui.keymap import (
     bindings_for,
     effective_keys,
@@ -28,13 +29,16 @@ from pai_tui.ui.keymap import (
 )
 from pai_tui.ui.pane import Pane
 from pai_tui.ui.panes import AgentsPane, HistoryPane, UpgradesPane
+from pai_tui.ui.session_actions import SessionActions
 from pai_tui.ui.status import StatusBar
 from pai_tui.ui.themes import DEFAULT_THEME, load_themes
 
 LAYOUTS: tuple[Layout, ...] = ("columns", "grid")
 # Actions on the panes: inactive while a modal screen (help, palette) is on top.
 MAIN_SCREEN_ACTIONS = frozenset(
-    {"focus_pane", "toggle_maximize", "toggle_layout", "new_session", "change_theme"})
+    {"focus_pane", "toggle_maximize", "toggle_layout", "new_session", "change_theme",
+     "cancel_answer", "retry_answer", "toggle_details", "show_earlier", "switch_model",
+     "edit_system_prompt", "rename_session", "delete_session", "use_ollama"})
 
 
 class MainScreen(Screen[None], inherit_bindings=False):
@@ -58,11 +62,16 @@ class MainScreen(Screen[None], inherit_bindings=False):
     def _open_session(self, message: HistoryPane.OpenSession) -> None:
         self.query_one(ChatPane).open_session(message.session_id, message.title)
 
+    @on(ChatPane.SessionShown)
+    def _session_shown(self, message: ChatPane.SessionShown) -> None:
+        self.query_one(StatusBar).show_choice(message.choice)
 
-class PaiApp(App[None], inherit_bindings=False):
+
+class PaiApp(SessionActions, App[None], inherit_bindings=False):
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live elsewhere
     TITLE = "pai"
     BINDINGS: ClassVar[list[BindingType]] = bindings_for("app")
+    ESCAPE_TO_MINIMIZE = False  # esc stops answers; alt+z / F6 restore a maximized pane
 
     def __init__(self, cockpit: Cockpit):
         use_standard_alt_digits()
@@ -81,7 +90,18 @@ class PaiApp(App[None], inherit_bindings=False):
         return self.main
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return action not in MAIN_SCREEN_ACTIONS or self.screen is self.main
+        if action in MAIN_SCREEN_ACTIONS and self.screen is not self.main:
+            return False
+        return self._available(action)
+
+    def _available(self, action: str) -> bool:
+        """Actions that only make sense at times: stopping an answer needs one being written
+        (else esc goes on to whatever else wants it); Ollama needs to have been found."""
+        if action == "cancel_answer":
+            return self.chat.busy
+        if action == "use_ollama":
+            return self.ollama_models is not None
+        return True
 
     def on_mount(self) -> None:
         self.set_keymap(self.cockpit.config.keymap)
@@ -89,8 +109,18 @@ class PaiApp(App[None], inherit_bindings=False):
         self.theme_changed_signal.subscribe(self, self._remember_theme)
 
     def on_ready(self) -> None:
-        # After the first frame: the store (SQLAlchemy import, migrations) never delays it.
+        # After the first frame: the store (SQLAlchemy import, migrations) and the provider's
+        # SDK (about a second to import) never delay it.
         self._open_store()
+        self._warm_up()
+        choice = self.cockpit.default_choice
+        if choice.provider == "offline" and "ollama" not in self.cockpit.config.providers:
+            self.look_for_ollama()
+
+    @work(group="warm-up", exit_on_error=False)
+    async def _warm_up(self) -> None:
+        with suppress(Exception):  # a broken SDK shows when the first message is sent
+            await self.cockpit.warm_up()
 
     @work(group="store", exit_on_error=False)
     async def _open_store(self) -> None:
@@ -196,9 +226,10 @@ class PaiApp(App[None], inherit_bindings=False):
 
         if spec.scope == "help":
             return isinstance(screen, HelpScreen)
+        action = spec.action.split("(")[0]
         if screen is self.main:
-            return True
-        return spec.scope == "app" and spec.action.split("(")[0] not in MAIN_SCREEN_ACTIONS
+            return self._available(action)
+        return spec.scope == "app" and action not in MAIN_SCREEN_ACTIONS
 
     async def run_palette_action(self, spec: ActionSpec) -> None:
         if spec.scope == "chat-input":
@@ -210,5 +241,5 @@ class PaiApp(App[None], inherit_bindings=False):
             await self.run_action(spec.action)
 
     async def action_quit(self) -> None:
-        self.cockpit.close()
+        await self.cockpit.aclose()
         self.exit()

@@ -1,149 +1,73 @@
-"""The Chat pane: the message list and the multi-line input."""
+"""The Chat pane: the conversation (streamed, windowed) and the input."""
 
 from __future__ import annotations
 
 from rich.text import Text
-from textual import events as textual_events
 from textual import on, work
-from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.widgets import Static, TextArea
+from textual.widget import Widget
 
 from pai_tui import events
 from pai_tui.cockpit import Cockpit, NotSaved, session_title
 from pai_tui.history.records import MessageRecord
 from pai_tui.literal import printable
-from pai_tui.paths import bundled
+from pai_tui.llm.registry import Choice
 from pai_tui.ui.bus import BusEvent, listen
-from pai_tui.ui.keymap import bindings_for
+from pai_tui.ui.chat_input import ChatInput
+from pai_tui.ui.messages import (
+    AnswerView,
+    EarlierMarker,
+    EmptyChat,
+    MessageList,
+    NoteView,
+    UserView,
+    details_text,
+)
 from pai_tui.ui.pane import Pane
 
-STATUS_LABELS = {
-    "streaming": "…",
-    "cancelled": "cancelled",
-    "incomplete": "incomplete",
-    "error": "error",
-    "interrupted": "interrupted",
-}
-
-
-class ChatInput(TextArea):
-    """Multi-line input: enter sends, ctrl+j starts a new line (so do alt+enter and shift+enter
-    where the terminal reports them; tmux and xterm send plain enter for both)."""
-
-    BINDINGS = bindings_for("chat-input")
-
-    class Submitted(Message):
-        def __init__(self, text: str):
-            super().__init__()
-            self.text = text
-
-    def __init__(self, keymap: dict[str, str]) -> None:
-        self.keymap = keymap
-        super().__init__(id="chat-input", soft_wrap=True, show_line_numbers=False,
-                         tab_behavior="focus", compact=True,
-                         placeholder="Message pai… (enter sends, ctrl+j new line)")
-
-    async def _on_key(self, event: textual_events.Key) -> None:
-        # Textual calls this, then TextArea's handler (which types printable keys).
-        # Our bindings are handled here, in the input's own queue, so that `enter` or `ctrl+j`
-        # pressed right after fast typing (or sent by tmux in one burst) land after that text;
-        # a priority binding would run first, ahead of the keys still queued. The user's keymap
-        # applies to these as to every binding.
-        bindings = self._bindings.copy()
-        bindings.apply_keymap(self.keymap)
-        for binding in bindings.key_to_bindings.get(event.key, ()):
-            event.stop()
-            event.prevent_default()
-            await self.run_action(binding.action)
-            return
-        if event.key.startswith("alt+"):
-            # A shortcut, not text: terminals attach the bare letter to alt+x, which TextArea's
-            # own handler (called after this one unless prevented) would type.
-            event.prevent_default()
-
-    def action_send(self) -> None:
-        text = self.text
-        if not text.strip():
-            return
-        self.clear()
-        self.post_message(self.Submitted(text))
-
-    def action_newline(self) -> None:
-        self.insert("\n")
-
-
-class MessageView(Static):
-    """One message, shown literally (no markup, no escape sequences)."""
-
-    def __init__(self, role: str, content: str = "", status: str = "complete",
-                 label: str | None = None, message_id: int | None = None):
-        super().__init__(classes=f"message -{role}")
-        self.role, self.body, self.status = role, content, status
-        self.label = label or ("you" if role == "user" else role)
-        self.message_id = message_id
-
-    @classmethod
-    def from_record(cls, record: MessageRecord) -> MessageView:
-        label = "you" if record.role == "user" else (record.provider or record.role)
-        return cls(record.role, record.content, record.status, label, record.id)
-
-    def on_mount(self) -> None:
-        self._refresh_text()
-
-    def append(self, text: str) -> None:
-        self.body += text
-        self._refresh_text()
-
-    def finish(self, status: str, content: str) -> None:
-        self.status, self.body = status, content
-        self._refresh_text()
-
-    def _refresh_text(self) -> None:
-        self.set_class(self.status != "complete", "-unfinished")
-        header = Text(printable(self.label), style="bold")
-        if self.status in STATUS_LABELS:
-            header.append(f"  [{STATUS_LABELS[self.status]}]", style="italic")
-        self.update(Text("\n").join([header, Text(printable(self.body))]))
-
-
-class EmptyChat(Static):
-    def on_mount(self) -> None:
-        try:
-            logo = (bundled("assets") / "logo.txt").read_text(encoding="utf-8").rstrip("\n")
-        except OSError:
-            logo = "pai"
-        hints = ("Type a message and press enter; ctrl+j starts a new line.\n"
-                 "F1 lists every key; ctrl+p runs any action.")
-        self.update(Text.assemble((logo + "\n\n", "bold"), (hints, "dim")))
-
-
-class MessageList(VerticalScroll, can_focus=True):
-    pass
+WINDOW = 24  # messages put on screen when a session opens, and per "show earlier"
+MAX_SHOWN = 120  # beyond this, the oldest leave the screen (they stay in the history)
+FLUSH_S = 0.05  # streamed text reaches the screen in batches this far apart
 
 
 class ChatPane(Pane):
     TITLE = "Chat"
+
+    class SessionShown(Message):
+        """The chat now shows a session (or a new, empty one) answered by `choice`."""
+
+        def __init__(self, choice: Choice):
+            super().__init__()
+            self.choice = choice
 
     def __init__(self, cockpit: Cockpit, **kwargs: object):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.cockpit = cockpit
         self.session_id: int | None = None
         self.busy = False
-        self._answer: MessageView | None = None
+        self._answer: AnswerView | None = None
+        # Streamed text waiting for the next flush, by message id. Filled straight from the bus
+        # (no Textual message per delta: long answers have tens of thousands of them).
+        self._incoming: dict[int, list[str]] = {}
 
     def compose(self):  # type: ignore[override]
         with MessageList(id="messages"):
+            yield EarlierMarker(0)
             yield EmptyChat(id="empty-chat")
         yield ChatInput(self.cockpit.config.keymap)
 
     def on_mount(self) -> None:
         super().on_mount()
-        self._stop_listening = listen(self, self.cockpit.bus, events.TurnStarted,
-                                      events.TextDelta, events.TurnFinished)
+        self._stops = [
+            listen(self, self.cockpit.bus, events.TurnStarted, events.TurnFinished,
+                   events.ProviderNotice, events.ContextTrimmed),
+            self.cockpit.bus.subscribe(events.TextDelta, self._collect),
+        ]
+        self._flusher = self.set_interval(FLUSH_S, self._flush, pause=True)
 
     def on_unmount(self) -> None:
-        self._stop_listening()
+        for stop in self._stops:
+            stop()
 
     def focus_target(self) -> ChatInput:
         return self.query_one(ChatInput)
@@ -152,24 +76,47 @@ class ChatPane(Pane):
     def messages(self) -> MessageList:
         return self.query_one(MessageList)
 
-    async def _show(self, view: MessageView) -> None:
+    @property
+    def marker(self) -> EarlierMarker:
+        return self.query_one(EarlierMarker)
+
+    def set_title(self, title: str) -> None:
+        self.border_subtitle = Text(printable(title))  # a Text: titles are never markup
+
+    def _views(self) -> list[Widget]:
+        return [w for w in self.messages.children if isinstance(w, UserView | AnswerView)]
+
+    async def _show(self, *views: Widget) -> None:
         await self.query("#empty-chat").remove()
-        await self.messages.mount(view)
-        self.messages.scroll_end(animate=False)
+        await self.messages.mount_all(views)
+        self.messages.anchor()  # follow the bottom until the user scrolls up
+
+    def _cost(self, provider: str | None, model: str | None, cost: float) -> float | None:
+        """The stored cost, or None where the model's prices are unknown."""
+        info = self.cockpit.providers.model_info(Choice(provider or "", model or ""))
+        return cost if info.input_price is not None else None
+
+    def _view(self, record: MessageRecord) -> Widget:
+        if record.role == "user":
+            return UserView(record.content, record.id)
+        return AnswerView.from_record(record, self._cost(record.provider, record.model,
+                                                         record.cost))
+
+    # sending
 
     @on(ChatInput.Submitted)
     async def _submitted(self, message: ChatInput.Submitted) -> None:
         if self.busy:
-            self.notify("Wait for the answer before sending again.", severity="warning")
+            self.notify("Wait for the answer, or press esc to stop it.", severity="warning")
             self.query_one(ChatInput).text = message.text
             return
         self.busy = True
-        view = MessageView("user", message.text)
+        view = UserView(message.text)
         await self._show(view)
         self._send(message.text, view)
 
     @work(group="chat", exit_on_error=False)
-    async def _send(self, text: str, view: MessageView) -> None:
+    async def _send(self, text: str, view: UserView) -> None:
         try:
             try:
                 user = await self.cockpit.save_user_message(self.session_id, text)
@@ -182,49 +129,142 @@ class ChatPane(Pane):
                             "It is back in the input.", severity="error", timeout=15,
                             markup=False)
                 return
+            view.message_id = user.id
             if self.session_id is None:
                 self.session_id = user.session_id
                 self.set_title(session_title(text))
-            try:
-                await self.cockpit.answer(user.session_id)
-            except Exception as error:
-                self.notify(f"Your message is saved; the answer failed: {error}",
-                            severity="error", markup=False)
+            await self._answer_session(user.session_id)
         finally:
             self.busy = False
-            self._answer = None
 
-    def set_title(self, title: str) -> None:
-        self.border_subtitle = Text(printable(title))  # a Text: titles are never markup
+    async def _answer_session(self, session_id: int) -> None:
+        try:
+            await self.cockpit.answer(session_id)
+        except Exception as error:  # the answer is saved with its status; say what broke
+            self.notify(f"Your message is saved; the answer failed: {error}",
+                        severity="error", markup=False)
+
+    def cancel(self) -> bool:
+        """Stop the answer being written (it is kept, marked cancelled)."""
+        if not self.busy:
+            return False
+        self.workers.cancel_group(self, "chat")
+        return True
+
+    def retry(self) -> None:
+        """Ask again for an answer to the last message (after an error, say)."""
+        if self.busy:
+            self.notify("An answer is being written: esc stops it.", severity="warning")
+        elif self.session_id is None:
+            self.notify("Nothing to retry yet.", severity="warning")
+        else:
+            self.busy = True
+            self._retry(self.session_id)
+
+    @work(group="chat", exit_on_error=False)
+    async def _retry(self, session_id: int) -> None:
+        try:
+            await self._answer_session(session_id)
+        finally:
+            self.busy = False
+
+    # streaming
+
+    def _collect(self, event: events.TextDelta) -> None:
+        if event.session_id == self.session_id:
+            self._incoming.setdefault(event.message_id, []).append(event.text)
+
+    async def _flush(self) -> None:
+        answer = self._answer
+        if answer is None:
+            return
+        waiting = self._incoming.pop(answer.message_id, None)
+        if waiting:
+            answer.feed("".join(waiting))
+            await answer.flush()
 
     async def on_bus_event(self, message: BusEvent) -> None:
         event = message.event
         if getattr(event, "session_id", None) != self.session_id:
             return
         if isinstance(event, events.TurnStarted):
-            self._answer = MessageView("assistant", "", "streaming", event.provider,
-                                       event.message_id)
+            self._answer = AnswerView(event.message_id, event.provider, event.model)
             await self._show(self._answer)
-        elif isinstance(event, events.TextDelta) and self._answer is not None:
-            self._answer.append(event.text)
-            self.messages.scroll_end(animate=False)
-        elif isinstance(event, events.TurnFinished) and self._answer is not None:
-            self._answer.finish(event.status, event.text)
+            self._answer.start()
+            self._flusher.resume()
+        elif isinstance(event, events.ProviderNotice) and self._answer is not None:
+            self._answer.show_notice(event.text)
+        elif isinstance(event, events.ContextTrimmed):
+            await self._show(NoteView(
+                f"{event.left_out} earlier message{'s' if event.left_out != 1 else ''} left out "
+                f"to fit the model's {event.context_window:,}-token context window"))
+        elif isinstance(event, events.TurnFinished):
+            await self._finish(event)
+
+    async def _finish(self, event: events.TurnFinished) -> None:
+        self._flusher.pause()
+        self._incoming.pop(event.message_id, None)
+        answer = self._answer
+        self._answer = None
+        if answer is None or answer.message_id != event.message_id:
+            return
+        details = details_text(answer.provider, answer.model, event.input_tokens,
+                               event.output_tokens, event.cost)
+        await answer.finish(event, details)
+        await self._prune()
+
+    async def _prune(self) -> None:
+        views = self._views()
+        excess = len(views) - MAX_SHOWN
+        if excess > 0:
+            await self.messages.remove_children(views[:excess])
+            self.marker.show(self.marker.hidden + excess)
+
+    # sessions
 
     async def new_session(self) -> None:
         """An empty chat; the session is created with its first message."""
         self.session_id = None
         self.set_title("")
-        await self.messages.remove_children()
-        await self.messages.mount(EmptyChat(id="empty-chat"))
+        await self._reset([EmptyChat(id="empty-chat")], hidden=0)
+        self.post_message(self.SessionShown(self.cockpit.default_choice))
         self.query_one(ChatInput).focus()
+
+    async def _reset(self, widgets: list[Widget], hidden: int) -> None:
+        await self.messages.remove_children()
+        await self.messages.mount_all([EarlierMarker(hidden), *widgets])
+        self.messages.scroll_end(animate=False)
+        self.messages.anchor()
 
     @work(group="chat-open", exclusive=True, exit_on_error=False)
     async def open_session(self, session_id: int, title: str) -> None:
+        """Show a session from the history: its newest messages; older ones on request."""
+        if self.busy:
+            self.notify("An answer is being written: esc stops it first.", severity="warning")
+            return
+        session = await self.cockpit.session(session_id)
+        if session is None:
+            self.notify("That session no longer exists.", severity="warning")
+            return
         records = await self.cockpit.messages(session_id)
         self.session_id = session_id
-        self.set_title(title)
-        await self.messages.remove_children()
-        await self.messages.mount_all([MessageView.from_record(r) for r in records]
-                                      or [EmptyChat(id="empty-chat")])
-        self.messages.scroll_end(animate=False)
+        self.set_title(session.title or title)
+        shown = records[-WINDOW:]
+        await self._reset([self._view(r) for r in shown] or [EmptyChat(id="empty-chat")],
+                          hidden=len(records) - len(shown))
+        self.post_message(self.SessionShown(self.cockpit.choice_for(session)))
+
+    @work(group="chat-open", exclusive=True, exit_on_error=False)
+    async def show_earlier(self) -> None:
+        hidden = self.marker.hidden
+        if self.session_id is None or hidden <= 0:
+            self.notify("Nothing earlier in this session.", timeout=3)
+            return
+        records = await self.cockpit.messages(self.session_id)
+        start = max(0, hidden - WINDOW)
+        views = [self._view(r) for r in records[start:hidden]]
+        self.messages.anchor(False)  # the user is reading back: stop following the bottom
+        await self.messages.mount_all(views, after=self.marker)
+        self.marker.show(start)
+        if views:
+            self.messages.scroll_to_widget(views[0], animate=False, top=True)

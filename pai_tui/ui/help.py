@@ -13,7 +13,7 @@ from pai_tui.actions import ACTIONS
 from pai_tui.ui.keymap import bindings_for, effective_keys, keys_display
 
 SCOPE_NAMES = {"app": "Anywhere", "screen": "Anywhere", "chat-input": "In the chat input",
-               "help": "On this screen"}
+               "history": "In the History list", "help": "On this screen"}
 
 
 class HelpScreen(ModalScreen[None]):
@@ -40,6 +40,6 @@ class HelpScreen(ModalScreen[None]):
             if name != scope:
                 scope = name
                 table.add_row(Text(name, style="italic underline"), "", "")
-            keys = keys_display(effective_keys(spec, self.keymap))
+            keys = keys_display(effective_keys(spec, self.keymap)) or "(palette)"
             table.add_row(Text(keys), Text(spec.help or spec.title), Text(spec.id))
         return table

@@ -13,7 +13,7 @@ def binding(spec: ActionSpec) -> Binding:
 
 
 def bindings_for(scope: Scope) -> list[Binding]:
-    return [binding(spec) for spec in ACTIONS if spec.scope == scope]
+    return [binding(spec) for spec in ACTIONS if spec.scope == scope and spec.keys]
 
 
 def use_standard_alt_digits() -> None:

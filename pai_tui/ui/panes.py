@@ -15,6 +15,7 @@ from pai_tui.cockpit import Cockpit
 from pai_tui.history.records import SessionRecord
 from pai_tui.literal import printable
 from pai_tui.ui.bus import BusEvent, listen
+from pai_tui.ui.keymap import bindings_for
 from pai_tui.ui.pane import Pane
 
 
@@ -39,6 +40,7 @@ class EmptyState(Static, can_focus=True):
 
 class HistoryPane(Pane):
     TITLE = "History"
+    BINDINGS = bindings_for("history")
 
     class OpenSession(Message):
         def __init__(self, session_id: int, title: str):

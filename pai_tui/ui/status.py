@@ -1,38 +1,45 @@
-"""The status bar: provider/model, today's cost, scheduler, voice, history state, help hints."""
+"""The status bar: who answers, today's and this month's cost, scheduler, voice, history, and
+whatever the user should act on (offline, a local Ollama to use)."""
 
 from __future__ import annotations
 
 from rich.text import Text
+from textual import work
 from textual.reactive import reactive
 from textual.widgets import Static
 
 from pai_tui import events
 from pai_tui.cockpit import Cockpit
 from pai_tui.literal import printable
+from pai_tui.llm.registry import Choice
 from pai_tui.ui.bus import BusEvent, listen
 
 
 class StatusBar(Static):
-    provider: reactive[str] = reactive("offline")
-    model: reactive[str] = reactive("")
+    choice: reactive[str] = reactive("offline")
     cost_today: reactive[float] = reactive(0.0)
+    cost_month: reactive[float] = reactive(0.0)
     scheduler: reactive[str] = reactive("off")
     voice: reactive[str] = reactive("off")
     history: reactive[str] = reactive("opening…")  # opening… / ready / unavailable
-    hints: reactive[str] = reactive("F1 help · ctrl+p palette")
+    offline: reactive[str] = reactive("")  # why the provider cannot be reached, if it cannot
+    hint: reactive[str] = reactive("")  # something to act on, shown instead of the key hints
 
     def __init__(self, cockpit: Cockpit, **kwargs: object):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.cockpit = cockpit
 
     def on_mount(self) -> None:
-        self.provider = self.cockpit.provider.name
-        self.model = self.cockpit.provider.model
+        self.show_choice(self.cockpit.default_choice)
         self._stop_listening = listen(self, self.cockpit.bus, events.StoreReady,
-                                      events.StoreFailed)
+                                      events.StoreFailed, events.TurnFinished,
+                                      events.Connectivity, events.ChoiceChanged)
 
     def on_unmount(self) -> None:
         self._stop_listening()
+
+    def show_choice(self, choice: Choice) -> None:
+        self.choice = str(choice)
 
     def on_bus_event(self, message: BusEvent) -> None:
         event = message.event
@@ -41,17 +48,34 @@ class StatusBar(Static):
             if event.backup:
                 self.notify(f"History migrated to schema v{event.schema_version}; "
                             f"backup at {event.backup}", markup=False)
+            self.refresh_costs()
         elif isinstance(event, events.StoreFailed):
             self.history = "unavailable"
             self.notify(f"History unavailable: {event.message}", severity="error",
                         timeout=15, markup=False)
+        elif isinstance(event, events.TurnFinished):
+            self.refresh_costs()
+        elif isinstance(event, events.Connectivity):
+            self.offline = "" if event.online else event.detail
+            if not event.online:
+                self.notify(f"{event.detail}. ctrl+r retries.", severity="warning",
+                            markup=False)
+        elif isinstance(event, events.ChoiceChanged):
+            self.show_choice(Choice(event.provider, event.model))
+
+    @work(group="costs", exclusive=True, exit_on_error=False)
+    async def refresh_costs(self) -> None:
+        self.cost_today, self.cost_month = await self.cockpit.costs()
 
     def render(self) -> Text:
-        model = f" {self.model}" if self.model and self.provider != "offline" else ""
         narrow = self.size.width < 100
-        parts: list[tuple[str, str]] = [
-            (f" ● {printable(self.provider)}{printable(model)} ", "bold"),
-            (f" ${self.cost_today:.2f}{'' if narrow else ' today'} ", ""),
+        cost = f" ${self.cost_today:.2f}" + ("" if narrow else
+                                            f" today · ${self.cost_month:.2f} month") + " "
+        parts: list[tuple[str, str]] = [(f" ● {printable(self.choice)} ", "bold")]
+        if self.offline:
+            parts.append((" ⚠ offline ", "bold reverse"))
+        parts += [
+            (cost, ""),
             (f" {'sched' if narrow else 'scheduler'} {self.scheduler} ", ""),
             (f" voice {self.voice} ", ""),
             (f" history {self.history} ", ""),
@@ -61,9 +85,11 @@ class StatusBar(Static):
             if index:
                 text.append("│", "dim")
             text.append(part, style)
-        hints = "F1 help" if narrow else self.hints
+        hints = self.hint or ("F1 help" if narrow else "F1 help · ctrl+p palette")
         padding = self.size.width - text.cell_len - len(hints) - 1
         if padding > 0:
             text.append(" " * padding)
-            text.append(hints + " ", "dim")
+            text.append(hints + " ", "bold" if self.hint else "dim")
+        elif self.hint:
+            text.append(" " + self.hint, "bold")
         return text

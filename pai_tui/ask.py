@@ -1,0 +1,146 @@
+"""`pai ask`: one chat turn without the cockpit, streamed to stdout, saved to history.
+
+Exit codes: 0 complete, 2 usage or configuration error, 3 provider error (stderr says which and
+what to do), 4 incomplete or cancelled.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from typing import TextIO
+
+from pai_tui import events
+from pai_tui.cockpit import Cockpit, NotSaved
+from pai_tui.history.records import MessageRecord
+from pai_tui.literal import printable
+from pai_tui.llm.registry import OFFLINE, Choice
+
+EXIT_OK, EXIT_USAGE, EXIT_PROVIDER, EXIT_INCOMPLETE = 0, 2, 3, 4
+EXIT_FOR_STATUS = {"complete": EXIT_OK, "error": EXIT_PROVIDER, "incomplete": EXIT_INCOMPLETE,
+                   "cancelled": EXIT_INCOMPLETE, "interrupted": EXIT_INCOMPLETE}
+
+
+class UsageError(Exception):
+    """Bad options: `str()` says which and why."""
+
+
+@dataclass
+class AskOptions:
+    prompt: str
+    provider: str | None = None
+    model: str | None = None
+    system: str | None = None
+    session: int | None = None
+    as_json: bool = False
+
+
+def compose_prompt(prompt: str | None, stdin: TextIO) -> str:
+    """The prompt argument and piped stdin, both when both are given."""
+    piped = "" if stdin.isatty() else stdin.read()
+    parts = [part for part in (prompt or "", piped) if part.strip()]
+    if not parts:
+        raise UsageError("nothing to ask: give a PROMPT, pipe text on stdin, or both")
+    return "\n\n".join(parts)
+
+
+class Printer:
+    """Streams the answer's text to stdout (literally safe when stdout is a terminal) and notices
+    to stderr."""
+
+    def __init__(self, out: TextIO, err: TextIO, stream_text: bool):
+        self.out, self.err = out, err
+        self.stream_text = stream_text
+        self.safe = out.isatty()
+        self.ended_with_newline = True
+        self.message_id: int | None = None
+
+    def __call__(self, event: events.Event) -> None:
+        if isinstance(event, events.TurnStarted):
+            self.message_id = event.message_id
+        elif isinstance(event, events.TextDelta) and self.stream_text:
+            text = printable(event.text) if self.safe else event.text
+            self.out.write(text)
+            self.out.flush()
+            if text:
+                self.ended_with_newline = text.endswith("\n")
+        elif isinstance(event, events.ProviderNotice):
+            self.err.write(f"pai: {event.text}\n")
+        elif isinstance(event, events.ContextTrimmed):
+            self.err.write(f"pai: {event.left_out} earlier message(s) left out to fit the "
+                           f"model's {event.context_window:,}-token context window\n")
+
+    def finish(self) -> None:
+        if self.stream_text and not self.ended_with_newline:
+            self.out.write("\n")
+            self.out.flush()
+
+
+def _choice(cockpit: Cockpit, options: AskOptions) -> Choice | None:
+    if options.provider is None and options.model is None:
+        return None
+    name = options.provider or cockpit.default_choice.provider
+    if name != OFFLINE and cockpit.providers.settings(name) is None:
+        known = ", ".join([*cockpit.providers.names(), OFFLINE])
+        raise UsageError(f"no provider named {name!r} (known: {known})")
+    model = cockpit.providers.model_for(name, options.model)
+    if not model:
+        raise UsageError(f"provider {name!r} has no default model: give --model")
+    return Choice(name, model)
+
+
+async def ask(cockpit: Cockpit, options: AskOptions, out: TextIO = sys.stdout,
+              err: TextIO = sys.stderr) -> int:
+    try:
+        return await _ask(cockpit, options, out, err)
+    finally:
+        await cockpit.providers.aclose()
+
+
+async def _ask(cockpit: Cockpit, options: AskOptions, out: TextIO, err: TextIO) -> int:
+    choice = _choice(cockpit, options)
+    if options.session is not None:
+        session = await cockpit.session(options.session)
+        if session is None:
+            raise UsageError(f"no session {options.session}")
+        if choice:
+            await cockpit.choose(options.session, choice)
+        if options.system is not None:
+            await cockpit.set_system_prompt(options.session, options.system)
+    else:
+        if choice:
+            cockpit.default_choice = choice
+        if options.system is not None:
+            cockpit.config.chat.system = options.system
+
+    printer = Printer(out, err, stream_text=not options.as_json)
+    stop = cockpit.bus.subscribe(events.Event, printer)
+    try:
+        try:
+            answer = await cockpit.send(options.session, options.prompt)
+        except NotSaved as error:
+            err.write(f"pai: your message could not be saved, so it was not sent: {error}\n")
+            return EXIT_USAGE
+    finally:
+        stop()
+        printer.finish()
+    if options.as_json:
+        priced = cockpit.providers.model_info(Choice(answer.provider or OFFLINE,
+                                                     answer.model or "")).input_price
+        cost = answer.cost if priced is not None or answer.provider == OFFLINE else None
+        out.write(json.dumps(_as_json(answer, cost), ensure_ascii=False) + "\n")
+    if answer.status != "complete":
+        err.write(f"pai: the answer is {answer.status}: {answer.error or 'no reason given'}\n")
+        if answer.status == "error":
+            err.write("pai: `pai doctor` checks keys and providers.\n")
+    return EXIT_FOR_STATUS.get(answer.status, EXIT_INCOMPLETE)
+
+
+def _as_json(answer: MessageRecord, cost: float | None) -> dict[str, object]:
+    return {"text": answer.content, "status": answer.status, "error": answer.error,
+            "session": answer.session_id, "message": answer.id, "provider": answer.provider,
+            "model": answer.model,
+            "usage": {"input_tokens": answer.input_tokens,
+                      "output_tokens": answer.output_tokens},
+            "cost": cost}  # None: the model's prices are unknown (set them in config.toml)

@@ -1,0 +1,111 @@
+"""The providers pai can talk to: the built-in `anthropic` and `openai`, those in config.toml, and
+the offline one. Which is the default, which keys each has, and building one on first use (the
+only place the SDK modules get imported)."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+from pai_tui.config import BUILTIN_PROVIDERS, Config, ProviderSettings
+from pai_tui.llm.base import Provider
+from pai_tui.llm.keys import Key, Secrets, find_keys
+from pai_tui.llm.models import ModelInfo, default_model, model_info
+from pai_tui.llm.offline import OFFLINE_MODEL, OfflineProvider
+
+OFFLINE = "offline"
+KEY_VARIABLES = {"anthropic": ["ANTHROPIC_API_KEY"], "openai": ["OPENAI_API_KEY"],
+                 "openai-compatible": []}
+MODULES = {"anthropic": ("pai_tui.llm.anthropic_provider", "AnthropicProvider"),
+           "openai": ("pai_tui.llm.openai_provider", "OpenAIProvider"),
+           "openai-compatible": ("pai_tui.llm.openai_provider", "OpenAIProvider")}
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A provider and a model: what answers a session."""
+
+    provider: str
+    model: str
+
+    def __str__(self) -> str:
+        return self.provider if self.provider == OFFLINE else f"{self.provider} · {self.model}"
+
+
+class Providers:
+    def __init__(self, config: Config):
+        self.config = config
+        self.secrets = Secrets(config.home.root / "secrets.toml")
+        self._built: dict[str, Provider] = {}
+
+    def names(self) -> list[str]:
+        return list(dict.fromkeys([*BUILTIN_PROVIDERS, *self.config.providers]))
+
+    def settings(self, name: str) -> ProviderSettings | None:
+        if name in self.config.providers:
+            return self.config.providers[name]
+        if name in BUILTIN_PROVIDERS:
+            return ProviderSettings(kind=BUILTIN_PROVIDERS[name])
+        return None
+
+    def key_variables(self, name: str) -> list[str]:
+        settings = self.settings(name)
+        if settings is None or settings.kind is None:
+            return []
+        return list(settings.key_env) or KEY_VARIABLES[settings.kind]
+
+    def keys(self, name: str) -> list[Key]:
+        return find_keys(self.key_variables(name), self.secrets)
+
+    def needs_key(self, name: str) -> bool:
+        settings = self.settings(name)
+        return settings is not None and settings.kind in ("anthropic", "openai")
+
+    def usable(self, name: str) -> bool:
+        return self.settings(name) is not None and (bool(self.keys(name))
+                                                    or not self.needs_key(name))
+
+    def model_for(self, name: str, model: str | None = None) -> str | None:
+        settings = self.settings(name)
+        if name == OFFLINE or settings is None:
+            return OFFLINE_MODEL
+        return model or settings.model or default_model(settings.kind or "")
+
+    def default(self) -> Choice:
+        """[chat] provider if set; else the first built-in with a key; else offline."""
+        name = self.config.chat.provider
+        if name is None:
+            name = next((n for n in BUILTIN_PROVIDERS if self.keys(n)), OFFLINE)
+        model = self.model_for(name, self.config.chat.model)
+        return Choice(name, model or "")
+
+    def model_info(self, choice: Choice) -> ModelInfo:
+        return model_info(choice.model, self.settings(choice.provider))
+
+    def models(self, name: str) -> list[str]:
+        """Models worth offering for a provider: its configured ones and its default."""
+        settings = self.settings(name)
+        if settings is None:
+            return []
+        names = [*settings.models, self.model_for(name)]
+        return list(dict.fromkeys(n for n in names if n))
+
+    async def aclose(self) -> None:
+        """Close every SDK client the providers opened (before their event loop ends)."""
+        for provider in self._built.values():
+            close = getattr(provider, "aclose", None)
+            if close is not None:
+                await close()
+
+    def build(self, name: str) -> Provider:
+        """The provider object (cached). Imports its SDK: call it off the UI thread the first
+        time (`warm_up`), as the import takes about a second."""
+        if name not in self._built:
+            settings = self.settings(name)
+            if name == OFFLINE or settings is None or settings.kind is None:
+                self._built[name] = OfflineProvider()
+            else:
+                module, cls = MODULES[settings.kind]
+                provider_class = getattr(importlib.import_module(module), cls)
+                self._built[name] = provider_class(name, settings)
+        return self._built[name]

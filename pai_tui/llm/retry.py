@@ -1,0 +1,85 @@
+"""Resilience around one provider: bounded retries with backoff on 429 / 5xx / overload / network
+(never more than `max_wait` per wait, whatever retry-after says), then the next key where several
+are configured; every step told to the user as a Notice. SDK retries are off: this is the only
+retry loop, so there is no retry storm."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+
+from pai_tui.llm.base import (
+    AuthError,
+    ChatRequest,
+    Delta,
+    Notice,
+    Provider,
+    ProviderError,
+    TextPart,
+    ToolCallPart,
+)
+from pai_tui.llm.keys import Key, mask
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    retries: int = 3  # attempts after the first, per key
+    max_wait: float = 20.0
+    base: float = 0.5
+
+    def wait(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is None:
+            retry_after = self.base * 2 ** attempt * (1 + random.random() / 10)
+        return min(max(retry_after, 0.0), self.max_wait)
+
+
+def _hide(text: str, keys: list[Key]) -> str:
+    for key in keys:
+        text = text.replace(key.value, mask(key.value))
+    return text
+
+
+async def stream_with_retries(
+    provider: Provider, request: ChatRequest, keys: list[Key], policy: RetryPolicy,
+    key_variables: list[str], sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> AsyncIterator[Delta]:
+    """The provider's deltas, retried and rotated as the policy says. Once the answer has begun
+    nothing is retried: a later failure is raised for the caller to mark the answer incomplete."""
+    if not keys and key_variables and provider.kind in ("anthropic", "openai"):
+        names = " or ".join(key_variables)
+        raise AuthError(f"{provider.name}: no key: set {names} (in the environment or in "
+                        "secrets.toml in PAI_HOME)")
+    key_index = 0
+    while True:
+        key = keys[key_index] if keys else None
+        attempt = 0
+        while True:
+            started = False
+            try:
+                async for delta in provider.stream(request, key.value if key else None):
+                    if isinstance(delta, TextPart | ToolCallPart):
+                        started = True
+                    yield delta
+                return
+            except ProviderError as error:
+                if started:
+                    raise
+                message = _hide(str(error), keys)
+                if error.retryable and attempt < policy.retries:
+                    wait = policy.wait(attempt, error.retry_after)
+                    attempt += 1
+                    yield Notice(f"{message}; retrying in {wait:.1f} s "
+                                 f"(attempt {attempt + 1} of {policy.retries + 1})")
+                    await sleep(wait)
+                    continue
+                if error.rotate and key is not None and key_index + 1 < len(keys):
+                    key_index += 1
+                    yield Notice(f"{message} with {key}; trying {keys[key_index]}")
+                    break
+                if isinstance(error, AuthError) and key is not None:
+                    raise AuthError(f"{message} ({key}): fix {key.variable}, in the environment "
+                                    "or in secrets.toml in PAI_HOME", error.status) from None
+                error.args = (message,)
+                raise

@@ -1,0 +1,107 @@
+"""Small modal dialogs: a line of text, a yes/no question, a multi-line text. Each returns its
+answer through `dismiss` (None when cancelled with esc)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Static, TextArea
+
+
+class _Dialog(ModalScreen[str | None]):
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", show=False)]
+
+    def __init__(self, title: str, question: str = ""):
+        super().__init__(classes="dialog")
+        self.title_text, self.question = title, question
+
+    def frame(self) -> Vertical:
+        frame = Vertical(classes="dialog-frame")
+        frame.border_title = Text(self.title_text)
+        return frame
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class InputDialog(_Dialog):
+    """One line of text; enter accepts."""
+
+    def __init__(self, title: str, value: str = "", question: str = ""):
+        super().__init__(title, question)
+        self.value = value
+
+    def compose(self) -> ComposeResult:
+        with self.frame():
+            if self.question:
+                yield Static(Text(self.question))
+            yield Input(self.value, id="dialog-input")
+            yield Static(Text("enter saves · esc cancels", style="dim"))
+
+    def on_input_submitted(self, message: Input.Submitted) -> None:
+        self.dismiss(message.value)
+
+
+class ConfirmDialog(_Dialog):
+    """A yes/no question: y or enter on Yes confirms, n or esc declines."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,n", "cancel", "No", show=False),
+        Binding("y", "confirm", "Yes", show=False),
+    ]
+
+    def __init__(self, title: str, question: str, yes: str = "Yes"):
+        super().__init__(title, question)
+        self.yes = yes
+
+    def compose(self) -> ComposeResult:
+        with self.frame():
+            yield Static(Text(self.question))
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(f"{self.yes} (y)", id="yes", variant="error")
+                yield Button("Cancel (n)", id="no")
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    def on_button_pressed(self, message: Button.Pressed) -> None:
+        self.dismiss("yes" if message.button.id == "yes" else None)
+
+    def action_confirm(self) -> None:
+        self.dismiss("yes")
+
+
+class TextDialog(_Dialog):
+    """Several lines of text. ctrl+o or the Save button saves (enter makes a new line)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", show=False),
+        Binding("ctrl+o", "save", "Save", show=False, priority=True),
+    ]
+
+    def __init__(self, title: str, value: str = "", question: str = ""):
+        super().__init__(title, question)
+        self.value = value
+
+    def compose(self) -> ComposeResult:
+        with self.frame():
+            if self.question:
+                yield Static(Text(self.question))
+            yield TextArea(self.value, id="dialog-text", soft_wrap=True)
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Save (ctrl+o)", id="save", variant="primary")
+                yield Button("Cancel (esc)", id="cancel")
+
+    def on_button_pressed(self, message: Button.Pressed) -> None:
+        if message.button.id == "save":
+            self.action_save()
+        else:
+            self.dismiss(None)
+
+    def action_save(self) -> None:
+        self.dismiss(self.query_one(TextArea).text)

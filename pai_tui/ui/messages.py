@@ -1,0 +1,161 @@
+"""How messages look in the Chat pane. Everything from outside (the user's text, the model's
+answer, error messages) is shown literally: control characters are made visible and nothing is
+read as markup; answers render as Markdown, streamed."""
+
+from __future__ import annotations
+
+import asyncio
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import Markdown, Static
+from textual.widgets._markdown import MarkdownStream
+
+from pai_tui import events
+from pai_tui.history.records import MessageRecord
+from pai_tui.literal import printable
+from pai_tui.paths import bundled
+
+STATUS_LABELS = {"streaming": "writing…", "cancelled": "cancelled", "incomplete": "incomplete",
+                 "error": "error", "interrupted": "interrupted"}
+
+
+def details_text(provider: str | None, model: str | None, input_tokens: int,
+                 output_tokens: int, cost: float | None) -> str:
+    spent = "cost unknown" if cost is None else f"${cost:.4f}"
+    who = " · ".join(p for p in (provider, model) if p)
+    return f"{who} · {input_tokens:,} in / {output_tokens:,} out · {spent}"
+
+
+class UserView(Static):
+    """A message the user sent."""
+
+    def __init__(self, text: str, message_id: int | None = None):
+        super().__init__(classes="message -user")
+        self.body = text
+        self.message_id = message_id
+
+    def on_mount(self) -> None:
+        self.update(Text.assemble(("you\n", "bold"), printable(self.body)))
+
+
+class AnswerView(Vertical):
+    """A model's answer: a header (who, status, notices), the Markdown body, and a footer with
+    model, tokens and cost (shown on demand) or why it did not complete (always shown)."""
+
+    def __init__(self, message_id: int, provider: str | None, model: str | None,
+                 status: str = "streaming", text: str = "", error: str | None = None,
+                 details: str = ""):
+        super().__init__(classes="message -assistant")
+        self.message_id = message_id
+        self.provider, self.model = provider, model
+        self.status, self.body, self.error = status, text, error
+        self.details = details
+        self.notice = ""
+        self._stream: MarkdownStream | None = None
+        self._pending: list[str] = []
+
+    @classmethod
+    def from_record(cls, record: MessageRecord, cost: float | None) -> AnswerView:
+        details = details_text(record.provider, record.model, record.input_tokens,
+                               record.output_tokens, cost)
+        return cls(record.id, record.provider, record.model, record.status, record.content,
+                   record.error, details)
+
+    def compose(self) -> ComposeResult:
+        yield Static(classes="answer-header")
+        yield Markdown(printable(self.body), classes="answer-body")
+        yield Static(classes="answer-footer")
+
+    def on_mount(self) -> None:
+        self._refresh_frame()
+
+    def _refresh_frame(self) -> None:
+        self.set_class(self.status != "complete", "-unfinished")
+        header = Text(printable(self.model or self.provider or "assistant"), style="bold")
+        if self.status in STATUS_LABELS:
+            header.append(f"  {STATUS_LABELS[self.status]}", style="italic")
+        if self.notice and self.status == "streaming":
+            header.append(f"  {printable(self.notice)}", style="dim")
+        self.query_one(".answer-header", Static).update(header)
+        footer = Text(printable(self.details), style="dim")
+        if self.error and self.status != "complete":
+            footer = Text(printable(self.error)) + Text("  ctrl+r retries", style="dim")
+        self.query_one(".answer-footer", Static).update(footer)
+
+    # streaming
+
+    def start(self) -> None:
+        self._stream = Markdown.get_stream(self.query_one(Markdown))
+
+    def feed(self, text: str) -> None:
+        self._pending.append(printable(text))
+
+    async def flush(self) -> None:
+        if self._pending and self._stream is not None:
+            text = "".join(self._pending)
+            self._pending.clear()
+            self.body += text
+            await self._stream.write(text)
+
+    def show_notice(self, text: str) -> None:
+        self.notice = text
+        self._refresh_frame()
+
+    async def finish(self, event: events.TurnFinished, details: str) -> None:
+        """The end: one full render of the whole text, which also closes a half-open fence."""
+        self._pending.clear()
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            try:
+                await stream.stop()
+            except asyncio.CancelledError:
+                # Textual's stream task, cancelled before it ever ran (a quick answer), re-raises
+                # the cancellation here; letting it out would end this pane's message loop.
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    raise
+        self.status, self.error, self.details = event.status, event.error, details
+        self.body = printable(event.text)
+        await self.query_one(Markdown).update(self.body)
+        self._refresh_frame()
+
+
+class NoteView(Static):
+    """A line pai adds to the conversation (not sent to the model)."""
+
+    def __init__(self, text: str):
+        super().__init__(Text(text, style="dim italic"), classes="note")
+
+
+class EarlierMarker(Static):
+    """Says how many older messages are not on screen, and how to see them."""
+
+    def __init__(self, hidden: int):
+        super().__init__(id="earlier", classes="note")
+        self.hidden = hidden
+
+    def on_mount(self) -> None:
+        self.show(self.hidden)
+
+    def show(self, hidden: int) -> None:
+        self.hidden = hidden
+        self.display = hidden > 0
+        self.update(Text(f"↑ {hidden} earlier message{'s' if hidden != 1 else ''} "
+                         "(alt+u shows more)", style="dim italic"))
+
+
+class EmptyChat(Static):
+    def on_mount(self) -> None:
+        try:
+            logo = (bundled("assets") / "logo.txt").read_text(encoding="utf-8").rstrip("\n")
+        except OSError:
+            logo = "pai"
+        hints = ("Type a message and press enter; ctrl+j starts a new line.\n"
+                 "F1 lists every key; ctrl+p runs any action.")
+        self.update(Text.assemble((logo + "\n\n", "bold"), (hints, "dim")))
+
+
+class MessageList(VerticalScroll, can_focus=True):
+    pass

@@ -1,0 +1,355 @@
+"""A loopback HTTP server that speaks the Anthropic Messages API and the OpenAI Chat Completions API
+(streaming SSE and plain JSON), scriptable per request, for tests and benchmarks.
+
+    with FakeLLMServer() as server:
+        server.queue(Reply(text="Hi there"), Reply(status=429, retry_after=0))
+        ...  # point the real SDKs at server.anthropic_url / server.openai_url
+
+Each request takes the next queued Reply (or the default one) and is recorded in `requests`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error",
+               403: "permission_error", 404: "not_found_error", 429: "rate_limit_error",
+               500: "api_error", 503: "api_error", 529: "overloaded_error"}
+REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
+           404: "Not Found", 429: "Too Many Requests", 500: "Internal Server Error",
+           503: "Service Unavailable", 529: "Overloaded"}
+
+
+@dataclass
+class Reply:
+    """What the server does with one request."""
+
+    text: str | None = None  # split into tokens at spaces (kept), unless `tokens` is given
+    tokens: list[str] | None = None
+    n_tokens: int | None = None  # or this many generated tokens "w0 w1 w2 ..."
+    delay: float = 0.0  # seconds before each token
+    status: int = 200
+    retry_after: float | None = None
+    error_after: int | None = None  # an in-stream error event after this many tokens
+    cut_after: int | None = None  # drop the connection after this many tokens
+    close_delimited: bool = False  # no chunked encoding: the body ends when the socket closes
+    stop_reason: str = "end_turn"  # anthropic; mapped to finish_reason for openai
+    input_tokens: int = 11
+    hang_after_headers: bool = False
+
+    def token_list(self) -> list[str]:
+        if self.tokens is not None:
+            return self.tokens
+        if self.n_tokens is not None:
+            return [f"w{i} " for i in range(self.n_tokens)]
+        text = "Hello from the fake model." if self.text is None else self.text
+        words = text.split(" ")
+        return [w + " " for w in words[:-1]] + [words[-1]]
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any] = field(default_factory=dict)
+    time: float = 0.0
+
+    @property
+    def api_key(self) -> str | None:
+        auth = self.headers.get("authorization", "")
+        return auth.removeprefix("Bearer ").strip() or self.headers.get("x-api-key")
+
+
+class FakeLLMServer:
+    def __init__(self, default: Reply | None = None, ollama_models: list[str] | None = None):
+        self.default = default or Reply()
+        # Called (in the server's thread) with each request before it is answered.
+        self.on_request: Callable[[Recorded], None] | None = None
+        self.ollama_models = ollama_models
+        self.requests: list[Recorded] = []
+        self.token_sent_at: list[float] = []  # when each token of the last stream was written
+        self._replies: deque[Reply] = deque()
+        self._lock = threading.Lock()
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._server: asyncio.Server | None = None
+        self.port = 0
+
+    # lifecycle
+
+    def start(self) -> FakeLLMServer:
+        self._thread.start()
+        future = asyncio.run_coroutine_threadsafe(self._start(), self._loop)
+        future.result(10)
+        return self
+
+    async def _start(self) -> None:
+        self._server = await asyncio.start_server(self._connection, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    def stop(self) -> None:
+        async def _stop() -> None:
+            if self._server is not None:
+                self._server.close()
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        asyncio.run_coroutine_threadsafe(_stop(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+
+    def __enter__(self) -> FakeLLMServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def anthropic_url(self) -> str:
+        return self.url
+
+    @property
+    def openai_url(self) -> str:
+        return f"{self.url}/v1"
+
+    def queue(self, *replies: Reply) -> None:
+        with self._lock:
+            self._replies.extend(replies)
+
+    def _next_reply(self) -> Reply:
+        with self._lock:
+            return self._replies.popleft() if self._replies else self.default
+
+    # HTTP
+
+    async def _connection(self, reader: asyncio.StreamReader,
+                          writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                request = await self._read_request(reader)
+                if request is None:
+                    break
+                keep_open = await self._handle(request, writer)
+                if not keep_open:
+                    break
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
+            pass
+        finally:
+            writer.close()
+
+    async def _read_request(self, reader: asyncio.StreamReader) -> Recorded | None:
+        line = await reader.readline()
+        if not line:
+            return None
+        method, path, _ = line.decode("latin-1").split(" ", 2)
+        headers: dict[str, str] = {}
+        while True:
+            header = (await reader.readline()).decode("latin-1").rstrip("\r\n")
+            if not header:
+                break
+            name, _, value = header.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        body: dict[str, Any] = {}
+        length = int(headers.get("content-length", "0") or 0)
+        if length:
+            raw = await reader.readexactly(length)
+            body = json.loads(raw) if raw.strip() else {}
+        record = Recorded(method, path.split("?")[0], headers, body, time.monotonic())
+        self.requests.append(record)
+        if self.on_request is not None:
+            self.on_request(record)
+        return record
+
+    async def _handle(self, request: Recorded, writer: asyncio.StreamWriter) -> bool:
+        if request.method == "GET" and request.path == "/api/tags" and self.ollama_models:
+            body = {"models": [{"name": m, "model": m} for m in self.ollama_models]}
+            return await self._json(writer, 200, body)
+        if request.method == "POST" and request.path.endswith("/messages"):
+            return await self._reply(writer, request, self._next_reply(), "anthropic")
+        if request.method == "POST" and request.path.endswith("/chat/completions"):
+            return await self._reply(writer, request, self._next_reply(), "openai")
+        return await self._json(writer, 404, {"error": {"message": "no such endpoint"}})
+
+    async def _json(self, writer: asyncio.StreamWriter, status: int, body: dict[str, Any],
+                    headers: dict[str, str] | None = None) -> bool:
+        data = json.dumps(body).encode()
+        head = [f"HTTP/1.1 {status} {REASONS.get(status, 'Status')}",
+                "content-type: application/json", f"content-length: {len(data)}",
+                "request-id: req_fake", "x-request-id: req_fake"]
+        head += [f"{k}: {v}" for k, v in (headers or {}).items()]
+        writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + data)
+        await writer.drain()
+        return True
+
+    async def _reply(self, writer: asyncio.StreamWriter, request: Recorded, reply: Reply,
+                     api: str) -> bool:
+        if reply.status != 200:
+            headers = {}
+            if reply.retry_after is not None:
+                headers["retry-after"] = f"{reply.retry_after:g}"
+            kind = ERROR_TYPES.get(reply.status, "api_error")
+            message = f"fake {reply.status} {kind}"
+            body: dict[str, Any] = (
+                {"type": "error", "error": {"type": kind, "message": message}}
+                if api == "anthropic" else
+                {"error": {"message": message, "type": kind, "code": str(reply.status)}})
+            return await self._json(writer, reply.status, body, headers)
+        events = SSE[api]
+        if not request.body.get("stream"):
+            text = "".join(reply.token_list())
+            return await self._json(writer, 200, events.whole(request, reply, text))
+        head = ["HTTP/1.1 200 OK", "content-type: text/event-stream", "cache-control: no-cache",
+                "request-id: req_fake", "x-request-id: req_fake"]
+        head.append("connection: close" if reply.close_delimited else "transfer-encoding: chunked")
+        writer.write(("\r\n".join(head) + "\r\n\r\n").encode())
+        await writer.drain()
+        if reply.hang_after_headers:
+            await asyncio.sleep(3600)
+
+        def send(payload: str) -> None:
+            data = payload.encode()
+            if reply.close_delimited:
+                writer.write(data)
+            else:
+                writer.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+
+        send(events.start(request, reply))
+        self.token_sent_at = []
+        for index, token in enumerate(reply.token_list()):
+            if reply.cut_after is not None and index >= reply.cut_after:
+                await writer.drain()
+                writer.transport.abort() if not reply.close_delimited else writer.close()
+                return False
+            if reply.error_after is not None and index >= reply.error_after:
+                send(events.error())
+                break
+            if reply.delay:
+                await asyncio.sleep(reply.delay)
+            send(events.token(request, token))
+            if reply.delay or index % 64 == 63:
+                await writer.drain()
+            if reply.delay:
+                self.token_sent_at.append(time.monotonic())
+        else:
+            if reply.cut_after is not None:  # cut right before the end marker
+                await writer.drain()
+                writer.transport.abort() if not reply.close_delimited else writer.close()
+                return False
+            send(events.end(request, reply, len(reply.token_list())))
+        if reply.close_delimited:
+            await writer.drain()
+            writer.close()
+            return False
+        writer.write(b"0\r\n\r\n")
+        await writer.drain()
+        return True
+
+
+def _sse(event: str | None, data: dict[str, Any] | str) -> str:
+    payload = data if isinstance(data, str) else json.dumps(data)
+    return (f"event: {event}\n" if event else "") + f"data: {payload}\n\n"
+
+
+class _Anthropic:
+    @staticmethod
+    def start(request: Recorded, reply: Reply) -> str:
+        message = {"id": "msg_fake", "type": "message", "role": "assistant",
+                   "model": request.body.get("model", "fake"), "content": [],
+                   "stop_reason": None, "stop_sequence": None,
+                   "usage": {"input_tokens": reply.input_tokens, "output_tokens": 1}}
+        return (_sse("message_start", {"type": "message_start", "message": message})
+                + _sse("content_block_start", {"type": "content_block_start", "index": 0,
+                                               "content_block": {"type": "text", "text": ""}})
+                + _sse("ping", {"type": "ping"}))
+
+    @staticmethod
+    def token(request: Recorded, token: str) -> str:
+        return _sse("content_block_delta", {"type": "content_block_delta", "index": 0,
+                                            "delta": {"type": "text_delta", "text": token}})
+
+    @staticmethod
+    def end(request: Recorded, reply: Reply, count: int) -> str:
+        return (_sse("content_block_stop", {"type": "content_block_stop", "index": 0})
+                + _sse("message_delta", {"type": "message_delta",
+                                         "delta": {"stop_reason": reply.stop_reason,
+                                                   "stop_sequence": None},
+                                         "usage": {"output_tokens": count}})
+                + _sse("message_stop", {"type": "message_stop"}))
+
+    @staticmethod
+    def error() -> str:
+        return _sse("error", {"type": "error",
+                              "error": {"type": "overloaded_error", "message": "Overloaded"}})
+
+    @staticmethod
+    def whole(request: Recorded, reply: Reply, text: str) -> dict[str, Any]:
+        return {"id": "msg_fake", "type": "message", "role": "assistant",
+                "model": request.body.get("model", "fake"),
+                "content": [{"type": "text", "text": text}], "stop_reason": reply.stop_reason,
+                "stop_sequence": None,
+                "usage": {"input_tokens": reply.input_tokens,
+                          "output_tokens": len(reply.token_list())}}
+
+
+FINISH = {"end_turn": "stop", "max_tokens": "length", "tool_use": "tool_calls"}
+
+
+class _OpenAI:
+    @staticmethod
+    def _chunk(request: Recorded, delta: dict[str, Any], finish: str | None = None,
+               usage: dict[str, int] | None = None) -> str:
+        chunk: dict[str, Any] = {
+            "id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 1700000000,
+            "model": request.body.get("model", "fake"),
+            "choices": [] if usage else [{"index": 0, "delta": delta, "finish_reason": finish}]}
+        if usage:
+            chunk["usage"] = usage
+        return _sse(None, chunk)
+
+    @classmethod
+    def start(cls, request: Recorded, reply: Reply) -> str:
+        return cls._chunk(request, {"role": "assistant", "content": ""})
+
+    @classmethod
+    def token(cls, request: Recorded, token: str) -> str:
+        return cls._chunk(request, {"content": token})
+
+    @classmethod
+    def end(cls, request: Recorded, reply: Reply, count: int) -> str:
+        usage = {"prompt_tokens": reply.input_tokens, "completion_tokens": count,
+                 "total_tokens": reply.input_tokens + count}
+        text = cls._chunk(request, {}, FINISH.get(reply.stop_reason, "stop"))
+        if (request.body.get("stream_options") or {}).get("include_usage"):
+            text += cls._chunk(request, {}, usage=usage)
+        return text + _sse(None, "[DONE]")
+
+    @staticmethod
+    def error() -> str:
+        return _sse(None, {"error": {"message": "The server had an error while processing",
+                                     "type": "server_error"}})
+
+    @staticmethod
+    def whole(request: Recorded, reply: Reply, text: str) -> dict[str, Any]:
+        count = len(reply.token_list())
+        return {"id": "chatcmpl-fake", "object": "chat.completion", "created": 1700000000,
+                "model": request.body.get("model", "fake"),
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
+                             "finish_reason": FINISH.get(reply.stop_reason, "stop")}],
+                "usage": {"prompt_tokens": reply.input_tokens, "completion_tokens": count,
+                          "total_tokens": reply.input_tokens + count}}
+
+
+SSE = {"anthropic": _Anthropic, "openai": _OpenAI}
