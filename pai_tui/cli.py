@@ -139,8 +139,8 @@ def doctor(ctx: click.Context) -> None:
     table = Table(title="pai doctor", title_justify="left", expand=False)
     table.add_column("Check", no_wrap=True)
     table.add_column("Status", no_wrap=True)
-    table.add_column("Detail")
-    table.add_column("Fix")
+    table.add_column("Detail", overflow="fold")  # long paths wrap, never cut
+    table.add_column("Fix", overflow="fold")
     styles = {"ok": "green", "warn": "yellow", "fail": "bold red"}
     for check in checks:
         table.add_row(check.name, Text(check.level.upper(), styles[check.level]),

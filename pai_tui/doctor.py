@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Literal
 
 from pai_tui.config import Config
-from pai_tui.llm.keys import KEY_VARIABLES, present_keys
+from pai_tui.llm.keys import KEY_VARIABLES
+from pai_tui.llm.registry import OFFLINE, Providers
 
 Level = Literal["ok", "warn", "fail"]
 MIN_PYTHON = (3, 11)
@@ -106,13 +107,51 @@ def check_database(config: Config) -> Check:
     return Check("Database", "ok", f"{where}: schema v{version} (current)")
 
 
-def check_keys() -> Check:
-    keys = present_keys()
-    if keys:
-        shown = ", ".join(f"{name} {masked}" for name, masked in keys.items())
-        return Check("Provider keys", "ok", shown)
+def check_keys(providers: Providers) -> Check:
+    """Which keys each provider has (masked), from the environment or secrets.toml."""
+    found = []
+    for name in providers.names():
+        keys = providers.keys(name)
+        if keys:
+            found.append(f"{name}: " + ", ".join(str(key) for key in keys))
+    problem = providers.secrets.problem
+    if problem:
+        return Check("Provider keys", "warn", "; ".join([*found, problem]),
+                     f"chmod 600 {providers.secrets.path}, and keep it NAME = \"key\" lines")
+    if found:
+        return Check("Provider keys", "ok", "; ".join(found))
     return Check("Provider keys", "warn", "none found: pai answers with its offline provider",
-                 f"export {' or '.join(KEY_VARIABLES)}")
+                 f"export {' or '.join(KEY_VARIABLES)} (or put it in "
+                 f"{providers.secrets.path}, mode 600)")
+
+
+def check_default_model(providers: Providers) -> Check:
+    choice = providers.default()
+    if choice.provider == OFFLINE:
+        return Check("Default model", "warn", "offline: no provider has a key",
+                     "set a key, or [chat] provider in config.toml (`pai doctor` shows keys)")
+    if not providers.usable(choice.provider):
+        variables = " or ".join(providers.key_variables(choice.provider))
+        return Check("Default model", "warn", f"{choice} has no key", f"set {variables}")
+    if not choice.model:
+        return Check("Default model", "warn", f"{choice.provider} has no model",
+                     f"set model in [providers.{choice.provider}] of config.toml")
+    return Check("Default model", "ok", str(choice))
+
+
+def check_local_models(config: Config) -> Check:
+    from pai_tui.llm.ollama import detect, ollama_url
+
+    models = detect()
+    if models is None:
+        return Check("Local models", "ok", f"no Ollama at {ollama_url()} (optional)")
+    listed = ", ".join(models[:5]) + (" …" if len(models) > 5 else "") or "no model pulled"
+    detail = f"Ollama answers at {ollama_url()} ({listed})"
+    if "ollama" in config.providers:
+        return Check("Local models", "ok", f"{detail}; configured as [providers.ollama]")
+    return Check("Local models", "warn", f"{detail}; not used yet",
+                 "to use it: the palette's \"Use local Ollama\", or [providers.ollama] with "
+                 f'kind = "openai-compatible", base_url = "{ollama_url()}/v1"')
 
 
 def check_voice() -> Check:
@@ -133,12 +172,15 @@ def check_themes(config: Config) -> Check:
 
 
 def run_checks(config: Config) -> list[Check]:
+    providers = Providers(config)
     return [
         check_python(),
         check_home(config),
         check_config(config),
         check_database(config),
-        check_keys(),
+        check_keys(providers),
+        check_default_model(providers),
+        check_local_models(config),
         check_voice(),
         check_themes(config),
     ]

@@ -168,11 +168,19 @@ async def test_help_opens_with_f1_and_question_mark_and_lists_every_binding() ->
         assert not isinstance(app.screen, HelpScreen)
 
 
-def _text_of(app: PaiApp, widget: Widget) -> str:
-    """What the widget draws on screen, as text."""
-    del app
+def _frame_of(widget: Widget) -> list[str]:
+    """The lines a container draws itself: its border (with titles) around its children."""
     region = Region(0, 0, widget.outer_size.width, widget.outer_size.height)
-    return "\n".join(strip.text for strip in widget.render_lines(region))
+    return [strip.text for strip in widget.render_lines(region)]
+
+
+def _text_of(app: PaiApp, widget: Widget) -> str:
+    """What the widget and the widgets inside it draw, as text (its own lines first: a border
+    with its titles; then each displayed child's, depth first)."""
+    region = Region(0, 0, widget.outer_size.width, widget.outer_size.height)
+    own = "\n".join(strip.text for strip in widget.render_lines(region))
+    inside = [_text_of(app, child) for child in widget.children if child.display]
+    return "\n".join([own, *inside])
 
 
 async def palette_titles(app: PaiApp) -> list[str]:
@@ -580,7 +588,7 @@ async def test_markup_in_the_first_message_is_saved_and_titled_literally() -> No
         await press(pilot, "enter")
         await settle(pilot)
         chat = app.main.query_one(ChatPane)
-        assert text in _text_of(app, chat).splitlines()[-1]  # drawn on the border as typed
+        assert text in _frame_of(chat)[-1]  # drawn on the border as typed
         [session] = await app.cockpit.sessions()
         assert next(m.content for m in await app.cockpit.messages(session.id)) == text
 

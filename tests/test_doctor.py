@@ -13,17 +13,26 @@ from tests.conftest import run_pai
 
 
 def rows(output: str) -> dict[str, str]:
-    """Check name -> the rest of its first table row."""
-    found = {}
+    """Check name -> "STATUS | detail | fix", joining the lines a cell wraps onto."""
+    found: dict[str, list[str]] = {}
+    current: list[str] | None = None
     for line in output.splitlines():
-        cells = [c.strip() for c in line.strip("│┃ ").split("│")]
-        if len(cells) >= 3 and cells[0] and cells[1] in ("OK", "WARN", "FAIL"):
-            found[cells[0]] = " | ".join(cells[1:])
-    return found
+        if not line.startswith("│"):
+            continue
+        cells = [c.strip() for c in line.strip()[1:-1].split("│")]
+        if len(cells) < 4:
+            continue
+        if cells[0] and cells[1] in ("OK", "WARN", "FAIL"):
+            current = found.setdefault(cells[0], cells[1:4])
+        elif current is not None and not cells[0]:
+            for index, extra in enumerate(cells[1:4]):
+                if extra:
+                    current[index] = f"{current[index]} {extra}".strip()
+    return {name: " | ".join(c for c in cells if c) for name, cells in found.items()}
 
 
 def doctor(**env: str):  # type: ignore[no-untyped-def]
-    return run_pai("doctor", env={"COLUMNS": "200", **env})
+    return run_pai("doctor", env={"COLUMNS": "500", **env})
 
 
 def test_fresh_machine_can_run_with_warnings_only(home: HomePaths) -> None:
@@ -31,7 +40,8 @@ def test_fresh_machine_can_run_with_warnings_only(home: HomePaths) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     table = rows(result.stdout)
     assert set(table) == {"Python", "PAI_HOME", "Config", "Database", "Provider keys",
-                          "Voice engine", "Themes"}
+                          "Default model", "Local models", "Voice engine", "Themes"}
+    assert table["Default model"].startswith("WARN | offline")
     assert table["Python"].startswith("OK")
     assert table["Database"].startswith("OK") and "created on first start" in table["Database"]
     assert table["Provider keys"].startswith("WARN")
@@ -45,9 +55,41 @@ def test_keys_are_shown_masked_to_the_last_four_characters() -> None:
     result = doctor(ANTHROPIC_API_KEY=secret, OPENAI_API_KEY="sk-proj-ANOTHERSECRET-77aa")
     table = rows(result.stdout)
     assert table["Provider keys"].startswith("OK")
-    assert "ANTHROPIC_API_KEY …9f3c" in table["Provider keys"]
-    assert "OPENAI_API_KEY …77aa" in table["Provider keys"]
+    assert "anthropic: ANTHROPIC_API_KEY (…9f3c)" in table["Provider keys"]
+    assert "openai: OPENAI_API_KEY (…77aa)" in table["Provider keys"]
+    assert table["Default model"] == "OK | anthropic · claude-sonnet-4-6"
     assert "SECRET" not in result.stdout + result.stderr
+
+
+def test_keys_in_a_private_secrets_file_are_used_and_an_open_one_is_refused(
+        home: HomePaths) -> None:
+    home.root.mkdir(parents=True)
+    secrets = home.root / "secrets.toml"
+    secrets.write_text('OPENAI_API_KEY = "sk-from-the-secrets-file-4242"\n')
+    secrets.chmod(0o600)
+    table = rows(doctor().stdout)
+    assert "openai: OPENAI_API_KEY (…4242)" in table["Provider keys"]
+    assert table["Default model"] == "OK | openai · gpt-5-mini"
+
+    secrets.chmod(0o644)
+    result = doctor()
+    table = rows(result.stdout)
+    assert table["Provider keys"].startswith("WARN") and "readable by others" in \
+        table["Provider keys"] and "chmod 600" in table["Provider keys"]
+    assert "4242" not in result.stdout
+    assert table["Default model"].startswith("WARN | offline")
+
+
+def test_a_local_ollama_is_offered_not_used(home: HomePaths) -> None:
+    from tests.fakes.llm_server import FakeLLMServer
+
+    with FakeLLMServer(ollama_models=["llama3.2", "qwen3"]) as server:
+        result = doctor(OLLAMA_HOST=f"127.0.0.1:{server.port}")
+    row = rows(result.stdout)["Local models"]
+    assert row.startswith("WARN") and "Ollama answers" in row and "llama3.2, qwen3" in row
+    assert "Use local Ollama" in row
+    assert rows(result.stdout)["Default model"].startswith("WARN | offline")  # not silently used
+    assert rows(doctor(OLLAMA_HOST="127.0.0.1:9").stdout)["Local models"].startswith("OK | no")
 
 
 def test_voice_engine_row_says_how_to_install_it_when_missing() -> None:

@@ -4,6 +4,8 @@ alt+digit, LF for ctrl+j) reach the right actions, and nothing typed is lost or 
 from __future__ import annotations
 
 import os
+import shlex
+import signal
 import shutil
 import sqlite3
 import subprocess
@@ -24,20 +26,33 @@ pytestmark = pytest.mark.skipif(
 
 
 class Terminal:
-    def __init__(self, home: Path, size: tuple[int, int] = (100, 30)):
+    def __init__(self, home: Path, size: tuple[int, int] = (100, 30),
+                 env: dict[str, str] | None = None):
         self.socket = f"pai-test-{uuid.uuid4().hex[:8]}"
         self.home = home
         self.size = size
+        self.env = env or {}
 
     def tmux(self, *args: str) -> str:
         return subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True,
                               text=True, check=True, timeout=10).stdout
 
+    def command(self) -> str:
+        """pai as the pane's own process (exec), so that its pid is the pane's."""
+        variables = " ".join(f"{k}={shlex.quote(v)}" for k, v in
+                             {"PAI_HOME": str(self.home), **self.env}.items())
+        return f"cd {REPO} && exec env {variables} {sys.executable} -m pai_tui"
+
     def start(self) -> None:
-        command = f"cd {REPO} && PAI_HOME={self.home} {sys.executable} -m pai_tui"
         self.tmux("new-session", "-d", "-s", "pai", "-x", str(self.size[0]), "-y",
-                  str(self.size[1]), command)
+                  str(self.size[1]), self.command())
         self.tmux("set-option", "-t", "pai", "remain-on-exit", "on")
+
+    def restart(self) -> None:
+        self.tmux("respawn-pane", "-k", "-t", "pai", self.command())
+
+    def pid(self) -> int:
+        return int(self.tmux("list-panes", "-t", "pai", "-F", "#{pane_pid}").strip())
 
     def screen(self) -> str:
         return self.tmux("capture-pane", "-p", "-t", "pai")
@@ -104,3 +119,34 @@ def test_quit_with_ctrl_q(terminal: Terminal) -> None:
     while not terminal.exited():
         assert time.monotonic() < deadline, terminal.screen()
         time.sleep(0.1)
+
+
+def test_killed_mid_answer_the_restarted_cockpit_shows_it_interrupted(
+        home, llm_server) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import TEST_KEYS, point_providers_at
+    from tests.fakes.llm_server import Reply
+
+    point_providers_at(home, llm_server)
+    llm_server.queue(Reply(n_tokens=3000, delay=0.01))
+    term = Terminal(home.root, env={"ANTHROPIC_API_KEY": TEST_KEYS["anthropic"]})
+    term.start()
+    try:
+        term.wait_for(lambda s: "history ready" in s, "the cockpit to start")
+        term.keys("t", "e", "l", "l", "Enter")
+        deadline = time.monotonic() + 30
+        while len(llm_server.token_sent_at) < 250:  # 2.5 s into the answer
+            assert time.monotonic() < deadline, term.screen()
+            time.sleep(0.05)
+        os.kill(term.pid(), signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while not term.exited():
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+
+        term.restart()
+        term.wait_for(lambda s: "history ready" in s, "the cockpit to start again")
+        term.keys("M-3", "Enter")  # open the newest session from History
+        screen = term.wait_for(lambda s: "interrupted" in s, "the answer marked interrupted")
+        assert "w0 w1 w2" in screen or "w1" in screen
+    finally:
+        term.stop()

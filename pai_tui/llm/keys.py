@@ -83,9 +83,3 @@ def find_keys(variables: list[str] | tuple[str, ...], secrets: Secrets | None) -
         if value:
             found.append(Key(name, value))
     return found
-
-
-def present_keys(variables: tuple[str, ...] = KEY_VARIABLES,
-                 secrets: Secrets | None = None) -> dict[str, str]:
-    """Variable name -> masked key, for each variable that holds a key."""
-    return {key.variable: mask(key.value) for key in find_keys(variables, secrets)}

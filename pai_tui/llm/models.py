@@ -41,6 +41,10 @@ def default_model(kind: str) -> str | None:
     return _table().get("defaults", {}).get(kind)
 
 
+def known_models(prefix: str) -> list[str]:
+    return [name for name in _table().get("models", {}) if name.startswith(prefix)]
+
+
 def _known(model: str) -> dict[str, Any]:
     models: dict[str, Any] = _table().get("models", {})
     if model in models:

@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from pai_tui.config import BUILTIN_PROVIDERS, Config, ProviderSettings
 from pai_tui.llm.base import Provider
 from pai_tui.llm.keys import Key, Secrets, find_keys
-from pai_tui.llm.models import ModelInfo, default_model, model_info
+from pai_tui.llm.models import ModelInfo, default_model, known_models, model_info
 from pai_tui.llm.offline import OFFLINE_MODEL, OfflineProvider
 
 OFFLINE = "offline"
+KNOWN_FAMILIES = {"anthropic": "claude", "openai": "gpt"}  # name prefixes in assets/models.toml
 KEY_VARIABLES = {"anthropic": ["ANTHROPIC_API_KEY"], "openai": ["OPENAI_API_KEY"],
                  "openai-compatible": []}
 MODULES = {"anthropic": ("pai_tui.llm.anthropic_provider", "AnthropicProvider"),
@@ -83,16 +84,21 @@ class Providers:
         return model_info(choice.model, self.settings(choice.provider))
 
     def models(self, name: str) -> list[str]:
-        """Models worth offering for a provider: its configured ones and its default."""
+        """Models worth offering for a provider: its default, its configured ones, and for the
+        vendors' own endpoints the known models of that vendor."""
         settings = self.settings(name)
         if settings is None:
             return []
-        names = [*settings.models, self.model_for(name)]
+        names = [self.model_for(name), *settings.models]
+        if settings.kind in KNOWN_FAMILIES:
+            names += known_models(KNOWN_FAMILIES[settings.kind])
         return list(dict.fromkeys(n for n in names if n))
 
     async def aclose(self) -> None:
-        """Close every SDK client the providers opened (before their event loop ends)."""
-        for provider in self._built.values():
+        """Close every SDK client the providers opened (before their event loop ends), and
+        forget the providers: the next use builds them from the settings as they are then."""
+        built, self._built = self._built, {}
+        for provider in built.values():
             close = getattr(provider, "aclose", None)
             if close is not None:
                 await close()

@@ -19,6 +19,12 @@ from pai_tui.paths import bundled
 
 STATUS_LABELS = {"streaming": "writing…", "cancelled": "cancelled", "incomplete": "incomplete",
                  "error": "error", "interrupted": "interrupted"}
+# Why an answer is not complete, when no error message says more.
+STATUS_REASONS = {"cancelled": "cancelled: stopped before the end; what came is kept",
+                  "interrupted": "interrupted: pai stopped before the answer ended; what came "
+                                 "is kept",
+                  "incomplete": "incomplete: the answer did not reach its end",
+                  "error": "error: no answer"}
 
 
 def details_text(provider: str | None, model: str | None, input_tokens: int,
@@ -80,8 +86,9 @@ class AnswerView(Vertical):
             header.append(f"  {printable(self.notice)}", style="dim")
         self.query_one(".answer-header", Static).update(header)
         footer = Text(printable(self.details), style="dim")
-        if self.error and self.status != "complete":
-            footer = Text(printable(self.error)) + Text("  ctrl+r retries", style="dim")
+        if self.status in STATUS_REASONS:
+            reason = self.error or STATUS_REASONS[self.status]
+            footer = Text(printable(reason)) + Text("  ctrl+r retries", style="dim")
         self.query_one(".answer-footer", Static).update(footer)
 
     # streaming

@@ -1,0 +1,252 @@
+"""Chat in the cockpit with real SDKs against the loopback server: streaming, following the
+bottom, literal output, failure markers, costs, badges, details, long sessions, model switch,
+session dialogs, and the Ollama offer."""
+
+from __future__ import annotations
+
+import pytest
+from textual.command import CommandPalette
+
+from pai_tui.config import load_config
+from pai_tui.paths import HomePaths
+from pai_tui.ui.chat import ChatPane
+from pai_tui.ui.messages import AnswerView, EarlierMarker, NoteView
+from pai_tui.ui.status import StatusBar
+from tests.fakes.llm_server import FakeLLMServer, Reply
+from tests.test_app import _frame_of, _text_of, eventually, press, running, settle, shown
+
+
+def answers(app) -> list[AnswerView]:  # type: ignore[no-untyped-def]
+    return list(app.main.query(AnswerView))
+
+
+def status_text(app) -> str:  # type: ignore[no-untyped-def]
+    return _text_of(app, app.main.query_one(StatusBar))
+
+
+async def send(pilot, text: str) -> None:  # type: ignore[no-untyped-def]
+    await press(pilot, "alt+1", *text, "enter")
+
+
+async def test_the_answer_streams_onto_the_screen(llm_server: FakeLLMServer) -> None:
+    llm_server.queue(Reply(n_tokens=120, delay=0.02))
+    async with running(server=llm_server) as (app, pilot):
+        await send(pilot, "stream please")
+        assert await eventually(pilot, lambda: bool(answers(app)) and
+                                "w10 " in answers(app)[0].body)
+        view = answers(app)[0]
+        assert view.status == "streaming" and "w119" not in view.body
+        assert "writing…" in _text_of(app, view)
+        await settle(pilot)
+        assert view.status == "complete" and view.body.endswith("w119 ")
+        assert "w119" in _text_of(app, view)
+
+
+async def test_the_view_follows_the_bottom_until_the_user_scrolls_up(
+        llm_server: FakeLLMServer) -> None:
+    llm_server.queue(Reply(tokens=[f"line {i}\n\n" for i in range(150)], delay=0.01))
+    async with running(size=(100, 30), server=llm_server) as (app, pilot):
+        messages = app.main.query_one(ChatPane).messages
+        await send(pilot, "many lines")
+        assert await eventually(pilot, lambda: messages.max_scroll_y > 20)
+        assert await eventually(pilot, lambda: messages.scroll_y == messages.max_scroll_y)
+        messages.scroll_to(y=0, animate=False)  # the user scrolls up to read
+        await pilot.pause(0.3)
+        assert messages.scroll_y == 0 and messages.max_scroll_y > 20
+        await settle(pilot)
+        assert messages.scroll_y == 0  # still where the user left it
+
+
+async def test_model_output_is_shown_literally(llm_server: FakeLLMServer) -> None:
+    llm_server.queue(Reply(tokens=["[bold red]not bold[/] ", "\x1b[31mred\x1b[0m ",
+                                   "[@click=app.quit]quit[/]"]))
+    async with running(server=llm_server) as (app, pilot):
+        await send(pilot, "hi")
+        await settle(pilot)
+        text = _text_of(app, answers(app)[0])
+        assert "[bold red]not bold[/]" in text and "␛[31mred␛[0m" in text
+        assert "[@click=app.quit]quit[/]" in text
+        assert app.is_running
+
+
+async def test_a_cut_answer_is_marked_incomplete_with_the_reason_and_retry(
+        llm_server: FakeLLMServer) -> None:
+    llm_server.queue(Reply(n_tokens=10, cut_after=4))
+    async with running(server=llm_server) as (app, pilot):
+        await send(pilot, "hi")
+        await settle(pilot)
+        [view] = answers(app)
+        text = _text_of(app, view)
+        assert view.status == "incomplete" and "incomplete" in text
+        assert "ctrl+r retries" in text and "w3" in text
+        await press(pilot, "ctrl+r")
+        await settle(pilot)
+        assert [a.status for a in answers(app)] == ["incomplete", "complete"]
+
+
+async def test_a_refused_key_is_shown_with_what_to_fix(llm_server: FakeLLMServer) -> None:
+    llm_server.queue(Reply(status=401))
+    async with running(server=llm_server) as (app, pilot):
+        await send(pilot, "hi")
+        await settle(pilot)
+        [view] = answers(app)
+        assert view.status == "error"
+        assert "fix ANTHROPIC_API_KEY" in _text_of(app, view)
+        assert len(llm_server.requests) == 1
+
+
+async def test_offline_badge_comes_and_goes() -> None:
+    down = FakeLLMServer().start()
+    async with running(server=down) as (app, pilot):
+        down.stop()  # the network goes away
+        await send(pilot, "hi")
+        await settle(pilot)
+        assert "⚠ offline" in status_text(app)
+        assert answers(app)[-1].status == "error"
+        with FakeLLMServer() as back:  # and comes back
+            app.cockpit.config.providers["anthropic"].base_url = back.anthropic_url
+            await app.cockpit.providers.aclose()
+            await press(pilot, "ctrl+r")
+            await settle(pilot)
+            assert answers(app)[-1].status == "complete"
+            assert "⚠ offline" not in status_text(app)
+
+
+async def test_cost_today_and_this_month_in_the_status_bar(home: HomePaths,
+                                                           llm_server: FakeLLMServer) -> None:
+    llm_server.queue(Reply(n_tokens=2000, input_tokens=10000))  # $0.03 + $0.03 at 3/15
+    async with running(server=llm_server) as (app, pilot):
+        assert "$0.00 today · $0.00 month" in status_text(app)
+        await send(pilot, "hi")
+        await settle(pilot)
+        assert await eventually(pilot, lambda: "$0.06 today · $0.06 month" in status_text(app))
+
+
+async def test_details_show_model_tokens_and_cost_on_demand(llm_server: FakeLLMServer) -> None:
+    llm_server.queue(Reply(n_tokens=3, input_tokens=1000))
+    async with running(server=llm_server) as (app, pilot):
+        await send(pilot, "hi")
+        await settle(pilot)
+        [view] = answers(app)
+        footer = view.query_one(".answer-footer")
+        assert not footer.display or footer.region.area == 0
+        await press(pilot, "alt+i")
+        assert footer.region.area > 0
+        text = _text_of(app, footer)
+        assert "claude-sonnet-4-6" in text and "1,000 in / 3 out" in text and "$0.0030" in text
+
+
+async def test_a_long_session_opens_on_its_newest_messages(llm_server: FakeLLMServer) -> None:
+    async with running(server=llm_server) as (app, pilot):
+        store = app.cockpit.open_store()
+        session, _ = store.begin_session("big", "question 0")
+        for number in range(1, 2000):
+            role = "user" if number % 2 == 0 else "assistant"
+            store.add_message(session.id, role, f"{role} message {number}")
+        app.main.query_one(ChatPane).open_session(session.id, "big")
+        await settle(pilot)
+        assert len(shown(app)) == 24
+        assert shown(app)[-1][2] == "assistant message 1999"
+        marker = app.main.query_one(EarlierMarker)
+        assert marker.hidden == 1976 and "1976 earlier messages" in _text_of(app, marker)
+        await press(pilot, "alt+u")
+        await settle(pilot)
+        assert len(shown(app)) == 48 and marker.hidden == 1952
+        assert shown(app)[0][2] == "user message 1952"
+
+
+async def test_switching_model_from_the_palette_applies_to_the_session_and_is_saved(
+        home: HomePaths, llm_server: FakeLLMServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-openai-test-key-1111bbbb")
+    async with running(server=llm_server) as (app, pilot):
+        await send(pilot, "first")
+        await settle(pilot)
+        assert llm_server.requests[-1].path == "/v1/messages"
+        await press(pilot, "alt+m")
+        assert isinstance(app.screen, CommandPalette)
+        await press(pilot, *"gpt-4o-mini")
+        await pilot.pause(0.5)
+        await press(pilot, "enter")
+        await settle(pilot)
+        assert "openai · gpt-4o-mini" in status_text(app)
+        await send(pilot, "second")
+        await settle(pilot)
+        assert llm_server.requests[-1].path == "/v1/chat/completions"
+        assert llm_server.requests[-1].body["model"] == "gpt-4o-mini"
+    config = load_config(home)
+    assert (config.chat.provider, config.chat.model) == ("openai", "gpt-4o-mini")
+
+
+async def test_context_left_out_is_said_in_the_chat(home: HomePaths,
+                                                   llm_server: FakeLLMServer) -> None:
+    async with running(server=llm_server) as (app, pilot):
+        info = app.cockpit.providers.settings("anthropic")
+        from pai_tui.config import ModelSettings
+
+        info.models["claude-sonnet-4-6"] = ModelSettings(context_window=400)  # type: ignore[union-attr]
+        app.cockpit.config.chat.max_output_tokens = 100
+        app.main.query_one(ChatPane).query_one("ChatInput").text = "old " * 250  # type: ignore[attr-defined]
+        await press(pilot, "enter")
+        await settle(pilot)
+        await send(pilot, "new")
+        await settle(pilot)
+        notes = [" ".join(_text_of(app, n).split()) for n in app.main.query(NoteView)]
+        assert any("left out to fit the model's 400-token context window" in n for n in notes)
+
+
+async def test_retries_are_said_in_the_answer_while_waiting(llm_server: FakeLLMServer) -> None:
+    llm_server.queue(Reply(status=529, retry_after=0.2), Reply(status=529, retry_after=0.2),
+                     Reply(text="ok"))
+    async with running(server=llm_server) as (app, pilot):
+        await send(pilot, "hi")
+        assert await eventually(pilot, lambda: bool(answers(app)) and
+                                "retrying" in _text_of(app, answers(app)[0]))
+        await settle(pilot)
+        assert answers(app)[0].status == "complete"
+
+
+async def test_rename_and_delete_through_their_dialogs(llm_server: FakeLLMServer) -> None:
+    async with running(server=llm_server) as (app, pilot):
+        await send(pilot, "first topic")
+        await settle(pilot)
+        await press(pilot, "alt+r")
+        assert await eventually(pilot, lambda: type(app.screen).__name__ == "InputDialog")
+        app.screen.query_one("Input").value = ""  # type: ignore[attr-defined]
+        await press(pilot, *"Renamed [b]x[/b]", "enter")
+        await settle(pilot)
+        [session] = await app.cockpit.sessions()
+        assert session.title == "Renamed [b]x[/b]"
+        assert "Renamed [b]x[/b]" in _frame_of(app.main.query_one(ChatPane))[-1]
+
+        await press(pilot, "alt+3", "d")  # from History: the entry under the cursor
+        assert await eventually(pilot, lambda: type(app.screen).__name__ == "ConfirmDialog")
+        await press(pilot, "escape")  # esc closes the dialog: nothing deleted
+        await settle(pilot)
+        assert len(await app.cockpit.sessions()) == 1
+        await press(pilot, "d")
+        assert await eventually(pilot, lambda: type(app.screen).__name__ == "ConfirmDialog")
+        await press(pilot, "y")
+        await settle(pilot)
+        assert await app.cockpit.sessions() == []
+        assert shown(app) == [] and app.main.query_one(ChatPane).session_id is None
+
+
+async def test_a_local_ollama_is_offered_and_used_on_request(
+        home: HomePaths, monkeypatch: pytest.MonkeyPatch) -> None:
+    with FakeLLMServer(ollama_models=["llama3.2"]) as ollama:
+        monkeypatch.setenv("OLLAMA_HOST", f"127.0.0.1:{ollama.port}")
+        async with running() as (app, pilot):  # no key: offline, so pai looks for Ollama
+            assert await eventually(pilot, lambda: "Ollama found" in status_text(app))
+            assert app.cockpit.default_choice.provider == "offline"  # offered, not used
+            await app.run_palette_action(
+                next(s for s in __import__("pai_tui.actions").actions.ACTIONS
+                     if s.id == "ollama.use"))
+            await settle(pilot)
+            assert "ollama · llama3.2" in status_text(app)
+            await send(pilot, "hello local model")
+            await settle(pilot)
+            assert ollama.requests[-1].path == "/v1/chat/completions"
+            assert answers(app)[-1].status == "complete"
+        config = load_config(home)
+        assert config.providers["ollama"].base_url == f"http://127.0.0.1:{ollama.port}/v1"
+        assert config.chat.provider == "ollama"
