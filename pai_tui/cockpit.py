@@ -26,6 +26,7 @@ from pai_tui.llm.base import (
     Usage,
 )
 from pai_tui.llm.context import fit
+from pai_tui.llm.models import ModelInfo
 from pai_tui.llm.registry import OFFLINE, Choice, Providers
 from pai_tui.llm.retry import RetryPolicy, stream_with_retries
 
@@ -114,9 +115,14 @@ class Cockpit:
                 self._store = None
 
     async def warm_up(self) -> None:
-        """Import the default provider's SDK in a thread (about a second), so that the first
-        message does not wait for it and the UI never does."""
-        await asyncio.to_thread(self.providers.build, self.default_choice.provider)
+        """Import the default provider's SDK and make its client, in a thread (about a
+        second), so that the first message does not wait for them and the UI never does."""
+        name = self.default_choice.provider
+        provider = await asyncio.to_thread(self.providers.build, name)
+        prepare = getattr(provider, "prepare", None)
+        if prepare is not None:
+            keys = self.providers.keys(name)
+            await asyncio.to_thread(prepare, keys[0].value if keys else None)
 
     # sessions
 
@@ -208,6 +214,26 @@ class Cockpit:
         self.bus.publish(events.MessageSaved(user.session_id, user.id, "user", user.status))
         return user
 
+    def _prepare_turn(self, store: Store, session_id: int,
+                      ) -> tuple[Choice, ModelInfo, ChatRequest, MessageRecord, int]:
+        """Blocking: what to send (the newest turns that fit), and the answer's row."""
+        session = store.get_session(session_id)
+        if session is None:
+            raise LookupError(f"no session {session_id}")
+        choice = self.choice_for(session)
+        info = self.providers.model_info(choice)
+        context = [ChatMessage(m.role, m.content)  # type: ignore[arg-type]
+                   for m in store.messages(session_id)
+                   if m.content and (m.role == "user" or m.status == "complete")]
+        while context and context[-1].role == "assistant":  # a retry answers the user again
+            context.pop()
+        reserve = min(self.config.chat.max_output_tokens, info.max_output_tokens)
+        kept, left_out = fit(context, session.system_prompt, info.context_window, reserve)
+        answer = store.add_message(session_id, "assistant", "", "streaming", choice.provider,
+                                   choice.model)
+        request = ChatRequest(kept, choice.model, session.system_prompt, reserve)
+        return choice, info, request, answer, left_out
+
     async def answer(self, session_id: int) -> MessageRecord:
         """Answer the session's latest user message, streaming and persisting as it grows.
 
@@ -215,26 +241,14 @@ class Cockpit:
         the reason). Cancelling the task keeps the partial answer, marked `cancelled`.
         """
         store = await self.store()
-        session = await asyncio.to_thread(store.get_session, session_id)
-        if session is None:
-            raise LookupError(f"no session {session_id}")
-        choice = self.choice_for(session)
-        info = self.providers.model_info(choice)
-        history = await asyncio.to_thread(store.messages, session_id)
-        context = [ChatMessage(m.role, m.content) for m in history  # type: ignore[arg-type]
-                   if m.content and (m.role == "user" or m.status == "complete")]
-        while context and context[-1].role == "assistant":  # a retry answers the user again
-            context.pop()
-        reserve = min(self.config.chat.max_output_tokens, info.max_output_tokens)
-        kept, left_out = fit(context, session.system_prompt, info.context_window, reserve)
+        # One trip to the database thread: every hop costs the first token some milliseconds.
+        turn = await asyncio.to_thread(self._prepare_turn, store, session_id)
+        choice, info, request, answer, left_out = turn
         if left_out:
             self.bus.publish(events.ContextTrimmed(session_id, left_out, info.context_window))
-
-        answer = await asyncio.to_thread(store.add_message, session_id, "assistant", "",
-                                         "streaming", choice.provider, choice.model)
         self.bus.publish(events.TurnStarted(session_id, answer.id, choice.provider,
                                             choice.model))
-        request = ChatRequest(kept, choice.model, session.system_prompt, reserve)
+        reserve = request.max_tokens
 
         parts: list[str] = []
         usage = Usage()
@@ -243,7 +257,8 @@ class Cockpit:
         error: str | None = None
         last_save = time.monotonic()
         try:
-            provider = await asyncio.to_thread(self.providers.build, choice.provider)
+            provider = self.providers.built(choice.provider) or \
+                await asyncio.to_thread(self.providers.build, choice.provider)
             stream = stream_with_retries(provider, request, self.providers.keys(choice.provider),
                                          self.retry_policy,
                                          self.providers.key_variables(choice.provider))

@@ -12,6 +12,7 @@ import openai
 from pai_tui.config import ProviderSettings
 from pai_tui.llm.base import ChatRequest, Delta, Stop, StopReason, StreamBroken, TextPart, Usage
 from pai_tui.llm.errors import network_error, status_error
+from pai_tui.llm.sse import json_event_batches
 
 STOP_REASONS: dict[str, StopReason] = {"stop": "end", "length": "max_tokens",
                                        "tool_calls": "tool_use", "function_call": "tool_use",
@@ -26,6 +27,10 @@ class OpenAIProvider:
         self.name = name
         self.settings = settings
         self._clients: dict[str | None, openai.AsyncOpenAI] = {}
+
+    def prepare(self, key: str | None) -> None:
+        """Make the client for `key` ahead of the first request (it takes tens of ms)."""
+        self._client(key)
 
     def _client(self, key: str | None) -> openai.AsyncOpenAI:
         if key not in self._clients:
@@ -45,39 +50,47 @@ class OpenAIProvider:
         if request.system:
             messages.append({"role": "system", "content": request.system})
         messages += [{"role": m.role, "content": m.content} for m in request.messages]
+        usage = Usage()
+        reason: StopReason | None = None
         try:
-            stream = await self._client(key).chat.completions.create(
-                model=request.model, messages=messages, stream=True,  # type: ignore[arg-type]
-                max_completion_tokens=request.max_tokens,
-                stream_options={"include_usage": True})
+            # The SDK sends the request and raises HTTP errors; the events are read raw (sse.py).
+            async with self._client(key).chat.completions.with_streaming_response.create(
+                    model=request.model, messages=messages, stream=True,  # type: ignore[arg-type]
+                    max_completion_tokens=request.max_tokens,
+                    stream_options={"include_usage": True}) as response:
+                async for batch in json_event_batches(response.iter_text()):
+                    text: list[str] = []  # the text that arrived together, handed on as one
+                    for _name, chunk in batch:
+                        if chunk == "[DONE]":
+                            break
+                        if chunk.get("error"):
+                            if text:  # what came before the error is kept
+                                yield TextPart("".join(text))
+                            error = chunk["error"]
+                            detail = error.get("message") if isinstance(error, dict) else error
+                            raise StreamBroken(f"{self.name}: the stream failed mid-answer "
+                                               f"({detail})")
+                        if chunk.get("usage"):
+                            usage = Usage(chunk["usage"].get("prompt_tokens") or 0,
+                                          chunk["usage"].get("completion_tokens") or 0)
+                        choices = chunk.get("choices") or []
+                        if not choices:
+                            continue
+                        content = (choices[0].get("delta") or {}).get("content")
+                        if content:
+                            text.append(content)
+                        if choices[0].get("finish_reason"):
+                            reason = STOP_REASONS.get(choices[0]["finish_reason"], "other")
+                    if text:
+                        yield TextPart("".join(text))
         except openai.APIStatusError as error:
             raise status_error(self.name, error.status_code, _detail(error),
                                error.response.headers) from None
         except openai.APIConnectionError as error:
             raise network_error(self.name, error, self.settings.timeout) from None
-
-        usage = Usage()
-        reason: StopReason | None = None
-        try:
-            async with stream:
-                async for chunk in stream:
-                    if chunk.usage:
-                        usage = Usage(chunk.usage.prompt_tokens or 0,
-                                      chunk.usage.completion_tokens or 0)
-                    if not chunk.choices:
-                        continue
-                    choice = chunk.choices[0]
-                    if choice.delta and choice.delta.content:
-                        yield TextPart(choice.delta.content)
-                    if choice.finish_reason:
-                        reason = STOP_REASONS.get(choice.finish_reason, "other")
-        except openai.APIStatusError as error:
+        except (httpx2.HTTPError, ValueError) as error:  # cut, silent, or garbled mid-answer
             raise StreamBroken(f"{self.name}: the stream failed mid-answer "
-                               f"({_detail(error)})") from None
-        except (openai.APIError, httpx2.HTTPError, ValueError) as error:
-            # APIError: an error object inside the stream; ValueError: a garbled event.
-            what = _detail(error) if isinstance(error, openai.APIError) else type(error).__name__
-            raise StreamBroken(f"{self.name}: the stream failed mid-answer ({what})") from None
+                               f"({type(error).__name__})") from None
         yield usage
         if reason is not None:  # no finish_reason: the stream was cut, so it is incomplete
             yield Stop(reason)

@@ -103,6 +103,10 @@ class Providers:
             if close is not None:
                 await close()
 
+    def built(self, name: str) -> Provider | None:
+        """The provider if it is built already (no import to wait for), else None."""
+        return self._built.get(name)
+
     def build(self, name: str) -> Provider:
         """The provider object (cached). Imports its SDK: call it off the UI thread the first
         time (`warm_up`), as the import takes about a second."""

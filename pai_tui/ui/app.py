@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import Iterable
 from contextlib import suppress
@@ -109,6 +110,9 @@ class PaiApp(SessionActions, App[None], inherit_bindings=False):
         self.theme_changed_signal.subscribe(self, self._remember_theme)
 
     def on_ready(self) -> None:
+        # The objects made so far (Textual, the widgets) live as long as the app: keep them out
+        # of the garbage collector's scans, which otherwise grow with them and slow streaming.
+        gc.freeze()
         # After the first frame: the store (SQLAlchemy import, migrations) and the provider's
         # SDK (about a second to import) never delay it.
         self._open_store()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from rich.text import Text
 from textual import on, work
 from textual.message import Message
@@ -27,7 +29,8 @@ from pai_tui.ui.pane import Pane
 
 WINDOW = 24  # messages put on screen when a session opens, and per "show earlier"
 MAX_SHOWN = 120  # beyond this, the oldest leave the screen (they stay in the history)
-FLUSH_S = 0.05  # streamed text reaches the screen in batches this far apart
+FLUSH_S = 0.05  # streamed text reaches the screen in batches this far apart (at least)
+RENDER_SHARE_WAIT = 3  # after a render taking t, wait 3t: rendering takes <= 1/4 of the time
 
 
 class ChatPane(Pane):
@@ -49,6 +52,7 @@ class ChatPane(Pane):
         # Streamed text waiting for the next flush, by message id. Filled straight from the bus
         # (no Textual message per delta: long answers have tens of thousands of them).
         self._incoming: dict[int, list[str]] = {}
+        self._next_flush = 0.0
 
     def compose(self):  # type: ignore[override]
         with MessageList(id="messages"):
@@ -176,12 +180,20 @@ class ChatPane(Pane):
 
     async def _flush(self) -> None:
         answer = self._answer
-        if answer is None:
+        if answer is None or time.monotonic() < self._next_flush:
             return
         waiting = self._incoming.pop(answer.message_id, None)
         if waiting:
+            started = time.monotonic()
             answer.feed("".join(waiting))
             await answer.flush()
+            self.call_after_refresh(self._flushed, started)
+
+    def _flushed(self, started: float) -> None:
+        # Rendering may take at most a quarter of the time: on a fast stream with a long answer
+        # the batches grow rather than the screen falling behind the network.
+        cost = time.monotonic() - started
+        self._next_flush = time.monotonic() + RENDER_SHARE_WAIT * cost
 
     async def on_bus_event(self, message: BusEvent) -> None:
         event = message.event
@@ -190,7 +202,6 @@ class ChatPane(Pane):
         if isinstance(event, events.TurnStarted):
             self._answer = AnswerView(event.message_id, event.provider, event.model)
             await self._show(self._answer)
-            self._answer.start()
             self._flusher.resume()
         elif isinstance(event, events.ProviderNotice) and self._answer is not None:
             self._answer.show_notice(event.text)

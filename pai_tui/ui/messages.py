@@ -4,18 +4,16 @@ read as markup; answers render as Markdown, streamed."""
 
 from __future__ import annotations
 
-import asyncio
-
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Vertical, VerticalScroll
-from textual.widgets import Markdown, Static
-from textual.widgets._markdown import MarkdownStream
+from textual.containers import VerticalGroup, VerticalScroll
+from textual.widgets import Static
 
 from pai_tui import events
 from pai_tui.history.records import MessageRecord
 from pai_tui.literal import printable
 from pai_tui.paths import bundled
+from pai_tui.ui.markdown_body import MarkdownBody
 
 STATUS_LABELS = {"streaming": "writing…", "cancelled": "cancelled", "incomplete": "incomplete",
                  "error": "error", "interrupted": "interrupted"}
@@ -46,7 +44,7 @@ class UserView(Static):
         self.update(Text.assemble(("you\n", "bold"), printable(self.body)))
 
 
-class AnswerView(Vertical):
+class AnswerView(VerticalGroup):
     """A model's answer: a header (who, status, notices), the Markdown body, and a footer with
     model, tokens and cost (shown on demand) or why it did not complete (always shown)."""
 
@@ -59,7 +57,6 @@ class AnswerView(Vertical):
         self.status, self.body, self.error = status, text, error
         self.details = details
         self.notice = ""
-        self._stream: MarkdownStream | None = None
         self._pending: list[str] = []
 
     @classmethod
@@ -71,7 +68,7 @@ class AnswerView(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(classes="answer-header")
-        yield Markdown(printable(self.body), classes="answer-body")
+        yield MarkdownBody(self.body, classes="answer-body")
         yield Static(classes="answer-footer")
 
     def on_mount(self) -> None:
@@ -93,39 +90,27 @@ class AnswerView(Vertical):
 
     # streaming
 
-    def start(self) -> None:
-        self._stream = Markdown.get_stream(self.query_one(Markdown))
-
     def feed(self, text: str) -> None:
         self._pending.append(printable(text))
 
     async def flush(self) -> None:
-        if self._pending and self._stream is not None:
+        if self._pending:
             text = "".join(self._pending)
             self._pending.clear()
             self.body += text
-            await self._stream.write(text)
+            await self.query_one(MarkdownBody).append(text)
 
     def show_notice(self, text: str) -> None:
         self.notice = text
         self._refresh_frame()
 
     async def finish(self, event: events.TurnFinished, details: str) -> None:
-        """The end: one full render of the whole text, which also closes a half-open fence."""
+        """The end: the final text rendered whole (a half-open fence closes, anything the
+        stream missed appears)."""
         self._pending.clear()
-        stream, self._stream = self._stream, None
-        if stream is not None:
-            try:
-                await stream.stop()
-            except asyncio.CancelledError:
-                # Textual's stream task, cancelled before it ever ran (a quick answer), re-raises
-                # the cancellation here; letting it out would end this pane's message loop.
-                task = asyncio.current_task()
-                if task is not None and task.cancelling():
-                    raise
         self.status, self.error, self.details = event.status, event.error, details
         self.body = printable(event.text)
-        await self.query_one(Markdown).update(self.body)
+        await self.query_one(MarkdownBody).set_text(self.body)
         self._refresh_frame()
 
 

@@ -34,6 +34,7 @@ class Reply:
     text: str | None = None  # split into tokens at spaces (kept), unless `tokens` is given
     tokens: list[str] | None = None
     n_tokens: int | None = None  # or this many generated tokens "w0 w1 w2 ..."
+    markdown_tokens: int | None = None  # or this many tokens of a Markdown document
     delay: float = 0.0  # seconds before each token
     status: int = 200
     retry_after: float | None = None
@@ -49,9 +50,55 @@ class Reply:
             return self.tokens
         if self.n_tokens is not None:
             return [f"w{i} " for i in range(self.n_tokens)]
+        if self.markdown_tokens is not None:
+            return markdown_tokens(self.markdown_tokens)
         text = "Hello from the fake model." if self.text is None else self.text
         words = text.split(" ")
         return [w + " " for w in words[:-1]] + [words[-1]]
+
+
+VOCABULARY = (" the", " model", " of", " and", " to", " a", " in", " is", " that", " it",
+              " for", " data", " with", " as", " on", " be", " this", " by", " we", " are",
+              " an", " or", " can", "ing", " from", " at", " which", " not", " have", "ed",
+              " tokens", " stream", " answer", " code", " test", " user", " pai", ",", ".")
+END = "zzend"
+
+
+def markdown_tokens(count: int) -> list[str]:
+    """`count` tokens shaped like a long real answer: headings, paragraphs, lists, code, tables,
+    of word pieces about 4 characters long like a tokenizer's; the last token is END."""
+    shapes = ["para"] * 5 + ["list", "code", "para", "table", "heading"]
+    tokens: list[str] = []
+    index = 0
+
+    def word() -> str:
+        nonlocal index
+        index += 1
+        return VOCABULARY[(index * 7) % len(VOCABULARY)]
+
+    block = 0
+    while len(tokens) < count - 1:
+        shape = shapes[block % len(shapes)]
+        block += 1
+        if shape == "heading":
+            tokens += ["##", *(word() for _ in range(4)), "\n\n"]
+        elif shape == "list":
+            for _ in range(5):
+                tokens += ["-", *(word() for _ in range(8)), "\n"]
+            tokens.append("\n")
+        elif shape == "code":
+            tokens.append("```python\n")
+            for number in range(6):
+                tokens += ["def", f" f{number}", "(x", "):\n", "    return", " g", "(x", ")\n"]
+            tokens.append("```\n\n")
+        elif shape == "table":
+            tokens.append("| a | b | c |\n|---|---|---|\n")
+            for _ in range(4):
+                tokens += ["|", word(), " |", word(), " |", word(), " |\n"]
+            tokens.append("\n")
+        else:
+            tokens += [word() for _ in range(60)] + ["\n\n"]
+    return [*tokens[: count - 1], f" {END}"]
 
 
 @dataclass
@@ -353,3 +400,24 @@ class _OpenAI:
 
 
 SSE = {"anthropic": _Anthropic, "openai": _OpenAI}
+
+
+def main() -> None:
+    """Serve from a process of its own (benchmarks keep it apart from what they measure):
+    prints the port, then serves until stdin closes."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(description="pai's loopback LLM server")
+    parser.add_argument("--markdown-tokens", type=int)
+    parser.add_argument("--tokens", type=int)
+    parser.add_argument("--delay", type=float, default=0.0)
+    args = parser.parse_args()
+    reply = Reply(markdown_tokens=args.markdown_tokens, n_tokens=args.tokens, delay=args.delay)
+    with FakeLLMServer(default=reply) as server:
+        print(server.port, flush=True)
+        sys.stdin.read()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+"""Run by the chat benchmarks inside a pseudo-terminal: the real cockpit (pai_tui.cli), with
+hooks that record, in wall-clock time, when things reach the screen; then it exits.
+
+    python _chat_probe.py OUTFILE send LAST_TOKEN     send "go" once ready, time the answer
+    python _chat_probe.py OUTFILE open SESSION_ID     open a session from the history
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+from pai_tui.ui.app import PaiApp
+from pai_tui.ui.chat import ChatPane
+from pai_tui.ui.chat_input import ChatInput
+from pai_tui.ui.messages import AnswerView
+
+OUTFILE, MODE, ARGUMENT = sys.argv[1], sys.argv[2], sys.argv[3]
+record: dict[str, object] = {"echo": []}
+
+
+def peak_rss_mb() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def finish(app: PaiApp) -> None:
+    record["end"] = time.time()
+    record["cpu_end"] = time.process_time()
+    record["rss_peak_mb"] = peak_rss_mb()
+    with open(OUTFILE, "w") as out:
+        json.dump(record, out)
+    app.exit()
+
+
+async def go(app: PaiApp) -> None:
+    await app.cockpit.store()
+    chat = app.main.query_one(ChatPane)
+    if MODE == "send":
+        await app.cockpit.warm_up()  # measure streaming, not the SDK's import
+        record["start"] = time.time()
+        record["cpu_start"] = time.process_time()
+        chat_input = chat.query_one(ChatInput)
+        chat_input.text = "go"
+        chat_input.action_send()
+    else:
+        record["start"] = time.time()
+        await chat.open_session(int(ARGUMENT), "benchmark").wait()
+        app.call_after_refresh(finish, app)
+
+
+original_ready = PaiApp.on_ready
+
+
+def on_ready(self: PaiApp) -> None:
+    original_ready(self)
+    self.run_worker(go(self))
+
+
+original_finish = ChatPane._finish
+
+
+async def _finish(self: ChatPane, event) -> None:  # type: ignore[no-untyped-def]
+    await original_finish(self, event)
+    record["status"] = event.status
+    self.call_after_refresh(finish, self.app)
+
+
+original_flush = AnswerView.flush
+
+
+async def flush(self: AnswerView) -> None:
+    await original_flush(self)
+    if MODE == "send" and "last_token_shown" not in record and ARGUMENT in self.body:
+        self.call_after_refresh(lambda: record.setdefault("last_token_shown", time.time()))
+
+
+def on_text_area_changed(self: ChatInput, _event: object) -> None:
+    typed = self.text[-1:]
+    self.call_after_refresh(lambda: record["echo"].append((typed, time.time())))  # type: ignore[union-attr]
+
+
+PaiApp.on_ready = on_ready  # type: ignore[method-assign]
+ChatPane._finish = _finish  # type: ignore[method-assign]
+AnswerView.flush = flush  # type: ignore[method-assign]
+ChatInput.on_text_area_changed = on_text_area_changed  # type: ignore[attr-defined]
+
+if __name__ == "__main__":
+    import os
+
+    from pai_tui.cli import main
+
+    sys.argv = ["pai"]
+    if os.environ.get("PAI_BENCH_PROFILE"):  # a cProfile of the whole run, for digging
+        import cProfile
+
+        cProfile.run("main()", os.environ["PAI_BENCH_PROFILE"])
+    else:
+        main()
