@@ -19,6 +19,9 @@ lint: $(VENV)/.test-installed
 
 bench: $(VENV)/.test-installed
 	$(BIN)/python benchmarks/startup.py
+	$(BIN)/python benchmarks/stream_speed.py
+	$(BIN)/python benchmarks/stream_realtime.py
+	$(BIN)/python benchmarks/long_session.py
 
 system-deps:
 	@PYTHON=$(PYTHON) scripts/system-deps.sh test

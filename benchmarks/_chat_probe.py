@@ -3,6 +3,7 @@ hooks that record, in wall-clock time, when things reach the screen; then it exi
 
     python _chat_probe.py OUTFILE send LAST_TOKEN     send "go" once ready, time the answer
     python _chat_probe.py OUTFILE open SESSION_ID     open a session from the history
+    python _chat_probe.py OUTFILE idle SECONDS        wait (keys typed are still recorded)
 """
 
 from __future__ import annotations
@@ -47,10 +48,14 @@ async def go(app: PaiApp) -> None:
         chat_input = chat.query_one(ChatInput)
         chat_input.text = "go"
         chat_input.action_send()
-    else:
+    elif MODE == "open":
         record["start"] = time.time()
         await chat.open_session(int(ARGUMENT), "benchmark").wait()
         app.call_after_refresh(finish, app)
+    else:
+        record["start"] = time.time()
+        record["cpu_start"] = time.process_time()
+        app.set_timer(float(ARGUMENT), lambda: finish(app))
 
 
 original_ready = PaiApp.on_ready
@@ -80,8 +85,8 @@ async def flush(self: AnswerView) -> None:
 
 
 def on_text_area_changed(self: ChatInput, _event: object) -> None:
-    typed = self.text[-1:]
-    self.call_after_refresh(lambda: record["echo"].append((typed, time.time())))  # type: ignore[union-attr]
+    length = len(self.text)  # the benchmark types into an empty input: length k is key k
+    self.call_after_refresh(lambda: record["echo"].append((length, time.time())))  # type: ignore[union-attr]
 
 
 PaiApp.on_ready = on_ready  # type: ignore[method-assign]

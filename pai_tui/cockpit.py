@@ -138,6 +138,12 @@ class Cockpit:
         store = await self.store()
         return await asyncio.to_thread(store.messages, session_id)
 
+    async def recent_messages(self, session_id: int, limit: int, before_id: int | None = None,
+                              ) -> tuple[list[MessageRecord], int]:
+        """The newest `limit` messages (before `before_id`) and how many come before them."""
+        store = await self.store()
+        return await asyncio.to_thread(store.recent_messages, session_id, limit, before_id)
+
     async def new_session(self, title: str) -> SessionRecord:
         store = await self.store()
         choice = self.default_choice

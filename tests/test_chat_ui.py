@@ -250,3 +250,36 @@ async def test_a_local_ollama_is_offered_and_used_on_request(
         config = load_config(home)
         assert config.providers["ollama"].base_url == f"http://127.0.0.1:{ollama.port}/v1"
         assert config.chat.provider == "ollama"
+
+
+async def test_answer_text_can_be_selected_and_copied(llm_server: FakeLLMServer) -> None:
+    from textual.selection import Selection
+
+    from pai_tui.ui.markdown_body import Segment
+
+    llm_server.queue(Reply(tokens=["Copy this line.\n\n", "```python\nprint('hi')\n```\n"]))
+    async with running(server=llm_server) as (app, pilot):
+        await send(pilot, "hi")
+        await settle(pilot)
+        segment = app.main.query(Segment).first()
+        app.main.selections = {segment: Selection(None, None)}
+        await pilot.pause()
+        assert "Copy this line." in _text_of(app, segment)
+        await press(pilot, "alt+2", "ctrl+c")  # from a pane that does not copy by itself
+        assert await eventually(pilot, lambda: "Copy this line." in (app.clipboard or ""))
+        assert "print('hi')" in app.clipboard
+
+
+async def test_answers_take_the_new_theme_colours(llm_server: FakeLLMServer) -> None:
+    from pai_tui.ui.markdown_body import Segment
+
+    async with running(server=llm_server) as (app, pilot):
+        await send(pilot, "hi")
+        await settle(pilot)
+        segment = app.main.query(Segment).first()
+        before = segment.render_line(0)
+        app.theme = "pai-light"
+        await settle(pilot)
+        after = segment.render_line(0)
+        assert before.text == after.text
+        assert [s.style for s in before] != [s.style for s in after]

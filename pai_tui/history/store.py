@@ -240,6 +240,23 @@ class Store:
             row = s.get(Message, message_id)
             return _message_record(row) if row else None
 
+    def recent_messages(self, session_id: int, limit: int, before_id: int | None = None,
+                        ) -> tuple[list[MessageRecord], int]:
+        """The `limit` newest messages (older than `before_id` if given), oldest first, and how
+        many messages come before them: what a window on a long session needs, no more."""
+        condition = [Message.session_id == session_id]
+        if before_id is not None:
+            condition.append(Message.id < before_id)
+        with self._session() as s:
+            rows = list(s.scalars(select(Message).where(*condition)
+                                  .order_by(Message.id.desc()).limit(limit)))
+            rows.reverse()
+            earlier = 0
+            if rows:
+                earlier = s.scalar(select(func.count(Message.id)).where(
+                    Message.session_id == session_id, Message.id < rows[0].id)) or 0
+            return [_message_record(row) for row in rows], earlier
+
     def messages(self, session_id: int) -> list[MessageRecord]:
         with self._session() as s:
             rows = s.scalars(select(Message).where(Message.session_id == session_id)

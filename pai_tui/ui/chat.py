@@ -257,25 +257,24 @@ class ChatPane(Pane):
         if session is None:
             self.notify("That session no longer exists.", severity="warning")
             return
-        records = await self.cockpit.messages(session_id)
+        shown, earlier = await self.cockpit.recent_messages(session_id, WINDOW)
         self.session_id = session_id
         self.set_title(session.title or title)
-        shown = records[-WINDOW:]
         await self._reset([self._view(r) for r in shown] or [EmptyChat(id="empty-chat")],
-                          hidden=len(records) - len(shown))
+                          hidden=earlier)
         self.post_message(self.SessionShown(self.cockpit.choice_for(session)))
 
     @work(group="chat-open", exclusive=True, exit_on_error=False)
     async def show_earlier(self) -> None:
-        hidden = self.marker.hidden
-        if self.session_id is None or hidden <= 0:
+        first = next((v for v in self._views() if getattr(v, "message_id", None)), None)
+        if self.session_id is None or self.marker.hidden <= 0 or first is None:
             self.notify("Nothing earlier in this session.", timeout=3)
             return
-        records = await self.cockpit.messages(self.session_id)
-        start = max(0, hidden - WINDOW)
-        views = [self._view(r) for r in records[start:hidden]]
+        records, earlier = await self.cockpit.recent_messages(
+            self.session_id, WINDOW, before_id=first.message_id)  # type: ignore[attr-defined]
+        views = [self._view(r) for r in records]
         self.messages.anchor(False)  # the user is reading back: stop following the bottom
         await self.messages.mount_all(views, after=self.marker)
-        self.marker.show(start)
+        self.marker.show(earlier)
         if views:
             self.messages.scroll_to_widget(views[0], animate=False, top=True)

@@ -1,5 +1,5 @@
 """Markdown that streams fast and stays cheap: the text is cut into segments at blank lines
-outside code fences; each segment is one Static rendering Rich's Markdown. While an answer
+outside code fences; each segment is one widget rendering Rich's Markdown. While an answer
 streams only the last segment is rendered again, so a 20,000-token answer costs about what its
 last few paragraphs cost, and a finished message is a handful of widgets however long it is.
 
@@ -18,11 +18,13 @@ from rich.markdown import Markdown
 from textual.app import ComposeResult
 from textual.containers import VerticalGroup
 from textual.geometry import Size
-from textual.widgets import Static
+from textual.selection import Selection
+from textual.strip import Strip
+from textual.widget import Widget
 
 from pai_tui.literal import printable
 
-SEGMENT_CHARS = 3000  # a segment is closed at the first paragraph break past this length
+SEGMENT_CHARS = 1200  # a segment is closed at the first paragraph break past this length
 _FENCE = re.compile(r"^ {0,3}(```|~~~)", re.M)
 _BREAK = re.compile(r"\n[ \t]*\n")
 
@@ -43,29 +45,63 @@ def split_segments(text: str, size: int = SEGMENT_CHARS) -> list[str]:
     return segments
 
 
-class Segment(Static):
+class Segment(Widget):
+    """One piece of Markdown, rendered once per text and width into lines that serve both for
+    its height and for the screen (a Static would render it twice, and again after every
+    scroll), with mouse selection and copy."""
+
+    DEFAULT_CSS = "Segment { height: auto; }"
+
     def __init__(self, text: str):
         super().__init__(classes="md-segment")
         self.text = text
-        self._height: tuple[int, int] = (-1, 0)  # (width, height) of the current text
-
-    def on_mount(self) -> None:
-        self.show(self.text)
+        self._lines: list[Strip] = []
+        # (width, style) the lines were made for: a new theme changes the style, so the lines
+        # are made again in its colours.
+        self._key: tuple[int, object] | None = None
 
     def show(self, text: str) -> None:
         self.text = text
-        self._height = (-1, 0)
-        dark = self.app.current_theme.dark if self.is_mounted else True
-        self.update(Markdown(text, code_theme="monokai" if dark else "friendly",
-                             hyperlinks=False))
+        self._key = None
+        self.refresh(layout=True)
+
+    def _render_lines(self, width: int) -> list[Strip]:
+        style = self.rich_style
+        if self._key != (width, style):
+            console = self.app.console
+            dark = self.app.current_theme.dark
+            markdown = Markdown(self.text, code_theme="monokai" if dark else "friendly",
+                                hyperlinks=False)
+            options = console.options.update_width(max(width, 1))
+            rendered = console.render_lines(markdown, options, style=style, pad=True)
+            self._lines = [Strip(line, width) for line in rendered]
+            self._key = (width, style)
+        return self._lines
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        # Textual forgets a widget's height on every repaint (a scroll repaints them all); a
-        # segment's height changes only with its text or width, and measuring it means rendering
-        # the Markdown, so keep it.
-        if self._height[0] != width:
-            self._height = (width, super().get_content_height(container, viewport, width))
-        return self._height[1]
+        return len(self._render_lines(width))
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        lines = self._render_lines(width)
+        if y >= len(lines):
+            return Strip.blank(width, self.rich_style)
+        line = lines[y]
+        selection = self.text_selection
+        if selection is not None and (span := selection.get_span(y)) is not None:
+            start, end = span
+            end = line.cell_length if end == -1 else end
+            style = self.screen.get_component_rich_style("screen--selection")
+            before, selected, after = line.divide([start, end, line.cell_length])
+            line = Strip.join([before, selected.apply_style(style), after])
+        return line.apply_offsets(0, y)
+
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        text = "\n".join(line.text.rstrip() for line in self._lines)
+        return selection.extract(text), "\n"
+
+    def selection_updated(self, selection: Selection | None) -> None:
+        self.refresh()
 
 
 class MarkdownBody(VerticalGroup):
@@ -94,7 +130,8 @@ class MarkdownBody(VerticalGroup):
         segments = list(self.query_children(Segment))
         shown = "".join(s.text for s in segments[:-1])
         if text.startswith(shown) and segments:
-            await self._replace_tail(segments[-1], text[len(shown):])
+            rest = text[len(shown):]
+            await self._replace_tail(segments[-1], rest)
             return
         await self.remove_children()
         await self.mount_all([Segment(piece) for piece in split_segments(text)])

@@ -123,6 +123,7 @@ class FakeLLMServer:
         self.ollama_models = ollama_models
         self.requests: list[Recorded] = []
         self.token_sent_at: list[float] = []  # when each token of the last stream was written
+        self.token_sent_wall: list[float] = []  # the same, as wall-clock time (time.time())
         self._replies: deque[Reply] = deque()
         self._lock = threading.Lock()
         self._loop = asyncio.new_event_loop()
@@ -275,6 +276,7 @@ class FakeLLMServer:
 
         send(events.start(request, reply))
         self.token_sent_at = []
+        self.token_sent_wall = []
         for index, token in enumerate(reply.token_list()):
             if reply.cut_after is not None and index >= reply.cut_after:
                 await writer.drain()
@@ -290,6 +292,7 @@ class FakeLLMServer:
                 await writer.drain()
             if reply.delay:
                 self.token_sent_at.append(time.monotonic())
+                self.token_sent_wall.append(time.time())
         else:
             if reply.cut_after is not None:  # cut right before the end marker
                 await writer.drain()
@@ -412,11 +415,16 @@ def main() -> None:
     parser.add_argument("--markdown-tokens", type=int)
     parser.add_argument("--tokens", type=int)
     parser.add_argument("--delay", type=float, default=0.0)
+    parser.add_argument("--times", help="write the wall-clock send time of each token of the "
+                                        "last stream here (JSON) when stdin closes")
     args = parser.parse_args()
     reply = Reply(markdown_tokens=args.markdown_tokens, n_tokens=args.tokens, delay=args.delay)
     with FakeLLMServer(default=reply) as server:
         print(server.port, flush=True)
         sys.stdin.read()
+        if args.times:
+            with open(args.times, "w") as out:
+                json.dump(server.token_sent_wall, out)
 
 
 if __name__ == "__main__":

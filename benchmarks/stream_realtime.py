@@ -1,0 +1,104 @@
+"""Streaming at a realistic rate: a 3,000-token Markdown answer at 200 tokens/s, the real
+cockpit in a pseudo-terminal, while keys are typed into the chat input every 100 ms.
+
+Prints, against the stream measured in the same run:
+- how long after the server sent the last token it was on screen (target: within 100 ms);
+- the cockpit's CPU time as a share of the stream's duration (target: under 35%);
+- how long typed keys took to echo in the input, p50 and p95 (target: p95 within 50 ms), and
+  the same with no stream, as the baseline.
+
+    python benchmarks/stream_realtime.py [--tokens 3000] [--rate 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import string
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from _pty import run_in_pty
+from _server import ServerProcess
+from _setup import bench_home
+
+from tests.fakes.llm_server import END
+
+HERE = Path(__file__).resolve().parent
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tokens", type=int, default=3000)
+    parser.add_argument("--rate", type=float, default=200.0, help="tokens per second")
+    args = parser.parse_args()
+    handle, times_file = tempfile.mkstemp(suffix=".json")
+    os.close(handle)
+    typed: list[tuple[str, float]] = []
+    seconds = args.tokens / args.rate
+
+    def type_during_stream(master: int, process: subprocess.Popen[bytes]) -> None:
+        time.sleep(4.0)  # startup, warm-up, and the first second of the answer
+        letters = string.ascii_lowercase
+        end = time.time() + seconds - 3.0
+        index = 0
+        while time.time() < end and process.poll() is None:
+            letter = letters[index % len(letters)]
+            typed.append((letter, time.time()))
+            os.write(master, letter.encode())
+            index += 1
+            time.sleep(0.1)
+
+    with ServerProcess("--markdown-tokens", str(args.tokens), "--delay",
+                       str(1 / args.rate), "--times", times_file) as server:
+        _, env = bench_home(server.anthropic_url)
+        with tempfile.NamedTemporaryFile("r", suffix=".json") as out:
+            run_in_pty(HERE / "_chat_probe.py", [out.name, "send", END], env, (120, 40),
+                       while_running=type_during_stream)
+            record = json.loads(Path(out.name).read_text() or "{}")
+    sent = json.loads(Path(times_file).read_text())
+    os.unlink(times_file)
+    if record.get("status") != "complete" or not sent:
+        raise SystemExit(f"the answer did not complete: {record}")
+
+    duration = sent[-1] - sent[0]
+    # The last token reaches the screen in a flush, or with the final render if it came last.
+    last_latency = float(record.get("last_token_shown", record["end"])) - sent[-1]
+    cpu = float(record["cpu_end"]) - float(record["cpu_start"])
+    wall = float(record["end"]) - float(record["start"])
+    latencies = echo_latencies(typed, record)
+    typed.clear()
+    with tempfile.NamedTemporaryFile("r", suffix=".json") as out:
+        run_in_pty(HERE / "_chat_probe.py", [out.name, "idle", str(seconds)], env, (120, 40),
+                   while_running=type_during_stream)
+        idle = echo_latencies(typed, json.loads(Path(out.name).read_text() or "{}"))
+    print(f"{args.tokens:,}-token answer at {args.rate:g} tokens/s "
+          f"({duration:.1f} s of stream), {len(latencies)} keys typed meanwhile")
+    print(f"  last token on screen {last_latency * 1000:.0f} ms after the server sent it "
+          f"(target <= 100 ms)")
+    print(f"  cockpit CPU {cpu:.2f} s over {wall:.1f} s: {cpu / wall:.0%} of the stream "
+          f"(target < 35%)")
+    print(f"  key echo while streaming: {spread(latencies)} (target p95 <= 50 ms)")
+    print(f"  key echo with no stream:  {spread(idle)}")
+
+
+def echo_latencies(typed: list[tuple[str, float]], record: dict) -> list[float]:  # type: ignore[type-arg]
+    """Key k typed into the empty input shows as an input k characters long."""
+    shown_at = {length: at for length, at in record.get("echo", []) if length}
+    return [shown_at[k + 1] - pressed for k, (_, pressed) in enumerate(typed)
+            if k + 1 in shown_at]
+
+
+def spread(latencies: list[float]) -> str:
+    if len(latencies) < 2:
+        return "not enough keys"
+    p95 = statistics.quantiles(latencies, n=20)[-1]
+    return f"p50 {statistics.median(latencies) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms"
+
+
+if __name__ == "__main__":
+    main()
