@@ -5,7 +5,6 @@ Exit codes: 0 fine, 1 a check failed, 2 usage or configuration error.
 
 from __future__ import annotations
 
-import json
 import sys
 
 import click
@@ -157,6 +156,8 @@ def doctor(ctx: click.Context) -> None:
 @click.pass_context
 def keys(ctx: click.Context, as_json: bool) -> None:
     """List every key binding: id, keys (after your [keymap]), and what it does."""
+    import json
+
     from pai_tui.actions import ACTIONS
 
     keymap = _config(ctx).keymap

@@ -6,7 +6,6 @@ retry loop, so there is no retry storm."""
 from __future__ import annotations
 
 import asyncio
-import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
@@ -31,6 +30,8 @@ class RetryPolicy:
 
     def wait(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is None:
+            import random  # only when a retry happens
+
             retry_after = self.base * 2 ** attempt * (1 + random.random() / 10)
         return min(max(retry_after, 0.0), self.max_wait)
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 
-from rich.markdown import Markdown
 from textual.app import ComposeResult
 from textual.containers import VerticalGroup
 from textual.geometry import Size
@@ -68,6 +67,8 @@ class Segment(Widget):
     def _render_lines(self, width: int) -> list[Strip]:
         style = self.rich_style
         if self._key != (width, style):
+            from rich.markdown import Markdown  # 20 ms to import: after the first frame
+
             console = self.app.console
             dark = self.app.current_theme.dark
             markdown = Markdown(self.text, code_theme="monokai" if dark else "friendly",

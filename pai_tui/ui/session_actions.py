@@ -6,14 +6,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from textual import work
-from textual.command import CommandPalette
 from textual.widgets import OptionList
 
 from pai_tui.config import ConfigError, ProviderSettings, write_settings
 from pai_tui.llm.registry import Choice
 from pai_tui.ui.chat import ChatPane
-from pai_tui.ui.dialogs import ConfirmDialog, InputDialog, TextDialog
-from pai_tui.ui.model_picker import ModelCommands
 from pai_tui.ui.panes import HistoryPane
 
 if TYPE_CHECKING:
@@ -70,6 +67,8 @@ class SessionActions(_Base):
         if session is None:
             self.notify("No session to rename yet.", severity="warning")
             return
+        from pai_tui.ui.dialogs import InputDialog
+
         title = await self.push_screen_wait(InputDialog("Rename session", session.title))
         if title is None or not title.strip():
             return
@@ -84,6 +83,8 @@ class SessionActions(_Base):
         if session is None:
             self.notify("No session to delete.", severity="warning")
             return
+        from pai_tui.ui.dialogs import ConfirmDialog
+
         count = session.message_count or len(await self.cockpit.messages(session.id))
         answer = await self.push_screen_wait(ConfirmDialog(
             "Delete session", f"Delete “{session.title}” and its {count} messages? "
@@ -102,6 +103,8 @@ class SessionActions(_Base):
         session = await self.cockpit.session(session_id) if session_id else None
         current = session.system_prompt if session else self.cockpit.config.chat.system
         where = "this session" if session else "new sessions (saved in config.toml)"
+        from pai_tui.ui.dialogs import TextDialog
+
         prompt = await self.push_screen_wait(TextDialog(
             "System prompt", current or "", f"The system prompt of {where}; empty for none."))
         if prompt is None:
@@ -116,6 +119,10 @@ class SessionActions(_Base):
     # models
 
     def action_switch_model(self) -> None:
+        from textual.command import CommandPalette
+
+        from pai_tui.ui.model_picker import ModelCommands
+
         self.push_screen(CommandPalette(providers=[ModelCommands],
                                         placeholder="Search for a model, or type a name…"))
 
