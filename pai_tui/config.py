@@ -75,11 +75,33 @@ class ChatSettings:
     max_retry_wait: float = 20.0  # seconds: the cap on any wait, retry-after included
 
 
+Permission = Literal["allow", "ask", "deny"]
+
+
+@dataclass
+class SkillsSettings:
+    """`[skills]`: where skills come from, how messages are routed, how tools run."""
+
+    # Extra skill folders, searched after $PAI_HOME/skills and before the bundled skills,
+    # e.g. ["~/.claude/skills", "~/src/Personal_AI_Infrastructure/Packs"].
+    roots: list[str] = field(default_factory=list)
+    fabric: list[str] = field(default_factory=list)  # folders of Fabric patterns (one per folder)
+    threshold: float = 0.5  # the router's confidence (0..1) needed to pick a skill by score
+    model_routing: bool = False  # below the threshold, let the model choose among the top few
+    tool_timeout: float = 60.0  # seconds, unless the skill sets one for the tool
+    output_cap: int = 1_000_000  # bytes kept of a tool's stdout and of its stderr
+    max_tool_turns: int = 8  # model <-> tool round trips in one answer
+    # "skill/tool" (or "skill/*") -> allow | ask | deny; default: ask, or allow for a tool the
+    # skill marks safe. "Always" in the app's permission dialog writes here.
+    permissions: dict[str, Permission] = field(default_factory=dict)
+
+
 @dataclass
 class Config:
     ui: UISettings = field(default_factory=UISettings)
     keymap: dict[str, str] = field(default_factory=dict)
     chat: ChatSettings = field(default_factory=ChatSettings)
+    skills: SkillsSettings = field(default_factory=SkillsSettings)
     providers: dict[str, ProviderSettings] = field(default_factory=dict)
     # Not from the file: where things are.
     home: HomePaths = field(default_factory=lambda: HomePaths(pai_home()), metadata={"file": False})

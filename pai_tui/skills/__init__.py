@@ -1,0 +1,1 @@
+"""Skills: loading SKILL.md and Fabric patterns, routing, running tools."""
