@@ -1,0 +1,419 @@
+"""Lenient reading of a SKILL.md's YAML frontmatter, the way real skills are written.
+
+Real files start with a BOM, an HTML comment or blank lines, use CRLF, and put an unquoted `: `
+in a description (invalid YAML that Claude Code loads anyway). All of these load here, with a
+warning where another tool would fail; what cannot be understood raises `FrontmatterError` with
+the line in the SKILL.md and the problem in words.
+
+Speed: most frontmatter is a few `key: plain text` lines. Those are read by a fast path that
+gives exactly what PyYAML would (a test compares both over the real-world corpus); anything else
+goes to PyYAML, imported on first need (it costs ~20 ms to import).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pai_tui.skills.model import Finding
+
+
+class FrontmatterError(Exception):
+    """A SKILL.md whose frontmatter cannot be understood. `str()` says what and where."""
+
+    def __init__(self, message: str, line: int | None = None):
+        self.message, self.line = message, line
+        super().__init__(f"line {line}: {message}" if line else message)
+
+
+@dataclass
+class Frontmatter:
+    fields: dict[str, Any]
+    start_line: int  # the line of the opening `---`
+    body_line: int  # the first line after the closing `---`
+    warnings: list[Finding] = field(default_factory=list)
+    # The YAML lines between the fences, for finding where a field is written.
+    source: list[str] = field(default_factory=list, repr=False)
+
+    def line_of(self, key: str, sub: str | None = None) -> int:
+        """The line where top-level `key` (or `key`'s nested `sub`) is written; the opening
+        `---` when it is not written at all."""
+        top = _find_key(self.source, key, 0, len(self.source), indented=False)
+        if top is None:
+            return self.start_line
+        if sub is not None:
+            end = next((i for i in range(top + 1, len(self.source))
+                        if self.source[i][:1] not in ("", " ", "\t", "#")), len(self.source))
+            nested = _find_key(self.source, sub, top + 1, end, indented=True)
+            if nested is not None:
+                top = nested
+        return self.start_line + 1 + top
+
+
+def _find_key(lines: list[str], key: str, start: int, end: int, indented: bool) -> int | None:
+    for index in range(start, end):
+        match = _KEY_AT.match(lines[index])
+        if match and match["key"].strip("'\"") == key and bool(match["indent"]) == indented:
+            return index
+    return None
+
+
+_KEY_AT = re.compile(r"(?P<indent>[ \t]*)(?P<key>[^\s#:][^:]*?)[ \t]*:(?:[ \t]|$)")
+
+
+def _is_fence(line: str) -> bool:
+    """`---`, perhaps with trailing blanks: where frontmatter starts and ends."""
+    return line.startswith("---") and line.rstrip(" \t") == "---"
+
+
+def decode(data: bytes) -> str:
+    """UTF-8 text without a BOM; `FrontmatterError` (saying where) when it is not UTF-8."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise FrontmatterError(f"not UTF-8 text ({error.reason} at byte {error.start})",
+                               line) from None
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+def normalize(text: str) -> str:
+    """Text without a BOM and with LF line ends, as `Skill.body()` counts lines."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text.replace("\r\n", "\n") if "\r" in text else text
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines as `Skill.body()` counts them (CRLF and LF alike)."""
+    return normalize(text).split("\n")
+
+
+_HEAD_LINES = 100
+
+
+def parse_frontmatter(text: str, path: Path) -> Frontmatter:
+    """The frontmatter of a SKILL.md's text; warnings name `path`. Only the lines up to the
+    closing `---` are split off (bodies can be long)."""
+    text = normalize(text)
+    lines = text.split("\n", _HEAD_LINES)
+    if len(lines) <= _HEAD_LINES:
+        return _parse_lines(lines, path)
+    try:
+        return _parse_lines(lines, path)
+    except FrontmatterError:  # the frontmatter may end further down
+        return _parse_lines(text.split("\n"), path)
+
+
+def _parse_lines(lines: list[str], path: Path) -> Frontmatter:
+    opening, skipped_comment = _opening_fence(lines)
+    closing = next((i for i in range(opening + 1, len(lines)) if _is_fence(lines[i])), None)
+    if closing is None:
+        raise FrontmatterError("the frontmatter is not closed: no '---' line after it",
+                               opening + 1)
+    source = lines[opening + 1:closing]
+    result = Frontmatter({}, opening + 1, closing + 2, source=source)
+    if opening:
+        what = "an HTML comment" if skipped_comment else "blank lines"
+        result.warnings.append(Finding(
+            path, f"the frontmatter starts on line {opening + 1}, after {what}; tools that "
+                  f"expect '---' on line 1 will not see it", opening + 1))
+    fields = fast_fields(source)
+    if fields is None:  # (the fast path leaves duplicate keys to this one)
+        fields = _yaml_fields(source, result, path)
+        _warn_duplicates(result, path)
+    result.fields = fields
+    return result
+
+
+def _opening_fence(lines: list[str]) -> tuple[int, bool]:
+    """The index of the opening `---`, skipping blank lines and HTML comments before it."""
+    index, comment = 0, False
+    while index < len(lines):
+        stripped = lines[index].strip()
+        if not stripped:
+            index += 1
+        elif stripped.startswith("<!--"):
+            comment = True
+            end = index
+            while end < len(lines) and "-->" not in lines[end]:
+                end += 1
+            if end == len(lines):
+                raise FrontmatterError("an HTML comment ('<!--') is never closed with '-->'",
+                                       index + 1)
+            if lines[end].split("-->", 1)[1].strip():
+                raise FrontmatterError("no frontmatter: text follows the HTML comment on the "
+                                       "same line; the file must start with a '---' line",
+                                       end + 1)
+            index = end + 1
+        elif _is_fence(lines[index]):
+            return index, comment
+        else:
+            raise FrontmatterError(
+                "no frontmatter: the file must start with a '---' line, then 'name:' and "
+                "'description:' lines, then another '---'", index + 1)
+    raise FrontmatterError("no frontmatter: the file is empty", 1)
+
+
+def _warn_duplicates(result: Frontmatter, path: Path) -> None:
+    seen: dict[str, int] = {}
+    for index, line in enumerate(result.source):
+        match = _KEY_AT.match(line)
+        if not match or match["indent"]:
+            continue
+        key = match["key"].strip("'\"")
+        if key in seen:
+            result.warnings.append(Finding(
+                path, f"field '{key}' is written twice (lines {seen[key]} and "
+                      f"{result.start_line + 1 + index}); the last one is used",
+                result.start_line + 1 + index))
+        else:
+            seen[key] = result.start_line + 1 + index
+
+
+# --- the fast path ---------------------------------------------------------------------------
+
+_SIMPLE_KEY = r"[A-Za-z_][A-Za-z0-9_-]*"
+_PAIR = re.compile(rf"({_SIMPLE_KEY}):(?: +(.*))?")
+_NESTED_PAIR = re.compile(rf"( +)({_SIMPLE_KEY}):(?: +(.*))?")
+# Words YAML 1.1 (PyYAML) reads as booleans or null, in any casing for safety.
+_NOT_TEXT = {"yes", "no", "true", "false", "on", "off", "null", "~", "", "=", "<<"}
+# Characters PyYAML refuses or reads as line breaks (tabs too: PyYAML and libyaml differ).
+_ODD = "\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff"
+# Plain text YAML keeps as it is: no indicator first, no ': ' or ' #' inside, no ':' last.
+_SAFE_PLAIN = re.compile(
+    rf"""(?![-?:,\[\]{{}}#&*!|>'"%@`+.~<=])(?:[^:#{_ODD}]|:(?=[^\s{_ODD}])|(?<! )\#)*(?<!:)""")
+# What PyYAML's resolver reads as an int, a float or a date when a plain scalar starts with a
+# digit (resolver.py, YAML 1.1); any other such scalar is text.
+_NUMBER = re.compile(r"""
+    [0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?
+  | [0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*
+  | 0b[0-1_]+ | 0[0-7_]+ | 0 | [1-9][0-9_]* | 0x[0-9a-fA-F_]+
+  | [1-9][0-9_]*(?::[0-5]?[0-9])+
+  | [0-9]{4}-[0-9]{2}-[0-9]{2}
+  | [0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]*)?
+    (?:[ \t]*(?:Z|[-+][0-9]{1,2}(?::[0-9]{2})?))?
+""", re.VERBOSE)
+_WORD = r"[A-Za-z_][A-Za-z0-9_./-]*"
+_FLOW_LIST = re.compile(rf"\[ *({_WORD}(?: *, *{_WORD})*)? *\]")
+_QUOTED = re.compile(rf"""(?:"([^"\\{_ODD}]*)"|'((?:[^'{_ODD}]|'')*)')""")
+_BLOCK_CONTENT = re.compile(rf"( +)([^ {_ODD}](?:[^{_ODD}]*[^ {_ODD}])?)")
+_LIST_ITEM = re.compile(r"( +)- +(\S.*)")
+_NOT_SIMPLE = object()
+
+
+def fast_fields(source: list[str]) -> dict[str, Any] | None:
+    """The fields of simple frontmatter, or None to let YAML decide: the result is exactly what
+    PyYAML's SafeLoader gives. Simple: `key: value` lines whose values are text (plain, quoted
+    without escapes, or on several lines), `>`/`|` blocks, `[word, ...]` and `- item` lists, and
+    one level of such pairs nested under a `key:` line (as in `metadata:`)."""
+    fields: dict[str, Any] = {}
+    index, end = 0, len(source)
+    while index < end:
+        line = source[index]
+        index += 1
+        if not line or line[0] == "#":
+            continue
+        match = _PAIR.fullmatch(line)
+        if not match or match[1] in fields or match[1].lower() in _NOT_TEXT:
+            return None
+        block_start = index
+        while index < end and source[index][:1] == " ":
+            index += 1
+        value = _value(match[2] or "", source[block_start:index], at_end=index == end)
+        if value is _NOT_SIMPLE:
+            return None
+        fields[match[1]] = value
+    return fields
+
+
+def _value(raw: str, block: list[str], at_end: bool) -> Any:
+    """What YAML reads from `raw` (after `key:`) and the indented lines that follow it."""
+    raw = raw.rstrip(" ")
+    if not block:
+        return None if not raw else _plain(raw)
+    if raw in (">", ">-", "|", "|-"):
+        return _block_scalar(raw, block, at_end)
+    if not raw and _NESTED_PAIR.fullmatch(block[0]):
+        return _nested(block)
+    if not raw and block[0].lstrip(" ").startswith("- "):
+        return _block_list(block)
+    lines = [raw, *(line.strip(" ") for line in block)] if raw else [x.strip(" ") for x in block]
+    if not all(_SAFE_PLAIN.fullmatch(x) for x in lines):
+        return _NOT_SIMPLE
+    return _plain(" ".join(lines))  # a plain scalar on several lines: folded with spaces
+
+
+def _block_scalar(style: str, block: list[str], at_end: bool) -> Any:
+    """A `>` (folded) or `|` (literal) block whose lines share one indentation."""
+    contents = [_BLOCK_CONTENT.fullmatch(line) for line in block]
+    if not all(contents) or len({c[1] for c in contents if c}) != 1:
+        return _NOT_SIMPLE
+    text = (" " if style[0] == ">" else "\n").join(c[2] for c in contents if c)
+    # Clipping keeps the last line break, which the last line of the text does not have.
+    return text if style.endswith("-") or at_end else text + "\n"
+
+
+def _block_list(block: list[str]) -> Any:
+    """`- item` lines sharing one indentation, each item one-line text."""
+    items = [_LIST_ITEM.fullmatch(line) for line in block]
+    if not all(items) or len({m[1] for m in items if m}) != 1:
+        return _NOT_SIMPLE
+    values = [_plain(m[2]) for m in items if m]
+    return _NOT_SIMPLE if any(v is _NOT_SIMPLE or isinstance(v, list) for v in values) \
+        else values
+
+
+def _nested(block: list[str]) -> Any:
+    mapping: dict[str, Any] = {}
+    indent = None
+    for line in block:
+        match = _NESTED_PAIR.fullmatch(line)
+        if (not match or match[2] in mapping or match[2].lower() in _NOT_TEXT
+                or indent not in (None, match[1])):
+            return _NOT_SIMPLE
+        indent = match[1]
+        value = _plain(match[3]) if match[3] else None
+        if value is _NOT_SIMPLE:
+            return _NOT_SIMPLE
+        mapping[match[2]] = value
+    return mapping
+
+
+def _plain(value: str) -> Any:
+    """What YAML reads from a one-line scalar when that is text (or a list of words), else
+    _NOT_SIMPLE."""
+    value = value.strip(" ")
+    first = value[:1]
+    if first == '"' or first == "'":
+        quoted = _QUOTED.fullmatch(value)
+        if quoted is None:
+            return _NOT_SIMPLE
+        return quoted[1] if first == '"' else quoted[2].replace("''", "'")
+    if first == "[":
+        words = _FLOW_LIST.fullmatch(value)
+        if words is None:
+            return _NOT_SIMPLE
+        items = [w.strip(" ") for w in words[1].split(",")] if words[1] else []
+        return _NOT_SIMPLE if any(w.lower() in _NOT_TEXT for w in items) else items
+    if (value.lower() in _NOT_TEXT or not _SAFE_PLAIN.fullmatch(value)
+            or (first.isdigit() and (first > "9" or _NUMBER.fullmatch(value)))):
+        return _NOT_SIMPLE
+    return value
+
+
+# --- YAML, with the quoting fallback -----------------------------------------------------------
+
+def _yaml_fields(source: list[str], result: Frontmatter, path: Path) -> dict[str, Any]:
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    lines = list(source)
+    first_error: dict[int, FrontmatterError] = {}  # the user's own problem, per quoted line
+    while True:
+        try:
+            data = yaml.load("\n".join(lines), Loader=loader)
+            break
+        except yaml.YAMLError as error:
+            index, problem = _describe(error, lines, result.start_line + 1)
+            failure = FrontmatterError(f"invalid YAML in the frontmatter: {problem}",
+                                       result.start_line + 1 + index if index is not None
+                                       else result.start_line)
+            owner = _owning_pair(lines, index) if index is not None else None
+            if owner is None:
+                raise failure from None
+            if owner in first_error:  # quoting did not help: report the problem as written
+                raise first_error[owner] from None
+            first_error[owner] = failure
+            key = _quote_value(lines, owner)
+            result.warnings.append(Finding(
+                path, f"the value of '{key}' is not valid YAML ({problem}); it was read as "
+                      f"quoted text: put it in quotes to silence this",
+                result.start_line + 1 + owner))
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        kind = "a list" if isinstance(data, list) else f"the text {str(data)[:40]!r}"
+        raise FrontmatterError(f"the frontmatter is {kind}, not 'key: value' fields",
+                               result.start_line + 1)
+    return {k if isinstance(k, str) else str(k): v for k, v in data.items()}
+
+
+def _describe(error: Exception, lines: list[str], first_line: int) -> tuple[int | None, str]:
+    """(0-based line in the YAML text, the problem in words) of a PyYAML or libyaml error."""
+    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+    index: int | None = mark.line if mark is not None else None
+    problem = str(getattr(error, "problem", None) or "")
+    if not problem:  # a ReaderError: a character YAML does not accept
+        position = getattr(error, "position", 0) or 0
+        index = "\n".join(lines)[:position].count("\n")
+        character = getattr(error, "character", "")
+        code = ord(character) if isinstance(character, str) and character else character
+        return index, f"a control character (#x{code or 0:04x}) that YAML does not accept"
+    if problem.startswith("mapping values are not allowed"):
+        return index, "a ': ' inside a value that is not in quotes"
+    if problem.startswith("could not find expected ':'"):
+        context_mark = getattr(error, "context_mark", None)  # the line, not where YAML gave up
+        return (context_mark.line if context_mark is not None else index), (
+            "a line that is neither 'key: value' nor an indented continuation of the value "
+            "above it")
+    if "cannot start any token" in problem and mark is not None:
+        line = lines[mark.line] if mark.line < len(lines) else ""
+        character = line[mark.column:mark.column + 1] or "?"
+        if character == "\t":
+            return index, "a tab where YAML expects spaces"
+        return index, f"a value cannot start with {character!r} unless it is in quotes"
+    context = str(getattr(error, "context", None) or "")
+    context_mark = getattr(error, "context_mark", None)
+    if context.startswith(("while parsing ", "while scanning ")) and context_mark is not None:
+        what = context.split(" ", 2)[2]
+        return index, f"{problem} (in {what} starting on line {first_line + context_mark.line})"
+    return index, f"{problem} ({context})" if context else problem
+
+
+_QUOTABLE = re.compile(r"(?P<head>[ \t]*[^\s#:'\"][^:]*?:[ \t]+)(?P<value>[^\s'\"|>\[{&*!].*)")
+
+
+def _owning_pair(lines: list[str], index: int) -> int | None:
+    """The `key: value` line whose plain value covers line `index`: a less indented `key: text`
+    line above it (then `index` continues that text), else line `index` itself."""
+    index = min(index, len(lines) - 1)
+    indent = _indent(lines[index])
+    for above in range(index - 1, -1, -1):
+        line = lines[above]
+        if not line.strip() or line.lstrip().startswith("#") or _indent(line) >= indent:
+            continue
+        if _QUOTABLE.fullmatch(line):
+            return above
+        break  # a `key:` holding a mapping, or something else: not a continuation
+    return index if _QUOTABLE.fullmatch(lines[index]) else None
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def _quote_value(lines: list[str], owner: int) -> str:
+    """Rewrite the plain value starting on line `owner` (and its continuation lines) as one
+    double-quoted scalar, keeping the number of lines so that later line numbers stay true."""
+    match = _QUOTABLE.fullmatch(lines[owner])
+    assert match is not None
+    indent = _indent(lines[owner])
+    last = owner
+    for index in range(owner + 1, len(lines)):
+        line = lines[index]
+        if line.strip() and _indent(line) <= indent:
+            break
+        if line.strip():
+            last = index
+
+    def escape(text: str) -> str:
+        return text.replace("\\", "\\\\").replace('"', '\\"')
+
+    lines[owner] = f'{match["head"]}"{escape(match["value"].rstrip())}'
+    for index in range(owner + 1, last + 1):
+        lines[index] = escape(lines[index].rstrip())
+    lines[last] += '"'
+    return match["head"].strip().rstrip(":").strip()
