@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -10,8 +11,10 @@ import httpx2
 
 from pai_tui.config import ProviderSettings
 from pai_tui.llm.base import (
+    ChatMessage,
     ChatRequest,
     Delta,
+    PartialToolCall,
     Stop,
     StopReason,
     StreamBroken,
@@ -63,10 +66,14 @@ class AnthropicProvider:
     async def stream(self, request: ChatRequest, key: str | None) -> AsyncIterator[Delta]:
         params: dict[str, Any] = {
             "model": request.model, "max_tokens": request.max_tokens, "stream": True,
-            "messages": [{"role": m.role, "content": m.content} for m in request.messages]}
+            "messages": [_message(m) for m in request.messages]}
         if request.system:
             params["system"] = request.system
+        if request.tools:
+            params["tools"] = [{"name": t.name, "description": t.description,
+                                "input_schema": t.parameters} for t in request.tools]
         ending = _Ending()
+        calls: dict[int, PartialToolCall] = {}  # tool_use blocks still open, by block index
         try:
             # The SDK sends the request and raises HTTP errors; the events are read raw (sse.py).
             async with self._client(key).messages.with_streaming_response.create(
@@ -79,6 +86,19 @@ class AnthropicProvider:
                             delta = event.get("delta") or {}
                             if delta.get("type") == "text_delta":
                                 text.append(delta.get("text", ""))
+                            elif (delta.get("type") == "input_json_delta"
+                                  and (call := calls.get(event.get("index"))) is not None):
+                                call.fragments.append(delta.get("partial_json") or "")
+                        elif kind == "content_block_start":
+                            _open_tool_call(event, calls)
+                        elif kind == "content_block_stop":
+                            # A tool call is whole only when its block closes: a stream cut
+                            # before that never yields it, so it can never be run.
+                            if (call := calls.pop(event.get("index"), None)) is not None:
+                                if text:
+                                    yield TextPart("".join(text))
+                                    text = []
+                                yield call.finish()
                         elif kind == "error":
                             if text:  # what came before the error is kept
                                 yield TextPart("".join(text))
@@ -113,6 +133,36 @@ class AnthropicProvider:
             ending.usage = Usage(ending.usage.input_tokens, output)
         elif kind == "message_stop":
             ending.stopped = True
+
+
+def _message(message: ChatMessage) -> dict[str, Any]:
+    """One turn in the Messages API's shape: plain text, or content blocks around tool use
+    (results first in a user turn, as the API requires; no empty text blocks, which it refuses)."""
+    if not message.tool_calls and not message.tool_results:
+        return {"role": message.role, "content": message.content}
+    blocks: list[dict[str, Any]] = []
+    for result in message.tool_results:
+        block: dict[str, Any] = {"type": "tool_result", "tool_use_id": result.call_id}
+        if result.content:
+            block["content"] = result.content
+        if result.is_error:
+            block["is_error"] = True
+        blocks.append(block)
+    if message.content.strip():
+        blocks.append({"type": "text", "text": message.content})
+    blocks += [{"type": "tool_use", "id": call.id, "name": call.name, "input": call.arguments}
+               for call in message.tool_calls]
+    return {"role": message.role, "content": blocks}
+
+
+def _open_tool_call(event: dict[str, Any], calls: dict[int, PartialToolCall]) -> None:
+    block = event.get("content_block") or {}
+    if block.get("type") != "tool_use":
+        return
+    call = calls[event.get("index")] = PartialToolCall(block.get("id") or "",
+                                                       block.get("name") or "")
+    if block.get("input"):  # the API streams it as input_json_delta; some proxies send it whole
+        call.fragments.append(json.dumps(block["input"]))
 
 
 def _event_error(event: dict[str, Any]) -> str:

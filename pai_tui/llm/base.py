@@ -6,11 +6,83 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+SHOWN_ARGUMENTS = 200  # characters of unreadable arguments quoted back to the model
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """A function the model may call. `name` must already be safe for every API
+    (`tool_loop.ToolNames` makes one); `parameters` is a JSON Schema for an object."""
+
+    name: str
+    description: str
+    parameters: dict[str, Any] = field(default_factory=lambda: {"type": "object",
+                                                                "properties": {}})
+
+
+@dataclass(frozen=True)
+class ToolCallPart:
+    """A complete tool call requested by the model. When its arguments could not be read (not
+    JSON, or not a JSON object) `arguments` is empty and `error` says why, quoting them, so the
+    model can be told and try again rather than the tool being run with guesses."""
+
+    id: str
+    name: str
+    arguments: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+    @classmethod
+    def from_json(cls, id: str, name: str, text: str) -> ToolCallPart:
+        """The call whose arguments arrived as JSON text, pieced together from a stream."""
+        if not text.strip():
+            return cls(id, name)  # a call without arguments
+        import json  # providers only; not at startup
+
+        try:
+            arguments = json.loads(text)
+        except ValueError as error:
+            problem = f"not valid JSON ({error})"
+        else:
+            if isinstance(arguments, dict):
+                return cls(id, name, arguments)
+            problem = f"a JSON {type(arguments).__name__}, not an object"
+        shown = text if len(text) <= SHOWN_ARGUMENTS else text[:SHOWN_ARGUMENTS] + "…"
+        return cls(id, name, error=f"the arguments were {problem}: {shown}")
+
+
+class PartialToolCall:
+    """A tool call arriving in pieces: the JSON text of its arguments grows fragment by
+    fragment until its block (Anthropic) or the answer (OpenAI) ends."""
+
+    __slots__ = ("fragments", "id", "name")
+
+    def __init__(self, id: str, name: str) -> None:
+        self.id = id
+        self.name = name
+        self.fragments: list[str] = []
+
+    def finish(self) -> ToolCallPart:
+        return ToolCallPart.from_json(self.id, self.name, "".join(self.fragments))
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    """What a tool run gave back, sent to the model as the answer to call `call_id`."""
+
+    call_id: str
+    content: str
+    is_error: bool = False
+
 
 @dataclass(frozen=True)
 class ChatMessage:
+    """One turn. An assistant turn that asked for tools carries `tool_calls`; the user-side turn
+    after it carries their `tool_results` (its `content` may then be empty)."""
+
     role: Literal["user", "assistant"]
     content: str
+    tool_calls: tuple[ToolCallPart, ...] = ()
+    tool_results: tuple[ToolResult, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -19,6 +91,7 @@ class ChatRequest:
     model: str
     system: str | None = None
     max_tokens: int = 8192
+    tools: Sequence[ToolSpec] = ()
 
 
 @dataclass(frozen=True)
@@ -27,21 +100,13 @@ class TextPart:
 
 
 @dataclass(frozen=True)
-class ToolCallPart:
-    """A complete tool call requested by the model (tool use arrives with skills)."""
-
-    id: str
-    name: str
-    arguments: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
 class Usage:
     input_tokens: int = 0
     output_tokens: int = 0
 
 
-StopReason = Literal["end", "max_tokens", "tool_use", "refusal", "other"]
+# tool_limit: the tool loop stopped a model that kept asking for tools (tool_loop.py).
+StopReason = Literal["end", "max_tokens", "tool_use", "refusal", "tool_limit", "other"]
 
 
 @dataclass(frozen=True)
@@ -59,7 +124,18 @@ class Notice:
     text: str
 
 
-Delta = TextPart | ToolCallPart | Usage | Stop | Notice
+@dataclass(frozen=True)
+class ToolResultPart:
+    """A tool call the tool loop answered: what the transcript shows after the call. `ran` is
+    False when the loop answered it without `execute` (unreadable arguments, an unknown tool, the
+    turn limit, a cut stream); `result` then says why. Providers never yield it."""
+
+    call: ToolCallPart
+    result: ToolResult
+    ran: bool = True
+
+
+Delta = TextPart | ToolCallPart | ToolResultPart | Usage | Stop | Notice
 
 
 class ProviderError(Exception):

@@ -3,6 +3,7 @@ official `openai` SDK (Chat Completions, streaming)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -10,7 +11,17 @@ import httpx2
 import openai
 
 from pai_tui.config import ProviderSettings
-from pai_tui.llm.base import ChatRequest, Delta, Stop, StopReason, StreamBroken, TextPart, Usage
+from pai_tui.llm.base import (
+    ChatMessage,
+    ChatRequest,
+    Delta,
+    PartialToolCall,
+    Stop,
+    StopReason,
+    StreamBroken,
+    TextPart,
+    Usage,
+)
 from pai_tui.llm.errors import network_error, status_error
 from pai_tui.llm.sse import json_event_batches
 
@@ -49,15 +60,22 @@ class OpenAIProvider:
         messages: list[dict[str, Any]] = []
         if request.system:
             messages.append({"role": "system", "content": request.system})
-        messages += [{"role": m.role, "content": m.content} for m in request.messages]
+        for message in request.messages:
+            messages += _messages(message)
+        options: dict[str, Any] = {}
+        if request.tools:
+            options["tools"] = [{"type": "function", "function": {
+                "name": t.name, "description": t.description, "parameters": t.parameters}}
+                for t in request.tools]
         usage = Usage()
         reason: StopReason | None = None
+        calls: dict[Any, PartialToolCall] = {}  # tool calls arriving in fragments, by index
         try:
             # The SDK sends the request and raises HTTP errors; the events are read raw (sse.py).
             async with self._client(key).chat.completions.with_streaming_response.create(
                     model=request.model, messages=messages, stream=True,  # type: ignore[arg-type]
                     max_completion_tokens=request.max_tokens,
-                    stream_options={"include_usage": True}) as response:
+                    stream_options={"include_usage": True}, **options) as response:
                 async for batch in json_event_batches(response.iter_text()):
                     text: list[str] = []  # the text that arrived together, handed on as one
                     for _name, chunk in batch:
@@ -76,11 +94,23 @@ class OpenAIProvider:
                         choices = chunk.get("choices") or []
                         if not choices:
                             continue
-                        content = (choices[0].get("delta") or {}).get("content")
+                        delta = choices[0].get("delta") or {}
+                        content = delta.get("content")
                         if content:
                             text.append(content)
+                        if delta.get("tool_calls"):
+                            _gather(delta["tool_calls"], calls)
                         if choices[0].get("finish_reason"):
                             reason = STOP_REASONS.get(choices[0]["finish_reason"], "other")
+                            # Tool calls are whole only at the finish: a stream cut before
+                            # it never yields them, so they can never be run.
+                            if calls:
+                                if text:
+                                    yield TextPart("".join(text))
+                                    text = []
+                                for call in calls.values():
+                                    yield call.finish()
+                                calls.clear()
                     if text:
                         yield TextPart("".join(text))
         except openai.APIStatusError as error:
@@ -94,6 +124,45 @@ class OpenAIProvider:
         yield usage
         if reason is not None:  # no finish_reason: the stream was cut, so it is incomplete
             yield Stop(reason)
+
+
+def _messages(message: ChatMessage) -> list[dict[str, Any]]:
+    """One turn in the Chat Completions shape: an assistant message with `tool_calls`, and each
+    tool result as a `tool` message of its own (the API has no error flag: it is said in words)."""
+    if not message.tool_calls and not message.tool_results:
+        return [{"role": message.role, "content": message.content}]
+    if message.tool_calls:
+        return [{"role": "assistant", "content": message.content or None, "tool_calls": [
+            {"id": call.id, "type": "function",
+             "function": {"name": call.name, "arguments": json.dumps(call.arguments)}}
+            for call in message.tool_calls]}]
+    said: list[dict[str, Any]] = [
+        {"role": "tool", "tool_call_id": result.call_id,
+         "content": f"Error: {result.content}" if result.is_error else result.content}
+        for result in message.tool_results]
+    if message.content:
+        said.append({"role": message.role, "content": message.content})
+    return said
+
+
+def _gather(fragments: list[dict[str, Any]], calls: dict[Any, PartialToolCall]) -> None:
+    """Add streamed `delta.tool_calls` fragments to the calls they belong to: by `index`, or
+    (servers that send whole calls without one) by id, else to the latest call."""
+    for fragment in fragments:
+        key = fragment.get("index")
+        if key is None:
+            key = fragment.get("id") or (next(reversed(calls)) if calls else 0)
+        function = fragment.get("function") or {}
+        call = calls.get(key)
+        if call is None:
+            call = calls[key] = PartialToolCall(fragment.get("id") or f"call_{len(calls)}",
+                                                function.get("name") or "")
+        elif function.get("name") and not call.name:
+            call.name = function["name"]
+        arguments = function.get("arguments")
+        if arguments:  # JSON text by the API; an object by some compatible servers
+            call.fragments.append(arguments if isinstance(arguments, str)
+                                  else json.dumps(arguments))
 
 
 def _detail(error: openai.APIError) -> str:

@@ -3,9 +3,11 @@
 
     with FakeLLMServer() as server:
         server.queue(Reply(text="Hi there"), Reply(status=429, retry_after=0))
+        server.queue(Reply(text="Counting.", tool_calls=[("wordcount", {"args": ["x"]})]))
         ...  # point the real SDKs at server.anthropic_url / server.openai_url
 
-Each request takes the next queued Reply (or the default one) and is recorded in `requests`.
+Each request takes the next queued Reply (or the default one) and is recorded in `requests` with
+its parsed JSON body (the messages and tools the model was sent).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import json
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,11 +43,31 @@ class Reply:
     error_after: int | None = None  # an in-stream error event after this many tokens
     cut_after: int | None = None  # drop the connection after this many tokens
     close_delimited: bool = False  # no chunked encoding: the body ends when the socket closes
-    stop_reason: str = "end_turn"  # anthropic; mapped to finish_reason for openai
+    # anthropic's; mapped to finish_reason for openai. None: "tool_use" with tool calls, else
+    # "end_turn".
+    stop_reason: str | None = None
     input_tokens: int = 11
     hang_after_headers: bool = False
+    # Tool calls streamed after the text (no text unless one is given): (name, arguments), the
+    # arguments a dict sent as JSON, or a str sent as it is (malformed JSON, say).
+    tool_calls: list[tuple[str, dict[str, Any] | str]] = field(default_factory=list)
+    tool_fragment: int = 4  # characters of argument JSON per streamed fragment
+    # Tokens, error_after and cut_after count every streamed piece: text tokens, then each tool
+    # call's start, argument fragments and (anthropic) end.
+
+    @property
+    def stop(self) -> str:
+        return self.stop_reason or ("tool_use" if self.tool_calls else "end_turn")
+
+    @property
+    def has_text(self) -> bool:
+        return not self.tool_calls or any(
+            source is not None
+            for source in (self.text, self.tokens, self.n_tokens, self.markdown_tokens))
 
     def token_list(self) -> list[str]:
+        if not self.has_text:
+            return []
         if self.tokens is not None:
             return self.tokens
         if self.n_tokens is not None:
@@ -62,6 +84,14 @@ VOCABULARY = (" the", " model", " of", " and", " to", " a", " in", " is", " that
               " an", " or", " can", "ing", " from", " at", " which", " not", " have", "ed",
               " tokens", " stream", " answer", " code", " test", " user", " pai", ",", ".")
 END = "zzend"
+
+
+def arguments_json(arguments: dict[str, Any] | str) -> str:
+    return arguments if isinstance(arguments, str) else json.dumps(arguments)
+
+
+def fragments(text: str, size: int) -> list[str]:
+    return [text[i:i + size] for i in range(0, len(text), size)] or [""]
 
 
 def markdown_tokens(count: int) -> list[str]:
@@ -108,6 +138,19 @@ class Recorded:
     headers: dict[str, str]
     body: dict[str, Any] = field(default_factory=dict)
     time: float = 0.0
+    number: int = 0  # its place among the server's requests, from 1
+
+    @property
+    def messages(self) -> list[dict[str, Any]]:
+        return self.body.get("messages") or []
+
+    @property
+    def tools(self) -> list[dict[str, Any]]:
+        return self.body.get("tools") or []
+
+    def tool_id(self, index: int) -> str:
+        """The id of the `index`th tool call in the answer to this request: unique per server."""
+        return f"call_{self.number}_{index}"
 
     @property
     def api_key(self) -> str | None:
@@ -215,7 +258,8 @@ class FakeLLMServer:
         if length:
             raw = await reader.readexactly(length)
             body = json.loads(raw) if raw.strip() else {}
-        record = Recorded(method, path.split("?")[0], headers, body, time.monotonic())
+        record = Recorded(method, path.split("?")[0], headers, body, time.monotonic(),
+                          len(self.requests) + 1)
         self.requests.append(record)
         if self.on_request is not None:
             self.on_request(record)
@@ -277,7 +321,9 @@ class FakeLLMServer:
         send(events.start(request, reply))
         self.token_sent_at = []
         self.token_sent_wall = []
-        for index, token in enumerate(reply.token_list()):
+        count = 0
+        for index, piece in enumerate(_pieces(events, request, reply)):
+            count = index + 1
             if reply.cut_after is not None and index >= reply.cut_after:
                 await writer.drain()
                 writer.transport.abort() if not reply.close_delimited else writer.close()
@@ -287,7 +333,7 @@ class FakeLLMServer:
                 break
             if reply.delay:
                 await asyncio.sleep(reply.delay)
-            send(events.token(request, token))
+            send(piece)
             if reply.delay or index % 64 == 63:
                 await writer.drain()
             if reply.delay:
@@ -298,7 +344,7 @@ class FakeLLMServer:
                 await writer.drain()
                 writer.transport.abort() if not reply.close_delimited else writer.close()
                 return False
-            send(events.end(request, reply, len(reply.token_list())))
+            send(events.end(request, reply, count))
         if reply.close_delimited:
             await writer.drain()
             writer.close()
@@ -306,6 +352,13 @@ class FakeLLMServer:
         writer.write(b"0\r\n\r\n")
         await writer.drain()
         return True
+
+
+def _pieces(events: Any, request: Recorded, reply: Reply) -> Iterator[str]:
+    """What the stream sends after its start, one piece at a time: text tokens, then tool calls."""
+    for token in reply.token_list():
+        yield events.token(request, token)
+    yield from events.tools(request, reply)
 
 
 def _sse(event: str | None, data: dict[str, Any] | str) -> str:
@@ -320,10 +373,10 @@ class _Anthropic:
                    "model": request.body.get("model", "fake"), "content": [],
                    "stop_reason": None, "stop_sequence": None,
                    "usage": {"input_tokens": reply.input_tokens, "output_tokens": 1}}
+        text_block = _sse("content_block_start", {"type": "content_block_start", "index": 0,
+                                                  "content_block": {"type": "text", "text": ""}})
         return (_sse("message_start", {"type": "message_start", "message": message})
-                + _sse("content_block_start", {"type": "content_block_start", "index": 0,
-                                               "content_block": {"type": "text", "text": ""}})
-                + _sse("ping", {"type": "ping"}))
+                + (text_block if reply.has_text else "") + _sse("ping", {"type": "ping"}))
 
     @staticmethod
     def token(request: Recorded, token: str) -> str:
@@ -331,10 +384,29 @@ class _Anthropic:
                                             "delta": {"type": "text_delta", "text": token}})
 
     @staticmethod
+    def tools(request: Recorded, reply: Reply) -> Iterator[str]:
+        """Each call a tool_use block: its start, input_json_delta fragments, its stop."""
+        first = 1 if reply.has_text else 0
+        for number, (name, arguments) in enumerate(reply.tool_calls):
+            index = first + number
+            text_stop = _sse("content_block_stop", {"type": "content_block_stop", "index": 0})
+            block = {"type": "tool_use", "id": request.tool_id(number), "name": name,
+                     "input": {}}
+            yield ((text_stop if reply.has_text and number == 0 else "")
+                   + _sse("content_block_start", {"type": "content_block_start", "index": index,
+                                                  "content_block": block}))
+            for fragment in fragments(arguments_json(arguments), reply.tool_fragment):
+                yield _sse("content_block_delta", {
+                    "type": "content_block_delta", "index": index,
+                    "delta": {"type": "input_json_delta", "partial_json": fragment}})
+            yield _sse("content_block_stop", {"type": "content_block_stop", "index": index})
+
+    @staticmethod
     def end(request: Recorded, reply: Reply, count: int) -> str:
-        return (_sse("content_block_stop", {"type": "content_block_stop", "index": 0})
+        text_stop = _sse("content_block_stop", {"type": "content_block_stop", "index": 0})
+        return ((text_stop if not reply.tool_calls else "")
                 + _sse("message_delta", {"type": "message_delta",
-                                         "delta": {"stop_reason": reply.stop_reason,
+                                         "delta": {"stop_reason": reply.stop,
                                                    "stop_sequence": None},
                                          "usage": {"output_tokens": count}})
                 + _sse("message_stop", {"type": "message_stop"}))
@@ -346,9 +418,13 @@ class _Anthropic:
 
     @staticmethod
     def whole(request: Recorded, reply: Reply, text: str) -> dict[str, Any]:
+        content = [{"type": "text", "text": text}] if reply.has_text else []
+        content += [{"type": "tool_use", "id": request.tool_id(number), "name": name,
+                     "input": arguments if isinstance(arguments, dict) else {}}
+                    for number, (name, arguments) in enumerate(reply.tool_calls)]
         return {"id": "msg_fake", "type": "message", "role": "assistant",
                 "model": request.body.get("model", "fake"),
-                "content": [{"type": "text", "text": text}], "stop_reason": reply.stop_reason,
+                "content": content, "stop_reason": reply.stop,
                 "stop_sequence": None,
                 "usage": {"input_tokens": reply.input_tokens,
                           "output_tokens": len(reply.token_list())}}
@@ -378,10 +454,21 @@ class _OpenAI:
         return cls._chunk(request, {"content": token})
 
     @classmethod
+    def tools(cls, request: Recorded, reply: Reply) -> Iterator[str]:
+        """Each call as `delta.tool_calls` chunks: id and name first, then argument fragments."""
+        for index, (name, arguments) in enumerate(reply.tool_calls):
+            yield cls._chunk(request, {"tool_calls": [{
+                "index": index, "id": request.tool_id(index), "type": "function",
+                "function": {"name": name, "arguments": ""}}]})
+            for fragment in fragments(arguments_json(arguments), reply.tool_fragment):
+                yield cls._chunk(request, {"tool_calls": [{
+                    "index": index, "function": {"arguments": fragment}}]})
+
+    @classmethod
     def end(cls, request: Recorded, reply: Reply, count: int) -> str:
         usage = {"prompt_tokens": reply.input_tokens, "completion_tokens": count,
                  "total_tokens": reply.input_tokens + count}
-        text = cls._chunk(request, {}, FINISH.get(reply.stop_reason, "stop"))
+        text = cls._chunk(request, {}, FINISH.get(reply.stop, "stop"))
         if (request.body.get("stream_options") or {}).get("include_usage"):
             text += cls._chunk(request, {}, usage=usage)
         return text + _sse(None, "[DONE]")
@@ -394,10 +481,17 @@ class _OpenAI:
     @staticmethod
     def whole(request: Recorded, reply: Reply, text: str) -> dict[str, Any]:
         count = len(reply.token_list())
+        message: dict[str, Any] = {"role": "assistant",
+                                   "content": text if reply.has_text else None}
+        if reply.tool_calls:
+            message["tool_calls"] = [
+                {"id": request.tool_id(index), "type": "function",
+                 "function": {"name": name, "arguments": arguments_json(arguments)}}
+                for index, (name, arguments) in enumerate(reply.tool_calls)]
         return {"id": "chatcmpl-fake", "object": "chat.completion", "created": 1700000000,
                 "model": request.body.get("model", "fake"),
-                "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
-                             "finish_reason": FINISH.get(reply.stop_reason, "stop")}],
+                "choices": [{"index": 0, "message": message,
+                             "finish_reason": FINISH.get(reply.stop, "stop")}],
                 "usage": {"prompt_tokens": reply.input_tokens, "completion_tokens": count,
                           "total_tokens": reply.input_tokens + count}}
 
