@@ -22,6 +22,9 @@ bench: $(VENV)/.test-installed
 	$(BIN)/python benchmarks/stream_speed.py
 	$(BIN)/python benchmarks/stream_realtime.py
 	$(BIN)/python benchmarks/long_session.py
+	$(BIN)/python benchmarks/skill_index.py
+	$(BIN)/python benchmarks/route_speed.py
+	$(BIN)/python benchmarks/route_accuracy.py
 
 system-deps:
 	@PYTHON=$(PYTHON) scripts/system-deps.sh test

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Scope = Literal["app", "screen", "chat-input", "history", "help"]
+Scope = Literal["app", "screen", "chat-input", "history", "help", "skills"]
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("session.delete", "alt+d", "Delete session", "delete_session",
                help="Delete the session and its messages, after asking (History entry or "
                     "Chat, as for rename).", priority=True),
+    ActionSpec("skills.browse", "alt+k", "Skills", "browse_skills",
+               help="Browse the skills: filter, read SKILL.md, run a tool.", priority=True),
     ActionSpec("ollama.use", "", "Use local Ollama", "use_ollama",
                help="Answer with the Ollama server found on this machine (saved in "
                     "config.toml)."),
@@ -88,6 +90,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
                help="Send what is in the chat input."),
     ActionSpec("chat.newline", "ctrl+j,alt+enter,shift+enter", "Insert newline", "newline",
                scope="chat-input", help="Start a new line in the chat input."),
+    ActionSpec("chat.complete", "tab", "Complete a slash command", "complete",
+               scope="chat-input",
+               help="After /, complete the skill's name; elsewhere, move the focus on."),
     ActionSpec("history.rename", "r", "Rename this session", "app.rename_session",
                scope="history", help="In History: rename the session under the cursor.",
                palette=False),  # the palette's "Rename session" does the same there
@@ -96,6 +101,12 @@ ACTIONS: tuple[ActionSpec, ...] = (
                palette=False),
     ActionSpec("help.close", "escape,f1,q", "Close help", "dismiss", scope="help",
                help="Leave the help screen."),
+    ActionSpec("skills.run", "r", "Run a tool of this skill", "run_tool", scope="skills",
+               help="In Skills: run a tool of the highlighted skill, with arguments."),
+    ActionSpec("skills.filter", "slash", "Filter skills", "filter", scope="skills",
+               help="In Skills: type to filter by name and description."),
+    ActionSpec("skills.close", "escape", "Close skills", "close", scope="skills",
+               help="Leave the skills browser."),
 )
 
 BY_ID: dict[str, ActionSpec] = {spec.id: spec for spec in ACTIONS}

@@ -34,6 +34,8 @@ class AskOptions:
     system: str | None = None
     session: int | None = None
     as_json: bool = False
+    skill: str | None = None  # run this skill (pai skill run) instead of routing the prompt
+    yes: bool = False  # tools whose policy is "ask" may run
 
 
 def compose_prompt(prompt: str | None, stdin: TextIO) -> str:
@@ -67,6 +69,14 @@ class Printer:
                 self.ended_with_newline = text.endswith("\n")
         elif isinstance(event, events.ProviderNotice):
             self.err.write(f"pai: {event.text}\n")
+        elif isinstance(event, events.RouteDecided) and event.skill:
+            self.err.write(f"pai: skill {printable(event.skill)} ({event.how})\n")
+        elif isinstance(event, events.StepStarted):
+            detail = f" {printable(event.detail)}" if event.detail else ""
+            self.err.write(f"pai: ▸ {printable(event.name)}{detail}\n")
+        elif isinstance(event, events.StepFinished):
+            why = f": {printable(event.error)}" if event.error else ""
+            self.err.write(f"pai: {event.status} {printable(event.name)}{why}\n")
         elif isinstance(event, events.ContextTrimmed):
             self.err.write(f"pai: {event.left_out} earlier message(s) left out to fit the "
                            f"model's {event.context_window:,}-token context window\n")
@@ -114,11 +124,18 @@ async def _ask(cockpit: Cockpit, options: AskOptions, out: TextIO, err: TextIO) 
         if options.system is not None:
             cockpit.config.chat.system = options.system
 
+    decision = None
+    if options.skill is not None:
+        router = await cockpit.router()
+        decision = router.command(options.skill, options.prompt)
+        if decision.skill is None:
+            raise UsageError(decision.error or f"no skill named {options.skill}")
+    cockpit.assume_yes = options.yes
     printer = Printer(out, err, stream_text=not options.as_json)
     stop = cockpit.bus.subscribe(events.Event, printer)
     try:
         try:
-            answer = await cockpit.send(options.session, options.prompt)
+            answer = await cockpit.send(options.session, options.prompt, decision)
         except NotSaved as error:
             err.write(f"pai: your message could not be saved, so it was not sent: {error}\n")
             return EXIT_USAGE

@@ -71,12 +71,15 @@ def _run_app(ctx: click.Context, config: Config) -> None:
 @click.option("--json", "as_json", is_flag=True,
               help="Print one JSON object (text, status, usage, cost) at the end instead of "
                    "streaming.")
+@click.option("--yes", is_flag=True,
+              help="Let the model run tools of the skill answering whose policy is 'ask'.")
 @click.pass_context
 def ask(ctx: click.Context, prompt: str | None, provider: str | None, model: str | None,
-        system: str | None, session: int | None, as_json: bool) -> None:
+        system: str | None, session: int | None, as_json: bool, yes: bool) -> None:
     """Ask a model and stream the answer to stdout; saved to history like a chat turn.
 
     Text piped on stdin is sent too, after PROMPT: cat notes.md | pai ask "summarize"
+    The message is routed like a chat message: "/name ..." or a routing rule runs a skill.
 
     Exit codes: 0 complete, 2 usage or configuration error, 3 provider error,
     4 incomplete or cancelled.
@@ -92,7 +95,7 @@ def ask(ctx: click.Context, prompt: str | None, provider: str | None, model: str
     except UsageError as error:
         click.echo(f"pai ask: {error}", err=True)
         ctx.exit(EXIT_USAGE)
-    options = AskOptions(text, provider, model, system, session, as_json)
+    options = AskOptions(text, provider, model, system, session, as_json, yes=yes)
     cockpit = Cockpit(config)
     code = EXIT_USAGE
     try:
@@ -105,6 +108,39 @@ def ask(ctx: click.Context, prompt: str | None, provider: str | None, model: str
     finally:
         cockpit.close()
     ctx.exit(code)
+
+
+@cli.command()
+@click.argument("text", required=False)
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object: skill (null for plain chat), how, reasons, scores.")
+@click.pass_context
+def route(ctx: click.Context, text: str | None, as_json: bool) -> None:
+    """Say which skill a message (TEXT, or stdin) would go to, and why.
+
+    The routing table (rule hit), else the score table, else "model" (when [skills]
+    model_routing is on) or plain chat. Nothing is sent to a model. Problems in routing.toml
+    are printed on stderr.
+    """
+    import json
+
+    from pai_tui.cockpit import Cockpit
+
+    cockpit = Cockpit(_config(ctx))
+    if text is None:
+        if sys.stdin.isatty():
+            raise click.UsageError("give the message to route as TEXT, or pipe it on stdin")
+        text = sys.stdin.read()
+    _, router = cockpit.load_skills()
+    for finding in router.findings:
+        click.echo(f"pai: {finding}", err=True)
+    decision = router.route(text)
+    if as_json:
+        click.echo(json.dumps(decision.to_json(), ensure_ascii=False))
+    else:
+        from pai_tui.literal import printable
+
+        click.echo(printable(decision.explain()))
 
 
 @cli.group("config")
@@ -168,6 +204,15 @@ def keys(ctx: click.Context, as_json: bool) -> None:
                                    "scope": spec.scope, "help": spec.help}))
         else:
             click.echo(f"{spec.id:<16} {bound:<30} {spec.help or spec.title}")
+
+
+def _mount_skill_commands() -> None:
+    from pai_tui.skills.commands import skill
+
+    cli.add_command(skill)
+
+
+_mount_skill_commands()
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ imports Textual.
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 import time
 from datetime import UTC, datetime
@@ -18,11 +19,13 @@ from pai_tui.history.records import MessageRecord, SessionRecord, Status
 from pai_tui.llm.base import (
     ChatMessage,
     ChatRequest,
+    Delta,
     NetworkError,
     Notice,
     ProviderError,
     Stop,
     TextPart,
+    ToolResultPart,
     Usage,
 )
 from pai_tui.llm.context import fit
@@ -31,7 +34,15 @@ from pai_tui.llm.registry import OFFLINE, Choice, Providers
 from pai_tui.llm.retry import RetryPolicy, stream_with_retries
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Callable
+
     from pai_tui.history.store import Store
+    from pai_tui.skills.index import SkillIndex
+    from pai_tui.skills.model import Skill
+    from pai_tui.skills.permissions import Asker
+    from pai_tui.skills.routing import RouteDecision, Router
+    from pai_tui.skills.runner import SkillTurn, StepRecorder
+    from pai_tui.skills.tools import Tool, ToolRun
 
 PERSIST_EVERY_S = 1.0  # a killed process loses at most this much of a streaming answer
 TITLE_LENGTH = 60
@@ -65,6 +76,15 @@ class Cockpit:
         self.default_choice: Choice = self.providers.default()
         self._store: Store | None = None
         self._store_lock = threading.Lock()
+        self._skills: tuple[SkillIndex, Router] | None = None
+        self._skills_lock = threading.Lock()
+        from pai_tui.skills.permissions import Permissions
+
+        self.permissions = Permissions(config)
+        # Who answers "may this tool run?": the app sets a dialog; without one (headless) the
+        # policy decides, with `assume_yes` from --yes.
+        self.asker: Asker | None = None
+        self.assume_yes = False
 
     @property
     def database_url(self) -> str:
@@ -123,6 +143,59 @@ class Cockpit:
         if prepare is not None:
             keys = self.providers.keys(name)
             await asyncio.to_thread(prepare, keys[0].value if keys else None)
+
+    # skills
+
+    def load_skills(self) -> tuple[SkillIndex, Router]:
+        """The skill index and its router, built once. Blocking: call from a thread."""
+        with self._skills_lock:
+            if self._skills is None:
+                from pai_tui.skills.index import load_index
+                from pai_tui.skills.routing import Router
+
+                index = load_index(self.config)
+                self._skills = index, Router(index, self.config)
+            return self._skills
+
+    async def skill_index(self) -> SkillIndex:
+        skills = self._skills or await asyncio.to_thread(self.load_skills)
+        return skills[0]
+
+    async def router(self) -> Router:
+        skills = self._skills or await asyncio.to_thread(self.load_skills)
+        return skills[1]
+
+    def slash_completions(self, prefix: str) -> list[str]:
+        """`/su` -> the slash commands it may become (none until the skills are loaded)."""
+        return self._skills[1].completions(prefix) if self._skills else []
+
+    async def authorize(self, tool: Tool, args: list[str]) -> str | None:
+        """None if `tool` may run now; else why not (the policy, or the user, said no)."""
+        if self.asker is None:
+            return self.permissions.headless(tool, self.assume_yes)
+        return await self.permissions.authorize(tool, args, self.asker)
+
+    async def run_tool(self, tool: Tool, args: list[str], stdin: bytes | None = None,
+                       steps: StepRecorder | None = None) -> ToolRun:
+        """Run a skill's tool with pai's settings; a step of the answer when `steps` is given."""
+        import shlex
+
+        from pai_tui.skills.runner import step_output
+        from pai_tui.skills.tools import run_skill_tool
+
+        step_id = await steps.start("tool", tool.qualified, shlex.join(args)) if steps else None
+        run = None
+        try:
+            run = await run_skill_tool(self.config, tool, args, stdin=stdin)
+        finally:
+            if steps is not None and step_id is not None:
+                if run is None:
+                    await steps.finish(step_id, tool.qualified, "cancelled", "")
+                else:
+                    await steps.finish(step_id, tool.qualified,
+                                       "complete" if run.ok else "error", step_output(run),
+                                       None if run.ok else run.status())
+        return run
 
     # sessions
 
@@ -195,10 +268,12 @@ class Cockpit:
 
     # one chat turn
 
-    async def send(self, session_id: int | None, text: str) -> MessageRecord:
-        """Save the user's message, then answer it. Returns the final assistant message."""
+    async def send(self, session_id: int | None, text: str,
+                   decision: RouteDecision | None = None) -> MessageRecord:
+        """Save the user's message, then answer it (routed, unless `decision` is given).
+        Returns the final assistant message."""
         user = await self.save_user_message(session_id, text)
-        return await self.answer(user.session_id)
+        return await self.answer(user.session_id, decision)
 
     async def save_user_message(self, session_id: int | None, text: str) -> MessageRecord:
         """Save the message (in a new session if `session_id` is None) before anything else.
@@ -230,7 +305,8 @@ class Cockpit:
         info = self.providers.model_info(choice)
         context = [ChatMessage(m.role, m.content)  # type: ignore[arg-type]
                    for m in store.messages(session_id)
-                   if m.content and (m.role == "user" or m.status == "complete")]
+                   if m.content and (m.role == "user" or (m.role == "assistant"
+                                                          and m.status == "complete"))]
         while context and context[-1].role == "assistant":  # a retry answers the user again
             context.pop()
         reserve = min(self.config.chat.max_output_tokens, info.max_output_tokens)
@@ -240,20 +316,131 @@ class Cockpit:
         request = ChatRequest(kept, choice.model, session.system_prompt, reserve)
         return choice, info, request, answer, left_out
 
-    async def answer(self, session_id: int) -> MessageRecord:
+    async def _decide(self, session_id: int, request: ChatRequest,
+                      decision: RouteDecision | None) -> tuple[RouteDecision | None, Skill | None]:
+        """The routing decision for the turn (given, or made now) and the skill it names."""
+        try:
+            if decision is None:
+                last = request.messages[-1] if request.messages else None
+                if last is None or last.role != "user":
+                    return None, None
+                decision = (await self.router()).route(last.content)
+                if decision.how == "model" and decision.candidates:
+                    session = await self.session(session_id)
+                    decision = await self._model_route(self.choice_for(session), decision)
+                self.bus.publish(events.RouteDecided(session_id, decision.skill, decision.how,
+                                                     tuple(decision.reasons)))
+            if decision.skill is None:
+                return decision, None  # plain chat, or an unknown slash command
+            skill = (await self.skill_index()).get(decision.skill)
+            if skill is None:
+                raise LookupError(f"no skill named {decision.skill!r} is installed")
+            return decision, skill
+        except Exception as error:  # routing must never cost the user the answer
+            self.bus.publish(events.ProviderNotice(session_id, 0, f"skills: {error}; "
+                                                   "answering as plain chat"))
+            return None, None
+
+    async def _attempts(self, choice: Choice) -> Callable[[ChatRequest], AsyncIterator[Delta]]:
+        """How to ask `choice`'s provider: a request in, its deltas out, retried and rotated."""
+        provider = self.providers.built(choice.provider) or \
+            await asyncio.to_thread(self.providers.build, choice.provider)
+        keys = self.providers.keys(choice.provider)
+        variables = self.providers.key_variables(choice.provider)
+
+        def attempt(request: ChatRequest) -> AsyncIterator[Delta]:
+            return stream_with_retries(provider, request, keys, self.retry_policy, variables)
+
+        return attempt
+
+    async def _model_route(self, choice: Choice, decision: RouteDecision) -> RouteDecision:
+        """Below the router's confidence, with [skills] model_routing on: the model picks one
+        of the top candidates, or none (plain chat). Only this fuzzy choice is the model's."""
+        from pai_tui.skills.routing import RouteDecision as Decision
+
+        index = await self.skill_index()
+        listed = [s for s in (index.get(name) for name in decision.candidates) if s is not None]
+        menu = "\n".join(f"- {s.key}: {s.description[:300]}" for s in listed)
+        prompt = ("Which skill should handle the message below? Answer with one name from the "
+                  f"list, or `none` if it is ordinary conversation.\n\n{menu}\n\n"
+                  f"Message:\n{decision.text[:4000]}")
+        attempt = await self._attempts(choice)
+        said: list[str] = []
+        async for delta in attempt(ChatRequest([ChatMessage("user", prompt)], choice.model,
+                                               max_tokens=20)):
+            if isinstance(delta, TextPart):
+                said.append(delta.text)
+        words = set(re.findall(r"[\w-]+", "".join(said).lower()))
+        pick = next((s for s in listed if s.key in words), None)
+        reasons = (*decision.reasons, f"the model ({choice}) chose "
+                   f"{pick.key if pick else 'none: plain chat'} among "
+                   f"{', '.join(s.key for s in listed)}")
+        return Decision(pick.name if pick else None, "model", decision.text, reasons=reasons,
+                        scores=decision.scores, candidates=decision.candidates)
+
+    async def _answer_stream(self, choice: Choice, request: ChatRequest, skill: Skill | None,
+                             decision: RouteDecision | None, steps: StepRecorder,
+                             ) -> tuple[AsyncIterator[Delta], SkillTurn | None]:
+        """The deltas of the answer: the provider's, retried; through the tool loop, with the
+        skill's instructions and the output of the skills it calls, when a skill answers."""
+        attempt = await self._attempts(choice)
+        if skill is None or decision is None:
+            return attempt(request), None
+        from pai_tui.llm.tool_loop import stream_with_tools
+        from pai_tui.skills.runner import SkillTurn
+
+        turn = SkillTurn(self, skill, steps, decision.workflow)
+        request = await turn.request(request, decision.text, attempt)
+        return stream_with_tools(attempt, request, turn.execute,
+                                 self.config.skills.max_tool_turns), turn
+
+    async def _run_direct(self, skill: Skill, decision: RouteDecision,
+                          ) -> tuple[str, Status, str | None]:
+        """A routing rule that names a tool and no workflow: the tool runs, no model needed.
+        Its output is the answer (literal, in code blocks)."""
+        import shlex
+
+        from pai_tui.skills.runner import step_output
+        from pai_tui.skills.tools import find_tool
+
+        tool = find_tool(skill, decision.tool or "")
+        if tool is None:
+            return "", "error", f"the skill {skill.name} has no tool {decision.tool!r}"
+        try:
+            args = shlex.split(decision.text)
+        except ValueError as error:
+            return "", "error", f"cannot read the arguments: {error}"
+        refused = await self.authorize(tool, args)
+        if refused is not None:
+            return "", "error", f"not run: {refused}"
+        run = await self.run_tool(tool, args)
+        return step_output(run), "complete" if run.ok else "error", \
+            None if run.ok else f"{tool.qualified}: {run.status()}"
+
+    async def answer(self, session_id: int, decision: RouteDecision | None = None,
+                     ) -> MessageRecord:
         """Answer the session's latest user message, streaming and persisting as it grows.
 
-        Returns the saved answer, whose status says how it ended (`error` and `incomplete` carry
-        the reason). Cancelling the task keeps the partial answer, marked `cancelled`.
+        The message is routed first (unless `decision` says already): to a skill, which adds its
+        instructions, nested skills and tools, or to plain chat. Returns the saved answer, whose
+        status says how it ended (`error` and `incomplete` carry the reason). Cancelling the task
+        keeps the partial answer, marked `cancelled`.
         """
+        from pai_tui.skills.runner import StepRecorder, add_usage
+
         store = await self.store()
         # One trip to the database thread: every hop costs the first token some milliseconds.
         turn = await asyncio.to_thread(self._prepare_turn, store, session_id)
         choice, info, request, answer, left_out = turn
         if left_out:
             self.bus.publish(events.ContextTrimmed(session_id, left_out, info.context_window))
+        decision, skill = await self._decide(session_id, request, decision)
+        direct = skill is not None and decision is not None and decision.tool is not None \
+            and decision.workflow is None
+        skill_name = None if skill is None else \
+            f"{skill.key}/{decision.tool}" if direct else skill.key  # type: ignore[union-attr]
         self.bus.publish(events.TurnStarted(session_id, answer.id, choice.provider,
-                                            choice.model))
+                                            choice.model, skill_name))
         reserve = request.max_tokens
 
         parts: list[str] = []
@@ -261,29 +448,38 @@ class Cockpit:
         stop: Stop | None = None
         status: Status = "incomplete"
         error: str | None = None
+        skill_turn: SkillTurn | None = None
         last_save = time.monotonic()
         try:
-            provider = self.providers.built(choice.provider) or \
-                await asyncio.to_thread(self.providers.build, choice.provider)
-            stream = stream_with_retries(provider, request, self.providers.keys(choice.provider),
-                                         self.retry_policy,
-                                         self.providers.key_variables(choice.provider))
-            async for delta in stream:
-                if isinstance(delta, TextPart):
-                    parts.append(delta.text)
-                    self.bus.publish(events.TextDelta(session_id, answer.id, delta.text))
-                    if time.monotonic() - last_save >= PERSIST_EVERY_S:
-                        last_save = time.monotonic()
-                        await asyncio.to_thread(store.update_message, answer.id,
-                                                content="".join(parts))
-                elif isinstance(delta, Notice):
-                    self.bus.publish(events.ProviderNotice(session_id, answer.id, delta.text))
-                elif isinstance(delta, Usage):
-                    usage = delta
-                elif isinstance(delta, Stop):
-                    stop = delta
-            status, error = _ending(stop, reserve)
-            self.bus.publish(events.Connectivity(True))
+            if decision is not None and decision.error:  # "/nosuchskill": say so, send nothing
+                status, error = "error", decision.error
+            elif direct:
+                assert skill is not None and decision is not None
+                text, status, error = await self._run_direct(skill, decision)
+                parts.append(text)
+                self.bus.publish(events.TextDelta(session_id, answer.id, text))
+            else:
+                steps = StepRecorder(store, self.bus, session_id, answer.id)
+                stream, skill_turn = await self._answer_stream(choice, request, skill,
+                                                               decision, steps)
+                async for delta in stream:
+                    if isinstance(delta, TextPart):
+                        parts.append(delta.text)
+                        self.bus.publish(events.TextDelta(session_id, answer.id, delta.text))
+                        if time.monotonic() - last_save >= PERSIST_EVERY_S:
+                            last_save = time.monotonic()
+                            await asyncio.to_thread(store.update_message, answer.id,
+                                                    content="".join(parts))
+                    elif isinstance(delta, Notice):
+                        self.bus.publish(events.ProviderNotice(session_id, answer.id, delta.text))
+                    elif isinstance(delta, Usage):
+                        usage = delta
+                    elif isinstance(delta, Stop):
+                        stop = delta
+                    elif isinstance(delta, ToolResultPart) and not delta.ran:
+                        await steps.refused(delta)
+                status, error = _ending(stop, reserve)
+                self.bus.publish(events.Connectivity(True))
         except asyncio.CancelledError:
             status = "cancelled"
             raise
@@ -296,12 +492,14 @@ class Cockpit:
                 f"{failure}"
             raise
         finally:
+            if skill_turn is not None:  # the skills it called count in its cost
+                usage = add_usage(usage, skill_turn.spent)
             final = "".join(parts)
             cost = info.cost(usage)
             await asyncio.shield(asyncio.to_thread(
                 store.update_message, answer.id, content=final, status=status,
                 input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
-                cost=cost or 0.0, error=error))
+                cost=cost or 0.0, error=error, skill=skill_name))
             self.bus.publish(events.TurnFinished(session_id, answer.id, status, final, error,
                                                  usage.input_tokens, usage.output_tokens, cost))
             self.bus.publish(events.SessionUpdated(session_id))
@@ -315,4 +513,6 @@ def _ending(stop: Stop | None, max_tokens: int) -> tuple[Status, str | None]:
         return "incomplete", "the stream ended before its end marker (the connection was cut)"
     if stop.reason == "max_tokens":
         return "incomplete", f"the answer reached the output limit ({max_tokens} tokens)"
+    if stop.reason == "tool_limit":
+        return "incomplete", "stopped at the limit of tool round trips ([skills] max_tool_turns)"
     return "complete", None

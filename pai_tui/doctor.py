@@ -171,6 +171,24 @@ def check_themes(config: Config) -> Check:
     return Check("Themes", "ok", f"{len(themes)} loaded: {', '.join(sorted(themes))}")
 
 
+def check_skills(config: Config) -> Check:
+    from pai_tui.skills.index import load_index
+    from pai_tui.skills.routing import Router
+
+    index = load_index(config)
+    router = Router(index, config)
+    fabric = sum(1 for skill in index if skill.kind == "fabric")
+    detail = f"{len(index)} loaded ({fabric} Fabric patterns)"
+    table_errors = [f for f in router.findings if f.severity == "error"]
+    if table_errors:
+        return Check("Skills", "warn", f"{detail}; routing table: {table_errors[0]}",
+                     "fix the rule named (pai route prints every problem)")
+    if index.rejected or index.warnings:
+        return Check("Skills", "warn", f"{detail}; {len(index.rejected)} not loaded, "
+                     f"{len(index.warnings)} warnings", "see pai skill list --warnings")
+    return Check("Skills", "ok", detail)
+
+
 def run_checks(config: Config) -> list[Check]:
     providers = Providers(config)
     return [
@@ -183,4 +201,5 @@ def run_checks(config: Config) -> list[Check]:
         check_local_models(config),
         check_voice(),
         check_themes(config),
+        check_skills(config),
     ]

@@ -57,6 +57,7 @@ class TurnStarted(Event):
     message_id: int  # the assistant message being written
     provider: str
     model: str
+    skill: str | None = None  # the skill answering, if one does
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,39 @@ class ChoiceChanged(Event):
     session_id: int | None
     provider: str
     model: str
+
+
+@dataclass(frozen=True)
+class RouteDecided(Event):
+    """Which skill (None: plain chat) a message goes to, how, and why."""
+
+    session_id: int | None
+    skill: str | None
+    how: str  # slash, rule, table, score, model, chat
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class StepStarted(Event):
+    """A nested skill call or a tool run began inside the answer `parent_id`."""
+
+    session_id: int
+    message_id: int  # the step's own row
+    parent_id: int
+    kind: str  # "skill" or "tool"
+    name: str  # "first-principles", "summarize/wordcount"
+    detail: str = ""  # the tool's arguments, shown literally
+
+
+@dataclass(frozen=True)
+class StepFinished(Event):
+    session_id: int
+    message_id: int
+    parent_id: int
+    name: str
+    status: str  # complete, error, cancelled, denied
+    output: str
+    error: str | None = None
 
 
 @dataclass(frozen=True)

@@ -82,3 +82,15 @@ base_url = "{server.openai_url}"
 timeout = 5
 {extra}
 """)
+
+
+def make_greeter(home: HomePaths) -> None:
+    """A skill of the user's with one tool it does not mark safe (so running it asks first);
+    the tool prints markup, which must show literally."""
+    skill = home.skills / "greeter"
+    (skill / "tools").mkdir(parents=True)
+    (skill / "SKILL.md").write_text("---\nname: greeter\ndescription: Greets people.\n---\n"
+                                    "Greet the user with the hello tool.\n")
+    (skill / "tools" / "hello.py").write_text(
+        "import sys\nif '--help' in sys.argv: print('hello NAME: greet'); sys.exit()\n"
+        "print('[bold]hello[/]', *sys.argv[1:])\n")

@@ -26,6 +26,7 @@ from pai_tui.ui.chat_input import ChatInput
 from pai_tui.ui.dialogs import ConfirmDialog, InputDialog, TextDialog
 from pai_tui.ui.help import HelpScreen
 from pai_tui.ui.messages import AnswerView, UserView
+from pai_tui.ui.skills_screen import SkillsScreen
 from tests.conftest import TEST_KEYS, point_providers_at, write_config
 from tests.fakes.llm_server import FakeLLMServer, Reply
 
@@ -192,7 +193,8 @@ async def test_every_action_is_in_the_command_palette() -> None:
         titles = await palette_titles(app)
         for spec in ACTIONS:
             if spec.id in ("app.palette", "app.quit_hint", "help.close", "history.rename",
-                           "history.delete", "chat.cancel", "ollama.use"):
+                           "history.delete", "chat.cancel", "ollama.use") \
+                    or spec.scope == "skills":  # listed on the skills browser (test_skills_ui)
                 # the palette itself, the ctrl+c reflex, the help screen's and History's own
                 # keys (the palette's Rename/Delete do the same), and two listed only when
                 # there is something to do (test_every_palette_entry shows them then)
@@ -487,6 +489,19 @@ async def _ollama_found(app: PaiApp, pilot: Pilot) -> None:
     assert app.ollama_models == ["llama3.2", "qwen3"]
 
 
+async def _slash_typed(app: PaiApp, pilot: Pilot) -> None:
+    await app.workers.wait_for_complete()  # the skills load after the first frame
+    await _type(app, pilot, "/summ")
+
+
+async def _skills_open(app: PaiApp, pilot: Pilot) -> None:
+    await press(pilot, "alt+k")
+    assert await eventually(pilot, lambda: isinstance(app.screen, SkillsScreen)
+                            and bool(app.screen.shown))
+    app.screen.query_one("#skills-list").focus()
+    await pilot.pause()
+
+
 def _dialog(kind: type) -> Callable[[PaiApp], bool]:
     return lambda a: isinstance(a.screen, kind)
 
@@ -530,6 +545,12 @@ EFFECTS: dict[str, tuple[Callable[..., Any] | None, Callable[[PaiApp], bool]]] =
     "history.rename": (_session_in_history, _dialog(InputDialog)),
     "history.delete": (_session_in_history, _dialog(ConfirmDialog)),
     "ollama.use": (_ollama_found, lambda a: a.cockpit.default_choice.provider == "ollama"),
+    "skills.browse": (None, _dialog(SkillsScreen)),
+    "chat.complete": (_slash_typed,
+                      lambda a: a.main.query_one(ChatInput).text == "/summarize "),
+    "skills.run": (_skills_open, _dialog(InputDialog)),
+    "skills.filter": (_skills_open, lambda a: getattr(a.focused, "id", "") == "skills-filter"),
+    "skills.close": (_skills_open, lambda a: a.screen is a.main),
 }
 
 ALL_KEYS = [(spec.id, key) for spec in ACTIONS for key in spec.keys.split(",") if key]

@@ -40,13 +40,14 @@ def test_fresh_machine_can_run_with_warnings_only(home: HomePaths) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     table = rows(result.stdout)
     assert set(table) == {"Python", "PAI_HOME", "Config", "Database", "Provider keys",
-                          "Default model", "Local models", "Voice engine", "Themes"}
+                          "Default model", "Local models", "Voice engine", "Themes", "Skills"}
     assert table["Default model"].startswith("WARN | offline")
     assert table["Python"].startswith("OK")
     assert table["Database"].startswith("OK") and "created on first start" in table["Database"]
     assert table["Provider keys"].startswith("WARN")
     assert "export ANTHROPIC_API_KEY" in table["Provider keys"]
     assert table["Themes"].startswith("OK") and "ember, pai, pai-light" in table["Themes"]
+    assert table["Skills"].startswith("OK | 9 loaded")  # the bundled ones
     assert not home.database.exists()  # doctor looks, it does not create
 
 
@@ -161,7 +162,19 @@ def test_broken_theme_is_a_warning_naming_file_and_field(home: HomePaths) -> Non
     assert row.startswith("WARN") and "bad.toml:3: key 'dark'" in row
 
 
-@pytest.mark.parametrize("command", [[], ["doctor"], ["config"], ["config", "path"], ["keys"]])
+def test_broken_skill_and_routing_rule_are_warnings_naming_the_file(home: HomePaths) -> None:
+    broken = home.skills / "broken"
+    broken.mkdir(parents=True)
+    (broken / "SKILL.md").write_text("---\nname: [unclosed\n---\nbody\n")
+    row = rows(doctor().stdout)["Skills"]
+    assert row.startswith("WARN") and "1 not loaded" in row
+    (home.root / "routing.toml").write_text('[[rule]]\nregex = "(unclosed"\nskill = "summarize"\n')
+    row = rows(doctor().stdout)["Skills"]
+    assert row.startswith("WARN") and "routing.toml:2" in row
+
+
+@pytest.mark.parametrize("command", [[], ["doctor"], ["config"], ["config", "path"], ["keys"],
+                                     ["skill"], ["skill", "run"], ["route"]])
 def test_help_on_every_command(command: list[str]) -> None:
     result = run_pai(*command, "--help")
     assert result.returncode == 0

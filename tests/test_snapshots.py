@@ -10,7 +10,8 @@ from pai_tui.cockpit import Cockpit
 from pai_tui.config import load_config
 from pai_tui.paths import HomePaths
 from pai_tui.ui.app import PaiApp
-from tests.conftest import write_config
+from tests.conftest import TEST_KEYS, point_providers_at, write_config
+from tests.fakes.llm_server import FakeLLMServer, Reply
 
 
 def make_app(home: HomePaths, theme: str = "pai", layout: str = "columns") -> PaiApp:
@@ -86,12 +87,11 @@ def greet(name: str) -> str:
 Literal, not markup: [bold red]plain[/] and \x1b[31m stays text."""
 
 
-def test_a_finished_conversation_with_code_and_a_table(snap_compare, home: HomePaths,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    from tests.conftest import TEST_KEYS, point_providers_at
-    from tests.fakes.llm_server import FakeLLMServer, Reply
-
-    with FakeLLMServer(default=Reply(tokens=[ANSWER])) as server:
+def snap_chat(snap_compare, home: HomePaths, monkeypatch: pytest.MonkeyPatch,
+              replies: list[Reply], message: str, size: tuple[int, int]) -> bool:
+    """The app answered by the loopback server, after `message` is typed and answered."""
+    with FakeLLMServer(default=replies[0]) as server:
+        server.queue(*replies)
         point_providers_at(home, server)
         monkeypatch.setenv("ANTHROPIC_API_KEY", TEST_KEYS["anthropic"])
         config = load_config(home)
@@ -100,7 +100,22 @@ def test_a_finished_conversation_with_code_and_a_table(snap_compare, home: HomeP
 
         async def chat(pilot: Pilot) -> None:
             await ready(pilot)
-            await pilot.press(*"plan it", "enter")
+            await pilot.press(*message, "enter")
             await ready(pilot)
 
-        assert snap_compare(app, terminal_size=(110, 40), run_before=chat)
+        return snap_compare(app, terminal_size=size, run_before=chat)
+
+
+def test_a_finished_conversation_with_code_and_a_table(snap_compare, home: HomePaths,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    assert snap_chat(snap_compare, home, monkeypatch, [Reply(tokens=[ANSWER])], "plan it",
+                     (110, 40))
+
+
+def test_a_skill_answer_with_its_tool_run(snap_compare, home: HomePaths,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    replies = [Reply(tool_calls=[("summarize__wordcount",
+                                  {"args": ["--json"], "stdin": "one two three"})]),
+               Reply(text="**Three words**, under a minute to read.")]
+    assert snap_chat(snap_compare, home, monkeypatch, replies, "/summarize one two three",
+                     (110, 30))

@@ -107,10 +107,16 @@ def _v3_message_errors(conn: Connection) -> None:
     conn.execute(text("ALTER TABLE messages ADD COLUMN error TEXT"))
 
 
+def _v4_skill_steps(conn: Connection) -> None:
+    conn.execute(text("ALTER TABLE messages ADD COLUMN skill VARCHAR(200)"))
+    conn.execute(text("ALTER TABLE messages ADD COLUMN parent_id INTEGER"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "sessions and messages", _v1_sessions_and_messages),
     Migration(2, "full-text search over messages", _v2_full_text_search),
     Migration(3, "why an answer failed, kept with it", _v3_message_errors),
+    Migration(4, "skills behind answers, and their steps", _v4_skill_steps),
 )
 LATEST = MIGRATIONS[-1].version
 

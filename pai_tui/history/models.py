@@ -48,6 +48,8 @@ class Message(Base):
     output_tokens: Mapped[int] = mapped_column(Integer, default=0)
     cost: Mapped[float] = mapped_column(Float, default=0.0)
     error: Mapped[str | None] = mapped_column(Text)  # why the answer failed, for the user
+    skill: Mapped[str | None] = mapped_column(String(200))  # "summarize", "summarize/wordcount"
+    parent_id: Mapped[int | None] = mapped_column(Integer)  # a step's answer
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-Role = Literal["user", "assistant", "system"]
+# step: a nested skill call or a tool run inside an answer, shown in the transcript; never sent
+# to the model as a message of its own.
+Role = Literal["user", "assistant", "system", "step"]
 # streaming: being written now; the others are final. A row still `streaming` when the store opens
 # belonged to a process that died: it becomes `interrupted`.
 Status = Literal["streaming", "complete", "cancelled", "incomplete", "error", "interrupted"]
@@ -40,3 +42,5 @@ class MessageRecord:
     created_at: datetime
     updated_at: datetime
     error: str | None = None
+    skill: str | None = None  # the skill that answered, or a step's "skill" / "skill/tool"
+    parent_id: int | None = None  # a step's answer

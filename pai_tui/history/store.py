@@ -85,7 +85,8 @@ def _message_record(row: Message) -> MessageRecord:
         content=row.content, status=row.status,  # type: ignore[arg-type]
         provider=row.provider, model=row.model, input_tokens=row.input_tokens,
         output_tokens=row.output_tokens, cost=row.cost, created_at=row.created_at,
-        updated_at=row.updated_at, error=row.error,
+        updated_at=row.updated_at, error=row.error, skill=row.skill,
+        parent_id=row.parent_id,
     )
 
 
@@ -208,13 +209,15 @@ class Store:
     # messages
 
     def add_message(self, session_id: int, role: Role, content: str, status: Status = "complete",
-                    provider: str | None = None, model: str | None = None) -> MessageRecord:
+                    provider: str | None = None, model: str | None = None,
+                    skill: str | None = None, parent_id: int | None = None) -> MessageRecord:
         """Saved and committed before it returns; touches the session so it sorts first."""
         with self._session() as s:
             now = utcnow()
             row = Message(session_id=session_id, role=role, content=content, status=status,
                           provider=provider, model=model, input_tokens=0, output_tokens=0,
-                          cost=0.0, created_at=now, updated_at=now)
+                          cost=0.0, created_at=now, updated_at=now, skill=skill,
+                          parent_id=parent_id)
             s.add(row)
             s.execute(update(ChatSession).where(ChatSession.id == session_id)
                       .values(updated_at=now))
@@ -224,11 +227,12 @@ class Store:
     def update_message(self, message_id: int, *, content: str | None = None,
                        status: Status | None = None, input_tokens: int | None = None,
                        output_tokens: int | None = None, cost: float | None = None,
-                       error: str | None = None) -> None:
+                       error: str | None = None, skill: str | None = None) -> None:
         values: dict[str, Any] = {
             name: value for name, value in (
                 ("content", content), ("status", status), ("input_tokens", input_tokens),
                 ("output_tokens", output_tokens), ("cost", cost), ("error", error),
+                ("skill", skill),
             ) if value is not None
         }
         values["updated_at"] = utcnow()

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import threading
 from collections.abc import Iterable
 from contextlib import suppress
 from functools import partial
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -34,12 +35,16 @@ from pai_tui.ui.session_actions import SessionActions
 from pai_tui.ui.status import StatusBar
 from pai_tui.ui.themes import DEFAULT_THEME, load_themes
 
+if TYPE_CHECKING:
+    from pai_tui.skills.permissions import Decision
+    from pai_tui.skills.tools import Tool
+
 LAYOUTS: tuple[Layout, ...] = ("columns", "grid")
 # Actions on the panes: inactive while a modal screen (help, palette) is on top.
 MAIN_SCREEN_ACTIONS = frozenset(
     {"focus_pane", "toggle_maximize", "toggle_layout", "new_session", "change_theme",
      "cancel_answer", "retry_answer", "toggle_details", "show_earlier", "switch_model",
-     "edit_system_prompt", "rename_session", "delete_session", "use_ollama"})
+     "edit_system_prompt", "rename_session", "delete_session", "use_ollama", "browse_skills"})
 
 
 class MainScreen(Screen[None], inherit_bindings=False):
@@ -81,6 +86,7 @@ class PaiApp(SessionActions, App[None], inherit_bindings=False):
         self.layout_name: Layout = cockpit.config.ui.layout
         self.main = MainScreen(cockpit)
         self._settings_lock = threading.Lock()
+        cockpit.asker = self.ask_permission
         self._theme_saved = cockpit.config.ui.theme
 
     @property
@@ -125,6 +131,8 @@ class PaiApp(SessionActions, App[None], inherit_bindings=False):
             await self.cockpit.store()
         with suppress(Exception):
             await self.cockpit.warm_up()
+        with suppress(Exception):  # for slash completion; a problem shows in the browser
+            await asyncio.to_thread(self.cockpit.load_skills)
         # Textual, the widgets, SQLAlchemy and the SDK live as long as the app: take them out
         # of the garbage collector's full scans, which otherwise stall the screen ~80 ms a time
         # while answers stream (measured by benchmarks/stream_realtime.py).
@@ -223,11 +231,9 @@ class PaiApp(SessionActions, App[None], inherit_bindings=False):
 
     def _usable_on(self, spec: ActionSpec, screen: Screen) -> bool:
         """Whether an action works on `screen`: the panes' on the main screen, the help
-        screen's on the help screen, the app's own everywhere."""
-        from pai_tui.ui.help import HelpScreen
-
-        if spec.scope == "help":
-            return isinstance(screen, HelpScreen)
+        screen's on the help screen (the skills browser's on it), the app's own everywhere."""
+        if spec.scope in ("help", "skills"):
+            return screen.id == spec.scope
         action = spec.action.split("(")[0]
         if screen is self.main:
             return self._available(action)
@@ -237,10 +243,23 @@ class PaiApp(SessionActions, App[None], inherit_bindings=False):
         if spec.scope == "chat-input":
             self.action_focus_pane("chat")
             await self.run_action(spec.action, self.main.query_one(ChatInput))
-        elif spec.scope == "help":
+        elif spec.scope in ("help", "skills"):
             await self.run_action(spec.action, self.screen)
         else:
             await self.run_action(spec.action)
+
+    def action_browse_skills(self) -> None:
+        from pai_tui.ui.skills_screen import SkillsScreen
+
+        self.push_screen(SkillsScreen(self.cockpit))
+
+    async def ask_permission(self, tool: Tool, args: list[str]) -> Decision:
+        """The cockpit's question before a tool whose policy is "ask" runs: a dialog."""
+        from pai_tui.ui.dialogs import PermissionDialog
+
+        answer = await self.push_screen_wait(PermissionDialog(tool.qualified, args,
+                                                              str(tool.path)))
+        return "yes" if answer == "yes" else "always" if answer == "always" else "no"
 
     async def action_quit(self) -> None:
         await self.cockpit.aclose()

@@ -8,6 +8,7 @@ from rich.text import Text
 from textual import on, work
 from textual.message import Message
 from textual.widget import Widget
+from textual.widgets import Static
 
 from pai_tui import events
 from pai_tui.cockpit import Cockpit, NotSaved, session_title
@@ -22,6 +23,7 @@ from pai_tui.ui.messages import (
     EmptyChat,
     MessageList,
     NoteView,
+    StepView,
     UserView,
     details_text,
 )
@@ -58,13 +60,15 @@ class ChatPane(Pane):
         with MessageList(id="messages"):
             yield EarlierMarker(0)
             yield EmptyChat(id="empty-chat")
-        yield ChatInput(self.cockpit.config.keymap)
+        yield Static(id="slash-hint")
+        yield ChatInput(self.cockpit.config.keymap, self.cockpit.slash_completions)
 
     def on_mount(self) -> None:
         super().on_mount()
         self._stops = [
             listen(self, self.cockpit.bus, events.TurnStarted, events.TurnFinished,
-                   events.ProviderNotice, events.ContextTrimmed),
+                   events.ProviderNotice, events.ContextTrimmed, events.StepStarted,
+                   events.StepFinished),
             self.cockpit.bus.subscribe(events.TextDelta, self._collect),
         ]
         self._flusher = self.set_interval(FLUSH_S, self._flush, pause=True)
@@ -105,6 +109,34 @@ class ChatPane(Pane):
             return UserView(record.content, record.id)
         return AnswerView.from_record(record, self._cost(record.provider, record.model,
                                                          record.cost))
+
+    def _build_views(self, records: list[MessageRecord]) -> list[Widget]:
+        """Views of stored messages; a step goes inside its answer (dropped if that answer is
+        not among `records`: it is off screen too)."""
+        views: list[Widget] = []
+        answers: dict[int, AnswerView] = {}
+        for record in records:
+            if record.role == "step":
+                parent = answers.get(record.parent_id or -1)
+                if parent is not None:
+                    parent.initial_steps.append(StepView.from_record(record))
+                continue
+            view = self._view(record)
+            if isinstance(view, AnswerView):
+                answers[view.message_id] = view
+            views.append(view)
+        return views
+
+    @on(ChatInput.Changed)
+    def _show_completions(self) -> None:
+        """While a `/name` is typed, the skills it may be, above the input (tab completes)."""
+        chat_input = self.query_one(ChatInput)
+        matches = chat_input.completions()
+        hint = self.query_one("#slash-hint", Static)
+        hint.display = bool(matches)
+        if matches:
+            shown = "  ".join(matches[:12]) + ("  …" if len(matches) > 12 else "")
+            hint.update(Text.assemble((printable(shown), "bold"), ("   tab completes", "dim")))
 
     # sending
 
@@ -200,7 +232,8 @@ class ChatPane(Pane):
         if getattr(event, "session_id", None) != self.session_id:
             return
         if isinstance(event, events.TurnStarted):
-            self._answer = AnswerView(event.message_id, event.provider, event.model)
+            self._answer = AnswerView(event.message_id, event.provider, event.model,
+                                      skill=event.skill)
             await self._show(self._answer)
             self._flusher.resume()
         elif isinstance(event, events.ProviderNotice) and self._answer is not None:
@@ -211,6 +244,15 @@ class ChatPane(Pane):
                 f"to fit the model's {event.context_window:,}-token context window"))
         elif isinstance(event, events.TurnFinished):
             await self._finish(event)
+        elif isinstance(event, events.StepStarted):
+            if self._answer is not None and self._answer.message_id == event.parent_id:
+                await self._answer.add_steps(StepView(event.message_id, event.kind, event.name,
+                                                      event.detail))
+        elif isinstance(event, events.StepFinished):
+            answer = self._answer
+            step = answer.step(event.message_id) if answer is not None else None
+            if step is not None:
+                await step.finish(event.status, event.output, event.error)
 
     async def _finish(self, event: events.TurnFinished) -> None:
         self._flusher.pause()
@@ -260,7 +302,7 @@ class ChatPane(Pane):
         shown, earlier = await self.cockpit.recent_messages(session_id, WINDOW)
         self.session_id = session_id
         self.set_title(session.title or title)
-        await self._reset([self._view(r) for r in shown] or [EmptyChat(id="empty-chat")],
+        await self._reset(self._build_views(shown) or [EmptyChat(id="empty-chat")],
                           hidden=earlier)
         self.post_message(self.SessionShown(self.cockpit.choice_for(session)))
 
@@ -272,7 +314,7 @@ class ChatPane(Pane):
             return
         records, earlier = await self.cockpit.recent_messages(
             self.session_id, WINDOW, before_id=first.message_id)  # type: ignore[attr-defined]
-        views = [self._view(r) for r in records]
+        views = self._build_views(records)
         self.messages.anchor(False)  # the user is reading back: stop following the bottom
         await self.messages.mount_all(views, after=self.marker)
         self.marker.show(earlier)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+
 from textual import events as textual_events
 from textual.message import Message
 from textual.widgets import TextArea
@@ -20,8 +23,10 @@ class ChatInput(TextArea):
             super().__init__()
             self.text = text
 
-    def __init__(self, keymap: dict[str, str]) -> None:
+    def __init__(self, keymap: dict[str, str],
+                 completer: Callable[[str], list[str]] | None = None) -> None:
         self.keymap = keymap
+        self.completer = completer  # "/su" -> ["/summarize", ...]
         super().__init__(id="chat-input", soft_wrap=True, show_line_numbers=False,
                          tab_behavior="focus", compact=True,
                          placeholder="Message pai… (enter sends, ctrl+j new line)")
@@ -53,3 +58,33 @@ class ChatInput(TextArea):
 
     def action_newline(self) -> None:
         self.insert("\n")
+
+    def slash_prefix(self) -> str | None:
+        """The `/name` being typed, while the input holds nothing else."""
+        return self.text if re.fullmatch(r"/[\w.-]*", self.text) else None
+
+    def completions(self) -> list[str]:
+        prefix = self.slash_prefix()
+        if prefix is None or self.completer is None:
+            return []
+        return self.completer(prefix)
+
+    def action_complete(self) -> None:
+        """Complete `/na` to the one matching name (or the longest common part of several);
+        anything else: tab moves the focus on, as everywhere."""
+        matches = self.completions()
+        if not matches:
+            self.screen.focus_next()
+            return
+        done = matches[0] + " " if len(matches) == 1 else _common_start(matches)
+        if len(done) > len(self.text):
+            self.text = done
+            self.move_cursor(self.document.end)
+
+
+def _common_start(words: list[str]) -> str:
+    shortest = min(words, key=len)
+    for i, char in enumerate(shortest):
+        if any(word[i] != char for word in words):
+            return shortest[:i]
+    return shortest

@@ -12,6 +12,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static, TextArea
 
+from pai_tui.literal import printable
+
 
 class _Dialog(ModalScreen[str | None]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", show=False)]
@@ -105,3 +107,37 @@ class TextDialog(_Dialog):
 
     def action_save(self) -> None:
         self.dismiss(self.query_one(TextArea).text)
+
+
+class PermissionDialog(_Dialog):
+    """May this tool run? y: yes, once; a: always (saved in config.toml); n or esc: no."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,n", "cancel", "No", show=False),
+        Binding("y", "answer('yes')", "Yes", show=False),
+        Binding("a", "answer('always')", "Always", show=False),
+    ]
+
+    def __init__(self, tool: str, args: list[str], path: str):
+        super().__init__(f"Run {tool}?")
+        self.tool, self.args, self.path = tool, args, path
+
+    def compose(self) -> ComposeResult:
+        with self.frame():
+            yield Static(Text.assemble("The model asks to run the tool ", (self.tool, "bold"),
+                                       f"\n{self.path}\nwith the arguments:"))
+            shown = "\n".join(f"  {printable(arg)}" for arg in self.args) or "  (none)"
+            yield Static(Text(shown, style="bold"), classes="permission-args")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Yes, once (y)", id="yes", variant="primary")
+                yield Button("Always for this tool (a)", id="always")
+                yield Button("No (n)", id="no")
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    def on_button_pressed(self, message: Button.Pressed) -> None:
+        self.dismiss(message.button.id if message.button.id in ("yes", "always") else None)
+
+    def action_answer(self, answer: str) -> None:
+        self.dismiss(answer)

@@ -50,9 +50,11 @@ class AnswerView(VerticalGroup):
 
     def __init__(self, message_id: int, provider: str | None, model: str | None,
                  status: str = "streaming", text: str = "", error: str | None = None,
-                 details: str = ""):
+                 details: str = "", skill: str | None = None):
         super().__init__(classes="message -assistant")
         self.message_id = message_id
+        self.skill = skill
+        self.initial_steps: list[StepView] = []  # steps of a stored answer, shown with it
         self.provider, self.model = provider, model
         self.status, self.body, self.error = status, text, error
         self.details = details
@@ -64,19 +66,28 @@ class AnswerView(VerticalGroup):
         details = details_text(record.provider, record.model, record.input_tokens,
                                record.output_tokens, cost)
         return cls(record.id, record.provider, record.model, record.status, record.content,
-                   record.error, details)
+                   record.error, details, record.skill)
 
     def compose(self) -> ComposeResult:
         yield Static(classes="answer-header")
+        yield VerticalGroup(*self.initial_steps, classes="answer-steps")
         yield MarkdownBody(self.body, classes="answer-body")
         yield Static(classes="answer-footer")
 
     def on_mount(self) -> None:
         self._refresh_frame()
 
+    async def add_steps(self, *steps: StepView) -> None:
+        await self.query_one(".answer-steps", VerticalGroup).mount_all(steps)
+
+    def step(self, message_id: int) -> StepView | None:
+        return next((s for s in self.query(StepView) if s.message_id == message_id), None)
+
     def _refresh_frame(self) -> None:
         self.set_class(self.status != "complete", "-unfinished")
         header = Text(printable(self.model or self.provider or "assistant"), style="bold")
+        if self.skill:
+            header.append(f"  skill {printable(self.skill)}", style="italic")
         if self.status in STATUS_LABELS:
             header.append(f"  {STATUS_LABELS[self.status]}", style="italic")
         if self.notice and self.status == "streaming":
@@ -112,6 +123,59 @@ class AnswerView(VerticalGroup):
         self.body = printable(event.text)
         await self.query_one(MarkdownBody).set_text(self.body)
         self._refresh_frame()
+
+
+STEP_MARKS = {"streaming": "…", "complete": "✓", "error": "✗", "cancelled": "■",
+              "denied": "⊘", "interrupted": "✗"}
+
+
+class StepView(VerticalGroup):
+    """A nested skill call or a tool run inside an answer: a line saying what ran and how it
+    ended, and its output (literal) under it. A click folds or unfolds the output; tool output is
+    unfolded, a nested skill's answer folded, at first."""
+
+    def __init__(self, message_id: int, kind: str, name: str, detail: str = "",
+                 status: str = "streaming", output: str = "", error: str | None = None):
+        super().__init__(classes=f"step -{kind}")
+        self.message_id, self.kind, self.step_name, self.detail = message_id, kind, name, detail
+        self.status, self.output, self.error = status, output, error
+        self.set_class(kind == "skill", "-folded")
+
+    @classmethod
+    def from_record(cls, record: MessageRecord) -> StepView:
+        kind = "tool" if "/" in (record.skill or "") else "skill"
+        return cls(record.id, kind, record.skill or "step", "", record.status, record.content,
+                   record.error)
+
+    def compose(self) -> ComposeResult:
+        yield Static(classes="step-header")
+        yield MarkdownBody(printable(self.output), classes="step-body")
+
+    def on_mount(self) -> None:
+        self._refresh_header()
+
+    def _refresh_header(self) -> None:
+        mark = STEP_MARKS.get(self.status, "?")
+        what = "runs skill" if self.kind == "skill" else "runs"
+        header = Text.assemble((f"{mark} ", "bold"), (f"{what} ", "dim"),
+                               (printable(self.step_name), "bold"))
+        if self.detail:
+            header.append(f" {printable(self.detail)}", style="dim")
+        if self.status not in ("streaming", "complete"):
+            header.append(f"  {self.status}", style="italic")
+        if self.error:
+            header.append(f": {printable(self.error)}")
+        if self.output:
+            header.append("  · click folds", style="dim")
+        self.query_one(".step-header", Static).update(header)
+
+    async def finish(self, status: str, output: str, error: str | None) -> None:
+        self.status, self.output, self.error = status, output, error
+        await self.query_one(MarkdownBody).set_text(printable(output))
+        self._refresh_header()
+
+    def on_click(self) -> None:
+        self.toggle_class("-folded")
 
 
 class NoteView(Static):

@@ -1,0 +1,243 @@
+"""A turn that a skill answers: its instructions become the system prompt, the skills it calls run
+first (each a visible step), and its tools are offered to the model, each run a visible step
+that passes the permission policy.
+
+The cockpit owns the answer (its row, streaming, statuses); this module owns what a skill adds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shlex
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pai_tui import events
+from pai_tui.llm.base import (
+    ChatMessage,
+    ChatRequest,
+    Delta,
+    Stop,
+    StreamBroken,
+    TextPart,
+    ToolCallPart,
+    ToolResult,
+    ToolResultPart,
+    ToolSpec,
+    Usage,
+)
+from pai_tui.skills.model import Skill
+from pai_tui.skills.tools import Tool, ToolRun
+
+if TYPE_CHECKING:
+    from pai_tui.cockpit import Cockpit
+    from pai_tui.history.store import Store
+
+StreamFn = Callable[[ChatRequest], AsyncIterator[Delta]]
+
+TOOL_PARAMETERS = {
+    "type": "object",
+    "properties": {
+        "args": {"type": "array", "items": {"type": "string"},
+                 "description": "Command-line arguments, one per item (no shell)."},
+        "stdin": {"type": "string", "description": "Text passed to the tool on stdin."},
+    },
+    "additionalProperties": False,
+}
+
+
+def add_usage(a: Usage, b: Usage) -> Usage:
+    return Usage(a.input_tokens + b.input_tokens, a.output_tokens + b.output_tokens)
+
+
+def fence(text: str, info: str = "") -> str:
+    """`text` as a Markdown code block that nothing inside it can close: shown literally."""
+    longest = max((len(run) for run in re.findall(r"`{3,}", text)), default=2)
+    ticks = "`" * (longest + 1)
+    return f"{ticks}{info}\n{text.rstrip(chr(10))}\n{ticks}"
+
+
+def prompt(skill: Skill, text: str, workflow: str | None = None) -> tuple[str, str]:
+    """The system prompt and the user's message that run `skill` on `text`."""
+    if skill.kind == "fabric":
+        from pai_tui.skills.fabric import fabric_prompt
+
+        made = fabric_prompt(skill, text)
+        return made.system, made.user
+    return instructions(skill, workflow), text
+
+
+def instructions(skill: Skill, workflow: str | None = None) -> str:
+    """The system prompt of a skill turn: the SKILL.md body, then the chosen workflow (or the
+    only one). Read now, not at indexing: progressive disclosure."""
+    parts = [f"You are running the skill `{skill.name}`: {skill.description}", skill.body()]
+    chosen = _workflow_file(skill, workflow)
+    if chosen is not None:
+        parts.append(f"## Workflow: {chosen.stem}\n\n"
+                     f"{chosen.read_text(encoding='utf-8', errors='replace')}")
+    return "\n\n".join(part for part in parts if part.strip())
+
+
+def _workflow_file(skill: Skill, workflow: str | None) -> Path | None:
+    files = skill.workflow_files()
+    if workflow:
+        wanted = re.sub(r"[\s_-]+", "", Path(workflow).stem).lower()
+        for path in files:
+            if re.sub(r"[\s_-]+", "", path.stem).lower() == wanted:
+                return path
+    return files[0] if len(files) == 1 else None
+
+
+@dataclass
+class StepRecorder:
+    """Saves each step as a `step` row under the answer and tells the bus."""
+
+    store: Store
+    bus: events.Bus
+    session_id: int
+    parent_id: int
+
+    async def start(self, kind: str, name: str, detail: str = "") -> int:
+        row = await asyncio.to_thread(self.store.add_message, self.session_id, "step", "",
+                                      "streaming", None, None, name, self.parent_id)
+        self.bus.publish(events.StepStarted(self.session_id, row.id, self.parent_id, kind,
+                                            name, detail))
+        return row.id
+
+    async def refused(self, part: ToolResultPart) -> None:
+        """A tool call the loop answered itself (unreadable arguments, the limit...)."""
+        step_id = await self.start("tool", part.call.name)
+        await self.finish(step_id, part.call.name, "denied", "", part.result.content)
+
+    async def finish(self, step_id: int, name: str, status: str, output: str,
+                     error: str | None = None) -> None:
+        stored = status if status in ("complete", "cancelled", "error") else "error"
+        await asyncio.shield(asyncio.to_thread(
+            self.store.update_message, step_id, content=output, status=stored, error=error))
+        self.bus.publish(events.StepFinished(self.session_id, step_id, self.parent_id, name,
+                                             status, output, error))
+
+
+def step_output(run: ToolRun) -> str:
+    """A tool run as the transcript shows it: literal output in code blocks, and its end."""
+    pieces = []
+    if run.stdout:
+        pieces.append(fence(run.stdout))
+    if run.stderr:
+        pieces.append("stderr:\n\n" + fence(run.stderr))
+    # A quick success is just "exit 0"; a slow or failed run says more.
+    quick = run.ok and run.duration < 1.0
+    pieces.append(f"*{'exit 0' if quick else run.status()}*")
+    return "\n\n".join(pieces)
+
+
+@dataclass
+class SkillTurn:
+    """What one skill adds to an answer."""
+
+    cockpit: Cockpit
+    skill: Skill
+    steps: StepRecorder
+    workflow: str | None = None
+    tools: dict[str, Tool] = field(default_factory=dict)  # by the name the model sees
+    spent: Usage = field(default_factory=Usage)  # tokens of the skills it called
+
+    def __post_init__(self) -> None:
+        from pai_tui.llm.tool_loop import ToolNames
+        from pai_tui.skills.tools import tools_of
+
+        names = ToolNames()
+        for tool in tools_of(self.skill):
+            if tool.runnable:
+                self.tools[names.name(self.skill.key, tool.name)] = tool
+
+    async def specs(self) -> list[ToolSpec]:
+        from pai_tui.skills.tools import help_text
+
+        specs = []
+        for name, tool in self.tools.items():
+            described = await asyncio.to_thread(help_text, tool)
+            specs.append(ToolSpec(name, described[:1000] or f"The {tool.name} tool of "
+                                  f"{self.skill.name}.", TOOL_PARAMETERS))
+        return specs
+
+    async def request(self, base: ChatRequest, user_text: str, stream: StreamFn) -> ChatRequest:
+        """The base request turned into this skill's: nested skills run first (their output
+        joins the input), the skill's instructions lead the system prompt, its tools offered."""
+        messages = list(base.messages)
+        text = user_text
+        for name in self.skill.calls:
+            output = await self.call_skill(name, text, base, stream)
+            text = f"{text}\n\n## Output of the skill `{name}`\n\n{output}"
+        system, text = prompt(self.skill, text, self.workflow)
+        if messages and messages[-1].role == "user":
+            messages[-1] = ChatMessage("user", text)
+        if base.system:
+            system = f"{base.system}\n\n{system}"
+        return ChatRequest(messages, base.model, system, base.max_tokens,
+                           tools=await self.specs())
+
+    async def call_skill(self, name: str, text: str, base: ChatRequest, stream: StreamFn) -> str:
+        """Run skill `name` on `text` through the model, as a step; its answer is returned."""
+        from pai_tui.llm.tool_loop import stream_with_tools
+
+        index = await self.cockpit.skill_index()
+        skill = index.get(name)
+        step_id = await self.steps.start("skill", name)
+        if skill is None:
+            await self.steps.finish(step_id, name, "error", "", f"no skill named {name!r}")
+            raise LookupError(f"the skill {self.skill.name} calls {name!r}, which is not "
+                              "installed")
+        inner = SkillTurn(self.cockpit, skill, self.steps)
+        system, user = prompt(skill, text)
+        request = ChatRequest([ChatMessage("user", user)], base.model, system,
+                              base.max_tokens, tools=await inner.specs())
+        parts: list[str] = []
+        status, error = "error", None
+        stop: Stop | None = None
+        used = Usage()
+        try:
+            async for delta in stream_with_tools(stream, request, inner.execute,
+                                                 self.cockpit.config.skills.max_tool_turns):
+                if isinstance(delta, TextPart):
+                    parts.append(delta.text)
+                elif isinstance(delta, Usage):
+                    used = delta  # a running total
+                elif isinstance(delta, Stop):
+                    stop = delta
+                elif isinstance(delta, ToolResultPart) and not delta.ran:
+                    await self.steps.refused(delta)
+            self.spent = add_usage(self.spent, add_usage(used, inner.spent))
+            if stop is None or stop.reason in ("max_tokens", "tool_limit"):
+                why = "was cut off" if stop is None else f"stopped early ({stop.reason})"
+                raise StreamBroken(f"the skill {name} {why}, so {self.skill.name} has no "
+                                   "complete input")
+            status = "complete"
+        except asyncio.CancelledError:
+            status = "cancelled"
+            raise
+        except Exception as failure:
+            error = str(failure)
+            raise
+        finally:
+            await self.steps.finish(step_id, name, status, "".join(parts), error)
+        return "".join(parts)
+
+    async def execute(self, call: ToolCallPart) -> ToolResult:
+        """Run the tool the model asked for, if the policy allows; the result goes back."""
+        tool = self.tools[call.name]  # the loop runs only the tools offered
+        raw_args = call.arguments.get("args", [])
+        args = [str(a) for a in raw_args] if isinstance(raw_args, list) else [str(raw_args)]
+        stdin = call.arguments.get("stdin")
+        refused = await self.cockpit.authorize(tool, args)
+        if refused is not None:  # the step says why, and so does the model's result
+            step_id = await self.steps.start("tool", tool.qualified, shlex.join(args))
+            await self.steps.finish(step_id, tool.qualified, "denied", "", refused)
+            return ToolResult(call.id, f"Not run: {refused}", True)
+        run = await self.cockpit.run_tool(tool, args,
+                                          stdin.encode() if isinstance(stdin, str) else None,
+                                          self.steps)
+        return ToolResult(call.id, run.as_text(), not run.ok)
