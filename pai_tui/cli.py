@@ -6,6 +6,7 @@ Exit codes: 0 fine, 1 a check failed, 2 usage or configuration error.
 from __future__ import annotations
 
 import sys
+from typing import ClassVar
 
 import click
 
@@ -29,7 +30,25 @@ def _config(ctx: click.Context) -> Config:
     return root.obj
 
 
-@click.group(invoke_without_command=True,
+class PaiGroup(click.Group):
+    """`pai`: command groups that live in modules of their own are imported when used, so
+    starting the cockpit pays nothing for them."""
+
+    LAZY: ClassVar[dict[str, tuple[str, str]]] = {"skill": ("pai_tui.skills.commands", "skill")}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.LAZY})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.LAZY and name not in self.commands:
+            import importlib
+
+            module, attribute = self.LAZY[name]
+            self.add_command(getattr(importlib.import_module(module), attribute), name)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=PaiGroup, invoke_without_command=True,
              context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "-V", "--version", prog_name="pai")
 @click.pass_context
@@ -204,15 +223,6 @@ def keys(ctx: click.Context, as_json: bool) -> None:
                                    "scope": spec.scope, "help": spec.help}))
         else:
             click.echo(f"{spec.id:<16} {bound:<30} {spec.help or spec.title}")
-
-
-def _mount_skill_commands() -> None:
-    from pai_tui.skills.commands import skill
-
-    cli.add_command(skill)
-
-
-_mount_skill_commands()
 
 
 def main() -> None:

@@ -72,7 +72,9 @@ def all_commands() -> list[list[str]]:
     found: list[list[str]] = [[]]
 
     def walk(group: click.Group, prefix: list[str]) -> None:
-        for name, command in group.commands.items():
+        ctx = click.Context(group)
+        for name in group.list_commands(ctx):  # as --help sees them, lazy ones included
+            command = group.get_command(ctx, name)
             if isinstance(command, click.Group):
                 walk(command, [*prefix, name])
             else:
