@@ -71,13 +71,24 @@ class SkillsScreen(Screen[None]):
         self.shown = [skill for skill in self.skills if matches(skill, words)]
         options = self.query_one(OptionList)
         options.clear_options()
-        options.add_options([
-            Option(Text.assemble((printable(s.name), "bold"), "  ",
-                                 (printable(s.description[:120]), "dim")))
-            for s in self.shown
-        ])
+        room = max(options.scrollable_content_region.width - 1, 20)
+        options.add_options([Option(self._line(s, room)) for s in self.shown])
         if self.shown:
             options.highlighted = 0
+
+    @staticmethod
+    def _line(skill: Skill, room: int) -> Text:
+        """One line per skill (the whole description is on the right)."""
+        line = Text.assemble((printable(skill.name), "bold"), "  ",
+                             (printable(" ".join(skill.description.split())), "dim"))
+        line.truncate(room, overflow="ellipsis")
+        return line
+
+    def on_resize(self) -> None:
+        if self.skills:
+            highlighted = self.query_one(OptionList).highlighted
+            self._fill(self.query_one("#skills-filter", Input).value)
+            self.query_one(OptionList).highlighted = highlighted
 
     @on(Input.Changed, "#skills-filter")
     def _filter(self, message: Input.Changed) -> None:
@@ -94,7 +105,7 @@ class SkillsScreen(Screen[None]):
 
     @on(OptionList.OptionHighlighted)
     def _highlighted(self) -> None:
-        self.query_one("#skills-output", Static).update("")
+        self.query_one("#skills-output", Static).display = False
         self.show_skill()
 
     @work(group="skills-view", exclusive=True, exit_on_error=False)
@@ -158,6 +169,7 @@ class SkillsScreen(Screen[None]):
                         markup=False)
             return
         output = self.query_one("#skills-output", Static)
+        output.display = True
         output.update(Text(f"running {tool.name}…", style="italic"))
         run = await self.cockpit.run_tool(tool, args)
         shown = Text.assemble((f"$ {tool.name} {printable(shlex.join(args))}  "
