@@ -152,6 +152,7 @@ class Cockpit:
             if self._skills is None:
                 from pai_tui.skills.index import load_index
                 from pai_tui.skills.routing import Router
+                from pai_tui.skills.runner import SkillTurn  # noqa: F401  (ready for a turn)
 
                 index = load_index(self.config)
                 self._skills = index, Router(index, self.config)
