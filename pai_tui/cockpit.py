@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from pai_tui.history.store import Store
     from pai_tui.skills.index import SkillIndex
     from pai_tui.skills.model import Skill
-    from pai_tui.skills.permissions import Asker
+    from pai_tui.skills.permissions import Asker, Permissions
     from pai_tui.skills.routing import RouteDecision, Router
     from pai_tui.skills.runner import SkillTurn, StepRecorder
     from pai_tui.skills.tools import Tool, ToolRun
@@ -78,9 +78,7 @@ class Cockpit:
         self._store_lock = threading.Lock()
         self._skills: tuple[SkillIndex, Router] | None = None
         self._skills_lock = threading.Lock()
-        from pai_tui.skills.permissions import Permissions
-
-        self.permissions = Permissions(config)
+        self._permissions: Permissions | None = None
         # Who answers "may this tool run?": the app sets a dialog; without one (headless) the
         # policy decides, with `assume_yes` from --yes.
         self.asker: Asker | None = None
@@ -145,6 +143,15 @@ class Cockpit:
             await asyncio.to_thread(prepare, keys[0].value if keys else None)
 
     # skills
+
+    @property
+    def permissions(self) -> Permissions:
+        """Which tools may run (made on first use: nothing of the skills loads at start-up)."""
+        if self._permissions is None:
+            from pai_tui.skills.permissions import Permissions
+
+            self._permissions = Permissions(self.config)
+        return self._permissions
 
     def load_skills(self) -> tuple[SkillIndex, Router]:
         """The skill index and its router, built once. Blocking: call from a thread."""
