@@ -38,9 +38,15 @@ class AskOptions:
     yes: bool = False  # tools whose policy is "ask" may run
 
 
+def read_text(stream: TextIO) -> str:
+    """All of `stream`, as UTF-8 with any undecodable byte replaced (never refused)."""
+    raw = getattr(stream, "buffer", None)
+    return raw.read().decode("utf-8", errors="replace") if raw is not None else stream.read()
+
+
 def compose_prompt(prompt: str | None, stdin: TextIO) -> str:
     """The prompt argument and piped stdin, both when both are given."""
-    piped = "" if stdin.isatty() else stdin.read()
+    piped = "" if stdin.isatty() else read_text(stdin)
     parts = [part for part in (prompt or "", piped) if part.strip()]
     if not parts:
         raise UsageError("nothing to ask: give a PROMPT, pipe text on stdin, or both")
@@ -149,7 +155,7 @@ async def _ask(cockpit: Cockpit, options: AskOptions, out: TextIO, err: TextIO) 
         out.write(json.dumps(_as_json(answer, cost), ensure_ascii=False) + "\n")
     if answer.status != "complete":
         err.write(f"pai: the answer is {answer.status}: {answer.error or 'no reason given'}\n")
-        if answer.status == "error":
+        if answer.status == "error" and not _skill_problem(answer):
             err.write("pai: `pai doctor` checks keys and providers.\n")
     return EXIT_FOR_STATUS.get(answer.status, EXIT_INCOMPLETE)
 
@@ -161,3 +167,9 @@ def _as_json(answer: MessageRecord, cost: float | None) -> dict[str, object]:
             "usage": {"input_tokens": answer.input_tokens,
                       "output_tokens": answer.output_tokens},
             "cost": cost}  # None: the model's prices are unknown (set them in config.toml)
+
+
+def _skill_problem(answer: MessageRecord) -> bool:
+    """Whether the answer failed in a skill (a tool, an unknown /name) rather than a provider."""
+    reason = answer.error or ""
+    return "/" in (answer.skill or "") or reason.startswith(("no skill named", "the skill"))

@@ -147,9 +147,11 @@ def route(ctx: click.Context, text: str | None, as_json: bool) -> None:
 
     cockpit = Cockpit(_config(ctx))
     if text is None:
-        if sys.stdin.isatty():
+        from pai_tui.ask import read_text
+
+        text = "" if sys.stdin.isatty() else read_text(sys.stdin)
+        if not text.strip():
             raise click.UsageError("give the message to route as TEXT, or pipe it on stdin")
-        text = sys.stdin.read()
     _, router = cockpit.load_skills()
     for finding in router.findings:
         click.echo(f"pai: {finding}", err=True)

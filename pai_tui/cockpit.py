@@ -34,12 +34,12 @@ from pai_tui.llm.registry import OFFLINE, Choice, Providers
 from pai_tui.llm.retry import RetryPolicy, stream_with_retries
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable
+    from collections.abc import AsyncIterator, Awaitable, Callable
 
     from pai_tui.history.store import Store
     from pai_tui.skills.index import SkillIndex
     from pai_tui.skills.model import Skill
-    from pai_tui.skills.permissions import Asker, Permissions
+    from pai_tui.skills.permissions import Decision, Permissions
     from pai_tui.skills.routing import RouteDecision, Router
     from pai_tui.skills.runner import SkillTurn, StepRecorder
     from pai_tui.skills.tools import Tool, ToolRun
@@ -81,7 +81,7 @@ class Cockpit:
         self._permissions: Permissions | None = None
         # Who answers "may this tool run?": the app sets a dialog; without one (headless) the
         # policy decides, with `assume_yes` from --yes.
-        self.asker: Asker | None = None
+        self.asker: Callable[[Tool, list[str], str | None], Awaitable[Decision]] | None = None
         self.assume_yes = False
 
     @property
@@ -177,11 +177,15 @@ class Cockpit:
         """`/su` -> the slash commands it may become (none until the skills are loaded)."""
         return self._skills[1].completions(prefix) if self._skills else []
 
-    async def authorize(self, tool: Tool, args: list[str]) -> str | None:
-        """None if `tool` may run now; else why not (the policy, or the user, said no)."""
-        if self.asker is None:
+    async def authorize(self, tool: Tool, args: list[str], stdin: str | None = None,
+                        ) -> str | None:
+        """None if `tool` may run now; else why not (the policy, or the user, said no). The
+        user is shown the arguments and the input the tool would get."""
+        asker = self.asker
+        if asker is None:
             return self.permissions.headless(tool, self.assume_yes)
-        return await self.permissions.authorize(tool, args, self.asker)
+        return await self.permissions.authorize(
+            tool, args, lambda tool, args: asker(tool, args, stdin))
 
     async def run_tool(self, tool: Tool, args: list[str], stdin: bytes | None = None,
                        steps: StepRecorder | None = None) -> ToolRun:
@@ -304,15 +308,18 @@ class Cockpit:
         return user
 
     def _prepare_turn(self, store: Store, session_id: int,
-                      ) -> tuple[Choice, ModelInfo, ChatRequest, MessageRecord, int]:
-        """Blocking: what to send (the newest turns that fit), and the answer's row."""
+                      ) -> tuple[Choice, ModelInfo, ChatRequest, MessageRecord, int, str | None]:
+        """Blocking: what to send (the newest turns that fit), the answer's row, and the text of
+        the newest user message (what is routed: never merged with an earlier one)."""
         session = store.get_session(session_id)
         if session is None:
             raise LookupError(f"no session {session_id}")
         choice = self.choice_for(session)
         info = self.providers.model_info(choice)
+        stored = store.messages(session_id)
+        last_user = next((m.content for m in reversed(stored) if m.role == "user"), None)
         context = [ChatMessage(m.role, m.content)  # type: ignore[arg-type]
-                   for m in store.messages(session_id)
+                   for m in stored
                    if m.content and (m.role == "user" or (m.role == "assistant"
                                                           and m.status == "complete"))]
         while context and context[-1].role == "assistant":  # a retry answers the user again
@@ -322,20 +329,19 @@ class Cockpit:
         answer = store.add_message(session_id, "assistant", "", "streaming", choice.provider,
                                    choice.model)
         request = ChatRequest(kept, choice.model, session.system_prompt, reserve)
-        return choice, info, request, answer, left_out
+        return choice, info, request, answer, left_out, last_user
 
-    async def _decide(self, session_id: int, request: ChatRequest,
+    async def _decide(self, session_id: int, choice: Choice, text: str | None,
                       decision: RouteDecision | None) -> tuple[RouteDecision | None, Skill | None]:
-        """The routing decision for the turn (given, or made now) and the skill it names."""
+        """The routing decision for the turn (given, or made now for `text`) and the skill it
+        names. A failure of the skills degrades to plain chat, with a notice."""
         try:
             if decision is None:
-                last = request.messages[-1] if request.messages else None
-                if last is None or last.role != "user":
+                if text is None:
                     return None, None
-                decision = (await self.router()).route(last.content)
+                decision = (await self.router()).route(text)
                 if decision.how == "model" and decision.candidates:
-                    session = await self.session(session_id)
-                    decision = await self._model_route(self.choice_for(session), decision)
+                    decision = await self._model_route(choice, decision)
                 self.bus.publish(events.RouteDecided(session_id, decision.skill, decision.how,
                                                      tuple(decision.reasons)))
             if decision.skill is None:
@@ -344,7 +350,8 @@ class Cockpit:
             if skill is None:
                 raise LookupError(f"no skill named {decision.skill!r} is installed")
             return decision, skill
-        except Exception as error:  # routing must never cost the user the answer
+        except (ProviderError, OSError, ValueError, LookupError) as error:
+            # routing must never cost the user the answer
             self.bus.publish(events.ProviderNotice(session_id, 0, f"skills: {error}; "
                                                    "answering as plain chat"))
             return None, None
@@ -378,29 +385,12 @@ class Cockpit:
                                                max_tokens=20)):
             if isinstance(delta, TextPart):
                 said.append(delta.text)
-        words = set(re.findall(r"[\w-]+", "".join(said).lower()))
-        pick = next((s for s in listed if s.key in words), None)
+        pick = _named_skill("".join(said), listed)
         reasons = (*decision.reasons, f"the model ({choice}) chose "
                    f"{pick.key if pick else 'none: plain chat'} among "
                    f"{', '.join(s.key for s in listed)}")
         return Decision(pick.name if pick else None, "model", decision.text, reasons=reasons,
                         scores=decision.scores, candidates=decision.candidates)
-
-    async def _answer_stream(self, choice: Choice, request: ChatRequest, skill: Skill | None,
-                             decision: RouteDecision | None, steps: StepRecorder,
-                             ) -> tuple[AsyncIterator[Delta], SkillTurn | None]:
-        """The deltas of the answer: the provider's, retried; through the tool loop, with the
-        skill's instructions and the output of the skills it calls, when a skill answers."""
-        attempt = await self._attempts(choice)
-        if skill is None or decision is None:
-            return attempt(request), None
-        from pai_tui.llm.tool_loop import stream_with_tools
-        from pai_tui.skills.runner import SkillTurn
-
-        turn = SkillTurn(self, skill, steps, decision.workflow)
-        request = await turn.request(request, decision.text, attempt)
-        return stream_with_tools(attempt, request, turn.execute,
-                                 self.config.skills.max_tool_turns), turn
 
     async def _run_direct(self, skill: Skill, decision: RouteDecision,
                           ) -> tuple[str, Status, str | None]:
@@ -411,7 +401,7 @@ class Cockpit:
         from pai_tui.skills.runner import step_output
         from pai_tui.skills.tools import find_tool
 
-        tool = find_tool(skill, decision.tool or "")
+        tool = await asyncio.to_thread(find_tool, skill, decision.tool or "")
         if tool is None:
             return "", "error", f"the skill {skill.name} has no tool {decision.tool!r}"
         try:
@@ -434,21 +424,20 @@ class Cockpit:
         status says how it ended (`error` and `incomplete` carry the reason). Cancelling the task
         keeps the partial answer, marked `cancelled`.
         """
-        from pai_tui.skills.runner import StepRecorder, add_usage
+        from pai_tui.skills.runner import (
+            SkillError,
+            SkillIncomplete,
+            SkillTurn,
+            StepRecorder,
+            add_usage,
+        )
 
         store = await self.store()
         # One trip to the database thread: every hop costs the first token some milliseconds.
         turn = await asyncio.to_thread(self._prepare_turn, store, session_id)
-        choice, info, request, answer, left_out = turn
+        choice, info, request, answer, left_out, user_text = turn
         if left_out:
             self.bus.publish(events.ContextTrimmed(session_id, left_out, info.context_window))
-        decision, skill = await self._decide(session_id, request, decision)
-        direct = skill is not None and decision is not None and decision.tool is not None \
-            and decision.workflow is None
-        skill_name = None if skill is None else \
-            f"{skill.key}/{decision.tool}" if direct else skill.key  # type: ignore[union-attr]
-        self.bus.publish(events.TurnStarted(session_id, answer.id, choice.provider,
-                                            choice.model, skill_name))
         reserve = request.max_tokens
 
         parts: list[str] = []
@@ -457,8 +446,16 @@ class Cockpit:
         status: Status = "incomplete"
         error: str | None = None
         skill_turn: SkillTurn | None = None
+        skill_name: str | None = None
         last_save = time.monotonic()
         try:
+            decision, skill = await self._decide(session_id, choice, user_text, decision)
+            direct = skill is not None and decision is not None and \
+                decision.tool is not None and decision.workflow is None
+            if skill is not None and decision is not None:
+                skill_name = f"{skill.key}/{decision.tool}" if direct else skill.key
+            self.bus.publish(events.TurnStarted(session_id, answer.id, choice.provider,
+                                                choice.model, skill_name))
             if decision is not None and decision.error:  # "/nosuchskill": say so, send nothing
                 status, error = "error", decision.error
             elif direct:
@@ -467,9 +464,19 @@ class Cockpit:
                 parts.append(text)
                 self.bus.publish(events.TextDelta(session_id, answer.id, text))
             else:
+                attempt = await self._attempts(choice)
                 steps = StepRecorder(store, self.bus, session_id, answer.id)
-                stream, skill_turn = await self._answer_stream(choice, request, skill,
-                                                               decision, steps)
+                if skill is not None and decision is not None:
+                    from pai_tui.llm.tool_loop import stream_with_tools
+
+                    # Reading the skill's files happens off the event loop.
+                    skill_turn = await asyncio.to_thread(SkillTurn, self, skill, steps,
+                                                         decision.workflow)
+                    request = await skill_turn.request(request, decision.text, attempt)
+                    stream = stream_with_tools(attempt, request, skill_turn.execute,
+                                               self.config.skills.max_tool_turns)
+                else:
+                    stream = attempt(request)
                 async for delta in stream:
                     if isinstance(delta, TextPart):
                         parts.append(delta.text)
@@ -484,15 +491,17 @@ class Cockpit:
                         usage = delta
                     elif isinstance(delta, Stop):
                         stop = delta
-                    elif isinstance(delta, ToolResultPart) and not delta.ran:
-                        await steps.refused(delta)
+                    elif isinstance(delta, ToolResultPart) and not delta.ran \
+                            and skill_turn is not None:
+                        await skill_turn.refused(delta)
                 status, error = _ending(stop, reserve)
                 self.bus.publish(events.Connectivity(True))
         except asyncio.CancelledError:
             status = "cancelled"
             raise
-        except ProviderError as failure:
-            status, error = ("incomplete" if parts else "error"), str(failure)
+        except (ProviderError, SkillError) as failure:
+            unfinished = bool(parts) or isinstance(failure, SkillIncomplete)
+            status, error = ("incomplete" if unfinished else "error"), str(failure)
             if isinstance(failure, NetworkError):
                 self.bus.publish(events.Connectivity(False, str(failure)))
         except Exception as failure:  # a bug, not the network: keep what came, say what broke
@@ -514,6 +523,19 @@ class Cockpit:
         saved = await asyncio.to_thread(store.get_message, answer.id)
         assert saved is not None
         return saved
+
+
+def _named_skill(said: str, listed: list[Skill]) -> Skill | None:
+    """The skill a model's routing answer names: none when it starts by saying none, else the
+    one it names first (in any spelling: `extract_wisdom`, `first principles`)."""
+    from pai_tui.skills.model import skill_key
+
+    said = skill_key(said)
+    if re.match(r"\W*(none|no\b|plain)", said):
+        return None
+    found = [(position, skill) for skill in listed
+             if (position := said.find(skill.key)) >= 0]
+    return min(found, key=lambda hit: hit[0])[1] if found else None
 
 
 def _ending(stop: Stop | None, max_tokens: int) -> tuple[Status, str | None]:

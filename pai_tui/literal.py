@@ -25,3 +25,12 @@ def _visible(match: re.Match[str]) -> str:
 def printable(text: str) -> str:
     """`text` with every character that could change the screen replaced by a visible stand-in."""
     return _UNSAFE.sub(_visible, text)
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` cut to its first and last `limit / 2` characters, saying how much was left out:
+    the start and the end (where errors usually are) of a long output stay visible."""
+    if len(text) <= limit:
+        return text
+    half = limit // 2
+    return f"{text[:half]}\n… {len(text) - 2 * half:,} characters left out …\n{text[-half:]}"

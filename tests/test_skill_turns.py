@@ -7,6 +7,7 @@ as subprocesses that compose with pipes."""
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -114,7 +115,7 @@ async def test_a_tool_that_needs_permission_is_refused_headless_unless_yes(
         assert "Not run" in result and "--yes" in result
         assert "Ada" not in result
         [step] = rows(home, "SELECT skill, status, error FROM messages WHERE role='step'")
-        assert step[0] == "greeter/hello" and step[1] == "error" and "--yes" in step[2]
+        assert step[0] == "greeter/hello" and step[1] == "denied" and "--yes" in step[2]
         assert answer.status == "complete"
 
         llm_server.queue(call, Reply(text="Greeted."))
@@ -255,3 +256,89 @@ async def test_model_routing_asks_the_model_only_below_the_threshold(
     assert "Which skill should handle" in json.dumps(choosing.messages)
     assert answer.skill == "summarize" and answer.content == "Short version."
     assert "# Summarize" in system_text(answering.body)
+
+
+async def test_the_newest_message_is_routed_alone_after_a_failed_answer(
+        home: HomePaths, llm_server: FakeLLMServer, kind: str) -> None:
+    cockpit = make_cockpit(home, llm_server)
+    try:
+        failed = await cockpit.send(None, "/sumarize x")  # a typo: an error, nothing sent
+        assert failed.status == "error"
+        llm_server.queue(Reply(text="Hi!"))
+        answer = await cockpit.send(failed.session_id, "hello, how are you")
+    finally:
+        await cockpit.aclose()
+    assert answer.status == "complete" and answer.skill is None and answer.content == "Hi!"
+
+
+async def test_a_denied_tool_is_neither_offered_nor_run(
+        home: HomePaths, llm_server: FakeLLMServer, kind: str, tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    skill = home.skills / "danger"
+    (skill / "tools").mkdir(parents=True)
+    (skill / "SKILL.md").write_text("---\nname: danger\ndescription: Wipes.\n---\nWipe.\n")
+    (skill / "tools" / "wipe.py").write_text(f"open({str(marker)!r}, 'w').write('ran')\n")
+    (skill / "tools" / "safe.py").write_text("print('usage: safe')\n")
+    llm_server.queue(Reply(text="ok"))
+    cockpit = make_cockpit(home, llm_server, extra='\n[skills.permissions]\n'
+                                                   '"danger/wipe" = "deny"\n')
+    try:
+        await cockpit.send(None, "/danger now")
+    finally:
+        await cockpit.aclose()
+    names = {t.get("name") or t["function"]["name"] for t in llm_server.requests[0].tools}
+    assert names == {"danger__safe"}
+    assert not marker.exists()  # not even run with --help to describe it
+
+
+async def test_a_bare_slash_command_sends_a_real_message(
+        home: HomePaths, llm_server: FakeLLMServer, kind: str) -> None:
+    llm_server.queue(Reply(text="Nothing to summarize."))
+    cockpit = make_cockpit(home, llm_server)
+    try:
+        answer = await cockpit.send(None, "/summarize")
+    finally:
+        await cockpit.aclose()
+    assert answer.status == "complete"
+    last = llm_server.requests[0].messages[-1]["content"]
+    text = last if isinstance(last, str) else last[0]["text"]
+    assert "apply the skill to the conversation" in text
+
+
+def test_a_skill_calling_a_missing_skill_fails_cleanly(home: HomePaths,
+                                                       llm_server: FakeLLMServer) -> None:
+    point_providers_at(home, llm_server)
+    skill = home.skills / "lonely"
+    skill.mkdir(parents=True)
+    (skill / "SKILL.md").write_text("---\nname: lonely\ndescription: Calls a ghost.\n"
+                                    "metadata:\n  calls: ghost\n---\nBody.\n")
+    result = skill_run("lonely", input="x\n")
+    assert result.returncode == 3, result.stderr
+    assert "calls 'ghost', which is not installed" in result.stderr
+    assert "Traceback" not in result.stderr and "pai doctor" not in result.stderr
+    assert llm_server.requests == []
+
+
+def test_stdin_that_is_not_utf8_is_read_not_refused(home: HomePaths,
+                                                    llm_server: FakeLLMServer) -> None:
+    point_providers_at(home, llm_server)
+    llm_server.queue(Reply(text="ok"))
+    result = subprocess.run([sys.executable, "-m", "pai_tui", "skill", "run", "first-principles"],
+                            input=b"caf\xe9 idea\n", capture_output=True, cwd=REPO,
+                            env={**os.environ, **KEYS})
+    assert result.returncode == 0, result.stderr
+    assert "caf\ufffd idea" in json.dumps(llm_server.requests[0].messages, ensure_ascii=False)
+
+
+@pytest.mark.parametrize(("said", "expected"), [
+    ("summarize", "summarize"), ("none (it is not red-team or summarize)", None),
+    ("summarize, not red-team", "summarize"), ("first principles", "first-principles"),
+    ("None.", None), ("I would pick `red-team`.", "red-team"), ("no idea", None)])
+def test_the_model_routing_answer_is_read_carefully(said: str, expected: str | None) -> None:
+    from pai_tui.cockpit import _named_skill
+    from pai_tui.skills.model import Skill
+
+    listed = [Skill(name, "", Path(f"/x/{name}/SKILL.md"), Path("/x"))
+              for name in ("red-team", "summarize", "first-principles")]
+    pick = _named_skill(said, listed)
+    assert (pick.key if pick else None) == expected

@@ -50,12 +50,14 @@ async def send(app, pilot, text: str) -> None:  # type: ignore[no-untyped-def]
 async def test_a_tool_run_asks_first_and_shows_in_the_transcript(
         home: HomePaths, llm_server: FakeLLMServer) -> None:
     make_greeter(home)
-    call = Reply(tool_calls=[("greeter__hello", {"args": ["Ada"]})])
+    call = Reply(tool_calls=[("greeter__hello", {"args": ["Ada"], "stdin": "[b]a note[/b]"})])
     llm_server.queue(call, Reply(text="Done."))
     async with running(server=llm_server) as (app, pilot):
         await send(app, pilot, "/greeter Ada")
         assert await eventually(pilot, lambda: isinstance(app.screen, PermissionDialog))
         assert "greeter/hello" in str(app.screen.query_one(".dialog-frame").border_title)
+        shown = " ".join(str(s.render()) for s in app.screen.query(Static))
+        assert "Ada" in shown and "[b]a note[/b]" in shown  # what it would get, literally
         await press(pilot, "y")
         await settle(pilot)
         answer = app.main.query(AnswerView).last()

@@ -172,6 +172,29 @@ def test_answers_left_streaming_by_a_dead_process_become_interrupted(home: HomeP
     store.close()
 
 
+def test_a_window_counts_messages_not_steps_and_brings_the_steps_of_its_answers(
+        home: HomePaths) -> None:
+    store = open_store(home.database, home.backups)
+    session = store.create_session("tools")
+    for turn in range(3):
+        store.add_message(session.id, "user", f"question {turn}")
+        answer = store.add_message(session.id, "assistant", f"answer {turn}",
+                                   skill="summarize")
+        for run in range(30):  # an answer with many tool runs
+            store.add_message(session.id, "step", f"run {run}", skill="summarize/wordcount",
+                              parent_id=answer.id)
+    shown, earlier = store.recent_messages(session.id, 2)
+    assert [(m.role, m.content) for m in shown if m.role != "step"] == [
+        ("user", "question 2"), ("assistant", "answer 2")]
+    steps = [m for m in shown if m.role == "step"]
+    assert len(steps) == 30 and {m.parent_id for m in steps} == {shown[1].id}
+    assert earlier == 4  # messages, not steps
+    older, earlier = store.recent_messages(session.id, 2, before_id=shown[0].id)
+    assert [m.content for m in older if m.role != "step"] == ["question 1", "answer 1"]
+    assert earlier == 2
+    store.close()
+
+
 def test_search_finds_words_regardless_of_accents_and_ignores_fts_syntax(home: HomePaths) -> None:
     store = open_store(home.database, home.backups)
     session = store.create_session("s")

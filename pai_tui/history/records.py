@@ -11,7 +11,9 @@ from typing import Literal
 Role = Literal["user", "assistant", "system", "step"]
 # streaming: being written now; the others are final. A row still `streaming` when the store opens
 # belonged to a process that died: it becomes `interrupted`.
-Status = Literal["streaming", "complete", "cancelled", "incomplete", "error", "interrupted"]
+# denied: a step (tool run) that the permission policy or the user refused.
+Status = Literal["streaming", "complete", "cancelled", "incomplete", "error", "interrupted",
+                 "denied"]
 FINAL_STATUSES: tuple[Status, ...] = ("complete", "cancelled", "incomplete", "error", "interrupted")
 
 

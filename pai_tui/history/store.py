@@ -246,9 +246,11 @@ class Store:
 
     def recent_messages(self, session_id: int, limit: int, before_id: int | None = None,
                         ) -> tuple[list[MessageRecord], int]:
-        """The `limit` newest messages (older than `before_id` if given), oldest first, and how
-        many messages come before them: what a window on a long session needs, no more."""
-        condition = [Message.session_id == session_id]
+        """The `limit` newest messages (older than `before_id` if given), oldest first, with the
+        steps of the answers among them, and how many messages come before them: what a window
+        on a long session needs, no more. Steps do not count: an answer with many tool runs
+        never pushes itself out of the window."""
+        condition = [Message.session_id == session_id, Message.role != "step"]
         if before_id is not None:
             condition.append(Message.id < before_id)
         with self._session() as s:
@@ -258,7 +260,14 @@ class Store:
             earlier = 0
             if rows:
                 earlier = s.scalar(select(func.count(Message.id)).where(
-                    Message.session_id == session_id, Message.id < rows[0].id)) or 0
+                    Message.session_id == session_id, Message.role != "step",
+                    Message.id < rows[0].id)) or 0
+                answers = [row.id for row in rows if row.role == "assistant"]
+                if answers:
+                    rows += s.scalars(select(Message).where(
+                        Message.session_id == session_id, Message.role == "step",
+                        Message.parent_id.in_(answers)))
+                    rows.sort(key=lambda row: row.id)
             return [_message_record(row) for row in rows], earlier
 
     def messages(self, session_id: int) -> list[MessageRecord]:

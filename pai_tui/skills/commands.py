@@ -209,9 +209,13 @@ def _run_tool(cockpit: Cockpit, name: str, tool_name: str, args: list[str]) -> i
             stream.flush()
         return write
 
-    run = asyncio.run(run_skill_tool(cockpit.config, tool, args, stdin=stdin,
-                                     on_stdout=passing(sys.stdout.buffer),
-                                     on_stderr=passing(sys.stderr.buffer)))
+    try:
+        run = asyncio.run(run_skill_tool(cockpit.config, tool, args, stdin=stdin,
+                                         on_stdout=passing(sys.stdout.buffer),
+                                         on_stderr=passing(sys.stderr.buffer)))
+    except KeyboardInterrupt:  # the tool and its children were killed on the way out
+        click.echo(f"pai: {tool.qualified}: stopped (ctrl-c)", err=True)
+        return 130
     if not run.ok:
         click.echo(f"pai: {tool.qualified}: {run.status()}", err=True)
     return run.exit_status

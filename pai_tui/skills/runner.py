@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pai_tui import events
+from pai_tui.literal import clip
 from pai_tui.llm.base import (
     ChatMessage,
     ChatRequest,
     Delta,
     Stop,
-    StreamBroken,
     TextPart,
     ToolCallPart,
     ToolResult,
@@ -34,6 +34,7 @@ from pai_tui.skills.tools import Tool, ToolRun
 
 if TYPE_CHECKING:
     from pai_tui.cockpit import Cockpit
+    from pai_tui.history.records import Status
     from pai_tui.history.store import Store
 
 StreamFn = Callable[[ChatRequest], AsyncIterator[Delta]]
@@ -60,8 +61,31 @@ def fence(text: str, info: str = "") -> str:
     return f"{ticks}{info}\n{text.rstrip(chr(10))}\n{ticks}"
 
 
+NO_INPUT = "(No input came with the command: apply the skill to the conversation so far.)"
+MODEL_COPY_CHARS = 30_000  # of a tool's output, for the model (the transcript keeps more)
+
+
+class SkillError(Exception):
+    """A skill cannot run as written: a skill it calls is missing, a file cannot be read.
+    `str()` says which and what, for the user."""
+
+
+class SkillIncomplete(SkillError):
+    """A skill this one calls stopped before its end: the answer is incomplete."""
+
+
 def prompt(skill: Skill, text: str, workflow: str | None = None) -> tuple[str, str]:
-    """The system prompt and the user's message that run `skill` on `text`."""
+    """The system prompt and the user's message that run `skill` on `text`. Blocking (it
+    reads the skill's files): call it in a thread."""
+    text = text if text.strip() else NO_INPUT
+    try:
+        return _prompt(skill, text, workflow)
+    except OSError as error:
+        raise SkillError(f"the skill {skill.name} cannot be read: {error.strerror} "
+                         f"({error.filename})") from error
+
+
+def _prompt(skill: Skill, text: str, workflow: str | None) -> tuple[str, str]:
     if skill.kind == "fabric":
         from pai_tui.skills.fabric import fabric_prompt
 
@@ -101,22 +125,23 @@ class StepRecorder:
     parent_id: int
 
     async def start(self, kind: str, name: str, detail: str = "") -> int:
-        row = await asyncio.to_thread(self.store.add_message, self.session_id, "step", "",
-                                      "streaming", None, None, name, self.parent_id)
+        # Shielded: a cancel while the row is written must not leave a row nobody finishes.
+        row = await asyncio.shield(asyncio.to_thread(
+            self.store.add_message, self.session_id, "step", "", "streaming", None, None, name,
+            self.parent_id))
         self.bus.publish(events.StepStarted(self.session_id, row.id, self.parent_id, kind,
                                             name, detail))
         return row.id
 
-    async def refused(self, part: ToolResultPart) -> None:
-        """A tool call the loop answered itself (unreadable arguments, the limit...)."""
-        step_id = await self.start("tool", part.call.name)
-        await self.finish(step_id, part.call.name, "denied", "", part.result.content)
+    async def refused(self, name: str, why: str, detail: str = "") -> None:
+        """A tool run that did not happen, and why."""
+        step_id = await self.start("tool", name, detail)
+        await self.finish(step_id, name, "denied", "", why)
 
-    async def finish(self, step_id: int, name: str, status: str, output: str,
+    async def finish(self, step_id: int, name: str, status: Status, output: str,
                      error: str | None = None) -> None:
-        stored = status if status in ("complete", "cancelled", "error") else "error"
         await asyncio.shield(asyncio.to_thread(
-            self.store.update_message, step_id, content=output, status=stored, error=error))
+            self.store.update_message, step_id, content=output, status=status, error=error))
         self.bus.publish(events.StepFinished(self.session_id, step_id, self.parent_id, name,
                                              status, output, error))
 
@@ -146,13 +171,21 @@ class SkillTurn:
     spent: Usage = field(default_factory=Usage)  # tokens of the skills it called
 
     def __post_init__(self) -> None:
+        """Blocking (it lists the skill's tools folder): build it in a thread."""
         from pai_tui.llm.tool_loop import ToolNames
         from pai_tui.skills.tools import tools_of
 
         names = ToolNames()
         for tool in tools_of(self.skill):
-            if tool.runnable:
+            # A denied tool is not even offered (nor run with --help to describe it).
+            if tool.runnable and self.cockpit.permissions.rule(tool).action != "deny":
                 self.tools[names.name(self.skill.key, tool.name)] = tool
+
+    async def refused(self, part: ToolResultPart) -> None:
+        """A call the tool loop answered itself (unreadable arguments, the limit...)."""
+        tool = self.tools.get(part.call.name)
+        await self.steps.refused(tool.qualified if tool else part.call.name,
+                                 part.result.content)
 
     async def specs(self) -> list[ToolSpec]:
         from pai_tui.skills.tools import help_text
@@ -172,7 +205,7 @@ class SkillTurn:
         for name in self.skill.calls:
             output = await self.call_skill(name, text, base, stream)
             text = f"{text}\n\n## Output of the skill `{name}`\n\n{output}"
-        system, text = prompt(self.skill, text, self.workflow)
+        system, text = await asyncio.to_thread(prompt, self.skill, text, self.workflow)
         if messages and messages[-1].role == "user":
             messages[-1] = ChatMessage("user", text)
         if base.system:
@@ -187,19 +220,19 @@ class SkillTurn:
         index = await self.cockpit.skill_index()
         skill = index.get(name)
         step_id = await self.steps.start("skill", name)
-        if skill is None:
-            await self.steps.finish(step_id, name, "error", "", f"no skill named {name!r}")
-            raise LookupError(f"the skill {self.skill.name} calls {name!r}, which is not "
-                              "installed")
-        inner = SkillTurn(self.cockpit, skill, self.steps)
-        system, user = prompt(skill, text)
-        request = ChatRequest([ChatMessage("user", user)], base.model, system,
-                              base.max_tokens, tools=await inner.specs())
         parts: list[str] = []
-        status, error = "error", None
+        status: Status = "error"
+        error: str | None = None
         stop: Stop | None = None
         used = Usage()
         try:
+            if skill is None:
+                raise SkillError(f"the skill {self.skill.name} calls {name!r}, which is not "
+                                 "installed (pai skill list lists the skills)")
+            inner = await asyncio.to_thread(SkillTurn, self.cockpit, skill, self.steps)
+            system, user = await asyncio.to_thread(prompt, skill, text)
+            request = ChatRequest([ChatMessage("user", user)], base.model, system,
+                                  base.max_tokens, tools=await inner.specs())
             async for delta in stream_with_tools(stream, request, inner.execute,
                                                  self.cockpit.config.skills.max_tool_turns):
                 if isinstance(delta, TextPart):
@@ -209,11 +242,11 @@ class SkillTurn:
                 elif isinstance(delta, Stop):
                     stop = delta
                 elif isinstance(delta, ToolResultPart) and not delta.ran:
-                    await self.steps.refused(delta)
+                    await inner.refused(delta)
             self.spent = add_usage(self.spent, add_usage(used, inner.spent))
             if stop is None or stop.reason in ("max_tokens", "tool_limit"):
                 why = "was cut off" if stop is None else f"stopped early ({stop.reason})"
-                raise StreamBroken(f"the skill {name} {why}, so {self.skill.name} has no "
+                raise SkillIncomplete(f"the skill {name} {why}, so {self.skill.name} has no "
                                    "complete input")
             status = "complete"
         except asyncio.CancelledError:
@@ -232,12 +265,12 @@ class SkillTurn:
         raw_args = call.arguments.get("args", [])
         args = [str(a) for a in raw_args] if isinstance(raw_args, list) else [str(raw_args)]
         stdin = call.arguments.get("stdin")
-        refused = await self.cockpit.authorize(tool, args)
+        refused = await self.cockpit.authorize(tool, args,
+                                               stdin if isinstance(stdin, str) else None)
         if refused is not None:  # the step says why, and so does the model's result
-            step_id = await self.steps.start("tool", tool.qualified, shlex.join(args))
-            await self.steps.finish(step_id, tool.qualified, "denied", "", refused)
+            await self.steps.refused(tool.qualified, refused, shlex.join(args))
             return ToolResult(call.id, f"Not run: {refused}", True)
         run = await self.cockpit.run_tool(tool, args,
                                           stdin.encode() if isinstance(stdin, str) else None,
                                           self.steps)
-        return ToolResult(call.id, run.as_text(), not run.ok)
+        return ToolResult(call.id, clip(run.as_text(), MODEL_COPY_CHARS), not run.ok)

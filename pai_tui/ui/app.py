@@ -253,12 +253,12 @@ class PaiApp(SessionActions, App[None], inherit_bindings=False):
 
         self.push_screen(SkillsScreen(self.cockpit))
 
-    async def ask_permission(self, tool: Tool, args: list[str]) -> Decision:
+    async def ask_permission(self, tool: Tool, args: list[str], stdin: str | None) -> Decision:
         """The cockpit's question before a tool whose policy is "ask" runs: a dialog."""
         from pai_tui.ui.dialogs import PermissionDialog
 
         answer = await self.push_screen_wait(PermissionDialog(tool.qualified, args,
-                                                              str(tool.path)))
+                                                              str(tool.path), stdin))
         return "yes" if answer == "yes" else "always" if answer == "always" else "no"
 
     async def action_quit(self) -> None:

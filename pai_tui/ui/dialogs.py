@@ -118,9 +118,11 @@ class PermissionDialog(_Dialog):
         Binding("a", "answer('always')", "Always", show=False),
     ]
 
-    def __init__(self, tool: str, args: list[str], path: str):
+    STDIN_SHOWN = 600  # characters of the tool's input shown
+
+    def __init__(self, tool: str, args: list[str], path: str, stdin: str | None = None):
         super().__init__(f"Run {tool}?")
-        self.tool, self.args, self.path = tool, args, path
+        self.tool, self.args, self.path, self.stdin = tool, args, path, stdin
 
     def compose(self) -> ComposeResult:
         with self.frame():
@@ -128,6 +130,11 @@ class PermissionDialog(_Dialog):
                                        f"\n{self.path}\nwith the arguments:"))
             shown = "\n".join(f"  {printable(arg)}" for arg in self.args) or "  (none)"
             yield Static(Text(shown, style="bold"), classes="permission-args")
+            if self.stdin:
+                cut = len(self.stdin) - self.STDIN_SHOWN
+                preview = printable(self.stdin[:self.STDIN_SHOWN]) + (
+                    f"… ({cut:,} more characters)" if cut > 0 else "")
+                yield Static(Text.assemble("and this input:\n", (preview, "dim")))
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Yes, once (y)", id="yes", variant="primary")
                 yield Button("Always for this tool (a)", id="always")

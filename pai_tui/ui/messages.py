@@ -11,7 +11,7 @@ from textual.widgets import Static
 
 from pai_tui import events
 from pai_tui.history.records import MessageRecord
-from pai_tui.literal import printable
+from pai_tui.literal import clip, printable
 from pai_tui.paths import bundled
 from pai_tui.ui.markdown_body import MarkdownBody
 
@@ -125,6 +125,7 @@ class AnswerView(VerticalGroup):
         self._refresh_frame()
 
 
+STEP_SHOWN_CHARS = 20_000  # of a step's output on screen (a tool may print a megabyte)
 STEP_MARKS = {"streaming": "…", "complete": "✓", "error": "✗", "cancelled": "■",
               "denied": "⊘", "interrupted": "✗"}
 
@@ -149,7 +150,7 @@ class StepView(VerticalGroup):
 
     def compose(self) -> ComposeResult:
         yield Static(classes="step-header")
-        yield MarkdownBody(printable(self.output), classes="step-body")
+        yield MarkdownBody(printable(clip(self.output, STEP_SHOWN_CHARS)), classes="step-body")
 
     def on_mount(self) -> None:
         self._refresh_header()
@@ -171,7 +172,7 @@ class StepView(VerticalGroup):
 
     async def finish(self, status: str, output: str, error: str | None) -> None:
         self.status, self.output, self.error = status, output, error
-        await self.query_one(MarkdownBody).set_text(printable(output))
+        await self.query_one(MarkdownBody).set_text(printable(clip(output, STEP_SHOWN_CHARS)))
         self._refresh_header()
 
     def on_click(self) -> None:
