@@ -73,6 +73,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
                     "Chat, as for rename).", priority=True),
     ActionSpec("skills.browse", "alt+k", "Skills", "browse_skills",
                help="Browse the skills: filter, read SKILL.md, run a tool.", priority=True),
+    ActionSpec("skills.reload", "", "Reload skills", "reload_skills",
+               help="Read the skills and routing.toml again (after you add or edit one)."),
     ActionSpec("ollama.use", "", "Use local Ollama", "use_ollama",
                help="Answer with the Ollama server found on this machine (saved in "
                     "config.toml)."),

@@ -165,6 +165,12 @@ class Cockpit:
                 self._skills = index, Router(index, self.config)
             return self._skills
 
+    async def reload_skills(self) -> SkillIndex:
+        """Read the skills and the routing table again (a skill was added or edited)."""
+        with self._skills_lock:
+            self._skills = None
+        return (await asyncio.to_thread(self.load_skills))[0]
+
     async def skill_index(self) -> SkillIndex:
         skills = self._skills or await asyncio.to_thread(self.load_skills)
         return skills[0]

@@ -494,6 +494,13 @@ async def _slash_typed(app: PaiApp, pilot: Pilot) -> None:
     await _type(app, pilot, "/summ")
 
 
+async def _new_skill_written(app: PaiApp, pilot: Pilot) -> None:
+    await app.workers.wait_for_complete()  # the skills load after the first frame
+    folder = app.cockpit.config.home.skills / "brand-new"
+    folder.mkdir(parents=True)
+    (folder / "SKILL.md").write_text("---\nname: brand-new\ndescription: New.\n---\nBody\n")
+
+
 async def _skills_open(app: PaiApp, pilot: Pilot) -> None:
     await press(pilot, "alt+k")
     assert await eventually(pilot, lambda: isinstance(app.screen, SkillsScreen)
@@ -546,6 +553,8 @@ EFFECTS: dict[str, tuple[Callable[..., Any] | None, Callable[[PaiApp], bool]]] =
     "history.delete": (_session_in_history, _dialog(ConfirmDialog)),
     "ollama.use": (_ollama_found, lambda a: a.cockpit.default_choice.provider == "ollama"),
     "skills.browse": (None, _dialog(SkillsScreen)),
+    "skills.reload": (_new_skill_written,
+                      lambda a: "/brand-new" in a.cockpit.slash_completions("/bra")),
     "chat.complete": (_slash_typed,
                       lambda a: a.main.query_one(ChatInput).text == "/summarize "),
     "skills.run": (_skills_open, _dialog(InputDialog)),

@@ -248,6 +248,14 @@ class PaiApp(SessionActions, App[None], inherit_bindings=False):
         else:
             await self.run_action(spec.action)
 
+    @work(group="skills-reload", exclusive=True, exit_on_error=False)
+    async def action_reload_skills(self) -> None:
+        index = await self.cockpit.reload_skills()
+        problems = len(index.warnings) + len(index.rejected)
+        self.notify(f"{len(index)} skills loaded" + (
+            f"; {problems} warnings (pai skill list --warnings)" if problems else ""),
+            markup=False)
+
     def action_browse_skills(self) -> None:
         from pai_tui.ui.skills_screen import SkillsScreen
 
