@@ -183,9 +183,10 @@ def _run_tool(cockpit: Cockpit, name: str, tool_name: str, args: list[str]) -> i
     only a 'deny' policy stops it. Output passes through as it comes."""
     import asyncio
 
+    from pai_tui.skills.index import load_index
     from pai_tui.skills.tools import find_tool, run_skill_tool, tools_of
 
-    index, _ = cockpit.load_skills()
+    index = load_index(cockpit.config)  # no router: a tool is named, nothing is routed
     found = index.get(name)
     if found is None:
         click.echo(f"pai skill run: no skill named {name!r} (pai skill list lists them)",

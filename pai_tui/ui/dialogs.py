@@ -18,14 +18,18 @@ from pai_tui.literal import printable
 class _Dialog(ModalScreen[str | None]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", show=False)]
 
-    def __init__(self, title: str, question: str = ""):
+    def __init__(self, title: str, value: str = "", question: str = ""):
         super().__init__(classes="dialog")
-        self.title_text, self.question = title, question
+        self.title_text, self.value, self.question = title, value, question
 
     def frame(self) -> Vertical:
         frame = Vertical(classes="dialog-frame")
         frame.border_title = Text(self.title_text)
         return frame
+
+    def question_view(self) -> ComposeResult:
+        if self.question:
+            yield Static(Text(self.question))
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -34,14 +38,9 @@ class _Dialog(ModalScreen[str | None]):
 class InputDialog(_Dialog):
     """One line of text; enter accepts."""
 
-    def __init__(self, title: str, value: str = "", question: str = ""):
-        super().__init__(title, question)
-        self.value = value
-
     def compose(self) -> ComposeResult:
         with self.frame():
-            if self.question:
-                yield Static(Text(self.question))
+            yield from self.question_view()
             yield Input(self.value, id="dialog-input")
             yield Static(Text("enter saves · esc cancels", style="dim"))
 
@@ -58,7 +57,7 @@ class ConfirmDialog(_Dialog):
     ]
 
     def __init__(self, title: str, question: str, yes: str = "Yes"):
-        super().__init__(title, question)
+        super().__init__(title, question=question)
         self.yes = yes
 
     def compose(self) -> ComposeResult:
@@ -86,14 +85,9 @@ class TextDialog(_Dialog):
         Binding("ctrl+o", "save", "Save", show=False, priority=True),
     ]
 
-    def __init__(self, title: str, value: str = "", question: str = ""):
-        super().__init__(title, question)
-        self.value = value
-
     def compose(self) -> ComposeResult:
         with self.frame():
-            if self.question:
-                yield Static(Text(self.question))
+            yield from self.question_view()
             yield TextArea(self.value, id="dialog-text", soft_wrap=True)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save (ctrl+o)", id="save", variant="primary")
