@@ -14,8 +14,8 @@ from typing import TextIO
 from pai_tui import events
 from pai_tui.cockpit import Cockpit, NotSaved
 from pai_tui.history.records import MessageRecord
-from pai_tui.literal import printable
-from pai_tui.llm.registry import OFFLINE, Choice
+from pai_tui.llm.providers import OFFLINE, ModelChoice
+from pai_tui.safe_text import printable
 
 EXIT_OK, EXIT_USAGE, EXIT_PROVIDER, EXIT_INCOMPLETE = 0, 2, 3, 4
 EXIT_FOR_STATUS = {"complete": EXIT_OK, "error": EXIT_PROVIDER, "incomplete": EXIT_INCOMPLETE,
@@ -93,7 +93,7 @@ class Printer:
             self.out.flush()
 
 
-def _choice(cockpit: Cockpit, options: AskOptions) -> Choice | None:
+def _choice(cockpit: Cockpit, options: AskOptions) -> ModelChoice | None:
     if options.provider is None and options.model is None:
         return None
     name = options.provider or cockpit.default_choice.provider
@@ -103,7 +103,7 @@ def _choice(cockpit: Cockpit, options: AskOptions) -> Choice | None:
     model = cockpit.providers.model_for(name, options.model)
     if not model:
         raise UsageError(f"provider {name!r} has no default model: give --model")
-    return Choice(name, model)
+    return ModelChoice(name, model)
 
 
 async def ask(cockpit: Cockpit, options: AskOptions, out: TextIO = sys.stdout,
@@ -149,7 +149,7 @@ async def _ask(cockpit: Cockpit, options: AskOptions, out: TextIO, err: TextIO) 
         stop()
         printer.finish()
     if options.as_json:
-        priced = cockpit.providers.model_info(Choice(answer.provider or OFFLINE,
+        priced = cockpit.providers.model_info(ModelChoice(answer.provider or OFFLINE,
                                                      answer.model or "")).input_price
         cost = answer.cost if priced is not None or answer.provider == OFFLINE else None
         out.write(json.dumps(_as_json(answer, cost), ensure_ascii=False) + "\n")

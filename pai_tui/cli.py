@@ -159,7 +159,7 @@ def route(ctx: click.Context, text: str | None, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(decision.to_json(), ensure_ascii=False))
     else:
-        from pai_tui.literal import printable
+        from pai_tui.safe_text import printable
 
         click.echo(printable(decision.explain()))
 

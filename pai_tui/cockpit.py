@@ -28,10 +28,10 @@ from pai_tui.llm.base import (
     ToolResultPart,
     Usage,
 )
-from pai_tui.llm.context import fit
 from pai_tui.llm.models import ModelInfo
-from pai_tui.llm.registry import OFFLINE, Choice, Providers
+from pai_tui.llm.providers import OFFLINE, ModelChoice, Providers
 from pai_tui.llm.retry import RetryPolicy, stream_with_retries
+from pai_tui.llm.window import fit
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
@@ -73,7 +73,7 @@ class Cockpit:
         self.bus = bus or events.Bus()
         self.providers = Providers(config)
         self.retry_policy = RetryPolicy(config.chat.retries, config.chat.max_retry_wait)
-        self.default_choice: Choice = self.providers.default()
+        self.default_choice: ModelChoice = self.providers.default()
         self._store: Store | None = None
         self._store_lock = threading.Lock()
         self._skills: tuple[SkillIndex, Router] | None = None
@@ -253,16 +253,16 @@ class Cockpit:
         await asyncio.to_thread(store.delete_session, session_id)
         self.bus.publish(events.SessionUpdated(session_id))
 
-    def choice_for(self, session: SessionRecord | None) -> Choice:
+    def choice_for(self, session: SessionRecord | None) -> ModelChoice:
         """What answers a session: its own provider/model while that provider exists (and is
         not the offline stand-in), else the current default."""
         if session and session.provider and session.provider != OFFLINE \
                 and self.providers.settings(session.provider) is not None:
             model = self.providers.model_for(session.provider, session.model)
-            return Choice(session.provider, model or "")
+            return ModelChoice(session.provider, model or "")
         return self.default_choice
 
-    async def choose(self, session_id: int | None, choice: Choice) -> None:
+    async def choose(self, session_id: int | None, choice: ModelChoice) -> None:
         """Answer with `choice` from now on: in this session (if any) and in new ones."""
         self.default_choice = choice
         if session_id is not None:
@@ -314,7 +314,8 @@ class Cockpit:
         return user
 
     def _prepare_turn(self, store: Store, session_id: int,
-                      ) -> tuple[Choice, ModelInfo, ChatRequest, MessageRecord, int, str | None]:
+                      ) -> tuple[ModelChoice, ModelInfo, ChatRequest, MessageRecord, int,
+                                 str | None]:
         """Blocking: what to send (the newest turns that fit), the answer's row, and the text of
         the newest user message (what is routed: never merged with an earlier one)."""
         session = store.get_session(session_id)
@@ -337,7 +338,7 @@ class Cockpit:
         request = ChatRequest(kept, choice.model, session.system_prompt, reserve)
         return choice, info, request, answer, left_out, last_user
 
-    async def _decide(self, session_id: int, choice: Choice, text: str | None,
+    async def _decide(self, session_id: int, choice: ModelChoice, text: str | None,
                       decision: RouteDecision | None) -> tuple[RouteDecision | None, Skill | None]:
         """The routing decision for the turn (given, or made now for `text`) and the skill it
         names. A failure of the skills degrades to plain chat, with a notice."""
@@ -362,7 +363,7 @@ class Cockpit:
                                                    "answering as plain chat"))
             return None, None
 
-    async def _attempts(self, choice: Choice) -> Callable[[ChatRequest], AsyncIterator[Delta]]:
+    async def _attempts(self, choice: ModelChoice) -> Callable[[ChatRequest], AsyncIterator[Delta]]:
         """How to ask `choice`'s provider: a request in, its deltas out, retried and rotated."""
         provider = self.providers.built(choice.provider) or \
             await asyncio.to_thread(self.providers.build, choice.provider)
@@ -374,7 +375,7 @@ class Cockpit:
 
         return attempt
 
-    async def _model_route(self, choice: Choice, decision: RouteDecision) -> RouteDecision:
+    async def _model_route(self, choice: ModelChoice, decision: RouteDecision) -> RouteDecision:
         """Below the router's confidence, with [skills] model_routing on: the model picks one
         of the top candidates, or none (plain chat). Only this fuzzy choice is the model's."""
         from pai_tui.skills.routing import RouteDecision as Decision

@@ -12,7 +12,7 @@ from typing import Literal
 
 from pai_tui.config import Config
 from pai_tui.llm.keys import KEY_VARIABLES
-from pai_tui.llm.registry import OFFLINE, Providers
+from pai_tui.llm.providers import OFFLINE, Providers
 
 Level = Literal["ok", "warn", "fail"]
 MIN_PYTHON = (3, 11)

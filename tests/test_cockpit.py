@@ -11,7 +11,7 @@ import pytest
 from pai_tui import events
 from pai_tui.cockpit import Cockpit, local_midnight_utc, session_title
 from pai_tui.config import load_config
-from pai_tui.llm.registry import OFFLINE
+from pai_tui.llm.providers import OFFLINE
 from pai_tui.paths import HomePaths
 from tests.conftest import TEST_KEYS, point_providers_at
 from tests.fakes.llm_server import FakeLLMServer, Recorded, Reply

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from pai_tui.literal import printable
+from pai_tui.safe_text import printable
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pai_tui import events
-from pai_tui.literal import clip
 from pai_tui.llm.base import (
     ChatMessage,
     ChatRequest,
@@ -29,6 +28,7 @@ from pai_tui.llm.base import (
     ToolSpec,
     Usage,
 )
+from pai_tui.safe_text import clip
 from pai_tui.skills.model import Skill
 from pai_tui.skills.tools import Tool, ToolRun
 

@@ -13,8 +13,8 @@ from textual.widgets import Static
 from pai_tui import events
 from pai_tui.cockpit import Cockpit, NotSaved, session_title
 from pai_tui.history.records import MessageRecord
-from pai_tui.literal import printable
-from pai_tui.llm.registry import Choice
+from pai_tui.llm.providers import ModelChoice
+from pai_tui.safe_text import printable
 from pai_tui.ui.bus import BusEvent, listen
 from pai_tui.ui.chat_input import ChatInput
 from pai_tui.ui.messages import (
@@ -41,7 +41,7 @@ class ChatPane(Pane):
     class SessionShown(Message):
         """The chat now shows a session (or a new, empty one) answered by `choice`."""
 
-        def __init__(self, choice: Choice):
+        def __init__(self, choice: ModelChoice):
             super().__init__()
             self.choice = choice
 
@@ -101,7 +101,7 @@ class ChatPane(Pane):
 
     def _cost(self, provider: str | None, model: str | None, cost: float) -> float | None:
         """The stored cost, or None where the model's prices are unknown."""
-        info = self.cockpit.providers.model_info(Choice(provider or "", model or ""))
+        info = self.cockpit.providers.model_info(ModelChoice(provider or "", model or ""))
         return cost if info.input_price is not None else None
 
     def _view(self, record: MessageRecord) -> Widget:

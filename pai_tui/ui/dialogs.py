@@ -12,7 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static, TextArea
 
-from pai_tui.literal import printable
+from pai_tui.safe_text import printable
 
 
 class _Dialog(ModalScreen[str | None]):

@@ -21,7 +21,7 @@ from textual.selection import Selection
 from textual.strip import Strip
 from textual.widget import Widget
 
-from pai_tui.literal import printable
+from pai_tui.safe_text import printable
 
 SEGMENT_CHARS = 1200  # a segment is closed at the first paragraph break past this length
 _FENCE = re.compile(r"^ {0,3}(```|~~~)", re.M)

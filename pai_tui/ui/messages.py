@@ -11,8 +11,8 @@ from textual.widgets import Static
 
 from pai_tui import events
 from pai_tui.history.records import MessageRecord
-from pai_tui.literal import clip, printable
 from pai_tui.paths import bundled
+from pai_tui.safe_text import clip, printable
 from pai_tui.ui.markdown_body import MarkdownBody
 
 STATUS_LABELS = {"streaming": "writing…", "cancelled": "cancelled", "incomplete": "incomplete",

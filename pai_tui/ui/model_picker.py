@@ -8,25 +8,25 @@ from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from pai_tui.llm.registry import OFFLINE, Choice, Providers
+from pai_tui.llm.providers import OFFLINE, ModelChoice, Providers
 
 
-def choices(providers: Providers) -> list[tuple[Choice, str]]:
+def choices(providers: Providers) -> list[tuple[ModelChoice, str]]:
     """Every provider · model worth offering, with a note on what it still needs."""
-    offered: list[tuple[Choice, str]] = []
+    offered: list[tuple[ModelChoice, str]] = []
     for name in providers.names():
         if providers.usable(name):
             note = "ready"
         else:
             note = "needs a key: set " + " or ".join(providers.key_variables(name))
-        offered += [(Choice(name, model), note) for model in providers.models(name)]
-    offered.append((Choice(OFFLINE, "none"), "explains how to configure a model"))
+        offered += [(ModelChoice(name, model), note) for model in providers.models(name)]
+    offered.append((ModelChoice(OFFLINE, "none"), "explains how to configure a model"))
     return offered
 
 
 class ModelCommands(Provider):
     @property
-    def _pick(self) -> Callable[[Choice], None]:
+    def _pick(self) -> Callable[[ModelChoice], None]:
         return self.app.choose_model  # type: ignore[attr-defined,no-any-return]
 
     @property
@@ -47,6 +47,6 @@ class ModelCommands(Provider):
         typed = query.strip()
         current = self.app.cockpit.default_choice  # type: ignore[attr-defined]
         if typed and current.provider != OFFLINE and " " not in typed:
-            choice = Choice(current.provider, typed)
+            choice = ModelChoice(current.provider, typed)
             yield Hit(0.01, f"{current.provider} · {typed}", partial(self._pick, choice),
                       help=f"use the model {typed!r} with {current.provider}")

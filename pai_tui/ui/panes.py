@@ -13,7 +13,7 @@ from textual.widgets.option_list import Option
 from pai_tui import events
 from pai_tui.cockpit import Cockpit
 from pai_tui.history.records import SessionRecord
-from pai_tui.literal import printable
+from pai_tui.safe_text import printable
 from pai_tui.ui.bus import BusEvent, listen
 from pai_tui.ui.keymap import bindings_for
 from pai_tui.ui.pane import Pane

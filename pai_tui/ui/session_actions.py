@@ -9,7 +9,7 @@ from textual import work
 from textual.widgets import OptionList
 
 from pai_tui.config import ConfigError, ProviderSettings, write_settings
-from pai_tui.llm.registry import Choice
+from pai_tui.llm.providers import ModelChoice
 from pai_tui.ui.chat import ChatPane
 from pai_tui.ui.panes import HistoryPane
 
@@ -126,11 +126,11 @@ class SessionActions(_Base):
         self.push_screen(CommandPalette(providers=[ModelCommands],
                                         placeholder="Search for a model, or type a name…"))
 
-    def choose_model(self, choice: Choice) -> None:
+    def choose_model(self, choice: ModelChoice) -> None:
         self._apply_choice(choice)
 
     @work(group="choice", exclusive=True, exit_on_error=False)
-    async def _apply_choice(self, choice: Choice) -> None:
+    async def _apply_choice(self, choice: ModelChoice) -> None:
         await self.cockpit.choose(self.chat.session_id, choice)
         self._save_config(("chat",), {"provider": choice.provider, "model": choice.model})
         self.cockpit.config.chat.provider, self.cockpit.config.chat.model = \
@@ -166,5 +166,5 @@ class SessionActions(_Base):
             "kind": "openai-compatible", "base_url": f"{ollama_url()}/v1", "model": models[0]})
         self.main.query_one("#status").hint = ""  # type: ignore[attr-defined]
         self.ollama_models = None
-        self.choose_model(Choice("ollama", models[0]))
+        self.choose_model(ModelChoice("ollama", models[0]))
 

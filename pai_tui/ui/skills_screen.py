@@ -15,7 +15,7 @@ from textual.screen import Screen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from pai_tui.literal import printable
+from pai_tui.safe_text import printable
 from pai_tui.skills.model import Skill
 from pai_tui.ui.dialogs import InputDialog
 from pai_tui.ui.keymap import bindings_for

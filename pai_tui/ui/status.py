@@ -10,8 +10,8 @@ from textual.widgets import Static
 
 from pai_tui import events
 from pai_tui.cockpit import Cockpit
-from pai_tui.literal import printable
-from pai_tui.llm.registry import Choice
+from pai_tui.llm.providers import ModelChoice
+from pai_tui.safe_text import printable
 from pai_tui.ui.bus import BusEvent, listen
 
 
@@ -38,7 +38,7 @@ class StatusBar(Static):
     def on_unmount(self) -> None:
         self._stop_listening()
 
-    def show_choice(self, choice: Choice) -> None:
+    def show_choice(self, choice: ModelChoice) -> None:
         self.choice = str(choice)
 
     def on_bus_event(self, message: BusEvent) -> None:
@@ -61,7 +61,7 @@ class StatusBar(Static):
                 self.notify(f"{event.detail}. ctrl+r retries.", severity="warning",
                             markup=False)
         elif isinstance(event, events.ChoiceChanged):
-            self.show_choice(Choice(event.provider, event.model))
+            self.show_choice(ModelChoice(event.provider, event.model))
 
     @work(group="costs", exclusive=True, exit_on_error=False)
     async def refresh_costs(self) -> None:

@@ -23,7 +23,7 @@ MODULES = {"anthropic": ("pai_tui.llm.anthropic_provider", "AnthropicProvider"),
 
 
 @dataclass(frozen=True)
-class Choice:
+class ModelChoice:
     """A provider and a model: what answers a session."""
 
     provider: str
@@ -72,15 +72,15 @@ class Providers:
             return OFFLINE_MODEL
         return model or settings.model or default_model(settings.kind or "")
 
-    def default(self) -> Choice:
+    def default(self) -> ModelChoice:
         """[chat] provider if set; else the first built-in with a key; else offline."""
         name = self.config.chat.provider
         if name is None:
             name = next((n for n in BUILTIN_PROVIDERS if self.keys(n)), OFFLINE)
         model = self.model_for(name, self.config.chat.model)
-        return Choice(name, model or "")
+        return ModelChoice(name, model or "")
 
-    def model_info(self, choice: Choice) -> ModelInfo:
+    def model_info(self, choice: ModelChoice) -> ModelInfo:
         return model_info(choice.model, self.settings(choice.provider))
 
     def models(self, name: str) -> list[str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pai_tui.literal import printable
+from pai_tui.safe_text import printable
 
 
 def test_escape_sequences_become_visible() -> None:
