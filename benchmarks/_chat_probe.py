@@ -42,11 +42,11 @@ def finish(app: PaiApp) -> None:
 async def go(app: PaiApp) -> None:
     # Measure streaming and opening, not the one-off start-up work the app does after its first
     # frame (opening the store, loading the skills, importing the SDK).
-    await app.cockpit.store()
+    await app.cockpit.history.store()
     await asyncio.to_thread(app.cockpit.load_skills)
     chat = app.main.query_one(ChatPane)
     if MODE == "send":
-        await app.cockpit.warm_up()
+        await app.cockpit.providers.warm_up()
         record["start"] = time.time()
         record["cpu_start"] = time.process_time()
         chat_input = chat.query_one(ChatInput)

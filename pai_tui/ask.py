@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from pai_tui import events
-from pai_tui.cockpit import Cockpit, NotSaved
+from pai_tui.cockpit import Cockpit
 from pai_tui.history.records import MessageRecord
 from pai_tui.llm.providers import OFFLINE, ModelChoice
 from pai_tui.safe_text import printable
+from pai_tui.turns.service import NotSaved
 
 EXIT_OK, EXIT_USAGE, EXIT_PROVIDER, EXIT_INCOMPLETE = 0, 2, 3, 4
 EXIT_FOR_STATUS = {"complete": EXIT_OK, "error": EXIT_PROVIDER, "incomplete": EXIT_INCOMPLETE,
@@ -73,7 +74,7 @@ class Printer:
             self.out.flush()
             if text:
                 self.ended_with_newline = text.endswith("\n")
-        elif isinstance(event, events.ProviderNotice):
+        elif isinstance(event, events.TurnNotice):
             self.err.write(f"pai: {event.text}\n")
         elif isinstance(event, events.RouteDecided) and event.skill:
             self.err.write(f"pai: skill {printable(event.skill)} ({event.how})\n")
@@ -96,14 +97,30 @@ class Printer:
 def _choice(cockpit: Cockpit, options: AskOptions) -> ModelChoice | None:
     if options.provider is None and options.model is None:
         return None
-    name = options.provider or cockpit.default_choice.provider
-    if name != OFFLINE and cockpit.providers.settings(name) is None:
-        known = ", ".join([*cockpit.providers.names(), OFFLINE])
+    providers = cockpit.providers
+    name = options.provider or cockpit.turns.default_choice().provider
+    if name != OFFLINE and providers.settings(name) is None:
+        known = ", ".join([*providers.names(), OFFLINE])
         raise UsageError(f"no provider named {name!r} (known: {known})")
-    model = cockpit.providers.model_for(name, options.model)
+    model = providers.model_for(name, options.model)
     if not model:
         raise UsageError(f"provider {name!r} has no default model: give --model")
     return ModelChoice(name, model)
+
+
+def no_model_help(cockpit: Cockpit) -> str:
+    """Why there is no model to ask, and what to set: headless, that is a configuration
+    error, not an answer."""
+    lines = ["no model is configured, so nothing was asked.",
+             "Set ANTHROPIC_API_KEY (Claude) or OPENAI_API_KEY (GPT) in the environment or in "
+             f"{cockpit.config.home.root / 'secrets.toml'} (mode 600),",
+             "or describe a provider in config.toml and name it in [chat] provider "
+             "(`pai config path` says where; the README shows an Ollama example)."]
+    problem = cockpit.providers.secrets.problem
+    if problem:
+        lines.append(problem)
+    lines.append("`pai doctor` checks what is missing.")
+    return "\n".join(f"pai ask: {line}" for line in lines)
 
 
 async def ask(cockpit: Cockpit, options: AskOptions, out: TextIO = sys.stdout,
@@ -116,41 +133,43 @@ async def ask(cockpit: Cockpit, options: AskOptions, out: TextIO = sys.stdout,
 
 async def _ask(cockpit: Cockpit, options: AskOptions, out: TextIO, err: TextIO) -> int:
     choice = _choice(cockpit, options)
+    history, turns = cockpit.history, cockpit.turns
+    answering = choice
     if options.session is not None:
-        session = await cockpit.session(options.session)
+        session = await history.session(options.session)
         if session is None:
             raise UsageError(f"no session {options.session}")
+        answering = choice or turns.choice_for(session)
+    if (answering or turns.default_choice()).provider == OFFLINE:
+        err.write(printable(no_model_help(cockpit)) + "\n")
+        return EXIT_USAGE
+    if options.session is not None:
         if choice:
-            await cockpit.choose(options.session, choice)
+            await history.set_model(options.session, choice.provider, choice.model)
         if options.system is not None:
-            await cockpit.set_system_prompt(options.session, options.system)
-    else:
-        if choice:
-            cockpit.default_choice = choice
-        if options.system is not None:
-            cockpit.config.chat.system = options.system
-
+            await history.set_system_prompt(options.session, options.system)
     decision = None
     if options.skill is not None:
-        router = await cockpit.router()
-        decision = router.command(options.skill, options.prompt)
+        decision = (await cockpit.skills.router()).command(options.skill, options.prompt)
         if decision.skill is None:
             raise UsageError(decision.error or f"no skill named {options.skill}")
-    cockpit.assume_yes = options.yes
+    cockpit.approvals.assume_yes = options.yes
     printer = Printer(out, err, stream_text=not options.as_json)
     stop = cockpit.bus.subscribe(events.Event, printer)
     try:
         try:
-            answer = await cockpit.send(options.session, options.prompt, decision)
+            turn = await turns.start(options.session, options.prompt, choice=choice,
+                                     system=options.system, decision=decision)
         except NotSaved as error:
             err.write(f"pai: your message could not be saved, so it was not sent: {error}\n")
             return EXIT_USAGE
+        answer = await turn.run()
     finally:
         stop()
         printer.finish()
     if options.as_json:
         priced = cockpit.providers.model_info(ModelChoice(answer.provider or OFFLINE,
-                                                     answer.model or "")).input_price
+                                                          answer.model or "")).input_price
         cost = answer.cost if priced is not None or answer.provider == OFFLINE else None
         out.write(json.dumps(_as_json(answer, cost), ensure_ascii=False) + "\n")
     if answer.status != "complete":

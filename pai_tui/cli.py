@@ -152,7 +152,7 @@ def route(ctx: click.Context, text: str | None, as_json: bool) -> None:
         text = "" if sys.stdin.isatty() else read_text(sys.stdin)
         if not text.strip():
             raise click.UsageError("give the message to route as TEXT, or pipe it on stdin")
-    _, router = cockpit.load_skills()
+    _, router = cockpit.skills.load()
     for finding in router.findings:
         click.echo(f"pai: {finding}", err=True)
     decision = router.route(text)

@@ -1,15 +1,13 @@
 """Settings from $PAI_HOME/config.toml and the environment.
 
-A bad file stops pai with a `ConfigError` naming the file, the line and the key; nothing here ever
-rewrites a file the user wrote except `write_setting`, which edits one key atomically and keeps the
-user's comments (tomlkit).
+A bad file stops pai with a `ConfigError` naming the file, the line and the key. This module only
+reads: settings.py is the one writer of config.toml.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import tempfile
 import tomllib
 import types
 import typing
@@ -114,7 +112,7 @@ def load_config(home: HomePaths | None = None) -> Config:
     path = home.config
     data: dict[str, Any] = {}
     if path.exists():
-        text = _read_text(path)
+        text = read_text(path)
         data = parse_toml(path, text)
         config = _build(Config, data, (), KeyLocator(path, text))
     else:
@@ -126,7 +124,7 @@ def load_config(home: HomePaths | None = None) -> Config:
     return config
 
 
-def _read_text(path: Path) -> str:
+def read_text(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as error:
@@ -337,48 +335,3 @@ def _keys_problem(keys: str) -> str | None:
         if not _KEY.match(part):
             return f"{part!r} is not a key name (keys look like \"f9\", \"ctrl+o\", \"?\")"
     return None
-
-
-def write_setting(path: Path, table: str, key: str, value: str) -> None:
-    """Set `[table] key = value` in config.toml, atomically, keeping comments and order."""
-    write_settings(path, (table,), {key: value})
-
-
-def write_settings(path: Path, table: tuple[str, ...], values: dict[str, Any]) -> None:
-    """Set keys of one table (`("providers", "ollama")` is `[providers.ollama]`) in config.toml,
-    atomically, keeping comments and order.
-
-    Refuses (ConfigError) to touch a file it cannot parse: the user's file is never lost.
-    """
-    import tomlkit  # only when the app writes a setting
-
-    text = _read_text(path) if path.exists() else "# pai settings (see the README)\n"
-    parse_toml(path, text)
-    document = tomlkit.parse(text)
-    section: Any = document
-    for name in table:
-        if name not in section:
-            section[name] = tomlkit.table(is_super_table=section is document and len(table) > 1)
-        section = section[name]
-    for key, value in values.items():
-        section[key] = value
-    write_atomic(path, tomlkit.dumps(document))
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write to a temporary file beside `path`, fsync, then rename over it (keeps the file mode;
-    a symlinked file is written where the link points, so the link survives)."""
-    path = path.resolve()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

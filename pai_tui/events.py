@@ -1,24 +1,40 @@
 """Typed events and the bus: the one way parts tell each other what happened.
 
 Publishers never know who listens. Handlers run synchronously in the publisher's thread, so a UI
-subscriber must hand events over to its own loop (Textual's `post_message` is thread-safe). Events
-never carry secrets.
+subscriber must hand events over to its own loop (`ui/bus.py` is the one bridge that does).
+Every event says when it happened and, where it belongs to a turn, which turn and which agent
+(None: the main chat), so that parallel turns can be told apart by any subscriber. Events never
+carry secrets. The bus only tells: it never vetoes (gates are called, see turns/gates.py).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
+# How a message ends (see history/records.py); `streaming` while it is written.
+Status = Literal["streaming", "complete", "cancelled", "incomplete", "error", "interrupted",
+                 "denied"]
+# How the router chose: a /name, a routing.toml rule, a PAI workflow table, the scores, the
+# model, or plain chat.
+RouteHow = Literal["slash", "rule", "table", "score", "model", "chat"]
+StepKind = Literal["skill", "tool"]
+
+
+@dataclass(frozen=True, kw_only=True)
 class Event:
-    """Base of every event."""
+    """Base of every event: when, and (for a turn's events) which turn and which agent."""
+
+    at: float = field(default_factory=time.time)
+    turn_id: int | None = None  # the answer's message id; None outside a turn
+    agent: str | None = None  # the agent speaking; None for the main chat
 
 
 @dataclass(frozen=True)
@@ -45,10 +61,12 @@ class SessionUpdated(Event):
 
 @dataclass(frozen=True)
 class MessageSaved(Event):
+    """The user's message is stored (before anything is sent); its turn begins."""
+
     session_id: int
     message_id: int
     role: str
-    status: str
+    status: Status
 
 
 @dataclass(frozen=True)
@@ -71,7 +89,7 @@ class TextDelta(Event):
 class TurnFinished(Event):
     session_id: int
     message_id: int
-    status: str
+    status: Status  # complete, cancelled, incomplete, error
     text: str
     error: str | None = None  # why it is not complete, for the user
     input_tokens: int = 0
@@ -80,8 +98,9 @@ class TurnFinished(Event):
 
 
 @dataclass(frozen=True)
-class ProviderNotice(Event):
-    """A retry, a key rotation: said while the user waits. Never holds a key."""
+class TurnNotice(Event):
+    """Something to know while an answer is written: a retry, a key rotation, saving failing.
+    Never holds a key."""
 
     session_id: int
     message_id: int
@@ -118,7 +137,7 @@ class RouteDecided(Event):
 
     session_id: int | None
     skill: str | None
-    how: str  # slash, rule, table, score, model, chat
+    how: RouteHow
     reasons: tuple[str, ...] = ()
 
 
@@ -129,7 +148,7 @@ class StepStarted(Event):
     session_id: int
     message_id: int  # the step's own row
     parent_id: int
-    kind: str  # "skill" or "tool"
+    kind: StepKind
     name: str  # "first-principles", "summarize/wordcount"
     detail: str = ""  # the tool's arguments, shown literally
 
@@ -140,15 +159,9 @@ class StepFinished(Event):
     message_id: int
     parent_id: int
     name: str
-    status: str  # complete, error, cancelled, denied
+    status: Status  # complete, error, cancelled, denied
     output: str
     error: str | None = None
-
-
-@dataclass(frozen=True)
-class SettingsChanged(Event):
-    key: str
-    value: str
 
 
 E = TypeVar("E", bound=Event)

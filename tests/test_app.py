@@ -238,16 +238,17 @@ async def test_enter_sends_and_ctrl_j_or_alt_enter_insert_a_newline() -> None:
                                                                  ("assistant", "complete")]
         assert views[0][2] == "first\nsecond\nthird"
         assert "No model is configured" in views[1][2]
-        [session] = await app.cockpit.sessions()
+        [session] = await app.cockpit.history.sessions()
         assert session.title == "first"
-        assert [m.role for m in await app.cockpit.messages(session.id)] == ["user", "assistant"]
+        stored = await app.cockpit.history.messages(session.id)
+        assert [m.role for m in stored] == ["user", "assistant"]
 
 
 async def test_empty_input_sends_nothing() -> None:
     async with running() as (app, pilot):
         await press(pilot, "space", "enter")
         await settle(pilot)
-        assert await app.cockpit.sessions() == []
+        assert await app.cockpit.history.sessions() == []
 
 
 async def test_history_lists_sessions_newest_first_and_reopens_one() -> None:
@@ -269,8 +270,8 @@ async def test_history_lists_sessions_newest_first_and_reopens_one() -> None:
         # Sending continues that session rather than starting a new one.
         await press(pilot, "alt+1", *"more", "enter")
         await settle(pilot)
-        assert len(await app.cockpit.sessions()) == 2
-        sessions = await app.cockpit.sessions()
+        assert len(await app.cockpit.history.sessions()) == 2
+        sessions = await app.cockpit.history.sessions()
         assert sessions[0].title == "alpha question" and sessions[0].message_count == 4
 
 
@@ -467,7 +468,7 @@ async def _failed_answer(app: PaiApp, pilot: Pilot) -> None:
 
 
 async def _long_session(app: PaiApp, pilot: Pilot) -> None:
-    store = app.cockpit.open_store()
+    store = app.cockpit.history.open()
     session, _ = store.begin_session("long", "message 0")
     for number in range(1, 30):
         store.add_message(session.id, "user" if number % 2 == 0 else "assistant",
@@ -484,9 +485,9 @@ async def _session_in_history(app: PaiApp, pilot: Pilot) -> None:
 
 async def _ollama_found(app: PaiApp, pilot: Pilot) -> None:
     app.test_server.ollama_models = ["llama3.2", "qwen3"]  # type: ignore[attr-defined]
-    app.look_for_ollama()
+    app.sessions.look_for_ollama()
     await settle(pilot)
-    assert app.ollama_models == ["llama3.2", "qwen3"]
+    assert app.sessions.ollama_models == ["llama3.2", "qwen3"]
 
 
 async def _slash_typed(app: PaiApp, pilot: Pilot) -> None:
@@ -551,10 +552,10 @@ EFFECTS: dict[str, tuple[Callable[..., Any] | None, Callable[[PaiApp], bool]]] =
     "session.delete": (_start_session, _dialog(ConfirmDialog)),
     "history.rename": (_session_in_history, _dialog(InputDialog)),
     "history.delete": (_session_in_history, _dialog(ConfirmDialog)),
-    "ollama.use": (_ollama_found, lambda a: a.cockpit.default_choice.provider == "ollama"),
+    "ollama.use": (_ollama_found, lambda a: a.cockpit.turns.default_choice().provider == "ollama"),
     "skills.browse": (None, _dialog(SkillsScreen)),
     "skills.reload": (_new_skill_written,
-                      lambda a: "/brand-new" in a.cockpit.slash_completions("/bra")),
+                      lambda a: "/brand-new" in a.cockpit.skills.completions("/bra")),
     "chat.complete": (_slash_typed,
                       lambda a: a.main.query_one(ChatInput).text == "/summarize "),
     "skills.run": (_skills_open, _dialog(InputDialog)),
@@ -619,8 +620,8 @@ async def test_markup_in_the_first_message_is_saved_and_titled_literally() -> No
         await settle(pilot)
         chat = app.main.query_one(ChatPane)
         assert text in _frame_of(chat)[-1]  # drawn on the border as typed
-        [session] = await app.cockpit.sessions()
-        assert next(m.content for m in await app.cockpit.messages(session.id)) == text
+        [session] = await app.cockpit.history.sessions()
+        assert next(m.content for m in await app.cockpit.history.messages(session.id)) == text
 
 
 async def test_a_message_that_cannot_be_saved_goes_back_to_the_input(

@@ -182,8 +182,8 @@ def test_sigkill_mid_answer_loses_at_most_a_second_and_reads_as_interrupted(
     assert status == "streaming"  # nobody finished it...
     assert content.count("w") >= sent_a_second_before > 0  # ...but at most ~1 s is lost
     # The next start marks it interrupted, which the history then shows.
-    result = run_pai("ask", "--json", "--provider", "offline", "next")
-    assert result.returncode == 0
+    result = ask("next")
+    assert result.returncode == 0, result.stderr
     [(status,)] = rows(home, "SELECT status FROM messages WHERE content LIKE 'w0 w1 %'")
     assert status == "interrupted"
 

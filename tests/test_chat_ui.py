@@ -138,7 +138,7 @@ async def test_details_show_model_tokens_and_cost_on_demand(llm_server: FakeLLMS
 
 async def test_a_long_session_opens_on_its_newest_messages(llm_server: FakeLLMServer) -> None:
     async with running(server=llm_server) as (app, pilot):
-        store = app.cockpit.open_store()
+        store = app.cockpit.history.open()
         session, _ = store.begin_session("big", "question 0")
         for number in range(1, 2000):
             role = "user" if number % 2 == 0 else "assistant"
@@ -214,7 +214,7 @@ async def test_rename_and_delete_through_their_dialogs(llm_server: FakeLLMServer
         app.screen.query_one("Input").value = ""  # type: ignore[attr-defined]
         await press(pilot, *"Renamed [b]x[/b]", "enter")
         await settle(pilot)
-        [session] = await app.cockpit.sessions()
+        [session] = await app.cockpit.history.sessions()
         assert session.title == "Renamed [b]x[/b]"
         assert "Renamed [b]x[/b]" in _frame_of(app.main.query_one(ChatPane))[-1]
 
@@ -222,12 +222,12 @@ async def test_rename_and_delete_through_their_dialogs(llm_server: FakeLLMServer
         assert await eventually(pilot, lambda: type(app.screen).__name__ == "ConfirmDialog")
         await press(pilot, "escape")  # esc closes the dialog: nothing deleted
         await settle(pilot)
-        assert len(await app.cockpit.sessions()) == 1
+        assert len(await app.cockpit.history.sessions()) == 1
         await press(pilot, "d")
         assert await eventually(pilot, lambda: type(app.screen).__name__ == "ConfirmDialog")
         await press(pilot, "y")
         await settle(pilot)
-        assert await app.cockpit.sessions() == []
+        assert await app.cockpit.history.sessions() == []
         assert shown(app) == [] and app.main.query_one(ChatPane).session_id is None
 
 
@@ -237,7 +237,7 @@ async def test_a_local_ollama_is_offered_and_used_on_request(
         monkeypatch.setenv("OLLAMA_HOST", f"127.0.0.1:{ollama.port}")
         async with running() as (app, pilot):  # no key: offline, so pai looks for Ollama
             assert await eventually(pilot, lambda: "Ollama found" in status_text(app))
-            assert app.cockpit.default_choice.provider == "offline"  # offered, not used
+            assert app.cockpit.turns.default_choice().provider == "offline"  # offered, not used
             await app.run_palette_action(
                 next(s for s in __import__("pai_tui.actions").actions.ACTIONS
                      if s.id == "ollama.use"))

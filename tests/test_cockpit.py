@@ -9,8 +9,9 @@ import sqlite3
 import pytest
 
 from pai_tui import events
-from pai_tui.cockpit import Cockpit, local_midnight_utc, session_title
+from pai_tui.cockpit import Cockpit
 from pai_tui.config import load_config
+from pai_tui.history.service import local_midnight_utc, session_title
 from pai_tui.llm.providers import OFFLINE
 from pai_tui.paths import HomePaths
 from tests.conftest import TEST_KEYS, point_providers_at
@@ -34,18 +35,18 @@ output_price = 15.0
 async def test_offline_turn_is_saved_and_says_how_to_configure_a_model(cockpit: Cockpit) -> None:
     seen: list[events.Event] = []
     cockpit.bus.subscribe(events.Event, seen.append)
-    assert cockpit.default_choice.provider == OFFLINE
+    assert cockpit.turns.default_choice().provider == OFFLINE
 
-    answer = await cockpit.send(None, "hello there\nsecond line")
+    answer = await cockpit.turns.send(None, "hello there\nsecond line")
 
     assert answer.status == "complete"
     assert answer.provider == OFFLINE
     assert "No model is configured" in answer.content
     assert "ANTHROPIC_API_KEY" in answer.content
     assert "pai config path" in answer.content
-    [session] = await cockpit.sessions()
+    [session] = await cockpit.history.sessions()
     assert session.title == "hello there"
-    stored = await cockpit.messages(session.id)
+    stored = await cockpit.history.messages(session.id)
     assert [(m.role, m.status) for m in stored] == [("user", "complete"),
                                                      ("assistant", "complete")]
     assert stored[0].content == "hello there\nsecond line"
@@ -66,7 +67,7 @@ async def test_user_message_is_in_the_database_before_the_request(
         seen_by_server.append([content for (content,) in rows])
 
     llm_server.on_request = look
-    answer = await claude.send(None, "save me first")
+    answer = await claude.turns.send(None, "save me first")
     assert answer.status == "complete" and answer.content == "Hello from the fake model."
     assert seen_by_server == [["save me first"]]
     await claude.aclose()
@@ -80,14 +81,14 @@ async def test_cancel_keeps_the_partial_answer_marked_cancelled(
     finished: list[events.TurnFinished] = []
     claude.bus.subscribe(events.TurnFinished, finished.append)
 
-    task = asyncio.create_task(claude.send(None, "tell me a long story"))
+    task = asyncio.create_task(claude.turns.send(None, "tell me a long story"))
     await asyncio.wait_for(got_text.wait(), 10)
     await asyncio.sleep(0.1)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    [session] = await claude.sessions()
-    answer = (await claude.messages(session.id))[-1]
+    [session] = await claude.history.sessions()
+    answer = (await claude.history.messages(session.id))[-1]
     assert answer.status == "cancelled"
     assert answer.content.startswith("w0 w1 ") and len(answer.content) < 200 * 3
     assert [(f.status, f.text) for f in finished] == [("cancelled", answer.content)]
@@ -96,9 +97,9 @@ async def test_cancel_keeps_the_partial_answer_marked_cancelled(
 
 async def test_context_carries_the_earlier_turns_and_the_system_prompt(
         claude: Cockpit, llm_server: FakeLLMServer) -> None:
-    first = await claude.send(None, "one")
-    await claude.set_system_prompt(first.session_id, "You are terse.")
-    await claude.send(first.session_id, "two")
+    first = await claude.turns.send(None, "one")
+    await claude.history.set_system_prompt(first.session_id, "You are terse.")
+    await claude.turns.send(first.session_id, "two")
     body = llm_server.requests[-1].body
     assert body["system"] == "You are terse."
     assert [(m["role"], m["content"]) for m in body["messages"]] == [
@@ -117,8 +118,8 @@ context_window = 400
     cockpit = Cockpit(load_config(home))
     trimmed: list[events.ContextTrimmed] = []
     cockpit.bus.subscribe(events.ContextTrimmed, trimmed.append)
-    first = await cockpit.send(None, "old " * 250)  # ~290 tokens: fits alone, not with more
-    second = await cockpit.send(first.session_id, "new question")
+    first = await cockpit.turns.send(None, "old " * 250)  # ~290 tokens: fits alone, not with more
+    second = await cockpit.turns.send(first.session_id, "new question")
     assert second.status == "complete"
     sent = llm_server.requests[-1].body["messages"]
     assert sent[-1]["content"] == "new question"
@@ -130,10 +131,10 @@ context_window = 400
 async def test_cost_is_computed_from_the_price_table_and_summed_for_today(
         claude: Cockpit, llm_server: FakeLLMServer) -> None:
     llm_server.queue(Reply(n_tokens=1000, input_tokens=2000))
-    answer = await claude.send(None, "price me")
+    answer = await claude.turns.send(None, "price me")
     assert (answer.input_tokens, answer.output_tokens) == (2000, 1000)
     assert answer.cost == pytest.approx((2000 * 3 + 1000 * 15) / 1e6)
-    today, month = await claude.costs()
+    today, month = await claude.history.costs()
     assert today == pytest.approx(answer.cost) and month == pytest.approx(answer.cost)
     await claude.aclose()
 

@@ -7,8 +7,9 @@ import os
 
 import pytest
 
-from pai_tui.config import ConfigError, load_config, write_setting
+from pai_tui.config import ConfigError, load_config
 from pai_tui.paths import HomePaths
+from pai_tui.settings import write_setting
 from tests.conftest import run_pai, write_config
 
 

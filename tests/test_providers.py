@@ -55,7 +55,7 @@ async def turn(home: HomePaths, llm_server: FakeLLMServer, kind: str) -> AsyncIt
 async def test_streams_the_answer_and_sends_the_key(turn: Turn, llm_server: FakeLLMServer,
                                                     kind: str) -> None:
     llm_server.queue(Reply(text="Hello there, human."))
-    answer = await turn.cockpit.send(None, "hi")
+    answer = await turn.cockpit.turns.send(None, "hi")
     assert (answer.status, answer.content, answer.error) == ("complete", "Hello there, human.",
                                                              None)
     assert answer.provider == kind
@@ -71,7 +71,7 @@ async def test_streams_the_answer_and_sends_the_key(turn: Turn, llm_server: Fake
 async def test_a_refused_key_names_the_variable_and_is_not_retried(
         turn: Turn, llm_server: FakeLLMServer, kind: str, status: int) -> None:
     llm_server.queue(Reply(status=status))
-    answer = await turn.cockpit.send(None, "hi")
+    answer = await turn.cockpit.turns.send(None, "hi")
     assert answer.status == "error" and answer.content == ""
     assert f"HTTP {status}" in answer.error and f"fix {KEY_VARIABLE[kind]}" in answer.error
     assert TEST_KEYS[kind][-4:] in answer.error and TEST_KEYS[kind] not in answer.error
@@ -83,16 +83,16 @@ async def test_busy_is_retried_then_answered(turn: Turn, llm_server: FakeLLMServ
                                              status: int) -> None:
     llm_server.queue(Reply(status=status, retry_after=0), Reply(status=status, retry_after=0),
                      Reply(text="Finally."))
-    answer = await turn.cockpit.send(None, "hi")
+    answer = await turn.cockpit.turns.send(None, "hi")
     assert (answer.status, answer.content) == ("complete", "Finally.")
     assert len(llm_server.requests) == 3
-    notices = [n.text for n in turn.of(events.ProviderNotice)]
+    notices = [n.text for n in turn.of(events.TurnNotice)]
     assert len(notices) == 2 and all(f"HTTP {status}" in n and "retrying" in n for n in notices)
 
 
 async def test_busy_for_too_long_is_a_clear_error(turn: Turn, llm_server: FakeLLMServer) -> None:
     llm_server.default = Reply(status=529, retry_after=0)
-    answer = await turn.cockpit.send(None, "hi")
+    answer = await turn.cockpit.turns.send(None, "hi")
     assert answer.status == "error" and "HTTP 529" in answer.error
     assert len(llm_server.requests) == 3  # the first try and `retries = 2`
 
@@ -100,10 +100,10 @@ async def test_busy_for_too_long_is_a_clear_error(turn: Turn, llm_server: FakeLL
 async def test_retry_after_is_capped(turn: Turn, llm_server: FakeLLMServer) -> None:
     llm_server.queue(Reply(status=429, retry_after=3600), Reply(text="ok"))
     started = time.monotonic()
-    answer = await turn.cockpit.send(None, "hi")
+    answer = await turn.cockpit.turns.send(None, "hi")
     assert answer.status == "complete"
     assert time.monotonic() - started < 5  # max_retry_wait = 0.2, not an hour
-    assert "retrying in 0.2 s" in turn.of(events.ProviderNotice)[0].text
+    assert "retrying in 0.2 s" in turn.of(events.TurnNotice)[0].text
 
 
 async def test_the_next_key_is_tried_and_the_user_told_which(
@@ -117,13 +117,13 @@ async def test_the_next_key_is_tried_and_the_user_told_which(
     turn.cockpit = Cockpit(config)
     turn.cockpit.bus.subscribe(events.Event, turn.events.append)
     llm_server.queue(Reply(status=401), Reply(text="Second key works."))
-    answer = await turn.cockpit.send(None, "hi")
+    answer = await turn.cockpit.turns.send(None, "hi")
     assert (answer.status, answer.content) == ("complete", "Second key works.")
     assert [r.api_key for r in llm_server.requests] == [TEST_KEYS[kind], second]
-    [notice] = [n.text for n in turn.of(events.ProviderNotice)]
+    [notice] = [n.text for n in turn.of(events.TurnNotice)]
     assert f"{KEY_VARIABLE[kind]} (…{TEST_KEYS[kind][-4:]})" in notice
     assert "PAI_SECOND_KEY (…9z9z)" in notice
-    said = turn.everything_said() + repr(await turn.cockpit.messages(answer.session_id))
+    said = turn.everything_said() + repr(await turn.cockpit.history.messages(answer.session_id))
     assert TEST_KEYS[kind] not in said and second not in said
     await turn.cockpit.aclose()
 
@@ -131,7 +131,7 @@ async def test_the_next_key_is_tried_and_the_user_told_which(
 async def test_an_error_event_mid_stream_marks_the_answer_incomplete(
         turn: Turn, llm_server: FakeLLMServer) -> None:
     llm_server.queue(Reply(n_tokens=10, error_after=4))
-    answer = await turn.cockpit.send(None, "hi")
+    answer = await turn.cockpit.turns.send(None, "hi")
     assert answer.status == "incomplete"
     assert answer.content == "w0 w1 w2 w3 "
     assert "mid-answer" in answer.error
@@ -142,7 +142,7 @@ async def test_an_error_event_mid_stream_marks_the_answer_incomplete(
 async def test_a_cut_stream_is_incomplete_never_complete(
         turn: Turn, llm_server: FakeLLMServer, close_delimited: bool) -> None:
     llm_server.queue(Reply(n_tokens=10, cut_after=6, close_delimited=close_delimited))
-    answer = await turn.cockpit.send(None, "hi")
+    answer = await turn.cockpit.turns.send(None, "hi")
     assert answer.status == "incomplete"
     assert answer.content == "w0 w1 w2 w3 w4 w5 "
     assert answer.error
@@ -151,7 +151,7 @@ async def test_a_cut_stream_is_incomplete_never_complete(
 async def test_a_stream_cut_just_before_its_end_marker_is_incomplete(
         turn: Turn, llm_server: FakeLLMServer) -> None:
     llm_server.queue(Reply(n_tokens=5, cut_after=5, close_delimited=True))
-    answer = await turn.cockpit.send(None, "hi")
+    answer = await turn.cockpit.turns.send(None, "hi")
     assert (answer.status, answer.content) == ("incomplete", "w0 w1 w2 w3 w4 ")
 
 
@@ -160,10 +160,10 @@ async def test_no_network_is_an_error_with_an_offline_badge(
     with FakeLLMServer() as server:
         turn = Turn(home, server, kind)
     # The server is gone: its port refuses connections.
-    answer = await turn.cockpit.send(None, "hi")
+    answer = await turn.cockpit.turns.send(None, "hi")
     assert answer.status == "error" and "cannot connect" in answer.error
     assert turn.of(events.Connectivity)[-1].online is False
-    assert len(turn.of(events.ProviderNotice)) == 2  # retried, boundedly
+    assert len(turn.of(events.TurnNotice)) == 2  # retried, boundedly
     await turn.cockpit.aclose()
 
 
@@ -176,7 +176,7 @@ async def test_a_silent_server_times_out(home: HomePaths, llm_server: FakeLLMSer
     turn.cockpit = Cockpit(config)
     llm_server.queue(Reply(hang_after_headers=True))
     started = time.monotonic()
-    answer = await turn.cockpit.send(None, "hi")
+    answer = await turn.cockpit.turns.send(None, "hi")
     assert answer.status in ("error", "incomplete") and answer.error
     assert time.monotonic() - started < 5
     await turn.cockpit.aclose()
@@ -185,10 +185,10 @@ async def test_a_silent_server_times_out(home: HomePaths, llm_server: FakeLLMSer
 async def test_a_long_stream_is_persisted_while_it_flows(turn: Turn,
                                                          llm_server: FakeLLMServer) -> None:
     llm_server.queue(Reply(n_tokens=40, delay=0.05))  # two seconds of answer
-    task = asyncio.create_task(turn.cockpit.send(None, "hi"))
+    task = asyncio.create_task(turn.cockpit.turns.send(None, "hi"))
     await asyncio.sleep(1.6)
-    [session] = await turn.cockpit.sessions()
-    partial = (await turn.cockpit.messages(session.id))[-1]
+    [session] = await turn.cockpit.history.sessions()
+    partial = (await turn.cockpit.history.messages(session.id))[-1]
     assert partial.status == "streaming" and partial.content.startswith("w0 w1 ")
     answer = await task
     assert answer.status == "complete" and len(answer.content) > len(partial.content)
@@ -198,13 +198,13 @@ async def test_markup_and_escapes_from_the_model_are_stored_as_sent(
         turn: Turn, llm_server: FakeLLMServer) -> None:
     text = "[bold red]x[/] \x1b[31mred\x1b[0m"
     llm_server.queue(Reply(tokens=[text]))
-    answer = await turn.cockpit.send(None, "hi")
+    answer = await turn.cockpit.turns.send(None, "hi")
     assert answer.content == text  # the store keeps it; the screen shows it literally
 
 
 async def test_the_offline_provider_needs_no_server(home: HomePaths) -> None:
     cockpit = Cockpit(load_config(home))
-    assert cockpit.default_choice.provider == OFFLINE
-    answer = await cockpit.send(None, "hi")
+    assert cockpit.turns.default_choice().provider == OFFLINE
+    answer = await cockpit.turns.send(None, "hi")
     assert answer.status == "complete"
     await cockpit.aclose()

@@ -76,7 +76,7 @@ async def test_a_skill_answers_with_its_instructions_and_its_safe_tool(
                      Reply(text="Three words, a one-minute read."))
     cockpit = make_cockpit(home, llm_server)
     try:
-        answer = await cockpit.send(None, "/summarize one two three")
+        answer = await cockpit.turns.send(None, "/summarize one two three")
     finally:
         await cockpit.aclose()
     assert answer.status == "complete", answer.error
@@ -96,7 +96,7 @@ async def test_a_skill_answers_with_its_instructions_and_its_safe_tool(
     llm_server.queue(Reply(text="ok"))
     cockpit = make_cockpit(home, llm_server)
     try:
-        await cockpit.send(answer.session_id, "thanks")
+        await cockpit.turns.send(answer.session_id, "thanks")
     finally:
         await cockpit.aclose()
     roles = [m["role"] for m in llm_server.requests[-1].messages if m["role"] != "system"]
@@ -110,7 +110,7 @@ async def test_a_tool_that_needs_permission_is_refused_headless_unless_yes(
     llm_server.queue(call, Reply(text="Refused, as it should be."))
     cockpit = make_cockpit(home, llm_server)
     try:
-        answer = await cockpit.send(None, "/greeter Ada")
+        answer = await cockpit.turns.send(None, "/greeter Ada")
         [result] = tool_results(llm_server.requests[1].body)
         assert "Not run" in result and "--yes" in result
         assert "Ada" not in result
@@ -119,8 +119,8 @@ async def test_a_tool_that_needs_permission_is_refused_headless_unless_yes(
         assert answer.status == "complete"
 
         llm_server.queue(call, Reply(text="Greeted."))
-        cockpit.assume_yes = True
-        await cockpit.send(answer.session_id, "/greeter Ada")
+        cockpit.approvals.assume_yes = True
+        await cockpit.turns.send(answer.session_id, "/greeter Ada")
         [result] = tool_results(llm_server.requests[3].body)
         assert "[bold]hello[/] Ada" in result
     finally:
@@ -133,7 +133,7 @@ async def test_red_team_runs_first_principles_first_as_a_nested_step(
                      Reply(text="ATTACK: the belief is wrong."))
     cockpit = make_cockpit(home, llm_server)
     try:
-        answer = await cockpit.send(None, "/red-team we should build our own rockets")
+        answer = await cockpit.turns.send(None, "/red-team we should build our own rockets")
     finally:
         await cockpit.aclose()
     assert answer.status == "complete" and answer.content == "ATTACK: the belief is wrong."
@@ -153,7 +153,7 @@ async def test_an_unknown_slash_command_says_so_and_sends_nothing(
         home: HomePaths, llm_server: FakeLLMServer, kind: str) -> None:
     cockpit = make_cockpit(home, llm_server)
     try:
-        answer = await cockpit.send(None, "/sumarize this")
+        answer = await cockpit.turns.send(None, "/sumarize this")
     finally:
         await cockpit.aclose()
     assert answer.status == "error"
@@ -169,7 +169,7 @@ async def test_a_routing_rule_naming_a_tool_runs_it_without_a_model(
         '[[rule]]\nslash = "/mm"\nskill = "art"\ntool = "mermaid"\n')
     cockpit = make_cockpit(home, llm_server)
     try:
-        answer = await cockpit.send(None, "/mm --help")
+        answer = await cockpit.turns.send(None, "/mm --help")
     finally:
         await cockpit.aclose()
     assert answer.status == "complete", answer.error
@@ -184,7 +184,7 @@ async def test_a_fabric_pattern_runs_with_its_system_prompt(
     cockpit = make_cockpit(home, llm_server)
     cockpit.config.skills.fabric = [str(FABRIC)]
     try:
-        answer = await cockpit.send(None, "/extract-wisdom a talk about habits")
+        answer = await cockpit.turns.send(None, "/extract-wisdom a talk about habits")
     finally:
         await cockpit.aclose()
     assert answer.status == "complete"
@@ -249,7 +249,7 @@ async def test_model_routing_asks_the_model_only_below_the_threshold(
     cockpit = make_cockpit(home, llm_server, extra="\n[skills]\nmodel_routing = true\n"
                                                    "threshold = 0.99\n")
     try:
-        answer = await cockpit.send(None, "could you shorten these meeting notes for me")
+        answer = await cockpit.turns.send(None, "could you shorten these meeting notes for me")
     finally:
         await cockpit.aclose()
     choosing, answering = llm_server.requests
@@ -262,10 +262,10 @@ async def test_the_newest_message_is_routed_alone_after_a_failed_answer(
         home: HomePaths, llm_server: FakeLLMServer, kind: str) -> None:
     cockpit = make_cockpit(home, llm_server)
     try:
-        failed = await cockpit.send(None, "/sumarize x")  # a typo: an error, nothing sent
+        failed = await cockpit.turns.send(None, "/sumarize x")  # a typo: an error, nothing sent
         assert failed.status == "error"
         llm_server.queue(Reply(text="Hi!"))
-        answer = await cockpit.send(failed.session_id, "hello, how are you")
+        answer = await cockpit.turns.send(failed.session_id, "hello, how are you")
     finally:
         await cockpit.aclose()
     assert answer.status == "complete" and answer.skill is None and answer.content == "Hi!"
@@ -283,7 +283,7 @@ async def test_a_denied_tool_is_neither_offered_nor_run(
     cockpit = make_cockpit(home, llm_server, extra='\n[skills.permissions]\n'
                                                    '"danger/wipe" = "deny"\n')
     try:
-        await cockpit.send(None, "/danger now")
+        await cockpit.turns.send(None, "/danger now")
     finally:
         await cockpit.aclose()
     names = {t.get("name") or t["function"]["name"] for t in llm_server.requests[0].tools}
@@ -296,7 +296,7 @@ async def test_a_bare_slash_command_sends_a_real_message(
     llm_server.queue(Reply(text="Nothing to summarize."))
     cockpit = make_cockpit(home, llm_server)
     try:
-        answer = await cockpit.send(None, "/summarize")
+        answer = await cockpit.turns.send(None, "/summarize")
     finally:
         await cockpit.aclose()
     assert answer.status == "complete"
@@ -335,8 +335,8 @@ def test_stdin_that_is_not_utf8_is_read_not_refused(home: HomePaths,
     ("summarize, not red-team", "summarize"), ("first principles", "first-principles"),
     ("None.", None), ("I would pick `red-team`.", "red-team"), ("no idea", None)])
 def test_the_model_routing_answer_is_read_carefully(said: str, expected: str | None) -> None:
-    from pai_tui.cockpit import _named_skill
     from pai_tui.skills.model import Skill
+    from pai_tui.turns.route import named_skill as _named_skill
 
     listed = [Skill(name, "", Path(f"/x/{name}/SKILL.md"), Path("/x"))
               for name in ("red-team", "summarize", "first-principles")]

@@ -219,7 +219,7 @@ def test_database_url_selects_another_database(home: HomePaths, tmp_path: Path,
     elsewhere = tmp_path / "shared" / "team.db"
     monkeypatch.setenv("PAI_DATABASE_URL", sqlite_url(elsewhere))
     cockpit = Cockpit(load_config(home))
-    store = cockpit.open_store()
+    store = cockpit.history.open()
     store.create_session("kept elsewhere")
     cockpit.close()
     assert elsewhere.exists()

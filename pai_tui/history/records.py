@@ -6,14 +6,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from pai_tui.events import Status
+
 # step: a nested skill call or a tool run inside an answer, shown in the transcript; never sent
 # to the model as a message of its own.
 Role = Literal["user", "assistant", "system", "step"]
-# streaming: being written now; the others are final. A row still `streaming` when the store opens
-# belonged to a process that died: it becomes `interrupted`.
-# denied: a step (tool run) that the permission policy or the user refused.
-Status = Literal["streaming", "complete", "cancelled", "incomplete", "error", "interrupted",
-                 "denied"]
+# Status (defined with the events that carry it): streaming while being written, the others
+# final. A row still `streaming` when the store opens belonged to a process that died: it becomes
+# `interrupted`. denied: a step (tool run) that the permission policy or the user refused.
+__all__ = ["FINAL_STATUSES", "MessageRecord", "Role", "SessionRecord", "Status"]
 FINAL_STATUSES: tuple[Status, ...] = ("complete", "cancelled", "incomplete", "error", "interrupted")
 
 

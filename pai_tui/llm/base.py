@@ -104,6 +104,10 @@ class Usage:
     input_tokens: int = 0
     output_tokens: int = 0
 
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(self.input_tokens + other.input_tokens,
+                     self.output_tokens + other.output_tokens)
+
 
 # tool_limit: the tool loop stopped a model that kept asking for tools (tool_loop.py).
 StopReason = Literal["end", "max_tokens", "tool_use", "refusal", "tool_limit", "other"]

@@ -4,6 +4,7 @@ only place the SDK modules get imported)."""
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 from dataclasses import dataclass
 
@@ -102,6 +103,16 @@ class Providers:
             close = getattr(provider, "aclose", None)
             if close is not None:
                 await close()
+
+    async def warm_up(self, choice: ModelChoice | None = None) -> None:
+        """Import the provider's SDK and make its client, in a thread (about a second), so that
+        the first message does not wait for them and the UI never does."""
+        name = (choice or self.default()).provider
+        provider = await asyncio.to_thread(self.build, name)
+        prepare = getattr(provider, "prepare", None)
+        if prepare is not None:
+            keys = self.keys(name)
+            await asyncio.to_thread(prepare, keys[0].value if keys else None)
 
     def built(self, name: str) -> Provider | None:
         """The provider if it is built already (no import to wait for), else None."""

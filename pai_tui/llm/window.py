@@ -1,5 +1,6 @@
 """Fitting a conversation into a model's context window: the newest turns are kept, the oldest
-left out (and counted, so the user is told), never a provider error for an overlong request."""
+left out (and counted, so the user is told), never a provider error for an overlong request.
+Which messages make the conversation (questions and their answers) is turns/prepare.py's job."""
 
 from __future__ import annotations
 
@@ -15,27 +16,14 @@ def estimate_tokens(text: str | None) -> int:
     return int(len(text or "") / CHARS_PER_TOKEN) + MESSAGE_OVERHEAD
 
 
-def merge_turns(messages: Sequence[ChatMessage]) -> list[ChatMessage]:
-    """Consecutive messages of one role become one (after a failed answer, two user messages
-    follow each other; some APIs refuse that)."""
-    merged: list[ChatMessage] = []
-    for message in messages:
-        if merged and merged[-1].role == message.role:
-            merged[-1] = ChatMessage(message.role, f"{merged[-1].content}\n\n{message.content}")
-        else:
-            merged.append(message)
-    return merged
-
-
 def fit(messages: Sequence[ChatMessage], system: str | None, context_window: int,
         reserve: int) -> tuple[list[ChatMessage], int]:
     """The newest messages that fit in `context_window` less `reserve` (the answer's room) and
     the system prompt, starting with a user turn; and how many were left out."""
-    merged = merge_turns(messages)
     budget = context_window - reserve - estimate_tokens(system)
     kept: list[ChatMessage] = []
     used = 0
-    for message in reversed(merged):
+    for message in reversed(messages):
         cost = estimate_tokens(message.content)
         if kept and used + cost > budget:
             break
@@ -44,4 +32,4 @@ def fit(messages: Sequence[ChatMessage], system: str | None, context_window: int
     kept.reverse()
     while len(kept) > 1 and kept[0].role != "user":
         kept.pop(0)
-    return kept, len(merged) - len(kept)
+    return kept, len(messages) - len(kept)

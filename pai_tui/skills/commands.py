@@ -198,7 +198,7 @@ def _run_tool(cockpit: Cockpit, name: str, tool_name: str, args: list[str]) -> i
         click.echo(f"pai skill run: {found.name} has no tool {tool_name!r} (its tools: "
                    f"{names})", err=True)
         return 2
-    rule = cockpit.permissions.rule(tool)
+    rule = cockpit.skills.permissions.rule(tool)
     if rule.action == "deny":
         click.echo(f"pai skill run: {tool.qualified} is denied by {rule.source}", err=True)
         return 2

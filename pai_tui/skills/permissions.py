@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from pai_tui.config import ConfigError, Permission, write_settings
+from pai_tui.config import ConfigError, Permission
 from pai_tui.skills.model import skill_key
 
 if TYPE_CHECKING:
@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 # The user's answer when the policy is "ask": run it once, refuse, or always allow this tool.
 Decision = Literal["yes", "no", "always"]
 Asker = Callable[["Tool", list[str]], Awaitable[Decision]]
+Save = Callable[[tuple[str, ...], dict[str, str]], Path]
 
 
 @dataclass(frozen=True)
@@ -72,8 +73,13 @@ def resolve(tool: Tool, permissions: Mapping[str, str],
 class Permissions:
     """The policy of one pai process: config.toml plus the "always" answers given so far."""
 
-    def __init__(self, config: Config):
+    def __init__(self, config: Config, save: Save | None = None):
         self.config = config
+        if save is None:
+            from pai_tui.settings import Settings
+
+            save = Settings(config).save
+        self._save = save  # the one writer of config.toml (settings.py)
         self.granted: set[str] = set()
 
     def rule(self, tool: Tool) -> Rule:
@@ -87,10 +93,7 @@ class Permissions:
         """Write `"skill/tool" = action` under [skills.permissions] in config.toml (atomic,
         comments kept) and apply it now. Raises ConfigError if the file cannot be parsed: the
         user's file is never overwritten then."""
-        path = self.config.home.config
-        write_settings(path, ("skills", "permissions"), {tool.qualified: action})
-        self.config.skills.permissions[tool.qualified] = action
-        return path
+        return self._save(("skills", "permissions"), {tool.qualified: action})
 
     def headless(self, tool: Tool, yes: bool = False) -> str | None:
         """None if the tool may run without a person to ask; else why not and how to allow."""

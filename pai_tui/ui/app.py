@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import threading
+import logging
 from collections.abc import Iterable
 from contextlib import suppress
 from functools import partial
@@ -17,12 +17,16 @@ from textual.binding import BindingType
 from textual.containers import Grid
 from textual.screen import Screen
 from textual.theme import Theme
+from textual.worker import Worker
 
 from pai_tui.actions import ACTIONS, PANES, ActionSpec
 from pai_tui.cockpit import Cockpit
-from pai_tui.config import ConfigError, Layout, write_setting
+from pai_tui.config import ConfigError, Layout
+from pai_tui.llm.providers import ModelChoice
+from pai_tui.ui.bus import Bridge
 from pai_tui.ui.chat import ChatPane
 from pai_tui.ui.chat_input import ChatInput
+from pai_tui.ui.errors import report_worker_failure
 from pai_tui.ui.keymap import (
     bindings_for,
     effective_keys,
@@ -37,7 +41,9 @@ from pai_tui.ui.themes import DEFAULT_THEME, load_themes
 
 if TYPE_CHECKING:
     from pai_tui.skills.permissions import Decision
-    from pai_tui.skills.tools import Tool
+    from pai_tui.turns.gates import ToolQuestion
+
+log = logging.getLogger(__name__)
 
 LAYOUTS: tuple[Layout, ...] = ("columns", "grid")
 # Actions on the panes: inactive while a modal screen (help, palette) is on top.
@@ -51,18 +57,19 @@ class MainScreen(Screen[None], inherit_bindings=False):
     BINDINGS: ClassVar[list[BindingType]] = bindings_for("screen")
     AUTO_FOCUS = "#chat-input"
 
-    def __init__(self, cockpit: Cockpit):
+    def __init__(self, cockpit: Cockpit, bridge: Bridge):
         super().__init__(id="main")
         self.cockpit = cockpit
+        self.bridge = bridge
 
     def compose(self) -> ComposeResult:
         layout = self.cockpit.config.ui.layout
         with Grid(id="panes", classes=f"-{layout}"):
-            yield ChatPane(self.cockpit, id="chat")
+            yield ChatPane(self.cockpit, self.bridge, id="chat")
             yield AgentsPane(id="agents")
-            yield HistoryPane(self.cockpit, id="history")
+            yield HistoryPane(self.cockpit, self.bridge, id="history")
             yield UpgradesPane(id="upgrades")
-        yield StatusBar(self.cockpit, id="status")
+        yield StatusBar(self.cockpit, self.bridge, id="status")
 
     @on(HistoryPane.OpenSession)
     def _open_session(self, message: HistoryPane.OpenSession) -> None:
@@ -73,7 +80,10 @@ class MainScreen(Screen[None], inherit_bindings=False):
         self.query_one(StatusBar).show_choice(message.choice)
 
 
-class PaiApp(SessionActions, App[None], inherit_bindings=False):
+class PaiApp(App[None], inherit_bindings=False):
+    """The cockpit's face: the frame (panes, layout, themes, palette, help), the actions, and
+    the one bridge from the core's events to the widgets."""
+
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live elsewhere
     TITLE = "pai"
     BINDINGS: ClassVar[list[BindingType]] = bindings_for("app")
@@ -84,9 +94,10 @@ class PaiApp(SessionActions, App[None], inherit_bindings=False):
         super().__init__()
         self.cockpit = cockpit
         self.layout_name: Layout = cockpit.config.ui.layout
-        self.main = MainScreen(cockpit)
-        self._settings_lock = threading.Lock()
-        cockpit.asker = self.ask_permission
+        self.bridge = Bridge(self, cockpit.bus)
+        self.main = MainScreen(cockpit, self.bridge)
+        self.sessions = SessionActions(self, cockpit, self.main.query_one)
+        cockpit.approvals.answerer = self.ask_permission
         self._theme_saved = cockpit.config.ui.theme
 
     @property
@@ -107,7 +118,7 @@ class PaiApp(SessionActions, App[None], inherit_bindings=False):
         if action == "cancel_answer":
             return self.chat.busy
         if action == "use_ollama":
-            return self.ollama_models is not None
+            return self.sessions.ollama_models is not None
         return True
 
     def on_mount(self) -> None:
@@ -119,20 +130,24 @@ class PaiApp(SessionActions, App[None], inherit_bindings=False):
         # After the first frame: the store (SQLAlchemy import, migrations) and the provider's
         # SDK (about a second to import) never delay it.
         self._settle_in()
-        choice = self.cockpit.default_choice
+        choice = self.cockpit.turns.default_choice()
         if choice.provider == "offline" and "ollama" not in self.cockpit.config.providers:
-            self.look_for_ollama()
+            self.sessions.look_for_ollama()
 
     @work(group="settle-in", exit_on_error=False)
     async def _settle_in(self) -> None:
         # Success and failure of the store are published on the bus (panes and status bar show
         # them); a broken SDK shows when the first message is sent.
+        with suppress(OSError):
+            from pai_tui.observe.logfile import start_log
+
+            self.log_path = await asyncio.to_thread(start_log, self.cockpit)
         with suppress(Exception):
-            await self.cockpit.store()
+            await self.cockpit.history.store()
         with suppress(Exception):
-            await self.cockpit.warm_up()
+            await self.cockpit.providers.warm_up()
         with suppress(Exception):  # for slash completion; a problem shows in the browser
-            await asyncio.to_thread(self.cockpit.load_skills)
+            await asyncio.to_thread(self.cockpit.skills.load)
         # Textual, the widgets, SQLAlchemy and the SDK live as long as the app: take them out
         # of the garbage collector's full scans, which otherwise stall the screen ~80 ms a time
         # while answers stream (measured by benchmarks/stream_realtime.py).
@@ -164,14 +179,20 @@ class PaiApp(SessionActions, App[None], inherit_bindings=False):
 
     @work(thread=True, group="settings", exit_on_error=False)
     def _save_setting(self, key: str) -> None:
-        # One write at a time, each with the value current when it runs: quick switches can
-        # neither lose one another's changes nor land out of order.
-        with self._settings_lock:
-            try:
-                write_setting(self.config_path, "ui", key, self._ui_setting(key))
-            except (ConfigError, OSError) as error:
-                self.call_from_thread(self.notify, f"Setting not saved: {error}",
-                                      severity="error", markup=False)
+        # One write at a time (the settings writer serializes), each with the value current
+        # when it runs: quick switches can neither lose one another's changes nor land out of
+        # order.
+        try:
+            self.cockpit.settings.save(("ui",), {key: self._ui_setting(key)})
+        except (ConfigError, OSError) as error:
+            self.call_from_thread(self.notify, f"Setting not saved: {error}",
+                                  severity="error", markup=False)
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        """The one place a failed worker goes: the user is told, the log keeps the traceback
+        (panes send theirs here too: ui/pane.py)."""
+        report_worker_failure(self, event)
 
     # actions
 
@@ -250,7 +271,7 @@ class PaiApp(SessionActions, App[None], inherit_bindings=False):
 
     @work(group="skills-reload", exclusive=True, exit_on_error=False)
     async def action_reload_skills(self) -> None:
-        index = await self.cockpit.reload_skills()
+        index = await self.cockpit.skills.reload()
         problems = len(index.warnings) + len(index.rejected)
         self.notify(f"{len(index)} skills loaded" + (
             f"; {problems} warnings (pai skill list --warnings)" if problems else ""),
@@ -261,14 +282,53 @@ class PaiApp(SessionActions, App[None], inherit_bindings=False):
 
         self.push_screen(SkillsScreen(self.cockpit))
 
-    async def ask_permission(self, tool: Tool, args: list[str], stdin: str | None) -> Decision:
-        """The cockpit's question before a tool whose policy is "ask" runs: a dialog."""
+    async def ask_permission(self, question: ToolQuestion) -> Decision:
+        """The answer to "may this tool run?" (one question at a time): a dialog."""
         from pai_tui.ui.dialogs import PermissionDialog
 
-        answer = await self.push_screen_wait(PermissionDialog(tool.qualified, args,
-                                                              str(tool.path), stdin))
+        tool = question.tool
+        answer = await self.push_screen_wait(PermissionDialog(tool.qualified, question.args,
+                                                              str(tool.path), question.stdin))
         return "yes" if answer == "yes" else "always" if answer == "always" else "no"
 
     async def action_quit(self) -> None:
+        self.bridge.close()
         await self.cockpit.aclose()
         self.exit()
+
+    # actions on sessions and models (ui/session_actions.py)
+
+    @property
+    def chat(self) -> ChatPane:
+        return self.main.query_one(ChatPane)
+
+    def action_cancel_answer(self) -> None:
+        self.sessions.cancel_answer()
+
+    def action_retry_answer(self) -> None:
+        self.action_focus_pane("chat")
+        self.chat.retry()
+
+    def action_toggle_details(self) -> None:
+        self.chat.toggle_class("-details")
+
+    def action_show_earlier(self) -> None:
+        self.chat.show_earlier()
+
+    def action_rename_session(self) -> None:
+        self.sessions.rename_session()
+
+    def action_delete_session(self) -> None:
+        self.sessions.delete_session()
+
+    def action_edit_system_prompt(self) -> None:
+        self.sessions.edit_system_prompt()
+
+    def action_switch_model(self) -> None:
+        self.sessions.switch_model()
+
+    def choose_model(self, choice: ModelChoice) -> None:
+        self.sessions.choose_model(choice)
+
+    def action_use_ollama(self) -> None:
+        self.sessions.use_ollama()

@@ -1,13 +1,34 @@
-"""The bridge from the core's event bus to Textual messages."""
+"""The one road from the core's event bus to the widgets.
+
+Events are published in whatever thread runs the turn (the UI loop today; agents and the speech
+thread later), so nothing here touches a widget from the publisher's thread:
+- text deltas (the hot path: tens of thousands per answer) are appended to a per-turn buffer
+  under a lock, and one timer on the UI loop hands each turn's waiting text to the AnswerStream
+  showing that turn, at the pace it can render: no Textual message per delta;
+- every other event is posted to the widgets listening for its type (`post_message` is
+  thread-safe) and dispatched there to `on_<event_name>` (`TurnStarted` → `on_turn_started`).
+"""
 
 from __future__ import annotations
 
+import inspect
+import re
+import threading
 from collections.abc import Callable
+from functools import cache
+from typing import TYPE_CHECKING
 
+from textual.app import App
 from textual.message import Message
+from textual.timer import Timer
 from textual.widget import Widget
 
 from pai_tui import events
+
+if TYPE_CHECKING:
+    from pai_tui.ui.streaming import AnswerStream
+
+FLUSH_S = 0.05  # streamed text reaches the screen in batches this far apart (at least)
 
 
 class BusEvent(Message):
@@ -18,15 +39,82 @@ class BusEvent(Message):
         self.event = event
 
 
-def listen(widget: Widget, bus: events.Bus, *types: type[events.Event]) -> Callable[[], None]:
-    """Forward events of `types` to `widget` as BusEvent messages (safe from any thread).
+@cache
+def handler_name(event_type: type[events.Event]) -> str:
+    """`TurnStarted` → `on_turn_started`, the way Textual names message handlers."""
+    return "on_" + re.sub(r"(?<!^)(?=[A-Z])", "_", event_type.__name__).lower()
 
-    Returns a function that stops the forwarding; call it when the widget unmounts.
-    """
-    stops = [bus.subscribe(t, lambda e: widget.post_message(BusEvent(e))) for t in types]
 
-    def stop() -> None:
-        for unsubscribe in stops:
-            unsubscribe()
+class Listening:
+    """For widgets that listen to the bus: a BusEvent goes to its `on_<event_name>` method."""
 
-    return stop
+    async def on_bus_event(self, message: BusEvent) -> None:
+        handler = getattr(self, handler_name(type(message.event)), None)
+        if handler is not None:
+            result = handler(message.event)
+            if inspect.isawaitable(result):
+                await result
+
+
+class Bridge:
+    def __init__(self, app: App[object], bus: events.Bus):
+        self.app = app
+        self.bus = bus
+        self._waiting: dict[int | None, list[str]] = {}  # text not yet on screen, by turn
+        self._lock = threading.Lock()
+        self._streams: dict[int, AnswerStream] = {}  # UI loop only
+        self._timer: Timer | None = None
+        self._stops = [bus.subscribe(events.TextDelta, self._collect),
+                       bus.subscribe(events.TurnFinished, self._forget)]
+
+    def listen(self, widget: Widget, *types: type[events.Event]) -> Callable[[], None]:
+        """Forward events of `types` to `widget` (safe from any thread). Returns a function
+        that stops the forwarding; call it when the widget unmounts."""
+        stops = [self.bus.subscribe(t, lambda e: widget.post_message(BusEvent(e)))
+                 for t in types]
+
+        def stop() -> None:
+            for unsubscribe in stops:
+                unsubscribe()
+
+        return stop
+
+    def stream(self, turn_id: int, stream: AnswerStream) -> None:
+        """Show the text of `turn_id` through `stream` from now on (UI loop)."""
+        self._streams[turn_id] = stream
+        if self._timer is None:
+            self._timer = self.app.set_interval(FLUSH_S, self._flush)
+        self._timer.resume()
+
+    def unstream(self, turn_id: int) -> None:
+        self._streams.pop(turn_id, None)
+        with self._lock:
+            self._waiting.pop(turn_id, None)
+        if not self._streams and self._timer is not None:
+            self._timer.pause()
+
+    def close(self) -> None:
+        for stop in self._stops:
+            stop()
+
+    def _collect(self, event: events.TextDelta) -> None:  # any thread
+        with self._lock:
+            waiting = self._waiting.get(event.turn_id)
+            if waiting is None:
+                self._waiting[event.turn_id] = [event.text]
+            else:
+                waiting.append(event.text)
+
+    def _forget(self, event: events.TurnFinished) -> None:  # any thread
+        # The end shows the whole final text; whatever waits now is not needed.
+        with self._lock:
+            self._waiting.pop(event.turn_id, None)
+
+    async def _flush(self) -> None:
+        for turn_id, stream in list(self._streams.items()):
+            if not stream.ready():
+                continue
+            with self._lock:
+                waiting = self._waiting.pop(turn_id, None)
+            if waiting:
+                await stream.write("".join(waiting))

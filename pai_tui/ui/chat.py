@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -11,11 +11,12 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from pai_tui import events
-from pai_tui.cockpit import Cockpit, NotSaved, session_title
+from pai_tui.cockpit import Cockpit
 from pai_tui.history.records import MessageRecord
+from pai_tui.history.service import session_title
 from pai_tui.llm.providers import ModelChoice
 from pai_tui.safe_text import printable
-from pai_tui.ui.bus import BusEvent, listen
+from pai_tui.ui.bus import Bridge, Listening
 from pai_tui.ui.chat_input import ChatInput
 from pai_tui.ui.messages import (
     AnswerView,
@@ -28,14 +29,16 @@ from pai_tui.ui.messages import (
     details_text,
 )
 from pai_tui.ui.pane import Pane
+from pai_tui.ui.streaming import AnswerStream
+
+if TYPE_CHECKING:
+    from pai_tui.turns.turn import Turn
 
 WINDOW = 24  # messages put on screen when a session opens, and per "show earlier"
 MAX_SHOWN = 120  # beyond this, the oldest leave the screen (they stay in the history)
-FLUSH_S = 0.05  # streamed text reaches the screen in batches this far apart (at least)
-RENDER_SHARE_WAIT = 3  # after a render taking t, wait 3t: rendering takes <= 1/4 of the time
 
 
-class ChatPane(Pane):
+class ChatPane(Listening, Pane):
     TITLE = "Chat"
 
     class SessionShown(Message):
@@ -45,37 +48,29 @@ class ChatPane(Pane):
             super().__init__()
             self.choice = choice
 
-    def __init__(self, cockpit: Cockpit, **kwargs: object):
+    def __init__(self, cockpit: Cockpit, bridge: Bridge, **kwargs: object):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.cockpit = cockpit
+        self.bridge = bridge
         self.session_id: int | None = None
         self.busy = False
         self._answer: AnswerView | None = None
-        # Streamed text waiting for the next flush, by message id. Filled straight from the bus
-        # (no Textual message per delta: long answers have tens of thousands of them).
-        self._incoming: dict[int, list[str]] = {}
-        self._next_flush = 0.0
 
     def compose(self):  # type: ignore[override]
         with MessageList(id="messages"):
             yield EarlierMarker(0)
             yield EmptyChat(id="empty-chat")
         yield Static(id="slash-hint")
-        yield ChatInput(self.cockpit.config.keymap, self.cockpit.slash_completions)
+        yield ChatInput(self.cockpit.config.keymap, self.cockpit.skills.completions)
 
     def on_mount(self) -> None:
         super().on_mount()
-        self._stops = [
-            listen(self, self.cockpit.bus, events.TurnStarted, events.TurnFinished,
-                   events.ProviderNotice, events.ContextTrimmed, events.StepStarted,
-                   events.StepFinished),
-            self.cockpit.bus.subscribe(events.TextDelta, self._collect),
-        ]
-        self._flusher = self.set_interval(FLUSH_S, self._flush, pause=True)
+        self._stop_listening = self.bridge.listen(
+            self, events.TurnStarted, events.TurnFinished, events.TurnNotice,
+            events.ContextTrimmed, events.StepStarted, events.StepFinished)
 
     def on_unmount(self) -> None:
-        for stop in self._stops:
-            stop()
+        self._stop_listening()
 
     def focus_target(self) -> ChatInput:
         return self.query_one(ChatInput)
@@ -153,9 +148,11 @@ class ChatPane(Pane):
 
     @work(group="chat", exit_on_error=False)
     async def _send(self, text: str, view: UserView) -> None:
+        from pai_tui.turns.service import NotSaved
+
         try:
             try:
-                user = await self.cockpit.save_user_message(self.session_id, text)
+                turn = await self.cockpit.turns.start(self.session_id, text)
             except NotSaved as error:
                 await view.remove()
                 chat_input = self.query_one(ChatInput)
@@ -165,17 +162,17 @@ class ChatPane(Pane):
                             "It is back in the input.", severity="error", timeout=15,
                             markup=False)
                 return
-            view.message_id = user.id
+            view.message_id = turn.ctx.user_id
             if self.session_id is None:
-                self.session_id = user.session_id
+                self.session_id = turn.ctx.session_id
                 self.set_title(session_title(text))
-            await self._answer_session(user.session_id)
+            await self._run(turn)
         finally:
             self.busy = False
 
-    async def _answer_session(self, session_id: int) -> None:
+    async def _run(self, turn: Turn) -> None:
         try:
-            await self.cockpit.answer(session_id)
+            await turn.run()
         except Exception as error:  # the answer is saved with its status; say what broke
             self.notify(f"Your message is saved; the answer failed: {error}",
                         severity="error", markup=False)
@@ -200,63 +197,55 @@ class ChatPane(Pane):
     @work(group="chat", exit_on_error=False)
     async def _retry(self, session_id: int) -> None:
         try:
-            await self._answer_session(session_id)
+            try:
+                turn = await self.cockpit.turns.retry(session_id)
+            except LookupError as error:
+                self.notify(f"Nothing retried: {error}.", severity="warning", markup=False)
+                return
+            await self._run(turn)
         finally:
             self.busy = False
 
-    # streaming
+    # what the turns of the shown session say
 
-    def _collect(self, event: events.TextDelta) -> None:
-        if event.session_id == self.session_id:
-            self._incoming.setdefault(event.message_id, []).append(event.text)
+    def _mine(self, event: events.Event) -> bool:
+        return event.agent is None and getattr(event, "session_id", None) == self.session_id
 
-    async def _flush(self) -> None:
-        answer = self._answer
-        if answer is None or time.monotonic() < self._next_flush:
-            return
-        waiting = self._incoming.pop(answer.message_id, None)
-        if waiting:
-            started = time.monotonic()
-            answer.feed("".join(waiting))
-            await answer.flush()
-            self.call_after_refresh(self._flushed, started)
-
-    def _flushed(self, started: float) -> None:
-        # Rendering may take at most a quarter of the time: on a fast stream with a long answer
-        # the batches grow rather than the screen falling behind the network.
-        cost = time.monotonic() - started
-        self._next_flush = time.monotonic() + RENDER_SHARE_WAIT * cost
-
-    async def on_bus_event(self, message: BusEvent) -> None:
-        event = message.event
-        if getattr(event, "session_id", None) != self.session_id:
-            return
-        if isinstance(event, events.TurnStarted):
+    async def on_turn_started(self, event: events.TurnStarted) -> None:
+        if self._mine(event):
             self._answer = AnswerView(event.message_id, event.provider, event.model,
                                       skill=event.skill)
             await self._show(self._answer)
-            self._flusher.resume()
-        elif isinstance(event, events.ProviderNotice) and self._answer is not None:
+            self.bridge.stream(event.message_id, AnswerStream(self._answer))
+
+    def on_turn_notice(self, event: events.TurnNotice) -> None:
+        if self._mine(event) and self._answer is not None:
             self._answer.show_notice(event.text)
-        elif isinstance(event, events.ContextTrimmed):
+
+    async def on_context_trimmed(self, event: events.ContextTrimmed) -> None:
+        if self._mine(event):
             await self._show(NoteView(
                 f"{event.left_out} earlier message{'s' if event.left_out != 1 else ''} left out "
                 f"to fit the model's {event.context_window:,}-token context window"))
-        elif isinstance(event, events.TurnFinished):
+
+    async def on_step_started(self, event: events.StepStarted) -> None:
+        answer = self._answer
+        if self._mine(event) and answer is not None and answer.message_id == event.parent_id:
+            await answer.add_steps(StepView(event.message_id, event.kind, event.name,
+                                            event.detail))
+
+    async def on_step_finished(self, event: events.StepFinished) -> None:
+        answer = self._answer
+        step = answer.step(event.message_id) if answer is not None else None
+        if self._mine(event) and step is not None:
+            await step.finish(event.status, event.output, event.error)
+
+    async def on_turn_finished(self, event: events.TurnFinished) -> None:
+        if self._mine(event):
             await self._finish(event)
-        elif isinstance(event, events.StepStarted):
-            if self._answer is not None and self._answer.message_id == event.parent_id:
-                await self._answer.add_steps(StepView(event.message_id, event.kind, event.name,
-                                                      event.detail))
-        elif isinstance(event, events.StepFinished):
-            answer = self._answer
-            step = answer.step(event.message_id) if answer is not None else None
-            if step is not None:
-                await step.finish(event.status, event.output, event.error)
 
     async def _finish(self, event: events.TurnFinished) -> None:
-        self._flusher.pause()
-        self._incoming.pop(event.message_id, None)
+        self.bridge.unstream(event.message_id)
         answer = self._answer
         self._answer = None
         if answer is None or answer.message_id != event.message_id:
@@ -280,7 +269,7 @@ class ChatPane(Pane):
         self.session_id = None
         self.set_title("")
         await self._reset([EmptyChat(id="empty-chat")], hidden=0)
-        self.post_message(self.SessionShown(self.cockpit.default_choice))
+        self.post_message(self.SessionShown(self.cockpit.turns.default_choice()))
         self.query_one(ChatInput).focus()
 
     async def _reset(self, widgets: list[Widget], hidden: int) -> None:
@@ -295,16 +284,17 @@ class ChatPane(Pane):
         if self.busy:
             self.notify("An answer is being written: esc stops it first.", severity="warning")
             return
-        session = await self.cockpit.session(session_id)
+        history = self.cockpit.history
+        session = await history.session(session_id)
         if session is None:
             self.notify("That session no longer exists.", severity="warning")
             return
-        shown, earlier = await self.cockpit.recent_messages(session_id, WINDOW)
+        shown, earlier = await history.recent_messages(session_id, WINDOW)
         self.session_id = session_id
         self.set_title(session.title or title)
         await self._reset(self._build_views(shown) or [EmptyChat(id="empty-chat")],
                           hidden=earlier)
-        self.post_message(self.SessionShown(self.cockpit.choice_for(session)))
+        self.post_message(self.SessionShown(self.cockpit.turns.choice_for(session)))
 
     @work(group="chat-open", exclusive=True, exit_on_error=False)
     async def show_earlier(self) -> None:
@@ -312,7 +302,7 @@ class ChatPane(Pane):
         if self.session_id is None or self.marker.hidden <= 0 or first is None:
             self.notify("Nothing earlier in this session.", timeout=3)
             return
-        records, earlier = await self.cockpit.recent_messages(
+        records, earlier = await self.cockpit.history.recent_messages(
             self.session_id, WINDOW, before_id=first.message_id)  # type: ignore[attr-defined]
         views = self._build_views(records)
         self.messages.anchor(False)  # the user is reading back: stop following the bottom

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from textual.containers import Vertical
 from textual.widget import Widget
+from textual.worker import Worker
+
+from pai_tui.ui.errors import report_worker_failure
 
 
 class Pane(Vertical):
@@ -12,6 +15,9 @@ class Pane(Vertical):
 
     def on_mount(self) -> None:
         self.border_title = self.TITLE
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        report_worker_failure(self.app, event)
 
     def focus_target(self) -> Widget:
         """The widget that takes the focus when the pane is chosen."""

@@ -14,7 +14,7 @@ from pai_tui import events
 from pai_tui.cockpit import Cockpit
 from pai_tui.history.records import SessionRecord
 from pai_tui.safe_text import printable
-from pai_tui.ui.bus import BusEvent, listen
+from pai_tui.ui.bus import Bridge, Listening
 from pai_tui.ui.keymap import bindings_for
 from pai_tui.ui.pane import Pane
 
@@ -38,7 +38,7 @@ class EmptyState(Static, can_focus=True):
     """A focusable explanation shown where a pane has nothing yet."""
 
 
-class HistoryPane(Pane):
+class HistoryPane(Listening, Pane):
     TITLE = "History"
     BINDINGS = bindings_for("history")
 
@@ -47,9 +47,10 @@ class HistoryPane(Pane):
             super().__init__()
             self.session_id, self.title = session_id, title
 
-    def __init__(self, cockpit: Cockpit, **kwargs: object):
+    def __init__(self, cockpit: Cockpit, bridge: Bridge, **kwargs: object):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.cockpit = cockpit
+        self.bridge = bridge
         self.sessions: list[SessionRecord] = []
 
     def compose(self):  # type: ignore[override]
@@ -59,18 +60,23 @@ class HistoryPane(Pane):
     def on_mount(self) -> None:
         super().on_mount()
         self.query_one("#history-list").display = False
-        self._stop_listening = listen(self, self.cockpit.bus, events.StoreReady,
-                                      events.StoreFailed, events.SessionCreated,
-                                      events.SessionUpdated)
+        self._stop_listening = self.bridge.listen(self, events.StoreReady, events.StoreFailed,
+                                                  events.SessionCreated, events.SessionUpdated)
 
     def on_unmount(self) -> None:
         self._stop_listening()
 
-    def on_bus_event(self, message: BusEvent) -> None:
-        if isinstance(message.event, events.StoreFailed):
-            self._show_state(f"History unavailable:\n{printable(message.event.message)}")
-        else:
-            self.reload()
+    def on_store_failed(self, event: events.StoreFailed) -> None:
+        self._show_state(f"History unavailable:\n{printable(event.message)}")
+
+    def on_store_ready(self, event: events.StoreReady) -> None:
+        self.reload()
+
+    def on_session_created(self, event: events.SessionCreated) -> None:
+        self.reload()
+
+    def on_session_updated(self, event: events.SessionUpdated) -> None:
+        self.reload()
 
     def _show_state(self, text: str) -> None:
         state = self.query_one("#history-state", EmptyState)
@@ -84,7 +90,7 @@ class HistoryPane(Pane):
 
     @work(group="history", exclusive=True, exit_on_error=False)
     async def reload(self) -> None:
-        self.sessions = await self.cockpit.sessions()
+        self.sessions = await self.cockpit.history.sessions()
         listing = self.query_one("#history-list", OptionList)
         state = self.query_one("#history-state", EmptyState)
         if not self.sessions:

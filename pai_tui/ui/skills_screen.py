@@ -14,10 +14,12 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
+from textual.worker import Worker
 
 from pai_tui.safe_text import printable
 from pai_tui.skills.model import Skill
 from pai_tui.ui.dialogs import InputDialog
+from pai_tui.ui.errors import report_worker_failure
 from pai_tui.ui.keymap import bindings_for
 
 if TYPE_CHECKING:
@@ -51,12 +53,15 @@ class SkillsScreen(Screen[None]):
                 yield Static(id="skills-output")
                 yield Static(id="skills-text")
 
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        report_worker_failure(self.app, event)
+
     def on_mount(self) -> None:
         self.load()
 
     @work(group="skills-load", exclusive=True, exit_on_error=False)
     async def load(self) -> None:
-        index = await self.cockpit.skill_index()
+        index = await self.cockpit.skills.index()
         self.skills = sorted(index, key=lambda s: s.key)
         problems = len(index.warnings) + len(index.rejected)
         left = self.query_one("#skills-left")
@@ -163,7 +168,7 @@ class SkillsScreen(Screen[None]):
             self.notify(f"{skill.name} has no tool {name!r} (it has: {names}).",
                         severity="error", markup=False)
             return
-        rule = self.cockpit.permissions.rule(tool)
+        rule = self.cockpit.skills.permissions.rule(tool)
         if rule.action == "deny":  # you asked for it by name: only "deny" stops it
             self.notify(f"{tool.qualified} is denied by {rule.source}.", severity="error",
                         markup=False)
@@ -171,7 +176,7 @@ class SkillsScreen(Screen[None]):
         output = self.query_one("#skills-output", Static)
         output.display = True
         output.update(Text(f"running {tool.name}…", style="italic"))
-        run = await self.cockpit.run_tool(tool, args)
+        run = await self.cockpit.skills.run_tool(tool, args)
         shown = Text.assemble((f"$ {tool.name} {printable(shlex.join(args))}  "
                                f"({run.status()})\n", "bold"), printable(run.stdout))
         if run.stderr:

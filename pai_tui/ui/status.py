@@ -7,15 +7,17 @@ from rich.text import Text
 from textual import work
 from textual.reactive import reactive
 from textual.widgets import Static
+from textual.worker import Worker
 
 from pai_tui import events
 from pai_tui.cockpit import Cockpit
 from pai_tui.llm.providers import ModelChoice
 from pai_tui.safe_text import printable
-from pai_tui.ui.bus import BusEvent, listen
+from pai_tui.ui.bus import Bridge, Listening
+from pai_tui.ui.errors import report_worker_failure
 
 
-class StatusBar(Static):
+class StatusBar(Listening, Static):
     choice: reactive[str] = reactive("offline")
     cost_today: reactive[float] = reactive(0.0)
     cost_month: reactive[float] = reactive(0.0)
@@ -25,47 +27,52 @@ class StatusBar(Static):
     offline: reactive[str] = reactive("")  # why the provider cannot be reached, if it cannot
     hint: reactive[str] = reactive("")  # something to act on, shown instead of the key hints
 
-    def __init__(self, cockpit: Cockpit, **kwargs: object):
+    def __init__(self, cockpit: Cockpit, bridge: Bridge, **kwargs: object):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.cockpit = cockpit
+        self.bridge = bridge
 
     def on_mount(self) -> None:
-        self.show_choice(self.cockpit.default_choice)
-        self._stop_listening = listen(self, self.cockpit.bus, events.StoreReady,
-                                      events.StoreFailed, events.TurnFinished,
-                                      events.Connectivity, events.ChoiceChanged)
+        self.show_choice(self.cockpit.turns.default_choice())
+        self._stop_listening = self.bridge.listen(self, events.StoreReady, events.StoreFailed,
+                                                  events.TurnFinished, events.Connectivity,
+                                                  events.ChoiceChanged)
 
     def on_unmount(self) -> None:
         self._stop_listening()
 
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        report_worker_failure(self.app, event)
+
     def show_choice(self, choice: ModelChoice) -> None:
         self.choice = str(choice)
 
-    def on_bus_event(self, message: BusEvent) -> None:
-        event = message.event
-        if isinstance(event, events.StoreReady):
-            self.history = "ready"
-            if event.backup:
-                self.notify(f"History migrated to schema v{event.schema_version}; "
-                            f"backup at {event.backup}", markup=False)
-            self.refresh_costs()
-        elif isinstance(event, events.StoreFailed):
-            self.history = "unavailable"
-            self.notify(f"History unavailable: {event.message}", severity="error",
-                        timeout=15, markup=False)
-        elif isinstance(event, events.TurnFinished):
-            self.refresh_costs()
-        elif isinstance(event, events.Connectivity):
-            self.offline = "" if event.online else event.detail
-            if not event.online:
-                self.notify(f"{event.detail}. ctrl+r retries.", severity="warning",
-                            markup=False)
-        elif isinstance(event, events.ChoiceChanged):
-            self.show_choice(ModelChoice(event.provider, event.model))
+    def on_store_ready(self, event: events.StoreReady) -> None:
+        self.history = "ready"
+        if event.backup:
+            self.notify(f"History migrated to schema v{event.schema_version}; "
+                        f"backup at {event.backup}", markup=False)
+        self.refresh_costs()
+
+    def on_store_failed(self, event: events.StoreFailed) -> None:
+        self.history = "unavailable"
+        self.notify(f"History unavailable: {event.message}", severity="error", timeout=15,
+                    markup=False)
+
+    def on_turn_finished(self, event: events.TurnFinished) -> None:
+        self.refresh_costs()
+
+    def on_connectivity(self, event: events.Connectivity) -> None:
+        self.offline = "" if event.online else event.detail
+        if not event.online:
+            self.notify(f"{event.detail}. ctrl+r retries.", severity="warning", markup=False)
+
+    def on_choice_changed(self, event: events.ChoiceChanged) -> None:
+        self.show_choice(ModelChoice(event.provider, event.model))
 
     @work(group="costs", exclusive=True, exit_on_error=False)
     async def refresh_costs(self) -> None:
-        self.cost_today, self.cost_month = await self.cockpit.costs()
+        self.cost_today, self.cost_month = await self.cockpit.history.costs()
 
     def render(self) -> Text:
         narrow = self.size.width < 100

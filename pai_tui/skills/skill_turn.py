@@ -1,8 +1,11 @@
-"""A turn that a skill answers: its instructions become the system prompt, the skills it calls run
+"""What a skill adds to a turn: its instructions become the system prompt, the skills it calls run
 first (each a visible step), and its tools are offered to the model, each run a visible step
 that passes the permission policy.
 
-The cockpit owns the answer (its row, streaming, statuses); this module owns what a skill adds.
+The turn engine (`turns/`) owns the answer (its row, streaming, statuses) and runs nested skills
+as child turns; this module owns what a skill adds. It knows the engine only through two small
+protocols defined here, `ToolHost` and `StepSink`, which `turns/` implements: skills/ never
+imports the engine.
 """
 
 from __future__ import annotations
@@ -10,34 +13,22 @@ from __future__ import annotations
 import asyncio
 import re
 import shlex
-from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from pai_tui import events
+from pai_tui.events import Status, StepKind
 from pai_tui.llm.base import (
     ChatMessage,
     ChatRequest,
-    Delta,
-    Stop,
-    TextPart,
     ToolCallPart,
     ToolResult,
     ToolResultPart,
     ToolSpec,
-    Usage,
 )
 from pai_tui.safe_text import clip
 from pai_tui.skills.model import Skill
 from pai_tui.skills.tools import Tool, ToolRun
-
-if TYPE_CHECKING:
-    from pai_tui.cockpit import Cockpit
-    from pai_tui.history.records import Status
-    from pai_tui.history.store import Store
-
-StreamFn = Callable[[ChatRequest], AsyncIterator[Delta]]
 
 TOOL_PARAMETERS = {
     "type": "object",
@@ -50,8 +41,35 @@ TOOL_PARAMETERS = {
 }
 
 
-def add_usage(a: Usage, b: Usage) -> Usage:
-    return Usage(a.input_tokens + b.input_tokens, a.output_tokens + b.output_tokens)
+class StepSink(Protocol):
+    """Where a skill turn's steps (tool runs, nested skills) are recorded and told."""
+
+    async def start(self, kind: StepKind, name: str, detail: str = "") -> int: ...
+
+    async def finish(self, step_id: int, name: str, status: Status, output: str,
+                     error: str | None = None) -> None: ...
+
+    async def refused(self, name: str, why: str, detail: str = "") -> None: ...
+
+
+class ToolHost(Protocol):
+    """What a skill turn needs from the turn running it: which tools may be offered, the
+    gate before one runs, running it, and running a skill it calls (a child turn)."""
+
+    def may_offer(self, tool: Tool) -> bool: ...
+
+    async def authorize(self, tool: Tool, args: list[str], stdin: str | None) -> str | None:
+        """None if the tool may run now; else why not."""
+        ...
+
+    async def run_tool(self, tool: Tool, args: list[str], stdin: bytes | None,
+                       steps: StepSink | None) -> ToolRun: ...
+
+    async def call_skill(self, caller: str, name: str, text: str, base: ChatRequest,
+                         steps: StepSink) -> str:
+        """Run skill `name` (called by the skill `caller`) on `text` as a step: its complete
+        answer, or SkillError."""
+        ...
 
 
 def fence(text: str, info: str = "") -> str:
@@ -115,37 +133,6 @@ def _workflow_file(skill: Skill, workflow: str | None) -> Path | None:
     return files[0] if len(files) == 1 else None
 
 
-@dataclass
-class StepRecorder:
-    """Saves each step as a `step` row under the answer and tells the bus."""
-
-    store: Store
-    bus: events.Bus
-    session_id: int
-    parent_id: int
-
-    async def start(self, kind: str, name: str, detail: str = "") -> int:
-        # Shielded: a cancel while the row is written must not leave a row nobody finishes.
-        row = await asyncio.shield(asyncio.to_thread(
-            self.store.add_message, self.session_id, "step", "", "streaming", None, None, name,
-            self.parent_id))
-        self.bus.publish(events.StepStarted(self.session_id, row.id, self.parent_id, kind,
-                                            name, detail))
-        return row.id
-
-    async def refused(self, name: str, why: str, detail: str = "") -> None:
-        """A tool run that did not happen, and why."""
-        step_id = await self.start("tool", name, detail)
-        await self.finish(step_id, name, "denied", "", why)
-
-    async def finish(self, step_id: int, name: str, status: Status, output: str,
-                     error: str | None = None) -> None:
-        await asyncio.shield(asyncio.to_thread(
-            self.store.update_message, step_id, content=output, status=status, error=error))
-        self.bus.publish(events.StepFinished(self.session_id, step_id, self.parent_id, name,
-                                             status, output, error))
-
-
 def step_output(run: ToolRun) -> str:
     """A tool run as the transcript shows it: literal output in code blocks, and its end."""
     pieces = []
@@ -163,12 +150,11 @@ def step_output(run: ToolRun) -> str:
 class SkillTurn:
     """What one skill adds to an answer."""
 
-    cockpit: Cockpit
+    host: ToolHost
     skill: Skill
-    steps: StepRecorder
+    steps: StepSink
     workflow: str | None = None
     tools: dict[str, Tool] = field(default_factory=dict)  # by the name the model sees
-    spent: Usage = field(default_factory=Usage)  # tokens of the skills it called
 
     def __post_init__(self) -> None:
         """Blocking (it lists the skill's tools folder): build it in a thread."""
@@ -178,7 +164,7 @@ class SkillTurn:
         names = ToolNames()
         for tool in tools_of(self.skill):
             # A denied tool is not even offered (nor run with --help to describe it).
-            if tool.runnable and self.cockpit.permissions.rule(tool).action != "deny":
+            if tool.runnable and self.host.may_offer(tool):
                 self.tools[names.name(self.skill.key, tool.name)] = tool
 
     async def refused(self, part: ToolResultPart) -> None:
@@ -197,13 +183,13 @@ class SkillTurn:
                                   f"{self.skill.name}.", TOOL_PARAMETERS))
         return specs
 
-    async def request(self, base: ChatRequest, user_text: str, stream: StreamFn) -> ChatRequest:
+    async def request(self, base: ChatRequest, user_text: str) -> ChatRequest:
         """The base request turned into this skill's: nested skills run first (their output
         joins the input), the skill's instructions lead the system prompt, its tools offered."""
         messages = list(base.messages)
         text = user_text
         for name in self.skill.calls:
-            output = await self.call_skill(name, text, base, stream)
+            output = await self.host.call_skill(self.skill.name, name, text, base, self.steps)
             text = f"{text}\n\n## Output of the skill `{name}`\n\n{output}"
         system, text = await asyncio.to_thread(prompt, self.skill, text, self.workflow)
         if messages and messages[-1].role == "user":
@@ -213,64 +199,17 @@ class SkillTurn:
         return ChatRequest(messages, base.model, system, base.max_tokens,
                            tools=await self.specs())
 
-    async def call_skill(self, name: str, text: str, base: ChatRequest, stream: StreamFn) -> str:
-        """Run skill `name` on `text` through the model, as a step; its answer is returned."""
-        from pai_tui.llm.tool_loop import stream_with_tools
-
-        index = await self.cockpit.skill_index()
-        skill = index.get(name)
-        step_id = await self.steps.start("skill", name)
-        parts: list[str] = []
-        status: Status = "error"
-        error: str | None = None
-        stop: Stop | None = None
-        used = Usage()
-        try:
-            if skill is None:
-                raise SkillError(f"the skill {self.skill.name} calls {name!r}, which is not "
-                                 "installed (pai skill list lists the skills)")
-            inner = await asyncio.to_thread(SkillTurn, self.cockpit, skill, self.steps)
-            system, user = await asyncio.to_thread(prompt, skill, text)
-            request = ChatRequest([ChatMessage("user", user)], base.model, system,
-                                  base.max_tokens, tools=await inner.specs())
-            async for delta in stream_with_tools(stream, request, inner.execute,
-                                                 self.cockpit.config.skills.max_tool_turns):
-                if isinstance(delta, TextPart):
-                    parts.append(delta.text)
-                elif isinstance(delta, Usage):
-                    used = delta  # a running total
-                elif isinstance(delta, Stop):
-                    stop = delta
-                elif isinstance(delta, ToolResultPart) and not delta.ran:
-                    await inner.refused(delta)
-            self.spent = add_usage(self.spent, add_usage(used, inner.spent))
-            if stop is None or stop.reason in ("max_tokens", "tool_limit"):
-                why = "was cut off" if stop is None else f"stopped early ({stop.reason})"
-                raise SkillIncomplete(f"the skill {name} {why}, so {self.skill.name} has no "
-                                   "complete input")
-            status = "complete"
-        except asyncio.CancelledError:
-            status = "cancelled"
-            raise
-        except Exception as failure:
-            error = str(failure)
-            raise
-        finally:
-            await self.steps.finish(step_id, name, status, "".join(parts), error)
-        return "".join(parts)
-
     async def execute(self, call: ToolCallPart) -> ToolResult:
-        """Run the tool the model asked for, if the policy allows; the result goes back."""
+        """Run the tool the model asked for, if the gate allows; the result goes back."""
         tool = self.tools[call.name]  # the loop runs only the tools offered
         raw_args = call.arguments.get("args", [])
         args = [str(a) for a in raw_args] if isinstance(raw_args, list) else [str(raw_args)]
         stdin = call.arguments.get("stdin")
-        refused = await self.cockpit.authorize(tool, args,
-                                               stdin if isinstance(stdin, str) else None)
+        stdin = stdin if isinstance(stdin, str) else None
+        refused = await self.host.authorize(tool, args, stdin)
         if refused is not None:  # the step says why, and so does the model's result
             await self.steps.refused(tool.qualified, refused, shlex.join(args))
             return ToolResult(call.id, f"Not run: {refused}", True)
-        run = await self.cockpit.run_tool(tool, args,
-                                          stdin.encode() if isinstance(stdin, str) else None,
-                                          self.steps)
+        run = await self.host.run_tool(tool, args, stdin.encode() if stdin is not None else None,
+                                       self.steps)
         return ToolResult(call.id, clip(run.as_text(), MODEL_COPY_CHARS), not run.ok)

@@ -1,0 +1,136 @@
+"""The history as the rest of pai sees it: async, one thread trip per call, and the bus told of
+changes to sessions. Opens (and migrates) the store on first use, off the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pai_tui import events
+from pai_tui.config import Config
+from pai_tui.history.records import MessageRecord, SessionRecord
+
+if TYPE_CHECKING:
+    from pai_tui.history.store import Store
+
+T = TypeVar("T")
+TITLE_LENGTH = 60
+
+
+def session_title(text: str) -> str:
+    """The first non-blank line of the first message, shortened."""
+    line = next((part.strip() for part in text.splitlines() if part.strip()), "New session")
+    return line if len(line) <= TITLE_LENGTH else line[: TITLE_LENGTH - 1].rstrip() + "…"
+
+
+def local_midnight_utc(now: datetime | None = None, month: bool = False) -> datetime:
+    """Start of today (or of this month) in local time, as naive UTC like the store's times."""
+    local = (now or datetime.now()).astimezone()
+    start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    if month:
+        start = start.replace(day=1)
+    return start.astimezone(UTC).replace(tzinfo=None)
+
+
+class History:
+    """Sessions and messages, for the faces and the turn engine."""
+
+    def __init__(self, config: Config, bus: events.Bus):
+        self.config = config
+        self.bus = bus
+        self._store: Store | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def database_url(self) -> str:
+        from pai_tui.history.urls import sqlite_url
+
+        return self.config.database_url or sqlite_url(self.config.home.database)
+
+    def redact(self, text: str) -> str:
+        """An error text with the database URL's password taken out."""
+        if not self.config.database_url:
+            return text
+        from pai_tui.history.urls import redact
+
+        return redact(text, self.config.database_url)
+
+    def open(self) -> Store:
+        """Open (and migrate) the store once. Blocking: call from a thread."""
+        with self._lock:
+            if self._store is None:
+                from pai_tui.history.store import Store
+
+                try:
+                    store, result, _ = Store.open(self.database_url, self.config.home.backups)
+                except Exception as error:
+                    self.bus.publish(events.StoreFailed(self.redact(str(error))))
+                    raise
+                self._store = store
+                backup = str(result.backup) if result.backup else None
+                self.bus.publish(events.StoreReady(result.to_version, backup))
+            return self._store
+
+    async def store(self) -> Store:
+        if self._store is not None:
+            return self._store
+        return await asyncio.to_thread(self.open)
+
+    async def run(self, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """`work(store, *args)` in a thread: one trip, whatever it does."""
+        store = await self.store()
+        return await asyncio.to_thread(work, store, *args, **kwargs)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._store is not None:
+                self._store.close()
+                self._store = None
+
+    # reading
+
+    async def sessions(self) -> list[SessionRecord]:
+        return await self.run(lambda store: store.list_sessions())
+
+    async def session(self, session_id: int) -> SessionRecord | None:
+        return await self.run(lambda store: store.get_session(session_id))
+
+    async def messages(self, session_id: int) -> list[MessageRecord]:
+        return await self.run(lambda store: store.messages(session_id))
+
+    async def message(self, message_id: int) -> MessageRecord | None:
+        return await self.run(lambda store: store.get_message(message_id))
+
+    async def recent_messages(self, session_id: int, limit: int, before_id: int | None = None,
+                              ) -> tuple[list[MessageRecord], int]:
+        """The newest `limit` messages (before `before_id`) and how many come before them."""
+        return await self.run(lambda store: store.recent_messages(session_id, limit, before_id))
+
+    async def costs(self) -> tuple[float, float]:
+        """Money spent today and this month (local calendar), in one trip."""
+        today, month = local_midnight_utc(), local_midnight_utc(month=True)
+        return await self.run(lambda store: (store.cost_since(today), store.cost_since(month)))
+
+    # changing sessions
+
+    async def rename_session(self, session_id: int, title: str) -> None:
+        await self.run(lambda store: store.rename_session(session_id, title.strip() or "Untitled"))
+        self.bus.publish(events.SessionUpdated(session_id))
+
+    async def delete_session(self, session_id: int) -> None:
+        await self.run(lambda store: store.delete_session(session_id))
+        self.bus.publish(events.SessionUpdated(session_id))
+
+    async def set_system_prompt(self, session_id: int, prompt: str) -> None:
+        await self.run(lambda store: store.set_session_options(
+            session_id, system_prompt=prompt.strip()))
+        self.bus.publish(events.SessionUpdated(session_id))
+
+    async def set_model(self, session_id: int, provider: str, model: str) -> None:
+        """Answer the session with this provider and model from now on."""
+        await self.run(lambda store: store.set_session_options(
+            session_id, provider=provider, model=model))
+        self.bus.publish(events.ChoiceChanged(session_id, provider, model))

@@ -1,0 +1,1 @@
+"""Watching pai run: the log file (and, later, the timeline recorder)."""

@@ -1,0 +1,71 @@
+"""What a turn sends: the conversation so far as questions and the answers they got, the newest
+part that fits the model's context window, and the question being answered.
+
+Each question is asked on its own. A question whose answer failed with nothing is kept in the
+transcript but not sent again (else one bad message would sink every later turn); an answer cut
+short, cancelled or interrupted is sent with the text that came, so the roles still alternate.
+Of several answers to one question (retries), the newest with text is the one sent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pai_tui.history.records import MessageRecord, SessionRecord
+from pai_tui.llm.base import ChatMessage, ChatRequest
+from pai_tui.llm.models import ModelInfo
+from pai_tui.llm.window import fit
+
+if TYPE_CHECKING:
+    from pai_tui.history.store import Store
+    from pai_tui.llm.providers import Providers
+    from pai_tui.turns.context import TurnContext
+
+
+@dataclass(frozen=True)
+class Prepared:
+    session: SessionRecord
+    info: ModelInfo
+    request: ChatRequest
+    left_out: int  # earlier messages not sent, to fit the window
+    question: str | None  # the user's message being answered: what is routed
+
+
+def conversation(stored: list[MessageRecord], question_id: int | None) -> list[ChatMessage]:
+    """The messages to send, oldest first, ending with the question `question_id`."""
+    sent: list[ChatMessage] = []
+    asked: MessageRecord | None = None
+    answer: MessageRecord | None = None
+    last: MessageRecord | None = None
+    for message in stored:
+        if message.role == "user":
+            if asked is not None and answer is not None:
+                sent += [ChatMessage("user", asked.content),
+                         ChatMessage("assistant", answer.content)]
+            asked, answer = message, None
+            if message.id == question_id:
+                last = message
+                break
+        elif message.role == "assistant" and asked is not None and message.content \
+                and message.status != "streaming":
+            answer = message
+    if last is not None:
+        sent.append(ChatMessage("user", last.content))
+    return sent
+
+
+def prepare(store: Store, providers: Providers, ctx: TurnContext,
+            max_output_tokens: int) -> Prepared:
+    """Blocking (one trip to the database thread): the request of the turn `ctx`."""
+    session = store.get_session(ctx.session_id)
+    if session is None:
+        raise LookupError(f"no session {ctx.session_id}")
+    info = providers.model_info(ctx.choice)
+    stored = store.messages(ctx.session_id)
+    question = next((m.content for m in stored if m.id == ctx.user_id), None)
+    reserve = min(max_output_tokens, info.max_output_tokens)
+    kept, left_out = fit(conversation(stored, ctx.user_id), session.system_prompt,
+                         info.context_window, reserve)
+    request = ChatRequest(kept, ctx.choice.model, session.system_prompt, reserve)
+    return Prepared(session, info, request, left_out, question)

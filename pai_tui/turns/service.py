@@ -1,0 +1,117 @@
+"""Starting turns: the user's message and the answer's row are saved first (one trip to the
+database, before anything is sent), then the turn is returned, ready to run."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pai_tui import events
+from pai_tui.history.records import MessageRecord, SessionRecord
+from pai_tui.history.service import session_title
+from pai_tui.llm.providers import OFFLINE, ModelChoice
+from pai_tui.turns.context import Limits, TurnContext
+from pai_tui.turns.turn import Services, Turn
+
+if TYPE_CHECKING:
+    from pai_tui.history.store import Store
+    from pai_tui.skills.routing import RouteDecision
+
+
+class NotSaved(Exception):
+    """The user's message could not be saved, so nothing was sent. `str()` says why."""
+
+
+class Turns:
+    def __init__(self, services: Services):
+        self.services = services
+
+    def default_choice(self) -> ModelChoice:
+        """What answers new sessions: [chat] in config.toml, else the first provider with a
+        key, else the offline stand-in."""
+        return self.services.providers.default()
+
+    def choice_for(self, session: SessionRecord | None) -> ModelChoice:
+        """What answers a session: its own provider/model while that provider exists (and is
+        not the offline stand-in), else the current default."""
+        providers = self.services.providers
+        if session and session.provider and session.provider != OFFLINE \
+                and providers.settings(session.provider) is not None:
+            model = providers.model_for(session.provider, session.model)
+            return ModelChoice(session.provider, model or "")
+        return self.default_choice()
+
+    def limits(self) -> Limits:
+        config = self.services.config
+        return Limits(max_tool_turns=config.skills.max_tool_turns,
+                      max_output_tokens=config.chat.max_output_tokens)
+
+    async def start(self, session_id: int | None, text: str, *,
+                    choice: ModelChoice | None = None, system: str | None = None,
+                    decision: RouteDecision | None = None, agent: str | None = None) -> Turn:
+        """Save `text` (in a new session if `session_id` is None, answered by `choice` with
+        `system`, else the defaults) and the answer's row; the turn that answers it.
+
+        Raises NotSaved, with a reason safe to show, when it could not be saved.
+        """
+        history = self.services.history
+        try:
+            session, created, user, answer = await history.run(
+                self._save_question, session_id, text, choice, system)
+        except Exception as error:
+            raise NotSaved(history.redact(str(error)) or type(error).__name__) from error
+        if created:
+            self.services.bus.publish(events.SessionCreated(session.id, session.title,
+                                                            agent=agent))
+        return self._turn(session, user, answer, decision, agent)
+
+    async def retry(self, session_id: int) -> Turn:
+        """A new answer to the session's last question. Raises LookupError if it has none."""
+        session, user, answer = await self.services.history.run(self._save_retry, session_id)
+        return self._turn(session, user, answer, None, None)
+
+    async def send(self, session_id: int | None, text: str, **options: object,
+                   ) -> MessageRecord:
+        """Save the user's message, then answer it. Returns the final answer."""
+        turn = await self.start(session_id, text, **options)  # type: ignore[arg-type]
+        return await turn.run()
+
+    def _turn(self, session: SessionRecord, user: MessageRecord, answer: MessageRecord,
+              decision: RouteDecision | None, agent: str | None) -> Turn:
+        choice = ModelChoice(answer.provider or OFFLINE, answer.model or "")
+        ctx = TurnContext(session.id, answer.id, choice, self.limits(), user_id=user.id,
+                          agent=agent, decision=decision)
+        self.services.bus.publish(events.MessageSaved(session.id, user.id, "user", user.status,
+                                                      **ctx.ids))
+        return Turn(self.services, ctx, user.content, answer)
+
+    def _save_question(self, store: Store, session_id: int | None, text: str,
+                       choice: ModelChoice | None, system: str | None,
+                       ) -> tuple[SessionRecord, bool, MessageRecord, MessageRecord]:
+        """Blocking: the question saved, and the answer's row made."""
+        if session_id is None:
+            choice = choice or self.default_choice()
+            if system is None:
+                system = self.services.config.chat.system
+            session, user = store.begin_session(session_title(text), text, choice.provider,
+                                                choice.model, system)
+        else:
+            found = store.get_session(session_id)
+            if found is None:
+                raise LookupError(f"no session {session_id}")
+            session, choice = found, choice or self.choice_for(found)
+            user = store.add_message(session_id, "user", text)
+        answer = store.add_message(session.id, "assistant", "", "streaming", choice.provider,
+                                   choice.model)
+        return session, session_id is None, user, answer
+
+    def _save_retry(self, store: Store, session_id: int,
+                    ) -> tuple[SessionRecord, MessageRecord, MessageRecord]:
+        session = store.get_session(session_id)
+        question = next((m for m in reversed(store.messages(session_id)) if m.role == "user"),
+                        None)
+        if session is None or question is None:
+            raise LookupError("nothing to answer again in this session")
+        choice = self.choice_for(session)
+        answer = store.add_message(session_id, "assistant", "", "streaming", choice.provider,
+                                   choice.model)
+        return session, question, answer

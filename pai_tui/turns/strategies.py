@@ -1,0 +1,102 @@
+"""How a routed turn is answered: plain chat, a skill (its instructions, nested skills and
+tools), or a routing rule's tool run directly with no model. One small function each."""
+
+from __future__ import annotations
+
+import asyncio
+import shlex
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pai_tui.skills.skill_turn import SkillTurn, step_output
+from pai_tui.turns.collect import Collected, Listeners, collect, ending
+from pai_tui.turns.steps import StepRecorder
+
+if TYPE_CHECKING:
+    from pai_tui.skills.model import Skill
+    from pai_tui.skills.routing import RouteDecision
+    from pai_tui.turns.prepare import Prepared
+    from pai_tui.turns.turn import Ending, Streamer, Turn
+
+Run = Callable[["Turn", "Prepared", "Streamer", Collected, "Ending", Listeners],
+               Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Plan:
+    run: Run
+    label: str | None = None  # the skill answering ("summarize", "summarize/wordcount")
+
+
+def plan(decision: RouteDecision | None, skill: Skill | None) -> Plan:
+    """The strategy for a routing decision."""
+    if decision is not None and decision.error:  # "/nosuchskill": say so, send nothing
+        error = decision.error
+
+        async def refuse(turn: Turn, prepared: Prepared, streamer: Streamer, got: Collected,
+                         end: Ending, listen: Listeners) -> None:
+            end.status, end.error = "error", error
+
+        return Plan(refuse)
+    if skill is None or decision is None:
+        return Plan(plain_chat)
+    if decision.tool is not None and decision.workflow is None:
+        return Plan(lambda *args: direct_tool(skill, decision, *args),
+                    f"{skill.key}/{decision.tool}")
+    return Plan(lambda *args: skill_answer(skill, decision, *args), skill.key)
+
+
+async def plain_chat(turn: Turn, prepared: Prepared, streamer: Streamer, got: Collected,
+                     end: Ending, listen: Listeners) -> None:
+    await collect(streamer(prepared.request), got, listen)
+    _ended(turn, prepared, got, end)
+
+
+async def skill_answer(skill: Skill, decision: RouteDecision, turn: Turn, prepared: Prepared,
+                       streamer: Streamer, got: Collected, end: Ending,
+                       listen: Listeners) -> None:
+    """The skill's instructions lead, the skills it calls run first, its tools are offered."""
+    steps = StepRecorder(turn.services.history, turn.services.bus, turn.ctx)
+    # Reading the skill's files happens off the event loop.
+    skill_turn = await asyncio.to_thread(SkillTurn, turn.tools, skill, steps, decision.workflow)
+    request = await skill_turn.request(prepared.request, decision.text)
+    listen.refused = skill_turn.refused
+    stream = turn.services.tool_stream(streamer, request, skill_turn,
+                                       turn.ctx.limits.max_tool_turns)
+    await collect(stream, got, listen)
+    _ended(turn, prepared, got, end)
+
+
+async def direct_tool(skill: Skill, decision: RouteDecision, turn: Turn, prepared: Prepared,
+                      streamer: Streamer, got: Collected, end: Ending,
+                      listen: Listeners) -> None:
+    """A routing rule that names a tool and no workflow: the tool runs, no model needed. Its
+    output is the answer (literal, in code blocks)."""
+    tool = await turn.services.skills.find_tool(skill, decision.tool or "")
+    if tool is None:
+        end.status, end.error = "error", f"the skill {skill.name} has no tool {decision.tool!r}"
+        return
+    try:
+        args = shlex.split(decision.text)
+    except ValueError as error:
+        end.status, end.error = "error", f"cannot read the arguments: {error}"
+        return
+    refused = await turn.tools.authorize(tool, args, None)
+    if refused is not None:
+        end.status, end.error = "error", f"not run: {refused}"
+        return
+    run = await turn.tools.run_tool(tool, args)
+    text = step_output(run)
+    got.parts.append(text)
+    if listen.text is not None:
+        listen.text(text)
+    end.status, end.error = ("complete", None) if run.ok else \
+        ("error", f"{tool.qualified}: {run.status()}")
+
+
+def _ended(turn: Turn, prepared: Prepared, got: Collected, end: Ending) -> None:
+    from pai_tui import events
+
+    end.status, end.error = ending(got, prepared.request.max_tokens)
+    turn.services.bus.publish(events.Connectivity(True))

@@ -1,0 +1,219 @@
+"""One turn, from the saved question to the saved answer:
+gates → prepare → route → a strategy (plain chat, skill turn, direct tool) → collect → finish.
+
+The user's message and the answer's row are saved before a turn exists (`Turns.start`), so a
+turn has its identity (the answer's message id) from its first event, and whatever stops it
+has a row to explain itself in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pai_tui import events
+from pai_tui.config import Config
+from pai_tui.events import Status
+from pai_tui.history.records import MessageRecord
+from pai_tui.history.service import History
+from pai_tui.llm.base import ChatRequest, Delta, NetworkError, ProviderError, Usage
+from pai_tui.llm.providers import ModelChoice, Providers
+from pai_tui.llm.retry import RetryPolicy, stream_with_retries
+from pai_tui.skills.service import Skills
+from pai_tui.skills.skill_turn import SkillError, SkillIncomplete
+from pai_tui.turns.answer_row import AnswerRow
+from pai_tui.turns.collect import Collected, Listeners
+from pai_tui.turns.context import TurnContext
+from pai_tui.turns.gates import Gates
+from pai_tui.turns.prepare import Prepared, prepare
+from pai_tui.turns.tool_host import TurnTools
+
+if TYPE_CHECKING:
+    from pai_tui.skills.skill_turn import SkillTurn
+
+Streamer = Callable[[ChatRequest], AsyncIterator[Delta]]
+
+
+@dataclass
+class Services:
+    """What turns use; built by the composition root."""
+
+    config: Config
+    bus: events.Bus
+    history: History
+    providers: Providers
+    skills: Skills
+    gates: Gates
+    retry: RetryPolicy
+
+    async def streamer(self, choice: ModelChoice) -> Streamer:
+        """How to ask `choice`'s provider: a request in, its deltas out, retried and rotated.
+        Building a provider imports its SDK: the first time, in a thread."""
+        providers = self.providers
+        provider = providers.built(choice.provider) or \
+            await asyncio.to_thread(providers.build, choice.provider)
+        keys = providers.keys(choice.provider)
+        variables = providers.key_variables(choice.provider)
+        return lambda request: stream_with_retries(provider, request, keys, self.retry,
+                                                   variables)
+
+    @staticmethod
+    def tool_stream(streamer: Streamer, request: ChatRequest, skill_turn: SkillTurn,
+                    max_turns: int) -> AsyncIterator[Delta]:
+        """The model's answer with the skill's tools, over as many round trips as it takes."""
+        from pai_tui.llm.tool_loop import stream_with_tools
+
+        return stream_with_tools(streamer, request, skill_turn.execute, max_turns)
+
+
+@dataclass
+class Ending:
+    """How the answer ends: its status, why if not complete, and the skill that answered."""
+
+    status: Status = "incomplete"
+    error: str | None = None
+    skill: str | None = None
+
+    def failed(self, failure: Exception, got: Collected) -> None:
+        """A provider or skill failure: incomplete if something came (or the stream broke
+        after it began), else an error."""
+        began = got.parts or isinstance(failure, SkillIncomplete)
+        self.status = "incomplete" if began else "error"
+        self.error = str(failure) if isinstance(failure, ProviderError | SkillError) else \
+            f"{type(failure).__name__}: {failure}"
+
+
+class Turn:
+    def __init__(self, services: Services, ctx: TurnContext, question: str | None,
+                 answer: MessageRecord):
+        self.services = services
+        self.ctx = ctx
+        self.question = question
+        self.answer = answer  # the row as it was made: streaming, empty
+        self.tools = TurnTools(services, ctx, self._no_streamer)
+        self._started = False
+
+    @staticmethod
+    def _no_streamer(request: ChatRequest) -> AsyncIterator[Delta]:
+        raise RuntimeError("the turn's model is not ready yet")
+
+    # what the turn tells
+
+    def _publish(self, event: events.Event) -> None:
+        self.services.bus.publish(event)
+
+    def _text(self, text: str) -> None:
+        ctx = self.ctx
+        self.services.bus.publish(events.TextDelta(ctx.session_id, ctx.turn_id, text,
+                                                   turn_id=ctx.turn_id, agent=ctx.agent))
+
+    def _notice(self, text: str) -> None:
+        ctx = self.ctx
+        self._publish(events.TurnNotice(ctx.session_id, ctx.turn_id, text, **ctx.ids))
+
+    def _start(self, skill: str | None) -> None:
+        if not self._started:
+            self._started = True
+            ctx = self.ctx
+            self._publish(events.TurnStarted(ctx.session_id, ctx.turn_id, ctx.choice.provider,
+                                             ctx.choice.model, skill, **ctx.ids))
+
+    # the turn
+
+    async def run(self) -> MessageRecord:
+        """Answer the question, streaming and saving as it grows. Returns the saved answer,
+        whose status says how it ended (`error` and `incomplete` carry the reason). A cancel
+        keeps the partial answer, marked `cancelled`."""
+        self.ctx.cancel.attach()
+        row = AnswerRow(self.services.history, self.ctx.turn_id, self._notice)
+        got, end = Collected(), Ending()
+        prepared: Prepared | None = None
+        try:
+            async with asyncio.timeout(self.ctx.limits.seconds_left()):
+                prepared = await self._prepare()
+                await self._answer(prepared, row, got, end)
+        except asyncio.CancelledError:
+            end.status = "cancelled"
+            raise
+        except TimeoutError:
+            end.status, end.error = "incomplete", "stopped at the turn's deadline"
+        except (ProviderError, SkillError) as failure:
+            end.failed(failure, got)
+            if isinstance(failure, NetworkError):
+                self._publish(events.Connectivity(False, str(failure)))
+        except Exception as failure:  # a bug, not the network: keep what came, say what broke
+            end.failed(failure, got)
+            raise
+        finally:
+            await self._finish(row, prepared, got, end)
+        return self.answer
+
+    async def _prepare(self) -> Prepared:
+        services, ctx = self.services, self.ctx
+        reserve = ctx.limits.max_output_tokens
+        # One trip to the database thread: every hop costs the first token some milliseconds.
+        prepared = await services.history.run(prepare, services.providers, ctx, reserve)
+        if prepared.left_out:
+            self._publish(events.ContextTrimmed(ctx.session_id, prepared.left_out,
+                                                prepared.info.context_window, **ctx.ids))
+        return prepared
+
+    async def _answer(self, prepared: Prepared, row: AnswerRow, got: Collected,
+                      end: Ending) -> None:
+        from pai_tui.turns import strategies
+        from pai_tui.turns.route import decide
+
+        services, ctx = self.services, self.ctx
+        refused = await services.gates.prompt_submitted(ctx, prepared.question)
+        if refused is not None:
+            end.status, end.error = "error", refused
+            return
+        streamer = await services.streamer(ctx.choice)
+        self.tools.streamer = streamer
+        decision, skill = await decide(services.skills, services.bus, ctx, prepared.question,
+                                       streamer)
+        plan = strategies.plan(decision, skill)
+        end.skill = plan.label
+        self._start(plan.label)
+        listen = Listeners(text=self._text, save=row.save_text, notice=self._notice,
+                           over_budget=self._over_budget(prepared))
+        await plan.run(self, prepared, streamer, got, end, listen)
+
+    def _over_budget(self, prepared: Prepared) -> Callable[[Usage], str | None] | None:
+        limit = self.ctx.limits.max_cost
+        if limit is None:
+            return None
+
+        def over(usage: Usage) -> str | None:
+            cost = prepared.info.cost(usage + self.tools.spent)
+            if cost is not None and cost >= limit:
+                return f"stopped at the turn's budget (${limit:.2f})"
+            return None
+
+        return over
+
+    async def _finish(self, row: AnswerRow, prepared: Prepared | None, got: Collected,
+                      end: Ending) -> None:
+        ctx = self.ctx
+        usage = got.usage + self.tools.spent  # the skills it called count in its cost
+        cost = prepared.info.cost(usage) if prepared else None
+        final = got.text
+        saved = await row.finish(content=final, status=end.status,
+                                 input_tokens=usage.input_tokens,
+                                 output_tokens=usage.output_tokens, cost=cost or 0.0,
+                                 error=end.error, skill=end.skill)
+        if not saved:
+            end.error = "; ".join(filter(None, (end.error, f"the answer could not be saved "
+                                                           f"({row.failure})")))
+        self.answer = dataclasses.replace(
+            self.answer, content=final, status=end.status, input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens, cost=cost or 0.0, error=end.error,
+            skill=end.skill)
+        self._start(end.skill)  # a turn stopped before it started still shows, and ends
+        self._publish(events.TurnFinished(ctx.session_id, ctx.turn_id, end.status, final,
+                                          end.error, usage.input_tokens, usage.output_tokens,
+                                          cost, **ctx.ids))
+        self._publish(events.SessionUpdated(ctx.session_id))
