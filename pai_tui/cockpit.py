@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from pai_tui.skills.index import SkillIndex
     from pai_tui.skills.model import Skill
     from pai_tui.skills.permissions import Decision, Permissions
-    from pai_tui.skills.routing import RouteDecision, Router
+    from pai_tui.skills.router import RouteDecision, Router
     from pai_tui.skills.runner import SkillTurn, StepRecorder
     from pai_tui.skills.tools import Tool, ToolRun
 
@@ -158,7 +158,7 @@ class Cockpit:
         with self._skills_lock:
             if self._skills is None:
                 from pai_tui.skills.index import load_index
-                from pai_tui.skills.routing import Router
+                from pai_tui.skills.router import Router
                 from pai_tui.skills.runner import SkillTurn  # noqa: F401  (ready for a turn)
 
                 index = load_index(self.config)
@@ -378,7 +378,7 @@ class Cockpit:
     async def _model_route(self, choice: ModelChoice, decision: RouteDecision) -> RouteDecision:
         """Below the router's confidence, with [skills] model_routing on: the model picks one
         of the top candidates, or none (plain chat). Only this fuzzy choice is the model's."""
-        from pai_tui.skills.routing import RouteDecision as Decision
+        from pai_tui.skills.router import RouteDecision as Decision
 
         index = await self.skill_index()
         listed = [s for s in (index.get(name) for name in decision.candidates) if s is not None]
