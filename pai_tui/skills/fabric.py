@@ -15,13 +15,13 @@ from pathlib import Path
 
 from pai_tui.skills.frontmatter import split_lines
 from pai_tui.skills.model import Finding, Skill
+from pai_tui.skills.spec import MAX_DESCRIPTION
 
 PATTERN_FILE = "system.md"
 INPUT_PLACEHOLDER = "{{input}}"
 # The user message when the input already sits inside the system prompt (the providers need
 # a non-empty user turn).
 INPUT_IN_SYSTEM = "Apply the instructions above to the input they contain."
-MAX_DESCRIPTION = 1024
 _HEAD_BYTES = 16_384  # the identity section is at the top; the largest pattern is 231 KB
 
 _IDENTITY = re.compile(r"\s*#*\s*\**\s*identity\b.*", re.IGNORECASE)
