@@ -28,7 +28,8 @@ sys.path.insert(0, str(REPO))
 from pai_tui.config import SkillsSettings  # noqa: E402
 from pai_tui.paths import bundled  # noqa: E402
 from pai_tui.skills.index import load_roots  # noqa: E402
-from pai_tui.skills.routing import RouteDecision, Router, RoutingTable, bundled_table_path  # noqa: E402
+from pai_tui.skills.router import RouteDecision, Router  # noqa: E402
+from pai_tui.skills.routing_table import RoutingTable, bundled_table_path  # noqa: E402
 
 LABELS = Path(__file__).with_name("routing_labels.tsv")
 HOLDOUT = Path(__file__).with_name("routing_holdout.tsv")

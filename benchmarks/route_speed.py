@@ -27,7 +27,9 @@ from skill_index import generate_skills, p95  # noqa: E402
 from pai_tui.config import SkillsSettings  # noqa: E402
 from pai_tui.paths import bundled  # noqa: E402
 from pai_tui.skills.index import load_roots  # noqa: E402
-from pai_tui.skills.routing import Router, RoutingTable, bundled_table_path, stems  # noqa: E402
+from pai_tui.skills.router import Router  # noqa: E402
+from pai_tui.skills.routing_table import RoutingTable, bundled_table_path  # noqa: E402
+from pai_tui.skills.text import stems  # noqa: E402
 
 TARGET_US = 1000.0
 

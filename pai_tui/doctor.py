@@ -173,7 +173,7 @@ def check_themes(config: Config) -> Check:
 
 def check_skills(config: Config) -> Check:
     from pai_tui.skills.index import load_index
-    from pai_tui.skills.routing import Router
+    from pai_tui.skills.router import Router
 
     index = load_index(config)
     router = Router(index, config)

@@ -13,7 +13,7 @@ import pytest
 from pai_tui.paths import bundled
 from pai_tui.skills.index import SkillIndex, load_roots
 from pai_tui.skills.model import Skill
-from pai_tui.skills.routing import RoutingTable, bundled_table_path
+from pai_tui.skills.routing_table import RoutingTable, bundled_table_path
 from pai_tui.skills.validate import validate
 
 # name -> (safe tools, skills it calls, keys its tools need), as in the team's plan.

@@ -13,16 +13,9 @@ from benchmarks.route_accuracy import accuracy, bundled_router, read_labels
 from pai_tui.config import SkillsSettings, load_config
 from pai_tui.paths import HomePaths
 from pai_tui.skills.index import load_roots
-from pai_tui.skills.routing import (
-    RouteDecision,
-    Router,
-    RoutingTable,
-    bundled_table_path,
-    load_table,
-    stem,
-    stems,
-    words,
-)
+from pai_tui.skills.router import RouteDecision, Router
+from pai_tui.skills.routing_table import RoutingTable, bundled_table_path, load_table
+from pai_tui.skills.text import stem, stems, words
 from tests.conftest import write_config
 
 SKILLS = {

@@ -14,7 +14,8 @@ import yaml
 
 from pai_tui.skills.frontmatter import fast_fields
 from pai_tui.skills.index import load_roots, read_frontmatter, read_skill
-from pai_tui.skills.validate import SPEC_FIELDS, validate_file
+from pai_tui.skills.spec import SPEC_FIELDS
+from pai_tui.skills.validate import validate_file
 
 REPO = Path(__file__).resolve().parent.parent
 

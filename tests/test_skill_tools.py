@@ -1,17 +1,16 @@
-"""Running a skill's tools for real: argument vectors (never a shell), timeouts and cancellation
-that kill the tool *and its children*, bounded output, stdin, exit codes, an environment without
-keys unless declared, and the permission policy (allow / ask / deny, headless, "always")."""
+"""Running a skill's tools for real: finding them, files that cannot run, the skill's timeouts,
+output streamed as printed, an environment without keys unless declared, and the permission
+policy (allow / ask / deny, headless, "always"). The runner itself (argument vectors, timeouts
+and cancellation that kill children, bounded output, stdin, exit codes) is in test_process.py."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import stat
 import sys
 import textwrap
 import time
-import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -31,15 +30,8 @@ from pai_tui.skills.tools import (
     tools_of,
 )
 from tests.conftest import write_config
+from tests.test_process import HANG_WITH_CHILD, wait_gone
 
-HANG_WITH_CHILD = """
-import signal, subprocess, sys, time
-if "--ignore-term" in sys.argv:
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # inherited by the child through exec
-child = subprocess.Popen(["sleep", "300"])
-print(child.pid, flush=True)
-time.sleep(300)
-"""
 PRINT_ENV = "import json, os\nprint(json.dumps(dict(os.environ)))\n"
 
 
@@ -59,24 +51,6 @@ def tool(root: Path, source: str, name: str = "t.py", **metadata: str) -> Tool:
     found = find_tool(make_skill(root, {name: source}, metadata=metadata), name)
     assert found is not None
     return found
-
-
-def running(pid: int) -> bool:
-    """Whether `pid` is a live process (a zombie waiting for its parent is dead)."""
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
-
-
-def wait_gone(pid: int, seconds: float = 5.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if not running(pid):
-            return True
-        time.sleep(0.02)
-    return False
 
 
 # --- finding tools -------------------------------------------------------------------------
@@ -127,60 +101,6 @@ async def test_a_file_that_cannot_run_is_reported_not_run(tmp_path: Path) -> Non
 
 # --- running -------------------------------------------------------------------------------
 
-async def test_arguments_are_a_vector_never_a_shell(tmp_path: Path) -> None:
-    victim = tmp_path / "x"
-    victim.mkdir()
-    echo = tool(tmp_path, "import json, sys\nprint(json.dumps(sys.argv[1:]))\n")
-    hostile = ["; rm -rf x", "$(touch pwned)", "`touch pwned2`", "*", "a b", "|cat", ""]
-    run = await run_tool(echo, hostile, cwd=tmp_path)
-    assert run.ok and json.loads(run.stdout) == hostile
-    assert victim.is_dir()
-    assert not (tmp_path / "pwned").exists() and not (tmp_path / "pwned2").exists()
-
-
-async def test_stdin_is_passed_through_and_closed_when_there_is_none(tmp_path: Path) -> None:
-    upper = tool(tmp_path, "import sys\nsys.stdout.write(sys.stdin.read().upper())\n")
-    run = await run_tool(upper, stdin="héllo\nworld".encode())
-    assert run.stdout == "HÉLLO\nWORLD"
-    run = await run_tool(upper, timeout=10)  # no stdin: reads end of file, never the terminal
-    assert run.ok and run.stdout == "" and not run.timed_out
-
-
-async def test_a_big_stdin_and_big_outputs_do_not_deadlock(tmp_path: Path) -> None:
-    both = tool(tmp_path, """
-        import sys
-        data = sys.stdin.buffer.read()
-        sys.stderr.buffer.write(data)
-        sys.stdout.buffer.write(data)
-    """)
-    data = os.urandom(3_000_000).hex().encode()  # 6 MB through each pipe
-    run = await run_tool(both, stdin=data, output_cap=20_000_000, timeout=30)
-    assert run.ok and run.stdout.encode() == data and run.stderr.encode() == data
-
-
-async def test_exit_code_and_stderr_are_kept(tmp_path: Path) -> None:
-    failing = tool(tmp_path, """
-        import sys
-        print("partial result")
-        print("bad input: line 3 has no '='", file=sys.stderr)
-        sys.exit(3)
-    """)
-    run = await run_tool(failing)
-    assert (run.exit_code, run.ok, run.timed_out) == (3, False, False)
-    assert run.stdout == "partial result\n"
-    assert run.stderr == "bad input: line 3 has no '='\n"
-    assert run.status().startswith("exit 3 after") and run.exit_status == 3
-    text = run.as_text()
-    assert "stdout:\npartial result" in text and "stderr:\nbad input" in text
-
-
-
-async def test_a_tool_killed_by_a_signal_says_which(tmp_path: Path) -> None:
-    crash = tool(tmp_path, "import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)\n")
-    run = await run_tool(crash)
-    assert run.exit_code == -11 and not run.timed_out
-    assert run.status().startswith("killed by SIGSEGV after") and run.exit_status == 139
-
 async def test_working_folder_is_used_and_a_missing_one_is_named(tmp_path: Path) -> None:
     where = tool(tmp_path, "import os\nprint(os.getcwd())\n")
     (tmp_path / "work").mkdir()
@@ -189,85 +109,6 @@ async def test_working_folder_is_used_and_a_missing_one_is_named(tmp_path: Path)
     run = await run_tool(where, cwd=tmp_path / "missing")
     assert run.exit_code is None
     assert f"working folder {tmp_path / 'missing'}" in (run.error or "")
-
-
-async def test_timeout_kills_the_tool_and_its_children(tmp_path: Path) -> None:
-    hang = tool(tmp_path, HANG_WITH_CHILD)
-    started = time.monotonic()
-    run = await run_tool(hang, timeout=1.0, grace=1.0)
-    assert time.monotonic() - started < 10
-    assert run.timed_out and run.exit_code is None and not run.ok
-    assert run.status() == "timed out after 1 s: killed with its child processes"
-    assert run.exit_status == 124  # as timeout(1) reports it
-    child = int(run.stdout.split()[0])
-    assert wait_gone(child), f"the tool's child {child} outlived the timeout"
-
-
-async def test_a_tool_ignoring_sigterm_is_killed_after_the_grace(tmp_path: Path) -> None:
-    stubborn = tool(tmp_path, HANG_WITH_CHILD)
-    started = time.monotonic()
-    run = await run_tool(stubborn, ["--ignore-term"], timeout=0.5, grace=0.5)
-    assert run.timed_out and time.monotonic() - started < 10
-    assert wait_gone(int(run.stdout.split()[0]))
-
-
-
-async def test_a_child_that_left_the_group_does_not_hold_the_run_open(tmp_path: Path) -> None:
-    escaper = tool(tmp_path, """
-        import subprocess, time
-        child = subprocess.Popen(["sleep", "300"], start_new_session=True)  # keeps our pipes
-        print(child.pid, flush=True)
-    """)
-    started = time.monotonic()
-    run = await run_tool(escaper, timeout=1.0, grace=0.5)
-    escaped = int(run.stdout.split()[0])
-    try:
-        assert run.timed_out and time.monotonic() - started < 10
-    finally:
-        os.kill(escaped, 9)
-
-async def test_cancelling_the_run_kills_the_tool_and_its_children(tmp_path: Path) -> None:
-    hang = tool(tmp_path, HANG_WITH_CHILD.replace(
-        "print(child.pid, flush=True)", "import os\nprint(os.getpid(), child.pid, flush=True)"))
-    printed = bytearray()
-    line = asyncio.Event()
-
-    def got(chunk: bytes) -> None:  # unbuffered: a line may come in pieces
-        printed.extend(chunk)
-        if b"\n" in printed:
-            line.set()
-
-    task = asyncio.create_task(run_tool(hang, timeout=60, grace=0.5, on_stdout=got))
-    await asyncio.wait_for(line.wait(), 10)
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    tool_pid, child_pid = map(int, printed.split())
-    assert wait_gone(tool_pid) and wait_gone(child_pid)
-
-
-async def test_output_is_capped_while_reading_with_a_visible_mark(tmp_path: Path) -> None:
-    flood = tool(tmp_path, """
-        import sys
-        out = sys.stdout.buffer
-        out.write(b"START")
-        block = b"x" * 1_000_000
-        for _ in range(60):
-            out.write(block)
-        out.write(b"END")
-    """)
-    tracemalloc.start()
-    try:
-        run = await run_tool(flood, output_cap=1000, timeout=60)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    total = 60_000_000 + len("STARTEND")
-    assert run.ok and run.truncated and run.stdout_cut == total - 1000
-    assert run.stdout.startswith("START") and run.stdout.endswith("xxEND")
-    assert f"\n… {total - 1000} bytes cut …\n" in run.stdout
-    assert len(run.stdout) < 1100
-    assert peak < 8_000_000, f"reading 60 MB held {peak} bytes at the peak"
 
 
 async def test_stdout_streams_to_a_callback_as_it_is_printed(tmp_path: Path) -> None:

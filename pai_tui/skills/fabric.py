@@ -15,21 +15,22 @@ from pathlib import Path
 
 from pai_tui.skills.frontmatter import split_lines
 from pai_tui.skills.model import Finding, Skill
+from pai_tui.skills.spec import MAX_DESCRIPTION
 
 PATTERN_FILE = "system.md"
 INPUT_PLACEHOLDER = "{{input}}"
 # The user message when the input already sits inside the system prompt (the providers need
 # a non-empty user turn).
 INPUT_IN_SYSTEM = "Apply the instructions above to the input they contain."
-MAX_DESCRIPTION = 1024
 _HEAD_BYTES = 16_384  # the identity section is at the top; the largest pattern is 231 KB
 
 _IDENTITY = re.compile(r"\s*#*\s*\**\s*identity\b.*", re.IGNORECASE)
 # A new section: a Markdown heading, an upper-case label line such as `STEPS:`, a lone tag such
 # as `<identity>`, or a `// comment` line.
 _SECTION = re.compile(r"\s*(?:#.*|//.*|<[^>]*>|\**[A-Z][A-Z0-9 &/-]*[A-Z]:?\**:?)\s*")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z])")
-_MARKUP = re.compile(r"\*\*|__|`")
+# The space between two sentences: after a full stop, before a capital letter.
+_SPACE_BETWEEN_SENTENCES = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z])")
+_MARKDOWN_EMPHASIS = re.compile(r"\*\*|__|`")
 _LIST_MARK = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 
 
@@ -79,14 +80,14 @@ def fabric_description(text: str) -> str:
     for line in [*lines[start:], ""]:
         if _SECTION.fullmatch(line) or _IDENTITY.fullmatch(line) or not line.strip():
             if current:
-                paragraphs.append(" ".join(_MARKUP.sub("", " ".join(current)).split()))
+                paragraphs.append(" ".join(_MARKDOWN_EMPHASIS.sub("", " ".join(current)).split()))
                 current = []
             if paragraphs and sum(map(len, paragraphs)) >= 60:
                 break
             continue
         current.append(_LIST_MARK.sub("", line))
     words = " ".join(p if p[-1] in ".!?:" else f"{p}." for p in paragraphs if p)
-    sentences = _SENTENCE_END.split(words)
+    sentences = _SPACE_BETWEEN_SENTENCES.split(words)
     description = sentences[0]
     if len(sentences) > 1 and len(description) < 100:
         description = f"{description} {sentences[1]}"

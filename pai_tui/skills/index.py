@@ -35,7 +35,7 @@ from pai_tui.skills.model import (
     WorkflowRoute,
     skill_key,
 )
-from pai_tui.skills.validate import spec_findings
+from pai_tui.skills.spec import spec_findings
 
 if TYPE_CHECKING:
     from pai_tui.config import Config

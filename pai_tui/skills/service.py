@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from pai_tui.skills.index import SkillIndex
     from pai_tui.skills.model import Skill
     from pai_tui.skills.permissions import Permissions
-    from pai_tui.skills.routing import Router
+    from pai_tui.skills.router import Router
     from pai_tui.skills.tools import Tool, ToolRun
 
 
@@ -43,7 +43,7 @@ class Skills:
         with self._lock:
             if self._loaded is None:
                 from pai_tui.skills.index import load_index
-                from pai_tui.skills.routing import Router
+                from pai_tui.skills.router import Router
                 from pai_tui.skills.skill_turn import SkillTurn  # noqa: F401  (ready for a turn)
 
                 index = load_index(self.config)

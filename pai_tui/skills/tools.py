@@ -1,18 +1,16 @@
-"""A skill's deterministic tools, and running one safely: code before prompts.
+"""A skill's deterministic tools, and what running one may see: code before prompts.
 
-A tool is a file in one of the skill's tool folders. It runs from an argument vector (never a
-shell) in its own process group, so that a tool that hangs is killed *with its children*; with a
-timeout, stdin passed through (or closed, so it never waits on the terminal), stdout and stderr
-read concurrently and capped while reading (memory stays bounded whatever it prints), and an
-environment without the user's keys unless the skill declares it needs one.
+A tool is a file in one of the skill's tool folders. It runs through `pai_tui.process` (an
+argument vector, never a shell, in its own process group: a tool that hangs is killed *with its
+children*; a timeout, stdin passed or closed, output capped while reading) with an environment
+without the user's keys unless the skill declares it needs one.
 
 The environment rule (`tool_environment`): the tool gets pai's environment minus
   - the built-in provider key variables (ANTHROPIC_API_KEY, OPENAI_API_KEY),
   - every `key_env` variable of the configured providers,
   - every name in pai's secrets file,
-  - PAI_DATABASE_URL (it may hold a database password),
-  - any variable whose last `_`-separated word is KEY, APIKEY, TOKEN, SECRET, PASSWORD, PASSWD,
-    CREDENTIAL or CREDENTIALS (GITHUB_TOKEN, AWS_SECRET_ACCESS_KEY, HF_TOKEN, ...);
+  - what `process.scrubbed_environment` always hides: PAI_DATABASE_URL and any variable named
+    like a credential (GITHUB_TOKEN, AWS_SECRET_ACCESS_KEY, HF_TOKEN, ...);
 except the names the skill declares in `metadata.needs-keys`, which are passed from the
 environment, else from the secrets file. PAI_SKILL_DIR, PAI_HOME and PAI_PYTHON are set.
 
@@ -22,41 +20,42 @@ Timeouts: `metadata.tool-timeout` is seconds for every tool of the skill ("120")
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import errno
 import math
 import os
 import re
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pai_tui.llm.keys import KEY_VARIABLES
 from pai_tui.paths import pai_home
+from pai_tui.process import (
+    KILL_GRACE,
+    OutputCallback,
+    ProcessRun,
+    run,
+    scrubbed_environment,
+    signal_group,
+    start_problem,
+)
+from pai_tui.process import is_secret_name as is_secret_name  # imported from here, too
 from pai_tui.skills.model import Skill, skill_key
 
 if TYPE_CHECKING:
     from pai_tui.config import Config
 
-CHUNK = 64 * 1024  # bytes read from a pipe at a time
 HELP_TIMEOUT = 5.0  # seconds for `TOOL --help`
 HELP_CAP = 16 * 1024  # bytes of --help output kept
-KILL_GRACE = 2.0  # seconds between SIGTERM and SIGKILL
 
 # Files in a tools folder that are data or documentation, not tools (unless executable).
 NOT_TOOLS = frozenset({".md", ".txt", ".rst", ".json", ".yaml", ".yml", ".toml", ".lock",
                        ".cfg", ".ini", ".csv", ".pyc"})
-SECRET_WORDS = frozenset({"KEY", "APIKEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD",
-                          "CREDENTIAL", "CREDENTIALS"})
-ALWAYS_HIDDEN = ("PAI_DATABASE_URL",)
 
-OutputCallback = Callable[[bytes], object]
+ToolRun = ProcessRun  # what a tool run did
 
 
 @dataclass(frozen=True)
@@ -160,11 +159,6 @@ def find_tool(skill: Skill, name: str) -> Tool | None:
     return None
 
 
-def is_secret_name(name: str) -> bool:
-    """A variable named like a credential: its last `_`-separated word says so."""
-    return name.upper().rsplit("_", 1)[-1] in SECRET_WORDS
-
-
 def tool_environment(tool: Tool, *, home: Path | None = None,
                      base: Mapping[str, str] | None = None,
                      allowed_keys: Iterable[str] | None = None,
@@ -176,9 +170,8 @@ def tool_environment(tool: Tool, *, home: Path | None = None,
     source = dict(os.environ if base is None else base)
     secrets = secrets or {}
     allowed = set(tool.needs_keys if allowed_keys is None else allowed_keys)
-    hidden = {*KEY_VARIABLES, *key_variables, *secrets, *ALWAYS_HIDDEN}
-    env = {name: value for name, value in source.items()
-           if name in allowed or (name not in hidden and not is_secret_name(name))}
+    env = scrubbed_environment(source, hide={*KEY_VARIABLES, *key_variables, *secrets},
+                               keep=allowed)
     for name in allowed:
         if not env.get(name) and secrets.get(name):
             env[name] = secrets[name]
@@ -190,115 +183,8 @@ def tool_environment(tool: Tool, *, home: Path | None = None,
     return env
 
 
-class _Capture:
-    """The first and last halves of `cap` bytes of a stream, and a count of the rest: memory
-    stays bounded whatever the tool prints, and both its start and its end (where errors
-    usually are) stay visible."""
-
-    def __init__(self, cap: int):
-        cap = max(cap, 0)
-        self.head_cap, self.tail_cap = cap - cap // 2, cap // 2
-        self.head, self.tail = bytearray(), bytearray()
-        self.total = 0
-
-    def add(self, chunk: bytes) -> None:
-        self.total += len(chunk)
-        room = self.head_cap - len(self.head)
-        if room > 0:
-            self.head += chunk[:room]
-            chunk = chunk[room:]
-        if chunk and self.tail_cap:
-            self.tail += chunk
-            if len(self.tail) > 2 * self.tail_cap:  # trimmed now and then, not per chunk
-                del self.tail[:-self.tail_cap]
-
-    def _kept_tail(self) -> bytes:
-        return bytes(self.tail[-self.tail_cap:]) if self.tail_cap else b""
-
-    @property
-    def cut(self) -> int:
-        return self.total - len(self.head) - len(self._kept_tail())
-
-    def text(self) -> str:
-        tail = self._kept_tail()
-        head = self.head.decode("utf-8", errors="replace")
-        if self.cut <= 0:
-            return (bytes(self.head) + tail).decode("utf-8", errors="replace")
-        return (f"{head}\n… {self.cut} bytes cut …\n"
-                f"{tail.decode('utf-8', errors='replace')}")
-
-
-@dataclass(frozen=True)
-class ToolRun:
-    """What a tool run did. Output is text to show literally (never as markup)."""
-
-    argv: list[str]
-    exit_code: int | None  # None: it never started, or pai killed it (timeout)
-    stdout: str = ""
-    stderr: str = ""
-    duration: float = 0.0  # seconds
-    timed_out: bool = False
-    stdout_cut: int = 0  # bytes left out of `stdout` (the cap)
-    stderr_cut: int = 0
-    error: str | None = None  # why it could not start
-    timeout: float | None = None  # the limit it ran under
-
-    @property
-    def truncated(self) -> bool:
-        return bool(self.stdout_cut or self.stderr_cut)
-
-    @property
-    def ok(self) -> bool:
-        return self.exit_code == 0
-
-    @property
-    def exit_status(self) -> int:
-        """The exit status for a command line, as shells and `timeout(1)` report it: the
-        tool's own, 124 when it timed out, 126 when it could not start, 128+N for signal N."""
-        if self.error:
-            return 126
-        if self.timed_out or self.exit_code is None:
-            return 124
-        return 128 - self.exit_code if self.exit_code < 0 else self.exit_code
-
-    def status(self) -> str:
-        """One line: how it ended."""
-        if self.error:
-            return f"not run: {self.error}"
-        if self.timed_out:
-            return (f"timed out after {self.timeout or self.duration:g} s: killed with its "
-                    "child processes")
-        assert self.exit_code is not None
-        if self.exit_code < 0:
-            try:
-                name = signal.Signals(-self.exit_code).name
-            except ValueError:
-                name = f"signal {-self.exit_code}"
-            return f"killed by {name} after {self.duration:.2f} s"
-        return f"exit {self.exit_code} after {self.duration:.2f} s"
-
-    def as_text(self) -> str:
-        """The status, then stdout and stderr: what the model and a log are given."""
-        parts = [self.status()]
-        if self.stdout:
-            parts.append(f"stdout:\n{self.stdout}")
-        if self.stderr:
-            parts.append(f"stderr:\n{self.stderr}")
-        if not (self.stdout or self.stderr or self.error):
-            parts.append("(no output)")
-        return "\n\n".join(parts)
-
-
-def _signal_group(pid: int, sig: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, sig)
-
-
 def _start_problem(tool: Tool, error: OSError, cwd: str | os.PathLike[str] | None) -> str:
-    if cwd is not None and error.filename is not None and str(error.filename) == str(cwd):
-        return f"cannot start {tool.name}: working folder {cwd}: {error.strerror}"
-    hint = " (a script needs a #! line)" if error.errno == errno.ENOEXEC else ""
-    return f"cannot start {tool.path}: {error.strerror}{hint}"
+    return start_problem(error, cwd, name=tool.name, path=str(tool.path))
 
 
 async def run_tool(tool: Tool, args: Sequence[str] = (), *, stdin: bytes | None = None,
@@ -322,75 +208,10 @@ async def run_tool(tool: Tool, args: Sequence[str] = (), *, stdin: bytes | None 
     env = tool_environment(tool, home=home, base=env_base, allowed_keys=allowed_keys,
                            key_variables=key_variables, secrets=secrets,
                            unbuffered=on_stdout is not None)
-    started = time.monotonic()
-    try:
-        process = await asyncio.create_subprocess_exec(
-            *argv, stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd, env=env,
-            start_new_session=True)  # its own process group: killed with its children
-    except OSError as error:
-        return ToolRun(argv, None, error=_start_problem(tool, error, cwd), timeout=limit)
-    out, err = _Capture(output_cap), _Capture(output_cap)
-    task = asyncio.ensure_future(_communicate(process, stdin, out, on_stdout, err, on_stderr))
-    task.add_done_callback(lambda done: done.cancelled() or done.exception())
-    timed_out = False
-    try:
-        exit_code: int | None = await asyncio.wait_for(asyncio.shield(task), limit)
-    except TimeoutError:
-        timed_out, exit_code = True, None
-        await _stop(process, task, grace)
-    except BaseException:  # cancelled, or a callback failed: the tool must not outlive us
-        await _stop(process, task, grace)
-        raise
-    return ToolRun(argv, exit_code, out.text(), err.text(), time.monotonic() - started,
-                   timed_out, max(out.cut, 0), max(err.cut, 0), timeout=limit)
-
-
-async def _communicate(process: asyncio.subprocess.Process, stdin: bytes | None,
-                       out: _Capture, on_stdout: OutputCallback | None,
-                       err: _Capture, on_stderr: OutputCallback | None) -> int:
-    """Feed stdin and drain both pipes at once (no deadlock on big outputs), then reap."""
-
-    async def feed() -> None:
-        if process.stdin is None:
-            return
-        try:
-            if stdin:
-                process.stdin.write(stdin)
-                await process.stdin.drain()
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the tool did not read all of its input: not a failure of ours
-        finally:
-            process.stdin.close()
-
-    async def pump(reader: asyncio.StreamReader | None, capture: _Capture,
-                   callback: OutputCallback | None) -> None:
-        assert reader is not None
-        while chunk := await reader.read(CHUNK):
-            capture.add(chunk)
-            if callback is not None:
-                callback(chunk)
-
-    await asyncio.gather(feed(), pump(process.stdout, out, on_stdout),
-                         pump(process.stderr, err, on_stderr))
-    return await process.wait()
-
-
-async def _stop(process: asyncio.subprocess.Process, task: asyncio.Future[int],
-                grace: float) -> None:
-    """SIGTERM to the tool's group, SIGKILL after `grace` s (or at once if we are cancelled
-    while waiting), then stop reading pipes that something outside the group still holds."""
-    _signal_group(process.pid, signal.SIGTERM)
-    try:
-        await asyncio.wait({task}, timeout=grace)
-    finally:
-        _signal_group(process.pid, signal.SIGKILL)
-    await asyncio.wait({task}, timeout=1.0)
-    if not task.done():  # a process that left the group (setsid) still holds a pipe
-        task.cancel()
-        transport = getattr(process, "_transport", None)  # asyncio has no public close
-        if transport is not None:
-            transport.close()
+    return await run(
+        argv, stdin=stdin, timeout=limit, output_cap=output_cap, env=env, cwd=cwd,
+        on_stdout=on_stdout, on_stderr=on_stderr, grace=grace,
+        start_error=lambda error: _start_problem(tool, error, cwd))
 
 
 async def run_skill_tool(config: Config, tool: Tool, args: Sequence[str] = (), *,
@@ -453,7 +274,7 @@ def _run_help(tool: Tool) -> ToolHelp:
     try:
         out, err = process.communicate(timeout=HELP_TIMEOUT)
     except subprocess.TimeoutExpired:
-        _signal_group(process.pid, signal.SIGKILL)
+        signal_group(process.pid, signal.SIGKILL)
         process.communicate()
         return ToolHelp("", f"`{tool.name} --help` did not finish in {HELP_TIMEOUT:g} s")
     text = (out.strip() or err.strip())[:HELP_CAP].decode("utf-8", errors="replace")

@@ -14,7 +14,7 @@ from pai_tui.turns.collect import Collected, collect
 if TYPE_CHECKING:
     from pai_tui.llm.providers import ModelChoice
     from pai_tui.skills.model import Skill
-    from pai_tui.skills.routing import RouteDecision
+    from pai_tui.skills.router import RouteDecision
     from pai_tui.skills.service import Skills
     from pai_tui.turns.context import TurnContext
     from pai_tui.turns.turn import Streamer
@@ -50,7 +50,7 @@ async def _model_route(skills: Skills, choice: ModelChoice, decision: RouteDecis
                        streamer: Streamer) -> RouteDecision:
     """The model picks one of the top candidates, or none (plain chat). Only this fuzzy choice
     is the model's."""
-    from pai_tui.skills.routing import RouteDecision
+    from pai_tui.skills.router import RouteDecision
 
     index = await skills.index()
     listed = [s for s in (index.get(name) for name in decision.candidates) if s is not None]

@@ -14,7 +14,7 @@ from pai_tui.turns.turn import Services, Turn
 
 if TYPE_CHECKING:
     from pai_tui.history.store import Store
-    from pai_tui.skills.routing import RouteDecision
+    from pai_tui.skills.router import RouteDecision
 
 
 class NotSaved(Exception):

@@ -15,7 +15,7 @@ from pai_tui.turns.steps import StepRecorder
 
 if TYPE_CHECKING:
     from pai_tui.skills.model import Skill
-    from pai_tui.skills.routing import RouteDecision
+    from pai_tui.skills.router import RouteDecision
     from pai_tui.turns.prepare import Prepared
     from pai_tui.turns.turn import Ending, Streamer, Turn
 

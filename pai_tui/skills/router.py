@@ -1,0 +1,477 @@
+"""Deterministic routing: which skill (or plain chat) a message goes to, and why.
+
+The order, first match wins:
+
+1. `/name args` runs the installed skill `name` (any case, `_` or `-`), always. A slash command
+   defined by a rule (`slash = "/redteam"`) comes next; an unknown `/x` is a decision with no skill
+   and a "no skill named x" error suggesting close names.
+2. The routing table's rules (`pai_tui.skills.routing_table`), in order.
+3. The `| Workflow | Trigger | File |` rows of the skills' SKILL.md, in skill order.
+4. The scorer (`pai_tui.skills.scoring`): BM25 and a confidence. At or above `skills.threshold`
+   the best skill wins, if the message holds `Evidence` that it asks for it; below it the
+   decision is "model" with the top candidates when `skills.model_routing` is on, else plain
+   chat.
+
+A skill chosen by a slash command or a rule that names neither a workflow nor a tool gets the
+workflow of its own table row matching the text, if one does (`/telos update my goals` runs
+Update).
+
+Rules read the first 4,000 and last 1,000 characters of a message; the scorer reads the first
+and the last sentence (requests sit at the start or the end of pasted text) and keeps the better
+of the two. Tuned on `benchmarks/routing_labels.tsv` (see `benchmarks/route_accuracy.py`):
+threshold 0.5. The `Router` is built once per skill index, so that `route()` does only lookups
+and a little arithmetic.
+"""
+
+from __future__ import annotations
+
+import bisect
+import difflib
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pai_tui.config import SkillsSettings
+from pai_tui.events import RouteHow
+from pai_tui.skills.model import Finding, Skill, skill_key
+from pai_tui.skills.routing_table import (
+    RoutingRule,
+    RoutingTable,
+    find_row,
+    load_table,
+    table_rules,
+)
+from pai_tui.skills.scoring import (
+    CAMEL_BOUNDARY,
+    COMMON_SHARE,
+    K1,
+    MARKER_FACTOR,
+    SHORT_SCAN,
+    UNKNOWN_FACTOR,
+    B,
+    Evidence,
+    Trigger,
+    confidence,
+    declared_triggers,
+    deletions,
+    one_typo,
+    skill_fields,
+)
+from pai_tui.skills.text import (
+    CHAT_MARKERS,
+    QUESTION_OPENERS,
+    STOPWORDS,
+    WORD,
+    is_question,
+    stem,
+    stems,
+    terms,
+    words,
+)
+
+if TYPE_CHECKING:
+    from pai_tui.config import Config
+
+How = RouteHow  # slash, rule, table, score, model, chat (defined with the event that says it)
+
+RULE_HEAD_CHARS = 4000  # rules read this much of the start of a message...
+RULE_TAIL_CHARS = 1000  # ...and this much of its end
+SEGMENT_WORDS = 40  # words of the first / last sentence the scorer reads
+TOP_SCORES = 5
+MODEL_CANDIDATES = 3
+
+_SLASH_COMMAND = re.compile(r"\s*/([^\W][\w-]*)(?=\s|$)(.*)", re.DOTALL)
+# Where a clause ends: the scorer reads the first and the last one.
+_CLAUSE_END = re.compile(r"[.!?;:]+(?:\s+|$)|\n+")
+
+
+# --- decisions ---------------------------------------------------------------------------------
+
+
+@dataclass
+class RouteDecision:
+    """Where a message goes and why. `skill` None means plain chat (or, with `error`, an unknown
+    slash command); with how == "model" the lead asks the model to pick among `candidates`."""
+
+    skill: str | None
+    how: How
+    text: str  # what the skill (or the chat) receives: a slash command's arguments, else all
+    workflow: str | None = None
+    tool: str | None = None
+    reasons: tuple[str, ...] = ()
+    scores: tuple[tuple[str, float], ...] = ()  # the score table's top entries, best first
+    confidence: float | None = None
+    threshold: float | None = None
+    candidates: tuple[str, ...] = ()
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """One JSON-ready object: `skill` is the chosen skill's name, or None (null) for plain
+        chat, beside how and why."""
+        return {
+            "skill": self.skill, "how": self.how, "workflow": self.workflow, "tool": self.tool,
+            "reasons": list(self.reasons),
+            "scores": [{"skill": name, "score": score} for name, score in self.scores],
+            "confidence": self.confidence, "threshold": self.threshold,
+            "candidates": list(self.candidates), "error": self.error,
+        }
+
+    def explain(self) -> str:
+        """The human account printed by `pai route`."""
+        if self.error:
+            head = f"error: {self.error}"
+        elif self.how == "model":
+            head = f"model: the model chooses among {', '.join(self.candidates)}"
+        elif self.skill is None:
+            head = "plain chat"
+        else:
+            head = f"{self.skill} ({self.how})"
+            extra = [f"workflow {self.workflow}" if self.workflow else "",
+                     f"tool {self.tool}" if self.tool else ""]
+            if any(extra):
+                head += ": " + ", ".join(e for e in extra if e)
+        lines = [head, *(f"  {reason}" for reason in self.reasons if reason != self.error)]
+        if self.scores:
+            width = max(len(name) for name, _ in self.scores)
+            lines.append("  score table (BM25):")
+            lines += [f"    {name:<{width}}  {score:6.2f}" for name, score in self.scores]
+        return "\n".join(lines)
+
+
+
+# --- the router --------------------------------------------------------------------------------
+
+
+class Router:
+    """Routes messages over one set of installed skills. Built once per skill index: the
+    inverted index, the keyword-phrase index and the slash names are made here, so that
+    `route()` does only lookups and a little arithmetic."""
+
+    def __init__(self, skills: Iterable[Skill], config: Config | None = None, *,
+                 table: RoutingTable | None = None, settings: SkillsSettings | None = None):
+        """`skills`: the installed skills (a `SkillIndex`). The routing table and the settings
+        come from `config` (its PAI_HOME's routing.toml, its `[skills]`) unless given."""
+        self.settings = settings or (config.skills if config else SkillsSettings())
+        self.table = table if table is not None else load_table(config.home if config else None)
+        self.skills: dict[str, Skill] = {}
+        for skill in skills:
+            self.skills.setdefault(skill.key, skill)
+        self.findings: list[Finding] = list(self.table.findings)
+        self.rules: list[RoutingRule] = []  # the table's usable rules, then the skills' table rows
+        self.slash_rules: dict[str, RoutingRule] = {}
+        for rule in self.table.rules:
+            if skill_key(rule.skill) not in self.skills:
+                self.findings.append(Finding(rule.path, f"{rule.label}: skill '{rule.skill}' is "
+                                                        f"not installed; rule skipped", rule.line))
+            elif rule.slash in self.skills:
+                self.findings.append(Finding(rule.path, f"{rule.label}: /{rule.slash} is the name "
+                                                        f"of an installed skill, which it always "
+                                                        f"runs; rule skipped", rule.line))
+            elif rule.slash:
+                self.slash_rules.setdefault(rule.slash, rule)
+            else:
+                self.rules.append(rule)
+        for skill in self.skills.values():
+            self.rules.extend(table_rules(skill))
+        self._index_phrases()
+        self._index_terms()
+        self._commands = sorted({*self.skills, *self.slash_rules})
+        self._row_lines: dict[tuple[Path, str], int | None] = {}
+
+    # - building -
+
+    def _index_phrases(self) -> None:
+        # first stem of a phrase -> [(rule order, phrase number, the phrase's stems)]
+        self._phrases: dict[str, list[tuple[int, int, tuple[str, ...]]]] = {}
+        self._regex_rules: list[tuple[int, RoutingRule]] = []
+        self._rule_keys = [skill_key(rule.skill) for rule in self.rules]
+        for order, rule in enumerate(self.rules):
+            if rule.regex is not None:
+                self._regex_rules.append((order, rule))
+                continue
+            for number, phrase in enumerate(rule.phrases):
+                key = tuple(stems(phrase))
+                self._phrases.setdefault(key[0], []).append((order, number, key))
+
+    def _index_terms(self) -> None:
+        self._docs = list(self.skills.values())
+        self._names = [skill.name for skill in self._docs]
+        counts: list[dict[str, int]] = []
+        for skill in self.skills.values():
+            tf: dict[str, int] = {}
+            for text, weight in skill_fields(skill):
+                for term in terms(text):
+                    if term not in CHAT_MARKERS:
+                        tf[term] = tf.get(term, 0) + weight
+            counts.append(tf)
+        n = len(counts)
+        lengths = [sum(tf.values()) for tf in counts]
+        average = (sum(lengths) / n) if n else 1.0
+        df: dict[str, int] = {}
+        for tf in counts:
+            for term in tf:
+                df[term] = df.get(term, 0) + 1
+        self._doc_terms = [frozenset(tf) for tf in counts]
+        self._df = df
+        self._common = max(2.0, COMMON_SHARE * n)
+        self._triggers: dict[int, list[Trigger]] = {}  # parsed when a skill first needs them
+        self._name_terms = [frozenset(terms(CAMEL_BOUNDARY.sub(" ", name))) for name in self._names]
+        self._unknown_weight = math.log(1 + (n + 0.5) / 0.5)  # the idf of a word no skill has
+        self._postings: dict[str, list[tuple[int, float]]] = {}
+        self._best: dict[str, float] = {}
+        for doc, tf in enumerate(counts):
+            norm = K1 * (1 - B + B * lengths[doc] / (average or 1.0))
+            for term, count in tf.items():
+                idf = math.log(1 + (n - df[term] + 0.5) / (df[term] + 0.5))
+                weight = idf * count * (K1 + 1) / (count + norm)
+                self._postings.setdefault(term, []).append((doc, weight))
+                if weight > self._best.get(term, 0.0):
+                    self._best[term] = weight
+        # Each known term and its one-letter deletions -> the term: typos found by lookups.
+        self._deletions: dict[str, str] = {}
+        for known in sorted(self._postings):
+            if len(known) >= 4:
+                for variant in (known, *deletions(known)):
+                    self._deletions.setdefault(variant, known)
+
+    def _typo_target(self, term: str) -> str | None:
+        """A known term one typo away from `term` ("reserch", "frist"), for words of five
+        letters or more: both sides' one-letter deletions meet in `_deletions`."""
+        if len(term) < 5:
+            return None
+        for variant in (term, *deletions(term)):
+            found = self._deletions.get(variant)
+            if found is not None and one_typo(term, found):
+                return found
+        return None
+
+    def _row_line(self, rule: RoutingRule) -> int | None:
+        """The line of a table row in its SKILL.md, found the first time a decision cites it."""
+        key = (rule.path, rule.label)
+        if key not in self._row_lines:
+            self._row_lines[key] = find_row(rule)
+        return self._row_lines[key]
+
+    # - routing -
+
+    def skill(self, name: str) -> Skill | None:
+        return self.skills.get(skill_key(name))
+
+    def route(self, text: str) -> RouteDecision:
+        slash = _SLASH_COMMAND.match(text)
+        if slash:
+            return self._route_slash(slash.group(1), slash.group(2).strip(), text)
+        hit = self._first_rule(text)
+        if hit is not None:
+            rule, matched, given = hit
+            return self._decide(rule, rule.kind, given, f"{self._cite(rule)}: matched {matched}")
+        return self.score(text)
+
+    def _cite(self, rule: RoutingRule) -> str:
+        line = rule.line if rule.kind == "rule" else self._row_line(rule)
+        return f"{rule.path}:{line}: {rule.label}" if line else f"{rule.path}: {rule.label}"
+
+    def _decide(self, rule: RoutingRule | Skill, how: How, text: str,
+                reason: str) -> RouteDecision:
+        """A decision for a skill; with no workflow or tool named, the skill's own table rows
+        may pick its workflow from `text` (so `/telos update my goals` runs Update)."""
+        if isinstance(rule, Skill):
+            key, workflow, tool = rule.key, None, None
+        else:
+            key, workflow, tool = skill_key(rule.skill), rule.workflow, rule.tool
+        reasons = [reason]
+        if workflow is None and tool is None and text:
+            hit = self._first_rule(text, only=key)
+            if hit is not None:
+                workflow = hit[0].workflow
+                reasons.append(f"workflow from {self._cite(hit[0])}: matched {hit[1]}")
+        return RouteDecision(self.skills[key].name, how, text, workflow, tool, tuple(reasons))
+
+    def command(self, name: str, text: str) -> RouteDecision:
+        """`pai skill run NAME`: skill (or slash alias) `name` on `text`, as `/NAME text`."""
+        return self._route_slash(name, text.strip(), f"/{name} {text}")
+
+    def _route_slash(self, name: str, args: str, text: str) -> RouteDecision:
+        key = skill_key(name)
+        skill = self.skills.get(key)
+        if skill is not None:
+            return self._decide(skill, "slash", args, f"/{name} names the installed skill "
+                                                      f"{skill.name} ({skill.path})")
+        rule = self.slash_rules.get(key)
+        if rule is not None:
+            return self._decide(rule, "rule", args, rule.describe())
+        close = difflib.get_close_matches(key, self._commands, n=3, cutoff=0.6)
+        hint = f"; did you mean {', '.join('/' + c for c in close)}?" if close else ""
+        message = f"no skill named {name}{hint}"
+        return RouteDecision(None, "slash", args, reasons=(message,), error=message)
+
+    def _first_rule(self, text: str,
+                    only: str | None = None) -> tuple[RoutingRule, str, str] | None:
+        """The earliest rule (by order) that matches, what matched, and the skill's input (the
+        message, or a regex's `text` group). `only`: just the table rows of that skill."""
+        window = text if len(text) <= RULE_HEAD_CHARS + RULE_TAIL_CHARS else (
+            text[:RULE_HEAD_CHARS] + "\n" + text[-RULE_TAIL_CHARS:])
+        best: tuple[int, str] | None = None
+        given = text
+        if self._phrases:
+            found = stems(window)
+            seen: dict[int, set[int]] = {}
+            for position, first in enumerate(found):
+                for order, number, phrase in self._phrases.get(first, ()):
+                    if best is not None and order >= best[0]:
+                        continue
+                    if tuple(found[position:position + len(phrase)]) != phrase:
+                        continue
+                    rule = self.rules[order]
+                    if only is not None and (rule.kind != "table"
+                                             or self._rule_keys[order] != only):
+                        continue
+                    seen.setdefault(order, set()).add(number)
+                    if not rule.match_all or len(seen[order]) == len(rule.phrases):
+                        shown = " + ".join(f'"{rule.phrases[n]}"' for n in sorted(seen[order]))
+                        best = (order, f"keywords {shown}")
+        for order, rule in self._regex_rules if only is None else ():
+            if best is not None and order >= best[0]:
+                break
+            assert rule.regex is not None
+            match = rule.regex.search(window)
+            if match:
+                best = (order, f"regex `{rule.regex.pattern}` on {match.group(0).strip()!r}")
+                if "text" in rule.regex.groupindex and match.group("text") is not None:
+                    given = match.group("text").strip()
+                break
+        if best is None:
+            return None
+        return self.rules[best[0]], best[1], given
+
+    def _scores(self, query: list[str], question: bool) -> tuple[dict[int, float], float]:
+        """BM25 per skill for the query's terms, and the bound used for confidence."""
+        totals: dict[int, float] = {}
+        bound = self._unknown_weight * MARKER_FACTOR if question else 0.0
+        for term in dict.fromkeys(query):
+            if term in CHAT_MARKERS:
+                bound += self._unknown_weight * MARKER_FACTOR
+                continue
+            postings = self._postings.get(term)
+            if postings is None:
+                fixed = self._typo_target(term)
+                if fixed is None or fixed in query:
+                    bound += self._unknown_weight * UNKNOWN_FACTOR
+                    continue
+                term, postings = fixed, self._postings[fixed]
+            bound += self._best[term]
+            for doc, weight in postings:
+                totals[doc] = totals.get(doc, 0.0) + weight
+        return totals, bound
+
+    def _evidence(self, doc: int, segments: list[str], text: str) -> Evidence:
+        """What in the sentences the scorer read (`segments` of the message `text`) points at
+        skill `doc`: its triggers, its distinctive words."""
+        typed: list[str] = []
+        for segment in segments:
+            typed += [*words(segment), ""]  # "" ends a sentence: no phrase spans two
+        found = [stem(word) for word in typed]
+        fixed: set[int] = set()  # where typos were corrected
+        for position, term in enumerate(found):
+            if term not in self._postings and typed[position] not in STOPWORDS:
+                target = self._typo_target(term)
+                if target is not None:
+                    found[position] = target
+                    fixed.add(position)
+        starts: dict[str, list[int]] = {}
+        for position, term in enumerate(found):
+            starts.setdefault(term, []).append(position)
+        if doc not in self._triggers:
+            self._triggers[doc] = declared_triggers(self._docs[doc])
+        triggers = tuple(dict.fromkeys(trigger.text for trigger in self._triggers[doc]
+                                       if trigger.found_in(typed, found, starts, fixed)))
+        own: dict[str, str] = {}  # term -> the word as typed
+        name: list[str] = []  # the words of the skill's name, as typed
+        common: dict[str, tuple[str, int]] = {}
+        vocabulary, name_terms = self._doc_terms[doc], self._name_terms[doc]
+        whole_name = name_terms <= starts.keys()  # a part ("first") is an ordinary word
+        for word, term in zip(typed, found, strict=True):
+            if word in STOPWORDS or word in QUESTION_OPENERS or term not in vocabulary:
+                continue
+            if whole_name and term in name_terms:
+                if term not in own:
+                    own[term] = ""
+                    name.append(word)
+            elif self._df[term] >= self._common:
+                common.setdefault(term, (word, self._df[term]))
+            else:
+                own.setdefault(term, word)
+        length = sum(1 for word in words(text[:SHORT_SCAN])
+                     if word not in STOPWORDS and word not in QUESTION_OPENERS)
+        return Evidence(self._names[doc], length, triggers, " ".join(name),
+                        tuple(word for word in own.values() if word), tuple(common.values()),
+                        len(self._names))
+
+    def score(self, text: str) -> RouteDecision:
+        """The decision of the scorer alone (steps 4 and 5), as if no rule matched. The best
+        skill needs `Evidence` beyond its score, else the message is plain chat."""
+        threshold = self.settings.threshold
+        best: tuple[float, dict[int, float]] | None = None
+        segments = _segments(text)
+        for segment in segments:
+            query = terms(segment)[:SEGMENT_WORDS]
+            if not query:
+                continue
+            totals, bound = self._scores(query, is_question(segment))
+            top = [*sorted(totals.values(), reverse=True)[:2], 0.0, 0.0]
+            sure = confidence(top[0], top[1], bound)
+            if best is None or sure > best[0]:
+                best = (sure, totals)
+        if best is None or not best[1]:
+            why = "no words in the message match any skill" if best else \
+                "no words to match (only stopwords or symbols)"
+            return RouteDecision(None, "chat", text, reasons=(f"plain chat: {why}",),
+                                 confidence=0.0, threshold=threshold)
+        sure, totals = best
+        ranked = sorted(totals.items(), key=lambda item: (-item[1], self._names[item[0]]))
+        scores = tuple((self._names[doc], round(score, 3)) for doc, score in ranked[:TOP_SCORES])
+        top_name = scores[0][0]
+        known = {"scores": scores, "confidence": sure, "threshold": threshold}
+        below = f"confidence {sure:.2f} (best {top_name}) < threshold {threshold:.2f}"
+        if sure >= threshold or self.settings.model_routing:
+            evidence = self._evidence(ranked[0][0], segments, text)
+            shortfall = evidence.shortfall()
+            if shortfall is not None:
+                versus = ">=" if sure >= threshold else "<"
+                return RouteDecision(None, "chat", text, reasons=(
+                    f"plain chat: best score {top_name}, confidence {sure:.2f} {versus} threshold "
+                    f"{threshold:.2f}, but {shortfall}",), **known)
+            if sure >= threshold:
+                return RouteDecision(top_name, "score", text, reasons=(
+                    f"best score {top_name}, confidence {sure:.2f} >= threshold {threshold:.2f}",
+                    evidence.describe()), **known)
+        if self.settings.model_routing:
+            candidates = tuple(name for name, _ in scores[:MODEL_CANDIDATES])
+            return RouteDecision(None, "model", text, reasons=(
+                f"{below}; model routing is on: the model chooses",), candidates=candidates,
+                **known)
+        return RouteDecision(None, "chat", text, reasons=(
+            f"plain chat: {below}; model routing is off",), **known)
+
+    # - completion -
+
+    def completions(self, prefix: str) -> list[str]:
+        """Slash commands starting with `prefix` ("/re" or "re"; `_` and `-` alike), sorted:
+        installed skills' names and the table's slash commands."""
+        key = skill_key(prefix.lstrip("/")) if prefix.strip("/ ") else ""
+        start = bisect.bisect_left(self._commands, key)
+        end = bisect.bisect_left(self._commands, key + "\uffff") if key else len(self._commands)
+        return ["/" + command for command in self._commands[start:end]]
+
+
+
+def _segments(text: str) -> list[str]:
+    """The first and the last sentence of a message (one when they are the same)."""
+    head = text[:RULE_HEAD_CHARS]
+    first = next((s for s in _CLAUSE_END.split(head) if WORD.search(s)), "")
+    tail = text[-RULE_TAIL_CHARS:] if len(text) > RULE_TAIL_CHARS else text
+    last = next((s for s in reversed(_CLAUSE_END.split(tail)) if WORD.search(s)), "")
+    return [first] if last == first or not last else [first, last]

@@ -1,0 +1,143 @@
+"""Words as the router sees them: lowercase, light stemming, stopwords, no formatting.
+
+Routing rules, the scorer and (later) history search must agree on what a word is, so it is
+decided here once. The scorer drops stopwords (including chat's generic verbs: "write", "make",
+"fix"); chat markers and question openers are words that say a message is small talk or a
+question. Terminal escape sequences and Rich-style bracket markup ("[bold red]", "\\x1b[31m")
+are not words. Stemming is light: "summarise", "summarize", "summaries" and "summary" are one
+word, so that keyword phrases and the scorer see word families, never dictionary forms.
+"""
+
+from __future__ import annotations
+
+import re
+
+# --- words -------------------------------------------------------------------------------------
+
+
+def word_set(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Function words, and verbs and adjectives so common in chat that they say nothing about which
+# skill is wanted ("write", "make", "fix", "good"). Keyword phrases still see them.
+STOPWORDS = word_set("""
+a an the this that these those it its is are was were be been being am do does did done doing
+to of in on at for with from by into onto about as and or but if so than then too very just also
+i me my mine myself we us our ours you your yours he him his she her they them their theirs
+please pls plz can could would will shall should may might must let lets im ive id ill youre
+thats theres heres there here some any all each every own same such only ok okay not no yes
+have has had get got gets want wanted need needs like read reads reading
+go going goes make makes making made give gives giving take takes put use uses using used say
+says said know see look come think tell work write writes writing wrote thing things stuff way
+good great nice best better new old one two three more most less much many lot lots fix help
+really actually now today again still even well back sure something anything everything
+""")
+
+# Words that mark a question or small talk: never evidence for a skill (not indexed), and in a
+# message they count against every skill (see `scoring.confidence`). Question words and the
+# auxiliary verbs of yes/no questions count only when they open a sentence ("what is X?", "is it
+# Y?", not "look into what studies say"); the others count anywhere.
+CHAT_MARKERS = word_set("""
+explain explains explained mean means meaning definition define difference thanks thank hi hello
+hey lol joke
+""")
+QUESTION_OPENERS = word_set("""
+what whats why how hows who whos whom whose when where which is isnt are arent was were does
+doesnt do dont did didnt has have should shall
+""")
+
+WORD = re.compile(r"[^\W_]+")
+_APOSTROPHE = re.compile(r"['\u2019]")
+_BRITISH = (("isations", "izations"), ("isation", "ization"), ("ising", "izing"),
+            ("ised", "ized"), ("ises", "izes"), ("ise", "ize"), ("ysing", "yzing"),
+            ("ysed", "yzed"), ("yses", "yzes"), ("yse", "yze"))
+# Longest first; each (suffix, replacement). One is removed, then a doubled final consonant.
+_SUFFIXES = (
+    ("izations", ""), ("ization", ""), ("yzing", "y"), ("izing", ""), ("ations", "at"),
+    ("ation", "at"), ("tions", "t"), ("tion", "t"), ("yzed", "y"), ("yzes", "y"), ("ysis", "y"),
+    ("yses", "y"), ("ized", ""), ("izes", ""), ("izer", ""), ("ments", ""), ("ment", ""),
+    ("ness", ""), ("ities", ""), ("ity", ""), ("ings", ""), ("ing", ""), ("yze", "y"),
+    ("ize", ""), ("ies", ""), ("ers", ""), ("ly", ""), ("er", ""), ("ed", ""), ("es", ""),
+    ("s", ""), ("e", ""), ("y", ""),
+)
+_KEEP_S = ("ss", "us", "is")
+_stems: dict[str, str] = {}
+
+
+def stem(word: str) -> str:
+    """A light suffix stripper (lowercase input): enough that word families meet, never a
+    dictionary form. Cached: a message's words are mostly seen before."""
+    cached = _stems.get(word)
+    if cached is not None:
+        return cached
+    result = word
+    if len(word) > 4 and not word.isdigit():
+        for british, american in _BRITISH:
+            if result.endswith(british) and len(result) - len(british) >= 3:
+                result = result[: -len(british)] + american
+                break
+        for suffix, replacement in _SUFFIXES:
+            if result.endswith(suffix) and len(result) - len(suffix) + len(replacement) >= 3:
+                if suffix == "s" and result.endswith(_KEEP_S):
+                    continue
+                result = result[: -len(suffix)] + replacement
+                if (suffix in ("ing", "ed", "er", "ers", "ings") and len(result) > 3
+                        and result[-1] == result[-2] and result[-1] not in "lsz"):
+                    result = result[:-1]
+                break
+    elif len(word) == 4 and word.endswith("s") and not word.endswith(_KEEP_S):
+        result = word[:-1]
+    if len(_stems) < 200_000:
+        _stems[word] = result
+    return result
+
+
+# Formatting that is not words: terminal escape sequences (colour codes pasted from a terminal:
+# "\x1b[31m" would otherwise leave the word "31mred") and Rich-style bracket markup ("[bold red]",
+# "[/]"), whose style names ("red") would count as a skill's words. A Markdown link's text
+# ("[the summary](url)") is kept.
+_ESCAPES = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[ -/]*[0-~])?")
+_BRACKET_MARKUP = re.compile(r"\[/?(?:[a-z#@][^\[\]\n]{0,60})?\](?!\()", re.IGNORECASE)
+
+
+def without_markup(text: str) -> str:
+    """`text` without escape sequences and bracket markup (see `_ESCAPES`, `_BRACKET_MARKUP`)."""
+    if "\x1b" in text:
+        text = _ESCAPES.sub("", text)
+    return _BRACKET_MARKUP.sub(" ", text) if "[" in text else text
+
+
+def words(text: str) -> list[str]:
+    """Lowercase words, apostrophes dropped ("devil's" -> "devils"), formatting ignored."""
+    return WORD.findall(_APOSTROPHE.sub("", without_markup(text).lower()))
+
+
+def stems(text: str) -> list[str]:
+    """Every word stemmed, stopwords kept: what keyword phrases match against."""
+    return [stem(w) for w in words(text)]
+
+
+def terms(text: str) -> list[str]:
+    """Stemmed words without stopwords: what the scorer weighs (chat markers kept whole)."""
+    return [w if w in CHAT_MARKERS else stem(w) for w in words(text)
+            if w not in STOPWORDS and w not in QUESTION_OPENERS]
+
+
+def is_question(text: str) -> bool:
+    """Whether a sentence opens like a question ("what is...", "is it...", "does this..."),
+    not a request ("can you...", "do you...")."""
+    found = words(text[:80])
+    return bool(found) and found[0] in QUESTION_OPENERS and (
+        len(found) < 2 or found[1] not in ("you", "u"))
+
+
+def singular(word: str) -> str:
+    """`word` without a plural (or third-person) "s"/"es": "diagrams" -> "diagram",
+    "researches" -> "research"; nothing else changes."""
+    if len(word) > 4 and word.endswith("es") and word[:-2].endswith(("s", "x", "ch", "sh")):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
