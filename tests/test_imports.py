@@ -3,7 +3,9 @@ for the database; the core runs without Textual."""
 
 from __future__ import annotations
 
+import inspect
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -17,8 +19,10 @@ HEAVY = ("anthropic", "openai", "apscheduler", "pyttsx3", "feedparser")
 def run_python(code: str, tmp_path: Path) -> str:
     script = tmp_path / "probe.py"  # a file, not -c: Textual reads the App's source file
     script.write_text(textwrap.dedent(code))
+    # PYTHONPATH: the checkout under test, not whatever pai an editable install points at.
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
     result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
-                            cwd=REPO, timeout=120)
+                            cwd=REPO, timeout=120, env=env)
     assert result.returncode == 0, result.stderr
     return result.stdout.strip().splitlines()[-1]
 
@@ -37,6 +41,7 @@ def test_startup_imports_no_heavy_library_and_paints_before_the_database(tmp_pat
             def on_ready(self):
                 seen["at_first_frame"] = sorted(m for m in sys.modules
                                                 if m.split(".")[0] in ("sqlalchemy",))[:1]
+                seen["commands"] = sorted(m for m in sys.modules if m.startswith("pai_tui.cli."))
                 seen["focused"] = self.focused.id if self.focused else None
                 super().on_ready()
 
@@ -56,6 +61,7 @@ def test_startup_imports_no_heavy_library_and_paints_before_the_database(tmp_pat
     seen = json.loads(out)
     assert seen["heavy"] == []
     assert seen["at_first_frame"] == []  # SQLAlchemy not even imported when the first frame shows
+    assert seen["commands"] == []  # no command module (pai ask, pai skill...) for the cockpit
     assert seen["focused"] == "chat-input"
 
 
@@ -73,3 +79,27 @@ def test_core_imports_without_textual(tmp_path: Path) -> None:
     result = json.loads(out)
     assert "pai_tui.cockpit" in result["modules"] and "pai_tui.history.store" in result["modules"]
     assert result["textual"] == []
+
+
+def test_pai_help_lists_every_command_without_importing_one(tmp_path: Path) -> None:
+    out = run_python("""
+        import json, sys
+        from click.testing import CliRunner
+        from pai_tui.cli import cli
+        result = CliRunner().invoke(cli, ["--help"], terminal_width=200)
+        print(json.dumps({"code": result.exit_code, "help": result.output,
+                          "imported": sorted(m for m in sys.modules
+                                             if m.startswith("pai_tui.cli."))}))
+    """, tmp_path)
+    result = json.loads(out)
+    assert result["code"] == 0 and result["imported"] == []
+    from pai_tui.cli import PaiGroup, cli
+
+    listed = [line.split(maxsplit=1)
+              for line in result["help"].split("Commands:\n", 1)[1].splitlines()]
+    assert listed == [[name, PaiGroup.SUMMARY[name]] for name in sorted(PaiGroup.LAZY)]
+    for name in PaiGroup.LAZY:  # the static summaries say what the commands' help says
+        command = cli.get_command(None, name)  # type: ignore[arg-type]
+        assert command is not None and command.help
+        first = inspect.cleandoc(command.help).split("\n\n")[0]
+        assert " ".join(first.split()) == PaiGroup.SUMMARY[name]

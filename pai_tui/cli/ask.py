@@ -1,4 +1,5 @@
-"""`pai ask`: one chat turn without the cockpit, streamed to stdout, saved to history.
+"""`pai ask`: one chat turn without the cockpit, streamed to stdout, saved to history; also the
+headless turn of `pai skill run`.
 
 Exit codes: 0 complete, 2 usage or configuration error, 3 provider error (stderr says which and
 what to do), 4 incomplete or cancelled.
@@ -11,7 +12,10 @@ import sys
 from dataclasses import dataclass
 from typing import TextIO
 
+import click
+
 from pai_tui import events
+from pai_tui.cli import config_for
 from pai_tui.cockpit import Cockpit
 from pai_tui.history.records import MessageRecord
 from pai_tui.llm.providers import OFFLINE, ModelChoice
@@ -192,3 +196,49 @@ def _skill_problem(answer: MessageRecord) -> bool:
     """Whether the answer failed in a skill (a tool, an unknown /name) rather than a provider."""
     reason = answer.error or ""
     return "/" in (answer.skill or "") or reason.startswith(("no skill named", "the skill"))
+
+
+@click.command("ask")
+@click.argument("prompt", required=False)
+@click.option("--provider", help="Provider name (anthropic, openai, or one in config.toml).")
+@click.option("--model", help="Model name (default: the provider's).")
+@click.option("--system", help="System prompt for this session.")
+@click.option("--session", "session", type=int, metavar="ID", help="Continue session ID.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object (text, status, usage, cost) at the end instead of "
+                   "streaming.")
+@click.option("--yes", is_flag=True,
+              help="Let the model run tools of the skill answering whose policy is 'ask'.")
+@click.pass_context
+def ask_command(ctx: click.Context, prompt: str | None, provider: str | None,
+                model: str | None, system: str | None, session: int | None, as_json: bool,
+                yes: bool) -> None:
+    """Ask a model and stream the answer to stdout; saved to history like a chat turn.
+
+    Text piped on stdin is sent too, after PROMPT: cat notes.md | pai ask "summarize"
+    The message is routed like a chat message: "/name ..." or a routing rule runs a skill.
+
+    Exit codes: 0 complete, 2 usage or configuration error, 3 provider error,
+    4 incomplete or cancelled.
+    """
+    import asyncio
+
+    config = config_for(ctx)
+    try:
+        text = compose_prompt(prompt, sys.stdin)
+    except UsageError as error:
+        click.echo(f"pai ask: {error}", err=True)
+        ctx.exit(EXIT_USAGE)
+    options = AskOptions(text, provider, model, system, session, as_json, yes=yes)
+    cockpit = Cockpit(config)
+    code = EXIT_USAGE
+    try:
+        code = asyncio.run(ask(cockpit, options))
+    except UsageError as error:
+        click.echo(f"pai ask: {error}", err=True)
+    except KeyboardInterrupt:
+        click.echo("pai: cancelled; the partial answer is saved, marked cancelled.", err=True)
+        code = EXIT_INCOMPLETE
+    finally:
+        cockpit.close()
+    ctx.exit(code)

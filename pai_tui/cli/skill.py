@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from pai_tui.cli import config_for
 from pai_tui.safe_text import printable
 
 if TYPE_CHECKING:
@@ -21,7 +22,6 @@ if TYPE_CHECKING:
     from typing import BinaryIO
 
     from pai_tui.cockpit import Cockpit
-    from pai_tui.config import Config
 
 NAME_WIDTH = 32  # names wider than this push their description along
 
@@ -45,7 +45,7 @@ def list_skills(ctx: click.Context, as_json: bool, show_warnings: bool) -> None:
     """
     from pai_tui.skills.index import load_index
 
-    index = load_index(_config(ctx))
+    index = load_index(config_for(ctx))
     if show_warnings:
         findings = index.findings()
         if as_json:
@@ -101,7 +101,7 @@ def validate_command(ctx: click.Context, path: Path | None, strict: bool, claude
     else:
         from pai_tui.skills.index import skill_roots
 
-        targets = [root for root in skill_roots(_config(ctx)) if root.is_dir()]
+        targets = [root for root in skill_roots(config_for(ctx)) if root.is_dir()]
     findings, skills = [], 0
     for target in targets:
         found, count = check(target, strict=strict, claude=claude, required=path is not None)
@@ -114,13 +114,6 @@ def validate_command(ctx: click.Context, path: Path | None, strict: bool, claude
     click.echo(f"{skills} skills checked: {errors} errors, {len(findings) - errors} warnings",
                err=True)
     ctx.exit(1 if errors else 0)
-
-
-def _config(ctx: click.Context) -> Config:
-    """pai's configuration, loaded once per command line (the `pai` group's loader)."""
-    from pai_tui.cli import _config as load
-
-    return load(ctx)
 
 
 @skill.command("run")
@@ -149,10 +142,10 @@ def run_skill(ctx: click.Context, name: str | None, args: tuple[str, ...], tool:
     """
     import asyncio
 
-    from pai_tui.ask import EXIT_INCOMPLETE, EXIT_USAGE, AskOptions, UsageError, ask
+    from pai_tui.cli.ask import EXIT_INCOMPLETE, EXIT_USAGE, AskOptions, UsageError, ask
     from pai_tui.cockpit import Cockpit
 
-    config = _config(ctx)
+    config = config_for(ctx)
     if not name:
         raise click.UsageError("name the skill to run: pai skill run NAME (pai skill list "
                                "lists them)")
@@ -161,7 +154,7 @@ def run_skill(ctx: click.Context, name: str | None, args: tuple[str, ...], tool:
         if tool is not None:
             ctx.exit(_run_tool(cockpit, name, tool, list(args)))
         try:
-            from pai_tui.ask import compose_prompt
+            from pai_tui.cli.ask import compose_prompt
 
             text = compose_prompt(" ".join(args), sys.stdin)
             options = AskOptions(text, provider, model, as_json=as_json, skill=name, yes=yes)

@@ -10,6 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+import click
+
+from pai_tui.cli import config_for
 from pai_tui.config import Config
 from pai_tui.llm.keys import KEY_VARIABLES
 from pai_tui.llm.providers import OFFLINE, Providers
@@ -203,3 +206,31 @@ def run_checks(config: Config) -> list[Check]:
         check_themes(config),
         check_skills(config),
     ]
+
+
+@click.command("doctor")
+@click.pass_context
+def doctor(ctx: click.Context) -> None:
+    """Check that pai can run here, and say how to fix what is wrong.
+
+    Exits 0 when pai can run (missing keys or voice engine are warnings), 1 when it cannot.
+    """
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    checks = run_checks(config_for(ctx))
+    table = Table(title="pai doctor", title_justify="left", expand=False)
+    table.add_column("Check", no_wrap=True)
+    table.add_column("Status", no_wrap=True)
+    table.add_column("Detail", overflow="fold")  # long paths wrap, never cut
+    table.add_column("Fix", overflow="fold")
+    styles = {"ok": "green", "warn": "yellow", "fail": "bold red"}
+    for check in checks:
+        table.add_row(check.name, Text(check.level.upper(), styles[check.level]),
+                      Text(check.detail), Text(check.fix))
+    Console(soft_wrap=False).print(table)
+    failed = [c.name for c in checks if c.level == "fail"]
+    if failed:
+        click.echo(f"pai cannot run: fix {', '.join(failed)}.", err=True)
+        ctx.exit(1)
