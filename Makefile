@@ -16,6 +16,7 @@ test: system-deps $(VENV)/.test-installed
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check pai_tui tests benchmarks
+	$(BIN)/lint-imports
 
 bench: $(VENV)/.test-installed
 	$(BIN)/python benchmarks/startup.py
