@@ -218,3 +218,24 @@ def test_an_answer_in_a_terminal_cannot_drive_it(home: HomePaths, server: FakeLL
     os.close(master)
     assert process.returncode == 0
     assert b"\x1b" not in output and "␛]0;pwned␇".encode() in output
+
+
+def test_no_model_is_a_configuration_error_not_an_answer(home: HomePaths) -> None:
+    result = run_pai("ask", "hello")  # no key anywhere, no provider configured
+    assert result.returncode == 2
+    assert result.stdout == ""  # a script must not store the help as if it were the answer
+    assert "no model is configured" in result.stderr
+    assert "ANTHROPIC_API_KEY" in result.stderr and "OPENAI_API_KEY" in result.stderr
+    assert "pai doctor" in result.stderr
+
+
+def test_an_ignored_secrets_file_is_named_with_why(home: HomePaths) -> None:
+    home.root.mkdir(parents=True, exist_ok=True)
+    secrets = home.root / "secrets.toml"
+    secrets.write_text('ANTHROPIC_API_KEY = "sk-ant-not-a-real-key-1234"\n')
+    secrets.chmod(0o644)
+    result = run_pai("ask", "hello")
+    assert result.returncode == 2 and result.stdout == ""
+    assert f"{secrets} is readable by others" in result.stderr
+    assert f"chmod 600 {secrets}" in result.stderr
+    assert "sk-ant-not-a-real-key-1234" not in result.stderr

@@ -25,6 +25,7 @@ class AnswerRow:
         self.failure: str | None = None  # why saving fails now; None while it works
         self._next_try = 0.0
         self._backoff = 0.5
+        self._saving: asyncio.Task[None] | None = None  # the progress save in flight
 
     def _failed(self, error: BaseException) -> None:
         reason = self.history.redact(str(error)) or type(error).__name__
@@ -41,9 +42,13 @@ class AnswerRow:
         self.failure, self._backoff = None, 0.5
 
     async def save_text(self, text: str) -> None:
-        """Save the text so far (skipped while a failure's backoff lasts)."""
-        if time.monotonic() < self._next_try:
+        """Save the text so far, in the background: the stream never waits for the database.
+        Skipped while a save is in flight or a failure's backoff lasts."""
+        if time.monotonic() < self._next_try or (self._saving and not self._saving.done()):
             return
+        self._saving = asyncio.create_task(self._save_text(text))
+
+    async def _save_text(self, text: str) -> None:
         try:
             await self.history.run(
                 lambda store: store.update_message(self.message_id, content=text))
@@ -58,6 +63,8 @@ class AnswerRow:
         return await asyncio.shield(self._finish(fields))
 
     async def _finish(self, fields: dict[str, Any]) -> bool:
+        if self._saving is not None:  # an older text must not land after the final one
+            await asyncio.gather(self._saving, return_exceptions=True)
         for wait in (*RETRY_WAITS, None):
             try:
                 await self.history.run(

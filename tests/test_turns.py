@@ -1,0 +1,141 @@
+"""The turn engine as a user notices it: every event of a turn says which turn it is; a failed
+question is not sent again; a cut answer is sent with what came; an answer that is only a tool
+call says so; a database that fails mid-answer never loses the answer; a retry asks the question
+alone. Real SDKs against the loopback server, a real SQLite file."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+import time
+
+import pytest
+
+from pai_tui import events
+from pai_tui.cockpit import Cockpit
+from pai_tui.config import load_config
+from pai_tui.paths import HomePaths
+from tests.conftest import TEST_KEYS, point_providers_at
+from tests.fakes.llm_server import FakeLLMServer, Reply
+
+
+@pytest.fixture
+def claude(home: HomePaths, llm_server: FakeLLMServer, monkeypatch: pytest.MonkeyPatch,
+           ) -> Cockpit:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", TEST_KEYS["anthropic"])
+    point_providers_at(home, llm_server)
+    config = load_config(home)
+    config.home.ensure()
+    return Cockpit(config)
+
+
+def sent(server: FakeLLMServer) -> list[tuple[str, str]]:
+    """The messages of the last request, as (role, text)."""
+    return [(m["role"], m["content"]) for m in server.requests[-1].body["messages"]]
+
+
+async def test_every_event_of_a_turn_says_which_turn_and_when(
+        claude: Cockpit, llm_server: FakeLLMServer) -> None:
+    seen: list[events.Event] = []
+    claude.bus.subscribe(events.Event, seen.append)
+    before = time.time()
+    answer = await claude.turns.send(None, "hello")
+    turn_events = [e for e in seen if isinstance(e, events.TurnStarted | events.TextDelta
+                                                  | events.TurnFinished | events.MessageSaved
+                                                  | events.RouteDecided)]
+    assert {type(e).__name__ for e in turn_events} >= {"TurnStarted", "TextDelta",
+                                                        "TurnFinished", "MessageSaved",
+                                                        "RouteDecided"}
+    assert {e.turn_id for e in turn_events} == {answer.id}
+    assert {e.agent for e in turn_events} == {None}
+    assert all(before <= e.at <= time.time() for e in seen)
+    await claude.aclose()
+
+
+async def test_a_question_whose_answer_failed_is_not_sent_again(
+        claude: Cockpit, llm_server: FakeLLMServer) -> None:
+    llm_server.queue(Reply(status=400))
+    failed = await claude.turns.send(None, "a message the API refuses")
+    assert failed.status == "error" and failed.content == ""
+    answer = await claude.turns.send(failed.session_id, "a good question")
+    assert answer.status == "complete"
+    assert sent(llm_server) == [("user", "a good question")]
+    third = await claude.turns.send(failed.session_id, "and another")
+    assert third.status == "complete"
+    assert sent(llm_server) == [("user", "a good question"),
+                                ("assistant", "Hello from the fake model."),
+                                ("user", "and another")]
+    stored = await claude.history.messages(failed.session_id)
+    assert stored[0].content == "a message the API refuses"  # kept in the transcript
+    await claude.aclose()
+
+
+async def test_a_cut_answer_is_sent_with_what_came_so_roles_alternate(
+        claude: Cockpit, llm_server: FakeLLMServer) -> None:
+    llm_server.queue(Reply(tokens=["half ", "an ", "answer"], cut_after=2))
+    cut = await claude.turns.send(None, "tell me")
+    assert cut.status == "incomplete" and cut.content == "half an "
+    await claude.turns.send(cut.session_id, "go on")
+    assert sent(llm_server) == [("user", "tell me"), ("assistant", "half an "),
+                                ("user", "go on")]
+    await claude.aclose()
+
+
+async def test_retry_asks_the_question_alone_and_is_a_new_answer(
+        claude: Cockpit, llm_server: FakeLLMServer) -> None:
+    first = await claude.turns.send(None, "question")
+    turn = await claude.turns.retry(first.session_id)
+    again = await turn.run()
+    assert again.id != first.id and again.status == "complete"
+    assert sent(llm_server) == [("user", "question")]  # not the old answer with it
+    await claude.aclose()
+
+
+async def test_an_answer_that_is_only_a_tool_call_says_so_and_is_incomplete(
+        claude: Cockpit, llm_server: FakeLLMServer) -> None:
+    llm_server.queue(Reply(tool_calls=[("search", {"q": "x"})]))
+    answer = await claude.turns.send(None, "look it up")
+    assert answer.status == "incomplete"
+    assert answer.error is not None and "asked to use a tool" in answer.error
+    await claude.aclose()
+
+
+def _hold_write_lock(path: str, seconds: float, locked: threading.Event) -> None:
+    db = sqlite3.connect(path, timeout=30, isolation_level=None)
+    db.execute("BEGIN EXCLUSIVE")
+    locked.set()
+    time.sleep(seconds)
+    db.execute("COMMIT")
+    db.close()
+
+
+async def test_a_locked_database_mid_answer_neither_stops_nor_loses_it(
+        claude: Cockpit, llm_server: FakeLLMServer) -> None:
+    """Another process holds the database for longer than its busy timeout while the answer
+    streams: the text keeps coming, the user is told once, and the whole answer is saved."""
+    llm_server.queue(Reply(n_tokens=120, delay=0.05))  # six seconds
+    notices: list[str] = []
+    claude.bus.subscribe(events.TurnNotice, lambda e: notices.append(e.text))
+    deltas: list[float] = []
+    claude.bus.subscribe(events.TextDelta, lambda e: deltas.append(time.monotonic()))
+    turn = await claude.turns.start(None, "a long one")
+    locked = threading.Event()
+    holder = threading.Thread(target=_hold_write_lock,
+                              args=(str(claude.config.home.database), 7.0, locked))
+    running = asyncio.create_task(turn.run())
+    while not deltas:
+        await asyncio.sleep(0.01)
+    holder.start()
+    await asyncio.to_thread(locked.wait, 10)
+    answer = await running
+    holder.join()
+    assert answer.status == "complete"
+    assert answer.content.count("w") == 120
+    gaps = [b - a for a, b in zip(deltas, deltas[1:], strict=False)]
+    assert max(gaps) < 2.0  # the stream never waited for the database
+    assert sum("saving the answer is failing" in n for n in notices) == 1
+    [row] = [m for m in await claude.history.messages(answer.session_id)
+             if m.role == "assistant"]
+    assert (row.status, row.content) == ("complete", answer.content)
+    await claude.aclose()
