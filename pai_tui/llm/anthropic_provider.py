@@ -21,6 +21,7 @@ from pai_tui.llm.base import (
     TextPart,
     Usage,
 )
+from pai_tui.llm.clients import ClientCache, sdk_timeout
 from pai_tui.llm.errors import network_error, status_error
 from pai_tui.llm.sse import json_event_batches
 
@@ -44,24 +45,19 @@ class AnthropicProvider:
     def __init__(self, name: str, settings: ProviderSettings):
         self.name = name
         self.settings = settings
-        self._clients: dict[str | None, anthropic.AsyncAnthropic] = {}
+        self.clients = ClientCache(self._make_client)
+
+    def _make_client(self, key: str | None) -> anthropic.AsyncAnthropic:
+        return anthropic.AsyncAnthropic(api_key=key, base_url=self.settings.base_url,
+                                        max_retries=0,  # pai retries (retry.py)
+                                        timeout=sdk_timeout(self.settings.timeout))
 
     def prepare(self, key: str | None) -> None:
         """Make the client for `key` ahead of the first request (it takes tens of ms)."""
-        self._client(key)
-
-    def _client(self, key: str | None) -> anthropic.AsyncAnthropic:
-        if key not in self._clients:
-            timeout = self.settings.timeout
-            self._clients[key] = anthropic.AsyncAnthropic(
-                api_key=key, base_url=self.settings.base_url, max_retries=0,  # pai retries
-                timeout=httpx2.Timeout(timeout, connect=min(timeout, 10.0)))
-        return self._clients[key]
+        self.clients.prepare(key)
 
     async def aclose(self) -> None:
-        clients, self._clients = self._clients, {}
-        for client in clients.values():
-            await client.close()
+        await self.clients.aclose()
 
     async def stream(self, request: ChatRequest, key: str | None) -> AsyncIterator[Delta]:
         params: dict[str, Any] = {
@@ -76,7 +72,7 @@ class AnthropicProvider:
         calls: dict[int, PartialToolCall] = {}  # tool_use blocks still open, by block index
         try:
             # The SDK sends the request and raises HTTP errors; the events are read raw (sse.py).
-            async with self._client(key).messages.with_streaming_response.create(
+            async with self.clients.get(key).messages.with_streaming_response.create(
                     **params) as response:
                 async for batch in json_event_batches(response.iter_text()):
                     text: list[str] = []  # the text that arrived together, handed on as one

@@ -22,6 +22,7 @@ from pai_tui.llm.base import (
     TextPart,
     Usage,
 )
+from pai_tui.llm.clients import ClientCache, sdk_timeout
 from pai_tui.llm.errors import network_error, status_error
 from pai_tui.llm.sse import json_event_batches
 
@@ -37,24 +38,19 @@ class OpenAIProvider:
     def __init__(self, name: str, settings: ProviderSettings):
         self.name = name
         self.settings = settings
-        self._clients: dict[str | None, openai.AsyncOpenAI] = {}
+        self.clients = ClientCache(self._make_client)
+
+    def _make_client(self, key: str | None) -> openai.AsyncOpenAI:
+        return openai.AsyncOpenAI(api_key=key or NO_KEY, base_url=self.settings.base_url,
+                                  max_retries=0,  # pai retries (retry.py)
+                                  timeout=sdk_timeout(self.settings.timeout))
 
     def prepare(self, key: str | None) -> None:
         """Make the client for `key` ahead of the first request (it takes tens of ms)."""
-        self._client(key)
-
-    def _client(self, key: str | None) -> openai.AsyncOpenAI:
-        if key not in self._clients:
-            timeout = self.settings.timeout
-            self._clients[key] = openai.AsyncOpenAI(
-                api_key=key or NO_KEY, base_url=self.settings.base_url, max_retries=0,
-                timeout=httpx2.Timeout(timeout, connect=min(timeout, 10.0)))
-        return self._clients[key]
+        self.clients.prepare(key)
 
     async def aclose(self) -> None:
-        clients, self._clients = self._clients, {}
-        for client in clients.values():
-            await client.close()
+        await self.clients.aclose()
 
     async def stream(self, request: ChatRequest, key: str | None) -> AsyncIterator[Delta]:
         messages: list[dict[str, Any]] = []
@@ -72,7 +68,7 @@ class OpenAIProvider:
         calls: dict[Any, PartialToolCall] = {}  # tool calls arriving in fragments, by index
         try:
             # The SDK sends the request and raises HTTP errors; the events are read raw (sse.py).
-            async with self._client(key).chat.completions.with_streaming_response.create(
+            async with self.clients.get(key).chat.completions.with_streaming_response.create(
                     model=request.model, messages=messages, stream=True,  # type: ignore[arg-type]
                     max_completion_tokens=request.max_tokens,
                     stream_options={"include_usage": True}, **options) as response:
