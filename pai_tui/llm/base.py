@@ -101,8 +101,17 @@ class TextPart:
 
 @dataclass(frozen=True)
 class Usage:
+    """Tokens of one model call, or a running total of several (`a + b`). A stream's Usage deltas
+    are running totals for that stream: the last one wins."""
+
     input_tokens: int = 0
     output_tokens: int = 0
+
+    def __add__(self, other: Usage) -> Usage:
+        if not isinstance(other, Usage):
+            return NotImplemented
+        return Usage(self.input_tokens + other.input_tokens,
+                     self.output_tokens + other.output_tokens)
 
 
 # tool_limit: the tool loop stopped a model that kept asking for tools (tool_loop.py).

@@ -118,8 +118,7 @@ async def stream_with_tools(stream: Stream, request: ChatRequest, execute: Execu
         said = "".join(turn_text)
         tail = (tail + said)[-2:]
         if used is not None:
-            total = Usage(total.input_tokens + used.input_tokens,
-                          total.output_tokens + used.output_tokens)
+            total += used
             yield total
         if stop is None:
             for call in calls:
