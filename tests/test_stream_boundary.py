@@ -6,7 +6,8 @@ stream then fails or is cancelled. Also the small shared pieces: the client cach
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import json
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -380,3 +381,55 @@ def test_key_variables_have_one_source() -> None:
     assert KEY_VARIABLES == ("ANTHROPIC_API_KEY", "OPENAI_API_KEY")
     assert KEY_VARIABLES_BY_KIND["openai-compatible"] == ()
     assert set(KEY_VARIABLES) == {v for vs in KEY_VARIABLES_BY_KIND.values() for v in vs}
+
+
+# Every field of every kind of event, replaced by a value of each JSON kind: whatever a broken
+# server sends, the caller gets the text before it, sane counts, and at worst a ProviderError.
+SAMPLES = {
+    "anthropic": [
+        {"type": "message_start", "message": {"id": "m", "usage": {"input_tokens": 5}}},
+        {"type": "content_block_start", "index": 1,
+         "content_block": {"type": "tool_use", "id": "t1", "name": "f", "input": {}}},
+        {"type": "content_block_delta", "index": 1,
+         "delta": {"type": "input_json_delta", "partial_json": "{}"}},
+        {"type": "content_block_stop", "index": 1},
+        {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "x"}},
+        {"type": "message_delta", "delta": {"stop_reason": "end_turn"},
+         "usage": {"output_tokens": 3, "input_tokens": 5}},
+        {"type": "error", "error": {"type": "overloaded_error", "message": "m"}},
+        {"type": "message_stop"}],
+    "openai": [
+        {"choices": [{"index": 0, "finish_reason": None, "delta": {"content": "x", "tool_calls": [
+            {"index": 0, "id": "c1", "function": {"name": "f", "arguments": "{}"}}]}}]},
+        {"choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]},
+        {"choices": [], "usage": {"prompt_tokens": 5, "completion_tokens": 3}},
+        {"error": {"message": "m", "type": "t"}}],
+}
+ODD_VALUES = [[1], "s", None, -3, True, {"k": 1}, 10**30, 2.5]
+
+
+def variants(value: Any) -> Iterator[Any]:
+    """`value` with one part (itself, or a field at any depth) replaced by each odd value."""
+    yield from ODD_VALUES
+    items = value.items() if isinstance(value, dict) else \
+        enumerate(value) if isinstance(value, list) else ()
+    for key, inner in items:
+        for changed in variants(inner):
+            copy = dict(value) if isinstance(value, dict) else list(value)
+            copy[key] = changed
+            yield copy
+
+
+async def test_no_shape_of_event_escapes_as_a_traceback(
+        provider: Provider, llm_server: FakeLLMServer, kind: str) -> None:
+    runs = 0
+    for sample in SAMPLES[kind]:
+        name = sample["type"] if kind == "anthropic" else None
+        for event in variants(sample):
+            llm_server.queue(Reply(tokens=TEXT, end=sse(name, json.dumps(event))))
+            deltas, _ = await run(provider.stream(ask(kind, (ToolSpec("f", "A tool."),)), KEY))
+            assert text_of(deltas).startswith("Hello there"), event
+            assert all(0 <= n <= MAX_TOKENS_PER_CALL for u in usages(deltas)
+                       for n in (u.input_tokens, u.output_tokens)), event
+            runs += 1
+    assert runs > 150
