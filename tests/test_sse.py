@@ -11,7 +11,7 @@ from pai_tui.config import ProviderSettings
 from pai_tui.llm.anthropic_provider import AnthropicProvider
 from pai_tui.llm.base import ChatMessage, ChatRequest, Stop, TextPart, Usage
 from pai_tui.llm.openai_provider import OpenAIProvider
-from pai_tui.llm.sse import SSEParser
+from pai_tui.llm.sse import SSEParser, UnreadableEvent, json_event_batches
 from tests.fakes.llm_server import FakeLLMServer, Reply
 
 KEY = "sk-test-key-for-sse-0000"
@@ -42,6 +42,40 @@ def test_an_event_cut_off_by_the_end_of_the_stream_is_dropped() -> None:
 
 def test_blank_lines_alone_make_no_events() -> None:
     assert feed("\n\nevent: ping\n\n\n") == [[]]
+
+
+async def batches(*chunks: str) -> tuple[list[list[tuple[str | None, object]]],
+                                         Exception | None]:
+    async def text():  # type: ignore[no-untyped-def]
+        for chunk in chunks:
+            yield chunk
+
+    got: list[list[tuple[str | None, object]]] = []
+    try:
+        async for batch in json_event_batches(text()):
+            got.append(batch)
+    except Exception as error:
+        return got, error
+    return got, None
+
+
+async def test_a_chunk_of_events_is_decoded_together() -> None:
+    got, error = await batches('data: {"a": 1}\n\ndata: [DONE]\n\n', "data: 2\n\n")
+    assert error is None and got == [[(None, {"a": 1}), (None, "[DONE]")], [(None, 2)]]
+
+
+async def test_data_that_is_not_json_keeps_the_events_before_it_in_its_chunk() -> None:
+    got, error = await batches("data: 1\n\nevent: content_block_delta\ndata: 2\n\n"
+                               "event: content_block_delta\ndata: {oops\n\ndata: 3\n\n",
+                               "data: 4\n\n")
+    assert got == [[(None, 1), ("content_block_delta", 2)]]
+    assert isinstance(error, UnreadableEvent) and isinstance(error, ValueError)
+    assert str(error) == "a content_block_delta event whose data is not JSON"
+
+
+async def test_an_odd_event_name_is_not_quoted() -> None:
+    got, error = await batches("event: \x1b[31m\ndata: {oops\n\n")
+    assert got == [] and str(error) == "an event whose data is not JSON"
 
 
 REPLIES = [Reply(text="Hello there, human."), Reply(markdown_tokens=300),

@@ -14,15 +14,19 @@ from pai_tui.llm.base import (
     ChatMessage,
     ChatRequest,
     Delta,
+    MalformedStream,
     PartialToolCall,
     Stop,
     StopReason,
     StreamBroken,
     TextPart,
     Usage,
+    json_kind,
+    token_count,
 )
-from pai_tui.llm.errors import network_error, status_error
-from pai_tui.llm.sse import json_event_batches
+from pai_tui.llm.clients import ClientCache, sdk_timeout
+from pai_tui.llm.errors import network_error, status_error, stream_error_detail
+from pai_tui.llm.sse import UnreadableEvent, json_event_batches
 
 STOP_REASONS: dict[str, StopReason] = {"end_turn": "end", "stop_sequence": "end",
                                        "max_tokens": "max_tokens", "tool_use": "tool_use",
@@ -30,12 +34,47 @@ STOP_REASONS: dict[str, StopReason] = {"end_turn": "end", "stop_sequence": "end"
 
 
 class _Ending:
-    """What the events say of the end: usage, why it stopped, whether message_stop came."""
+    """What the events say of the end: usage (known from message_start on), why it stopped,
+    whether message_stop came. Every shape is checked: a wrong one is a MalformedStream."""
 
-    def __init__(self) -> None:
-        self.usage = Usage()
+    def __init__(self, provider: str) -> None:
+        self.provider = provider
+        self.usage: Usage | None = None  # None until the stream says
+        self.told: Usage | None = None  # the last one handed on
         self.reason: StopReason = "other"
         self.stopped = False
+
+    def start(self, event: dict[str, Any]) -> None:
+        message = event.get("message")
+        if type(message) is not dict:
+            raise MalformedStream.event(self.provider, "message_start without a message object")
+        usage = _usage(self.provider, "message_start", message)
+        self.usage = Usage(token_count(usage.get("input_tokens")), 0)
+
+    def note(self, kind: str, event: dict[str, Any]) -> None:
+        if kind == "message_stop":
+            self.stopped = True
+            return
+        delta = event.get("delta")
+        if type(delta) is not dict:
+            raise MalformedStream.event(self.provider, "message_delta without a delta object")
+        stop = delta.get("stop_reason")
+        if stop is not None and type(stop) is not str:
+            raise MalformedStream.event(self.provider,
+                                        f"a stop_reason that is {json_kind(stop)}")
+        self.reason = STOP_REASONS.get(stop or "", "other")
+        usage = _usage(self.provider, "message_delta", event)
+        known = self.usage or Usage()
+        # Running totals for the call; input_tokens only where the API repeats it (and it reads).
+        self.usage = Usage(token_count(usage.get("input_tokens")) or known.input_tokens,
+                           token_count(usage.get("output_tokens")))
+
+    def tell(self) -> Usage:
+        self.told = self.usage or Usage()
+        return self.told
+
+    def untold(self) -> bool:
+        return self.usage is not None and self.usage != self.told
 
 
 class AnthropicProvider:
@@ -44,24 +83,19 @@ class AnthropicProvider:
     def __init__(self, name: str, settings: ProviderSettings):
         self.name = name
         self.settings = settings
-        self._clients: dict[str | None, anthropic.AsyncAnthropic] = {}
+        self.clients = ClientCache(self._make_client)
+
+    def _make_client(self, key: str | None) -> anthropic.AsyncAnthropic:
+        return anthropic.AsyncAnthropic(api_key=key, base_url=self.settings.base_url,
+                                        max_retries=0,  # pai retries (retry.py)
+                                        timeout=sdk_timeout(self.settings.timeout))
 
     def prepare(self, key: str | None) -> None:
         """Make the client for `key` ahead of the first request (it takes tens of ms)."""
-        self._client(key)
-
-    def _client(self, key: str | None) -> anthropic.AsyncAnthropic:
-        if key not in self._clients:
-            timeout = self.settings.timeout
-            self._clients[key] = anthropic.AsyncAnthropic(
-                api_key=key, base_url=self.settings.base_url, max_retries=0,  # pai retries
-                timeout=httpx2.Timeout(timeout, connect=min(timeout, 10.0)))
-        return self._clients[key]
+        self.clients.prepare(key)
 
     async def aclose(self) -> None:
-        clients, self._clients = self._clients, {}
-        for client in clients.values():
-            await client.close()
+        await self.clients.aclose()
 
     async def stream(self, request: ChatRequest, key: str | None) -> AsyncIterator[Delta]:
         params: dict[str, Any] = {
@@ -72,67 +106,87 @@ class AnthropicProvider:
         if request.tools:
             params["tools"] = [{"name": t.name, "description": t.description,
                                 "input_schema": t.parameters} for t in request.tools]
-        ending = _Ending()
-        calls: dict[int, PartialToolCall] = {}  # tool_use blocks still open, by block index
+        name = self.name
+        ending = _Ending(name)
+        calls: dict[int | None, PartialToolCall] = {}  # tool_use blocks still open, by index
         try:
-            # The SDK sends the request and raises HTTP errors; the events are read raw (sse.py).
-            async with self._client(key).messages.with_streaming_response.create(
-                    **params) as response:
-                async for batch in json_event_batches(response.iter_text()):
-                    text: list[str] = []  # the text that arrived together, handed on as one
-                    for _name, event in batch:
-                        kind = event.get("type")
-                        if kind == "content_block_delta":
-                            delta = event.get("delta") or {}
-                            if delta.get("type") == "text_delta":
-                                text.append(delta.get("text", ""))
-                            elif (delta.get("type") == "input_json_delta"
-                                  and (call := calls.get(event.get("index"))) is not None):
-                                call.fragments.append(delta.get("partial_json") or "")
-                        elif kind == "content_block_start":
-                            _open_tool_call(event, calls)
-                        elif kind == "content_block_stop":
-                            # A tool call is whole only when its block closes: a stream cut
-                            # before that never yields it, so it can never be run.
-                            if (call := calls.pop(event.get("index"), None)) is not None:
-                                if text:
-                                    yield TextPart("".join(text))
-                                    text = []
-                                yield call.finish()
-                        elif kind == "error":
-                            if text:  # what came before the error is kept
+            try:
+                # The SDK sends the request and raises HTTP errors; the events are read raw
+                # (sse.py), each checked before use: a wrong shape is a MalformedStream, never a
+                # TypeError, and the text that came before it is handed on first.
+                async with self.clients.get(key).messages.with_streaming_response.create(
+                        **params) as response:
+                    async for batch in json_event_batches(response.iter_text()):
+                        text: list[str] = []  # the text that arrived together, handed on as one
+                        try:
+                            for _name, event in batch:
+                                if type(event) is not dict:
+                                    if event == "[DONE]":  # some proxies end this way too
+                                        continue
+                                    raise MalformedStream.event(
+                                        name, f"{json_kind(event)} where an event object belongs")
+                                kind = event.get("type")
+                                if kind == "content_block_delta":
+                                    delta = event.get("delta")
+                                    if type(delta) is not dict:
+                                        raise MalformedStream.event(
+                                            name, "content_block_delta without a delta object")
+                                    delta_kind = delta.get("type")
+                                    if delta_kind == "text_delta":
+                                        piece = delta.get("text")
+                                        if type(piece) is not str:
+                                            raise MalformedStream.event(
+                                                name, f"text that is {json_kind(piece)}")
+                                        text.append(piece)
+                                    elif delta_kind == "input_json_delta":
+                                        _add_fragment(name, event, delta, calls)
+                                elif kind == "content_block_start":
+                                    _open_tool_call(name, event, calls)
+                                elif kind == "content_block_stop":
+                                    # A tool call is whole only when its block closes: a stream
+                                    # cut before that never yields it, so it is never run.
+                                    call = calls.pop(_index(name, event), None)
+                                    if call is not None:
+                                        if text:
+                                            yield TextPart("".join(text))
+                                            text = []
+                                        yield call.finish()
+                                elif kind == "message_start":
+                                    # The input tokens are billed from here on, whatever follows.
+                                    ending.start(event)
+                                    if text:
+                                        yield TextPart("".join(text))
+                                        text = []
+                                    yield ending.tell()
+                                elif kind == "message_delta" or kind == "message_stop":
+                                    ending.note(kind, event)
+                                elif kind == "error":
+                                    detail = stream_error_detail(event.get("error"))
+                                    raise StreamBroken(f"{name}: the stream failed mid-answer "
+                                                       f"({detail})")
+                        except StreamBroken:
+                            if text:  # what came before the failure is kept
                                 yield TextPart("".join(text))
-                            raise StreamBroken(f"{self.name}: the stream failed mid-answer "
-                                               f"({_event_error(event)})")
-                        else:
-                            self._note(event, ending)
-                    if text:
-                        yield TextPart("".join(text))
-        except anthropic.APIStatusError as error:
-            raise status_error(self.name, error.status_code, _detail(error),
-                               error.response.headers) from None
-        except anthropic.APIConnectionError as error:
-            raise network_error(self.name, error, self.settings.timeout) from None
-        except (httpx2.HTTPError, ValueError) as error:  # cut, silent, or garbled mid-answer
-            raise StreamBroken(f"{self.name}: the connection broke mid-answer "
-                               f"({type(error).__name__})") from None
-        yield ending.usage
+                            raise
+                        if text:
+                            yield TextPart("".join(text))
+            except anthropic.APIStatusError as error:
+                raise status_error(name, error.status_code, _detail(error),
+                                   error.response.headers) from None
+            except anthropic.APIConnectionError as error:
+                raise network_error(name, error, self.settings.timeout) from None
+            except UnreadableEvent as error:
+                raise MalformedStream.event(name, str(error)) from None
+            except (httpx2.HTTPError, ValueError) as error:  # cut or silent mid-answer
+                raise StreamBroken(f"{name}: the connection broke mid-answer "
+                                   f"({type(error).__name__})") from None
+        except StreamBroken:
+            if ending.untold():  # the tokens billed so far reach the caller before the error
+                yield ending.tell()
+            raise
+        yield ending.tell()
         if ending.stopped:  # without message_stop the stream was cut: no Stop: incomplete
             yield Stop(ending.reason)
-
-    @staticmethod
-    def _note(event: dict[str, Any], ending: _Ending) -> None:
-        kind = event.get("type")
-        if kind == "message_start":
-            usage = (event.get("message") or {}).get("usage") or {}
-            ending.usage = Usage(usage.get("input_tokens") or 0, 0)
-        elif kind == "message_delta":
-            stop = (event.get("delta") or {}).get("stop_reason") or ""
-            ending.reason = STOP_REASONS.get(stop, "other")
-            output = (event.get("usage") or {}).get("output_tokens") or 0
-            ending.usage = Usage(ending.usage.input_tokens, output)
-        elif kind == "message_stop":
-            ending.stopped = True
 
 
 def _message(message: ChatMessage) -> dict[str, Any]:
@@ -155,19 +209,50 @@ def _message(message: ChatMessage) -> dict[str, Any]:
     return {"role": message.role, "content": blocks}
 
 
-def _open_tool_call(event: dict[str, Any], calls: dict[int, PartialToolCall]) -> None:
-    block = event.get("content_block") or {}
+def _usage(provider: str, kind: str, holder: dict[str, Any]) -> dict[str, Any]:
+    """The usage object of an event ({} when there is none); its numbers are read with
+    token_count, so a wrong one is unknown (0), never an error."""
+    usage = holder.get("usage")
+    if usage is None:
+        return {}
+    if type(usage) is not dict:
+        raise MalformedStream.event(provider, f"{kind} whose usage is {json_kind(usage)}")
+    return usage
+
+
+def _index(provider: str, event: dict[str, Any]) -> int | None:
+    index = event.get("index")
+    if index is not None and type(index) is not int:
+        raise MalformedStream.event(provider, f"{event.get('type')} whose index is "
+                                              f"{json_kind(index)}")
+    return index
+
+
+def _open_tool_call(provider: str, event: dict[str, Any],
+                    calls: dict[int | None, PartialToolCall]) -> None:
+    block = event.get("content_block")
+    if type(block) is not dict:
+        raise MalformedStream.event(provider, "content_block_start without a content_block "
+                                              "object")
     if block.get("type") != "tool_use":
         return
-    call = calls[event.get("index")] = PartialToolCall(block.get("id") or "",
-                                                       block.get("name") or "")
+    call_id, call_name = block.get("id") or "", block.get("name") or ""
+    if type(call_id) is not str or type(call_name) is not str:
+        raise MalformedStream.event(provider, "a tool_use block whose id or name is not text")
+    call = calls[_index(provider, event)] = PartialToolCall(call_id, call_name)
     if block.get("input"):  # the API streams it as input_json_delta; some proxies send it whole
         call.fragments.append(json.dumps(block["input"]))
 
 
-def _event_error(event: dict[str, Any]) -> str:
-    error = event.get("error") or {}
-    return ": ".join(str(p) for p in (error.get("type"), error.get("message")) if p)
+def _add_fragment(provider: str, event: dict[str, Any], delta: dict[str, Any],
+                  calls: dict[int | None, PartialToolCall]) -> None:
+    call = calls.get(_index(provider, event))
+    if call is None:
+        return
+    fragment = delta.get("partial_json") or ""
+    if type(fragment) is not str:
+        raise MalformedStream.event(provider, f"tool arguments that are {json_kind(fragment)}")
+    call.fragments.append(fragment)
 
 
 def _detail(error: anthropic.APIStatusError) -> str:

@@ -99,12 +99,31 @@ class TextPart:
     text: str
 
 
+MAX_TOKENS_PER_CALL = 10**9  # more than any model's window, far less than a 64-bit column
+
+
+def token_count(value: object) -> int:
+    """A token count as a provider sent it, made safe to add up and store: a whole number from
+    0 up, capped at MAX_TOKENS_PER_CALL; anything else (a string, a bool, a fraction, a negative,
+    null) is unknown: 0."""
+    if type(value) is not int:  # bool is an int subclass: excluded on purpose
+        if type(value) is not float or not value.is_integer():
+            return 0
+        value = int(value)
+    return 0 if value < 0 else min(value, MAX_TOKENS_PER_CALL)
+
+
 @dataclass(frozen=True)
 class Usage:
+    """Tokens of one model call, or a running total of several (`a + b`). A stream's Usage deltas
+    are running totals for that stream: the last one wins."""
+
     input_tokens: int = 0
     output_tokens: int = 0
 
     def __add__(self, other: Usage) -> Usage:
+        if not isinstance(other, Usage):
+            return NotImplemented
         return Usage(self.input_tokens + other.input_tokens,
                      self.output_tokens + other.output_tokens)
 
@@ -190,6 +209,27 @@ class BadRequest(ProviderError):
 
 class StreamBroken(ProviderError):
     """The stream failed after it started: an error event, or a cut connection."""
+
+
+class MalformedStream(StreamBroken):
+    """The stream sent something pai cannot read: data that is not JSON, or an event of the
+    wrong shape (a list where an event object belongs, text that is not a string...). What came
+    before it was yielded; the answer is incomplete."""
+
+    @classmethod
+    def event(cls, provider: str, what: str) -> MalformedStream:
+        return cls(f"{provider}: the stream sent an event pai cannot read ({what}); the answer "
+                   "is incomplete")
+
+
+def json_kind(value: object) -> str:
+    """What a decoded JSON value is, in words for an error message: `a JSON array`, `null`..."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a JSON boolean"
+    return {dict: "a JSON object", list: "a JSON array", str: "a JSON string", int: "a number",
+            float: "a number"}.get(type(value), type(value).__name__)
 
 
 class Provider(Protocol):

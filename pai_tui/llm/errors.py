@@ -13,7 +13,10 @@ from pai_tui.llm.base import (
     Overloaded,
     ProviderError,
     RateLimited,
+    json_kind,
 )
+
+SHOWN_DETAIL = 300  # characters of an error event's own words quoted to the user
 
 
 def retry_after(headers: Mapping[str, str] | None) -> float | None:
@@ -56,3 +59,17 @@ def network_error(provider: str, error: BaseException, timeout: float) -> Networ
         return NetworkError(f"{provider}: no answer within {timeout:g} s (offline, or the "
                             "endpoint is down)")
     return NetworkError(f"{provider}: cannot connect (offline, or the endpoint is down)")
+
+
+def stream_error_detail(error: object, fields: tuple[str, ...] = ("type", "message")) -> str:
+    """What an error event says, whatever its shape: an object's `fields` (the ones that are
+    text), a bare string, or else what it is; shortened (it is outside text)."""
+    if isinstance(error, dict):
+        detail = ": ".join(str(part) for name in fields
+                           if isinstance(part := error.get(name), str | int) and part != "")
+    elif isinstance(error, str):
+        detail = error
+    else:
+        detail = f"an error that is {json_kind(error)}"
+    detail = detail.strip() or "no detail given"
+    return detail if len(detail) <= SHOWN_DETAIL else detail[:SHOWN_DETAIL] + "…"

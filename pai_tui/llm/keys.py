@@ -13,7 +13,11 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-KEY_VARIABLES = ("ANTHROPIC_API_KEY", "OPENAI_API_KEY")
+# The standard variables of each provider kind (a provider's `key_env` replaces them).
+KEY_VARIABLES_BY_KIND: dict[str, tuple[str, ...]] = {
+    "anthropic": ("ANTHROPIC_API_KEY",), "openai": ("OPENAI_API_KEY",), "openai-compatible": ()}
+# All of them, in that order: named in advice, and hidden from the tools pai runs.
+KEY_VARIABLES = tuple(dict.fromkeys(v for vs in KEY_VARIABLES_BY_KIND.values() for v in vs))
 
 
 def mask(key: str) -> str:

@@ -15,15 +15,19 @@ from pai_tui.llm.base import (
     ChatMessage,
     ChatRequest,
     Delta,
+    MalformedStream,
     PartialToolCall,
     Stop,
     StopReason,
     StreamBroken,
     TextPart,
     Usage,
+    json_kind,
+    token_count,
 )
-from pai_tui.llm.errors import network_error, status_error
-from pai_tui.llm.sse import json_event_batches
+from pai_tui.llm.clients import ClientCache, sdk_timeout
+from pai_tui.llm.errors import network_error, status_error, stream_error_detail
+from pai_tui.llm.sse import UnreadableEvent, json_event_batches
 
 STOP_REASONS: dict[str, StopReason] = {"stop": "end", "length": "max_tokens",
                                        "tool_calls": "tool_use", "function_call": "tool_use",
@@ -37,24 +41,19 @@ class OpenAIProvider:
     def __init__(self, name: str, settings: ProviderSettings):
         self.name = name
         self.settings = settings
-        self._clients: dict[str | None, openai.AsyncOpenAI] = {}
+        self.clients = ClientCache(self._make_client)
+
+    def _make_client(self, key: str | None) -> openai.AsyncOpenAI:
+        return openai.AsyncOpenAI(api_key=key or NO_KEY, base_url=self.settings.base_url,
+                                  max_retries=0,  # pai retries (retry.py)
+                                  timeout=sdk_timeout(self.settings.timeout))
 
     def prepare(self, key: str | None) -> None:
         """Make the client for `key` ahead of the first request (it takes tens of ms)."""
-        self._client(key)
-
-    def _client(self, key: str | None) -> openai.AsyncOpenAI:
-        if key not in self._clients:
-            timeout = self.settings.timeout
-            self._clients[key] = openai.AsyncOpenAI(
-                api_key=key or NO_KEY, base_url=self.settings.base_url, max_retries=0,
-                timeout=httpx2.Timeout(timeout, connect=min(timeout, 10.0)))
-        return self._clients[key]
+        self.clients.prepare(key)
 
     async def aclose(self) -> None:
-        clients, self._clients = self._clients, {}
-        for client in clients.values():
-            await client.close()
+        await self.clients.aclose()
 
     async def stream(self, request: ChatRequest, key: str | None) -> AsyncIterator[Delta]:
         messages: list[dict[str, Any]] = []
@@ -67,61 +66,96 @@ class OpenAIProvider:
             options["tools"] = [{"type": "function", "function": {
                 "name": t.name, "description": t.description, "parameters": t.parameters}}
                 for t in request.tools]
-        usage = Usage()
+        name = self.name
+        usage: Usage | None = None  # sent in the last chunk only
         reason: StopReason | None = None
         calls: dict[Any, PartialToolCall] = {}  # tool calls arriving in fragments, by index
         try:
-            # The SDK sends the request and raises HTTP errors; the events are read raw (sse.py).
-            async with self._client(key).chat.completions.with_streaming_response.create(
-                    model=request.model, messages=messages, stream=True,  # type: ignore[arg-type]
-                    max_completion_tokens=request.max_tokens,
-                    stream_options={"include_usage": True}, **options) as response:
-                async for batch in json_event_batches(response.iter_text()):
-                    text: list[str] = []  # the text that arrived together, handed on as one
-                    for _name, chunk in batch:
-                        if chunk == "[DONE]":
-                            break
-                        if chunk.get("error"):
-                            if text:  # what came before the error is kept
+            try:
+                # The SDK sends the request and raises HTTP errors; the chunks are read raw
+                # (sse.py), each checked before use: a wrong shape is a MalformedStream, never a
+                # TypeError, and the text that came before it is handed on first.
+                async with self.clients.get(key).chat.completions.with_streaming_response.create(
+                        model=request.model, messages=messages,  # type: ignore[arg-type]
+                        stream=True, max_completion_tokens=request.max_tokens,
+                        stream_options={"include_usage": True}, **options) as response:
+                    async for batch in json_event_batches(response.iter_text()):
+                        text: list[str] = []  # the text that arrived together, handed on as one
+                        try:
+                            for _name, chunk in batch:
+                                if type(chunk) is not dict:
+                                    if chunk == "[DONE]":
+                                        break
+                                    raise MalformedStream.event(
+                                        name, f"{json_kind(chunk)} where a chunk object belongs")
+                                if chunk.get("error"):
+                                    detail = stream_error_detail(chunk["error"], ("message",))
+                                    raise StreamBroken(f"{name}: the stream failed mid-answer "
+                                                       f"({detail})")
+                                if (counts := chunk.get("usage")) is not None:
+                                    usage = _usage(name, counts)
+                                choices = chunk.get("choices")
+                                if type(choices) is not list:
+                                    if choices is None:
+                                        continue
+                                    raise MalformedStream.event(
+                                        name, f"choices that are {json_kind(choices)}")
+                                if not choices:
+                                    continue  # the usage chunk, or a keep-alive
+                                choice = choices[0]
+                                if type(choice) is not dict:
+                                    raise MalformedStream.event(
+                                        name, f"a choice that is {json_kind(choice)}")
+                                delta = choice.get("delta")
+                                if type(delta) is not dict:
+                                    if delta is not None:
+                                        raise MalformedStream.event(
+                                            name, f"a choice whose delta is {json_kind(delta)}")
+                                    delta = {}
+                                content = delta.get("content")
+                                if type(content) is str:
+                                    if content:
+                                        text.append(content)
+                                elif content is not None:
+                                    raise MalformedStream.event(
+                                        name, f"text that is {json_kind(content)}")
+                                if delta.get("tool_calls"):
+                                    _gather(name, delta["tool_calls"], calls)
+                                if finish := choice.get("finish_reason"):
+                                    if type(finish) is not str:
+                                        raise MalformedStream.event(
+                                            name, f"a finish_reason that is {json_kind(finish)}")
+                                    reason = STOP_REASONS.get(finish, "other")
+                                    # Tool calls are whole only at the finish: a stream cut
+                                    # before it never yields them, so they are never run.
+                                    if calls:
+                                        if text:
+                                            yield TextPart("".join(text))
+                                            text = []
+                                        for call in calls.values():
+                                            yield call.finish()
+                                        calls.clear()
+                        except StreamBroken:
+                            if text:  # what came before the failure is kept
                                 yield TextPart("".join(text))
-                            error = chunk["error"]
-                            detail = error.get("message") if isinstance(error, dict) else error
-                            raise StreamBroken(f"{self.name}: the stream failed mid-answer "
-                                               f"({detail})")
-                        if chunk.get("usage"):
-                            usage = Usage(chunk["usage"].get("prompt_tokens") or 0,
-                                          chunk["usage"].get("completion_tokens") or 0)
-                        choices = chunk.get("choices") or []
-                        if not choices:
-                            continue
-                        delta = choices[0].get("delta") or {}
-                        content = delta.get("content")
-                        if content:
-                            text.append(content)
-                        if delta.get("tool_calls"):
-                            _gather(delta["tool_calls"], calls)
-                        if choices[0].get("finish_reason"):
-                            reason = STOP_REASONS.get(choices[0]["finish_reason"], "other")
-                            # Tool calls are whole only at the finish: a stream cut before
-                            # it never yields them, so they can never be run.
-                            if calls:
-                                if text:
-                                    yield TextPart("".join(text))
-                                    text = []
-                                for call in calls.values():
-                                    yield call.finish()
-                                calls.clear()
-                    if text:
-                        yield TextPart("".join(text))
-        except openai.APIStatusError as error:
-            raise status_error(self.name, error.status_code, _detail(error),
-                               error.response.headers) from None
-        except openai.APIConnectionError as error:
-            raise network_error(self.name, error, self.settings.timeout) from None
-        except (httpx2.HTTPError, ValueError) as error:  # cut, silent, or garbled mid-answer
-            raise StreamBroken(f"{self.name}: the stream failed mid-answer "
-                               f"({type(error).__name__})") from None
-        yield usage
+                            raise
+                        if text:
+                            yield TextPart("".join(text))
+            except openai.APIStatusError as error:
+                raise status_error(name, error.status_code, _detail(error),
+                                   error.response.headers) from None
+            except openai.APIConnectionError as error:
+                raise network_error(name, error, self.settings.timeout) from None
+            except UnreadableEvent as error:
+                raise MalformedStream.event(name, str(error)) from None
+            except (httpx2.HTTPError, ValueError) as error:  # cut or silent mid-answer
+                raise StreamBroken(f"{name}: the stream failed mid-answer "
+                                   f"({type(error).__name__})") from None
+        except StreamBroken:
+            if usage is not None:  # the billed tokens reach the caller before the error
+                yield usage
+            raise
+        yield usage or Usage()
         if reason is not None:  # no finish_reason: the stream was cut, so it is incomplete
             yield Stop(reason)
 
@@ -145,20 +179,36 @@ def _messages(message: ChatMessage) -> list[dict[str, Any]]:
     return said
 
 
-def _gather(fragments: list[dict[str, Any]], calls: dict[Any, PartialToolCall]) -> None:
+def _usage(provider: str, counts: object) -> Usage:
+    """A chunk's usage; a wrong number in it is unknown (0), never an error."""
+    if type(counts) is not dict:
+        raise MalformedStream.event(provider, f"usage that is {json_kind(counts)}")
+    return Usage(token_count(counts.get("prompt_tokens")),
+                 token_count(counts.get("completion_tokens")))
+
+
+def _gather(provider: str, fragments: object, calls: dict[Any, PartialToolCall]) -> None:
     """Add streamed `delta.tool_calls` fragments to the calls they belong to: by `index`, or
     (servers that send whole calls without one) by id, else to the latest call."""
+    if type(fragments) is not list:
+        raise MalformedStream.event(provider, f"tool_calls that are {json_kind(fragments)}")
     for fragment in fragments:
-        key = fragment.get("index")
-        if key is None:
-            key = fragment.get("id") or (next(reversed(calls)) if calls else 0)
+        if type(fragment) is not dict:
+            raise MalformedStream.event(provider, f"a tool call that is {json_kind(fragment)}")
         function = fragment.get("function") or {}
+        key, call_id = fragment.get("index"), fragment.get("id")
+        call_name = function.get("name") if type(function) is dict else None
+        if (type(function) is not dict or (key is not None and type(key) is not int)
+                or any(v is not None and type(v) is not str for v in (call_id, call_name))):
+            raise MalformedStream.event(provider, "a tool call whose index, id, name or function "
+                                                  "is of the wrong kind")
+        if key is None:
+            key = call_id or (next(reversed(calls)) if calls else 0)
         call = calls.get(key)
         if call is None:
-            call = calls[key] = PartialToolCall(fragment.get("id") or f"call_{len(calls)}",
-                                                function.get("name") or "")
-        elif function.get("name") and not call.name:
-            call.name = function["name"]
+            call = calls[key] = PartialToolCall(call_id or f"call_{len(calls)}", call_name or "")
+        elif call_name and not call.name:
+            call.name = call_name
         arguments = function.get("arguments")
         if arguments:  # JSON text by the API; an object by some compatible servers
             call.fragments.append(arguments if isinstance(arguments, str)

@@ -10,14 +10,12 @@ from dataclasses import dataclass
 
 from pai_tui.config import BUILTIN_PROVIDERS, Config, ProviderSettings
 from pai_tui.llm.base import Provider
-from pai_tui.llm.keys import Key, Secrets, find_keys
+from pai_tui.llm.keys import KEY_VARIABLES_BY_KIND, Key, Secrets, find_keys
 from pai_tui.llm.models import ModelInfo, default_model, known_models, model_info
 from pai_tui.llm.offline import OFFLINE_MODEL, OfflineProvider
 
 OFFLINE = "offline"
 KNOWN_FAMILIES = {"anthropic": "claude", "openai": "gpt"}  # name prefixes in assets/models.toml
-KEY_VARIABLES = {"anthropic": ["ANTHROPIC_API_KEY"], "openai": ["OPENAI_API_KEY"],
-                 "openai-compatible": []}
 MODULES = {"anthropic": ("pai_tui.llm.anthropic_provider", "AnthropicProvider"),
            "openai": ("pai_tui.llm.openai_provider", "OpenAIProvider"),
            "openai-compatible": ("pai_tui.llm.openai_provider", "OpenAIProvider")}
@@ -54,7 +52,7 @@ class Providers:
         settings = self.settings(name)
         if settings is None or settings.kind is None:
             return []
-        return list(settings.key_env) or KEY_VARIABLES[settings.kind]
+        return list(settings.key_env or KEY_VARIABLES_BY_KIND[settings.kind])
 
     def keys(self, name: str) -> list[Key]:
         return find_keys(self.key_variables(name), self.secrets)

@@ -18,6 +18,7 @@ from pai_tui.llm.base import (
     ProviderError,
     TextPart,
     ToolCallPart,
+    Usage,
 )
 from pai_tui.llm.keys import Key, mask
 
@@ -47,26 +48,34 @@ async def stream_with_retries(
     key_variables: list[str], sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> AsyncIterator[Delta]:
     """The provider's deltas, retried and rotated as the policy says. Once the answer has begun
-    nothing is retried: a later failure is raised for the caller to mark the answer incomplete."""
+    (text or a tool call) nothing is retried: a later failure is raised for the caller to mark
+    the answer incomplete; a Usage alone is no beginning. Usage deltas are running totals over
+    every attempt: the tokens of an attempt that failed after the model took them count too."""
     if not keys and key_variables and provider.kind in ("anthropic", "openai"):
         names = " or ".join(key_variables)
         raise AuthError(f"{provider.name}: no key: set {names} (in the environment or in "
                         "secrets.toml in PAI_HOME)")
     key_index = 0
+    spent = Usage()  # by attempts that failed
     while True:
         key = keys[key_index] if keys else None
         attempt = 0
         while True:
             started = False
+            used = Usage()
             try:
                 async for delta in provider.stream(request, key.value if key else None):
                     if isinstance(delta, TextPart | ToolCallPart):
                         started = True
+                    elif isinstance(delta, Usage):
+                        used = delta
+                        delta = spent + used
                     yield delta
                 return
             except ProviderError as error:
                 if started:
                     raise
+                spent += used
                 message = _hide(str(error), keys)
                 if error.retryable and attempt < policy.retries:
                     wait = policy.wait(attempt, error.retry_after)

@@ -54,13 +54,43 @@ class SSEParser:
         return events
 
 
+class UnreadableEvent(ValueError):
+    """An event whose data is not JSON. The events decoded before it were handed over first."""
+
+
 async def json_event_batches(text: AsyncIterator[str]) -> AsyncIterator[list[tuple[str | None,
                                                                                     Any]]]:
     """The events of each chunk of text received, data decoded from JSON (`[DONE]` stays a
-    str); chunks completing no event yield nothing."""
+    str); chunks completing no event yield nothing. Data that is not JSON raises
+    UnreadableEvent, after the events before it in its chunk were yielded."""
     parser = SSEParser()
+    loads = json.loads
     async for chunk in text:
         events = parser.feed(chunk)
         if events:
-            yield [(name, data if data == "[DONE]" else json.loads(data))
-                   for name, data in events]
+            try:
+                batch = [(name, data if data == "[DONE]" else loads(data))
+                         for name, data in events]
+            except ValueError:  # rare: the slow path finds which event, keeping those before
+                batch, error = _decode_until_unreadable(events)
+                if batch:
+                    yield batch
+                raise error from None
+            yield batch
+
+
+def _decode_until_unreadable(events: list[Event]) -> tuple[list[tuple[str | None, Any]],
+                                                           UnreadableEvent]:
+    """The events up to the first one that is not JSON, and the error that says which."""
+    decoded: list[tuple[str | None, Any]] = []
+    for name, data in events:
+        try:
+            decoded.append((name, data if data == "[DONE]" else json.loads(data)))
+        except ValueError:
+            break
+    else:
+        name = None  # not reached: json.loads failed on one of them in the fast path
+    # The event's name is outside text: named only when it looks like one (`content_block_delta`).
+    named = name and len(name) <= 40 and name.replace("_", "").isalnum()
+    return decoded, UnreadableEvent(f"{f'a {name} event' if named else 'an event'} whose data "
+                                    "is not JSON")

@@ -74,11 +74,12 @@ async def stream_with_tools(stream: Stream, request: ChatRequest, execute: Execu
     Yields the model's TextParts (a paragraph break between turns), each ToolCallPart as it
     arrives, a ToolResultPart for every call once answered (run, or refused with the reason:
     unreadable arguments, an unknown tool, the limit, a cut stream), Notices from `stream`, Usage
-    as a running total after each turn (so a later failure keeps the earlier turns' cost), and the
-    last turn's Stop. After `max_turns` round trips a model still asking for tools gets no more:
-    a Notice says so and the Stop is `tool_limit`. A turn that ends without a Stop was cut: no
-    tool of it is run and no Stop is yielded (incomplete). Errors from `execute` become error
-    results the model sees; cancellation propagates.
+    as a running total over all turns each time `stream` tells more (so a failure or a cancel
+    keeps what was spent, the failing turn's part included), and the last turn's Stop. After
+    `max_turns` round trips a model still asking for tools gets no more: a Notice says so and the
+    Stop is `tool_limit`. A turn that ends without a Stop was cut: no tool of it is run and no
+    Stop is yielded (incomplete). Errors from `execute` become error results the model sees;
+    cancellation propagates.
     """
     messages = list(request.messages)
     offered = {tool.name for tool in request.tools}
@@ -102,7 +103,8 @@ async def stream_with_tools(stream: Stream, request: ChatRequest, execute: Execu
                     calls.append(delta)
                     yield delta
                 elif isinstance(delta, Usage):
-                    used = delta
+                    used = delta  # this turn's running total
+                    yield total + used
                 elif isinstance(delta, Stop):
                     stop = delta
                 else:
@@ -118,9 +120,7 @@ async def stream_with_tools(stream: Stream, request: ChatRequest, execute: Execu
         said = "".join(turn_text)
         tail = (tail + said)[-2:]
         if used is not None:
-            total = Usage(total.input_tokens + used.input_tokens,
-                          total.output_tokens + used.output_tokens)
-            yield total
+            total += used
         if stop is None:
             for call in calls:
                 yield _not_run(call, "the answer was cut off before its end")

@@ -19,7 +19,14 @@ from pai_tui.config import Config
 from pai_tui.events import Status
 from pai_tui.history.records import MessageRecord
 from pai_tui.history.service import History
-from pai_tui.llm.base import ChatRequest, Delta, NetworkError, ProviderError, Usage
+from pai_tui.llm.base import (
+    ChatRequest,
+    Delta,
+    MalformedStream,
+    NetworkError,
+    ProviderError,
+    Usage,
+)
 from pai_tui.llm.providers import ModelChoice, Providers
 from pai_tui.llm.retry import RetryPolicy, stream_with_retries
 from pai_tui.skills.service import Skills
@@ -78,9 +85,9 @@ class Ending:
     skill: str | None = None
 
     def failed(self, failure: Exception, got: Collected) -> None:
-        """A provider or skill failure: incomplete if something came (or the stream broke
-        after it began), else an error."""
-        began = got.parts or isinstance(failure, SkillIncomplete)
+        """A provider or skill failure: incomplete if something came (or the stream began and
+        then sent what pai cannot read), else an error."""
+        began = got.parts or isinstance(failure, SkillIncomplete | MalformedStream)
         self.status = "incomplete" if began else "error"
         self.error = str(failure) if isinstance(failure, ProviderError | SkillError) else \
             f"{type(failure).__name__}: {failure}"

@@ -46,7 +46,12 @@ class Reply:
     # anthropic's; mapped to finish_reason for openai. None: "tool_use" with tool calls, else
     # "end_turn".
     stop_reason: str | None = None
-    input_tokens: int = 11
+    input_tokens: Any = 11  # an int; anything else is sent as it is (a malformed count)
+    output_tokens: Any = None  # what the end reports; None: the number of pieces sent
+    # Raw SSE text sent instead of the end events (a malformed event, say; `sse()` makes one),
+    # then the stream ends as if whole.
+    end: str | None = None
+    together: bool = False  # the whole body in one HTTP chunk: one network chunk for the client
     hang_after_headers: bool = False
     # Tool calls streamed after the text (no text unless one is given): (name, arguments), the
     # arguments a dict sent as JSON, or a str sent as it is (malformed JSON, say).
@@ -311,8 +316,14 @@ class FakeLLMServer:
         if reply.hang_after_headers:
             await asyncio.sleep(3600)
 
-        def send(payload: str) -> None:
-            data = payload.encode()
+        held: list[str] = []  # with `together`, everything until the end
+
+        def send(payload: str, last: bool = False) -> None:
+            if reply.together and not last:
+                held.append(payload)
+                return
+            data = ("".join(held) + payload).encode()
+            held.clear()
             if reply.close_delimited:
                 writer.write(data)
             else:
@@ -325,11 +336,13 @@ class FakeLLMServer:
         for index, piece in enumerate(_pieces(events, request, reply)):
             count = index + 1
             if reply.cut_after is not None and index >= reply.cut_after:
+                if held:
+                    send("", last=True)
                 await writer.drain()
                 writer.transport.abort() if not reply.close_delimited else writer.close()
                 return False
             if reply.error_after is not None and index >= reply.error_after:
-                send(events.error())
+                send(events.error(), last=True)
                 break
             if reply.delay:
                 await asyncio.sleep(reply.delay)
@@ -341,10 +354,13 @@ class FakeLLMServer:
                 self.token_sent_wall.append(time.time())
         else:
             if reply.cut_after is not None:  # cut right before the end marker
+                if held:
+                    send("", last=True)
                 await writer.drain()
                 writer.transport.abort() if not reply.close_delimited else writer.close()
                 return False
-            send(events.end(request, reply, count))
+            send(events.end(request, reply, count) if reply.end is None else reply.end,
+                 last=True)
         if reply.close_delimited:
             await writer.drain()
             writer.close()
@@ -361,9 +377,19 @@ def _pieces(events: Any, request: Recorded, reply: Reply) -> Iterator[str]:
     yield from events.tools(request, reply)
 
 
-def _sse(event: str | None, data: dict[str, Any] | str) -> str:
+def sse(event: str | None, data: Any) -> str:
+    """One server-sent event: `data` as JSON, or a str sent as it is (`"[DONE]"`, garbage)."""
     payload = data if isinstance(data, str) else json.dumps(data)
     return (f"event: {event}\n" if event else "") + f"data: {payload}\n\n"
+
+
+def _output(reply: Reply, count: int) -> Any:
+    return count if reply.output_tokens is None else reply.output_tokens
+
+
+def _total(input_tokens: Any, output_tokens: Any) -> Any:
+    both = (input_tokens, output_tokens)
+    return sum(both) if all(type(n) is int for n in both) else None
 
 
 class _Anthropic:
@@ -373,14 +399,14 @@ class _Anthropic:
                    "model": request.body.get("model", "fake"), "content": [],
                    "stop_reason": None, "stop_sequence": None,
                    "usage": {"input_tokens": reply.input_tokens, "output_tokens": 1}}
-        text_block = _sse("content_block_start", {"type": "content_block_start", "index": 0,
+        text_block = sse("content_block_start", {"type": "content_block_start", "index": 0,
                                                   "content_block": {"type": "text", "text": ""}})
-        return (_sse("message_start", {"type": "message_start", "message": message})
-                + (text_block if reply.has_text else "") + _sse("ping", {"type": "ping"}))
+        return (sse("message_start", {"type": "message_start", "message": message})
+                + (text_block if reply.has_text else "") + sse("ping", {"type": "ping"}))
 
     @staticmethod
     def token(request: Recorded, token: str) -> str:
-        return _sse("content_block_delta", {"type": "content_block_delta", "index": 0,
+        return sse("content_block_delta", {"type": "content_block_delta", "index": 0,
                                             "delta": {"type": "text_delta", "text": token}})
 
     @staticmethod
@@ -389,31 +415,31 @@ class _Anthropic:
         first = 1 if reply.has_text else 0
         for number, (name, arguments) in enumerate(reply.tool_calls):
             index = first + number
-            text_stop = _sse("content_block_stop", {"type": "content_block_stop", "index": 0})
+            text_stop = sse("content_block_stop", {"type": "content_block_stop", "index": 0})
             block = {"type": "tool_use", "id": request.tool_id(number), "name": name,
                      "input": {}}
             yield ((text_stop if reply.has_text and number == 0 else "")
-                   + _sse("content_block_start", {"type": "content_block_start", "index": index,
+                   + sse("content_block_start", {"type": "content_block_start", "index": index,
                                                   "content_block": block}))
             for fragment in fragments(arguments_json(arguments), reply.tool_fragment):
-                yield _sse("content_block_delta", {
+                yield sse("content_block_delta", {
                     "type": "content_block_delta", "index": index,
                     "delta": {"type": "input_json_delta", "partial_json": fragment}})
-            yield _sse("content_block_stop", {"type": "content_block_stop", "index": index})
+            yield sse("content_block_stop", {"type": "content_block_stop", "index": index})
 
     @staticmethod
     def end(request: Recorded, reply: Reply, count: int) -> str:
-        text_stop = _sse("content_block_stop", {"type": "content_block_stop", "index": 0})
+        text_stop = sse("content_block_stop", {"type": "content_block_stop", "index": 0})
         return ((text_stop if not reply.tool_calls else "")
-                + _sse("message_delta", {"type": "message_delta",
+                + sse("message_delta", {"type": "message_delta",
                                          "delta": {"stop_reason": reply.stop,
                                                    "stop_sequence": None},
-                                         "usage": {"output_tokens": count}})
-                + _sse("message_stop", {"type": "message_stop"}))
+                                         "usage": {"output_tokens": _output(reply, count)}})
+                + sse("message_stop", {"type": "message_stop"}))
 
     @staticmethod
     def error() -> str:
-        return _sse("error", {"type": "error",
+        return sse("error", {"type": "error",
                               "error": {"type": "overloaded_error", "message": "Overloaded"}})
 
     @staticmethod
@@ -436,14 +462,14 @@ FINISH = {"end_turn": "stop", "max_tokens": "length", "tool_use": "tool_calls"}
 class _OpenAI:
     @staticmethod
     def _chunk(request: Recorded, delta: dict[str, Any], finish: str | None = None,
-               usage: dict[str, int] | None = None) -> str:
+               usage: dict[str, Any] | None = None) -> str:
         chunk: dict[str, Any] = {
             "id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 1700000000,
             "model": request.body.get("model", "fake"),
             "choices": [] if usage else [{"index": 0, "delta": delta, "finish_reason": finish}]}
         if usage:
             chunk["usage"] = usage
-        return _sse(None, chunk)
+        return sse(None, chunk)
 
     @classmethod
     def start(cls, request: Recorded, reply: Reply) -> str:
@@ -466,16 +492,17 @@ class _OpenAI:
 
     @classmethod
     def end(cls, request: Recorded, reply: Reply, count: int) -> str:
-        usage = {"prompt_tokens": reply.input_tokens, "completion_tokens": count,
-                 "total_tokens": reply.input_tokens + count}
+        output = _output(reply, count)
+        usage = {"prompt_tokens": reply.input_tokens, "completion_tokens": output,
+                 "total_tokens": _total(reply.input_tokens, output)}
         text = cls._chunk(request, {}, FINISH.get(reply.stop, "stop"))
         if (request.body.get("stream_options") or {}).get("include_usage"):
             text += cls._chunk(request, {}, usage=usage)
-        return text + _sse(None, "[DONE]")
+        return text + sse(None, "[DONE]")
 
     @staticmethod
     def error() -> str:
-        return _sse(None, {"error": {"message": "The server had an error while processing",
+        return sse(None, {"error": {"message": "The server had an error while processing",
                                      "type": "server_error"}})
 
     @staticmethod
@@ -493,7 +520,7 @@ class _OpenAI:
                 "choices": [{"index": 0, "message": message,
                              "finish_reason": FINISH.get(reply.stop, "stop")}],
                 "usage": {"prompt_tokens": reply.input_tokens, "completion_tokens": count,
-                          "total_tokens": reply.input_tokens + count}}
+                          "total_tokens": _total(reply.input_tokens, count)}}
 
 
 SSE = {"anthropic": _Anthropic, "openai": _OpenAI}
