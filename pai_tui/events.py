@@ -76,6 +76,7 @@ class TurnStarted(Event):
     provider: str
     model: str
     skill: str | None = None  # the skill answering, if one does
+    answers: int = 1  # this is answer `answers` of `answers` to its question (retries)
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,7 @@ class TurnFinished(Event):
     input_tokens: int = 0
     output_tokens: int = 0
     cost: float | None = None  # None: the model's prices are unknown
+    output_estimated: bool = False  # output tokens counted from the text (the stream was cut)
 
 
 @dataclass(frozen=True)

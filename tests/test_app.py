@@ -467,6 +467,19 @@ async def _failed_answer(app: PaiApp, pilot: Pilot) -> None:
     assert shown(app)[-1][1] == "error"
 
 
+async def _retried_answer(app: PaiApp, pilot: Pilot) -> None:
+    await _failed_answer(app, pilot)
+    await press(pilot, "ctrl+r")
+    await settle(pilot)
+    assert [v.alternative for v in app.main.query(AnswerView)] == [(2, 2)]
+    assert shown(app)[-1][1] == "complete"
+
+
+def _first_answer_shown(app: PaiApp) -> bool:
+    views = list(app.main.query(AnswerView))
+    return [v.alternative for v in views] == [(1, 2)] and views[-1].status == "error"
+
+
 async def _long_session(app: PaiApp, pilot: Pilot) -> None:
     store = app.cockpit.history.open()
     session, _ = store.begin_session("long", "message 0")
@@ -544,6 +557,7 @@ EFFECTS: dict[str, tuple[Callable[..., Any] | None, Callable[[PaiApp], bool]]] =
     "chat.cancel": (_start_streaming, lambda a: shown(a)[-1][1] == "cancelled"),
     "chat.retry": (_failed_answer, lambda a: shown(a)[-1][1:] == ("complete",
                                                                  "Hello from the fake model.")),
+    "chat.answers": (_retried_answer, _first_answer_shown),
     "chat.details": (None, lambda a: a.main.query_one(ChatPane).has_class("-details")),
     "chat.earlier": (_long_session, lambda a: a.main.query_one(ChatPane).marker.hidden == 0),
     "model.switch": (None, _model_picker),

@@ -81,7 +81,15 @@ async def test_a_cut_answer_is_marked_incomplete_with_the_reason_and_retry(
         assert "ctrl+r retries" in text and "w3" in text
         await press(pilot, "ctrl+r")
         await settle(pilot)
-        assert [a.status for a in answers(app)] == ["incomplete", "complete"]
+        # The retry takes the old answer's place; the old one stays a key away.
+        [retried] = answers(app)
+        assert (retried.status, retried.alternative) == ("complete", (2, 2))
+        assert "answer 2 of 2" in _text_of(app, retried)
+        await press(pilot, "alt+a")
+        await settle(pilot)
+        [first] = answers(app)
+        assert (first.status, first.alternative) == ("incomplete", (1, 2))
+        assert "w3" in _text_of(app, first)
 
 
 async def test_a_refused_key_is_shown_with_what_to_fix(llm_server: FakeLLMServer) -> None:

@@ -133,8 +133,10 @@ async def test_cost_is_computed_from_the_price_table_and_summed_for_today(
     answer = await claude.turns.send(None, "price me")
     assert (answer.input_tokens, answer.output_tokens) == (2000, 1000)
     assert answer.cost == pytest.approx((2000 * 3 + 1000 * 15) / 1e6)
-    today, month = await claude.history.costs()
-    assert today == pytest.approx(answer.cost) and month == pytest.approx(answer.cost)
+    spent = await claude.history.costs()
+    assert spent.today == pytest.approx(answer.cost)
+    assert spent.month == pytest.approx(answer.cost)
+    assert (spent.unpriced_today, spent.unpriced_month) == (0, 0)
     await claude.aclose()
 
 

@@ -254,3 +254,32 @@ def test_several_pai_processes_starting_at_once_all_open_the_store(home: HomePat
         store = open_store(path, home.backups)
         assert store.schema_version() == LATEST and len(store.list_sessions()) == 4
         store.close()
+
+
+def test_v5_keeps_every_message_and_marks_unknown_costs_unknown(home: HomePaths) -> None:
+    """Before v5 an answer at an unknown price was stored as costing 0.0: after it, NULL (never
+    shown as zero). The table is rebuilt for that: ids, text and search survive."""
+    build_schema(home.database, 4)
+    with sqlite3.connect(home.database) as db:
+        db.execute("INSERT INTO sessions (id, title, created_at, updated_at) "
+                   "VALUES (1, 'old', '2026-01-01 10:00:00', '2026-01-01 10:00:00')")
+        rows = [(7, "user", "which wombat", 0, 0, 0.0),
+                (9, "assistant", "the priced wombat", 10, 20, 0.25),
+                (12, "assistant", "the local wombat", 10, 20, 0.0)]
+        for id_, role, content, tokens_in, tokens_out, cost in rows:
+            db.execute("INSERT INTO messages (id, session_id, role, content, status, "
+                       "input_tokens, output_tokens, cost, created_at, updated_at) VALUES "
+                       "(?, 1, ?, ?, 'complete', ?, ?, ?, '2026-01-01 10:00:00', "
+                       "'2026-01-01 10:00:00')", (id_, role, content, tokens_in, tokens_out, cost))
+    db.close()
+    store, result, _ = Store.open(sqlite_url(home.database), home.backups)
+    assert result.to_version == LATEST
+    stored = store.messages(1)
+    assert [(m.id, m.content, m.cost) for m in stored] == [
+        (7, "which wombat", 0.0), (9, "the priced wombat", 0.25), (12, "the local wombat", None)]
+    assert not any(m.superseded or m.output_estimated for m in stored)
+    assert [m.id for m in store.search("wombat")] and \
+        {m.id for m in store.search("local")} == {12}
+    row = store.add_message(1, "user", "a new kangaroo")  # the search triggers work again
+    assert [m.id for m in store.search("kangaroo")] == [row.id]
+    store.close()

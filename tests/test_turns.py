@@ -140,3 +140,41 @@ async def test_a_locked_database_mid_answer_neither_stops_nor_loses_it(
              if m.role == "assistant"]
     assert (row.status, row.content) == ("complete", answer.content)
     await claude.aclose()
+
+
+async def test_a_cancelled_answer_keeps_the_tokens_it_was_billed(
+        claude: Cockpit, llm_server: FakeLLMServer) -> None:
+    llm_server.queue(Reply(n_tokens=400, delay=0.02, input_tokens=500))
+    got_text = asyncio.Event()
+    claude.bus.subscribe(events.TextDelta, lambda e: got_text.set())
+    turn = await claude.turns.start(None, "a long story")
+    running = asyncio.create_task(turn.run())
+    await asyncio.wait_for(got_text.wait(), 10)
+    await asyncio.sleep(0.2)
+    running.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await running
+    [row] = [m for m in await claude.history.messages(turn.ctx.session_id)
+             if m.role == "assistant"]
+    assert row.status == "cancelled" and row.content.startswith("w0 ")
+    assert row.input_tokens == 500  # told by message_start, billed although cancelled
+    assert row.output_tokens > 0 and row.output_estimated  # counted from the text that came
+    assert row.cost is not None and row.cost > 0
+    await claude.aclose()
+
+
+async def test_an_unknown_price_is_unknown_never_zero(
+        claude: Cockpit, llm_server: FakeLLMServer) -> None:
+    from pai_tui.llm.providers import ModelChoice
+
+    answer = await claude.turns.send(None, "hi", choice=ModelChoice("anthropic",
+                                                                    "mystery-model-1"))
+    assert answer.status == "complete" and answer.input_tokens > 0
+    assert answer.cost is None
+    with sqlite3.connect(claude.config.home.database) as db:
+        [(cost,)] = db.execute("SELECT cost FROM messages WHERE role = 'assistant'").fetchall()
+    db.close()
+    assert cost is None
+    spent = await claude.history.costs()
+    assert (spent.today, spent.unpriced_today) == (0.0, 1)  # the status bar shows "$0.00+"
+    await claude.aclose()

@@ -172,10 +172,7 @@ async def _ask(cockpit: Cockpit, options: AskOptions, out: TextIO, err: TextIO) 
         stop()
         printer.finish()
     if options.as_json:
-        priced = cockpit.providers.model_info(ModelChoice(answer.provider or OFFLINE,
-                                                          answer.model or "")).input_price
-        cost = answer.cost if priced is not None or answer.provider == OFFLINE else None
-        out.write(json.dumps(_as_json(answer, cost), ensure_ascii=False) + "\n")
+        out.write(json.dumps(_as_json(answer), ensure_ascii=False) + "\n")
     if answer.status != "complete":
         err.write(f"pai: the answer is {answer.status}: {answer.error or 'no reason given'}\n")
         if answer.status == "error" and not _skill_problem(answer):
@@ -183,13 +180,15 @@ async def _ask(cockpit: Cockpit, options: AskOptions, out: TextIO, err: TextIO) 
     return EXIT_FOR_STATUS.get(answer.status, EXIT_INCOMPLETE)
 
 
-def _as_json(answer: MessageRecord, cost: float | None) -> dict[str, object]:
+def _as_json(answer: MessageRecord) -> dict[str, object]:
     return {"text": answer.content, "status": answer.status, "error": answer.error,
             "session": answer.session_id, "message": answer.id, "provider": answer.provider,
             "model": answer.model,
             "usage": {"input_tokens": answer.input_tokens,
-                      "output_tokens": answer.output_tokens},
-            "cost": cost}  # None: the model's prices are unknown (set them in config.toml)
+                      "output_tokens": answer.output_tokens,
+                      # counted from the text: the stream ended before the provider said
+                      "output_estimated": answer.output_estimated},
+            "cost": answer.cost}  # None: the model's prices are unknown (set them in config.toml)
 
 
 def _skill_problem(answer: MessageRecord) -> bool:

@@ -78,21 +78,27 @@ def _v1_sessions_and_messages(conn: Connection) -> None:
     meta.create_all(conn)
 
 
+# The SQLite triggers that keep messages_fts in step with messages (made in v2, again in v5).
+_FTS_TRIGGERS = (
+    "CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN "
+    "INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content); END",
+    "CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN "
+    "INSERT INTO messages_fts(messages_fts, rowid, content) "
+    "VALUES ('delete', old.id, old.content); END",
+    "CREATE TRIGGER messages_fts_update AFTER UPDATE OF content ON messages BEGIN "
+    "INSERT INTO messages_fts(messages_fts, rowid, content) "
+    "VALUES ('delete', old.id, old.content); "
+    "INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content); END",
+)
+
+
 def _v2_full_text_search(conn: Connection) -> None:
     dialect = conn.dialect.name
     if dialect == "sqlite":
         for statement in (
             "CREATE VIRTUAL TABLE messages_fts USING fts5(content, content='messages', "
             "content_rowid='id', tokenize='unicode61 remove_diacritics 2')",
-            "CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN "
-            "INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content); END",
-            "CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN "
-            "INSERT INTO messages_fts(messages_fts, rowid, content) "
-            "VALUES ('delete', old.id, old.content); END",
-            "CREATE TRIGGER messages_fts_update AFTER UPDATE OF content ON messages BEGIN "
-            "INSERT INTO messages_fts(messages_fts, rowid, content) "
-            "VALUES ('delete', old.id, old.content); "
-            "INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content); END",
+            *_FTS_TRIGGERS,
             "INSERT INTO messages_fts(messages_fts) VALUES ('rebuild')",
         ):
             conn.execute(text(statement))
@@ -112,11 +118,51 @@ def _v4_skill_steps(conn: Connection) -> None:
     conn.execute(text("ALTER TABLE messages ADD COLUMN parent_id INTEGER"))
 
 
+_V5_COLUMNS = ("id, session_id, role, content, status, provider, model, input_tokens, "
+               "output_tokens, cost, created_at, updated_at, error, skill, parent_id")
+
+
+def _v5_turn_accounting(conn: Connection) -> None:
+    """An unknown cost is NULL, never 0.0 (SQLite cannot drop NOT NULL: the table is rebuilt,
+    ids kept, so the full-text index stays valid); answers whose output was counted from the text
+    are marked; an answer a retry replaced is marked superseded."""
+    if conn.dialect.name == "sqlite":
+        conn.execute(text(
+            "CREATE TABLE messages_v5 (id INTEGER NOT NULL PRIMARY KEY, "
+            "session_id INTEGER NOT NULL REFERENCES sessions (id) ON DELETE CASCADE, "
+            "role VARCHAR(20) NOT NULL, content TEXT NOT NULL, status VARCHAR(20) NOT NULL, "
+            "provider VARCHAR(100), model VARCHAR(200), input_tokens INTEGER NOT NULL, "
+            "output_tokens INTEGER NOT NULL, cost FLOAT, created_at DATETIME NOT NULL, "
+            "updated_at DATETIME NOT NULL, error TEXT, skill VARCHAR(200), parent_id INTEGER, "
+            "output_estimated BOOLEAN NOT NULL DEFAULT 0, "
+            "superseded BOOLEAN NOT NULL DEFAULT 0)"))
+        conn.execute(text(f"INSERT INTO messages_v5 ({_V5_COLUMNS}) "
+                          f"SELECT {_V5_COLUMNS} FROM messages"))
+        conn.execute(text("DROP TABLE messages"))  # its indexes and triggers go with it
+        conn.execute(text("ALTER TABLE messages_v5 RENAME TO messages"))
+        for statement in (
+            "CREATE INDEX ix_messages_session_id_id ON messages (session_id, id)",
+            "CREATE INDEX ix_messages_status ON messages (status)",
+            "CREATE INDEX ix_messages_created_at ON messages (created_at)",
+            *_FTS_TRIGGERS,
+        ):
+            conn.execute(text(statement))
+    else:
+        conn.execute(text("ALTER TABLE messages ALTER COLUMN cost DROP NOT NULL"))
+        for column in ("output_estimated", "superseded"):
+            conn.execute(text(f"ALTER TABLE messages ADD COLUMN {column} BOOLEAN NOT NULL "
+                              "DEFAULT false"))
+    # Answers that spent tokens at an unknown price were stored as costing 0.0.
+    conn.execute(text("UPDATE messages SET cost = NULL WHERE role = 'assistant' AND cost = 0 "
+                      "AND (input_tokens > 0 OR output_tokens > 0)"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "sessions and messages", _v1_sessions_and_messages),
     Migration(2, "full-text search over messages", _v2_full_text_search),
     Migration(3, "why an answer failed, kept with it", _v3_message_errors),
     Migration(4, "skills behind answers, and their steps", _v4_skill_steps),
+    Migration(5, "unknown costs, estimated usage, retried answers", _v5_turn_accounting),
 )
 LATEST = MIGRATIONS[-1].version
 

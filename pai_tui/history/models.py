@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -46,10 +46,13 @@ class Message(Base):
     model: Mapped[str | None] = mapped_column(String(200))
     input_tokens: Mapped[int] = mapped_column(Integer, default=0)
     output_tokens: Mapped[int] = mapped_column(Integer, default=0)
-    cost: Mapped[float] = mapped_column(Float, default=0.0)
+    cost: Mapped[float | None] = mapped_column(Float)  # USD; NULL: the price is unknown
     error: Mapped[str | None] = mapped_column(Text)  # why the answer failed, for the user
     skill: Mapped[str | None] = mapped_column(String(200))  # "summarize", "summarize/wordcount"
     parent_id: Mapped[int | None] = mapped_column(Integer)  # a step's answer
+    # The output tokens were counted from the text (the stream ended before the provider said).
+    output_estimated: Mapped[bool] = mapped_column(Boolean, default=False)
+    superseded: Mapped[bool] = mapped_column(Boolean, default=False)  # a retry replaced it
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 

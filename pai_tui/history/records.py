@@ -41,9 +41,11 @@ class MessageRecord:
     model: str | None
     input_tokens: int
     output_tokens: int
-    cost: float
+    cost: float | None  # USD; None: the model's prices are unknown
     created_at: datetime
     updated_at: datetime
     error: str | None = None
     skill: str | None = None  # the skill that answered, or a step's "skill" / "skill/tool"
     parent_id: int | None = None  # a step's answer
+    output_estimated: bool = False  # output tokens counted from the text, not told
+    superseded: bool = False  # a retry replaced this answer (it stays reachable)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -17,6 +18,17 @@ if TYPE_CHECKING:
     from pai_tui.history.store import Store
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Spending:
+    """Money spent on answers today and this month (local calendar), and how many answers in
+    each cost an unknown amount (their model's prices are unknown: not in the sums)."""
+
+    today: float
+    month: float
+    unpriced_today: int = 0
+    unpriced_month: int = 0
 TITLE_LENGTH = 60
 
 
@@ -109,10 +121,17 @@ class History:
         """The newest `limit` messages (before `before_id`) and how many come before them."""
         return await self.run(lambda store: store.recent_messages(session_id, limit, before_id))
 
-    async def costs(self) -> tuple[float, float]:
+    async def costs(self) -> Spending:
         """Money spent today and this month (local calendar), in one trip."""
         today, month = local_midnight_utc(), local_midnight_utc(month=True)
-        return await self.run(lambda store: (store.cost_since(today), store.cost_since(month)))
+        (day, unpriced_day), (whole, unpriced_month) = await self.run(
+            lambda store: (store.cost_since(today), store.cost_since(month)))
+        return Spending(day, whole, unpriced_day, unpriced_month)
+
+    async def choose_answer(self, answer_id: int, session_id: int) -> None:
+        """Show and send `answer_id` instead of the other answers to its question."""
+        await self.run(lambda store: store.choose_answer(answer_id))
+        self.bus.publish(events.SessionUpdated(session_id))
 
     # changing sessions
 

@@ -24,6 +24,13 @@ from pai_tui.history.urls import sqlite_path
 BUSY_TIMEOUT_MS = 5000
 
 
+class Unset:
+    """The default of a field that may be set to None on purpose."""
+
+
+UNSET = Unset()
+
+
 def _use_wal(cursor: Any) -> None:
     """Switch the file to WAL (it stays so). The switch takes an exclusive lock and SQLite may
     refuse it at once, busy timeout or not, while another pai opens the same new file: retry."""
@@ -86,7 +93,8 @@ def _message_record(row: Message) -> MessageRecord:
         provider=row.provider, model=row.model, input_tokens=row.input_tokens,
         output_tokens=row.output_tokens, cost=row.cost, created_at=row.created_at,
         updated_at=row.updated_at, error=row.error, skill=row.skill,
-        parent_id=row.parent_id,
+        parent_id=row.parent_id, output_estimated=bool(row.output_estimated),
+        superseded=bool(row.superseded),
     )
 
 
@@ -188,12 +196,15 @@ class Store:
                 s.execute(update(ChatSession).where(ChatSession.id == session_id)
                           .values(**values))
 
-    def cost_since(self, moment: datetime) -> float:
-        """The money spent on answers since `moment` (naive UTC)."""
+    def cost_since(self, moment: datetime) -> tuple[float, int]:
+        """The money spent on answers since `moment` (naive UTC), and how many answers cost an
+        unknown amount (not counted in the sum: their model's prices are unknown)."""
         with self._session() as s:
-            total = s.scalar(select(func.coalesce(func.sum(Message.cost), 0.0))
-                             .where(Message.created_at >= moment))
-            return float(total or 0.0)
+            total, unpriced = s.execute(
+                select(func.coalesce(func.sum(Message.cost), 0.0),
+                       func.count(Message.id).filter(Message.cost.is_(None)))
+                .where(Message.created_at >= moment)).one()
+            return float(total or 0.0), int(unpriced or 0)
 
     def rename_session(self, session_id: int, title: str) -> None:
         with self._session() as s:
@@ -226,18 +237,50 @@ class Store:
 
     def update_message(self, message_id: int, *, content: str | None = None,
                        status: Status | None = None, input_tokens: int | None = None,
-                       output_tokens: int | None = None, cost: float | None = None,
-                       error: str | None = None, skill: str | None = None) -> None:
+                       output_tokens: int | None = None, cost: float | Unset | None = UNSET,
+                       error: str | None = None, skill: str | None = None,
+                       output_estimated: bool | None = None) -> None:
+        """Change the fields given (None leaves a field alone; `cost=None` stores "unknown")."""
         values: dict[str, Any] = {
             name: value for name, value in (
                 ("content", content), ("status", status), ("input_tokens", input_tokens),
-                ("output_tokens", output_tokens), ("cost", cost), ("error", error),
-                ("skill", skill),
+                ("output_tokens", output_tokens), ("error", error), ("skill", skill),
+                ("output_estimated", output_estimated),
             ) if value is not None
         }
+        if not isinstance(cost, Unset):
+            values["cost"] = cost
         values["updated_at"] = utcnow()
         with self._session() as s:
             s.execute(update(Message).where(Message.id == message_id).values(**values))
+
+    def supersede_answers(self, session_id: int, question_id: int) -> int:
+        """Mark the answers to the question `question_id` as replaced (a retry is coming);
+        returns how many there are."""
+        with self._session() as s:
+            result = s.execute(update(Message).where(
+                Message.session_id == session_id, Message.role == "assistant",
+                Message.id > question_id).values(superseded=True))
+            return result.rowcount or 0
+
+    def choose_answer(self, answer_id: int) -> None:
+        """Show and send `answer_id` instead of the other answers to its question."""
+        with self._session() as s:
+            answer = s.get(Message, answer_id)
+            if answer is None:
+                return
+            question = s.scalar(select(func.max(Message.id)).where(
+                Message.session_id == answer.session_id, Message.role == "user",
+                Message.id < answer_id)) or 0
+            after = s.scalar(select(func.min(Message.id)).where(
+                Message.session_id == answer.session_id, Message.role == "user",
+                Message.id > answer_id))
+            siblings = [Message.session_id == answer.session_id, Message.role == "assistant",
+                        Message.id > question]
+            if after is not None:
+                siblings.append(Message.id < after)
+            s.execute(update(Message).where(*siblings)
+                      .values(superseded=Message.id != answer_id))
 
     def get_message(self, message_id: int) -> MessageRecord | None:
         with self._session() as s:

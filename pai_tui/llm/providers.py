@@ -5,6 +5,7 @@ only place the SDK modules get imported)."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import importlib
 from dataclasses import dataclass
 
@@ -80,7 +81,10 @@ class Providers:
         return ModelChoice(name, model or "")
 
     def model_info(self, choice: ModelChoice) -> ModelInfo:
-        return model_info(choice.model, self.settings(choice.provider))
+        info = model_info(choice.model, self.settings(choice.provider))
+        if choice.provider == OFFLINE:  # the stand-in costs nothing (and says so)
+            return dataclasses.replace(info, input_price=0.0, output_price=0.0)
+        return info
 
     def models(self, name: str) -> list[str]:
         """Models worth offering for a provider: its default, its configured ones, and for the

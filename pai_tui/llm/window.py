@@ -16,6 +16,11 @@ def estimate_tokens(text: str | None) -> int:
     return int(len(text or "") / CHARS_PER_TOKEN) + MESSAGE_OVERHEAD
 
 
+def estimate_output_tokens(text: str) -> int:
+    """The tokens of an answer's text, when the provider never said (a cut stream)."""
+    return max(1, round(len(text) / CHARS_PER_TOKEN))
+
+
 def fit(messages: Sequence[ChatMessage], system: str | None, context_window: int,
         reserve: int) -> tuple[list[ChatMessage], int]:
     """The newest messages that fit in `context_window` less `reserve` (the answer's room) and

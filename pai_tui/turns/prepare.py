@@ -4,7 +4,8 @@ part that fits the model's context window, and the question being answered.
 Each question is asked on its own. A question whose answer failed with nothing is kept in the
 transcript but not sent again (else one bad message would sink every later turn); an answer cut
 short, cancelled or interrupted is sent with the text that came, so the roles still alternate.
-Of several answers to one question (retries), the newest with text is the one sent.
+Of several answers to one question (retries), the chosen one is sent (the one not superseded),
+or if it has no text, the newest that has.
 """
 
 from __future__ import annotations
@@ -36,23 +37,25 @@ def conversation(stored: list[MessageRecord], question_id: int | None) -> list[C
     """The messages to send, oldest first, ending with the question `question_id`."""
     sent: list[ChatMessage] = []
     asked: MessageRecord | None = None
-    answer: MessageRecord | None = None
-    last: MessageRecord | None = None
+    answers: list[MessageRecord] = []
     for message in stored:
         if message.role == "user":
+            answer = _sent_answer(answers)
             if asked is not None and answer is not None:
                 sent += [ChatMessage("user", asked.content),
                          ChatMessage("assistant", answer.content)]
-            asked, answer = message, None
             if message.id == question_id:
-                last = message
+                sent.append(ChatMessage("user", message.content))
                 break
-        elif message.role == "assistant" and asked is not None and message.content \
-                and message.status != "streaming":
-            answer = message
-    if last is not None:
-        sent.append(ChatMessage("user", last.content))
+            asked, answers = message, []
+        elif message.role == "assistant" and message.content and message.status != "streaming":
+            answers.append(message)
     return sent
+
+
+def _sent_answer(answers: list[MessageRecord]) -> MessageRecord | None:
+    chosen = [a for a in answers if not a.superseded]
+    return chosen[-1] if chosen else (answers[-1] if answers else None)
 
 
 def prepare(store: Store, providers: Providers, ctx: TurnContext,

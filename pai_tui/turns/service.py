@@ -65,9 +65,13 @@ class Turns:
         return self._turn(session, user, answer, decision, agent)
 
     async def retry(self, session_id: int) -> Turn:
-        """A new answer to the session's last question. Raises LookupError if it has none."""
-        session, user, answer = await self.services.history.run(self._save_retry, session_id)
-        return self._turn(session, user, answer, None, None)
+        """A new answer to the session's last question, replacing the answers it had (they stay
+        reachable: `History.choose_answer`). Raises LookupError if it has no question."""
+        session, user, answer, earlier = await self.services.history.run(self._save_retry,
+                                                                         session_id)
+        turn = self._turn(session, user, answer, None, None)
+        turn.answers = earlier + 1
+        return turn
 
     async def send(self, session_id: int | None, text: str, **options: object,
                    ) -> MessageRecord:
@@ -105,13 +109,14 @@ class Turns:
         return session, session_id is None, user, answer
 
     def _save_retry(self, store: Store, session_id: int,
-                    ) -> tuple[SessionRecord, MessageRecord, MessageRecord]:
+                    ) -> tuple[SessionRecord, MessageRecord, MessageRecord, int]:
         session = store.get_session(session_id)
         question = next((m for m in reversed(store.messages(session_id)) if m.role == "user"),
                         None)
         if session is None or question is None:
             raise LookupError("nothing to answer again in this session")
+        earlier = store.supersede_answers(session_id, question.id)
         choice = self.choice_for(session)
         answer = store.add_message(session_id, "assistant", "", "streaming", choice.provider,
                                    choice.model)
-        return session, question, answer
+        return session, question, answer, earlier

@@ -29,6 +29,7 @@ from pai_tui.llm.base import (
 )
 from pai_tui.llm.providers import ModelChoice, Providers
 from pai_tui.llm.retry import RetryPolicy, stream_with_retries
+from pai_tui.llm.window import estimate_output_tokens
 from pai_tui.skills.service import Skills
 from pai_tui.skills.skill_turn import SkillError, SkillIncomplete
 from pai_tui.turns.answer_row import AnswerRow
@@ -101,6 +102,7 @@ class Turn:
         self.question = question
         self.answer = answer  # the row as it was made: streaming, empty
         self.tools = TurnTools(services, ctx, self._no_streamer)
+        self.answers = 1  # this answer is the n-th to its question (retries)
         self._started = False
 
     @staticmethod
@@ -126,7 +128,7 @@ class Turn:
             self._started = True
             ctx = self.ctx
             self._publish(events.TurnStarted(ctx.session_id, ctx.turn_id, ctx.choice.provider,
-                                             ctx.choice.model, skill, **ctx.ids))
+                                             ctx.choice.model, skill, self.answers, **ctx.ids))
 
     # the turn
 
@@ -205,22 +207,26 @@ class Turn:
     async def _finish(self, row: AnswerRow, prepared: Prepared | None, got: Collected,
                       end: Ending) -> None:
         ctx = self.ctx
-        usage = got.usage + self.tools.spent  # the skills it called count in its cost
-        cost = prepared.info.cost(usage) if prepared else None
         final = got.text
+        usage = got.usage + self.tools.spent  # the skills it called count in its cost
+        # A stream cut before the provider counted the output: count it from the text.
+        estimated = end.status != "complete" and bool(final) and got.usage.output_tokens == 0
+        if estimated:
+            usage = usage + Usage(0, estimate_output_tokens(final))
+        cost = prepared.info.cost(usage) if prepared else None
         saved = await row.finish(content=final, status=end.status,
                                  input_tokens=usage.input_tokens,
-                                 output_tokens=usage.output_tokens, cost=cost or 0.0,
-                                 error=end.error, skill=end.skill)
+                                 output_tokens=usage.output_tokens, cost=cost,
+                                 error=end.error, skill=end.skill, output_estimated=estimated)
         if not saved:
             end.error = "; ".join(filter(None, (end.error, f"the answer could not be saved "
                                                            f"({row.failure})")))
         self.answer = dataclasses.replace(
             self.answer, content=final, status=end.status, input_tokens=usage.input_tokens,
-            output_tokens=usage.output_tokens, cost=cost or 0.0, error=end.error,
-            skill=end.skill)
+            output_tokens=usage.output_tokens, cost=cost, error=end.error, skill=end.skill,
+            output_estimated=estimated)
         self._start(end.skill)  # a turn stopped before it started still shows, and ends
         self._publish(events.TurnFinished(ctx.session_id, ctx.turn_id, end.status, final,
                                           end.error, usage.input_tokens, usage.output_tokens,
-                                          cost, **ctx.ids))
+                                          cost, estimated, **ctx.ids))
         self._publish(events.SessionUpdated(ctx.session_id))

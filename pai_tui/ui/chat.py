@@ -94,32 +94,35 @@ class ChatPane(Listening, Pane):
         await self.messages.mount_all(views)
         self.messages.anchor()  # follow the bottom until the user scrolls up
 
-    def _cost(self, provider: str | None, model: str | None, cost: float) -> float | None:
-        """The stored cost, or None where the model's prices are unknown."""
-        info = self.cockpit.providers.model_info(ModelChoice(provider or "", model or ""))
-        return cost if info.input_price is not None else None
-
-    def _view(self, record: MessageRecord) -> Widget:
-        if record.role == "user":
-            return UserView(record.content, record.id)
-        return AnswerView.from_record(record, self._cost(record.provider, record.model,
-                                                         record.cost))
-
     def _build_views(self, records: list[MessageRecord]) -> list[Widget]:
-        """Views of stored messages; a step goes inside its answer (dropped if that answer is
-        not among `records`: it is off screen too)."""
+        """Views of stored messages: each question with its chosen answer ("answer k of n" when
+        a retry gave it several); a step goes inside its answer (dropped if that answer is not
+        shown)."""
         views: list[Widget] = []
-        answers: dict[int, AnswerView] = {}
+        shown: dict[int, AnswerView] = {}
+        alternatives: list[MessageRecord] = []  # the answers to the latest question
+
+        def close_question() -> None:
+            chosen = [a for a in alternatives if not a.superseded] or alternatives[-1:]
+            if chosen:
+                view = AnswerView.from_record(chosen[-1])
+                if len(alternatives) > 1:
+                    view.alternative = (alternatives.index(chosen[-1]) + 1, len(alternatives))
+                shown[view.message_id] = view
+                views.append(view)
+            alternatives.clear()
+
         for record in records:
-            if record.role == "step":
-                parent = answers.get(record.parent_id or -1)
-                if parent is not None:
-                    parent.initial_steps.append(StepView.from_record(record))
-                continue
-            view = self._view(record)
-            if isinstance(view, AnswerView):
-                answers[view.message_id] = view
-            views.append(view)
+            if record.role == "user":
+                close_question()
+                views.append(UserView(record.content, record.id))
+            elif record.role == "assistant":
+                alternatives.append(record)
+        close_question()
+        for record in records:
+            parent = shown.get(record.parent_id or -1) if record.role == "step" else None
+            if parent is not None:
+                parent.initial_steps.append(StepView.from_record(record))
         return views
 
     @on(ChatInput.Changed)
@@ -215,6 +218,9 @@ class ChatPane(Listening, Pane):
         if self._mine(event):
             self._answer = AnswerView(event.message_id, event.provider, event.model,
                                       skill=event.skill)
+            if event.answers > 1:  # a retry: the new answer takes the place of the old
+                self._answer.alternative = (event.answers, event.answers)
+                await self._drop_last_answer()
             await self._show(self._answer)
             self.bridge.stream(event.message_id, AnswerStream(self._answer))
 
@@ -244,6 +250,11 @@ class ChatPane(Listening, Pane):
         if self._mine(event):
             await self._finish(event)
 
+    async def _drop_last_answer(self) -> None:
+        views = self._views()
+        if views and isinstance(views[-1], AnswerView):
+            await views[-1].remove()
+
     async def _finish(self, event: events.TurnFinished) -> None:
         self.bridge.unstream(event.message_id)
         answer = self._answer
@@ -251,7 +262,7 @@ class ChatPane(Listening, Pane):
         if answer is None or answer.message_id != event.message_id:
             return
         details = details_text(answer.provider, answer.model, event.input_tokens,
-                               event.output_tokens, event.cost)
+                               event.output_tokens, event.cost, event.output_estimated)
         await answer.finish(event, details)
         await self._prune()
 
@@ -284,6 +295,9 @@ class ChatPane(Listening, Pane):
         if self.busy:
             self.notify("An answer is being written: esc stops it first.", severity="warning")
             return
+        await self._load(session_id, title)
+
+    async def _load(self, session_id: int, title: str = "") -> None:
         history = self.cockpit.history
         session = await history.session(session_id)
         if session is None:
@@ -295,6 +309,25 @@ class ChatPane(Listening, Pane):
         await self._reset(self._build_views(shown) or [EmptyChat(id="empty-chat")],
                           hidden=earlier)
         self.post_message(self.SessionShown(self.cockpit.turns.choice_for(session)))
+
+    @work(group="chat-open", exclusive=True, exit_on_error=False)
+    async def switch_answer(self) -> None:
+        """Show (and send from now on) the next answer to the last message, after a retry."""
+        if self.busy or self.session_id is None:
+            self.notify("No answers to switch between here.", severity="warning")
+            return
+        records = await self.cockpit.history.messages(self.session_id)
+        question = max((m.id for m in records if m.role == "user"), default=0)
+        answers = [m for m in records if m.role == "assistant" and m.id > question]
+        if len(answers) < 2:
+            self.notify("The last message has one answer (ctrl+r asks for another).",
+                        severity="warning")
+            return
+        shown = next((i for i, a in reversed(list(enumerate(answers))) if not a.superseded),
+                     len(answers) - 1)
+        chosen = answers[(shown + 1) % len(answers)]
+        await self.cockpit.history.choose_answer(chosen.id, self.session_id)
+        await self._load(self.session_id)
 
     @work(group="chat-open", exclusive=True, exit_on_error=False)
     async def show_earlier(self) -> None:

@@ -26,10 +26,12 @@ STATUS_REASONS = {"cancelled": "cancelled: stopped before the end; what came is 
 
 
 def details_text(provider: str | None, model: str | None, input_tokens: int,
-                 output_tokens: int, cost: float | None) -> str:
-    spent = "cost unknown" if cost is None else f"${cost:.4f}"
+                 output_tokens: int, cost: float | None, estimated: bool = False) -> str:
+    spent = "cost unknown" if cost is None else f"{'≈' if estimated else ''}${cost:.4f}"
     who = " · ".join(p for p in (provider, model) if p)
-    return f"{who} · {input_tokens:,} in / {output_tokens:,} out · {spent}"
+    out = f"≈{output_tokens:,} out (counted from the text)" if estimated else \
+        f"{output_tokens:,} out"
+    return f"{who} · {input_tokens:,} in / {out} · {spent}"
 
 
 class UserView(Static):
@@ -59,12 +61,13 @@ class AnswerView(VerticalGroup):
         self.status, self.body, self.error = status, text, error
         self.details = details
         self.notice = ""
+        self.alternative: tuple[int, int] | None = None  # answer k of n to its question
         self._pending: list[str] = []
 
     @classmethod
-    def from_record(cls, record: MessageRecord, cost: float | None) -> AnswerView:
+    def from_record(cls, record: MessageRecord) -> AnswerView:
         details = details_text(record.provider, record.model, record.input_tokens,
-                               record.output_tokens, cost)
+                               record.output_tokens, record.cost, record.output_estimated)
         return cls(record.id, record.provider, record.model, record.status, record.content,
                    record.error, details, record.skill)
 
@@ -88,6 +91,9 @@ class AnswerView(VerticalGroup):
         header = Text(printable(self.model or self.provider or "assistant"), style="bold")
         if self.skill:
             header.append(f"  skill {printable(self.skill)}", style="italic")
+        if self.alternative is not None:
+            shown, count = self.alternative
+            header.append(f"  answer {shown} of {count} (alt+a switches)", style="dim")
         if self.status in STATUS_LABELS:
             header.append(f"  {STATUS_LABELS[self.status]}", style="italic")
         if self.notice and self.status == "streaming":

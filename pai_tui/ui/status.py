@@ -21,6 +21,9 @@ class StatusBar(Listening, Static):
     choice: reactive[str] = reactive("offline")
     cost_today: reactive[float] = reactive(0.0)
     cost_month: reactive[float] = reactive(0.0)
+    # Answers whose price is unknown spent money too: "+" says the sum is a lower bound.
+    unpriced_today: reactive[bool] = reactive(False)
+    unpriced_month: reactive[bool] = reactive(False)
     scheduler: reactive[str] = reactive("off")
     voice: reactive[str] = reactive("off")
     history: reactive[str] = reactive("opening…")  # opening… / ready / unavailable
@@ -72,12 +75,16 @@ class StatusBar(Listening, Static):
 
     @work(group="costs", exclusive=True, exit_on_error=False)
     async def refresh_costs(self) -> None:
-        self.cost_today, self.cost_month = await self.cockpit.history.costs()
+        spent = await self.cockpit.history.costs()
+        self.cost_today, self.cost_month = spent.today, spent.month
+        self.unpriced_today, self.unpriced_month = spent.unpriced_today > 0, \
+            spent.unpriced_month > 0
 
     def render(self) -> Text:
         narrow = self.size.width < 100
-        cost = f" ${self.cost_today:.2f}" + ("" if narrow else
-                                            f" today · ${self.cost_month:.2f} month") + " "
+        today = f"${self.cost_today:.2f}{'+' if self.unpriced_today else ''}"
+        month = f"${self.cost_month:.2f}{'+' if self.unpriced_month else ''}"
+        cost = f" {today}" + ("" if narrow else f" today · {month} month") + " "
         parts: list[tuple[str, str]] = [(f" ● {printable(self.choice)} ", "bold")]
         if self.offline:
             parts.append((" ⚠ offline ", "bold reverse"))
