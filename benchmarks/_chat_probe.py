@@ -43,7 +43,7 @@ async def go(app: PaiApp) -> None:
     # Measure streaming and opening, not the one-off start-up work the app does after its first
     # frame (opening the store, loading the skills, importing the SDK).
     await app.cockpit.history.store()
-    await asyncio.to_thread(app.cockpit.load_skills)
+    await asyncio.to_thread(app.cockpit.skills.load)
     chat = app.main.query_one(ChatPane)
     if MODE == "send":
         await app.cockpit.providers.warm_up()

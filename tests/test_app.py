@@ -566,7 +566,7 @@ EFFECTS: dict[str, tuple[Callable[..., Any] | None, Callable[[PaiApp], bool]]] =
     "session.delete": (_start_session, _dialog(ConfirmDialog)),
     "history.rename": (_session_in_history, _dialog(InputDialog)),
     "history.delete": (_session_in_history, _dialog(ConfirmDialog)),
-    "ollama.use": (_ollama_found, lambda a: a.cockpit.turns.default_choice().provider == "ollama"),
+    "ollama.use": (_ollama_found, lambda a: a.cockpit.providers.default().provider == "ollama"),
     "skills.browse": (None, _dialog(SkillsScreen)),
     "skills.reload": (_new_skill_written,
                       lambda a: "/brand-new" in a.cockpit.skills.completions("/bra")),
@@ -702,3 +702,31 @@ async def test_a_theme_with_a_bad_variable_is_skipped_not_fatal(home: HomePaths)
         messages = [str(n.message) for n in app._notifications]
         assert any("teal.toml:5: key 'variables.block-cursor-foreground'" in m
                    for m in messages)
+
+
+async def test_a_failed_worker_is_told_and_logged_with_keys_masked(
+        llm_server: FakeLLMServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    key = TEST_KEYS["anthropic"]
+
+    async def broken() -> None:
+        raise RuntimeError(f"the ledger broke while holding {key}")
+
+    async with running(server=llm_server) as (app, pilot):
+        monkeypatch.setattr(app.cockpit.history, "costs", broken)
+        app.main.query_one("#status").refresh_costs()  # type: ignore[attr-defined]
+
+        def told() -> list[str]:
+            return [str(n.message) for n in app._notifications]
+
+        assert await eventually(pilot, lambda: any(
+            "Something went wrong (refresh_costs)" in m and "ledger broke" in m for m in told()))
+        assert all(key not in m for m in told())
+        log = app.cockpit.config.home.root / "logs" / "pai.log"
+        text = log.read_text()
+        assert "worker refresh_costs failed" in text and "Traceback" in text
+        assert key not in text and f"…{key[-4:]}" in text
+        assert log.stat().st_mode & 0o777 == 0o600
+    from tests.conftest import run_pai
+
+    doctor = run_pai("doctor", env={"COLUMNS": "300"})
+    assert str(log) in doctor.stdout

@@ -245,7 +245,7 @@ async def test_a_local_ollama_is_offered_and_used_on_request(
         monkeypatch.setenv("OLLAMA_HOST", f"127.0.0.1:{ollama.port}")
         async with running() as (app, pilot):  # no key: offline, so pai looks for Ollama
             assert await eventually(pilot, lambda: "Ollama found" in status_text(app))
-            assert app.cockpit.turns.default_choice().provider == "offline"  # offered, not used
+            assert app.cockpit.providers.default().provider == "offline"  # offered, not used
             await app.run_palette_action(
                 next(s for s in __import__("pai_tui.actions").actions.ACTIONS
                      if s.id == "ollama.use"))

@@ -35,7 +35,7 @@ output_price = 15.0
 async def test_offline_turn_is_saved_and_says_how_to_configure_a_model(cockpit: Cockpit) -> None:
     seen: list[events.Event] = []
     cockpit.bus.subscribe(events.Event, seen.append)
-    assert cockpit.turns.default_choice().provider == OFFLINE
+    assert cockpit.providers.default().provider == OFFLINE
 
     answer = await cockpit.turns.send(None, "hello there\nsecond line")
 

@@ -40,7 +40,8 @@ def test_fresh_machine_can_run_with_warnings_only(home: HomePaths) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     table = rows(result.stdout)
     assert set(table) == {"Python", "PAI_HOME", "Config", "Database", "Provider keys",
-                          "Default model", "Local models", "Voice engine", "Themes", "Skills"}
+                          "Default model", "Local models", "Voice engine", "Themes", "Skills",
+                          "Log"}
     assert table["Default model"].startswith("WARN | offline")
     assert table["Python"].startswith("OK")
     assert table["Database"].startswith("OK") and "created on first start" in table["Database"]
@@ -48,6 +49,7 @@ def test_fresh_machine_can_run_with_warnings_only(home: HomePaths) -> None:
     assert "export ANTHROPIC_API_KEY" in table["Provider keys"]
     assert table["Themes"].startswith("OK") and "ember, pai, pai-light" in table["Themes"]
     assert table["Skills"].startswith("OK | 9 loaded")  # the bundled ones
+    assert table["Log"].startswith("OK") and "nothing logged yet" in table["Log"]
     assert not home.database.exists()  # doctor looks, it does not create
 
 

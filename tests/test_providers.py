@@ -204,7 +204,7 @@ async def test_markup_and_escapes_from_the_model_are_stored_as_sent(
 
 async def test_the_offline_provider_needs_no_server(home: HomePaths) -> None:
     cockpit = Cockpit(load_config(home))
-    assert cockpit.turns.default_choice().provider == OFFLINE
+    assert cockpit.providers.default().provider == OFFLINE
     answer = await cockpit.turns.send(None, "hi")
     assert answer.status == "complete"
     await cockpit.aclose()

@@ -38,6 +38,7 @@ from pai_tui.llm.openai_provider import OpenAIProvider
 from pai_tui.llm.retry import RetryPolicy, stream_with_retries
 from pai_tui.llm.tool_loop import stream_with_tools
 from tests.fakes.llm_server import FakeLLMServer, Reply, sse
+from tests.fakes.scripted import Script, ScriptedProvider
 
 KINDS = ["anthropic", "openai"]
 KEY = "sk-test-key-for-boundary-0000"
@@ -299,25 +300,9 @@ async def test_the_tool_loop_keeps_the_failing_turns_usage(
     assert deltas[-1] == Usage(100 + 130, first_turn.output_tokens + 7)
 
 
-class Scripted:
-    """A provider whose attempts are scripted: each a list of deltas, then maybe an error."""
-
-    name = kind = "scripted"
-
-    def __init__(self, *attempts: tuple[list[Delta], ProviderError | None]) -> None:
-        self.attempts = list(attempts)
-
-    async def stream(self, request: ChatRequest, key: str | None) -> AsyncIterator[Delta]:
-        deltas, error = self.attempts.pop(0)
-        for delta in deltas:
-            yield delta
-        if error is not None:
-            raise error
-
-
 async def test_a_retry_counts_the_tokens_of_the_attempt_that_failed() -> None:
-    provider = Scripted(([Usage(5, 0)], Overloaded("scripted: busy", 529)),
-                        ([Usage(5, 0), TextPart("Hi"), Usage(5, 3), Stop()], None))
+    provider = ScriptedProvider(Script([Usage(5, 0)], Overloaded("scripted: busy", 529)),
+                                Script([Usage(5, 0), TextPart("Hi"), Usage(5, 3), Stop()]))
     deltas, error = await run(stream_with_retries(
         provider, ask("anthropic"), [], RetryPolicy(retries=1, max_wait=0), []))
     assert error is None
@@ -326,7 +311,8 @@ async def test_a_retry_counts_the_tokens_of_the_attempt_that_failed() -> None:
 
 
 async def test_a_failure_after_text_is_not_retried_and_keeps_the_usage() -> None:
-    provider = Scripted(([Usage(5, 0), TextPart("Hi")], Overloaded("scripted: busy", 529)))
+    provider = ScriptedProvider(Script([Usage(5, 0), TextPart("Hi")],
+                                       Overloaded("scripted: busy", 529)))
     deltas, error = await run(stream_with_retries(
         provider, ask("anthropic"), [], RetryPolicy(retries=3, max_wait=0), []))
     assert isinstance(error, Overloaded) and deltas == [Usage(5, 0), TextPart("Hi")]

@@ -1,8 +1,9 @@
 """`pai ask`: one chat turn without the cockpit, streamed to stdout, saved to history; also the
 headless turn of `pai skill run`.
 
-Exit codes: 0 complete, 2 usage or configuration error, 3 provider error (stderr says which and
-what to do), 4 incomplete or cancelled.
+Exit codes: 0 complete, 2 usage or configuration error (no model configured is one), 3 provider
+error (stderr says which and what to do), 4 incomplete or cancelled, 5 the answer could not be
+saved in the history (the database refused it for half a minute).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pai_tui.llm.providers import OFFLINE, ModelChoice
 from pai_tui.safe_text import printable
 from pai_tui.turns.service import NotSaved
 
-EXIT_OK, EXIT_USAGE, EXIT_PROVIDER, EXIT_INCOMPLETE = 0, 2, 3, 4
+EXIT_OK, EXIT_USAGE, EXIT_PROVIDER, EXIT_INCOMPLETE, EXIT_NOT_SAVED = 0, 2, 3, 4, 5
 EXIT_FOR_STATUS = {"complete": EXIT_OK, "error": EXIT_PROVIDER, "incomplete": EXIT_INCOMPLETE,
                    "cancelled": EXIT_INCOMPLETE, "interrupted": EXIT_INCOMPLETE}
 
@@ -102,7 +103,7 @@ def _choice(cockpit: Cockpit, options: AskOptions) -> ModelChoice | None:
     if options.provider is None and options.model is None:
         return None
     providers = cockpit.providers
-    name = options.provider or cockpit.turns.default_choice().provider
+    name = options.provider or cockpit.providers.default().provider
     if name != OFFLINE and providers.settings(name) is None:
         known = ", ".join([*providers.names(), OFFLINE])
         raise UsageError(f"no provider named {name!r} (known: {known})")
@@ -143,8 +144,8 @@ async def _ask(cockpit: Cockpit, options: AskOptions, out: TextIO, err: TextIO) 
         session = await history.session(options.session)
         if session is None:
             raise UsageError(f"no session {options.session}")
-        answering = choice or turns.choice_for(session)
-    if (answering or turns.default_choice()).provider == OFFLINE:
+        answering = choice or cockpit.providers.choice_for(session.provider, session.model)
+    if (answering or cockpit.providers.default()).provider == OFFLINE:
         err.write(printable(no_model_help(cockpit)) + "\n")
         return EXIT_USAGE
     if options.session is not None:
@@ -177,6 +178,10 @@ async def _ask(cockpit: Cockpit, options: AskOptions, out: TextIO, err: TextIO) 
         err.write(f"pai: the answer is {answer.status}: {answer.error or 'no reason given'}\n")
         if answer.status == "error" and not _skill_problem(answer):
             err.write("pai: `pai doctor` checks keys and providers.\n")
+    if not turn.saved:
+        err.write("pai: the answer was printed but could not be saved in the history; the "
+                  "next start marks it interrupted\n")
+        return EXIT_NOT_SAVED
     return EXIT_FOR_STATUS.get(answer.status, EXIT_INCOMPLETE)
 
 
@@ -185,9 +190,9 @@ def _as_json(answer: MessageRecord) -> dict[str, object]:
             "session": answer.session_id, "message": answer.id, "provider": answer.provider,
             "model": answer.model,
             "usage": {"input_tokens": answer.input_tokens,
-                      "output_tokens": answer.output_tokens,
-                      # counted from the text: the stream ended before the provider said
-                      "output_estimated": answer.output_estimated},
+                      "output_tokens": answer.output_tokens},
+            # the output tokens were counted from the text (the stream ended early)
+            "usage_estimated": answer.output_estimated,
             "cost": answer.cost}  # None: the model's prices are unknown (set them in config.toml)
 
 
@@ -217,8 +222,8 @@ def ask_command(ctx: click.Context, prompt: str | None, provider: str | None,
     Text piped on stdin is sent too, after PROMPT: cat notes.md | pai ask "summarize"
     The message is routed like a chat message: "/name ..." or a routing rule runs a skill.
 
-    Exit codes: 0 complete, 2 usage or configuration error, 3 provider error,
-    4 incomplete or cancelled.
+    Exit codes: 0 complete, 2 usage or configuration error (or no model configured),
+    3 provider error, 4 incomplete or cancelled, 5 the answer could not be saved.
     """
     import asyncio
 

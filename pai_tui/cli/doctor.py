@@ -192,6 +192,17 @@ def check_skills(config: Config) -> Check:
     return Check("Skills", "ok", detail)
 
 
+def check_log(config: Config) -> Check:
+    from pai_tui.observe.logfile import log_path
+
+    path = log_path(config.home)
+    if not path.exists():
+        return Check("Log", "ok", f"{path} (written once the cockpit runs; nothing logged yet)")
+    size = path.stat().st_size
+    return Check("Log", "ok", f"{path} ({size:,} bytes): what failed in the background, with "
+                 "tracebacks (keys masked)")
+
+
 def run_checks(config: Config) -> list[Check]:
     providers = Providers(config)
     return [
@@ -205,6 +216,7 @@ def run_checks(config: Config) -> list[Check]:
         check_voice(),
         check_themes(config),
         check_skills(config),
+        check_log(config),
     ]
 
 

@@ -38,11 +38,20 @@ class Providers:
         self.config = config
         self.secrets = Secrets(config.home.root / "secrets.toml")
         self._built: dict[str, Provider] = {}
+        self._given: dict[str, ProviderSettings] = {}  # providers handed over by `use`
 
     def names(self) -> list[str]:
-        return list(dict.fromkeys([*BUILTIN_PROVIDERS, *self.config.providers]))
+        return list(dict.fromkeys([*BUILTIN_PROVIDERS, *self.config.providers, *self._given]))
+
+    def use(self, provider: Provider, model: str) -> None:
+        """Answer with `provider` (an object, not a configured endpoint) under its own name:
+        an in-process provider for tests, later plug-ins. Its model is `model`."""
+        self._built[provider.name] = provider
+        self._given[provider.name] = ProviderSettings(model=model)
 
     def settings(self, name: str) -> ProviderSettings | None:
+        if name in self._given:
+            return self._given[name]
         if name in self.config.providers:
             return self.config.providers[name]
         if name in BUILTIN_PROVIDERS:
@@ -80,6 +89,13 @@ class Providers:
         model = self.model_for(name, self.config.chat.model)
         return ModelChoice(name, model or "")
 
+    def choice_for(self, provider: str | None, model: str | None) -> ModelChoice:
+        """What answers a session that names `provider` and `model`: those while the provider
+        exists (and is not the offline stand-in), else the current default."""
+        if provider and provider != OFFLINE and self.settings(provider) is not None:
+            return ModelChoice(provider, self.model_for(provider, model) or "")
+        return self.default()
+
     def model_info(self, choice: ModelChoice) -> ModelInfo:
         info = model_info(choice.model, self.settings(choice.provider))
         if choice.provider == OFFLINE:  # the stand-in costs nothing (and says so)
@@ -100,7 +116,9 @@ class Providers:
     async def aclose(self) -> None:
         """Close every SDK client the providers opened (before their event loop ends), and
         forget the providers: the next use builds them from the settings as they are then."""
-        built, self._built = self._built, {}
+        given = {name: p for name, p in self._built.items() if name in self._given}
+        built = {name: p for name, p in self._built.items() if name not in self._given}
+        self._built = given
         for provider in built.values():
             close = getattr(provider, "aclose", None)
             if close is not None:

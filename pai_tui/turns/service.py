@@ -26,19 +26,12 @@ class Turns:
         self.services = services
 
     def default_choice(self) -> ModelChoice:
-        """What answers new sessions: [chat] in config.toml, else the first provider with a
-        key, else the offline stand-in."""
+        """What answers new sessions (llm/providers.py says: [chat] in config.toml, else the
+        first provider with a key, else the offline stand-in)."""
         return self.services.providers.default()
 
-    def choice_for(self, session: SessionRecord | None) -> ModelChoice:
-        """What answers a session: its own provider/model while that provider exists (and is
-        not the offline stand-in), else the current default."""
-        providers = self.services.providers
-        if session and session.provider and session.provider != OFFLINE \
-                and providers.settings(session.provider) is not None:
-            model = providers.model_for(session.provider, session.model)
-            return ModelChoice(session.provider, model or "")
-        return self.default_choice()
+    def choice_for(self, session: SessionRecord) -> ModelChoice:
+        return self.services.providers.choice_for(session.provider, session.model)
 
     def limits(self) -> Limits:
         config = self.services.config
@@ -47,7 +40,8 @@ class Turns:
 
     async def start(self, session_id: int | None, text: str, *,
                     choice: ModelChoice | None = None, system: str | None = None,
-                    decision: RouteDecision | None = None, agent: str | None = None) -> Turn:
+                    decision: RouteDecision | None = None, agent: str | None = None,
+                    limits: Limits | None = None) -> Turn:
         """Save `text` (in a new session if `session_id` is None, answered by `choice` with
         `system`, else the defaults) and the answer's row; the turn that answers it.
 
@@ -62,7 +56,7 @@ class Turns:
         if created:
             self.services.bus.publish(events.SessionCreated(session.id, session.title,
                                                             agent=agent))
-        return self._turn(session, user, answer, decision, agent)
+        return self._turn(session, user, answer, decision, agent, limits)
 
     async def retry(self, session_id: int) -> Turn:
         """A new answer to the session's last question, replacing the answers it had (they stay
@@ -80,10 +74,11 @@ class Turns:
         return await turn.run()
 
     def _turn(self, session: SessionRecord, user: MessageRecord, answer: MessageRecord,
-              decision: RouteDecision | None, agent: str | None) -> Turn:
+              decision: RouteDecision | None, agent: str | None,
+              limits: Limits | None = None) -> Turn:
         choice = ModelChoice(answer.provider or OFFLINE, answer.model or "")
-        ctx = TurnContext(session.id, answer.id, choice, self.limits(), user_id=user.id,
-                          agent=agent, decision=decision)
+        ctx = TurnContext(session.id, answer.id, choice, limits or self.limits(),
+                          user_id=user.id, agent=agent, decision=decision)
         self.services.bus.publish(events.MessageSaved(session.id, user.id, "user", user.status,
                                                       **ctx.ids))
         return Turn(self.services, ctx, user.content, answer)

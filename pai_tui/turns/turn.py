@@ -103,6 +103,7 @@ class Turn:
         self.answer = answer  # the row as it was made: streaming, empty
         self.tools = TurnTools(services, ctx, self._no_streamer)
         self.answers = 1  # this answer is the n-th to its question (retries)
+        self.saved = True  # False: the database refused the answer to the end
         self._started = False
 
     @staticmethod
@@ -213,11 +214,12 @@ class Turn:
         estimated = end.status != "complete" and bool(final) and got.usage.output_tokens == 0
         if estimated:
             usage = usage + Usage(0, estimate_output_tokens(final))
-        cost = prepared.info.cost(usage) if prepared else None
+        cost = _cost(prepared, usage)
         saved = await row.finish(content=final, status=end.status,
                                  input_tokens=usage.input_tokens,
                                  output_tokens=usage.output_tokens, cost=cost,
                                  error=end.error, skill=end.skill, output_estimated=estimated)
+        self.saved = saved
         if not saved:
             end.error = "; ".join(filter(None, (end.error, f"the answer could not be saved "
                                                            f"({row.failure})")))
@@ -230,3 +232,12 @@ class Turn:
                                           end.error, usage.input_tokens, usage.output_tokens,
                                           cost, estimated, **ctx.ids))
         self._publish(events.SessionUpdated(ctx.session_id))
+
+
+def _cost(prepared: Prepared | None, usage: Usage) -> float | None:
+    """What the answer cost; None (unknown) if it cannot be worked out: the answer is saved
+    whatever goes wrong here."""
+    try:
+        return prepared.info.cost(usage) if prepared else None
+    except (ArithmeticError, TypeError, ValueError):
+        return None

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import suppress
-from functools import partial
+from functools import cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -101,6 +101,13 @@ class PaiApp(App[None], inherit_bindings=False):
         cockpit.approvals.answerer = self.ask_permission
         self._theme_saved = cockpit.config.ui.theme
 
+    @cached_property
+    def redact(self) -> Callable[[str], str]:
+        """Masks every key pai knows and the database password in text shown or logged."""
+        from pai_tui.observe.logfile import redactor
+
+        return redactor(self.cockpit)
+
     @property
     def config_path(self) -> Path:
         return self.cockpit.config.home.config
@@ -131,7 +138,7 @@ class PaiApp(App[None], inherit_bindings=False):
         # After the first frame: the store (SQLAlchemy import, migrations) and the provider's
         # SDK (about a second to import) never delay it.
         self._settle_in()
-        choice = self.cockpit.turns.default_choice()
+        choice = self.cockpit.providers.default()
         if choice.provider == "offline" and "ollama" not in self.cockpit.config.providers:
             self.sessions.look_for_ollama()
 
@@ -149,6 +156,7 @@ class PaiApp(App[None], inherit_bindings=False):
             await self.cockpit.providers.warm_up()
         with suppress(Exception):  # for slash completion; a problem shows in the browser
             await asyncio.to_thread(self.cockpit.skills.load)
+        self.cockpit.turns  # noqa: B018  (the turn engine's modules, before the first message)
         # Textual, the widgets, SQLAlchemy and the SDK live as long as the app: take them out
         # of the garbage collector's full scans, which otherwise stall the screen ~80 ms a time
         # while answers stream (measured by benchmarks/stream_realtime.py).

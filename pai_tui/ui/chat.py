@@ -61,7 +61,9 @@ class ChatPane(Listening, Pane):
             yield EarlierMarker(0)
             yield EmptyChat(id="empty-chat")
         yield Static(id="slash-hint")
-        yield ChatInput(self.cockpit.config.keymap, self.cockpit.skills.completions)
+        # The skills service is made on the first keystroke, not at start-up.
+        yield ChatInput(self.cockpit.config.keymap,
+                        lambda prefix: self.cockpit.skills.completions(prefix))
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -280,7 +282,7 @@ class ChatPane(Listening, Pane):
         self.session_id = None
         self.set_title("")
         await self._reset([EmptyChat(id="empty-chat")], hidden=0)
-        self.post_message(self.SessionShown(self.cockpit.turns.default_choice()))
+        self.post_message(self.SessionShown(self.cockpit.providers.default()))
         self.query_one(ChatInput).focus()
 
     async def _reset(self, widgets: list[Widget], hidden: int) -> None:
@@ -308,7 +310,8 @@ class ChatPane(Listening, Pane):
         self.set_title(session.title or title)
         await self._reset(self._build_views(shown) or [EmptyChat(id="empty-chat")],
                           hidden=earlier)
-        self.post_message(self.SessionShown(self.cockpit.turns.choice_for(session)))
+        choice = self.cockpit.providers.choice_for(session.provider, session.model)
+        self.post_message(self.SessionShown(choice))
 
     @work(group="chat-open", exclusive=True, exit_on_error=False)
     async def switch_answer(self) -> None:

@@ -19,7 +19,10 @@ def report_worker_failure(app: App[object], event: Worker.StateChanged) -> None:
     worker = event.worker
     error = worker.error
     log.error("worker %s failed", worker.name or worker.group, exc_info=error)
-    what = (worker.name or worker.group or "a task").replace("_", " ").strip()
-    app.notify(f"Something went wrong ({what}): {type(error).__name__}: {error}. The log has "
-               "the details (pai doctor says where).", severity="error", timeout=15,
-               markup=False)
+    what = worker.name or worker.group or "a task"
+    said = f"Something went wrong ({what}): {type(error).__name__}: {error}"
+    redact = getattr(app, "redact", None)  # PaiApp's: keys masked, as in the log
+    if callable(redact):
+        said = redact(said)
+    app.notify(f"{said}. The log has the details (pai doctor says where).", severity="error",
+               timeout=15, markup=False)

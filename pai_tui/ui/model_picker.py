@@ -45,7 +45,7 @@ class ModelCommands(Provider):
                 yield Hit(score, matcher.highlight(str(choice)), partial(self._pick, choice),
                           help=note)
         typed = query.strip()
-        current = self.app.cockpit.turns.default_choice()  # type: ignore[attr-defined]
+        current = self.app.cockpit.providers.default()  # type: ignore[attr-defined]
         if typed and current.provider != OFFLINE and " " not in typed:
             choice = ModelChoice(current.provider, typed)
             yield Hit(0.01, f"{current.provider} · {typed}", partial(self._pick, choice),

@@ -36,7 +36,7 @@ class StatusBar(Listening, Static):
         self.bridge = bridge
 
     def on_mount(self) -> None:
-        self.show_choice(self.cockpit.turns.default_choice())
+        self.show_choice(self.cockpit.providers.default())
         self._stop_listening = self.bridge.listen(self, events.StoreReady, events.StoreFailed,
                                                   events.TurnFinished, events.Connectivity,
                                                   events.ChoiceChanged)
