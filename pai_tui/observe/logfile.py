@@ -58,11 +58,15 @@ def redactor(cockpit: Cockpit) -> Callable[[str], str]:
 
 
 def start_log(cockpit: Cockpit) -> Path:
-    """Send pai's log records to the log file (once per process). Blocking: call in a thread."""
+    """Send pai's log records to the log file of this PAI_HOME (one handler per process: a
+    cockpit for another PAI_HOME takes it over). Blocking: call it in a thread."""
     path = log_path(cockpit.config.home)
     logger = logging.getLogger("pai_tui")
-    if any(isinstance(h, RotatingFileHandler) for h in logger.handlers):
-        return path
+    for handler in [h for h in logger.handlers if isinstance(h, PrivateRotatingFile)]:
+        if handler.baseFilename == str(path.resolve()):
+            return path
+        logger.removeHandler(handler)
+        handler.close()
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     handler = PrivateRotatingFile(path, maxBytes=LOG_BYTES, backupCount=LOG_FILES - 1,
                                   encoding="utf-8")

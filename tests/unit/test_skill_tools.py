@@ -29,8 +29,8 @@ from pai_tui.skills.tools import (
     tool_help,
     tools_of,
 )
+from tests.builders import HANG_WITH_CHILD, wait_gone
 from tests.conftest import write_config
-from tests.test_process import HANG_WITH_CHILD, wait_gone
 
 PRINT_ENV = "import json, os\nprint(json.dumps(dict(os.environ)))\n"
 

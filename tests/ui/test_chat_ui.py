@@ -13,7 +13,7 @@ from pai_tui.ui.chat import ChatPane
 from pai_tui.ui.messages import AnswerView, EarlierMarker, NoteView
 from pai_tui.ui.status import StatusBar
 from tests.fakes.llm_server import FakeLLMServer, Reply
-from tests.test_app import _frame_of, _text_of, eventually, press, running, settle, shown
+from tests.pilot import eventually, frame_of, press, running, settle, shown, text_of
 
 
 def answers(app) -> list[AnswerView]:  # type: ignore[no-untyped-def]
@@ -21,7 +21,7 @@ def answers(app) -> list[AnswerView]:  # type: ignore[no-untyped-def]
 
 
 def status_text(app) -> str:  # type: ignore[no-untyped-def]
-    return _text_of(app, app.main.query_one(StatusBar))
+    return text_of(app, app.main.query_one(StatusBar))
 
 
 async def send(pilot, text: str) -> None:  # type: ignore[no-untyped-def]
@@ -36,10 +36,10 @@ async def test_the_answer_streams_onto_the_screen(llm_server: FakeLLMServer) -> 
                                 "w10 " in answers(app)[0].body)
         view = answers(app)[0]
         assert view.status == "streaming" and "w119" not in view.body
-        assert "writing…" in _text_of(app, view)
+        assert "writing…" in text_of(app, view)
         await settle(pilot)
         assert view.status == "complete" and view.body.endswith("w119 ")
-        assert "w119" in _text_of(app, view)
+        assert "w119" in text_of(app, view)
 
 
 async def test_the_view_follows_the_bottom_until_the_user_scrolls_up(
@@ -63,7 +63,7 @@ async def test_model_output_is_shown_literally(llm_server: FakeLLMServer) -> Non
     async with running(server=llm_server) as (app, pilot):
         await send(pilot, "hi")
         await settle(pilot)
-        text = _text_of(app, answers(app)[0])
+        text = text_of(app, answers(app)[0])
         assert "[bold red]not bold[/]" in text and "␛[31mred␛[0m" in text
         assert "[@click=app.quit]quit[/]" in text
         assert app.is_running
@@ -76,7 +76,7 @@ async def test_a_cut_answer_is_marked_incomplete_with_the_reason_and_retry(
         await send(pilot, "hi")
         await settle(pilot)
         [view] = answers(app)
-        text = _text_of(app, view)
+        text = text_of(app, view)
         assert view.status == "incomplete" and "incomplete" in text
         assert "ctrl+r retries" in text and "w3" in text
         await press(pilot, "ctrl+r")
@@ -84,12 +84,12 @@ async def test_a_cut_answer_is_marked_incomplete_with_the_reason_and_retry(
         # The retry takes the old answer's place; the old one stays a key away.
         [retried] = answers(app)
         assert (retried.status, retried.alternative) == ("complete", (2, 2))
-        assert "answer 2 of 2" in _text_of(app, retried)
+        assert "answer 2 of 2" in text_of(app, retried)
         await press(pilot, "alt+a")
         await settle(pilot)
         [first] = answers(app)
         assert (first.status, first.alternative) == ("incomplete", (1, 2))
-        assert "w3" in _text_of(app, first)
+        assert "w3" in text_of(app, first)
 
 
 async def test_a_refused_key_is_shown_with_what_to_fix(llm_server: FakeLLMServer) -> None:
@@ -99,7 +99,7 @@ async def test_a_refused_key_is_shown_with_what_to_fix(llm_server: FakeLLMServer
         await settle(pilot)
         [view] = answers(app)
         assert view.status == "error"
-        assert "fix ANTHROPIC_API_KEY" in _text_of(app, view)
+        assert "fix ANTHROPIC_API_KEY" in text_of(app, view)
         assert len(llm_server.requests) == 1
 
 
@@ -140,7 +140,7 @@ async def test_details_show_model_tokens_and_cost_on_demand(llm_server: FakeLLMS
         assert not footer.display or footer.region.area == 0
         await press(pilot, "alt+i")
         assert footer.region.area > 0
-        text = _text_of(app, footer)
+        text = text_of(app, footer)
         assert "claude-sonnet-4-6" in text and "1,000 in / 3 out" in text and "$0.0030" in text
 
 
@@ -156,7 +156,7 @@ async def test_a_long_session_opens_on_its_newest_messages(llm_server: FakeLLMSe
         assert len(shown(app)) == 24
         assert shown(app)[-1][2] == "assistant message 1999"
         marker = app.main.query_one(EarlierMarker)
-        assert marker.hidden == 1976 and "1976 earlier messages" in _text_of(app, marker)
+        assert marker.hidden == 1976 and "1976 earlier messages" in text_of(app, marker)
         await press(pilot, "alt+u")
         await settle(pilot)
         assert len(shown(app)) == 48 and marker.hidden == 1952
@@ -198,7 +198,7 @@ async def test_context_left_out_is_said_in_the_chat(home: HomePaths,
         await settle(pilot)
         await send(pilot, "new")
         await settle(pilot)
-        notes = [" ".join(_text_of(app, n).split()) for n in app.main.query(NoteView)]
+        notes = [" ".join(text_of(app, n).split()) for n in app.main.query(NoteView)]
         assert any("left out to fit the model's 400-token context window" in n for n in notes)
 
 
@@ -208,7 +208,7 @@ async def test_retries_are_said_in_the_answer_while_waiting(llm_server: FakeLLMS
     async with running(server=llm_server) as (app, pilot):
         await send(pilot, "hi")
         assert await eventually(pilot, lambda: bool(answers(app)) and
-                                "retrying" in _text_of(app, answers(app)[0]))
+                                "retrying" in text_of(app, answers(app)[0]))
         await settle(pilot)
         assert answers(app)[0].status == "complete"
 
@@ -224,7 +224,7 @@ async def test_rename_and_delete_through_their_dialogs(llm_server: FakeLLMServer
         await settle(pilot)
         [session] = await app.cockpit.history.sessions()
         assert session.title == "Renamed [b]x[/b]"
-        assert "Renamed [b]x[/b]" in _frame_of(app.main.query_one(ChatPane))[-1]
+        assert "Renamed [b]x[/b]" in frame_of(app.main.query_one(ChatPane))[-1]
 
         await press(pilot, "alt+3", "d")  # from History: the entry under the cursor
         assert await eventually(pilot, lambda: type(app.screen).__name__ == "ConfirmDialog")
@@ -272,7 +272,7 @@ async def test_answer_text_can_be_selected_and_copied(llm_server: FakeLLMServer)
         segment = app.main.query(Segment).first()
         app.main.selections = {segment: Selection(None, None)}
         await pilot.pause()
-        assert "Copy this line." in _text_of(app, segment)
+        assert "Copy this line." in text_of(app, segment)
         await press(pilot, "alt+2", "ctrl+c")  # from a pane that does not copy by itself
         assert await eventually(pilot, lambda: "Copy this line." in (app.clipboard or ""))
         assert "print('hi')" in app.clipboard

@@ -5,7 +5,6 @@ rejected with a reason, none crashes the loader, and each oddity flagged in
 from __future__ import annotations
 
 import csv
-import os
 import re
 from pathlib import Path
 
@@ -16,23 +15,7 @@ from pai_tui.skills.frontmatter import fast_fields
 from pai_tui.skills.index import load_roots, read_frontmatter, read_skill
 from pai_tui.skills.spec import SPEC_FIELDS
 from pai_tui.skills.validate import validate_file
-
-REPO = Path(__file__).resolve().parent.parent
-
-
-def corpus_dir() -> Path:
-    """The corpus: $PAI_CORPUS, else the copy in tests/corpus, else the shared one beside the
-    repository. Missing is a failure, never a skip: the corpus is part of the suite."""
-    override = os.environ.get("PAI_CORPUS")
-    candidates = [Path(override)] if override else [
-        REPO / "tests" / "corpus", REPO.parent / "shared" / "corpus", Path("/work/shared/corpus")]
-    for candidate in candidates:
-        if (candidate / "skills" / "frontmatter-survey.tsv").is_file():
-            return candidate
-    pytest.fail(f"the skills corpus is missing: looked in {', '.join(map(str, candidates))} "
-                f"for skills/frontmatter-survey.tsv (set PAI_CORPUS to its folder)",
-                pytrace=False)
-
+from tests.builders import corpus_dir
 
 CORPUS = corpus_dir()
 SKILLS = CORPUS / "skills"

@@ -18,8 +18,10 @@ from pai_tui.skills.fabric import (
     load_fabric,
 )
 from pai_tui.skills.index import load_roots
+from tests.builders import corpus_dir
 from tests.conftest import write_config
-from tests.test_skill_corpus import CORPUS
+
+CORPUS = corpus_dir()
 
 PATTERNS = CORPUS / "fabric-patterns"
 

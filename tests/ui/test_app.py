@@ -2,107 +2,40 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from textual import events as textual_events
 from textual.command import CommandPalette
-from textual.geometry import Region
 from textual.pilot import Pilot
-from textual.widget import Widget
 from textual.widgets import OptionList
 
 from pai_tui.actions import ACTIONS, BY_ID
-from pai_tui.cockpit import Cockpit
-from pai_tui.config import load_config
-from pai_tui.paths import HomePaths, pai_home
+from pai_tui.paths import HomePaths
 from pai_tui.ui.app import PaiApp
 from pai_tui.ui.chat import ChatPane
 from pai_tui.ui.chat_input import ChatInput
 from pai_tui.ui.dialogs import ConfirmDialog, InputDialog, TextDialog
 from pai_tui.ui.help import HelpScreen
-from pai_tui.ui.messages import AnswerView, UserView
+from pai_tui.ui.messages import AnswerView
 from pai_tui.ui.skills_screen import SkillsScreen
-from tests.conftest import TEST_KEYS, point_providers_at, write_config
+from tests.conftest import TEST_KEYS, write_config
 from tests.fakes.llm_server import FakeLLMServer, Reply
+from tests.pilot import (
+    MESSAGE_VIEWS,
+    eventually,
+    frame_of,
+    pane_of_focus,
+    press,
+    running,
+    settle,
+    shown,
+    terminal_key,
+    text_of,
+)
 
 PANE_TITLES = ["Chat", "Agents", "History", "Upgrades"]
-
-
-@asynccontextmanager
-async def running(size: tuple[int, int] = (120, 40), server: FakeLLMServer | None = None,
-                  ) -> AsyncIterator[tuple[PaiApp, Pilot]]:
-    """The app in a temporary PAI_HOME: offline, or answered by `server` (anthropic kind)."""
-    if server is not None:
-        point_providers_at(HomePaths(pai_home()), server)
-        os.environ["ANTHROPIC_API_KEY"] = TEST_KEYS["anthropic"]  # undone by the home fixture
-        os.environ["OLLAMA_HOST"] = f"127.0.0.1:{server.port}"
-    config = load_config()
-    config.home.ensure()
-    cockpit = Cockpit(config)
-    app = PaiApp(cockpit)
-    try:
-        async with app.run_test(size=size) as pilot:
-            await settle(pilot)
-            yield app, pilot
-    finally:
-        await cockpit.aclose()
-
-
-async def settle(pilot: Pilot) -> None:
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-
-
-async def eventually(pilot: Pilot, condition: Callable[[], bool], timeout: float = 10) -> bool:
-    """Whether `condition` holds within `timeout` (for effects that wait on a worker or on a
-    dialog, where waiting for every worker to finish would wait for the dialog to close)."""
-    for _ in range(int(timeout / 0.02)):
-        if condition():
-            return True
-        await pilot.pause(0.02)
-    return condition()
-
-
-# The characters real terminals attach to keys (seen from tmux and xterm): alt+z arrives as
-# Key("alt+z", "z"), so a text input would type "z" unless the binding takes it first.
-TERMINAL_CHARACTERS = {"enter": "\r", "ctrl+j": "\n", "tab": "\t", "escape": "\x1b",
-                       "space": " ", "question_mark": "?", "ctrl+n": "\x0e", "ctrl+p": "\x10",
-                       "ctrl+q": "\x11"}
-
-
-def terminal_key(key: str) -> textual_events.Key:
-    if len(key) == 1:
-        return textual_events.Key(key, key)
-    if key.startswith("alt+") and len(key) == 5:
-        return textual_events.Key(key, key[-1])
-    return textual_events.Key(key, TERMINAL_CHARACTERS.get(key))
-
-
-async def press(pilot: Pilot, *keys: str) -> None:
-    """Press keys one by one as a terminal reports them, waiting for each to be handled."""
-    for key in keys:
-        pilot.app.post_message(terminal_key(key))
-        await pilot.pause()
-
-
-MESSAGE_VIEWS = "UserView, AnswerView"
-
-
-def shown(app: PaiApp) -> list[tuple[str, str, str]]:
-    """(role, status, text) of each message on screen."""
-    return [("user", "complete", v.body) if isinstance(v, UserView) else
-            ("assistant", v.status, v.body)
-            for v in app.main.query(MESSAGE_VIEWS) if isinstance(v, UserView | AnswerView)]
-
-
-def pane_of_focus(app: PaiApp) -> str | None:
-    pane = app.focused_pane()
-    return pane.id if pane else None
 
 
 async def test_four_titled_panes_and_a_status_bar_at_both_sizes() -> None:
@@ -114,7 +47,7 @@ async def test_four_titled_panes_and_a_status_bar_at_both_sizes() -> None:
                 region = pane.region
                 assert region.width >= 20 and region.height >= 5, (size, pane.id, region)
                 assert app.screen.region.contains_region(region)
-            status = _text_of(app, app.screen.query_one("#status"))
+            status = text_of(app, app.screen.query_one("#status"))
             assert "offline" in status and "$0.00" in status and "voice off" in status
             assert "history ready" in status
             assert app.focused is app.screen.query_one(ChatInput)
@@ -153,7 +86,7 @@ async def test_help_opens_with_f1_and_question_mark_and_lists_every_binding() ->
     async with running() as (app, pilot):
         await press(pilot, "f1")
         assert isinstance(app.screen, HelpScreen)
-        rendered = _text_of(app, app.screen.query_one("#help-table"))
+        rendered = text_of(app, app.screen.query_one("#help-table"))
         for spec in ACTIONS:
             assert spec.id in rendered
         await press(pilot, "escape")
@@ -167,21 +100,6 @@ async def test_help_opens_with_f1_and_question_mark_and_lists_every_binding() ->
         assert isinstance(app.screen, HelpScreen)
         await press(pilot, "q")
         assert not isinstance(app.screen, HelpScreen)
-
-
-def _frame_of(widget: Widget) -> list[str]:
-    """The lines a container draws itself: its border (with titles) around its children."""
-    region = Region(0, 0, widget.outer_size.width, widget.outer_size.height)
-    return [strip.text for strip in widget.render_lines(region)]
-
-
-def _text_of(app: PaiApp, widget: Widget) -> str:
-    """What the widget and the widgets inside it draw, as text (its own lines first: a border
-    with its titles; then each displayed child's, depth first)."""
-    region = Region(0, 0, widget.outer_size.width, widget.outer_size.height)
-    own = "\n".join(strip.text for strip in widget.render_lines(region))
-    inside = [_text_of(app, child) for child in widget.children if child.display]
-    return "\n".join([own, *inside])
 
 
 async def palette_titles(app: PaiApp) -> list[str]:
@@ -221,7 +139,7 @@ async def test_the_keymap_in_config_rebinds_by_id(home: HomePaths) -> None:
         assert pane_of_focus(app) == "chat"
         await press(pilot, "f10")
         assert isinstance(app.screen, HelpScreen)
-        assert "f12" in _text_of(app, app.screen.query_one("#help-table"))
+        assert "f12" in text_of(app, app.screen.query_one("#help-table"))
         assert any("(f12)" in c.help for c in app.get_system_commands(app.main))
 
 
@@ -282,7 +200,7 @@ async def test_markup_and_escape_sequences_are_shown_literally() -> None:
         await press(pilot, "enter")
         await settle(pilot)
         user = app.screen.query(MESSAGE_VIEWS).first()
-        text = _text_of(app, user)
+        text = text_of(app, user)
         assert "[bold red]not bold[/]" in text
         assert "\x1b" not in text and "␛[31mred" in text
         listing = app.screen.query_one("#history-list", OptionList)
@@ -333,7 +251,7 @@ async def test_history_shows_why_when_the_database_cannot_be_used(home: HomePath
     import sqlite3
 
     from pai_tui.history.migrations import LATEST
-    from tests.test_store import build_schema
+    from tests.builders import build_schema
 
     home.root.mkdir(parents=True)
     build_schema(home.database, LATEST)
@@ -341,9 +259,9 @@ async def test_history_shows_why_when_the_database_cannot_be_used(home: HomePath
         db.execute("UPDATE schema_version SET version = 99")
     db.close()
     async with running() as (app, _):
-        state = _text_of(app, app.screen.query_one("#history-state"))
+        state = text_of(app, app.screen.query_one("#history-state"))
         assert "History unavailable" in state and "schema version 99" in state
-        assert "history unavailable" in _text_of(app, app.screen.query_one("#status"))
+        assert "history unavailable" in text_of(app, app.screen.query_one("#status"))
 
 
 def test_every_binding_has_an_id_and_no_action_needs_a_swallowed_key() -> None:
@@ -633,7 +551,7 @@ async def test_markup_in_the_first_message_is_saved_and_titled_literally() -> No
         await press(pilot, "enter")
         await settle(pilot)
         chat = app.main.query_one(ChatPane)
-        assert text in _frame_of(chat)[-1]  # drawn on the border as typed
+        assert text in frame_of(chat)[-1]  # drawn on the border as typed
         [session] = await app.cockpit.history.sessions()
         assert next(m.content for m in await app.cockpit.history.messages(session.id)) == text
 

@@ -18,15 +18,7 @@ import pytest
 
 from pai_tui import process
 from pai_tui.process import ProcessRun, scrubbed_environment
-
-HANG_WITH_CHILD = """
-import signal, subprocess, sys, time
-if "--ignore-term" in sys.argv:
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # inherited by the child through exec
-child = subprocess.Popen(["sleep", "300"])
-print(child.pid, flush=True)
-time.sleep(300)
-"""
+from tests.builders import HANG_WITH_CHILD, wait_gone
 
 
 def program(source: str) -> list[str]:
@@ -38,24 +30,6 @@ async def run(argv: list[str], **options: Any) -> ProcessRun:
     """`process.run` with the defaults a skill's tool gets (60 s, 1 MB, pai's environment)."""
     options = {"timeout": 60.0, "output_cap": 1_000_000, "env": dict(os.environ), **options}
     return await process.run(argv, **options)
-
-
-def running(pid: int) -> bool:
-    """Whether `pid` is a live process (a zombie waiting for its parent is dead)."""
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
-
-
-def wait_gone(pid: int, seconds: float = 5.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if not running(pid):
-            return True
-        time.sleep(0.02)
-    return False
 
 
 # --- running -------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from pai_tui.ui.messages import AnswerView, StepView
 from pai_tui.ui.skills_screen import SkillsScreen
 from tests.conftest import make_greeter
 from tests.fakes.llm_server import FakeLLMServer, Reply
-from tests.test_app import eventually, press, running, settle
+from tests.pilot import eventually, press, running, settle
 
 
 def hint(app) -> str:  # type: ignore[no-untyped-def]

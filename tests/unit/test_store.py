@@ -9,27 +9,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, inspect
 
-from pai_tui.history.migrations import LATEST, MIGRATIONS, SchemaError, migrate
+from pai_tui.history.migrations import LATEST, SchemaError, migrate
 from pai_tui.history.models import Base
 from pai_tui.history.store import Store, make_engine
 from pai_tui.history.urls import sqlite_url
 from pai_tui.paths import HomePaths
+from tests.builders import build_schema
 
 
 def open_store(path: Path, backups: Path) -> Store:
     store, _, _ = Store.open(sqlite_url(path), backups)
     return store
-
-
-def build_schema(path: Path, version: int) -> None:
-    """A database as an older pai left it: migrations applied up to `version`."""
-    engine = make_engine(sqlite_url(path))
-    with engine.begin() as conn:
-        for migration in MIGRATIONS[:version]:
-            migration.upgrade(conn)
-        conn.exec_driver_sql("CREATE TABLE schema_version (version INTEGER NOT NULL)")
-        conn.exec_driver_sql(f"INSERT INTO schema_version VALUES ({version})")
-    engine.dispose()
 
 
 def test_migrates_an_empty_file_without_a_backup(home: HomePaths) -> None:
