@@ -24,14 +24,13 @@ if TYPE_CHECKING:
     from pai_tui.events import Status
     from pai_tui.skills.tools import Tool, ToolRun
     from pai_tui.turns.context import TurnContext
-    from pai_tui.turns.turn import Services, Streamer
+    from pai_tui.turns.turn import Services
 
 
 @dataclass
 class TurnTools:
     services: Services
     ctx: TurnContext
-    streamer: Streamer
     spent: Usage = field(default_factory=Usage)  # tokens of the skills it called
 
     def may_offer(self, tool: Tool) -> bool:
@@ -70,13 +69,14 @@ class TurnTools:
             if skill is None:
                 raise SkillError(f"the skill {caller} calls {name!r}, which is not installed "
                                  "(pai skill list lists the skills)")
-            inner_host = TurnTools(self.services, self.ctx.child(step_id), self.streamer)
+            inner_host = TurnTools(self.services, self.ctx.child(step_id))
             inner = await asyncio.to_thread(SkillTurn, inner_host, skill, steps)
             system, user = await asyncio.to_thread(prompt, skill, text)
             request = ChatRequest([ChatMessage("user", user)], base.model, system,
                                   base.max_tokens, tools=await inner.specs())
             try:
-                stream = self.services.tool_stream(self.streamer, request, inner,
+                streamer = await self.services.streamer(self.ctx.choice)
+                stream = self.services.tool_stream(streamer, request, inner,
                                                    self.ctx.limits.max_tool_turns)
                 await collect(stream, got, Listeners(refused=inner.refused))
             finally:

@@ -101,14 +101,10 @@ class Turn:
         self.ctx = ctx
         self.question = question
         self.answer = answer  # the row as it was made: streaming, empty
-        self.tools = TurnTools(services, ctx, self._no_streamer)
+        self.tools = TurnTools(services, ctx)
         self.answers = 1  # this answer is the n-th to its question (retries)
         self.saved = True  # False: the database refused the answer to the end
         self._started = False
-
-    @staticmethod
-    def _no_streamer(request: ChatRequest) -> AsyncIterator[Delta]:
-        raise RuntimeError("the turn's model is not ready yet")
 
     # what the turn tells
 
@@ -182,7 +178,6 @@ class Turn:
             end.status, end.error = "error", refused
             return
         streamer = await services.streamer(ctx.choice)
-        self.tools.streamer = streamer
         decision, skill = await decide(services.skills, services.bus, ctx, prepared.question,
                                        streamer)
         plan = strategies.plan(decision, skill)
