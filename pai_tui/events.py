@@ -79,11 +79,22 @@ class TurnStarted(Event):
     answers: int = 1  # this is answer `answers` of `answers` to its question (retries)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class TextDelta(Event):
+    """A piece of an answer's text. The hot path (one per network chunk of a stream: tens of
+    thousands per answer), so it is built without the dataclass machinery's per-field
+    `object.__setattr__` (half the cost; still frozen to whoever holds it)."""
+
     session_id: int
     message_id: int
     text: str
+
+    def __init__(self, session_id: int, message_id: int, text: str, *, at: float | None = None,
+                 turn_id: int | None = None, agent: str | None = None):
+        fields = self.__dict__
+        fields["session_id"], fields["message_id"], fields["text"] = session_id, message_id, text
+        fields["at"] = time.time() if at is None else at
+        fields["turn_id"], fields["agent"] = turn_id, agent
 
 
 @dataclass(frozen=True)

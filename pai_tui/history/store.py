@@ -254,6 +254,14 @@ class Store:
         with self._session() as s:
             s.execute(update(Message).where(Message.id == message_id).values(**values))
 
+    def save_progress(self, message_id: int, content: str) -> None:
+        """The text so far of a message being written; nothing once it has ended (a late
+        progress save never overwrites the final text)."""
+        with self._session() as s:
+            s.execute(update(Message).where(Message.id == message_id,
+                                            Message.status == "streaming")
+                      .values(content=content, updated_at=utcnow()))
+
     def supersede_answers(self, session_id: int, question_id: int) -> int:
         """Mark the answers to the question `question_id` as replaced (a retry is coming);
         returns how many there are."""

@@ -50,8 +50,7 @@ class AnswerRow:
 
     async def _save_text(self, text: str) -> None:
         try:
-            await self.history.run(
-                lambda store: store.update_message(self.message_id, content=text))
+            await self.history.run(lambda store: store.save_progress(self.message_id, text))
         except Exception as error:  # the database, not the answer: keep streaming
             self._failed(error)
         else:
@@ -63,8 +62,8 @@ class AnswerRow:
         return await asyncio.shield(self._finish(fields))
 
     async def _finish(self, fields: dict[str, Any]) -> bool:
-        if self._saving is not None:  # an older text must not land after the final one
-            await asyncio.gather(self._saving, return_exceptions=True)
+        # A progress save still in flight cannot land after this one: it only writes while the
+        # row is `streaming` (Store.save_progress).
         for wait in (*RETRY_WAITS, None):
             try:
                 await self.history.run(

@@ -2,9 +2,10 @@
 
 Events are published in whatever thread runs the turn (the UI loop today; agents and the speech
 thread later), so nothing here touches a widget from the publisher's thread:
-- text deltas (the hot path: tens of thousands per answer) are appended to a per-turn buffer
-  under a lock, and one timer on the UI loop hands each turn's waiting text to the AnswerStream
-  showing that turn, at the pace it can render: no Textual message per delta;
+- text deltas (the hot path: tens of thousands per answer) are appended to a per-turn deque
+  (appending and popping a deque are atomic: no lock on the hot path), and one timer on the UI
+  loop hands each turn's waiting text to the AnswerStream showing that turn, at the pace it can
+  render: no Textual message per delta;
 - every other event is posted to the widgets listening for its type (`post_message` is
   thread-safe) and dispatched there to `on_<event_name>` (`TurnStarted` → `on_turn_started`).
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import inspect
 import re
-import threading
+from collections import deque
 from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING
@@ -60,8 +61,7 @@ class Bridge:
     def __init__(self, app: App[object], bus: events.Bus):
         self.app = app
         self.bus = bus
-        self._waiting: dict[int | None, list[str]] = {}  # text not yet on screen, by turn
-        self._lock = threading.Lock()
+        self._waiting: dict[int | None, deque[str]] = {}  # text not yet on screen, by turn
         self._streams: dict[int, AnswerStream] = {}  # UI loop only
         self._timer: Timer | None = None
         self._stops = [bus.subscribe(events.TextDelta, self._collect),
@@ -88,8 +88,7 @@ class Bridge:
 
     def unstream(self, turn_id: int) -> None:
         self._streams.pop(turn_id, None)
-        with self._lock:
-            self._waiting.pop(turn_id, None)
+        self._waiting.pop(turn_id, None)
         if not self._streams and self._timer is not None:
             self._timer.pause()
 
@@ -97,24 +96,21 @@ class Bridge:
         for stop in self._stops:
             stop()
 
-    def _collect(self, event: events.TextDelta) -> None:  # any thread
-        with self._lock:
-            waiting = self._waiting.get(event.turn_id)
-            if waiting is None:
-                self._waiting[event.turn_id] = [event.text]
-            else:
-                waiting.append(event.text)
+    def _collect(self, event: events.TextDelta) -> None:  # any thread; one publisher per turn
+        waiting = self._waiting.get(event.turn_id)
+        if waiting is None:
+            waiting = self._waiting[event.turn_id] = deque()
+        waiting.append(event.text)
 
     def _forget(self, event: events.TurnFinished) -> None:  # any thread
         # The end shows the whole final text; whatever waits now is not needed.
-        with self._lock:
-            self._waiting.pop(event.turn_id, None)
+        self._waiting.pop(event.turn_id, None)
 
     async def _flush(self) -> None:
         for turn_id, stream in list(self._streams.items()):
             if not stream.ready():
                 continue
-            with self._lock:
-                waiting = self._waiting.pop(turn_id, None)
+            waiting = self._waiting.get(turn_id)
             if waiting:
-                await stream.write("".join(waiting))
+                pieces = [waiting.popleft() for _ in range(len(waiting))]
+                await stream.write("".join(pieces))
