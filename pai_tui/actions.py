@@ -56,6 +56,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
                help="Stop the answer being written; what came is kept, marked cancelled."),
     ActionSpec("chat.retry", "ctrl+r,f9", "Retry the answer", "retry_answer",
                help="Ask again for an answer to the last message (after an error, say)."),
+    ActionSpec("chat.unqueue", "alt+q", "Take back queued messages", "take_back_queued",
+               help="Messages sent while an answer is written wait in a queue: put them back "
+                    "into the input instead.", priority=True),
     ActionSpec("chat.answers", "alt+a", "Switch to another answer", "switch_answer",
                help="After a retry: show the other answer to the last message; the one shown "
                     "is the one sent in later turns.", priority=True),

@@ -49,9 +49,9 @@ LAYOUTS: tuple[Layout, ...] = ("columns", "grid")
 # Actions on the panes: inactive while a modal screen (help, palette) is on top.
 MAIN_SCREEN_ACTIONS = frozenset(
     {"focus_pane", "toggle_maximize", "toggle_layout", "new_session", "change_theme",
-     "cancel_answer", "retry_answer", "switch_answer", "toggle_details", "show_earlier",
-     "switch_model", "edit_system_prompt", "rename_session", "delete_session", "use_ollama",
-     "browse_skills"})
+     "cancel_answer", "retry_answer", "switch_answer", "take_back_queued", "toggle_details",
+     "show_earlier", "switch_model", "edit_system_prompt", "rename_session", "delete_session",
+     "use_ollama", "browse_skills"})
 
 
 class MainScreen(Screen[None], inherit_bindings=False):
@@ -317,6 +317,10 @@ class PaiApp(App[None], inherit_bindings=False):
     def action_retry_answer(self) -> None:
         self.action_focus_pane("chat")
         self.chat.retry()
+
+    def action_take_back_queued(self) -> None:
+        if not self.chat.take_back_queued():
+            self.notify("No message is queued.", timeout=3)
 
     def action_switch_answer(self) -> None:
         self.action_focus_pane("chat")

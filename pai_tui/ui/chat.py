@@ -55,6 +55,8 @@ class ChatPane(Listening, Pane):
         self.session_id: int | None = None
         self.busy = False
         self._answer: AnswerView | None = None
+        self._asking: UserView | None = None  # the message being answered now
+        self._queued: list[UserView] = []  # sent while busy: each goes when the one before ends
 
     def compose(self):  # type: ignore[override]
         with MessageList(id="messages"):
@@ -91,9 +93,9 @@ class ChatPane(Listening, Pane):
     def _views(self) -> list[Widget]:
         return [w for w in self.messages.children if isinstance(w, UserView | AnswerView)]
 
-    async def _show(self, *views: Widget) -> None:
+    async def _show(self, *views: Widget, after: Widget | None = None) -> None:
         await self.query("#empty-chat").remove()
-        await self.messages.mount_all(views)
+        await self.messages.mount_all(views, after=after)
         self.messages.anchor()  # follow the bottom until the user scrolls up
 
     def _build_views(self, records: list[MessageRecord]) -> list[Widget]:
@@ -142,14 +144,39 @@ class ChatPane(Listening, Pane):
 
     @on(ChatInput.Submitted)
     async def _submitted(self, message: ChatInput.Submitted) -> None:
+        """Send it; while an answer is being written, queue it (in order, never lost)."""
         if self.busy:
-            self.notify("Wait for the answer, or press esc to stop it.", severity="warning")
-            self.query_one(ChatInput).text = message.text
+            view = UserView(message.text, queued=True)
+            self._queued.append(view)
+            await self._show(view)
             return
         self.busy = True
         view = UserView(message.text)
         await self._show(view)
         self._send(message.text, view)
+
+    def _next_queued(self) -> None:
+        """The answer ended: send the oldest queued message, if any."""
+        if self.busy or not self._queued:
+            return
+        view = self._queued.pop(0)
+        view.sent()
+        self.busy = True
+        self._send(view.body, view)
+
+    def take_back_queued(self) -> bool:
+        """The queued messages leave the queue and go back into the input, before whatever is
+        typed there (nothing typed is overwritten)."""
+        if not self._queued:
+            return False
+        taken, self._queued = self._queued, []
+        chat_input = self.query_one(ChatInput)
+        texts = [view.body for view in taken] + ([chat_input.text] if chat_input.text else [])
+        chat_input.text = "\n\n".join(texts)
+        chat_input.move_cursor(chat_input.document.end)
+        for view in taken:
+            view.remove()
+        return True
 
     @work(group="chat", exit_on_error=False)
     async def _send(self, text: str, view: UserView) -> None:
@@ -160,9 +187,8 @@ class ChatPane(Listening, Pane):
                 turn = await self.cockpit.turns.start(self.session_id, text)
             except NotSaved as error:
                 await view.remove()
-                chat_input = self.query_one(ChatInput)
-                if not chat_input.text:
-                    chat_input.text = text  # nothing typed is lost
+                chat_input = self.query_one(ChatInput)  # nothing typed is lost or overwritten
+                chat_input.text = f"{text}\n\n{chat_input.text}" if chat_input.text else text
                 self.notify(f"Not sent: your message could not be saved ({error}). "
                             "It is back in the input.", severity="error", timeout=15,
                             markup=False)
@@ -171,9 +197,12 @@ class ChatPane(Listening, Pane):
             if self.session_id is None:
                 self.session_id = turn.ctx.session_id
                 self.set_title(session_title(text))
+            self._asking = view
             await self._run(turn)
         finally:
+            self._asking = None
             self.busy = False
+            self._next_queued()
 
     async def _run(self, turn: Turn) -> None:
         try:
@@ -210,6 +239,7 @@ class ChatPane(Listening, Pane):
             await self._run(turn)
         finally:
             self.busy = False
+            self._next_queued()
 
     # what the turns of the shown session say
 
@@ -223,7 +253,8 @@ class ChatPane(Listening, Pane):
             if event.answers > 1:  # a retry: the new answer takes the place of the old
                 self._answer.alternative = (event.answers, event.answers)
                 await self._drop_last_answer()
-            await self._show(self._answer)
+            # Right under its question: queued messages may already stand below it.
+            await self._show(self._answer, after=self._asking)
             self.bridge.stream(event.message_id, AnswerStream(self._answer))
 
     def on_turn_notice(self, event: events.TurnNotice) -> None:

@@ -37,13 +37,25 @@ def details_text(provider: str | None, model: str | None, input_tokens: int,
 class UserView(Static):
     """A message the user sent."""
 
-    def __init__(self, text: str, message_id: int | None = None):
+    def __init__(self, text: str, message_id: int | None = None, queued: bool = False):
         super().__init__(classes="message -user")
         self.body = text
         self.message_id = message_id
+        self.queued = queued  # sent while an answer was written: it goes after that one
 
     def on_mount(self) -> None:
-        self.update(Text.assemble(("you\n", "bold"), printable(self.body)))
+        self.show()
+
+    def show(self) -> None:
+        head = Text("you", style="bold")
+        if self.queued:
+            head.append("  queued: sent when the answer above ends (alt+q takes it back)",
+                        style="italic dim")
+        self.update(Text.assemble(head, "\n", printable(self.body)))
+
+    def sent(self) -> None:
+        self.queued = False
+        self.show()
 
 
 class AnswerView(VerticalGroup):

@@ -18,7 +18,7 @@ from pai_tui.ui.chat import ChatPane
 from pai_tui.ui.chat_input import ChatInput
 from pai_tui.ui.dialogs import ConfirmDialog, InputDialog, TextDialog
 from pai_tui.ui.help import HelpScreen
-from pai_tui.ui.messages import AnswerView
+from pai_tui.ui.messages import AnswerView, UserView
 from pai_tui.ui.skills_screen import SkillsScreen
 from tests.conftest import TEST_KEYS, write_config
 from tests.fakes.llm_server import FakeLLMServer, Reply
@@ -385,6 +385,17 @@ async def _failed_answer(app: PaiApp, pilot: Pilot) -> None:
     assert shown(app)[-1][1] == "error"
 
 
+async def _queued_message(app: PaiApp, pilot: Pilot) -> None:
+    await _start_streaming(app, pilot)
+    await press(pilot, *"and then?", "enter")  # not _type: it waits for the answer to end
+    assert [v.queued for v in app.main.query(UserView)] == [False, True]
+
+
+def _taken_back(app: PaiApp) -> bool:
+    return [v.queued for v in app.main.query(UserView)] == [False] and \
+        app.main.query_one(ChatInput).text == "and then?"
+
+
 async def _retried_answer(app: PaiApp, pilot: Pilot) -> None:
     await _failed_answer(app, pilot)
     await press(pilot, "ctrl+r")
@@ -476,6 +487,7 @@ EFFECTS: dict[str, tuple[Callable[..., Any] | None, Callable[[PaiApp], bool]]] =
     "chat.retry": (_failed_answer, lambda a: shown(a)[-1][1:] == ("complete",
                                                                  "Hello from the fake model.")),
     "chat.answers": (_retried_answer, _first_answer_shown),
+    "chat.unqueue": (_queued_message, _taken_back),
     "chat.details": (None, lambda a: a.main.query_one(ChatPane).has_class("-details")),
     "chat.earlier": (_long_session, lambda a: a.main.query_one(ChatPane).marker.hidden == 0),
     "model.switch": (None, _model_picker),

@@ -10,7 +10,8 @@ from textual.command import CommandPalette
 from pai_tui.config import load_config
 from pai_tui.paths import HomePaths
 from pai_tui.ui.chat import ChatPane
-from pai_tui.ui.messages import AnswerView, EarlierMarker, NoteView
+from pai_tui.ui.chat_input import ChatInput
+from pai_tui.ui.messages import AnswerView, EarlierMarker, NoteView, UserView
 from pai_tui.ui.status import StatusBar
 from tests.fakes.llm_server import FakeLLMServer, Reply
 from tests.pilot import eventually, frame_of, press, running, settle, shown, text_of
@@ -291,3 +292,26 @@ async def test_answers_take_the_new_theme_colours(llm_server: FakeLLMServer) -> 
         after = segment.render_line(0)
         assert before.text == after.text
         assert [s.style for s in before] != [s.style for s in after]
+
+
+async def test_messages_typed_while_an_answer_streams_are_queued_and_sent_in_order(
+        llm_server: FakeLLMServer) -> None:
+    """A burst of four lines typed with enter while the first answer streams: none is lost,
+    none overwrites another, each is answered in order, and what is typed next stays typed."""
+    llm_server.queue(Reply(n_tokens=100, delay=0.1))  # ten seconds: the burst lands meanwhile
+    async with running(server=llm_server) as (app, pilot):
+        keys = [key for line in ("alpha-one", "beta-two", "gamma-three", "delta-four")
+                for key in (*line, "enter")]
+        await press(pilot, "alt+1", *keys, *"half typed")
+        queued = [v.queued for v in app.main.query(UserView)]
+        assert queued == [False, True, True, True]
+        assert await eventually(pilot, lambda: len(llm_server.requests) == 4 and all(
+            a.status == "complete" for a in answers(app)), timeout=30)
+        await settle(pilot)
+        asked = [r.body["messages"][-1]["content"] for r in llm_server.requests]
+        assert asked == ["alpha-one", "beta-two", "gamma-three", "delta-four"]
+        assert [v.body for v in app.main.query(UserView)] == [
+            "alpha-one", "beta-two", "gamma-three", "delta-four"]
+        order = [type(v).__name__ for v in app.main.query("UserView, AnswerView")]
+        assert order == ["UserView", "AnswerView"] * 4  # each answer under its question
+        assert app.main.query_one(ChatInput).text == "half typed"
