@@ -30,6 +30,13 @@ async def ready(pilot: Pilot) -> None:
         await pilot.pause(0.02)
         if all(view.status != "streaming" for view in pilot.app.query(AnswerView)):
             break
+    await steady(pilot)
+
+
+async def steady(pilot: Pilot) -> None:
+    """No blinking cursor on screen: a snapshot taken mid-blink would differ by chance."""
+    for widget in pilot.app.screen.query("TextArea, Input"):
+        widget.cursor_blink = False  # type: ignore[attr-defined]
     await pilot.pause()
 
 
@@ -47,7 +54,7 @@ def test_help_screen(snap_compare, home: HomePaths) -> None:
     async def open_help(pilot: Pilot) -> None:
         await ready(pilot)
         await pilot.press("f1")
-        await pilot.pause()
+        await steady(pilot)
 
     assert snap_compare(make_app(home), terminal_size=(120, 40), run_before=open_help)
 
@@ -58,7 +65,7 @@ def test_command_palette(snap_compare, home: HomePaths) -> None:
         await pilot.press("ctrl+p")
         await pilot.pause(0.5)  # the palette gathers its commands in a worker
         await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
+        await steady(pilot)
 
     assert snap_compare(make_app(home), terminal_size=(120, 40), run_before=open_palette)
 
