@@ -15,9 +15,9 @@ from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import BindingType
 from textual.containers import Grid
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.theme import Theme
-from textual.worker import Worker
+from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
 from pai_tui.actions import ACTIONS, PANES, ActionSpec
 from pai_tui.cockpit import Cockpit
@@ -300,7 +300,21 @@ class PaiApp(App[None], inherit_bindings=False):
                                                               str(tool.path), question.stdin))
         return "yes" if answer == "yes" else "always" if answer == "always" else "no"
 
+    @work(group="quit", exclusive=True, exit_on_error=False)
     async def action_quit(self) -> None:
+        """Leave pai; while an answer is written, ask once (what came of it is kept)."""
+        if self.chat.busy and not isinstance(self.screen, ModalScreen):
+            from pai_tui.ui.dialogs import ConfirmDialog
+
+            answer = await self.push_screen_wait(ConfirmDialog(
+                "Quit", "An answer is being written. Quit anyway? What came is kept, marked "
+                "cancelled.", yes="Quit"))
+            if answer != "yes":
+                return
+            self.chat.cancel()
+            for worker in [w for w in self.workers if w.group == "chat"]:
+                with suppress(WorkerCancelled, WorkerFailed):  # its answer is saved first
+                    await worker.wait()
         self.bridge.close()
         await self.cockpit.aclose()
         self.exit()

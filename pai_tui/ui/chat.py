@@ -129,6 +129,19 @@ class ChatPane(Listening, Pane):
                 parent.initial_steps.append(StepView.from_record(record))
         return views
 
+    @on(ChatInput.Page)
+    def _page(self, message: ChatInput.Page) -> None:
+        if message.direction < 0:
+            self.messages.anchor(False)  # reading back: stop following the bottom
+            self.messages.scroll_page_up(animate=False)
+        else:
+            self.messages.scroll_page_down(animate=False)
+            self.call_after_refresh(self._follow_if_at_bottom)
+
+    def _follow_if_at_bottom(self) -> None:
+        if self.messages.scroll_y >= self.messages.max_scroll_y:
+            self.messages.anchor()  # back at the bottom: follow it again
+
     @on(ChatInput.Changed)
     def _show_completions(self) -> None:
         """While a `/name` is typed, the skills it may be, above the input (tab completes)."""

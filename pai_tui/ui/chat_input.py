@@ -23,6 +23,13 @@ class ChatInput(TextArea):
             super().__init__()
             self.text = text
 
+    class Page(Message):
+        """Scroll the conversation a page up (-1) or down (1), from the input."""
+
+        def __init__(self, direction: int):
+            super().__init__()
+            self.direction = direction
+
     def __init__(self, keymap: dict[str, str],
                  completer: Callable[[str], list[str]] | None = None) -> None:
         self.keymap = keymap
@@ -55,6 +62,9 @@ class ChatInput(TextArea):
             return
         self.clear()
         self.post_message(self.Submitted(text))
+
+    def action_page(self, direction: int) -> None:
+        self.post_message(self.Page(direction))
 
     def action_newline(self) -> None:
         self.insert("\n")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.text import Text
+from textual import events as textual_events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -13,6 +14,24 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static, TextArea
 
 from pai_tui.safe_text import printable
+
+
+class _NoShortcutText:
+    """For a dialog's text fields: a shortcut (alt+1, alt+m...) types nothing. Terminals attach
+    the bare character to alt+x, which the field would otherwise type, or type over a
+    selection; the app's pane keys do nothing while a dialog is open."""
+
+    async def _on_key(self, event: textual_events.Key) -> None:
+        if event.key.startswith("alt+"):
+            event.prevent_default()
+
+
+class DialogInput(_NoShortcutText, Input):
+    pass
+
+
+class DialogTextArea(_NoShortcutText, TextArea):
+    pass
 
 
 class _Dialog(ModalScreen[str | None]):
@@ -41,7 +60,7 @@ class InputDialog(_Dialog):
     def compose(self) -> ComposeResult:
         with self.frame():
             yield from self.question_view()
-            yield Input(self.value, id="dialog-input")
+            yield DialogInput(self.value, id="dialog-input")
             yield Static(Text("enter saves · esc cancels", style="dim"))
 
     def on_input_submitted(self, message: Input.Submitted) -> None:
@@ -88,7 +107,7 @@ class TextDialog(_Dialog):
     def compose(self) -> ComposeResult:
         with self.frame():
             yield from self.question_view()
-            yield TextArea(self.value, id="dialog-text", soft_wrap=True)
+            yield DialogTextArea(self.value, id="dialog-text", soft_wrap=True)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save (ctrl+o)", id="save", variant="primary")
                 yield Button("Cancel (esc)", id="cancel")

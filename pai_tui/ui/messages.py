@@ -11,6 +11,7 @@ from textual.widgets import Static
 
 from pai_tui import events
 from pai_tui.history.records import MessageRecord
+from pai_tui.llm.providers import OFFLINE
 from pai_tui.paths import bundled
 from pai_tui.safe_text import clip, printable
 from pai_tui.ui.markdown_body import MarkdownBody
@@ -100,7 +101,8 @@ class AnswerView(VerticalGroup):
 
     def _refresh_frame(self) -> None:
         self.set_class(self.status != "complete", "-unfinished")
-        header = Text(printable(self.model or self.provider or "assistant"), style="bold")
+        who = "offline" if self.provider == OFFLINE else self.model or self.provider
+        header = Text(printable(who or "assistant"), style="bold")
         if self.skill:
             header.append(f"  skill {printable(self.skill)}", style="italic")
         if self.alternative is not None:

@@ -18,7 +18,7 @@ def choices(providers: Providers) -> list[tuple[ModelChoice, str]]:
         if providers.usable(name):
             note = "ready"
         else:
-            note = "needs a key: set " + " or ".join(providers.key_variables(name))
+            note = "unavailable: needs a key: set " + " or ".join(providers.key_variables(name))
         offered += [(ModelChoice(name, model), note) for model in providers.models(name)]
     offered.append((ModelChoice(OFFLINE, "none"), "explains how to configure a model"))
     return offered

@@ -13,7 +13,7 @@ from textual.widgets import OptionList
 
 from pai_tui.cockpit import Cockpit
 from pai_tui.config import ConfigError
-from pai_tui.llm.providers import ModelChoice
+from pai_tui.llm.providers import OFFLINE, ModelChoice
 from pai_tui.ui.chat import ChatPane
 from pai_tui.ui.panes import HistoryPane
 from pai_tui.ui.status import StatusBar
@@ -128,6 +128,13 @@ class SessionActions:
                                             placeholder="Search for a model, or type a name…"))
 
     def choose_model(self, choice: ModelChoice) -> None:
+        providers = self.cockpit.providers
+        if choice.provider != OFFLINE and not providers.usable(choice.provider):
+            variables = " or ".join(providers.key_variables(choice.provider))
+            self.app.notify(f"{choice.provider} needs a key: set {variables} (in the environment "
+                            "or secrets.toml in PAI_HOME). Nothing was changed.",
+                            severity="warning", markup=False)
+            return
         self._run(self._apply_choice(choice), "choice")
 
     async def _apply_choice(self, choice: ModelChoice) -> None:

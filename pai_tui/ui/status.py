@@ -17,6 +17,11 @@ from pai_tui.ui.bus import Bridge, Listening
 from pai_tui.ui.errors import report_worker_failure
 
 
+def money(usd: float) -> str:
+    """Dollars to the cent; a little spent is never shown as nothing."""
+    return "<$0.01" if 0 < usd < 0.005 else f"${usd:.2f}"
+
+
 class StatusBar(Listening, Static):
     choice: reactive[str] = reactive("offline")
     cost_today: reactive[float] = reactive(0.0)
@@ -82,8 +87,8 @@ class StatusBar(Listening, Static):
 
     def render(self) -> Text:
         narrow = self.size.width < 100
-        today = f"${self.cost_today:.2f}{'+' if self.unpriced_today else ''}"
-        month = f"${self.cost_month:.2f}{'+' if self.unpriced_month else ''}"
+        today = money(self.cost_today) + ("+" if self.unpriced_today else "")
+        month = money(self.cost_month) + ("+" if self.unpriced_month else "")
         cost = f" {today}" + ("" if narrow else f" today · {month} month") + " "
         parts: list[tuple[str, str]] = [(f" ● {printable(self.choice)} ", "bold")]
         if self.offline:

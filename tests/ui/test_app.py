@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from textual.command import CommandPalette
 from textual.pilot import Pilot
+from textual.widget import Widget
 from textual.widgets import OptionList
 
 from pai_tui.actions import ACTIONS, BY_ID
@@ -420,6 +421,23 @@ async def _long_session(app: PaiApp, pilot: Pilot) -> None:
     assert app.main.query_one(ChatPane).marker.hidden == 30 - 24
 
 
+def _messages(app: PaiApp) -> Widget:
+    return app.main.query_one("#messages")
+
+
+async def _long_session_typing(app: PaiApp, pilot: Pilot) -> None:
+    await _long_session(app, pilot)
+    await _focus(app, pilot, "chat")
+    assert _messages(app).scroll_y == _messages(app).max_scroll_y > 0
+
+
+async def _long_session_read_back(app: PaiApp, pilot: Pilot) -> None:
+    await _long_session_typing(app, pilot)
+    _messages(app).scroll_home(animate=False)
+    await settle(pilot)
+    assert _messages(app).scroll_y == 0
+
+
 async def _session_in_history(app: PaiApp, pilot: Pilot) -> None:
     await _start_session(app, pilot)
     await _focus(app, pilot, "history")
@@ -488,6 +506,9 @@ EFFECTS: dict[str, tuple[Callable[..., Any] | None, Callable[[PaiApp], bool]]] =
                                                                  "Hello from the fake model.")),
     "chat.answers": (_retried_answer, _first_answer_shown),
     "chat.unqueue": (_queued_message, _taken_back),
+    "chat.page_up": (_long_session_typing, lambda a: _messages(a).scroll_y
+                     < _messages(a).max_scroll_y),
+    "chat.page_down": (_long_session_read_back, lambda a: _messages(a).scroll_y > 0),
     "chat.details": (None, lambda a: a.main.query_one(ChatPane).has_class("-details")),
     "chat.earlier": (_long_session, lambda a: a.main.query_one(ChatPane).marker.hidden == 0),
     "model.switch": (None, _model_picker),
@@ -660,3 +681,41 @@ async def test_a_failed_worker_is_told_and_logged_with_keys_masked(
 
     doctor = run_pai("doctor", env={"COLUMNS": "300"})
     assert str(log) in doctor.stdout
+
+
+async def test_a_shortcut_typed_into_a_dialog_types_nothing() -> None:
+    async with running() as (app, pilot):
+        await press(pilot, *"hi", "enter")
+        await settle(pilot)
+        await press(pilot, "alt+r")
+        assert await eventually(pilot, lambda: isinstance(app.screen, InputDialog))
+        field = app.screen.query_one("#dialog-input")
+        await press(pilot, "end", *" there", "alt+1", "alt+m")
+        assert field.value == "hi there"  # type: ignore[attr-defined]
+        assert isinstance(app.screen, InputDialog)  # and no pane key acted behind it
+
+
+async def test_the_offline_answer_is_headed_offline() -> None:
+    async with running() as (app, pilot):
+        await press(pilot, *"hi", "enter")
+        await settle(pilot)
+        [answer] = app.main.query(AnswerView)
+        header = next(line for line in text_of(app, answer).splitlines() if line.strip("▌ "))
+        assert header.strip("▌ ").startswith("offline") and "none" not in header
+
+
+async def test_quitting_while_an_answer_streams_asks_once(llm_server: FakeLLMServer) -> None:
+    async with running(server=llm_server) as (app, pilot):
+        app.test_server = llm_server  # type: ignore[attr-defined]
+        await _start_streaming(app, pilot)
+        await press(pilot, "ctrl+q")
+        assert await eventually(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await press(pilot, "n")
+        assert await eventually(pilot, lambda: app.screen is app.main)
+        assert app.is_running and app.chat.busy  # still answering
+        await press(pilot, "ctrl+q")
+        assert await eventually(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await press(pilot, "y")
+        assert await eventually(pilot, lambda: not app.is_running)
+    [answer] = [m for m in await app.cockpit.history.messages(1) if m.role == "assistant"]
+    assert answer.status == "cancelled" and answer.content.startswith("w0 ")

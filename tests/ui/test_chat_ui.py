@@ -315,3 +315,23 @@ async def test_messages_typed_while_an_answer_streams_are_queued_and_sent_in_ord
         order = [type(v).__name__ for v in app.main.query("UserView, AnswerView")]
         assert order == ["UserView", "AnswerView"] * 4  # each answer under its question
         assert app.main.query_one(ChatInput).text == "half typed"
+
+
+def test_a_little_money_is_never_shown_as_nothing() -> None:
+    from pai_tui.ui.status import money
+
+    assert [money(x) for x in (0, 0.0004, 0.0049, 0.006, 1.234)] == [
+        "$0.00", "<$0.01", "<$0.01", "$0.01", "$1.23"]
+
+
+async def test_a_model_whose_provider_has_no_key_is_refused_with_what_to_set(
+        home: HomePaths) -> None:
+    from pai_tui.llm.providers import ModelChoice
+
+    async with running() as (app, pilot):
+        app.choose_model(ModelChoice("openai", "gpt-5-mini"))  # what the picker calls
+        await settle(pilot)
+        told = [str(n.message) for n in app._notifications]
+        assert any("openai needs a key: set OPENAI_API_KEY" in m for m in told)
+        assert app.cockpit.providers.default().provider == "offline"
+        assert not home.config.exists() or "gpt-5-mini" not in home.config.read_text()
