@@ -59,6 +59,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("chat.unqueue", "alt+q", "Take back queued messages", "take_back_queued",
                help="Messages sent while an answer is written wait in a queue: put them back "
                     "into the input instead.", priority=True),
+    ActionSpec("chat.copy", "alt+c", "Copy the last answer", "copy_answer",
+               help="Copy the last answer's text (as Markdown) to the clipboard.", priority=True),
     ActionSpec("chat.answers", "alt+a", "Switch to another answer", "switch_answer",
                help="After a retry: show the other answer to the last message; the one shown "
                     "is the one sent in later turns.", priority=True),
@@ -87,24 +89,26 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("app.quit_hint", "ctrl+c", "Say how to quit", "help_quit",
                help="ctrl+c copies a selection; with none, says which key quits.",
                palette=False),  # a reflex answered, not an action anyone looks for
+    # Not in the palette: moving the focus, a new line or completing a name make no sense there.
     ActionSpec("focus.next", "tab", "Focus next", "app.focus_next", scope="screen",
-               help="Move the focus to the next widget."),
+               help="Move the focus to the next widget.", palette=False),
     ActionSpec("focus.previous", "shift+tab", "Focus previous", "app.focus_previous",
-               scope="screen", help="Move the focus to the previous widget."),
+               scope="screen", help="Move the focus to the previous widget.", palette=False),
     ActionSpec("screen.copy", "ctrl+c,super+c", "Copy selected text", "screen.copy_text",
                scope="screen", help="Copy the text selected with the mouse."),
     # Not priority: the input must see these keys in order with the text typed before them.
     ActionSpec("chat.send", "enter", "Send message", "send", scope="chat-input",
                help="Send what is in the chat input."),
     ActionSpec("chat.newline", "ctrl+j,alt+enter,shift+enter", "Insert newline", "newline",
-               scope="chat-input", help="Start a new line in the chat input."),
+               scope="chat-input", help="Start a new line in the chat input.", palette=False),
     ActionSpec("chat.page_up", "pageup", "Scroll the chat up a page", "page(-1)",
                scope="chat-input", help="From the input: scroll the conversation up a page."),
     ActionSpec("chat.page_down", "pagedown", "Scroll the chat down a page", "page(1)",
                scope="chat-input", help="From the input: scroll the conversation down a page."),
     ActionSpec("chat.complete", "tab", "Complete a slash command", "complete",
                scope="chat-input",
-               help="After /, complete the skill's name; elsewhere, move the focus on."),
+               help="After /, complete the skill's name; elsewhere, move the focus on.",
+               palette=False),
     ActionSpec("history.rename", "r", "Rename this session", "app.rename_session",
                scope="history", help="In History: rename the session under the cursor.",
                palette=False),  # the palette's "Rename session" does the same there

@@ -49,7 +49,8 @@ LAYOUTS: tuple[Layout, ...] = ("columns", "grid")
 # Actions on the panes: inactive while a modal screen (help, palette) is on top.
 MAIN_SCREEN_ACTIONS = frozenset(
     {"focus_pane", "toggle_maximize", "toggle_layout", "new_session", "change_theme",
-     "cancel_answer", "retry_answer", "switch_answer", "take_back_queued", "toggle_details",
+     "cancel_answer", "retry_answer", "switch_answer", "take_back_queued", "copy_answer",
+     "toggle_details",
      "show_earlier", "switch_model", "edit_system_prompt", "rename_session", "delete_session",
      "use_ollama", "browse_skills"})
 
@@ -57,6 +58,7 @@ MAIN_SCREEN_ACTIONS = frozenset(
 class MainScreen(Screen[None], inherit_bindings=False):
     BINDINGS: ClassVar[list[BindingType]] = bindings_for("screen")
     AUTO_FOCUS = "#chat-input"
+    ALLOW_IN_MAXIMIZED_VIEW = "#status"  # a maximized pane still shows who answers and the cost
 
     def __init__(self, cockpit: Cockpit, bridge: Bridge):
         super().__init__(id="main")
@@ -256,8 +258,8 @@ class PaiApp(App[None], inherit_bindings=False):
         for spec in ACTIONS:
             if spec.palette and self._usable_on(spec, screen):
                 keys = keys_display(effective_keys(spec, self._keymap))
-                yield SystemCommand(spec.title, f"{spec.help} ({keys})",
-                                    partial(self.run_palette_action, spec))
+                said = f"{spec.help} ({keys})" if keys else spec.help
+                yield SystemCommand(spec.title, said, partial(self.run_palette_action, spec))
 
     def _usable_on(self, spec: ActionSpec, screen: Screen) -> bool:
         """Whether an action works on `screen`: the panes' on the main screen, the help
@@ -331,6 +333,14 @@ class PaiApp(App[None], inherit_bindings=False):
     def action_retry_answer(self) -> None:
         self.action_focus_pane("chat")
         self.chat.retry()
+
+    def action_copy_answer(self) -> None:
+        answer = self.chat.last_answer()
+        if answer is None or not answer.body:
+            self.notify("No answer to copy yet.", timeout=3)
+            return
+        self.copy_to_clipboard(answer.body)
+        self.notify(f"Copied the answer ({len(answer.body):,} characters).", timeout=3)
 
     def action_take_back_queued(self) -> None:
         if not self.chat.take_back_queued():

@@ -90,6 +90,10 @@ class ChatPane(Listening, Pane):
     def set_title(self, title: str) -> None:
         self.border_subtitle = Text(printable(title))  # a Text: titles are never markup
 
+    def last_answer(self) -> AnswerView | None:
+        answers = [view for view in self._views() if isinstance(view, AnswerView)]
+        return answers[-1] if answers else None
+
     def _views(self) -> list[Widget]:
         return [w for w in self.messages.children if isinstance(w, UserView | AnswerView)]
 

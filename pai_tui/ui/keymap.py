@@ -31,7 +31,8 @@ def use_standard_alt_digits() -> None:
 
 def keys_display(keys: list[str]) -> str:
     """Textual key names as people write them: `question_mark` -> `?`, `escape` -> `esc`."""
-    names = {"question_mark": "?", "escape": "esc"}
+    names = {"question_mark": "?", "escape": "esc", "slash": "/", "pageup": "PgUp",
+             "pagedown": "PgDn", "delete": "del"}
     return ", ".join("+".join(names.get(part, part) for part in key.split("+")) for key in keys)
 
 

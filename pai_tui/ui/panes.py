@@ -18,6 +18,8 @@ from pai_tui.ui.bus import Bridge, Listening
 from pai_tui.ui.keymap import bindings_for
 from pai_tui.ui.pane import Pane
 
+TIMES_EVERY_S = 30.0
+
 
 def ago(moment: datetime, now: datetime | None = None) -> str:
     """'just now', '5 min ago', '3 h ago', 'yesterday', or the date (moments are naive UTC)."""
@@ -62,6 +64,7 @@ class HistoryPane(Listening, Pane):
         self.query_one("#history-list").display = False
         self._stop_listening = self.bridge.listen(self, events.StoreReady, events.StoreFailed,
                                                   events.SessionCreated, events.SessionUpdated)
+        self.set_interval(TIMES_EVERY_S, self.refresh_times)  # "just now" becomes "5 min ago"
 
     def on_unmount(self) -> None:
         self._stop_listening()
@@ -109,10 +112,21 @@ class HistoryPane(Listening, Pane):
             listing.focus()
 
     @staticmethod
-    def _option(record: SessionRecord) -> Option:
+    def _prompt(record: SessionRecord, now: datetime | None = None) -> Text:
         prompt = Text(printable(record.title), no_wrap=True, overflow="ellipsis")
-        prompt.append(f"  {ago(record.updated_at)}", style="dim")
-        return Option(prompt, id=str(record.id))
+        prompt.append(f"  {ago(record.updated_at, now)}", style="dim")
+        return prompt
+
+    def _option(self, record: SessionRecord) -> Option:
+        return Option(self._prompt(record), id=str(record.id))
+
+    def refresh_times(self, now: datetime | None = None) -> None:
+        """Say again how long ago each session was active (no trip to the database)."""
+        listing = self.query_one("#history-list", OptionList)
+        if listing.option_count != len(self.sessions):
+            return
+        for index, record in enumerate(self.sessions):
+            listing.replace_option_prompt_at_index(index, self._prompt(record, now))
 
     @on(OptionList.OptionSelected, "#history-list")
     def _selected(self, message: OptionList.OptionSelected) -> None:

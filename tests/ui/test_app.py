@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from textual.command import CommandPalette
+from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import OptionList
@@ -71,7 +72,11 @@ async def test_maximize_and_restore_the_focused_pane() -> None:
         await press(pilot, "alt+z")
         history = app.pane("history")
         assert app.screen.maximized is history
-        assert history.region == app.screen.region  # the whole screen, status bar included
+        # The whole screen but the status bar, which still says who answers and the cost.
+        status = app.screen.query_one("#status")
+        assert status.region.height == 1 and status.region.y == app.screen.region.bottom - 1
+        screen = app.screen.region
+        assert history.region == Region(screen.x, screen.y, screen.width, screen.height - 1)
         for other in ("chat", "agents", "upgrades"):
             assert app.pane(other).region.area == 0, other  # not on screen at all
         await press(pilot, "f6")
@@ -111,14 +116,17 @@ async def test_every_action_is_in_the_command_palette() -> None:
     async with running() as (app, pilot):
         titles = await palette_titles(app)
         for spec in ACTIONS:
-            if spec.id in ("app.palette", "app.quit_hint", "help.close", "history.rename",
-                           "history.delete", "chat.cancel", "ollama.use") \
+            if not spec.palette:  # the palette itself, reflexes, focus moves, a new line...
+                assert spec.title not in titles, spec.id
+                continue
+            if spec.id in ("help.close", "chat.cancel", "ollama.use") \
                     or spec.scope == "skills":  # listed on the skills browser (test_skills_ui)
-                # the palette itself, the ctrl+c reflex, the help screen's and History's own
-                # keys (the palette's Rename/Delete do the same), and two listed only when
-                # there is something to do (test_every_palette_entry shows them then)
+                # the help screen's own key, and two listed only when there is something to
+                # do (test_every_palette_entry shows them then)
                 continue
             assert spec.title in titles, spec.id
+        assert len(titles) == len(set(titles))  # no entry twice
+        assert "Insert newline" not in titles and "Focus next" not in titles
         assert "Stop the answer" not in titles and "Use local Ollama" not in titles
         assert "Close help" not in titles
         await press(pilot, "f1")
@@ -506,6 +514,7 @@ EFFECTS: dict[str, tuple[Callable[..., Any] | None, Callable[[PaiApp], bool]]] =
                                                                  "Hello from the fake model.")),
     "chat.answers": (_retried_answer, _first_answer_shown),
     "chat.unqueue": (_queued_message, _taken_back),
+    "chat.copy": (_start_session, lambda a: a.clipboard == "Hello from the fake model."),
     "chat.page_up": (_long_session_typing, lambda a: _messages(a).scroll_y
                      < _messages(a).max_scroll_y),
     "chat.page_down": (_long_session_read_back, lambda a: _messages(a).scroll_y > 0),
@@ -719,3 +728,19 @@ async def test_quitting_while_an_answer_streams_asks_once(llm_server: FakeLLMSer
         assert await eventually(pilot, lambda: not app.is_running)
     [answer] = [m for m in await app.cockpit.history.messages(1) if m.role == "assistant"]
     assert answer.status == "cancelled" and answer.content.startswith("w0 ")
+
+
+async def test_history_says_again_how_long_ago_sessions_were_active() -> None:
+    from datetime import timedelta
+
+    from pai_tui.ui.panes import HistoryPane
+
+    async with running() as (app, pilot):
+        await press(pilot, *"hi", "enter")
+        await settle(pilot)
+        history = app.main.query_one(HistoryPane)
+        assert "just now" in text_of(app, history)
+        later = history.sessions[0].updated_at + timedelta(minutes=7)
+        history.refresh_times(now=later)
+        await pilot.pause()
+        assert "7 min ago" in text_of(app, history) and "just now" not in text_of(app, history)
