@@ -57,14 +57,42 @@ class _Dialog(ModalScreen[str | None]):
 class InputDialog(_Dialog):
     """One line of text; enter accepts."""
 
+    HINT = "enter saves · esc cancels"
+
     def compose(self) -> ComposeResult:
         with self.frame():
             yield from self.question_view()
             yield DialogInput(self.value, id="dialog-input")
-            yield Static(Text("enter saves · esc cancels", style="dim"))
+            yield from self.extra()
+            yield Static(Text(self.HINT, style="dim"))
+
+    def extra(self) -> ComposeResult:
+        yield from ()
 
     def on_input_submitted(self, message: Input.Submitted) -> None:
-        self.dismiss(message.value)
+        self.accept(message.value)
+
+    def accept(self, value: str) -> None:
+        # A plain method, not a handler: Textual calls a handler of each class in the MRO.
+        self.dismiss(value)
+
+
+class ToolRunDialog(InputDialog):
+    """A tool's command line, and optionally what it reads on stdin (`stdin` after it closes)."""
+
+    HINT = "enter runs · tab moves to stdin · esc cancels"
+
+    def __init__(self, title: str, value: str = "", question: str = ""):
+        super().__init__(title, value, question)
+        self.stdin: str | None = None
+
+    def extra(self) -> ComposeResult:
+        yield Static(Text("stdin (optional):", style="dim"))
+        yield DialogTextArea("", id="dialog-stdin", soft_wrap=True)
+
+    def accept(self, value: str) -> None:
+        self.stdin = self.query_one("#dialog-stdin", TextArea).text or None
+        super().accept(value)
 
 
 class ConfirmDialog(_Dialog):

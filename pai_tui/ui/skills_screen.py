@@ -18,7 +18,7 @@ from textual.worker import Worker
 
 from pai_tui.safe_text import printable
 from pai_tui.skills.model import Skill
-from pai_tui.ui.dialogs import InputDialog
+from pai_tui.ui.dialogs import ToolRunDialog
 from pai_tui.ui.errors import report_worker_failure
 from pai_tui.ui.keymap import bindings_for
 
@@ -29,6 +29,17 @@ if TYPE_CHECKING:
 def matches(skill: Skill, words: list[str]) -> bool:
     text = f"{skill.name} {skill.description}".lower()
     return all(word in text for word in words)
+
+
+def rank(skill: Skill, words: list[str]) -> tuple[int, str]:
+    """Names first: one starting with what is typed, then one containing it, then the rest
+    (matched in the description); each group in name order."""
+    name = skill.key
+    if words and name.startswith(words[0].replace(" ", "-")):
+        return 0, name
+    if words and all(word in name for word in words):
+        return 1, name
+    return 2, name
 
 
 class SkillsScreen(Screen[None]):
@@ -69,11 +80,12 @@ class SkillsScreen(Screen[None]):
                                     + (f" · {problems} warnings (pai skill list --warnings)"
                                        if problems else ""))
         self._fill(self.query_one("#skills-filter", Input).value)
-        self.query_one(OptionList).focus()
+        self.query_one("#skills-filter", Input).focus()  # typing filters at once
 
     def _fill(self, query: str) -> None:
-        words = query.lower().split()
-        self.shown = [skill for skill in self.skills if matches(skill, words)]
+        words = query.lower().removeprefix("/").split()  # "/" is how people say "filter"
+        self.shown = sorted((skill for skill in self.skills if matches(skill, words)),
+                            key=lambda skill: rank(skill, words))
         options = self.query_one(OptionList)
         options.clear_options()
         room = max(options.scrollable_content_region.width - 1, 20)
@@ -130,7 +142,9 @@ class SkillsScreen(Screen[None]):
         for warning in skill.warnings:
             info.append(f"\n⚠ {printable(str(warning))}", style="yellow")
         self.query_one("#skills-info", Static).update(info)
-        self.query_one("#skills-text", Static).update(Text(printable(text)))
+        # The file's own line breaks (CRLF too), its other control characters made visible.
+        lines = text.replace("\r\n", "\n").replace("\r", "\n")
+        self.query_one("#skills-text", Static).update(Text(printable(lines)))
 
     def action_filter(self) -> None:
         self.query_one("#skills-filter", Input).focus()
@@ -152,9 +166,9 @@ class SkillsScreen(Screen[None]):
             return
         names = ", ".join(t.name for t in tools)
         first = tools[0].name if len(tools) == 1 else ""
-        line = await self.app.push_screen_wait(InputDialog(
-            f"Run a tool of {skill.name}", first,
-            f"Tool ({names}) and its arguments, as on a command line:"))
+        dialog = ToolRunDialog(f"Run a tool of {skill.name}", first,
+                               f"Tool ({names}) and its arguments, as on a command line:")
+        line = await self.app.push_screen_wait(dialog)
         if not line or not line.strip():
             return
         try:
@@ -176,7 +190,8 @@ class SkillsScreen(Screen[None]):
         output = self.query_one("#skills-output", Static)
         output.display = True
         output.update(Text(f"running {tool.name}…", style="italic"))
-        run = await self.cockpit.skills.run_tool(tool, args)
+        stdin = dialog.stdin.encode() if dialog.stdin is not None else None
+        run = await self.cockpit.skills.run_tool(tool, args, stdin)
         shown = Text.assemble((f"$ {tool.name} {printable(shlex.join(args))}  "
                                f"({run.status()})\n", "bold"), printable(run.stdout))
         if run.stderr:

@@ -6,12 +6,12 @@ run a tool, its actions in the palette)."""
 from __future__ import annotations
 
 from textual.command import CommandPalette
-from textual.widgets import Input, OptionList, Static
+from textual.widgets import Input, OptionList, Static, TextArea
 
 from pai_tui.paths import HomePaths
 from pai_tui.ui.chat import ChatPane
 from pai_tui.ui.chat_input import ChatInput
-from pai_tui.ui.dialogs import InputDialog, PermissionDialog
+from pai_tui.ui.dialogs import InputDialog, PermissionDialog, ToolRunDialog
 from pai_tui.ui.messages import AnswerView, StepView
 from pai_tui.ui.skills_screen import SkillsScreen
 from tests.conftest import make_greeter
@@ -138,3 +138,37 @@ async def test_the_skills_browser_filters_shows_and_runs_a_tool() -> None:
         assert hits.option_count and "Run a tool" in str(hits.get_option_at_index(0).prompt)
         await press(pilot, "escape", "escape")
         assert app.screen is app.main
+
+
+async def test_the_skills_browser_filters_as_you_type_names_first_and_feeds_a_tool_stdin(
+        home: HomePaths) -> None:
+    crlf = home.skills / "crlf-notes"
+    crlf.mkdir(parents=True)
+    (crlf / "SKILL.md").write_bytes(b"---\r\nname: crlf-notes\r\ndescription: Notes kept in "
+                                    b"a summary.\r\n---\r\nFirst line.\r\nSecond line.\r\n")
+    async with running() as (app, pilot):
+        await press(pilot, "alt+k")
+        assert await eventually(pilot, lambda: isinstance(app.screen, SkillsScreen)
+                                and bool(app.screen.shown))
+        screen = app.screen
+        await press(pilot, *"sum")  # no "/" needed: the filter has the focus
+        assert screen.shown[0].name == "summarize"  # a name match before description matches
+        await press(pilot, "backspace", "backspace", "backspace", *"crlf")
+        screen.query_one(OptionList).focus()
+        await settle(pilot)
+        text = str(screen.query_one("#skills-text", Static).render())
+        assert "First line.\nSecond line." in text and "␍" not in text
+        await press(pilot, "backspace")
+        screen.query_one("#skills-filter", Input).value = "summarize"
+        await settle(pilot)
+        screen.query_one(OptionList).focus()
+        await press(pilot, "r")
+        assert await eventually(pilot, lambda: isinstance(app.screen, ToolRunDialog))
+        dialog = app.screen
+        assert "enter runs" in str(dialog.query_one(".dialog-frame").query(Static).last().render())
+        dialog.query_one(Input).value = "wordcount"
+        dialog.query_one("#dialog-stdin", TextArea).text = "one two three four"
+        dialog.query_one(Input).focus()
+        await press(pilot, "enter")
+        assert await eventually(
+            pilot, lambda: "4" in str(screen.query_one("#skills-output", Static).render()))
