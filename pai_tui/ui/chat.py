@@ -62,6 +62,8 @@ class ChatPane(Listening, Pane):
         with MessageList(id="messages"):
             yield EarlierMarker(0)
             yield EmptyChat(id="empty-chat")
+        yield Static(Text("↓ new text below (PgDn scrolls down)", style="bold"),
+                     id="new-below")
         yield Static(id="slash-hint")
         # The skills service is made on the first keystroke, not at start-up.
         yield ChatInput(self.cockpit.config.keymap,
@@ -69,6 +71,7 @@ class ChatPane(Listening, Pane):
 
     def on_mount(self) -> None:
         super().on_mount()
+        self.query_one("#new-below").display = False
         self._stop_listening = self.bridge.listen(
             self, events.TurnStarted, events.TurnFinished, events.TurnNotice,
             events.ContextTrimmed, events.StepStarted, events.StepFinished)
@@ -132,6 +135,16 @@ class ChatPane(Listening, Pane):
             if parent is not None:
                 parent.initial_steps.append(StepView.from_record(record))
         return views
+
+    def _new_text(self) -> None:
+        """New text arrived: if the user is reading further up, say there is more below."""
+        if self.messages.behind:
+            self.query_one("#new-below").display = True
+
+    @on(MessageList.Moved)
+    def _moved(self) -> None:
+        if not self.messages.behind:
+            self.query_one("#new-below").display = False
 
     @on(ChatInput.Page)
     def _page(self, message: ChatInput.Page) -> None:
@@ -272,7 +285,7 @@ class ChatPane(Listening, Pane):
                 await self._drop_last_answer()
             # Right under its question: queued messages may already stand below it.
             await self._show(self._answer, after=self._asking)
-            self.bridge.stream(event.message_id, AnswerStream(self._answer))
+            self.bridge.stream(event.message_id, AnswerStream(self._answer, self._new_text))
 
     def on_turn_notice(self, event: events.TurnNotice) -> None:
         if self._mine(event) and self._answer is not None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalGroup, VerticalScroll
+from textual.message import Message
 from textual.widgets import Static
 
 from pai_tui import events
@@ -235,4 +236,14 @@ class EmptyChat(Static):
 
 
 class MessageList(VerticalScroll, can_focus=True):
-    pass
+    class Moved(Message):
+        """The view scrolled (by the user or by new text)."""
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        self.post_message(self.Moved())
+
+    @property
+    def behind(self) -> bool:
+        """Whether there is text below what is shown."""
+        return self.scroll_y < self.max_scroll_y - 0.5

@@ -9,6 +9,7 @@ written; the Agents pane will use it for each agent's live transcript.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from pai_tui.ui.messages import AnswerView
 
@@ -16,8 +17,9 @@ RENDER_SHARE_WAIT = 3
 
 
 class AnswerStream:
-    def __init__(self, view: AnswerView):
+    def __init__(self, view: AnswerView, written: Callable[[], None] | None = None):
         self.view = view
+        self._written = written  # told after each batch is on screen
         self._next = 0.0
 
     def ready(self) -> bool:
@@ -32,3 +34,5 @@ class AnswerStream:
     def _rendered(self, started: float) -> None:
         cost = time.monotonic() - started
         self._next = time.monotonic() + RENDER_SHARE_WAIT * cost
+        if self._written is not None:
+            self._written()

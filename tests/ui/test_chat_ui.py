@@ -335,3 +335,23 @@ async def test_a_model_whose_provider_has_no_key_is_refused_with_what_to_set(
         assert any("openai needs a key: set OPENAI_API_KEY" in m for m in told)
         assert app.cockpit.providers.default().provider == "offline"
         assert not home.config.exists() or "gpt-5-mini" not in home.config.read_text()
+
+
+async def test_new_text_below_is_said_while_the_user_reads_further_up(
+        llm_server: FakeLLMServer) -> None:
+    llm_server.queue(Reply(n_tokens=600, delay=0.01))
+    async with running(size=(100, 24), server=llm_server) as (app, pilot):
+        marker = app.main.query_one("#new-below")
+        await send(pilot, "a long story please")
+        messages = app.main.query_one("#messages")
+        assert await eventually(pilot, lambda: messages.max_scroll_y > 10)
+        assert not marker.display  # following the bottom: nothing to say
+        await press(pilot, "pageup")
+        assert await eventually(pilot, lambda: marker.display)
+        assert "new text below" in text_of(app, marker)
+        await settle(pilot)
+        for _ in range(40):
+            await press(pilot, "pagedown")
+            if not messages.behind:  # type: ignore[attr-defined]
+                break
+        assert await eventually(pilot, lambda: not marker.display)
