@@ -18,7 +18,7 @@ import pytest
 from pai_tui.config import ConfigError, load_config
 from pai_tui.paths import HomePaths
 from pai_tui.skills.model import Skill
-from pai_tui.skills.permissions import Permissions, resolve
+from pai_tui.skills.permissions import Permissions, conflicts, resolve
 from pai_tui.skills.tools import (
     Tool,
     find_tool,
@@ -243,6 +243,33 @@ def test_policy_resolution_order() -> None:
     assert rule.action == "allow" and '"Demo/My-Tool" = "allow"' in rule.source
     assert resolve(plain, {"other/*": "allow"}).action == "ask"
     assert resolve(plain, {"demo/*": "ask"}, granted={"demo/my-tool"}).action == "allow"
+
+
+def test_conflicting_rules_for_one_tool_resolve_to_the_most_restrictive() -> None:
+    tool = demo_tool("envdump")
+    for table in ({"demo/envdump": "allow", "Demo/EnvDump": "deny"},
+                  {"Demo/EnvDump": "deny", "demo/envdump": "allow"}):
+        rule = resolve(tool, table)
+        assert rule.action == "deny"
+        assert '"Demo/EnvDump" = "deny"' in rule.source and '"demo/envdump"' in rule.source
+        assert "conflict" in rule.source
+    rule = resolve(demo_tool("env_dump"),
+                   {"demo/env-dump": "ask", "demo/env_dump": "allow", "DEMO/ENV_DUMP": "allow"})
+    assert rule.action == "ask"
+    rule = resolve(tool, {"demo/*": "allow", "Demo/*": "ask"})
+    assert rule.action == "ask" and '"Demo/*"' in rule.source and '"demo/*"' in rule.source
+    assert conflicts({"demo/envdump": "allow", "Demo/EnvDump": "deny", "x/y": "allow",
+                      "X/Y": "allow"}) == [
+        'config.toml [skills.permissions]: "demo/envdump" = "allow" and "Demo/EnvDump" = "deny" '
+        'name one tool; the most restrictive ("deny") applies']
+
+
+def test_a_conflict_is_named_when_the_tool_is_refused(home: HomePaths) -> None:
+    write_config(home, '[skills.permissions]\n"demo/envdump" = "allow"\n'
+                       '"Demo/EnvDump" = "deny"\n')
+    refusal = Permissions(load_config(home)).headless(demo_tool("envdump"), yes=True)
+    assert refusal is not None and "denied" in refusal
+    assert '"demo/envdump" = "allow"' in refusal and '"Demo/EnvDump" = "deny"' in refusal
 
 
 def test_headless_refuses_ask_unless_yes_and_says_how_to_allow(home: HomePaths) -> None:
