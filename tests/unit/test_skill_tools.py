@@ -11,6 +11,7 @@ import stat
 import sys
 import textwrap
 import time
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -160,9 +161,14 @@ async def test_the_environment_has_no_keys_unless_the_skill_declares_them(
     assert env["PAI_SKILL_DIR"] == str(plain.folder)
     assert env["PAI_HOME"] == str(home.root) and env["PAI_PYTHON"] == sys.executable
 
-    declared = tool(tmp_path / "b", PRINT_ENV,
+    # What arrived is read from a file: what it prints has the keys' values redacted.
+    dump = tmp_path / "env.json"
+    declared = tool(tmp_path / "b", PRINT_ENV + f"open({str(dump)!r}, 'w').write("
+                                                "json.dumps(dict(os.environ)))\n",
                     **{"needs-keys": "OPENAI_API_KEY STABILITY_KEY_FROM_FILE"})
-    env = json.loads((await run_skill_tool(config, declared)).stdout)
+    printed = json.loads((await run_skill_tool(config, declared)).stdout)
+    assert printed["OPENAI_API_KEY"] == "[redacted OPENAI_API_KEY]"
+    env = json.loads(dump.read_text())
     assert env["OPENAI_API_KEY"] == "sk-openai-leak"
     assert env["STABILITY_KEY_FROM_FILE"] == "sk-file-secret"  # from the secrets file
     assert not (set(leaked) - {"OPENAI_API_KEY"}) & set(env)
@@ -215,6 +221,38 @@ def test_help_text_describes_the_tool_and_is_cached_per_version(tmp_path: Path) 
     broken = tool(tmp_path / "b", "import sys\nprint('no help here', file=sys.stderr)\n"
                                   "sys.exit(4)\n", "broken.py")
     assert help_text(broken) == "(`broken --help` exited 4: no help here)"
+
+
+def test_help_that_leaves_a_child_holding_its_output_does_not_hold_the_caller(
+        tmp_path: Path) -> None:
+    forker = tool(tmp_path, """
+        import subprocess
+        child = subprocess.Popen(["setsid", "sleep", "120"])  # keeps stdout open
+        print("forker: starts", child.pid, "in the background")
+    """, "forker.py")
+    started = time.monotonic()
+    described = tool_help(forker)
+    assert time.monotonic() - started < 4  # not the 5 s help limit, not the 120 s of sleep
+    assert described.problem is None and described.text.startswith("forker: starts")
+    child = int(described.text.split()[2])
+    assert wait_gone(child), "the --help's background child outlived it"
+
+
+def test_help_that_floods_is_read_with_a_cap(tmp_path: Path) -> None:
+    flood = tool(tmp_path, """
+        import sys
+        sys.stdout.buffer.write(b"flood: usage\\n")
+        for _ in range(200):
+            sys.stdout.buffer.write(b"x" * 1_000_000)
+    """, "flood.py")
+    tracemalloc.start()
+    try:
+        described = tool_help(flood)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert described.text.startswith("flood: usage") and len(described.text) < 20_000
+    assert peak < 16_000_000, f"reading 200 MB of --help held {peak} bytes at the peak"
 
 
 def test_a_tool_mode_bit_matters_only_for_non_python_files(tmp_path: Path) -> None:
