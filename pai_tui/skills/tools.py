@@ -199,15 +199,16 @@ def _hidden_names(key_variables: Iterable[str], secrets: Mapping[str, str]) -> s
 
 
 def secret_values(base: Mapping[str, str], *, key_variables: Iterable[str] = (),
-                  secrets: Mapping[str, str] | None = None) -> dict[str, str]:
+                  secrets: Mapping[str, str] | None = None,
+                  declared: Iterable[str] = ()) -> dict[str, str]:
     """What to take out of a tool's output: each key's value -> `[redacted NAME]`. The keys:
-    the provider key variables (from `base`, else the secrets file), every value of the
-    secrets file, and every variable of `base` named like a credential or hidden by name;
-    values shorter than MIN_SECRET are left (too common to replace)."""
+    the provider key variables and the `declared` ones (from `base`, else the secrets file),
+    every value of the secrets file, and every variable of `base` named like a credential or
+    hidden by name; values shorter than MIN_SECRET are left (too common to replace)."""
     secrets = secrets or {}
     hidden = _hidden_names(key_variables, secrets)
     found: dict[str, str] = {}
-    for name in [*KEY_VARIABLES, *key_variables]:
+    for name in [*KEY_VARIABLES, *key_variables, *declared]:
         found.setdefault((base.get(name) or secrets.get(name) or "").strip(), name)
     for name, value in secrets.items():
         found.setdefault(value.strip(), name)
@@ -269,7 +270,8 @@ async def run_skill_tool(config: Config, tool: Tool, args: Sequence[str] = (), *
         tool, args, stdin=stdin, cwd=cwd, timeout=tool.timeout or config.skills.tool_timeout,
         output_cap=config.skills.output_cap, key_variables=variables, secrets=secrets,
         home=config.home.root, on_stdout=on_stdout, on_stderr=on_stderr,
-        redact=secret_values(os.environ, key_variables=variables, secrets=secrets))
+        redact=secret_values(os.environ, key_variables=variables, secrets=secrets,
+                             declared=tool.needs_keys))
 
 
 @dataclass(frozen=True)

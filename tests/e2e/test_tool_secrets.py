@@ -94,6 +94,15 @@ async def test_keys_a_tool_prints_reach_neither_the_history_nor_the_model(
     assert TEST_KEYS[kind].encode() not in raw and FILE_KEY.encode() not in raw
 
 
+def test_pai_skill_run_tool_streams_the_output_without_keys(
+        home: HomePaths, llm_server: FakeLLMServer, kind: str) -> None:
+    make_cockpit(home, llm_server)
+    done = run_pai("skill", "run", "leaky", "--tool", "envdump")
+    assert done.returncode == 0, done.stderr
+    assert "PAI_HOME" in done.stdout and "[redacted STABILITY_KEY]" in done.stdout
+    assert TEST_KEYS[kind] not in done.stdout and FILE_KEY not in done.stdout
+
+
 async def test_conflicting_rules_keep_the_tool_from_running(
         home: HomePaths, llm_server: FakeLLMServer, kind: str) -> None:
     rules = '\n[skills.permissions]\n"leaky/envdump" = "allow"\n"Leaky/EnvDump" = "deny"\n'

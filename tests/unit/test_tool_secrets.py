@@ -74,6 +74,7 @@ def make_tool(root: Path, source: str, **metadata: str) -> Tool:
 def secret_environment(home: HomePaths, monkeypatch: pytest.MonkeyPatch) -> None:
     """The user's shell: keys, passwords and URLs with credentials, and harmless variables."""
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-main-key-tttt5757")
+    monkeypatch.setenv("REPLICATE", "r8-replicate-vvvv7979")
     for name, value in {**SECRETS, **HARMLESS}.items():
         monkeypatch.setenv(name, value)
     for name, (value, _) in URLS.items():
@@ -105,7 +106,8 @@ async def test_a_tool_that_dumps_its_environment_gets_no_secret(
 @pytest.mark.usefixtures("secret_environment")
 async def test_a_declared_key_arrives_and_only_that_one(home: HomePaths, tmp_path: Path) -> None:
     dump = tmp_path / "env.json"
-    tool = make_tool(tmp_path, ENV_DUMP, **{"needs-keys": "ANTHROPIC_API_KEY_2 OPENAI_API_KEY"})
+    tool = make_tool(tmp_path, ENV_DUMP,
+                     **{"needs-keys": "ANTHROPIC_API_KEY_2 OPENAI_API_KEY REPLICATE"})
     run = await run_skill_tool(load_config(home), tool, [str(dump)])
     env = json.loads(dump.read_text())
     assert env["ANTHROPIC_API_KEY_2"] == SECRETS["ANTHROPIC_API_KEY_2"]
@@ -117,6 +119,9 @@ async def test_a_declared_key_arrives_and_only_that_one(home: HomePaths, tmp_pat
     assert "sk-openai-from-file-uuuu6868" not in run.stdout
     assert "[redacted ANTHROPIC_API_KEY_2]" in json.loads(run.stdout)["ANTHROPIC_API_KEY_2"]
     assert json.loads(run.stdout)["OPENAI_API_KEY"] == "[redacted OPENAI_API_KEY]"
+    # A declared key is a key, whatever its name.
+    assert env["REPLICATE"] == "r8-replicate-vvvv7979"
+    assert json.loads(run.stdout)["REPLICATE"] == "[redacted REPLICATE]"
 
 
 @pytest.mark.usefixtures("secret_environment")
