@@ -290,7 +290,9 @@ async def _communicate(process: asyncio.subprocess.Process, exited: asyncio.Futu
             sink.put(chunk)
         sink.put(b"", last=True)
 
-    io = asyncio.gather(feed(), pump(process.stdout, out), pump(process.stderr, err))
+    parts = [asyncio.ensure_future(part) for part in
+             (feed(), pump(process.stdout, out), pump(process.stderr, err))]
+    io = asyncio.gather(*parts)
     try:
         await asyncio.wait({io, exited}, return_when=asyncio.FIRST_COMPLETED)
         if io.done():
@@ -299,9 +301,9 @@ async def _communicate(process: asyncio.subprocess.Process, exited: asyncio.Futu
         await asyncio.wait({io}, timeout=EXIT_GRACE)
         await asyncio.to_thread(kill_leftovers, process.pid, marker)
         await _finish_reading(process, io)
-    finally:
-        if not io.done():
-            io.cancel()
+    finally:  # a part still waiting on a pipe (or one that failed) leaves no reader behind
+        for part in parts:
+            part.cancel()
     if io.done() and not io.cancelled() and io.exception() is not None:
         io.result()  # a callback failed on the last bytes: raised
     code = process.returncode

@@ -286,3 +286,16 @@ def test_urls_keep_their_place_without_credentials() -> None:
         "https_proxy": "proxy:8080",
         "MIRRORS": "https://one.example/x https://two.example/y?key=REDACTED&page=2",
         "EMAIL": "ada@example.com", "NOTE": "see http://example.com/a@b"}
+
+
+async def test_a_failing_callback_is_raised_and_the_program_does_not_outlive_it() -> None:
+    hang = program(HANG_WITH_CHILD)
+    pids: list[int] = []
+
+    def broken(chunk: bytes) -> None:
+        pids.append(int(chunk.split()[0]))
+        raise BrokenPipeError("the terminal went away")
+
+    with pytest.raises(BrokenPipeError, match="terminal went away"):
+        await run(hang, on_stdout=broken, grace=0.5)
+    assert pids and wait_gone(pids[0])
