@@ -9,12 +9,16 @@ caller builds it with `scrubbed_environment`, an environment without the user's 
 Skill tools, hooks, the voice player and applying upgrades all run programs this way; this
 module knows nothing about any of them (`skills/tools.py` decides what a skill's tool may see).
 
-The scrubbing rule (`scrubbed_environment`): the base environment minus
-  - the names the caller hides (provider key variables, the secrets file's names, ...),
-  - PAI_DATABASE_URL (it may hold a database password),
-  - any variable whose last `_`-separated word is KEY, APIKEY, TOKEN, SECRET, PASSWORD, PASSWD,
-    CREDENTIAL or CREDENTIALS (GITHUB_TOKEN, AWS_SECRET_ACCESS_KEY, HF_TOKEN, ...);
-except the names the caller keeps.
+What a program leaves behind is killed: when it exits, anything still in its process group, and
+the descendants that left the group (`setsid`) but kept the marker variable PAI_RUN_ID that every
+run gets (found in /proc; Linux). Output pipes still held open by such a descendant are read for
+at most EXIT_GRACE after the program exits, then closed: the run reports the program's own exit
+code. The limit, said honestly: a descendant that both leaves the group and clears its
+environment (`setsid env -i ...`) is not found; it is only cut off from pai's pipes.
+
+Secrets: `scrubbed_environment` (in `scrub.py`, re-exported here) builds an environment without
+the user's secrets; `redact` replaces known secret values in what the program prints, before
+it is kept or passed to a callback.
 """
 
 from __future__ import annotations
@@ -22,38 +26,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import itertools
 import os
 import signal
 import subprocess
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
+
+from pai_tui.scrub import Redactor, is_secret_name, scrubbed_environment
+
+__all__ = ["ProcessRun", "is_secret_name", "run", "run_blocking", "scrubbed_environment"]
 
 CHUNK = 64 * 1024  # bytes read from a pipe at a time
 KILL_GRACE = 2.0  # seconds between SIGTERM and SIGKILL
 
-SECRET_WORDS = frozenset({"KEY", "APIKEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD",
-                          "CREDENTIAL", "CREDENTIALS"})
-ALWAYS_HIDDEN = ("PAI_DATABASE_URL",)
+EXIT_GRACE = 0.5  # seconds pipes are read after the program exited (a child may hold them)
+MARKER = "PAI_RUN_ID"  # in every run's environment: how its escaped descendants are found
 
 OutputCallback = Callable[[bytes], object]
-
-
-# --- the environment ---------------------------------------------------------------------------
-
-def is_secret_name(name: str) -> bool:
-    """A variable named like a credential: its last `_`-separated word says so."""
-    return name.upper().rsplit("_", 1)[-1] in SECRET_WORDS
-
-
-def scrubbed_environment(base: Mapping[str, str], *, hide: Iterable[str] = (),
-                         keep: Iterable[str] = ()) -> dict[str, str]:
-    """`base` without secrets: the names in `hide`, ALWAYS_HIDDEN and every name that
-    `is_secret_name`, except the names in `keep` (passed as they are in `base`)."""
-    kept = set(keep)
-    hidden = {*hide, *ALWAYS_HIDDEN}
-    return {name: value for name, value in base.items()
-            if name in kept or (name not in hidden and not is_secret_name(name))}
 
 
 # --- running -----------------------------------------------------------------------------------
@@ -177,45 +170,107 @@ async def run(argv: Sequence[str], *, timeout: float, output_cap: int, env: Mapp
               stdin: bytes | None = None, cwd: str | os.PathLike[str] | None = None,
               on_stdout: OutputCallback | None = None,
               on_stderr: OutputCallback | None = None, grace: float = KILL_GRACE,
-              start_error: Callable[[OSError], str] | None = None) -> ProcessRun:
+              start_error: Callable[[OSError], str] | None = None,
+              redact: Mapping[str, str] | None = None) -> ProcessRun:
     """Run `argv` in its own process group and wait for it (at most `timeout` s).
 
     `on_stdout` / `on_stderr` get every chunk as it arrives, uncapped (for piping and progress);
-    `output_cap` bytes of each stream are what the returned ProcessRun keeps. Cancelling the
-    coroutine kills the program and its children (SIGTERM, then SIGKILL after `grace` s) and
-    re-raises. A program that cannot start is a ProcessRun with `error`, worded by `start_error`
-    (default: `start_problem` naming argv[0])."""
+    `output_cap` bytes of each stream are what the returned ProcessRun keeps. `redact` maps
+    secret values to what replaces them in both streams, before either sees a byte. Cancelling
+    the coroutine kills the program and its children (SIGTERM, then SIGKILL after `grace` s)
+    and re-raises. A program that cannot start is a ProcessRun with `error`, worded by
+    `start_error` (default: `start_problem` naming argv[0])."""
     argv = list(argv)
     started = time.monotonic()
+    marker = f"{os.getpid()}-{next(_RUNS)}-{os.urandom(6).hex()}"
     try:
-        process = await asyncio.create_subprocess_exec(
-            *argv, stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd, env=env,
-            start_new_session=True)  # its own process group: killed with its children
+        process, exited = await _spawn(argv, stdin, cwd, {**env, MARKER: marker})
     except OSError as error:
         problem = (start_error(error) if start_error is not None
                    else start_problem(error, cwd, name=argv[0]))
         return ProcessRun(argv, None, error=problem, timeout=timeout)
-    out, err = _Capture(output_cap), _Capture(output_cap)
-    task = asyncio.ensure_future(_communicate(process, stdin, out, on_stdout, err, on_stderr))
+    out = _Sink(_Capture(output_cap), on_stdout, redact)
+    err = _Sink(_Capture(output_cap), on_stderr, redact)
+    task = asyncio.ensure_future(_communicate(process, exited, stdin, out, err, marker))
     task.add_done_callback(lambda done: done.cancelled() or done.exception())
     timed_out = False
     try:
         exit_code: int | None = await asyncio.wait_for(asyncio.shield(task), timeout)
     except TimeoutError:
         timed_out, exit_code = True, None
-        await _stop(process, task, grace)
+        await _stop(process, task, grace, marker)
     except BaseException:  # cancelled, or a callback failed: the program must not outlive us
-        await _stop(process, task, grace)
+        await _stop(process, task, grace, marker)
         raise
-    return ProcessRun(argv, exit_code, out.text(), err.text(), time.monotonic() - started,
-                      timed_out, max(out.cut, 0), max(err.cut, 0), timeout=timeout)
+    return ProcessRun(argv, exit_code, out.capture.text(), err.capture.text(),
+                      time.monotonic() - started, timed_out, max(out.capture.cut, 0),
+                      max(err.capture.cut, 0), timeout=timeout)
 
 
-async def _communicate(process: asyncio.subprocess.Process, stdin: bytes | None,
-                       out: _Capture, on_stdout: OutputCallback | None,
-                       err: _Capture, on_stderr: OutputCallback | None) -> int:
-    """Feed stdin and drain both pipes at once (no deadlock on big outputs), then reap."""
+def run_blocking(argv: Sequence[str], **options: Any) -> ProcessRun:
+    """`run` for a caller that blocks (a worker thread): the same runner, caps and timeout.
+    On a thread that runs an event loop it runs on a helper thread (a loop cannot nest)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(run(argv, **options))
+    with ThreadPoolExecutor(1, thread_name_prefix="pai-run") as pool:
+        return pool.submit(lambda: asyncio.run(run(argv, **options))).result()
+
+
+_RUNS = itertools.count(1)
+
+
+class _Protocol(asyncio.subprocess.SubprocessStreamProtocol):
+    """asyncio's own protocol, plus `exited`: done when the program itself exits. (Its
+    `Process.wait()` also waits for the pipes to close, which a descendant can put off.)"""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop):
+        super().__init__(limit=CHUNK, loop=loop)
+        self.exited: asyncio.Future[None] = loop.create_future()
+
+    def process_exited(self) -> None:
+        super().process_exited()
+        if not self.exited.done():
+            self.exited.set_result(None)
+
+
+async def _spawn(argv: list[str], stdin: bytes | None, cwd: str | os.PathLike[str] | None,
+                 env: Mapping[str, str]) -> tuple[asyncio.subprocess.Process,
+                                                  asyncio.Future[None]]:
+    """Start `argv` as asyncio.create_subprocess_exec would, in a session of its own (its
+    own process group: killed with its children); also return the future of its exit."""
+    loop = asyncio.get_running_loop()
+    transport, protocol = await loop.subprocess_exec(
+        lambda: _Protocol(loop), *argv,
+        stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd, env=env,
+        start_new_session=True)
+    return asyncio.subprocess.Process(transport, protocol, loop), protocol.exited
+
+
+class _Sink:
+    """Where one stream's bytes go: through the redactor, into the capture and the callback."""
+
+    def __init__(self, capture: _Capture, callback: OutputCallback | None,
+                 redact: Mapping[str, str] | None):
+        self.capture, self.callback = capture, callback
+        self.redactor = Redactor(redact) if redact else None
+
+    def put(self, chunk: bytes, *, last: bool = False) -> None:
+        if self.redactor is not None:
+            chunk = self.redactor.feed(chunk) + (self.redactor.flush() if last else b"")
+        if chunk:
+            self.capture.add(chunk)
+            if self.callback is not None:
+                self.callback(chunk)
+
+
+async def _communicate(process: asyncio.subprocess.Process, exited: asyncio.Future[None],
+                       stdin: bytes | None, out: _Sink, err: _Sink, marker: str) -> int:
+    """Feed stdin and drain both pipes at once (no deadlock on big outputs) until the program
+    exits; then read what is left for at most EXIT_GRACE, kill what it left behind, and
+    return its exit code."""
 
     async def feed() -> None:
         if process.stdin is None:
@@ -229,31 +284,87 @@ async def _communicate(process: asyncio.subprocess.Process, stdin: bytes | None,
         finally:
             process.stdin.close()
 
-    async def pump(reader: asyncio.StreamReader | None, capture: _Capture,
-                   callback: OutputCallback | None) -> None:
+    async def pump(reader: asyncio.StreamReader | None, sink: _Sink) -> None:
         assert reader is not None
         while chunk := await reader.read(CHUNK):
-            capture.add(chunk)
-            if callback is not None:
-                callback(chunk)
+            sink.put(chunk)
+        sink.put(b"", last=True)
 
-    await asyncio.gather(feed(), pump(process.stdout, out, on_stdout),
-                         pump(process.stderr, err, on_stderr))
-    return await process.wait()
+    parts = [asyncio.ensure_future(part) for part in
+             (feed(), pump(process.stdout, out), pump(process.stderr, err))]
+    io = asyncio.gather(*parts)
+    try:
+        await asyncio.wait({io, exited}, return_when=asyncio.FIRST_COMPLETED)
+        if io.done():
+            io.result()  # a callback failed: raised (and the caller kills the program)
+        await exited  # the pipes may close first: it is about to exit, or closed them early
+        await asyncio.wait({io}, timeout=EXIT_GRACE)
+        await asyncio.to_thread(kill_leftovers, process.pid, marker)
+        await _finish_reading(process, io)
+    finally:  # a part still waiting on a pipe (or one that failed) leaves no reader behind
+        for part in parts:
+            part.cancel()
+    if io.done() and not io.cancelled() and io.exception() is not None:
+        io.result()  # a callback failed on the last bytes: raised
+    code = process.returncode
+    assert code is not None
+    return code
+
+
+async def _finish_reading(process: asyncio.subprocess.Process, io: asyncio.Future[Any]) -> None:
+    """Read what the killed leftovers wrote last; pipes still open after a second belong to
+    something we could not find, and are closed."""
+    await asyncio.wait({io}, timeout=1.0)
+    if not io.done():
+        io.cancel()
+        transport = getattr(process, "_transport", None)  # asyncio has no public close
+        if transport is not None:
+            transport.close()
 
 
 async def _stop(process: asyncio.subprocess.Process, task: asyncio.Future[int],
-                grace: float) -> None:
+                grace: float, marker: str) -> None:
     """SIGTERM to the process group, SIGKILL after `grace` s (or at once if we are cancelled
-    while waiting), then stop reading pipes that something outside the group still holds."""
+    while waiting) to it and to the descendants that left it, then stop reading pipes that
+    something we could not find still holds."""
     signal_group(process.pid, signal.SIGTERM)
     try:
         await asyncio.wait({task}, timeout=grace)
     finally:
-        signal_group(process.pid, signal.SIGKILL)
-    await asyncio.wait({task}, timeout=1.0)
-    if not task.done():  # a process that left the group (setsid) still holds a pipe
-        task.cancel()
-        transport = getattr(process, "_transport", None)  # asyncio has no public close
-        if transport is not None:
-            transport.close()
+        kill_leftovers(process.pid, marker)
+    await _finish_reading(process, task)
+
+
+def kill_leftovers(group: int, marker: str) -> None:
+    """SIGKILL the process group `group` and every process whose environment carries
+    `marker` (descendants that left the group), until none is found (they may fork)."""
+    signal_group(group, signal.SIGKILL)
+    for _ in range(5):
+        found = marked_processes(marker)
+        if not found:
+            return
+        for pid in found:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def marked_processes(marker: str) -> list[int]:
+    """The live processes of this user whose environment has MARKER=`marker` (from /proc; none
+    where there is no /proc)."""
+    wanted = f"{MARKER}={marker}".encode()
+    found = []
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return []
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as handle:
+                environ = handle.read()
+        except OSError:  # gone, or another user's
+            continue
+        if wanted in environ.split(b"\0"):
+            found.append(int(entry))
+    return found

@@ -6,8 +6,12 @@ The policy of a tool, first match wins:
   2. `[skills.permissions] "skill/*"`,
   3. allow, if the skill lists the tool in `metadata.safe-tools`,
   4. ask.
-Names match in any case and `_`/`-` spelling. "Always" answered in the app grants the tool for
-this session at once and is written to config.toml (comments kept) so that it lasts.
+Names match in any case and `_`/`-` spelling. Rules that name one tool in different spellings
+(`"tt/envdump" = "allow"` and `"TT/EnvDump" = "deny"`) conflict: the most restrictive applies
+(deny over ask over allow, whatever their order), and the conflict is named wherever the rule is
+shown (the refusal, `pai skill run --tool`) and logged once (`conflicts` lists them all).
+"Always" answered in the app grants the tool for this session at once and is written to
+config.toml (comments kept) so that it lasts.
 Headless, *ask* is refused unless the user said `--yes`; the refusal says how to allow it.
 """
 
@@ -52,19 +56,57 @@ def config_line(tool: Tool, action: Permission = "allow") -> str:
     return f'[skills.permissions]\n"{tool.qualified}" = "{action}"'
 
 
+# How restrictive each policy is: of conflicting rules, the highest applies. Anything else (not
+# a policy config.py lets through) counts as deny: fail closed.
+STRICTNESS = {"allow": 0, "ask": 1}
+DENY_STRICTNESS = 2
+
+
+def _strictness(action: str) -> int:
+    return STRICTNESS.get(action, DENY_STRICTNESS)
+
+
+def _rules_by_key(permissions: Mapping[str, str]) -> dict[str, list[tuple[str, str]]]:
+    """The config's rules grouped by the tool (or `skill/*`) they name, spelling folded."""
+    table: dict[str, list[tuple[str, str]]] = {}
+    for raw, action in permissions.items():
+        skill, _, name = raw.partition("/")
+        table.setdefault(_key(skill, name or "*"), []).append((raw, action))
+    return table
+
+
+def _spelled(rules: list[tuple[str, str]]) -> str:
+    return " and ".join(f'"{raw}" = "{action}"' for raw, action in rules)
+
+
+def _strictest(rules: list[tuple[str, str]]) -> Rule:
+    raw, action = max(rules, key=lambda rule: _strictness(rule[1]))
+    source = f'config.toml [skills.permissions] "{raw}" = "{action}"'
+    if len({a for _, a in rules}) > 1:
+        source += (f" (conflicting rules for one tool: {_spelled(rules)}; the most restrictive "
+                   "applies)")
+    return Rule(action if action in ("allow", "ask") else "deny", source)  # type: ignore[arg-type]
+
+
+def conflicts(permissions: Mapping[str, str]) -> list[str]:
+    """One line per tool (or `skill/*`) named by rules that disagree, with what applies."""
+    found = []
+    for rules in _rules_by_key(permissions).values():
+        if len({action for _, action in rules}) > 1:
+            found.append(f"config.toml [skills.permissions]: {_spelled(rules)} name one tool; "
+                         f'the most restrictive ("{_strictest(rules).action}") applies')
+    return found
+
+
 def resolve(tool: Tool, permissions: Mapping[str, str],
             granted: frozenset[str] | set[str] = frozenset()) -> Rule:
     """The tool's policy from config (`permissions`), session grants and the skill's safe list."""
     if _key(tool.skill, tool.name) in granted:  # asked and answered "always" in this session
         return Rule("allow", "allowed always in this session")
-    table = {}
-    for raw, action in permissions.items():
-        skill, _, name = raw.partition("/")
-        table.setdefault(_key(skill, name or "*"), (raw, action))
+    table = _rules_by_key(permissions)
     for wanted in (_key(tool.skill, tool.name), _key(tool.skill, "*")):
         if wanted in table:
-            raw, action = table[wanted]
-            return Rule(action, f'config.toml [skills.permissions] "{raw}" = "{action}"')
+            return _strictest(table[wanted])
     if tool.safe:
         return Rule("allow", f"the skill {tool.skill} marks it safe (metadata.safe-tools)")
     return Rule("ask", "default: ask before running a tool the skill does not mark safe")
@@ -81,6 +123,8 @@ class Permissions:
             save = Settings(config).save
         self._save = save  # the one writer of config.toml (settings.py)
         self.granted: set[str] = set()
+        for conflict in conflicts(config.skills.permissions):
+            log.warning("%s", conflict)
 
     def rule(self, tool: Tool) -> Rule:
         return resolve(tool, self.config.skills.permissions, self.granted)

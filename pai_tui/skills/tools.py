@@ -9,10 +9,21 @@ The environment rule (`tool_environment`): the tool gets pai's environment minus
   - the built-in provider key variables (ANTHROPIC_API_KEY, OPENAI_API_KEY),
   - every `key_env` variable of the configured providers,
   - every name in pai's secrets file,
-  - what `process.scrubbed_environment` always hides: PAI_DATABASE_URL and any variable named
-    like a credential (GITHUB_TOKEN, AWS_SECRET_ACCESS_KEY, HF_TOKEN, ...);
+  - what `scrub.scrubbed_environment` always hides: PAI_DATABASE_URL and any variable named
+    like a credential anywhere in its name (GITHUB_TOKEN, ANTHROPIC_API_KEY_2, PGPASSWORD,
+    MYSQL_PWD, GH_PAT, SLACK_WEBHOOK_URL, ...; PWD, OLDPWD and a few more are allowed),
+    and the credentials in URLs (DATABASE_URL=postgres://u:pw@host/db arrives as
+    postgres://host/db);
 except the names the skill declares in `metadata.needs-keys`, which are passed from the
 environment, else from the secrets file. PAI_SKILL_DIR, PAI_HOME and PAI_PYTHON are set.
+
+What a tool prints: every key pai knows of (the providers' keys from the environment and the
+secrets file, every value in the secrets file, and the value of every variable the rule above
+hides or passes by `needs-keys`, from MIN_SECRET characters on) is replaced by
+`[redacted NAME]` in its stdout and stderr as they are read (`secret_values`), in
+`run_skill_tool`: the one door of every run pai makes (chat steps, direct tool answers, the
+skills browser and `pai skill run --tool`, whose streamed output is redacted too), so no key
+reaches a step row, the model or the terminal.
 
 Timeouts: `metadata.tool-timeout` is seconds for every tool of the skill ("120"), per tool
 ("image=180 mermaid=5"), or both ("30 image=180"); else `config.skills.tool_timeout`.
@@ -23,8 +34,6 @@ from __future__ import annotations
 import math
 import os
 import re
-import signal
-import subprocess
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -38,11 +47,10 @@ from pai_tui.process import (
     OutputCallback,
     ProcessRun,
     run,
-    scrubbed_environment,
-    signal_group,
+    run_blocking,
     start_problem,
 )
-from pai_tui.process import is_secret_name as is_secret_name  # imported from here, too
+from pai_tui.scrub import is_secret_name, scrubbed_environment
 from pai_tui.skills.model import Skill, skill_key
 
 if TYPE_CHECKING:
@@ -50,6 +58,8 @@ if TYPE_CHECKING:
 
 HELP_TIMEOUT = 5.0  # seconds for `TOOL --help`
 HELP_CAP = 16 * 1024  # bytes of --help output kept
+HELP_GRACE = 0.5  # seconds between SIGTERM and SIGKILL for a --help that hangs
+MIN_SECRET = 8  # shorter values are not redacted from output (they would mangle ordinary text)
 
 # Files in a tools folder that are data or documentation, not tools (unless executable).
 NOT_TOOLS = frozenset({".md", ".txt", ".rst", ".json", ".yaml", ".yml", ".toml", ".lock",
@@ -170,7 +180,7 @@ def tool_environment(tool: Tool, *, home: Path | None = None,
     source = dict(os.environ if base is None else base)
     secrets = secrets or {}
     allowed = set(tool.needs_keys if allowed_keys is None else allowed_keys)
-    env = scrubbed_environment(source, hide={*KEY_VARIABLES, *key_variables, *secrets},
+    env = scrubbed_environment(source, hide=_hidden_names(key_variables, secrets),
                                keep=allowed)
     for name in allowed:
         if not env.get(name) and secrets.get(name):
@@ -181,6 +191,32 @@ def tool_environment(tool: Tool, *, home: Path | None = None,
     if unbuffered:  # a Python tool's output arrives as it is printed, not when it exits
         env["PYTHONUNBUFFERED"] = "1"
     return env
+
+
+def _hidden_names(key_variables: Iterable[str], secrets: Mapping[str, str]) -> set[str]:
+    """The names hidden from a tool besides those named like a credential."""
+    return {*KEY_VARIABLES, *key_variables, *secrets}
+
+
+def secret_values(base: Mapping[str, str], *, key_variables: Iterable[str] = (),
+                  secrets: Mapping[str, str] | None = None,
+                  declared: Iterable[str] = ()) -> dict[str, str]:
+    """What to take out of a tool's output: each key's value -> `[redacted NAME]`. The keys:
+    the provider key variables and the `declared` ones (from `base`, else the secrets file),
+    every value of the secrets file, and every variable of `base` named like a credential or
+    hidden by name; values shorter than MIN_SECRET are left (too common to replace)."""
+    secrets = secrets or {}
+    hidden = _hidden_names(key_variables, secrets)
+    found: dict[str, str] = {}
+    for name in [*KEY_VARIABLES, *key_variables, *declared]:
+        found.setdefault((base.get(name) or secrets.get(name) or "").strip(), name)
+    for name, value in secrets.items():
+        found.setdefault(value.strip(), name)
+    for name, value in base.items():
+        if name in hidden or is_secret_name(name):
+            found.setdefault(value.strip(), name)
+    return {value: f"[redacted {name}]" for value, name in found.items()
+            if len(value) >= MIN_SECRET}
 
 
 def _start_problem(tool: Tool, error: OSError, cwd: str | os.PathLike[str] | None) -> str:
@@ -194,12 +230,14 @@ async def run_tool(tool: Tool, args: Sequence[str] = (), *, stdin: bytes | None 
                    secrets: Mapping[str, str] | None = None, home: Path | None = None,
                    on_stdout: OutputCallback | None = None,
                    on_stderr: OutputCallback | None = None,
-                   grace: float = KILL_GRACE) -> ToolRun:
+                   grace: float = KILL_GRACE,
+                   redact: Mapping[str, str] | None = None) -> ToolRun:
     """Run `tool` with `args` and wait for it (at most `timeout` s, default tool.timeout or 60).
 
-    `on_stdout` / `on_stderr` get every chunk as it arrives, uncapped (for piping and progress);
-    the cap applies to what the returned ToolRun keeps. Cancelling the coroutine kills the tool
-    and its children (SIGTERM, then SIGKILL after `grace` s) and re-raises."""
+    `on_stdout` / `on_stderr` get every chunk as it arrives, uncapped (for piping and progress),
+    with the values in `redact` replaced as in what the returned ToolRun keeps (capped).
+    Cancelling the coroutine kills the tool and its children (SIGTERM, then SIGKILL after
+    `grace` s) and re-raises."""
     limit = timeout if timeout is not None else (tool.timeout or 60.0)
     command = tool.command
     argv = [*(command or [str(tool.path)]), *(str(a) for a in args)]
@@ -210,7 +248,7 @@ async def run_tool(tool: Tool, args: Sequence[str] = (), *, stdin: bytes | None 
                            unbuffered=on_stdout is not None)
     return await run(
         argv, stdin=stdin, timeout=limit, output_cap=output_cap, env=env, cwd=cwd,
-        on_stdout=on_stdout, on_stderr=on_stderr, grace=grace,
+        on_stdout=on_stdout, on_stderr=on_stderr, grace=grace, redact=redact,
         start_error=lambda error: _start_problem(tool, error, cwd))
 
 
@@ -219,7 +257,9 @@ async def run_skill_tool(config: Config, tool: Tool, args: Sequence[str] = (), *
                          on_stdout: OutputCallback | None = None,
                          on_stderr: OutputCallback | None = None) -> ToolRun:
     """`run_tool` with pai's settings: the timeout (the skill's, else `[skills] tool_timeout`),
-    the output cap, PAI_HOME, the providers' key variables to hide and the secrets file."""
+    the output cap, PAI_HOME, the providers' key variables to hide and the secrets file; every
+    key pai knows of is redacted from the output (callbacks included): every run pai makes of
+    a skill's tool comes through here."""
     from pai_tui.llm.keys import Secrets
 
     variables = [name for provider in config.providers.values()
@@ -229,7 +269,9 @@ async def run_skill_tool(config: Config, tool: Tool, args: Sequence[str] = (), *
     return await run_tool(
         tool, args, stdin=stdin, cwd=cwd, timeout=tool.timeout or config.skills.tool_timeout,
         output_cap=config.skills.output_cap, key_variables=variables, secrets=secrets,
-        home=config.home.root, on_stdout=on_stdout, on_stderr=on_stderr)
+        home=config.home.root, on_stdout=on_stdout, on_stderr=on_stderr,
+        redact=secret_values(os.environ, key_variables=variables, secrets=secrets,
+                             declared=tool.needs_keys))
 
 
 @dataclass(frozen=True)
@@ -261,26 +303,25 @@ def help_text(tool: Tool) -> str:
 
 
 def _run_help(tool: Tool) -> ToolHelp:
+    """`TOOL --help` through the same runner as a tool run: its own process group, a timeout,
+    the output capped while read, what it leaves behind killed, keys redacted."""
     command = tool.command
     if command is None:
         return ToolHelp("", tool.problem)
-    env = tool_environment(tool, allowed_keys=())
-    try:
-        process = subprocess.Popen([*command, "--help"], stdin=subprocess.DEVNULL,
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-                                   cwd=tool.folder, start_new_session=True)
-    except OSError as error:
-        return ToolHelp("", _start_problem(tool, error, None))
-    try:
-        out, err = process.communicate(timeout=HELP_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        signal_group(process.pid, signal.SIGKILL)
-        process.communicate()
+    run = run_blocking([*command, "--help"], timeout=HELP_TIMEOUT, output_cap=HELP_CAP,
+                       env=tool_environment(tool, allowed_keys=()), cwd=tool.folder,
+                       grace=HELP_GRACE, redact=secret_values(os.environ),
+                       start_error=lambda error: _start_problem(tool, error, None))
+    if run.error is not None:
+        return ToolHelp("", run.error)
+    if run.timed_out:
         return ToolHelp("", f"`{tool.name} --help` did not finish in {HELP_TIMEOUT:g} s")
-    text = (out.strip() or err.strip())[:HELP_CAP].decode("utf-8", errors="replace")
-    if process.returncode != 0:
+    text = run.stdout.strip() or run.stderr.strip()
+    if not run.ok:
         first = text.splitlines()[0] if text else "no output"
-        return ToolHelp(text, f"`{tool.name} --help` exited {process.returncode}: {first}")
+        how = (f"exited {run.exit_code}" if (run.exit_code or 0) >= 0
+               else run.status().split(" after ")[0])
+        return ToolHelp(text, f"`{tool.name} --help` {how}: {first}")
     if not text:
         return ToolHelp("", f"`{tool.name} --help` printed nothing")
     return ToolHelp(text)

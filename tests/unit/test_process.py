@@ -18,7 +18,7 @@ import pytest
 
 from pai_tui import process
 from pai_tui.process import ProcessRun, scrubbed_environment
-from tests.builders import HANG_WITH_CHILD, wait_gone
+from tests.builders import HANG_WITH_CHILD, running, wait_gone
 
 
 def program(source: str) -> list[str]:
@@ -110,17 +110,91 @@ async def test_a_program_ignoring_sigterm_is_killed_after_the_grace() -> None:
 
 async def test_a_child_that_left_the_group_does_not_hold_the_run_open() -> None:
     escaper = program("""
-        import subprocess, time
+        import subprocess, sys, time
         child = subprocess.Popen(["sleep", "300"], start_new_session=True)  # keeps our pipes
         print(child.pid, flush=True)
+        sys.exit(3)
     """)
     started = time.monotonic()
+    result = await run(escaper, timeout=30.0, grace=0.5)
+    escaped = int(result.stdout.split()[0])
+    try:
+        # The program's own exit, soon after it exits; not "timed out" (124) at the limit.
+        assert time.monotonic() - started < 5
+        assert (result.exit_code, result.timed_out, result.exit_status) == (3, False, 3)
+        assert wait_gone(escaped), "a child that left the group (setsid) outlived the run"
+    finally:
+        if running(escaped):
+            os.kill(escaped, 9)
+
+
+async def test_children_left_behind_are_killed_when_the_program_exits() -> None:
+    # One stays in the group, one starts a session of its own; neither holds the pipes.
+    leaver = program("""
+        import subprocess
+        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+        stays = subprocess.Popen(["sleep", "300"], **quiet)
+        escapes = subprocess.Popen(["setsid", "sleep", "300"], **quiet)
+        print(stays.pid, escapes.pid, flush=True)
+    """)
+    result = await run(leaver, timeout=30.0)
+    pids = [int(pid) for pid in result.stdout.split()]
+    try:
+        assert result.ok and not result.timed_out
+        for pid in pids:
+            assert wait_gone(pid), f"{pid} outlived the program that started it"
+    finally:
+        for pid in pids:
+            if running(pid):
+                os.kill(pid, 9)
+
+
+async def test_a_timeout_kills_children_that_left_the_group() -> None:
+    escaper = program("""
+        import subprocess, time
+        child = subprocess.Popen(["setsid", "sleep", "300"])
+        print(child.pid, flush=True)
+        time.sleep(300)
+    """)
     result = await run(escaper, timeout=1.0, grace=0.5)
     escaped = int(result.stdout.split()[0])
     try:
-        assert result.timed_out and time.monotonic() - started < 10
+        assert result.timed_out and wait_gone(escaped)
     finally:
-        os.kill(escaped, 9)
+        if running(escaped):
+            os.kill(escaped, 9)
+
+
+def test_the_blocking_twin_runs_with_the_same_bounds_from_any_thread() -> None:
+    flood = program("""
+        import sys
+        for _ in range(50):
+            sys.stdout.buffer.write(b"x" * 1_000_000)
+    """)
+    result = process.run_blocking(flood, timeout=30.0, output_cap=1000, env=dict(os.environ))
+    assert result.ok and result.stdout_cut == 50_000_000 - 1000
+
+    async def inside_a_loop() -> ProcessRun:  # a caller on an event loop's thread
+        return process.run_blocking(program("print('hi')"), timeout=30.0, output_cap=100,
+                                    env=dict(os.environ))
+
+    assert asyncio.run(inside_a_loop()).stdout == "hi\n"
+
+
+async def test_secret_values_are_redacted_across_chunks() -> None:
+    pieces = program("""
+        import sys, time
+        for piece in ("one: sk-se", "cret-va", "lue-1; two: pass", "word-two; no: pass."):
+            sys.stdout.write(piece)
+            sys.stdout.flush()
+            time.sleep(0.05)
+        sys.stderr.write("sk-secret-value-1")
+    """)
+    chunks: list[bytes] = []
+    result = await run(pieces, on_stdout=chunks.append,
+                       redact={"sk-secret-value-1": "[one]", "password-two": "[two]"})
+    assert result.stdout == "one: [one]; two: [two]; no: pass." == b"".join(chunks).decode()
+    assert result.stderr == "[one]"
 
 
 async def test_cancelling_the_run_kills_the_program_and_its_children() -> None:
@@ -185,3 +259,43 @@ def test_the_scrubbed_environment_has_no_secrets_unless_kept() -> None:
     env = scrubbed_environment(base, hide=["MY_SERVICE"], keep=["HF_TOKEN"])
     assert env == {"PATH": "/bin", "TOKENIZERS_PARALLELISM": "false", "KEYBOARD_LAYOUT": "us",
                    "HF_TOKEN": "hf"}
+
+
+def test_names_like_a_credential_anywhere_are_scrubbed_with_a_short_allow_list() -> None:
+    secret = ["ANTHROPIC_API_KEY_2", "OPENAI_API_KEY_OLD", "PGPASSWORD", "MYSQL_PWD", "GH_PAT",
+              "SLACK_WEBHOOK_URL", "AWS_SESSION_TOKEN", "SMTP_PASS", "DB_PW", "SSH_AUTH_SOCK",
+              "SESSION_COOKIE", "COOKIES", "MYTOKEN", "APIKEY", "GOOGLE_OAUTH_CLIENT_ID",
+              "DB_CREDS", "SENTRY_DSN", "SESSION_MANAGER", "GPG_PASSPHRASE", "X_SECRETS"]
+    harmless = ["PWD", "OLDPWD", "PATH", "HOME", "XDG_SESSION_TYPE", "XDG_SESSION_ID",
+                "XDG_SESSION_CLASS", "XDG_SESSION_DESKTOP", "DESKTOP_SESSION",
+                "DBUS_SESSION_BUS_ADDRESS", "TOKENIZERS_PARALLELISM", "KEYBOARD_LAYOUT",
+                "GIT_AUTHOR_NAME", "XAUTHORITY", "PATHEXT", "MONKEY_MODE"]
+    assert [n for n in secret if not process.is_secret_name(n)] == []
+    assert [n for n in harmless if process.is_secret_name(n)] == []
+    env = scrubbed_environment({n: "v" for n in secret + harmless})
+    assert sorted(env) == sorted(harmless)
+
+
+def test_urls_keep_their_place_without_credentials() -> None:
+    base = {"DATABASE_URL": "postgres://u:pw@host/db",
+            "HTTP_PROXY": "http://user:pw@proxy:3128", "https_proxy": "user:pw@proxy:8080",
+            "MIRRORS": "https://a:b@one.example/x https://two.example/y?key=k1&page=2",
+            "EMAIL": "ada@example.com", "NOTE": "see http://example.com/a@b"}
+    assert scrubbed_environment(base) == {
+        "DATABASE_URL": "postgres://host/db", "HTTP_PROXY": "http://proxy:3128",
+        "https_proxy": "proxy:8080",
+        "MIRRORS": "https://one.example/x https://two.example/y?key=REDACTED&page=2",
+        "EMAIL": "ada@example.com", "NOTE": "see http://example.com/a@b"}
+
+
+async def test_a_failing_callback_is_raised_and_the_program_does_not_outlive_it() -> None:
+    hang = program(HANG_WITH_CHILD)
+    pids: list[int] = []
+
+    def broken(chunk: bytes) -> None:
+        pids.append(int(chunk.split()[0]))
+        raise BrokenPipeError("the terminal went away")
+
+    with pytest.raises(BrokenPipeError, match="terminal went away"):
+        await run(hang, on_stdout=broken, grace=0.5)
+    assert pids and wait_gone(pids[0])

@@ -11,6 +11,7 @@ import stat
 import sys
 import textwrap
 import time
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ import pytest
 from pai_tui.config import ConfigError, load_config
 from pai_tui.paths import HomePaths
 from pai_tui.skills.model import Skill
-from pai_tui.skills.permissions import Permissions, resolve
+from pai_tui.skills.permissions import Permissions, conflicts, resolve
 from pai_tui.skills.tools import (
     Tool,
     find_tool,
@@ -160,9 +161,14 @@ async def test_the_environment_has_no_keys_unless_the_skill_declares_them(
     assert env["PAI_SKILL_DIR"] == str(plain.folder)
     assert env["PAI_HOME"] == str(home.root) and env["PAI_PYTHON"] == sys.executable
 
-    declared = tool(tmp_path / "b", PRINT_ENV,
+    # What arrived is read from a file: what it prints has the keys' values redacted.
+    dump = tmp_path / "env.json"
+    declared = tool(tmp_path / "b", PRINT_ENV + f"open({str(dump)!r}, 'w').write("
+                                                "json.dumps(dict(os.environ)))\n",
                     **{"needs-keys": "OPENAI_API_KEY STABILITY_KEY_FROM_FILE"})
-    env = json.loads((await run_skill_tool(config, declared)).stdout)
+    printed = json.loads((await run_skill_tool(config, declared)).stdout)
+    assert printed["OPENAI_API_KEY"] == "[redacted OPENAI_API_KEY]"
+    env = json.loads(dump.read_text())
     assert env["OPENAI_API_KEY"] == "sk-openai-leak"
     assert env["STABILITY_KEY_FROM_FILE"] == "sk-file-secret"  # from the secrets file
     assert not (set(leaked) - {"OPENAI_API_KEY"}) & set(env)
@@ -217,6 +223,38 @@ def test_help_text_describes_the_tool_and_is_cached_per_version(tmp_path: Path) 
     assert help_text(broken) == "(`broken --help` exited 4: no help here)"
 
 
+def test_help_that_leaves_a_child_holding_its_output_does_not_hold_the_caller(
+        tmp_path: Path) -> None:
+    forker = tool(tmp_path, """
+        import subprocess
+        child = subprocess.Popen(["setsid", "sleep", "120"])  # keeps stdout open
+        print("forker: starts", child.pid, "in the background")
+    """, "forker.py")
+    started = time.monotonic()
+    described = tool_help(forker)
+    assert time.monotonic() - started < 4  # not the 5 s help limit, not the 120 s of sleep
+    assert described.problem is None and described.text.startswith("forker: starts")
+    child = int(described.text.split()[2])
+    assert wait_gone(child), "the --help's background child outlived it"
+
+
+def test_help_that_floods_is_read_with_a_cap(tmp_path: Path) -> None:
+    flood = tool(tmp_path, """
+        import sys
+        sys.stdout.buffer.write(b"flood: usage\\n")
+        for _ in range(200):
+            sys.stdout.buffer.write(b"x" * 1_000_000)
+    """, "flood.py")
+    tracemalloc.start()
+    try:
+        described = tool_help(flood)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert described.text.startswith("flood: usage") and len(described.text) < 20_000
+    assert peak < 16_000_000, f"reading 200 MB of --help held {peak} bytes at the peak"
+
+
 def test_a_tool_mode_bit_matters_only_for_non_python_files(tmp_path: Path) -> None:
     skill = make_skill(tmp_path, {"a.py": "print(1)\n", "b.sh": "#!/bin/sh\necho 1\n"})
     b = skill.folder / "tools" / "b.sh"
@@ -243,6 +281,33 @@ def test_policy_resolution_order() -> None:
     assert rule.action == "allow" and '"Demo/My-Tool" = "allow"' in rule.source
     assert resolve(plain, {"other/*": "allow"}).action == "ask"
     assert resolve(plain, {"demo/*": "ask"}, granted={"demo/my-tool"}).action == "allow"
+
+
+def test_conflicting_rules_for_one_tool_resolve_to_the_most_restrictive() -> None:
+    tool = demo_tool("envdump")
+    for table in ({"demo/envdump": "allow", "Demo/EnvDump": "deny"},
+                  {"Demo/EnvDump": "deny", "demo/envdump": "allow"}):
+        rule = resolve(tool, table)
+        assert rule.action == "deny"
+        assert '"Demo/EnvDump" = "deny"' in rule.source and '"demo/envdump"' in rule.source
+        assert "conflict" in rule.source
+    rule = resolve(demo_tool("env_dump"),
+                   {"demo/env-dump": "ask", "demo/env_dump": "allow", "DEMO/ENV_DUMP": "allow"})
+    assert rule.action == "ask"
+    rule = resolve(tool, {"demo/*": "allow", "Demo/*": "ask"})
+    assert rule.action == "ask" and '"Demo/*"' in rule.source and '"demo/*"' in rule.source
+    assert conflicts({"demo/envdump": "allow", "Demo/EnvDump": "deny", "x/y": "allow",
+                      "X/Y": "allow"}) == [
+        'config.toml [skills.permissions]: "demo/envdump" = "allow" and "Demo/EnvDump" = "deny" '
+        'name one tool; the most restrictive ("deny") applies']
+
+
+def test_a_conflict_is_named_when_the_tool_is_refused(home: HomePaths) -> None:
+    write_config(home, '[skills.permissions]\n"demo/envdump" = "allow"\n'
+                       '"Demo/EnvDump" = "deny"\n')
+    refusal = Permissions(load_config(home)).headless(demo_tool("envdump"), yes=True)
+    assert refusal is not None and "denied" in refusal
+    assert '"demo/envdump" = "allow"' in refusal and '"Demo/EnvDump" = "deny"' in refusal
 
 
 def test_headless_refuses_ask_unless_yes_and_says_how_to_allow(home: HomePaths) -> None:
