@@ -31,6 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 
 from pai_tui.history.urls import sqlite_path
+from pai_tui.paths import private_file, private_folder
 
 VERSION_TABLE = "schema_version"
 
@@ -190,9 +191,10 @@ class MigrationResult:
 
 def backup_sqlite(source: Path, backup_dir: Path, version: int) -> Path:
     """A consistent copy through SQLite's online backup API (safe with WAL and other readers)."""
-    backup_dir.mkdir(parents=True, exist_ok=True)
+    private_folder(backup_dir)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-%f")
     target = backup_dir / f"{source.stem}-v{version}-{stamp}.db"
+    private_file(target)  # a copy of the history is as private as the history
     src, dst = sqlite3.connect(source), sqlite3.connect(target)
     try:
         src.backup(dst)

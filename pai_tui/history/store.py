@@ -20,6 +20,7 @@ from pai_tui.history.migrations import MigrationResult, current_version, migrate
 from pai_tui.history.models import ChatSession, Message, utcnow
 from pai_tui.history.records import MessageRecord, Role, SessionRecord, Status
 from pai_tui.history.urls import sqlite_path
+from pai_tui.paths import narrow, private_file, private_folder
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -47,13 +48,22 @@ def _use_wal(cursor: Any) -> None:
             time.sleep(0.01)
 
 
+def _private_database(path: Path) -> None:
+    """The database file is the user's only, and so are its -wal and -shm (SQLite gives them the
+    database file's mode when it creates them; those an older pai left readable are narrowed)."""
+    private_folder(path.parent)
+    private_file(path)
+    for suffix in ("-wal", "-shm", "-journal"):
+        narrow(Path(f"{path}{suffix}"))
+
+
 def make_engine(url: str, create_folder: bool = True) -> Engine:
     """An engine with pai's SQLite settings: WAL, busy timeout, foreign keys, transactional DDL."""
     if make_url(url).get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
     path = sqlite_path(url)
     if path is not None and create_folder:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _private_database(path)
     engine = create_engine(url, connect_args={"check_same_thread": False})
 
     @event.listens_for(engine, "connect")
