@@ -6,6 +6,8 @@ reads: settings.py is the one writer of config.toml.
 
 from __future__ import annotations
 
+import errno
+import math
 import os
 import re
 import tomllib
@@ -31,6 +33,42 @@ class ConfigError(Exception):
         super().__init__(f"{where}:{about} {message}")
 
 
+@dataclass(frozen=True)
+class Range:
+    """Where a number of the file may lie (README lists them). `above`: the low end itself is
+    out (a timeout of 0 would never wait)."""
+
+    low: float
+    high: float
+    above: bool = False
+    unit: str = ""
+
+    def problem(self, value: float) -> str | None:
+        """Why `value` is out, or None."""
+        unit = f" {self.unit}" if self.unit else ""
+        if isinstance(value, float) and math.isnan(value):
+            return f"must be a number between {_num(self.low)} and {_num(self.high)}{unit}, not nan"
+        if self.above and value <= self.low:
+            return f"must be more than {_num(self.low)} and at most {_num(self.high)}{unit} " \
+                   f"(got {_num(value)})"
+        if not self.low <= value <= self.high:
+            return f"must be between {_num(self.low)} and {_num(self.high)}{unit} " \
+                   f"(got {_num(value)})"
+        return None
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+
+
+def bounded(default: Any, low: float, high: float, above: bool = False, unit: str = "") -> Any:
+    """A numeric setting with its range."""
+    return field(default=default, metadata={"range": Range(low, high, above, unit)})
+
+
+DAY = 86_400  # seconds
+
+
 @dataclass
 class UISettings:
     theme: str = "pai"
@@ -45,10 +83,10 @@ BUILTIN_PROVIDERS: dict[str, ProviderKind] = {"anthropic": "anthropic", "openai"
 class ModelSettings:
     """What pai knows of one model; prices in USD per million tokens."""
 
-    context_window: int | None = None
-    max_output_tokens: int | None = None
-    input_price: float | None = None
-    output_price: float | None = None
+    context_window: int | None = bounded(None, 1, 100_000_000, unit="tokens")
+    max_output_tokens: int | None = bounded(None, 1, 10_000_000, unit="tokens")
+    input_price: float | None = bounded(None, 0, 1_000_000, unit="USD")
+    output_price: float | None = bounded(None, 0, 1_000_000, unit="USD")
 
 
 @dataclass
@@ -60,7 +98,8 @@ class ProviderSettings:
     key_env: str | list[str] = field(default_factory=list)  # variables holding keys, in order
     model: str | None = None  # the default model
     models: dict[str, ModelSettings] = field(default_factory=dict)
-    timeout: float = 60.0  # seconds to connect, and of silence while streaming
+    # seconds to connect, and of silence while streaming
+    timeout: float = bounded(60.0, 0, DAY, above=True, unit="seconds")
 
 
 @dataclass
@@ -68,9 +107,11 @@ class ChatSettings:
     provider: str | None = None  # default: the first built-in whose key is present, else offline
     model: str | None = None
     system: str | None = None  # the system prompt of new sessions
-    max_output_tokens: int = 8192
-    retries: int = 3  # attempts after the first on 429 / 5xx / overloaded, per key
-    max_retry_wait: float = 20.0  # seconds: the cap on any wait, retry-after included
+    max_output_tokens: int = bounded(8192, 1, 10_000_000, unit="tokens")
+    # attempts after the first on 429 / 5xx / overloaded, per key
+    retries: int = bounded(3, 0, 100)
+    # seconds: the cap on any wait, retry-after included
+    max_retry_wait: float = bounded(20.0, 0, 3600, unit="seconds")
 
 
 Permission = Literal["allow", "ask", "deny"]
@@ -84,11 +125,14 @@ class SkillsSettings:
     # e.g. ["~/.claude/skills", "~/src/Personal_AI_Infrastructure/Packs"].
     roots: list[str] = field(default_factory=list)
     fabric: list[str] = field(default_factory=list)  # folders of Fabric patterns (one per folder)
-    threshold: float = 0.5  # the router's confidence (0..1) needed to pick a skill by score
+    # the router's confidence (0..1) needed to pick a skill by score
+    threshold: float = bounded(0.5, 0, 1)
     model_routing: bool = False  # below the threshold, let the model choose among the top few
-    tool_timeout: float = 60.0  # seconds, unless the skill sets one for the tool
-    output_cap: int = 1_000_000  # bytes kept of a tool's stdout and of its stderr
-    max_tool_turns: int = 8  # model <-> tool round trips in one answer
+    # seconds, unless the skill sets one for the tool
+    tool_timeout: float = bounded(60.0, 0, DAY, above=True, unit="seconds")
+    # bytes kept of a tool's stdout and of its stderr
+    output_cap: int = bounded(1_000_000, 1, 1_000_000_000, unit="bytes")
+    max_tool_turns: int = bounded(8, 1, 1000)  # model <-> tool round trips in one answer
     # "skill/tool" (or "skill/*") -> allow | ask | deny; default: ask, or allow for a tool the
     # skill marks safe. "Always" in the app's permission dialog writes here.
     permissions: dict[str, Permission] = field(default_factory=dict)
@@ -111,6 +155,7 @@ def load_config(home: HomePaths | None = None) -> Config:
     home = home or HomePaths(pai_home())
     path = home.config
     data: dict[str, Any] = {}
+    _check_link(path)
     if path.exists():
         text = read_text(path)
         data = parse_toml(path, text)
@@ -118,10 +163,47 @@ def load_config(home: HomePaths | None = None) -> Config:
     else:
         config = Config()
     config.home = home
-    config.database_url = os.environ.get("PAI_DATABASE_URL") or None
+    config.database_url = _database_url()
     _check_keymap(config, path, data)
     _check_providers(config, path)
     return config
+
+
+def _check_link(path: Path) -> None:
+    """A config.toml that is a symbolic link to nowhere is a mistake to say, not a reason to run
+    on defaults (the user's settings would silently not apply)."""
+    if not path.is_symlink():
+        return
+    try:
+        path.stat()
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise ConfigError(path, "is a symbolic link that loops back on itself: point it at "
+                              "a file, or remove it to use the defaults") from None
+        raise ConfigError(path, f"is a symbolic link to {os.readlink(path)}, which does not "
+                          "exist: create that file, or remove the link to use the defaults"
+                          ) from None
+
+
+_DATABASE_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
+ENVIRONMENT = Path("environment variable PAI_DATABASE_URL")
+
+
+def _database_url() -> str | None:
+    """PAI_DATABASE_URL, if it names a database that can keep a history (checked here, without
+    the database library, so that a mistake is a configuration error and not a traceback)."""
+    url = os.environ.get("PAI_DATABASE_URL", "").strip() or None
+    if url is None:
+        return None
+    example = "(e.g. sqlite:////home/me/pai.db or postgresql+psycopg://me@host/pai)"
+    if not _DATABASE_URL.match(url):
+        raise ConfigError(ENVIRONMENT, f"is not a database URL {example}")
+    scheme, rest = url.split("://", 1)
+    in_memory = rest in ("", "/") or ":memory:" in rest or "mode=memory" in rest
+    if scheme.lower().startswith("sqlite") and in_memory:
+        raise ConfigError(ENVIRONMENT, "names a database in memory, which forgets every "
+                          f"conversation when pai exits: name a file {example}, or unset it")
+    return url
 
 
 def read_text(path: Path) -> str:
@@ -218,6 +300,10 @@ def _build(cls: type, data: dict[str, Any], table: tuple[str, ...], where: KeyLo
             choices = ", ".join(sorted(known))
             raise where.error(table, key, f"unknown key (known here: {choices})")
         values[key] = _convert(value, hints[key], (*table, key), where)
+        limits = known[key].metadata.get("range")
+        problem = limits.problem(values[key]) if limits and values[key] is not None else None
+        if problem:
+            raise where.error(table, key, problem)
     for name, spec in known.items():
         if name not in values and spec.default is MISSING and spec.default_factory is MISSING:
             raise where.error(table, name, "missing required key")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,6 +11,41 @@ DEFAULT_HOME = Path("~/.pai")
 BUNDLED_FOLDERS = ("skills", "themes", "assets")
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
+PRIVATE_DIR = 0o700  # what pai creates is the user's only: history, keys, logs
+PRIVATE_FILE = 0o600
+
+
+def private_folder(folder: Path) -> None:
+    """Create `folder` (and missing parents) for the user only; an existing folder keeps the
+    mode its owner chose."""
+    folder.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+
+
+def private_file(path: Path) -> None:
+    """Make sure `path` exists and only the user can read it: created 0600 (never readable by
+    others, not even for a moment); an existing one that others may read is narrowed to 0600.
+    Where that is impossible (a read-only folder, someone else's file) it is left to whoever
+    opens the file next to report."""
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_RDONLY, PRIVATE_FILE)
+    except OSError:
+        return
+    try:
+        if stat.S_IMODE(os.fstat(fd).st_mode) & 0o077:
+            os.fchmod(fd, PRIVATE_FILE)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def narrow(path: Path) -> None:
+    """An existing file of pai's made 0600 (nothing if it is absent or not ours to change)."""
+    try:
+        if stat.S_IMODE(path.stat().st_mode) & 0o077:
+            os.chmod(path, PRIVATE_FILE)
+    except OSError:
+        pass
 
 
 def pai_home() -> Path:
@@ -66,6 +102,7 @@ class HomePaths:
         return [self.skills, self.agents, self.themes, self.hooks]
 
     def ensure(self) -> None:
-        """Create PAI_HOME and its user folders (never touches files inside them)."""
+        """Create PAI_HOME and its user folders, 0700 (never touches files inside them, nor the
+        mode of a folder that exists)."""
         for folder in (self.root, *self.user_folders()):
-            folder.mkdir(parents=True, exist_ok=True)
+            private_folder(folder)

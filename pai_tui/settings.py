@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from pai_tui.config import Config, ProviderSettings, parse_toml, read_text
+from pai_tui.paths import private_folder
 
 
 class Settings:
@@ -73,11 +74,14 @@ def write_settings(path: Path, table: tuple[str, ...], values: dict[str, Any]) -
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write to a temporary file beside `path`, fsync, then rename over it (keeps the file mode;
-    a symlinked file is written where the link points, so the link survives)."""
+    """Write to a temporary file beside `path`, fsync, then rename over it (keeps the file mode,
+    0600 for a new file; a symlinked file is written where the link points, so the link
+    survives)."""
     path = path.resolve()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
+    private_folder(path.parent)
+    # A file pai creates is the user's only (it may name key variables and endpoints); one the
+    # user made keeps the mode they gave it.
+    mode = path.stat().st_mode & 0o777 if path.exists() else 0o600
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:

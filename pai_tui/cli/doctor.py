@@ -169,6 +169,10 @@ def check_themes(config: Config) -> Check:
     from pai_tui.ui.themes import load_themes  # imports Textual: only for this check
 
     themes, problems = load_themes(config.home.themes)
+    wanted = config.ui.theme
+    if wanted not in themes:  # the app falls back to the default, with a notice
+        problems = [*problems, f"the theme in config.toml [ui] ({wanted!r}) is not among "
+                    "the valid ones: pai uses the default"]
     if problems:
         return Check("Themes", "warn", "; ".join(problems), "fix or remove the files named")
     return Check("Themes", "ok", f"{len(themes)} loaded: {', '.join(sorted(themes))}")

@@ -31,6 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 
 from pai_tui.history.urls import sqlite_path
+from pai_tui.paths import private_file, private_folder
 
 VERSION_TABLE = "schema_version"
 
@@ -157,12 +158,82 @@ def _v5_turn_accounting(conn: Connection) -> None:
                       "AND (input_tokens > 0 OR output_tokens > 0)"))
 
 
+_V6_SESSIONS = "id, title, provider, model, system_prompt, created_at, updated_at"
+_V6_MESSAGES = f"{_V5_COLUMNS}, output_estimated, superseded"
+
+
+def _v6_ids_never_reused(conn: Connection) -> None:
+    """Without AUTOINCREMENT SQLite hands out max(id) + 1, so deleting the newest session gave
+    its id (and its messages' ids) to the next one, and `pai ask --session N` in a script could
+    continue a stranger's conversation. Both tables are rebuilt with AUTOINCREMENT, ids kept (the
+    full-text index stays valid), the counters seeded at the highest id present (ids deleted
+    before this version left no trace to seed from). PostgreSQL's serial columns already never
+    hand an id out twice: nothing to do there."""
+    if conn.dialect.name != "sqlite":
+        return
+    for statement in (
+        "CREATE TABLE sessions_v6 (id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT, "
+        "title VARCHAR(200) NOT NULL, provider VARCHAR(100), model VARCHAR(200), "
+        "system_prompt TEXT, created_at DATETIME NOT NULL, updated_at DATETIME NOT NULL)",
+        f"INSERT INTO sessions_v6 ({_V6_SESSIONS}) SELECT {_V6_SESSIONS} FROM sessions",
+        # It references sessions_v6: dropping the old sessions table (an implicit DELETE) must
+        # not cascade into the copied messages. The rename below points it at `sessions`.
+        "CREATE TABLE messages_v6 (id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT, "
+        "session_id INTEGER NOT NULL REFERENCES sessions_v6 (id) ON DELETE CASCADE, "
+        "role VARCHAR(20) NOT NULL, content TEXT NOT NULL, status VARCHAR(20) NOT NULL, "
+        "provider VARCHAR(100), model VARCHAR(200), input_tokens INTEGER NOT NULL, "
+        "output_tokens INTEGER NOT NULL, cost FLOAT, created_at DATETIME NOT NULL, "
+        "updated_at DATETIME NOT NULL, error TEXT, skill VARCHAR(200), parent_id INTEGER, "
+        "output_estimated BOOLEAN NOT NULL DEFAULT 0, "
+        "superseded BOOLEAN NOT NULL DEFAULT 0)",
+        f"INSERT INTO messages_v6 ({_V6_MESSAGES}) SELECT {_V6_MESSAGES} FROM messages",
+        "DROP TABLE messages",  # its indexes and triggers go with it
+        "DROP TABLE sessions",
+        "ALTER TABLE sessions_v6 RENAME TO sessions",  # also renames the reference above
+        "ALTER TABLE messages_v6 RENAME TO messages",
+        "CREATE INDEX ix_sessions_updated_at ON sessions (updated_at)",
+        "CREATE INDEX ix_messages_session_id_id ON messages (session_id, id)",
+        "CREATE INDEX ix_messages_status ON messages (status)",
+        "CREATE INDEX ix_messages_created_at ON messages (created_at)",
+        *_FTS_TRIGGERS,
+    ):
+        conn.execute(text(statement))
+    _seed_sqlite_sequence(conn, ("sessions", "messages"))
+
+
+def _seed_sqlite_sequence(conn: Connection, tables: tuple[str, ...]) -> None:
+    """The AUTOINCREMENT counters start at the highest id present (copying rows with their ids
+    already does this; said once more so that it never depends on that)."""
+    for table in tables:
+        highest = conn.execute(text(f"SELECT COALESCE(MAX(id), 0) FROM {table}")).scalar() or 0
+        conn.execute(text("DELETE FROM sqlite_sequence WHERE name = :t"), {"t": table})
+        conn.execute(text("INSERT INTO sqlite_sequence (name, seq) VALUES (:t, :n)"),
+                     {"t": table, "n": highest})
+
+
+def _v7_kept_costs(conn: Connection) -> None:
+    """What deleted answers cost, by when they were made: deleting a session takes its text, not
+    the money it spent out of the day's and the month's totals. One row per deleted answer that
+    cost something or an unknown amount; the live messages stay the one record of the rest."""
+    meta = MetaData()
+    Table(
+        "kept_costs", meta,
+        Column("id", Integer, primary_key=True),
+        Column("created_at", DateTime, nullable=False, index=True),
+        Column("cost", Float),  # USD; NULL: the price was unknown
+        sqlite_autoincrement=True,
+    )
+    meta.create_all(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "sessions and messages", _v1_sessions_and_messages),
     Migration(2, "full-text search over messages", _v2_full_text_search),
     Migration(3, "why an answer failed, kept with it", _v3_message_errors),
     Migration(4, "skills behind answers, and their steps", _v4_skill_steps),
     Migration(5, "unknown costs, estimated usage, retried answers", _v5_turn_accounting),
+    Migration(6, "ids never handed out twice", _v6_ids_never_reused),
+    Migration(7, "deleted sessions keep what they cost", _v7_kept_costs),
 )
 LATEST = MIGRATIONS[-1].version
 
@@ -190,9 +261,10 @@ class MigrationResult:
 
 def backup_sqlite(source: Path, backup_dir: Path, version: int) -> Path:
     """A consistent copy through SQLite's online backup API (safe with WAL and other readers)."""
-    backup_dir.mkdir(parents=True, exist_ok=True)
+    private_folder(backup_dir)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-%f")
     target = backup_dir / f"{source.stem}-v{version}-{stamp}.db"
+    private_file(target)  # a copy of the history is as private as the history
     src, dst = sqlite3.connect(source), sqlite3.connect(target)
     try:
         src.backup(dst)

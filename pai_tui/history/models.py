@@ -18,6 +18,7 @@ class Base(DeclarativeBase):
 
 class ChatSession(Base):
     __tablename__ = "sessions"
+    __table_args__ = {"sqlite_autoincrement": True}  # noqa: RUF012 (ids never handed out twice)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
@@ -35,7 +36,8 @@ class ChatSession(Base):
 
 class Message(Base):
     __tablename__ = "messages"
-    __table_args__ = (Index("ix_messages_session_id_id", "session_id", "id"),)
+    __table_args__ = (Index("ix_messages_session_id_id", "session_id", "id"),
+                      {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
@@ -57,3 +59,14 @@ class Message(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     session: Mapped[ChatSession] = relationship(back_populates="messages")
+
+
+class KeptCost(Base):
+    """What a deleted answer cost, kept for the spending totals (its text is gone)."""
+
+    __tablename__ = "kept_costs"
+    __table_args__ = {"sqlite_autoincrement": True}  # noqa: RUF012
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, index=True)  # when it was answered
+    cost: Mapped[float | None] = mapped_column(Float)  # USD; NULL: the price was unknown

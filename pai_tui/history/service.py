@@ -29,6 +29,8 @@ class Spending:
     month: float
     unpriced_today: int = 0
     unpriced_month: int = 0
+
+
 TITLE_LENGTH = 60
 
 
@@ -63,12 +65,18 @@ class History:
         return self.config.database_url or sqlite_url(self.config.home.database)
 
     def redact(self, text: str) -> str:
-        """An error text with the database URL's password taken out."""
-        if not self.config.database_url:
-            return text
-        from pai_tui.history.urls import redact
+        """An error text as the user may read it: no SQL and no parameters (the user's own
+        words), no database password, and what to do about the failures pai recognizes."""
+        from pai_tui.history.errors import plain
 
-        return redact(text, self.config.database_url)
+        url = self.config.database_url
+        if url:
+            from pai_tui.history.urls import redact, shown_url
+
+            text, where = redact(text, url), shown_url(url)
+        else:
+            where = str(self.config.home.database)
+        return plain(text, where, self.config.home.backups)
 
     def open(self) -> Store:
         """Open (and migrate) the store once. Blocking: call from a thread."""

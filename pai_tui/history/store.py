@@ -12,14 +12,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, func, select, text, update
+from sqlalchemy import Engine, create_engine, event, func, insert, or_, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from pai_tui.history.migrations import MigrationResult, current_version, migrate
-from pai_tui.history.models import ChatSession, Message, utcnow
+from pai_tui.history.models import ChatSession, KeptCost, Message, utcnow
 from pai_tui.history.records import MessageRecord, Role, SessionRecord, Status
 from pai_tui.history.urls import sqlite_path
+from pai_tui.paths import narrow, private_file, private_folder
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -47,13 +48,22 @@ def _use_wal(cursor: Any) -> None:
             time.sleep(0.01)
 
 
+def _private_database(path: Path) -> None:
+    """The database file is the user's only, and so are its -wal and -shm (SQLite gives them the
+    database file's mode when it creates them; those an older pai left readable are narrowed)."""
+    private_folder(path.parent)
+    private_file(path)
+    for suffix in ("-wal", "-shm", "-journal"):
+        narrow(Path(f"{path}{suffix}"))
+
+
 def make_engine(url: str, create_folder: bool = True) -> Engine:
     """An engine with pai's SQLite settings: WAL, busy timeout, foreign keys, transactional DDL."""
     if make_url(url).get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
     path = sqlite_path(url)
     if path is not None and create_folder:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _private_database(path)
     engine = create_engine(url, connect_args={"check_same_thread": False})
 
     @event.listens_for(engine, "connect")
@@ -197,14 +207,18 @@ class Store:
                           .values(**values))
 
     def cost_since(self, moment: datetime) -> tuple[float, int]:
-        """The money spent on answers since `moment` (naive UTC), and how many answers cost an
-        unknown amount (not counted in the sum: their model's prices are unknown)."""
+        """The money spent on answers since `moment` (naive UTC), deleted ones included, and how
+        many answers cost an unknown amount (not counted in the sum: their model's prices are
+        unknown)."""
+        total, unpriced = 0.0, 0
         with self._session() as s:
-            total, unpriced = s.execute(
-                select(func.coalesce(func.sum(Message.cost), 0.0),
-                       func.count(Message.id).filter(Message.cost.is_(None)))
-                .where(Message.created_at >= moment)).one()
-            return float(total or 0.0), int(unpriced or 0)
+            for table in (Message, KeptCost):
+                spent, unknown = s.execute(
+                    select(func.coalesce(func.sum(table.cost), 0.0),
+                           func.count(table.id).filter(table.cost.is_(None)))
+                    .where(table.created_at >= moment)).one()
+                total, unpriced = total + float(spent or 0.0), unpriced + int(unknown or 0)
+        return total, unpriced
 
     def rename_session(self, session_id: int, title: str) -> None:
         with self._session() as s:
@@ -212,10 +226,15 @@ class Store:
                       .values(title=title, updated_at=utcnow()))
 
     def delete_session(self, session_id: int) -> None:
+        """The session and its messages go; what its answers cost stays in the totals."""
         with self._session() as s:
             row = s.get(ChatSession, session_id)
-            if row is not None:
-                s.delete(row)
+            if row is None:
+                return
+            spent = select(Message.created_at, Message.cost).where(
+                Message.session_id == session_id, or_(Message.cost.is_(None), Message.cost != 0))
+            s.execute(insert(KeptCost).from_select(["created_at", "cost"], spent))
+            s.delete(row)
 
     # messages
 

@@ -174,7 +174,9 @@ class PaiApp(App[None], inherit_bindings=False):
             self.notify(f"Theme skipped: {problem}", severity="warning", timeout=10, markup=False)
         wanted = self.cockpit.config.ui.theme
         if wanted not in self.available_themes:
-            self.notify(f"Theme {wanted!r} (config.toml [ui] theme) not found; using "
+            why = ": its file is invalid (see above)" \
+                if any(p.name == wanted for p in problems) else ""
+            self.notify(f"Theme {wanted!r} (config.toml [ui] theme) not found{why}; using "
                         f"{DEFAULT_THEME!r}.", severity="warning", markup=False)
             wanted = DEFAULT_THEME
         self._theme_saved = wanted  # applying the configured theme is not a change to save

@@ -9,7 +9,7 @@ import pytest
 
 from pai_tui import __version__
 from pai_tui.paths import HomePaths
-from tests.conftest import run_pai
+from tests.conftest import run_pai, write_config
 
 
 def rows(output: str) -> dict[str, str]:
@@ -195,3 +195,20 @@ def test_keys_lists_every_binding_id() -> None:
     assert result.returncode == 0
     for spec in ACTIONS:
         assert spec.id in result.stdout
+
+
+def test_themes_that_used_to_crash_are_warnings_naming_file_and_field(home: HomePaths) -> None:
+    home.themes.mkdir(parents=True)
+    (home.themes / "brace.toml").write_text('name = "brace"\nprimary = "#123456"\n'
+                                           '[variables]\nborder = "red }"\n')
+    (home.themes / "huge.toml").write_text('name = "huge"\nprimary = "#123456"\n'
+                                          "luminosity_spread = 1e308\n")
+    result = doctor()
+    assert result.returncode == 0 and "Traceback" not in result.stderr
+    row = rows(result.stdout)["Themes"]
+    assert row.startswith("WARN")
+    assert "brace.toml:4: key 'variables.border'" in row
+    assert "huge.toml:3: key 'luminosity_spread'" in row
+    write_config(home, '[ui]\ntheme = "huge"\n')
+    row = rows(doctor().stdout)["Themes"]
+    assert row.startswith("WARN") and "('huge') is not among the valid ones" in row

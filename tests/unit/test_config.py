@@ -150,3 +150,76 @@ def test_database_url_comes_from_the_environment(home: HomePaths,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PAI_DATABASE_URL", "sqlite:////tmp/elsewhere.db")
     assert load_config(home).database_url == "sqlite:////tmp/elsewhere.db"
+
+
+OUT_OF_RANGE = [
+    # (content, line, key, words in the message)
+    ("[chat]\nretries = 99999999999999999999\n", 2, "chat.retries", "between 0 and 100"),
+    ("[chat]\nmax_output_tokens = -100\n", 2, "chat.max_output_tokens", "between 1 and"),
+    ("[chat]\n\nmax_retry_wait = nan\n", 3, "chat.max_retry_wait", "not nan"),
+    ("[chat]\nmax_retry_wait = inf\n", 2, "chat.max_retry_wait", "between 0 and 3600"),
+    ("[skills]\ntool_timeout = -1\n", 2, "skills.tool_timeout", "more than 0"),
+    ("[skills]\noutput_cap = -5\n", 2, "skills.output_cap", "between 1 and"),
+    ("[skills]\nthreshold = nan\n", 2, "skills.threshold", "not nan"),
+    ("[skills]\nthreshold = 1.5\n", 2, "skills.threshold", "between 0 and 1"),
+    ("[skills]\nmax_tool_turns = 0\n", 2, "skills.max_tool_turns", "between 1 and"),
+    ('[providers.ollama]\nkind = "openai-compatible"\nbase_url = "http://h/v1"\n'
+     "timeout = nan\n", 4, "providers.ollama.timeout", "not nan"),
+    ('[providers.anthropic]\n[providers.anthropic.models."m"]\ncontext_window = -1\n', 3,
+     'providers.anthropic.models.m.context_window', "between 1 and"),
+    ('[providers.anthropic.models.m]\ninput_price = -0.5\n', 2,
+     "providers.anthropic.models.m.input_price", "between 0 and"),
+]
+
+
+@pytest.mark.parametrize(("content", "line", "key", "words"), OUT_OF_RANGE)
+def test_numbers_out_of_their_range_are_configuration_errors(
+        home: HomePaths, content: str, line: int, key: str, words: str) -> None:
+    path = write_config(home, content)
+    with pytest.raises(ConfigError) as caught:
+        load_config(home)
+    assert (caught.value.path, caught.value.line, caught.value.key) == (path, line, key)
+    assert words in str(caught.value)
+
+
+def test_a_number_out_of_range_stops_pai_with_exit_2(home: HomePaths) -> None:
+    path = write_config(home, "[skills]\ntool_timeout = -1\n")
+    result = run_pai("doctor")
+    assert result.returncode == 2
+    assert f"{path}:2: key 'skills.tool_timeout': must be more than 0" in result.stderr
+
+
+def test_an_in_memory_database_url_is_a_clear_error(home: HomePaths) -> None:
+    result = run_pai("ask", "hello", env={"PAI_DATABASE_URL": "sqlite:///:memory:"})
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "PAI_DATABASE_URL" in result.stderr and "in memory" in result.stderr
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///file:x?mode=memory&uri=true", "nonsense"])
+def test_database_urls_pai_cannot_keep_a_history_in_are_refused(
+        home: HomePaths, monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    monkeypatch.setenv("PAI_DATABASE_URL", url)
+    with pytest.raises(ConfigError) as caught:
+        load_config(home)
+    assert "PAI_DATABASE_URL" in str(caught.value)
+
+
+def test_a_dangling_config_symlink_is_an_error_not_defaults(home: HomePaths) -> None:
+    home.root.mkdir(parents=True)
+    home.config.symlink_to(home.root / "dotfiles" / "pai.toml")
+    with pytest.raises(ConfigError) as caught:
+        load_config(home)
+    assert caught.value.path == home.config
+    assert "dotfiles/pai.toml" in str(caught.value) and "does not exist" in str(caught.value)
+    assert home.config.is_symlink()  # left as it was
+
+
+def test_a_looping_config_symlink_is_an_error(home: HomePaths) -> None:
+    home.root.mkdir(parents=True)
+    other = home.root / "other.toml"
+    home.config.symlink_to(other)
+    other.symlink_to(home.config)
+    with pytest.raises(ConfigError) as caught:
+        load_config(home)
+    assert "loop" in str(caught.value)

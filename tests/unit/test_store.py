@@ -273,3 +273,79 @@ def test_v5_keeps_every_message_and_marks_unknown_costs_unknown(home: HomePaths)
     row = store.add_message(1, "user", "a new kangaroo")  # the search triggers work again
     assert [m.id for m in store.search("kangaroo")] == [row.id]
     store.close()
+
+
+def test_ids_are_never_handed_out_twice_even_after_a_deletion(home: HomePaths) -> None:
+    """`pai ask --session 2` in a script must never continue someone else's conversation: once
+    the newest session (and its messages) is deleted, the next one still gets a new id."""
+    store = open_store(home.database, home.backups)
+    first = store.create_session("first")
+    newest = store.create_session("newest")
+    last_message = store.add_message(newest.id, "user", "the newest words")
+    store.delete_session(newest.id)
+    again = store.create_session("after the deletion")
+    message = store.add_message(again.id, "user", "new words")
+    assert again.id > newest.id > first.id
+    assert message.id > last_message.id
+    store.close()
+    store = open_store(home.database, home.backups)  # and after a restart
+    assert store.create_session("later").id > again.id
+    store.close()
+
+
+def test_v6_keeps_ids_links_and_search_and_stops_reusing_ids(home: HomePaths) -> None:
+    build_schema(home.database, 5)
+    with sqlite3.connect(home.database) as db:
+        for sid in (1, 2):
+            db.execute("INSERT INTO sessions (id, title, created_at, updated_at) VALUES "
+                       "(?, 'old', '2026-01-01 10:00:00', '2026-01-01 10:00:00')", (sid,))
+        for mid, sid, content in ((3, 1, "the first wombat"), (8, 2, "the second wombat")):
+            db.execute("INSERT INTO messages (id, session_id, role, content, status, "
+                       "input_tokens, output_tokens, cost, created_at, updated_at) VALUES "
+                       "(?, ?, 'user', ?, 'complete', 0, 0, 0.0, '2026-01-01 10:00:00', "
+                       "'2026-01-01 10:00:00')", (mid, sid, content))
+    db.close()
+    store = open_store(home.database, home.backups)
+    assert [(m.id, m.content) for m in store.messages(2)] == [(8, "the second wombat")]
+    assert {m.id for m in store.search("wombat")} == {3, 8}
+    store.delete_session(2)  # its messages go with it (the foreign key survived the rebuild)
+    assert store.messages(2) == [] and {m.id for m in store.search("wombat")} == {3}
+    fresh = store.create_session("fresh")
+    note = store.add_message(fresh.id, "user", "a new kangaroo")
+    assert fresh.id == 3 and note.id == 9  # never 2 and 8 again
+    assert [m.id for m in store.search("kangaroo")] == [note.id]
+    with store.engine.connect() as conn:
+        indexes = {i["name"] for t in ("sessions", "messages")
+                   for i in inspect(conn).get_indexes(t)}
+    assert {"ix_sessions_updated_at", "ix_messages_session_id_id", "ix_messages_status",
+            "ix_messages_created_at"} <= indexes
+    store.close()
+
+
+def test_deleting_a_session_keeps_what_it_cost(home: HomePaths) -> None:
+    """Money spent stays spent: the totals of today and this month do not drop when the session
+    that spent it is deleted, also after a restart, and unpriced answers stay counted."""
+    from datetime import timedelta
+
+    from pai_tui.history.models import utcnow
+
+    store = open_store(home.database, home.backups)
+    kept = store.create_session("kept")
+    answer = store.add_message(kept.id, "assistant", "cheap")
+    store.update_message(answer.id, cost=0.10)
+    gone = store.create_session("to delete")
+    store.add_message(gone.id, "user", "question")
+    priced = store.add_message(gone.id, "assistant", "priced")
+    store.update_message(priced.id, cost=0.25)
+    unpriced = store.add_message(gone.id, "assistant", "unpriced")
+    store.update_message(unpriced.id, cost=None)
+    since = utcnow() - timedelta(hours=1)
+    before = store.cost_since(since)
+    assert before == (pytest.approx(0.35), 1)
+    store.delete_session(gone.id)
+    assert store.cost_since(since) == (pytest.approx(0.35), 1)
+    store.close()
+    store = open_store(home.database, home.backups)
+    assert store.cost_since(since) == (pytest.approx(0.35), 1)
+    assert store.cost_since(utcnow() + timedelta(hours=1)) == (0.0, 0)  # still by time
+    store.close()
