@@ -126,3 +126,36 @@ ACTIONS: tuple[ActionSpec, ...] = (
 )
 
 BY_ID: dict[str, ActionSpec] = {spec.id: spec for spec in ACTIONS}
+
+# Scopes whose bindings are live at the same moment (the app's are live everywhere).
+_TOGETHER: frozenset[frozenset[Scope]] = frozenset(
+    frozenset(pair) for pair in (("screen", "chat-input"), ("screen", "history")))
+# Keys two actions share on purpose: the first acts where it can, else the key goes on to the
+# second (tab completes a /name, else moves the focus; esc stops an answer, else closes the
+# screen on top; ctrl+c copies a selection, else says how to quit; f1 opens help, then closes it).
+SHARED_BY_DESIGN: frozenset[frozenset[str]] = frozenset(frozenset(pair) for pair in (
+    ("chat.complete", "focus.next"), ("chat.cancel", "help.close"),
+    ("chat.cancel", "skills.close"), ("app.help", "help.close"),
+    ("screen.copy", "app.quit_hint")))
+
+
+def _live_together(a: ActionSpec, b: ActionSpec) -> bool:
+    return a.scope == b.scope or "app" in (a.scope, b.scope) or \
+        frozenset((a.scope, b.scope)) in _TOGETHER
+
+
+def key_conflicts(keymap: dict[str, str]) -> list[tuple[str, str, str]]:
+    """(key, binding id, binding id) for each key that two actions live at once would share
+    with `keymap` applied (the pairs shared by design aside)."""
+    owners: dict[str, list[ActionSpec]] = {}
+    for spec in ACTIONS:
+        for key in keymap.get(spec.id, spec.keys).split(","):
+            if key.strip():
+                owners.setdefault(key.strip(), []).append(spec)
+    found = []
+    for key, specs in owners.items():
+        for i, a in enumerate(specs):
+            for b in specs[i + 1:]:
+                if _live_together(a, b) and frozenset((a.id, b.id)) not in SHARED_BY_DESIGN:
+                    found.append((key, a.id, b.id))
+    return found

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pai_tui.actions import BY_ID as ACTION_IDS
+from pai_tui.actions import key_conflicts
 from pai_tui.paths import HomePaths, pai_home
 
 Layout = Literal["columns", "grid"]
@@ -73,6 +74,7 @@ DAY = 86_400  # seconds
 class UISettings:
     theme: str = "pai"
     layout: Layout = "columns"
+    details: bool = False  # model, tokens and cost under each answer (alt+i); remembered
 
 
 ProviderKind = Literal["anthropic", "openai", "openai-compatible"]
@@ -376,6 +378,11 @@ def _check_keymap(config: Config, path: Path, data: dict[str, Any]) -> None:
         problem = _keys_problem(keys)
         if problem:
             raise where.error(("keymap",), binding_id, problem)
+    for key, first, second in key_conflicts(config.keymap):
+        mine = second if second in config.keymap else first
+        other = first if mine == second else second
+        raise where.error(("keymap",), mine, f"{key!r} is also the key of {other!r}: no two "
+                          "actions may share a key (pick another, or rebind that one too)")
 
 
 def _check_providers(config: Config, path: Path) -> None:

@@ -226,6 +226,10 @@ def _v7_kept_costs(conn: Connection) -> None:
     meta.create_all(conn)
 
 
+def _v8_writers(conn: Connection) -> None:
+    conn.execute(text("ALTER TABLE messages ADD COLUMN writer VARCHAR(200)"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "sessions and messages", _v1_sessions_and_messages),
     Migration(2, "full-text search over messages", _v2_full_text_search),
@@ -234,6 +238,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "unknown costs, estimated usage, retried answers", _v5_turn_accounting),
     Migration(6, "ids never handed out twice", _v6_ids_never_reused),
     Migration(7, "deleted sessions keep what they cost", _v7_kept_costs),
+    Migration(8, "who writes a message being written", _v8_writers),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -55,6 +55,7 @@ class Message(Base):
     # The output tokens were counted from the text (the stream ended before the provider said).
     output_estimated: Mapped[bool] = mapped_column(Boolean, default=False)
     superseded: Mapped[bool] = mapped_column(Boolean, default=False)  # a retry replaced it
+    writer: Mapped[str | None] = mapped_column(String(200))  # host:pid:start while streaming
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 

@@ -20,6 +20,7 @@ from pai_tui.history.migrations import MigrationResult, current_version, migrate
 from pai_tui.history.models import ChatSession, KeptCost, Message, utcnow
 from pai_tui.history.records import MessageRecord, Role, SessionRecord, Status
 from pai_tui.history.urls import sqlite_path
+from pai_tui.history.writers import is_gone, this_writer
 from pai_tui.paths import narrow, private_file, private_folder
 
 BUSY_TIMEOUT_MS = 5000
@@ -140,12 +141,18 @@ class Store:
             return current_version(conn)
 
     def _mark_interrupted(self) -> int:
+        """Rows left `streaming` by a writer that is gone become `interrupted`; a live pai's
+        answer (another process, another machine still saving it) is left alone."""
+        now = utcnow()
         with self._session() as s:
-            result = s.execute(
-                update(Message).where(Message.status == "streaming")
-                .values(status="interrupted", updated_at=utcnow())
-            )
-            return result.rowcount or 0
+            rows = s.execute(select(Message.id, Message.writer, Message.updated_at)
+                             .where(Message.status == "streaming")).all()
+            gone = [row.id for row in rows if is_gone(row.writer, row.updated_at, now)]
+            if gone:
+                s.execute(update(Message).where(Message.id.in_(gone), Message.status ==
+                                                "streaming")
+                          .values(status="interrupted", updated_at=now))
+            return len(gone)
 
     # sessions
 
@@ -247,7 +254,8 @@ class Store:
             row = Message(session_id=session_id, role=role, content=content, status=status,
                           provider=provider, model=model, input_tokens=0, output_tokens=0,
                           cost=0.0, created_at=now, updated_at=now, skill=skill,
-                          parent_id=parent_id)
+                          parent_id=parent_id,
+                          writer=this_writer() if status == "streaming" else None)
             s.add(row)
             s.execute(update(ChatSession).where(ChatSession.id == session_id)
                       .values(updated_at=now))

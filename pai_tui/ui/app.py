@@ -187,8 +187,9 @@ class PaiApp(App[None], inherit_bindings=False):
             self._theme_saved = theme.name
             self._save_setting("theme")
 
-    def _ui_setting(self, key: str) -> str:
-        return {"theme": self._theme_saved, "layout": self.layout_name}[key]
+    def _ui_setting(self, key: str) -> str | bool:
+        return {"theme": self._theme_saved, "layout": self.layout_name,
+                "details": self.chat.has_class("-details")}[key]
 
     @work(thread=True, group="settings", exit_on_error=False)
     def _save_setting(self, key: str) -> None:
@@ -354,6 +355,7 @@ class PaiApp(App[None], inherit_bindings=False):
 
     def action_toggle_details(self) -> None:
         self.chat.toggle_class("-details")
+        self._save_setting("details")
 
     def action_show_earlier(self) -> None:
         self.chat.show_earlier()

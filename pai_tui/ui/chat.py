@@ -72,6 +72,7 @@ class ChatPane(Listening, Pane):
     def on_mount(self) -> None:
         super().on_mount()
         self.query_one("#new-below").display = False
+        self.set_class(self.cockpit.config.ui.details, "-details")  # as the user left it
         self._stop_listening = self.bridge.listen(
             self, events.TurnStarted, events.TurnFinished, events.TurnNotice,
             events.ContextTrimmed, events.StepStarted, events.StepFinished)

@@ -242,6 +242,17 @@ async def test_layout_switch_is_remembered(home: HomePaths) -> None:
         assert app.query_one("#panes").has_class("-grid")
 
 
+async def test_the_details_toggle_is_remembered(home: HomePaths) -> None:
+    async with running() as (app, pilot):
+        assert not app.chat.has_class("-details")
+        await press(pilot, "alt+i")
+        await settle(pilot)
+        assert app.chat.has_class("-details")
+    assert "details = true" in home.config.read_text()
+    async with running() as (app, _):
+        assert app.chat.has_class("-details")
+
+
 async def test_broken_theme_file_is_reported_and_skipped(home: HomePaths) -> None:
     home.themes.mkdir(parents=True)
     (home.themes / "broken.toml").write_text('name = "broken"\nprimary = "#00ff00"\n'

@@ -44,6 +44,9 @@ BAD_FILES = [
     ('[keymap]\n"chat.send" = ","\n', 2, 'keymap."chat.send"', "names no key"),
     ('[keymap]\n"chat.send" = "f9,,f10"\n', 2, 'keymap."chat.send"', "empty key between"),
     ('[keymap]\n"chat.send" = "ctrl o"\n', 2, 'keymap."chat.send"', "is not a key name"),
+    # The README's old example: alt+m is the model picker's.
+    ('[keymap]\n"pane.maximize" = "alt+m,f6"\n', 2, 'keymap."pane.maximize"',
+     "'alt+m' is also the key of 'model.switch'"),
 ]
 
 
@@ -223,3 +226,9 @@ def test_a_looping_config_symlink_is_an_error(home: HomePaths) -> None:
     with pytest.raises(ConfigError) as caught:
         load_config(home)
     assert "loop" in str(caught.value)
+
+
+def test_the_default_keys_are_never_shared_by_two_live_actions() -> None:
+    from pai_tui.actions import key_conflicts
+
+    assert key_conflicts({}) == []

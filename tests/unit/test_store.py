@@ -3,7 +3,10 @@ first), pragmas, sessions and messages, recovery of interrupted answers, search.
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +18,7 @@ from pai_tui.history.store import Store, make_engine
 from pai_tui.history.urls import sqlite_url
 from pai_tui.paths import HomePaths
 from tests.builders import build_schema
+from tests.conftest import REPO
 
 
 def open_store(path: Path, backups: Path) -> Store:
@@ -149,16 +153,52 @@ def test_sessions_and_messages_round_trip(home: HomePaths) -> None:
     store.close()
 
 
-def test_answers_left_streaming_by_a_dead_process_become_interrupted(home: HomePaths) -> None:
-    store = open_store(home.database, home.backups)
-    session = store.create_session("s")
-    answer = store.add_message(session.id, "assistant", "half an ans", status="streaming")
-    store.close()  # the process "dies" here: nobody finished the answer
+WRITE_STREAMING = """
+import sys, time
+from pai_tui.history.store import Store
+from pai_tui.history.urls import sqlite_url
+store, _, _ = Store.open(sqlite_url(sys.argv[1]), None)
+session = store.create_session("s")
+answer = store.add_message(session.id, "assistant", "half an ans", status="streaming")
+print(answer.id, flush=True)
+if sys.argv[2] == "stay":
+    time.sleep(300)
+"""
 
+
+def _writer(home: HomePaths, stay: bool) -> tuple[subprocess.Popen[str], int]:
+    """Another pai process that starts an answer (and stays, or dies at once)."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", WRITE_STREAMING, str(home.database), "stay" if stay else "go"],
+        stdout=subprocess.PIPE, text=True, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert process.stdout is not None
+    return process, int(process.stdout.readline())
+
+
+def test_answers_left_streaming_by_a_dead_process_become_interrupted(home: HomePaths) -> None:
+    home.ensure()
+    process, answer_id = _writer(home, stay=False)
+    process.wait(30)  # the process is gone: nobody will finish the answer
     store, _, interrupted = Store.open(sqlite_url(home.database), home.backups)
     assert interrupted == 1
-    saved = store.get_message(answer.id)
+    saved = store.get_message(answer_id)
     assert saved is not None and (saved.status, saved.content) == ("interrupted", "half an ans")
+    store.close()
+
+
+def test_a_live_pai_keeps_writing_its_answer_when_another_starts(home: HomePaths) -> None:
+    home.ensure()
+    process, answer_id = _writer(home, stay=True)
+    try:
+        store, _, interrupted = Store.open(sqlite_url(home.database), home.backups)
+        assert interrupted == 0
+        assert store.get_message(answer_id).status == "streaming"  # type: ignore[union-attr]
+        store.close()
+    finally:
+        process.kill()
+        process.wait(30)
+    store, _, interrupted = Store.open(sqlite_url(home.database), home.backups)
+    assert interrupted == 1 and store.get_message(answer_id).status == "interrupted"  # type: ignore[union-attr]
     store.close()
 
 
