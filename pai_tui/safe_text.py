@@ -38,11 +38,12 @@ def clip(text: str, limit: int) -> str:
 
 # Whole escape sequences, as terminals print them when text is copied from one: CSI (colours,
 # cursor moves; ESC [ or the C1 CSI), OSC (titles, clipboard writes, links; ended by BEL or ST),
-# DCS/SOS/PM/APC strings (ended by ST), and the two-character escapes (ESC 7, ESC c ...).
+# DCS/SOS/PM/APC strings (ended by ST), and the two-character escapes (ESC 7, ESC c ...). A string
+# without its end is not a sequence: only its introducer goes, so no text after it is lost.
 _SEQUENCE = re.compile(
     r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"
-    r"|(?:\x1b\]|\x9d)[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
-    r"|(?:\x1b[PX^_]|[\x90\x98\x9e\x9f])[^\x1b\x9c]*(?:\x1b\\|\x9c)?"
+    r"|(?:\x1b\]|\x9d)[^\x00-\x1f\x9c]*(?:\x07|\x1b\\|\x9c)"
+    r"|(?:\x1b[PX^_]|[\x90\x98\x9e\x9f])[^\x00-\x1f\x9c]*(?:\x1b\\|\x9c)"
     r"|\x1b[ -/]*[0-~]?"
 )
 
