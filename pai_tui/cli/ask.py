@@ -18,10 +18,11 @@ import click
 
 from pai_tui import events
 from pai_tui.cli import config_for
-from pai_tui.cli.output import json_text, stdout_gone, tell, text_for, warn
+from pai_tui.cli.output import is_terminal, json_text, stdout_gone, tell, warn
 from pai_tui.cockpit import Cockpit
 from pai_tui.history.records import MessageRecord
 from pai_tui.llm.providers import OFFLINE, ModelChoice
+from pai_tui.safe_text import printable
 from pai_tui.turns.service import NotSaved
 
 if TYPE_CHECKING:
@@ -72,6 +73,7 @@ class Printer:
     def __init__(self, out: TextIO, err: TextIO, stream_text: bool):
         self.out, self.err = out, err
         self.stream_text = stream_text
+        self.safe = is_terminal(out)  # asked once: not a system call per delta
         self.ended_with_newline = True
         self.message_id: int | None = None
         self.stdout_closed = False
@@ -99,7 +101,7 @@ class Printer:
     def _answer(self, text: str) -> None:
         if self.stdout_closed:
             return
-        text = text_for(self.out, text)
+        text = printable(text) if self.safe else text
         try:
             self.out.write(text)
             self.out.flush()

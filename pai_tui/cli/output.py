@@ -63,12 +63,6 @@ def is_terminal(stream: TextIO | BinaryIO) -> bool:
         return False
 
 
-def text_for(stream: TextIO, text: str, *, always: bool = False) -> str:
-    """`text` as it may be written to `stream`: literal on a terminal (or `always`), else as
-    it is (a pipe gets the bytes a script asked for)."""
-    return printable(text) if always or is_terminal(stream) else text
-
-
 def bytes_writer(stream: BinaryIO, *, always: bool = False) -> Callable[[bytes], None]:
     """A writer of raw output (a tool's) to `stream`: unchanged to a pipe; to a terminal (or
     `always`) decoded as UTF-8 piece by piece (a character split between two pieces is kept
