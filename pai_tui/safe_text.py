@@ -34,3 +34,23 @@ def clip(text: str, limit: int) -> str:
         return text
     half = limit // 2
     return f"{text[:half]}\n… {len(text) - 2 * half:,} characters left out …\n{text[-half:]}"
+
+
+# Whole escape sequences, as terminals print them when text is copied from one: CSI (colours,
+# cursor moves; ESC [ or the C1 CSI), OSC (titles, clipboard writes, links; ended by BEL or ST),
+# DCS/SOS/PM/APC strings (ended by ST), and the two-character escapes (ESC 7, ESC c ...). A string
+# without its end is not a sequence: only its introducer goes, so no text after it is lost.
+_SEQUENCE = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"
+    r"|(?:\x1b\]|\x9d)[^\x00-\x1f\x9c]*(?:\x07|\x1b\\|\x9c)"
+    r"|(?:\x1b[PX^_]|[\x90\x98\x9e\x9f])[^\x00-\x1f\x9c]*(?:\x1b\\|\x9c)"
+    r"|\x1b[ -/]*[0-~]?"
+)
+
+
+def pasteable(text: str) -> str:
+    """Pasted `text` as the text the user meant: escape sequences (copied along with coloured
+    terminal output) and the remaining controls and bidi overrides left out, every line end made
+    a newline, tabs kept. What stays keeps its order."""
+    text = _SEQUENCE.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
+    return _UNSAFE.sub("", text)

@@ -28,8 +28,10 @@ def config_for(ctx: click.Context) -> Config:
         try:
             root.obj = load_config()
         except ConfigError as error:
-            click.echo(f"pai: configuration error: {error}", err=True)
-            click.echo("pai: fix the file (it was not changed) and run pai again.", err=True)
+            from pai_tui.cli.output import warn  # not at startup (tests/e2e/test_imports.py)
+
+            warn(f"pai: configuration error: {error}")
+            warn("pai: fix the file (it was not changed) and run pai again.")
             ctx.exit(EXIT_CONFIG)
     return root.obj
 
@@ -113,8 +115,10 @@ def _run_app(ctx: click.Context, config: Config) -> None:
     try:
         config.home.ensure()
     except OSError as error:
-        click.echo(f"pai: cannot use PAI_HOME {config.home.root}: {error.strerror} "
-                   f"({error.filename}). Set PAI_HOME to a folder you own.", err=True)
+        from pai_tui.cli.output import warn
+
+        warn(f"pai: cannot use PAI_HOME {config.home.root}: {error.strerror} "
+             f"({error.filename}). Set PAI_HOME to a folder you own.")
         ctx.exit(EXIT_CONFIG)
     cockpit = Cockpit(config)
     try:

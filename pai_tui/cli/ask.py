@@ -8,20 +8,25 @@ saved in the history (the database refused it for half a minute).
 
 from __future__ import annotations
 
-import json
+import asyncio
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import click
 
 from pai_tui import events
 from pai_tui.cli import config_for
+from pai_tui.cli.output import is_terminal, json_text, stdout_gone, tell, warn
 from pai_tui.cockpit import Cockpit
 from pai_tui.history.records import MessageRecord
 from pai_tui.llm.providers import OFFLINE, ModelChoice
 from pai_tui.safe_text import printable
 from pai_tui.turns.service import NotSaved
+
+if TYPE_CHECKING:
+    from pai_tui.turns.turn import Turn
 
 EXIT_OK, EXIT_USAGE, EXIT_PROVIDER, EXIT_INCOMPLETE, EXIT_NOT_SAVED = 0, 2, 3, 4, 5
 EXIT_FOR_STATUS = {"complete": EXIT_OK, "error": EXIT_PROVIDER, "incomplete": EXIT_INCOMPLETE,
@@ -61,42 +66,60 @@ def compose_prompt(prompt: str | None, stdin: TextIO) -> str:
 
 class Printer:
     """Streams the answer's text to stdout (literally safe when stdout is a terminal) and notices
-    to stderr."""
+    to stderr (always literal). When stdout's reader goes away (`| head`) it says so through
+    `on_closed` (set by `ask` to cancel the turn): a bus subscriber's exceptions are swallowed by
+    the bus, so raising would only log and let the answer stream on, paid for, to nobody."""
 
     def __init__(self, out: TextIO, err: TextIO, stream_text: bool):
         self.out, self.err = out, err
         self.stream_text = stream_text
-        self.safe = out.isatty()
+        self.safe = is_terminal(out)  # asked once: not a system call per delta
         self.ended_with_newline = True
         self.message_id: int | None = None
+        self.stdout_closed = False
+        self.on_closed: Callable[[], None] | None = None
 
     def __call__(self, event: events.Event) -> None:
         if isinstance(event, events.TurnStarted):
             self.message_id = event.message_id
         elif isinstance(event, events.TextDelta) and self.stream_text:
-            text = printable(event.text) if self.safe else event.text
+            self._answer(event.text)
+        elif isinstance(event, events.TurnNotice):
+            tell(self.err, f"pai: {event.text}")
+        elif isinstance(event, events.RouteDecided) and event.skill:
+            tell(self.err, f"pai: skill {event.skill} ({event.how})")
+        elif isinstance(event, events.StepStarted):
+            detail = f" {event.detail}" if event.detail else ""
+            tell(self.err, f"pai: ▸ {event.name}{detail}")
+        elif isinstance(event, events.StepFinished):
+            why = f": {event.error}" if event.error else ""
+            tell(self.err, f"pai: {event.status} {event.name}{why}")
+        elif isinstance(event, events.ContextTrimmed):
+            tell(self.err, f"pai: {event.left_out} earlier message(s) left out to fit the "
+                           f"model's {event.context_window:,}-token context window")
+
+    def _answer(self, text: str) -> None:
+        if self.stdout_closed:
+            return
+        text = printable(text) if self.safe else text
+        try:
             self.out.write(text)
             self.out.flush()
-            if text:
-                self.ended_with_newline = text.endswith("\n")
-        elif isinstance(event, events.TurnNotice):
-            self.err.write(f"pai: {event.text}\n")
-        elif isinstance(event, events.RouteDecided) and event.skill:
-            self.err.write(f"pai: skill {printable(event.skill)} ({event.how})\n")
-        elif isinstance(event, events.StepStarted):
-            detail = f" {printable(event.detail)}" if event.detail else ""
-            self.err.write(f"pai: ▸ {printable(event.name)}{detail}\n")
-        elif isinstance(event, events.StepFinished):
-            why = f": {printable(event.error)}" if event.error else ""
-            self.err.write(f"pai: {event.status} {printable(event.name)}{why}\n")
-        elif isinstance(event, events.ContextTrimmed):
-            self.err.write(f"pai: {event.left_out} earlier message(s) left out to fit the "
-                           f"model's {event.context_window:,}-token context window\n")
+        except (BrokenPipeError, ValueError):  # ValueError: stdout itself was closed
+            self.closed()
+            return
+        if text:
+            self.ended_with_newline = text.endswith("\n")
+
+    def closed(self) -> None:
+        """stdout is gone: write nothing more there, and stop the turn."""
+        self.stdout_closed = True
+        if self.on_closed is not None:
+            self.on_closed()
 
     def finish(self) -> None:
         if self.stream_text and not self.ended_with_newline:
-            self.out.write("\n")
-            self.out.flush()
+            self._answer("\n")
 
 
 def _choice(cockpit: Cockpit, options: AskOptions) -> ModelChoice | None:
@@ -146,7 +169,7 @@ async def _ask(cockpit: Cockpit, options: AskOptions, out: TextIO, err: TextIO) 
             raise UsageError(f"no session {options.session}")
         answering = choice or cockpit.providers.choice_for(session.provider, session.model)
     if (answering or cockpit.providers.default()).provider == OFFLINE:
-        err.write(printable(no_model_help(cockpit)) + "\n")
+        tell(err, no_model_help(cockpit))
         return EXIT_USAGE
     if options.session is not None:
         if choice:
@@ -166,23 +189,57 @@ async def _ask(cockpit: Cockpit, options: AskOptions, out: TextIO, err: TextIO) 
             turn = await turns.start(options.session, options.prompt, choice=choice,
                                      system=options.system, decision=decision)
         except NotSaved as error:
-            err.write(f"pai: your message could not be saved, so it was not sent: {error}\n")
+            tell(err, f"pai: your message could not be saved, so it was not sent: {error}")
             return EXIT_USAGE
-        answer = await turn.run()
+        answer = await _run(turn, printer)
     finally:
         stop()
         printer.finish()
-    if options.as_json:
-        out.write(json.dumps(_as_json(answer), ensure_ascii=False) + "\n")
+    if options.as_json and not printer.stdout_closed:
+        printer_json(printer, _as_json(answer))
+    if printer.stdout_closed:
+        return _stdout_closed(turn, printer)
     if answer.status != "complete":
-        err.write(f"pai: the answer is {answer.status}: {answer.error or 'no reason given'}\n")
+        tell(err, f"pai: the answer is {answer.status}: {answer.error or 'no reason given'}")
         if answer.status == "error" and not _skill_problem(answer):
-            err.write("pai: `pai doctor` checks keys and providers.\n")
+            tell(err, "pai: `pai doctor` checks keys and providers.")
     if not turn.saved:
-        err.write("pai: the answer was printed but could not be saved in the history; the "
-                  "next start marks it interrupted\n")
+        tell(err, "pai: the answer was printed but could not be saved in the history; the "
+                  "next start marks it interrupted")
         return EXIT_NOT_SAVED
     return EXIT_FOR_STATUS.get(answer.status, EXIT_INCOMPLETE)
+
+
+async def _run(turn: Turn, printer: Printer) -> MessageRecord:
+    """The turn's answer; when stdout closes midway the printer cancels the turn, which keeps
+    what came (marked cancelled) and is not an error here."""
+    printer.on_closed = turn.ctx.cancel.cancel
+    try:
+        return await turn.run()
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if not printer.stdout_closed or task is None or task.uncancel() > 0:
+            raise  # a real cancel (ctrl-c) too: let it through
+        return turn.answer
+
+
+def printer_json(printer: Printer, value: object) -> None:
+    """The --json object on stdout, unless its reader is gone."""
+    try:
+        printer.out.write(json_text(value) + "\n")
+        printer.out.flush()
+    except (BrokenPipeError, ValueError):
+        printer.stdout_closed = True
+
+
+def _stdout_closed(turn: Turn, printer: Printer) -> int:
+    """Exit like ctrl-c, with one line on stderr (which may be gone as well)."""
+    if printer.out is sys.stdout:
+        stdout_gone()
+    saved = "saved, marked cancelled" if turn.saved else "not saved"
+    tell(printer.err, f"pai: stdout was closed, so the answer was stopped; what came is "
+                      f"{saved}.")
+    return EXIT_INCOMPLETE
 
 
 def _as_json(answer: MessageRecord) -> dict[str, object]:
@@ -225,13 +282,11 @@ def ask_command(ctx: click.Context, prompt: str | None, provider: str | None,
     Exit codes: 0 complete, 2 usage or configuration error (or no model configured),
     3 provider error, 4 incomplete or cancelled, 5 the answer could not be saved.
     """
-    import asyncio
-
     config = config_for(ctx)
     try:
         text = compose_prompt(prompt, sys.stdin)
     except UsageError as error:
-        click.echo(f"pai ask: {error}", err=True)
+        warn(f"pai ask: {error}")
         ctx.exit(EXIT_USAGE)
     options = AskOptions(text, provider, model, system, session, as_json, yes=yes)
     cockpit = Cockpit(config)
@@ -239,9 +294,9 @@ def ask_command(ctx: click.Context, prompt: str | None, provider: str | None,
     try:
         code = asyncio.run(ask(cockpit, options))
     except UsageError as error:
-        click.echo(f"pai ask: {error}", err=True)
+        warn(f"pai ask: {error}")
     except KeyboardInterrupt:
-        click.echo("pai: cancelled; the partial answer is saved, marked cancelled.", err=True)
+        warn("pai: cancelled; the partial answer is saved, marked cancelled.")
         code = EXIT_INCOMPLETE
     finally:
         cockpit.close()

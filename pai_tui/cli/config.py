@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from pai_tui.cli import config_for
+from pai_tui.cli.output import say
 
 
 @click.group("config")
@@ -18,4 +19,4 @@ def config_group() -> None:
 def config_path(ctx: click.Context, home: bool) -> None:
     """Print the path of config.toml (or, with --home, of PAI_HOME)."""
     paths = config_for(ctx).home
-    click.echo(paths.root if home else paths.config)
+    say(paths.root if home else paths.config)

@@ -13,9 +13,11 @@ from typing import Literal
 import click
 
 from pai_tui.cli import config_for
+from pai_tui.cli.output import warn
 from pai_tui.config import Config
 from pai_tui.llm.keys import KEY_VARIABLES
 from pai_tui.llm.providers import OFFLINE, Providers
+from pai_tui.safe_text import printable
 
 Level = Literal["ok", "warn", "fail"]
 MIN_PYTHON = (3, 11)
@@ -242,11 +244,11 @@ def doctor(ctx: click.Context) -> None:
     table.add_column("Detail", overflow="fold")  # long paths wrap, never cut
     table.add_column("Fix", overflow="fold")
     styles = {"ok": "green", "warn": "yellow", "fail": "bold red"}
-    for check in checks:
+    for check in checks:  # details quote outside text (model names, error messages): literal
         table.add_row(check.name, Text(check.level.upper(), styles[check.level]),
-                      Text(check.detail), Text(check.fix))
+                      Text(printable(check.detail)), Text(printable(check.fix)))
     Console(soft_wrap=False).print(table)
     failed = [c.name for c in checks if c.level == "fail"]
     if failed:
-        click.echo(f"pai cannot run: fix {', '.join(failed)}.", err=True)
+        warn(f"pai cannot run: fix {', '.join(failed)}.")
         ctx.exit(1)

@@ -7,6 +7,7 @@ import sys
 import click
 
 from pai_tui.cli import config_for
+from pai_tui.cli.output import say, say_json, warn
 
 
 @click.command("route")
@@ -21,8 +22,6 @@ def route(ctx: click.Context, text: str | None, as_json: bool) -> None:
     model_routing is on) or plain chat. Nothing is sent to a model. Problems in routing.toml
     are printed on stderr.
     """
-    import json
-
     from pai_tui.cockpit import Cockpit
 
     cockpit = Cockpit(config_for(ctx))
@@ -34,11 +33,9 @@ def route(ctx: click.Context, text: str | None, as_json: bool) -> None:
             raise click.UsageError("give the message to route as TEXT, or pipe it on stdin")
     _, router = cockpit.skills.load()
     for finding in router.findings:
-        click.echo(f"pai: {finding}", err=True)
+        warn(f"pai: {finding}")
     decision = router.route(text)
     if as_json:
-        click.echo(json.dumps(decision.to_json(), ensure_ascii=False))
+        say_json(decision.to_json())
     else:
-        from pai_tui.safe_text import printable
-
-        click.echo(printable(decision.explain()))
+        say(decision.explain())

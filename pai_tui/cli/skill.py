@@ -6,7 +6,6 @@ printed literally (control characters made visible), never as markup.
 
 from __future__ import annotations
 
-import json
 import shutil
 import sys
 from pathlib import Path
@@ -15,11 +14,10 @@ from typing import TYPE_CHECKING
 import click
 
 from pai_tui.cli import config_for
+from pai_tui.cli.output import bytes_writer, say, say_json, warn
 from pai_tui.safe_text import printable
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-    from typing import BinaryIO
 
     from pai_tui.cockpit import Cockpit
 
@@ -49,35 +47,33 @@ def list_skills(ctx: click.Context, as_json: bool, show_warnings: bool) -> None:
     if show_warnings:
         findings = index.findings()
         if as_json:
-            click.echo(json.dumps([{"path": str(f.path), "line": f.line,
-                                    "severity": f.severity, "message": f.message}
-                                   for f in findings], ensure_ascii=False))
+            say_json([{"path": str(f.path), "line": f.line, "severity": f.severity,
+                       "message": f.message} for f in findings])
         else:
             for finding in findings:
-                click.echo(printable(str(finding)))
+                say(finding)
         return
     if as_json:
-        click.echo(json.dumps([{"name": s.name, "description": s.description,
-                                "path": str(s.path), "kind": s.kind, "root": str(s.root)}
-                               for s in index], ensure_ascii=False))
+        say_json([{"name": s.name, "description": s.description, "path": str(s.path),
+                   "kind": s.kind, "root": str(s.root)} for s in index])
         return
     skills = list(index)
     width = min(NAME_WIDTH, max((len(s.name) for s in skills), default=0))
     columns = shutil.get_terminal_size((100, 24)).columns if sys.stdout.isatty() else 0
     for s in skills:
-        name = printable(s.name)
+        name = printable(s.name)  # before padding: a stand-in is wider than what it stands for
         kind = "[fabric] " if s.kind == "fabric" else ""
         line = f"{name:<{width}}  {kind}{printable(' '.join(s.description.split()))}"
         if columns and len(line) > columns:
             line = line[:columns - 1] + "…"
-        click.echo(line.rstrip())
+        say(line.rstrip())
     problems = len(index.warnings) + len(index.rejected)
     fabric = sum(1 for s in skills if s.kind == "fabric")
     summary = f"{len(skills)} skills ({fabric} Fabric patterns)"
     if problems:
         summary += (f"; {len(index.rejected)} not loaded, {len(index.warnings)} warnings: "
                     f"pai skill list --warnings")
-    click.echo(summary, err=True)
+    warn(summary)
 
 
 @skill.command("validate")
@@ -109,10 +105,9 @@ def validate_command(ctx: click.Context, path: Path | None, strict: bool, claude
         skills += count
     for finding in findings:
         where = f"{finding.path}:{finding.line}" if finding.line else str(finding.path)
-        click.echo(printable(f"{where}: {finding.severity}: {finding.message}"))
+        say(f"{where}: {finding.severity}: {finding.message}")
     errors = sum(1 for f in findings if f.severity == "error")
-    click.echo(f"{skills} skills checked: {errors} errors, {len(findings) - errors} warnings",
-               err=True)
+    warn(f"{skills} skills checked: {errors} errors, {len(findings) - errors} warnings")
     ctx.exit(1 if errors else 0)
 
 
@@ -160,11 +155,10 @@ def run_skill(ctx: click.Context, name: str | None, args: tuple[str, ...], tool:
             options = AskOptions(text, provider, model, as_json=as_json, skill=name, yes=yes)
             code = asyncio.run(ask(cockpit, options))
         except UsageError as error:
-            click.echo(f"pai skill run: {error}", err=True)
+            warn(f"pai skill run: {error}")
             code = EXIT_USAGE
         except KeyboardInterrupt:
-            click.echo("pai: cancelled; the partial answer is saved, marked cancelled.",
-                       err=True)
+            warn("pai: cancelled; the partial answer is saved, marked cancelled.")
             code = EXIT_INCOMPLETE
         ctx.exit(code)
     finally:
@@ -182,34 +176,25 @@ def _run_tool(cockpit: Cockpit, name: str, tool_name: str, args: list[str]) -> i
     index = load_index(cockpit.config)  # no router: a tool is named, nothing is routed
     found = index.get(name)
     if found is None:
-        click.echo(f"pai skill run: no skill named {name!r} (pai skill list lists them)",
-                   err=True)
+        warn(f"pai skill run: no skill named {name!r} (pai skill list lists them)")
         return 2
     tool = find_tool(found, tool_name)
     if tool is None:
         names = ", ".join(t.name for t in tools_of(found)) or "none"
-        click.echo(f"pai skill run: {found.name} has no tool {tool_name!r} (its tools: "
-                   f"{names})", err=True)
+        warn(f"pai skill run: {found.name} has no tool {tool_name!r} (its tools: {names})")
         return 2
     rule = cockpit.skills.permissions.rule(tool)
     if rule.action == "deny":
-        click.echo(f"pai skill run: {tool.qualified} is denied by {rule.source}", err=True)
+        warn(f"pai skill run: {tool.qualified} is denied by {rule.source}")
         return 2
     stdin = None if sys.stdin.isatty() else sys.stdin.buffer.read()
-
-    def passing(stream: BinaryIO) -> Callable[[bytes], None]:
-        def write(chunk: bytes) -> None:
-            stream.write(chunk)
-            stream.flush()
-        return write
-
-    try:
+    try:  # stdout passes unchanged to a pipe; on a terminal, and on stderr, it shows literally
         run = asyncio.run(run_skill_tool(cockpit.config, tool, args, stdin=stdin,
-                                         on_stdout=passing(sys.stdout.buffer),
-                                         on_stderr=passing(sys.stderr.buffer)))
+                                         on_stdout=bytes_writer(sys.stdout.buffer),
+                                         on_stderr=bytes_writer(sys.stderr.buffer, always=True)))
     except KeyboardInterrupt:  # the tool and its children were killed on the way out
-        click.echo(f"pai: {tool.qualified}: stopped (ctrl-c)", err=True)
+        warn(f"pai: {tool.qualified}: stopped (ctrl-c)")
         return 130
     if not run.ok:
-        click.echo(f"pai: {tool.qualified}: {run.status()}", err=True)
+        warn(f"pai: {tool.qualified}: {run.status()}")
     return run.exit_status

@@ -25,7 +25,7 @@ from pai_tui.llm.base import (
     token_count,
 )
 from pai_tui.llm.clients import ClientCache, sdk_timeout
-from pai_tui.llm.errors import network_error, status_error, stream_error_detail
+from pai_tui.llm.errors import network_error, status_error, stream_error_detail, web_page
 from pai_tui.llm.sse import UnreadableEvent, json_event_batches
 
 STOP_REASONS: dict[str, StopReason] = {"end_turn": "end", "stop_sequence": "end",
@@ -116,6 +116,9 @@ class AnthropicProvider:
                 # TypeError, and the text that came before it is handed on first.
                 async with self.clients.get(key).messages.with_streaming_response.create(
                         **params) as response:
+                    if page := web_page(name, response.headers.get("content-type", ""),
+                                        response.url):
+                        raise page
                     async for batch in json_event_batches(response.iter_text()):
                         text: list[str] = []  # the text that arrived together, handed on as one
                         try:

@@ -26,7 +26,7 @@ from pai_tui.llm.base import (
     token_count,
 )
 from pai_tui.llm.clients import ClientCache, sdk_timeout
-from pai_tui.llm.errors import network_error, status_error, stream_error_detail
+from pai_tui.llm.errors import network_error, status_error, stream_error_detail, web_page
 from pai_tui.llm.sse import UnreadableEvent, json_event_batches
 
 STOP_REASONS: dict[str, StopReason] = {"stop": "end", "length": "max_tokens",
@@ -79,6 +79,9 @@ class OpenAIProvider:
                         model=request.model, messages=messages,  # type: ignore[arg-type]
                         stream=True, max_completion_tokens=request.max_tokens,
                         stream_options={"include_usage": True}, **options) as response:
+                    if page := web_page(name, response.headers.get("content-type", ""),
+                                        response.url):
+                        raise page
                     async for batch in json_event_batches(response.iter_text()):
                         text: list[str] = []  # the text that arrived together, handed on as one
                         try:

@@ -9,6 +9,7 @@ from textual import events as textual_events
 from textual.message import Message
 from textual.widgets import TextArea
 
+from pai_tui.safe_text import pasteable
 from pai_tui.ui.keymap import bindings_for
 
 
@@ -54,6 +55,14 @@ class ChatInput(TextArea):
         if event.key.startswith("alt+"):
             # A shortcut, not text: terminals attach the bare letter to alt+x, which TextArea's
             # own handler (called after this one unless prevented) would type.
+            event.prevent_default()
+
+    def _on_paste(self, event: textual_events.Paste) -> None:
+        # Textual calls this, then TextArea's handler (which inserts the text): the escape
+        # sequences of text copied from a terminal would be inserted raw and, being drawn
+        # zero-width, put the cursor in the wrong place, so later keys landed out of order.
+        event.text = pasteable(event.text)
+        if not event.text:
             event.prevent_default()
 
     def action_send(self) -> None:

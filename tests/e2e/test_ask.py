@@ -239,3 +239,21 @@ def test_an_ignored_secrets_file_is_named_with_why(home: HomePaths) -> None:
     assert f"{secrets} is readable by others" in result.stderr
     assert f"chmod 600 {secrets}" in result.stderr
     assert "sk-ant-not-a-real-key-1234" not in result.stderr
+
+
+def test_a_closed_stdout_cancels_quietly_keeps_what_came_and_exits_4(
+        home: HomePaths, server: FakeLLMServer) -> None:
+    server.queue(Reply(n_tokens=1000, delay=0.01))  # ten seconds of answer
+    process = _start_ask(home, "long story")  # as in: pai ask "long story" | head -c 20
+    assert process.stdout is not None and process.stderr is not None
+    first = process.stdout.read(20)
+    process.stdout.close()
+    err = process.stderr.read()
+    process.wait(timeout=30)
+    assert first == "w0 w1 w2 w3 w4 w5 w6"
+    assert process.returncode == 4, err
+    assert len(err.splitlines()) <= 1 and "Error" not in err, err  # no traceback, no storm
+    assert len(server.token_sent_at) < 500  # the request was stopped, not paid to its end
+    [(status, content)] = rows(home, "SELECT status, content FROM messages "
+                                     "WHERE role = 'assistant'")
+    assert status == "cancelled" and content.startswith(first)

@@ -53,6 +53,9 @@ class Reply:
     end: str | None = None
     together: bool = False  # the whole body in one HTTP chunk: one network chunk for the client
     hang_after_headers: bool = False
+    error_message: str | None = None  # the error's own words (status != 200, error_after)
+    body: str | None = None  # sent as it is, with `status` and `content_type`, instead of the API's
+    content_type: str = "text/html; charset=utf-8"
     # Tool calls streamed after the text (no text unless one is given): (name, arguments), the
     # arguments a dict sent as JSON, or a str sent as it is (malformed JSON, say).
     tool_calls: list[tuple[str, dict[str, Any] | str]] = field(default_factory=list)
@@ -291,14 +294,24 @@ class FakeLLMServer:
         await writer.drain()
         return True
 
+    async def _raw(self, writer: asyncio.StreamWriter, reply: Reply) -> bool:
+        data = (reply.body or "").encode()
+        head = [f"HTTP/1.1 {reply.status} {REASONS.get(reply.status, 'Status')}",
+                f"content-type: {reply.content_type}", f"content-length: {len(data)}"]
+        writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + data)
+        await writer.drain()
+        return True
+
     async def _reply(self, writer: asyncio.StreamWriter, request: Recorded, reply: Reply,
                      api: str) -> bool:
+        if reply.body is not None:
+            return await self._raw(writer, reply)
         if reply.status != 200:
             headers = {}
             if reply.retry_after is not None:
                 headers["retry-after"] = f"{reply.retry_after:g}"
             kind = ERROR_TYPES.get(reply.status, "api_error")
-            message = f"fake {reply.status} {kind}"
+            message = reply.error_message or f"fake {reply.status} {kind}"
             body: dict[str, Any] = (
                 {"type": "error", "error": {"type": kind, "message": message}}
                 if api == "anthropic" else
@@ -342,7 +355,7 @@ class FakeLLMServer:
                 writer.transport.abort() if not reply.close_delimited else writer.close()
                 return False
             if reply.error_after is not None and index >= reply.error_after:
-                send(events.error(), last=True)
+                send(events.error(reply.error_message), last=True)
                 break
             if reply.delay:
                 await asyncio.sleep(reply.delay)
@@ -438,9 +451,9 @@ class _Anthropic:
                 + sse("message_stop", {"type": "message_stop"}))
 
     @staticmethod
-    def error() -> str:
-        return sse("error", {"type": "error",
-                              "error": {"type": "overloaded_error", "message": "Overloaded"}})
+    def error(message: str | None = None) -> str:
+        return sse("error", {"type": "error", "error": {"type": "overloaded_error",
+                                                         "message": message or "Overloaded"}})
 
     @staticmethod
     def whole(request: Recorded, reply: Reply, text: str) -> dict[str, Any]:
@@ -501,9 +514,10 @@ class _OpenAI:
         return text + sse(None, "[DONE]")
 
     @staticmethod
-    def error() -> str:
-        return sse(None, {"error": {"message": "The server had an error while processing",
-                                     "type": "server_error"}})
+    def error(message: str | None = None) -> str:
+        return sse(None, {"error": {
+            "message": message or "The server had an error while processing",
+            "type": "server_error"}})
 
     @staticmethod
     def whole(request: Recorded, reply: Reply, text: str) -> dict[str, Any]:

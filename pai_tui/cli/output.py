@@ -1,0 +1,91 @@
+"""Everything the commands write, made literal: text from outside (a provider's error body, a
+model's answer, a skill file, a tool's output, a model name) could otherwise clear the screen,
+retitle the window or write the clipboard. Every command writes through this module.
+
+The rule: stderr is always filtered; stdout is filtered too, except the bytes a script asked for
+(a model's answer, a tool's output) when stdout is a pipe, which pass unchanged. JSON keeps its
+data exactly: the characters a terminal would act on are written as \\u escapes.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import re
+import sys
+from collections.abc import Callable
+from typing import BinaryIO, TextIO
+
+import click
+
+from pai_tui.safe_text import printable
+
+# What json.dumps(ensure_ascii=False) leaves raw that a terminal would act on (it escapes C0).
+_UNSAFE_IN_JSON = re.compile(r"[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def say(text: object = "", *, err: bool = False) -> None:
+    """One line for the user, shown literally (on stderr with `err`)."""
+    click.echo(printable(str(text)), err=err)
+
+
+def warn(text: object) -> None:
+    """One line on stderr, shown literally."""
+    say(text, err=True)
+
+
+def tell(stream: TextIO, text: str) -> None:
+    """One line on `stream` (stderr, usually), shown literally. A closed stream loses the line:
+    it is a notice, never a reason to fail."""
+    try:
+        stream.write(printable(text) + "\n")
+        stream.flush()
+    except (OSError, ValueError):
+        pass
+
+
+def json_text(value: object) -> str:
+    """`value` as one line of JSON, the same data, with nothing in it a terminal acts on."""
+    import json  # not at startup: the cockpit imports this module and never writes JSON
+
+    text = json.dumps(value, ensure_ascii=False)
+    return _UNSAFE_IN_JSON.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+
+
+def say_json(value: object) -> None:
+    click.echo(json_text(value))
+
+
+def is_terminal(stream: TextIO | BinaryIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # closed, or not a real file
+        return False
+
+
+def bytes_writer(stream: BinaryIO, *, always: bool = False) -> Callable[[bytes], None]:
+    """A writer of raw output (a tool's) to `stream`: unchanged to a pipe; to a terminal (or
+    `always`) decoded as UTF-8 piece by piece (a character split between two pieces is kept
+    whole) and shown literally."""
+    if not (always or is_terminal(stream)):
+        def passing(chunk: bytes) -> None:
+            stream.write(chunk)
+            stream.flush()
+        return passing
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+
+    def literal(chunk: bytes) -> None:
+        stream.write(printable(decoder.decode(chunk)).encode())
+        stream.flush()
+    return literal
+
+
+def stdout_gone() -> None:
+    """stdout was closed by its reader (`| head`): point it at /dev/null, so that nothing more
+    is written there and Python's flush at exit does not complain of the broken pipe."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    except (OSError, ValueError):
+        pass
