@@ -12,7 +12,6 @@ from typing import Literal
 
 import click
 
-from pai_tui.cli import config_for
 from pai_tui.cli.output import warn
 from pai_tui.config import Config
 from pai_tui.llm.keys import KEY_VARIABLES
@@ -57,15 +56,18 @@ def check_home(config: Config) -> Check:
     if root.exists():
         return Check("PAI_HOME", "fail", f"{root} exists but is not a folder",
                      "move that file away, or set PAI_HOME elsewhere")
-    if parent is not None and os.access(parent, os.W_OK):
+    if parent is not None and parent.is_dir() and _writable(parent):
         return Check("PAI_HOME", "ok", f"{root} (created on first start)")
     return Check("PAI_HOME", "fail", f"{root} cannot be created ({parent} is not writable)",
                  "set PAI_HOME to a folder you own")
 
 
-def check_config(config: Config) -> Check:
-    # An invalid file never gets here: the CLI stops before any command with exit code 2.
+def check_config(config: Config, problem: str | None = None) -> Check:
+    """`problem`: why config.toml could not be loaded (the other checks then use defaults)."""
     path = config.home.config
+    if problem:
+        return Check("Config", "fail", problem, "fix the file at the line named (pai did not "
+                     "change it); every command stops until then")
     if path.exists():
         return Check("Config", "ok", f"{path} (valid)")
     return Check("Config", "ok", f"{path} (absent: defaults are used)")
@@ -73,7 +75,7 @@ def check_config(config: Config) -> Check:
 
 def _creatable(path: Path) -> bool:
     parent = next((p for p in path.parents if p.exists()), None)
-    return parent is not None and parent.is_dir() and os.access(parent, os.W_OK)
+    return parent is not None and parent.is_dir() and _writable(parent)
 
 
 def check_database(config: Config) -> Check:
@@ -82,7 +84,8 @@ def check_database(config: Config) -> Check:
     from pai_tui.history.urls import redact, shown_url, sqlite_path, sqlite_url
 
     url = config.database_url or sqlite_url(config.home.database)
-    fix = "check PAI_DATABASE_URL (or unset it to use the SQLite file in PAI_HOME)"
+    fix = ("check PAI_DATABASE_URL (or unset it to use the SQLite file in PAI_HOME)"
+           if config.database_url else "check the file and its folder in PAI_HOME")
     shown = shown_url(url)
     try:
         path = sqlite_path(url)
@@ -93,6 +96,14 @@ def check_database(config: Config) -> Check:
         if _creatable(path):
             return Check("Database", "ok", f"{where} (created on first start, schema v{LATEST})")
         return Check("Database", "fail", f"{where} cannot be created", fix)
+    if path is not None:
+        from pai_tui.history.store import sqlite_health
+
+        problem = sqlite_health(path)
+        if problem:
+            return Check("Database", "fail", f"{where} {problem}",
+                         f"{fix}; copies made before each migration are in "
+                         f"{config.home.backups}")
     try:
         engine = make_engine(url, create_folder=False)
         try:
@@ -134,7 +145,8 @@ def check_default_model(providers: Providers) -> Check:
     choice = providers.default()
     if choice.provider == OFFLINE:
         return Check("Default model", "warn", "offline: no provider has a key",
-                     "set a key, or [chat] provider in config.toml (`pai doctor` shows keys)")
+                     "set a key (see Provider keys above), or name a provider in [chat] "
+                     "provider of config.toml")
     if not providers.usable(choice.provider):
         variables = " or ".join(providers.key_variables(choice.provider))
         return Check("Default model", "warn", f"{choice} has no key", f"set {variables}")
@@ -209,12 +221,12 @@ def check_log(config: Config) -> Check:
                  "tracebacks (keys masked)")
 
 
-def run_checks(config: Config) -> list[Check]:
+def run_checks(config: Config, config_problem: str | None = None) -> list[Check]:
     providers = Providers(config)
     return [
         check_python(),
         check_home(config),
-        check_config(config),
+        check_config(config, config_problem),
         check_database(config),
         check_keys(providers),
         check_default_model(providers),
@@ -224,6 +236,21 @@ def run_checks(config: Config) -> list[Check]:
         check_skills(config),
         check_log(config),
     ]
+
+
+def _config_or_problem() -> tuple[Config, str | None]:
+    """The configuration, or the defaults and why config.toml could not be read: a broken file
+    is a row with its fix here, not an exit (doctor is where people look when pai will not
+    start)."""
+    from pai_tui.config import ConfigError, load_config
+    from pai_tui.paths import HomePaths, pai_home
+
+    try:
+        return load_config(), None
+    except ConfigError as error:
+        fallback = Config(home=HomePaths(pai_home()),
+                          database_url=os.environ.get("PAI_DATABASE_URL") or None)
+        return fallback, str(error)
 
 
 @click.command("doctor")
@@ -237,7 +264,7 @@ def doctor(ctx: click.Context) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    checks = run_checks(config_for(ctx))
+    checks = run_checks(*_config_or_problem())
     table = Table(title="pai doctor", title_justify="left", expand=False)
     table.add_column("Check", no_wrap=True)
     table.add_column("Status", no_wrap=True)

@@ -3,6 +3,7 @@ async callers run it in a thread (`asyncio.to_thread`), never on the UI loop."""
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 import time
@@ -24,6 +25,24 @@ from pai_tui.history.writers import is_gone, this_writer
 from pai_tui.paths import narrow, private_file, private_folder
 
 BUSY_TIMEOUT_MS = 5000
+
+
+def sqlite_health(path: Path) -> str | None:
+    """What is wrong with an existing SQLite file, or None: unreadable, read-only, or damaged
+    (SQLite's own quick check, read-only: nothing is changed)."""
+    if not os.access(path, os.R_OK):
+        return "cannot be read (permissions)"
+    if not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK):
+        return "is read-only: answers could not be saved"
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=2)
+        try:
+            verdict = db.execute("PRAGMA quick_check").fetchone()[0]
+        finally:
+            db.close()
+    except sqlite3.DatabaseError as error:
+        return f"is damaged or not a database ({error})"
+    return None if verdict == "ok" else f"is damaged ({verdict})"
 
 
 class Unset:

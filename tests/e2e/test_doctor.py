@@ -212,3 +212,37 @@ def test_themes_that_used_to_crash_are_warnings_naming_file_and_field(home: Home
     write_config(home, '[ui]\ntheme = "huge"\n')
     row = rows(doctor().stdout)["Themes"]
     assert row.startswith("WARN") and "('huge') is not among the valid ones" in row
+
+
+def test_a_pai_home_that_cannot_be_made_is_a_failure_not_ok() -> None:
+    table = rows(doctor(PAI_HOME="/proc/nope").stdout)
+    assert table["PAI_HOME"].startswith("FAIL") and "/proc/nope cannot be created" in \
+        table["PAI_HOME"]
+
+
+def test_a_damaged_database_is_a_failure_that_says_where_the_backups_are(
+        home: HomePaths) -> None:
+    home.ensure()
+    home.database.write_bytes(b"this is not a database at all " * 200)
+    result = doctor()
+    table = rows(result.stdout)
+    assert result.returncode == 1
+    assert table["Database"].startswith("FAIL") and "damaged or not a database" in \
+        table["Database"]
+    assert str(home.backups) in table["Database"]
+    assert "PAI_DATABASE_URL" not in table["Database"]  # it is not set: no pointing at it
+
+
+def test_a_broken_config_is_a_row_with_its_fix_not_just_an_exit(home: HomePaths) -> None:
+    write_config(home, '[chat]\nretries = "many"\n')
+    result = doctor()
+    table = rows(result.stdout)
+    assert result.returncode == 1  # a failed check, not the configuration exit (2)
+    assert table["Config"].startswith("FAIL") and "config.toml:2" in table["Config"]
+    assert "retries" in table["Config"] and "did not change it" in table["Config"]
+    assert table["Python"].startswith("OK")  # the other checks still ran
+
+
+def test_doctor_points_at_no_check_of_its_own_in_its_fixes(home: HomePaths) -> None:
+    result = doctor()
+    assert "(`pai doctor` shows keys)" not in result.stdout
