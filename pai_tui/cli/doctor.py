@@ -258,13 +258,15 @@ def _config_or_problem() -> tuple[Config, str | None]:
 def doctor(ctx: click.Context) -> None:
     """Check that pai can run here, and say how to fix what is wrong.
 
-    Exits 0 when pai can run (missing keys or voice engine are warnings), 1 when it cannot.
+    Exits 0 when pai can run (missing keys or voice engine are warnings), 1 when it cannot,
+    2 when config.toml is broken (the table still shows every row, that one with its fix).
     """
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
-    checks = run_checks(*_config_or_problem())
+    config, problem = _config_or_problem()
+    checks = run_checks(config, problem)
     table = Table(title="pai doctor", title_justify="left", expand=False)
     table.add_column("Check", no_wrap=True)
     table.add_column("Status", no_wrap=True)
@@ -275,6 +277,10 @@ def doctor(ctx: click.Context) -> None:
         table.add_row(check.name, Text(check.level.upper(), styles[check.level]),
                       Text(printable(check.detail)), Text(printable(check.fix)))
     Console(soft_wrap=False).print(table)
+    if problem:  # like every command: a broken config.toml is exit 2, said on stderr
+        warn(f"pai: configuration error: {problem}")
+        warn("pai: fix the file (it was not changed) and run pai again.")
+        ctx.exit(2)
     failed = [c.name for c in checks if c.level == "fail"]
     if failed:
         warn(f"pai cannot run: fix {', '.join(failed)}.")

@@ -237,7 +237,7 @@ def test_a_broken_config_is_a_row_with_its_fix_not_just_an_exit(home: HomePaths)
     write_config(home, '[chat]\nretries = "many"\n')
     result = doctor()
     table = rows(result.stdout)
-    assert result.returncode == 1  # a failed check, not the configuration exit (2)
+    assert result.returncode == 2  # the configuration exit, as every command
     assert table["Config"].startswith("FAIL") and "config.toml:2" in table["Config"]
     assert "retries" in table["Config"] and "did not change it" in table["Config"]
     assert table["Python"].startswith("OK")  # the other checks still ran
