@@ -109,6 +109,8 @@ def cli(ctx: click.Context) -> None:
 
 
 def _run_app(ctx: click.Context, config: Config) -> None:
+    import sys
+
     from pai_tui.cockpit import Cockpit
     from pai_tui.ui.app import PaiApp
 
@@ -119,6 +121,12 @@ def _run_app(ctx: click.Context, config: Config) -> None:
 
         warn(f"pai: cannot use PAI_HOME {config.home.root}: {error.strerror} "
              f"({error.filename}). Set PAI_HOME to a folder you own.")
+        ctx.exit(EXIT_CONFIG)
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        from pai_tui.cli.output import warn
+
+        warn("pai: the cockpit is a full-screen app and needs a terminal (stdin or stdout is "
+             "not one here). From a script or a pipe, ask with: pai ask \"your question\"")
         ctx.exit(EXIT_CONFIG)
     cockpit = Cockpit(config)
     try:

@@ -246,3 +246,10 @@ def test_a_broken_config_is_a_row_with_its_fix_not_just_an_exit(home: HomePaths)
 def test_doctor_points_at_no_check_of_its_own_in_its_fixes(home: HomePaths) -> None:
     result = doctor()
     assert "(`pai doctor` shows keys)" not in result.stdout
+
+
+def test_the_cockpit_without_a_terminal_says_so_and_suggests_pai_ask(home: HomePaths) -> None:
+    result = run_pai(input="")  # stdin and stdout are pipes: no full screen to draw on
+    assert result.returncode == 2
+    assert "needs a terminal" in result.stderr and "pai ask" in result.stderr
+    assert "\x1b" not in result.stdout  # no screen drawn into a file
