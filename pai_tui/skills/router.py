@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 from pai_tui.config import SkillsSettings
 from pai_tui.events import RouteHow
 from pai_tui.skills.model import Finding, Skill, skill_key
+from pai_tui.skills.regex import AnyOf
 from pai_tui.skills.routing_table import (
     RoutingRule,
     RoutingTable,
@@ -195,6 +196,8 @@ class Router:
             for number, phrase in enumerate(rule.phrases):
                 key = tuple(stems(phrase))
                 self._phrases.setdefault(key[0], []).append((order, number, key))
+        self._any_regex = AnyOf([r.regex for _, r in self._regex_rules if r.regex]) \
+            if self._regex_rules else None
 
     def _index_terms(self) -> None:
         self._docs = list(self.skills.values())
@@ -333,7 +336,9 @@ class Router:
                     if not rule.match_all or len(seen[order]) == len(rule.phrases):
                         shown = " + ".join(f'"{rule.phrases[n]}"' for n in sorted(seen[order]))
                         best = (order, f"keywords {shown}")
-        for order, rule in self._regex_rules if only is None else ():
+        regex_rules = self._regex_rules if only is None and self._any_regex is not None \
+            and self._any_regex.hit(window) else ()
+        for order, rule in regex_rules:
             if best is not None and order >= best[0]:
                 break
             assert rule.regex is not None

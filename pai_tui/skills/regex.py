@@ -1,0 +1,231 @@
+"""Regular expressions that cannot run away: routing.toml's `regex` rules, run on RE2.
+
+Python's `re` backtracks: `^(a+)+$` against "aaa…b" takes 2**n steps, holds the interpreter's
+lock all the while (no thread can time it out, the app's event loop freezes with it), and a
+static check for "nested quantifiers" cannot be complete (`(a|aa)+$`, `.*a.*a.*a.*b` are slow
+too) while it refuses good patterns such as the bundled `^\\W*(?:(?:please|…)\\W+)*…`. So rules
+run on RE2 (google-re2), which never backtracks: matching is linear in the message, whatever
+the pattern. Chosen over a time limit in a worker process (a process per route costs more than
+routing itself, and a thread cannot be abandoned while `re` holds the lock).
+
+Users write Python regexes, and their meaning is kept: the pattern is parsed by Python's own
+parser (so its syntax errors, `(?x)` verbose mode, `\\Z`, scoped flags all work as in Python)
+and written out for RE2, with Python's Unicode `\\w`, `\\d`, `\\s` and `$` (end, or before a final
+newline). What RE2 cannot do without backtracking is refused when the table is loaded:
+lookarounds, backreferences, atomic groups and possessive repeats. One difference remains:
+`\\b` and `\\B` see only ASCII letters as word characters.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from re import _constants as sre  # type: ignore[attr-defined]
+from re import _parser  # type: ignore[attr-defined]
+from typing import Any
+
+
+class Unsupported(Exception):
+    """A pattern RE2 cannot run; `what` names the construct, as a user would say it."""
+
+    def __init__(self, what: str):
+        self.what = what
+        super().__init__(what)
+
+
+_LOOKAROUND = "a lookaround ((?=, (?!, (?<=, (?<!)"
+_REFUSED = {
+    sre.ASSERT: _LOOKAROUND, sre.ASSERT_NOT: _LOOKAROUND,
+    sre.GROUPREF: "a backreference", sre.GROUPREF_EXISTS: "a backreference",
+    sre.ATOMIC_GROUP: "an atomic group or a possessive repeat",
+    sre.POSSESSIVE_REPEAT: "an atomic group or a possessive repeat",
+}
+# Python's Unicode classes (str patterns), as RE2 class bodies; then the ASCII ones, `(?a)`.
+_WORD, _DIGIT, _SPACE = r"\p{L}\p{N}_", r"\p{Nd}", r"\t-\r\x{1c}-\x{1f}\x{85}\p{Z}"
+_ASCII = {"word": "0-9A-Za-z_", "digit": "0-9", "space": r"\t-\r "}
+_CATEGORIES = {
+    sre.CATEGORY_WORD: ("word", False), sre.CATEGORY_NOT_WORD: ("word", True),
+    sre.CATEGORY_DIGIT: ("digit", False), sre.CATEGORY_NOT_DIGIT: ("digit", True),
+    sre.CATEGORY_SPACE: ("space", False), sre.CATEGORY_NOT_SPACE: ("space", True),
+}
+_FLAG_LETTERS = ((re.IGNORECASE, "i"), (re.MULTILINE, "m"), (re.DOTALL, "s"))
+
+
+def translate(pattern: str, flags: int = 0) -> str:
+    """`pattern` (Python syntax and meaning) as an RE2 pattern; `re.error` for a pattern Python
+    refuses, `Unsupported` for one that needs backtracking."""
+    parsed = _parser.parse(pattern, flags)
+    names = {number: name for name, number in parsed.state.groupdict.items()}
+    writer = _Writer(names)
+    return _flag_prefix(parsed.state.flags) + writer.sequence(parsed, parsed.state.flags)
+
+
+def _flag_prefix(flags: int, off: int = 0) -> str:
+    on = "".join(letter for flag, letter in _FLAG_LETTERS if flags & flag)
+    minus = "".join(letter for flag, letter in _FLAG_LETTERS if off & flag)
+    return f"({'?' + on}{'-' + minus if minus else ''})" if on or minus else ""
+
+
+def _literal(code: int) -> str:
+    char = chr(code)
+    return char if char.isascii() and char.isalnum() else f"\\x{{{code:x}}}"
+
+
+class _Writer:
+    """Writes Python's parse tree as RE2 syntax; `flags` follow scoped `(?i:…)` groups."""
+
+    def __init__(self, names: dict[int, str]):
+        self.names = names
+
+    def sequence(self, items: Any, flags: int) -> str:
+        return "".join(self.item(op, av, flags) for op, av in items)
+
+    def item(self, op: Any, av: Any, flags: int) -> str:
+        if op in _REFUSED:
+            raise Unsupported(_REFUSED[op])
+        if op is sre.LITERAL:
+            return _literal(av)
+        if op is sre.NOT_LITERAL:
+            return f"[^{_literal(av)}]"
+        if op is sre.ANY:
+            return "."
+        if op is sre.IN:
+            return self.charset(av, flags)
+        if op is sre.AT:
+            return self.at(av, flags)
+        if op is sre.BRANCH:
+            return "(?:" + "|".join(self.sequence(b, flags) for b in av[1]) + ")"
+        if op is sre.SUBPATTERN:
+            return self.group(*av, flags)
+        if op in (sre.MAX_REPEAT, sre.MIN_REPEAT):
+            return self.repeat(*av, flags) + ("?" if op is sre.MIN_REPEAT else "")
+        raise Unsupported(f"the construct {op}")
+
+    def group(self, number: int | None, on: int, off: int, items: Any, flags: int) -> str:
+        inner = self.sequence(items, (flags | on) & ~off)
+        if on or off:
+            inner = f"(?:{_flag_prefix(on, off)}{inner})"
+        if number is None:
+            return f"(?:{inner})"
+        name = self.names.get(number)
+        return f"(?P<{name}>{inner})" if name else f"({inner})"
+
+    def repeat(self, low: int, high: int, items: Any, flags: int) -> str:
+        body = f"(?:{self.sequence(items, flags)})"
+        if high == sre.MAXREPEAT:
+            return body + {0: "*", 1: "+"}.get(low, f"{{{low},}}")
+        return body + (f"{{{low}}}" if low == high else f"{{{low},{high}}}")
+
+    def at(self, code: Any, flags: int) -> str:
+        if code is sre.AT_END and not flags & re.MULTILINE:
+            return r"(?:\n?\z)"  # Python's `$`: the end, or before a newline that ends it
+        return {sre.AT_BEGINNING: "^", sre.AT_BEGINNING_STRING: r"\A", sre.AT_END: "$",
+                sre.AT_END_STRING: r"\z", sre.AT_BOUNDARY: r"\b",
+                sre.AT_NON_BOUNDARY: r"\B"}[code]
+
+    def charset(self, items: list[tuple[Any, Any]], flags: int) -> str:
+        """A `[...]` set. A negated class (`\\W`) cannot sit inside RE2's brackets beside
+        others, so a set holding one becomes an alternation of sets."""
+        negate = bool(items) and items[0][0] is sre.NEGATE
+        body: list[str] = []
+        negated_classes: list[str] = []
+        for op, av in items[1:] if negate else items:
+            if op is sre.LITERAL:
+                body.append(_literal(av))
+            elif op is sre.RANGE:
+                body.append(f"{_literal(av[0])}-{_literal(av[1])}")
+            elif op is sre.CATEGORY:
+                kind, negative = _CATEGORIES[av]
+                text = _ASCII[kind] if flags & re.ASCII else \
+                    {"word": _WORD, "digit": _DIGIT, "space": _SPACE}[kind]
+                (negated_classes if negative else body).append(text)
+            else:
+                raise Unsupported(f"the set item {op}")
+        if not negated_classes:
+            return f"[{'^' if negate else ''}{''.join(body)}]"
+        if negate:
+            raise Unsupported(r"a negated set holding \W, \D or \S")
+        parts = [f"[^{text}]" for text in negated_classes] + ([f"[{''.join(body)}]"]
+                                                              if body else [])
+        return parts[0] if len(parts) == 1 else "(?:" + "|".join(parts) + ")"
+
+
+# --- compiled rules -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LinearRegex:
+    """A routing rule's regex: `pattern` as the user wrote it, run on RE2."""
+
+    pattern: str
+    translated: str  # as RE2 reads it
+    engine: Any  # re2._Regexp
+
+    @property
+    def groupindex(self) -> dict[str, int]:
+        return dict(self.engine.groupindex)
+
+    def search(self, text: str) -> Any:
+        """The first match (`.group(0)`, `.group("text")`), or None."""
+        try:
+            return self.engine.search(text)
+        except UnicodeEncodeError:  # a lone surrogate, from a bad paste
+            return self.engine.search(text.encode("utf-8", "replace").decode("utf-8"))
+
+
+def compile_linear(pattern: str, flags: int = re.IGNORECASE) -> LinearRegex:
+    """`pattern` ready to run in linear time; `re.error` (Python's own message) for a bad
+    pattern, `Unsupported` for one RE2 cannot run."""
+    import re2  # google-re2: imported when a table has a regex
+
+    translated = translate(pattern, flags)
+    try:
+        return LinearRegex(pattern, translated, re2.compile(translated, _options(re2)))
+    except re2.error as error:
+        raise Unsupported(f"something RE2 cannot compile ({_message(error)})") from None
+
+
+def _message(error: Exception) -> str:
+    first = error.args[0] if error.args else ""
+    return first.decode("utf-8", "replace") if isinstance(first, bytes) else str(first)
+
+
+def _options(re2: Any, capture: bool = True) -> Any:
+    options = re2.Options()
+    options.log_errors = False  # RE2 would write to stderr, under the app's screen
+    options.never_capture = not capture
+    return options
+
+
+class AnyOf:
+    """Whether any of several regexes matches a text, in one linear pass: most messages match
+    no regex rule, and this says so in about a microsecond, faster than trying each in turn.
+    (When the regexes cannot be joined, say past RE2's memory budget, it answers "perhaps",
+    and each is tried.)"""
+
+    def __init__(self, regexes: list[LinearRegex]):
+        import re2
+
+        self._engine: Any = None
+        self._raw: Any = None
+        try:
+            self._engine = re2.compile("|".join(f"(?:{r.translated})" for r in regexes),
+                                       _options(re2, capture=False))
+        except re2.error:
+            return
+        # The wrapper's `search` maps byte offsets back to characters; a yes or no needs none
+        # of that, so the compiled program is asked directly when the wrapper exposes it.
+        anchor = getattr(getattr(re2, "_Anchor", None), "UNANCHORED", None)
+        raw = getattr(self._engine, "_regexp", None)
+        if anchor is not None and raw is not None:
+            self._raw = lambda data: raw.Match(anchor, data, 0, len(data))[0][0] >= 0
+
+    def hit(self, text: str) -> bool:
+        if self._engine is None:
+            return True
+        try:
+            data = text.encode("utf-8")
+        except UnicodeEncodeError:
+            data = text.encode("utf-8", "replace")
+        if self._raw is not None:
+            return bool(self._raw(data))
+        return self._engine.search(data.decode("utf-8")) is not None
