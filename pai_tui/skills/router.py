@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 from pai_tui.config import SkillsSettings
 from pai_tui.events import RouteHow
 from pai_tui.skills.model import Finding, Skill, skill_key
-from pai_tui.skills.regex import AnyOf
+from pai_tui.skills.regex import RegexRules
 from pai_tui.skills.routing_table import (
     RoutingRule,
     RoutingTable,
@@ -196,8 +196,8 @@ class Router:
             for number, phrase in enumerate(rule.phrases):
                 key = tuple(stems(phrase))
                 self._phrases.setdefault(key[0], []).append((order, number, key))
-        self._any_regex = AnyOf([r.regex for _, r in self._regex_rules if r.regex]) \
-            if self._regex_rules else None
+        self._regexes = RegexRules([(order, rule.regex) for order, rule in self._regex_rules
+                                    if rule.regex is not None]) if self._regex_rules else None
 
     def _index_terms(self) -> None:
         self._docs = list(self.skills.values())
@@ -336,18 +336,13 @@ class Router:
                     if not rule.match_all or len(seen[order]) == len(rule.phrases):
                         shown = " + ".join(f'"{rule.phrases[n]}"' for n in sorted(seen[order]))
                         best = (order, f"keywords {shown}")
-        regex_rules = self._regex_rules if only is None and self._any_regex is not None \
-            and self._any_regex.hit(window) else ()
-        for order, rule in regex_rules:
-            if best is not None and order >= best[0]:
-                break
-            assert rule.regex is not None
-            match = rule.regex.search(window)
-            if match:
-                best = (order, f"regex `{rule.regex.pattern}` on {match.group(0).strip()!r}")
-                if "text" in rule.regex.groupindex and match.group("text") is not None:
-                    given = match.group("text").strip()
-                break
+        if only is None and self._regexes is not None:
+            hit = self._regexes.first(window, best[0] if best is not None else len(self.rules))
+            if hit is not None:
+                order, regex, found = hit
+                best = (order, f"regex `{regex.pattern}` on {found.matched.strip()!r}")
+                if found.text is not None:
+                    given = found.text.strip()
         if best is None:
             return None
         return self.rules[best[0]], best[1], given

@@ -181,4 +181,16 @@ def test_the_bundled_regexes_match_what_python_matched() -> None:
             ours, theirs = rule.regex.search(message), python.search(message)
             assert (ours is None) == (theirs is None), (rule.label, message)
             if ours is not None and theirs is not None:
-                assert ours.group(0) == theirs.group(0), (rule.label, message)
+                assert ours.matched == theirs.group(0), (rule.label, message)
+
+
+def test_the_public_wrapper_path_matches_the_fast_one() -> None:
+    """Without the wrapper's compiled program at hand (another google-re2 version), the public
+    `search` gives the same answers, character offsets and all."""
+    from pai_tui.skills.regex import LinearRegex, compile_linear
+
+    fast = compile_linear(r"^why is (?P<text>.+)\bso (?:expensive|dear)")
+    slow = LinearRegex(fast.pattern, fast.translated, fast.engine, anchor=None)
+    for message in ("Why is the café so dear?", "why is it cheap", "WHY IS Zoë so expensive"):
+        assert fast.search(message) == slow.search(message), message
+    assert fast.search("Why is the café so dear?").text == "the café "  # type: ignore[union-attr]
