@@ -18,11 +18,11 @@ lookarounds, backreferences, atomic groups and possessive repeats. One differenc
 
 from __future__ import annotations
 
+import contextlib
 import re
-from dataclasses import dataclass
 from re import _constants as sre  # type: ignore[attr-defined]
 from re import _parser  # type: ignore[attr-defined]
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class Unsupported(Exception):
@@ -51,12 +51,13 @@ _CATEGORIES = {
 _FLAG_LETTERS = ((re.IGNORECASE, "i"), (re.MULTILINE, "m"), (re.DOTALL, "s"))
 
 
-def translate(pattern: str, flags: int = 0) -> str:
-    """`pattern` (Python syntax and meaning) as an RE2 pattern; `re.error` for a pattern Python
-    refuses, `Unsupported` for one that needs backtracking."""
+def translate(pattern: str, flags: int = 0, capture: bool = True) -> str:
+    """`pattern` (Python syntax and meaning) as an RE2 pattern (without its groups capturing,
+    with `capture` False); `re.error` for a pattern Python refuses, `Unsupported` for one that
+    needs backtracking."""
     parsed = _parser.parse(pattern, flags)
     names = {number: name for name, number in parsed.state.groupdict.items()}
-    writer = _Writer(names)
+    writer = _Writer(names, capture)
     return _flag_prefix(parsed.state.flags) + writer.sequence(parsed, parsed.state.flags)
 
 
@@ -74,8 +75,8 @@ def _literal(code: int) -> str:
 class _Writer:
     """Writes Python's parse tree as RE2 syntax; `flags` follow scoped `(?i:…)` groups."""
 
-    def __init__(self, names: dict[int, str]):
-        self.names = names
+    def __init__(self, names: dict[int, str], capture: bool):
+        self.names, self.capture = names, capture
 
     def sequence(self, items: Any, flags: int) -> str:
         return "".join(self.item(op, av, flags) for op, av in items)
@@ -105,7 +106,7 @@ class _Writer:
         inner = self.sequence(items, (flags | on) & ~off)
         if on or off:
             inner = f"(?:{_flag_prefix(on, off)}{inner})"
-        if number is None:
+        if number is None or not self.capture:
             return f"(?:{inner})"
         name = self.names.get(number)
         return f"(?P<{name}>{inner})" if name else f"({inner})"
@@ -152,9 +153,9 @@ class _Writer:
 
 # --- compiled rules -----------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Hit:
-    """What a regex matched, and its `text` group (None when it has none or it took no part)."""
+class Hit(NamedTuple):
+    """What a regex matched, and its `text` group (None when it has none or it took no part).
+    (A tuple: made on every routed message a rule matches, and cheaper than a dataclass.)"""
 
     matched: str
     text: str | None
@@ -163,34 +164,38 @@ class Hit:
 class LinearRegex:
     """A routing rule's regex: `pattern` as the user wrote it, run on RE2."""
 
-    def __init__(self, pattern: str, translated: str, engine: Any, anchor: Any):
+    def __init__(self, pattern: str, translated: str, engine: Any, anchor: Any,
+                 bare: str = ""):
         self.pattern, self.translated, self.engine = pattern, translated, engine
+        self.bare = bare  # translated with no capturing groups, for joining with others
         self.groupindex: dict[str, int] = dict(engine.groupindex)
         self._text = self.groupindex.get("text")
         # The wrapper's `search` maps byte offsets back to characters (several microseconds);
         # the compiled program, asked directly on UTF-8 bytes, answers in about one.
         raw = getattr(engine, "_regexp", None)
-        self._raw = (lambda data: raw.Match(anchor, data, 0, len(data))) \
-            if raw is not None and anchor is not None else None
+        self._raw = raw.Match if raw is not None and anchor is not None else None
+        self._anchor = anchor
 
     def search(self, text: str) -> Hit | None:
         """The first match in `text`, or None."""
         return self.search_bytes(_utf8(text))
 
-    def search_bytes(self, data: bytes) -> Hit | None:
-        """`search` on the UTF-8 bytes of a text (several rules read one message)."""
+    def search_bytes(self, data: bytes, start: int = 0) -> Hit | None:
+        """`search` on the UTF-8 bytes of a text (several rules read one message), for a match
+        starting at byte `start` or later (a char boundary; `^` still means the text's start)."""
         if self._raw is None:
-            found = self.engine.search(data.decode("utf-8"))
+            text = data.decode("utf-8")
+            found = self.engine.search(text, len(data[:start].decode("utf-8")))
             if found is None:
                 return None
-            text = found.group("text") if self._text is not None else None
-            return Hit(found.group(0), text)
-        spans = self._raw(data)
-        if spans[0][0] < 0:
-            return None
+            return Hit(found.group(0), found.group("text") if self._text is not None else None)
+        spans = self._raw(self._anchor, data, start, len(data))
         start, end = spans[0]
-        text_span = spans[self._text] if self._text is not None else (-1, -1)
-        text = data[text_span[0]:text_span[1]].decode("utf-8") if text_span[0] >= 0 else None
+        if start < 0:
+            return None
+        text = None
+        if self._text is not None and spans[self._text][0] >= 0:
+            text = data[spans[self._text][0]:spans[self._text][1]].decode("utf-8")
         return Hit(data[start:end].decode("utf-8"), text)
 
 
@@ -202,7 +207,8 @@ def compile_linear(pattern: str, flags: int = re.IGNORECASE) -> LinearRegex:
     translated = translate(pattern, flags)
     try:
         engine = re2.compile(translated, _options(re2))
-        return LinearRegex(pattern, translated, engine, _unanchored(re2))
+        return LinearRegex(pattern, translated, engine, _unanchored(re2),
+                           translate(pattern, flags, capture=False))
     except re2.error as error:
         raise Unsupported(f"something RE2 cannot compile ({_message(error)})") from None
 
@@ -232,31 +238,35 @@ def _options(re2: Any, capture: bool = True) -> Any:
 
 class RegexRules:
     """Regexes tried in order (a routing table's regex rules): the first that matches a text.
-    Most messages match none, so all are first asked at once, in one linear pass over the
-    text, and only on a yes one by one. (When they cannot be joined, say past RE2's memory
-    budget, each is simply tried.)"""
+    Most messages match none, so all are first asked at once, in one linear pass over the text,
+    and only on a yes one by one, each without its groups (RE2 is fastest when it needs only
+    where a match is). (When they cannot be joined, past RE2's memory budget say, each is simply
+    tried.)"""
 
     def __init__(self, regexes: list[tuple[int, LinearRegex]]):
         import re2
 
         self.regexes = regexes
+        options, anchor = _options(re2, capture=False), _unanchored(re2)
+        self._bare = [LinearRegex(r.pattern, r.bare, re2.compile(r.bare, options), anchor)
+                      for _, r in regexes]
         self._any: LinearRegex | None = None
-        joined = "|".join(f"(?:{regex.translated})" for _, regex in regexes)
-        try:
-            engine = re2.compile(joined, _options(re2, capture=False))
-            self._any = LinearRegex(joined, joined, engine, _unanchored(re2))
-        except re2.error:
-            pass
+        if len(regexes) < 2:
+            return  # one regex is its own quick answer
+        joined = "|".join(f"(?:{regex.bare})" for _, regex in regexes)
+        with contextlib.suppress(re2.error):
+            self._any = LinearRegex(joined, joined, re2.compile(joined, options), anchor)
 
     def first(self, text: str, before: int) -> tuple[int, LinearRegex, Hit] | None:
         """The earliest regex (by its order, which must be below `before`) matching `text`."""
         data = _utf8(text)
         if self._any is not None and self._any.search_bytes(data) is None:
             return None
-        for order, regex in self.regexes:
+        for (order, regex), bare in zip(self.regexes, self._bare, strict=True):
             if order >= before:
                 break
-            hit = regex.search_bytes(data)
+            hit = bare.search_bytes(data)
             if hit is not None:
-                return order, regex, hit
+                return order, regex, regex.search_bytes(data) if regex._text is not None \
+                    else hit
         return None

@@ -181,6 +181,7 @@ class Router:
         self._index_terms()
         self._commands = sorted({*self.skills, *self.slash_rules})
         self._row_lines: dict[tuple[Path, str], int | None] = {}
+        self._last_stems: tuple[str, list[str]] = ("", [])
 
     # - building -
 
@@ -320,7 +321,7 @@ class Router:
         best: tuple[int, str] | None = None
         given = text
         if self._phrases:
-            found = stems(window)
+            found = self._stems(window)
             seen: dict[int, set[int]] = {}
             for position, first in enumerate(found):
                 for order, number, phrase in self._phrases.get(first, ()):
@@ -339,13 +340,24 @@ class Router:
         if only is None and self._regexes is not None:
             hit = self._regexes.first(window, best[0] if best is not None else len(self.rules))
             if hit is not None:
-                order, regex, found = hit
-                best = (order, f"regex `{regex.pattern}` on {found.matched.strip()!r}")
-                if found.text is not None:
-                    given = found.text.strip()
+                order, regex, regex_hit = hit
+                best = (order, f"regex `{regex.pattern}` on {regex_hit.matched.strip()!r}")
+                if regex_hit.text is not None:
+                    given = regex_hit.text.strip()
         if best is None:
             return None
         return self.rules[best[0]], best[1], given
+
+    def _stems(self, window: str) -> list[str]:
+        """The stems of a rule window. A rule's decision reads the same window twice (the rule,
+        then its skill's table rows for a workflow), so the last one is remembered; the pair is
+        replaced whole, so routes in several threads never see a mismatched one."""
+        last = self._last_stems
+        if last[0] == window:
+            return last[1]
+        found = stems(window)
+        self._last_stems = (window, found)
+        return found
 
     def _scores(self, query: list[str], question: bool) -> tuple[dict[int, float], float]:
         """BM25 per skill for the query's terms, and the bound used for confidence."""

@@ -194,3 +194,25 @@ def test_the_public_wrapper_path_matches_the_fast_one() -> None:
     for message in ("Why is the café so dear?", "why is it cheap", "WHY IS Zoë so expensive"):
         assert fast.search(message) == slow.search(message), message
     assert fast.search("Why is the café so dear?").text == "the café "  # type: ignore[union-attr]
+
+
+def test_the_first_matching_rule_is_the_first_in_order(tmp_path: Path) -> None:
+    """All regex rules are asked at once first; the winner is still the earliest rule that
+    matches anywhere, with its own match and `text`, as when each was tried in turn."""
+    patterns = [r"later\s+(?P<text>\w+)", r"^(?:please\s+)?sum", r"\bword\b", r"(?P<text>é+)$"]
+    table = "".join(f"[[rule]]\nregex = '{p}'\nskill = \"summarize\"\n\n" for p in patterns)
+    router, _ = router_for(tmp_path, table)
+    python = [re.compile(p, re.IGNORECASE) for p in patterns]
+    for message in ("please sum this, later Zoë", "a word, then later naïve", "sum up: ÉÉé",
+                    "nothing here", "word", "ééé\n", "please summarize the word"):
+        expected = next(((n, m) for n, p in enumerate(python, 1) if (m := p.search(message))),
+                        None)
+        decision = router.route(message)
+        if expected is None:
+            assert decision.how != "rule", message
+            continue
+        number, match = expected
+        assert f"rule {number}: matched regex" in decision.reasons[0], message
+        assert f" on {match.group(0).strip()!r}" in decision.reasons[0], message
+        text = match.groupdict().get("text")
+        assert decision.text == (text.strip() if text is not None else message), message
