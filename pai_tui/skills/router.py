@@ -182,6 +182,7 @@ class Router:
         self._commands = sorted({*self.skills, *self.slash_rules})
         self._row_lines: dict[tuple[Path, str], int | None] = {}
         self._last_stems: tuple[str, list[str]] = ("", [])
+        self._keys: dict[str, str] = {}
 
     # - building -
 
@@ -285,7 +286,7 @@ class Router:
         if isinstance(rule, Skill):
             key, workflow, tool = rule.key, None, None
         else:
-            key, workflow, tool = skill_key(rule.skill), rule.workflow, rule.tool
+            key, workflow, tool = self._key_of(rule.skill), rule.workflow, rule.tool
         reasons = [reason]
         if workflow is None and tool is None and text:
             hit = self._first_rule(text, only=key)
@@ -347,6 +348,14 @@ class Router:
         if best is None:
             return None
         return self.rules[best[0]], best[1], given
+
+    def _key_of(self, name: str) -> str:
+        """`skill_key(name)` of a rule's skill, remembered (a regex substitution per decision
+        otherwise)."""
+        key = self._keys.get(name)
+        if key is None:
+            key = self._keys[name] = skill_key(name)
+        return key
 
     def _stems(self, window: str) -> list[str]:
         """The stems of a rule window. A rule's decision reads the same window twice (the rule,
@@ -482,8 +491,9 @@ class Router:
 
 def _segments(text: str) -> list[str]:
     """The first and the last sentence of a message (one when they are the same)."""
-    head = text[:RULE_HEAD_CHARS]
-    first = next((s for s in _CLAUSE_END.split(head) if WORD.search(s)), "")
-    tail = text[-RULE_TAIL_CHARS:] if len(text) > RULE_TAIL_CHARS else text
-    last = next((s for s in reversed(_CLAUSE_END.split(tail)) if WORD.search(s)), "")
+    clauses = _CLAUSE_END.split(text[:RULE_HEAD_CHARS])
+    first = next((s for s in clauses if WORD.search(s)), "")
+    if len(text) > RULE_TAIL_CHARS:  # else the tail is the text, split already
+        clauses = _CLAUSE_END.split(text[-RULE_TAIL_CHARS:])
+    last = next((s for s in reversed(clauses) if WORD.search(s)), "")
     return [first] if last == first or not last else [first, last]
