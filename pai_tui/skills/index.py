@@ -261,9 +261,13 @@ def read_frontmatter(path: Path) -> tuple[Frontmatter, str]:
     saying why not. A file over MAX_SKILL_BYTES is refused before it is read; at most that much
     is read even from a file that says it is smaller (one that grows, or a device)."""
     try:
-        with open(path, "rb") as file:
+        with open(path, "rb", buffering=0) as file:
             size = os.fstat(file.fileno()).st_size
-            data = b"" if size > MAX_SKILL_BYTES else file.read(MAX_SKILL_BYTES + 1)
+            # Read what the file says it holds, in one call (a larger request costs a buffer of
+            # that size), then, if it holds more (it grew, or is a device), up to past the cap.
+            data = b"" if size > MAX_SKILL_BYTES else file.read(size + 1) or b""
+            if len(data) > size:
+                data += file.read(MAX_SKILL_BYTES + 1 - len(data)) or b""
     except OSError as error:
         raise FrontmatterError(f"cannot read the file ({error.strerror})") from None
     if size > MAX_SKILL_BYTES or len(data) > MAX_SKILL_BYTES:
@@ -298,7 +302,12 @@ def _scalar_metadata(fields: dict[str, Any],
     """The fields without the metadata values that are not scalars (the spec wants text), and
     the spec's warning about each saying that it is ignored."""
     metadata = fields.get("metadata")
-    if not isinstance(metadata, dict) or all(is_scalar(v) for v in metadata.values()):
+    if not isinstance(metadata, dict):
+        return fields, warnings
+    for value in metadata.values():  # (a loop: the common case, all scalars, runs per skill)
+        if not is_scalar(value):
+            break
+    else:
         return fields, warnings
     dropped = {f"'metadata' value of '{k}' " for k, v in metadata.items() if not is_scalar(v)}
     kept = {k: v for k, v in metadata.items() if is_scalar(v)}
