@@ -176,7 +176,8 @@ class LinearRegex:
         # (most messages) gets the program with ASCII classes, a tenth of the size.
         self._anchor = anchor
         self._raw = _raw(engine) if anchor is not None else None
-        self._raw_ascii = _raw(ascii_engine) if ascii_engine is not None else self._raw
+        self._raw_ascii = _raw(ascii_engine) if ascii_engine is not None and self._raw \
+            else self._raw
 
     def search(self, text: str) -> Hit | None:
         """The first match in `text`, or None."""
@@ -253,7 +254,7 @@ class RegexRules:
 
     def __init__(self, regexes: list[tuple[int, LinearRegex]]):
         self.regexes = regexes
-        self._bare = [_quick(regex.bare, regex.pattern) for _, regex in regexes]
+        self._bare = [_quick_or_itself(regex) for _, regex in regexes]
         self._any: LinearRegex | None = None
         if len(regexes) > 1:  # (one regex is its own quick answer)
             with contextlib.suppress(Unsupported):
@@ -272,6 +273,13 @@ class RegexRules:
                 return order, regex, regex.search_bytes(data) if regex._text is not None \
                     else hit
         return None
+
+
+def _quick_or_itself(regex: LinearRegex) -> LinearRegex:
+    try:
+        return _quick(regex.bare, regex.pattern)
+    except Unsupported:  # (it compiled with its groups: without them it is only smaller)
+        return regex
 
 
 def _quick(translated: str, name: str) -> LinearRegex:
