@@ -314,7 +314,7 @@ def _yaml_fields(source: list[str], result: Frontmatter, path: Path) -> dict[str
     first_error: dict[int, FrontmatterError] = {}  # the user's own problem, per quoted line
     while True:
         try:
-            data = yaml.load("\n".join(lines), Loader=loader)
+            data = _load_bounded("\n".join(lines), loader, result.start_line + 1)
             break
         except yaml.YAMLError as error:
             index, problem = _describe(error, lines, result.start_line + 1)
@@ -339,6 +339,80 @@ def _yaml_fields(source: list[str], result: Frontmatter, path: Path) -> dict[str
         raise FrontmatterError(f"the frontmatter is {kind}, not 'key: value' fields",
                                result.start_line + 1)
     return {k if isinstance(k, str) else str(k): v for k, v in data.items()}
+
+
+# --- aliases: a "billion laughs" is refused -------------------------------------------------
+
+# Values a frontmatter may hold once its aliases (`*name`) are expanded. Real frontmatter holds
+# tens; nine levels of ten aliases hold a billion, and turning them into text hangs pai.
+MAX_YAML_VALUES = 10_000
+
+
+def _load_bounded(text: str, loader_class: Any, first_line: int) -> Any:
+    """`yaml.load`, refusing aliases that expand beyond MAX_YAML_VALUES or refer to the value
+    holding them. YAML shares an aliased value instead of copying it, so loading is cheap; the
+    cost comes later, when something walks the value. So the graph of YAML nodes is measured
+    (each shared node once) before any Python value is made from it."""
+    loader = loader_class(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_expansion(node, first_line)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _check_expansion(root: Any, first_line: int) -> None:
+    """`FrontmatterError` on the top-level field (its line) whose aliases expand too far."""
+    sizes: dict[int, int] = {}
+    pairs = root.value if root.id == "mapping" else []
+    for key, value in pairs or [(None, root)]:
+        where = first_line + (key.start_mark.line if key is not None else 0)
+        name = f"'{key.value}'" if key is not None and isinstance(key.value, str) else "a value"
+        try:
+            size = _expanded_size(value, sizes)
+        except _Loop:
+            raise FrontmatterError(f"{name} holds an alias (*name) that refers to itself, so "
+                                   f"it never ends: write the value out", where) from None
+        if size > MAX_YAML_VALUES:
+            raise FrontmatterError(
+                f"{name} expands through YAML aliases (*name) to more than "
+                f"{MAX_YAML_VALUES:,} values (a 'billion laughs'?): refused; write the values "
+                f"out", where)
+
+
+class _Loop(Exception):
+    """An alias inside the value it names."""
+
+
+def _expanded_size(root: Any, sizes: dict[int, int]) -> int:
+    """How many values `root` holds with every alias expanded, counting past the bound no
+    further. Iterative (a deep nesting must not overflow Python's stack) and linear in the
+    distinct nodes: `sizes` remembers each shared node's count."""
+    cap = MAX_YAML_VALUES + 1
+    open_nodes: set[int] = set()  # on the current path: meeting one again is a loop
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        node, finished = stack.pop()
+        children = _children(node)
+        if finished:
+            open_nodes.discard(id(node))
+            sizes[id(node)] = min(cap, 1 + sum(sizes[id(child)] for child in children))
+        elif id(node) in open_nodes:
+            raise _Loop
+        elif id(node) not in sizes:
+            open_nodes.add(id(node))
+            stack.append((node, True))
+            stack.extend((child, False) for child in children if id(child) not in sizes)
+    return sizes[id(root)]
+
+
+def _children(node: Any) -> list[Any]:
+    if node.id == "mapping":  # (key, value) pairs
+        return [part for pair in node.value for part in pair]
+    return node.value if node.id == "sequence" else []
 
 
 def _describe(error: Exception, lines: list[str], first_line: int) -> tuple[int | None, str]:

@@ -27,12 +27,14 @@ from pai_tui.skills.frontmatter import (
     parse_frontmatter,
 )
 from pai_tui.skills.model import (
+    MAX_SKILL_BYTES,
     REFERENCE_FOLDERS,
     TOOL_FOLDERS,
     WORKFLOW_FOLDERS,
     Finding,
     Skill,
     WorkflowRoute,
+    is_scalar,
     skill_key,
 )
 from pai_tui.skills.spec import spec_findings
@@ -256,12 +258,22 @@ def _broken_link(entry: os.DirEntry[str], findings: list[Finding]) -> bool:
 
 def read_frontmatter(path: Path) -> tuple[Frontmatter, str]:
     """The frontmatter of a SKILL.md and its whole text (LF line ends); `FrontmatterError`
-    saying why not."""
+    saying why not. A file over MAX_SKILL_BYTES is refused before it is read; at most that much
+    is read even from a file that says it is smaller (one that grows, or a device)."""
     try:
-        with open(path, "rb") as file:
-            data = file.read()
+        with open(path, "rb", buffering=0) as file:
+            size = os.fstat(file.fileno()).st_size
+            # Read what the file says it holds, in one call (a larger request costs a buffer of
+            # that size), then, if it holds more (it grew, or is a device), up to past the cap.
+            data = b"" if size > MAX_SKILL_BYTES else file.read(size + 1) or b""
+            if len(data) > size:
+                data += file.read(MAX_SKILL_BYTES + 1 - len(data)) or b""
     except OSError as error:
         raise FrontmatterError(f"cannot read the file ({error.strerror})") from None
+    if size > MAX_SKILL_BYTES or len(data) > MAX_SKILL_BYTES:
+        shown = f"{size:,} bytes" if size > MAX_SKILL_BYTES else "over the limit"
+        raise FrontmatterError(f"the file is {shown}; a SKILL.md may be at most "
+                               f"{MAX_SKILL_BYTES:,} (1 MB): move long material to references/")
     text = normalize(decode(data))
     return parse_frontmatter(text, path), text
 
@@ -276,12 +288,32 @@ def read_skill(path: Path, root: Path) -> Skill:
                                       f"Code expect 'SKILL.md'", 1))
     warnings.extend(replace(f, severity="warning") if f.severity == "error" else f
                     for f in spec_findings(fm, path))
+    fields, warnings = _scalar_metadata(fields, warnings)
     return Skill(
         name=_name(fields.get("name"), path.parent.name),
         description=_text(fields.get("description")),
         path=path, root=root, kind="skill", fields=fields, body_line=fm.body_line,
         routes=workflow_routes(text, fm.body_line), warnings=warnings,
     )
+
+
+def _scalar_metadata(fields: dict[str, Any],
+                     warnings: list[Finding]) -> tuple[dict[str, Any], list[Finding]]:
+    """The fields without the metadata values that are not scalars (the spec wants text), and
+    the spec's warning about each saying that it is ignored."""
+    metadata = fields.get("metadata")
+    if not isinstance(metadata, dict):
+        return fields, warnings
+    for value in metadata.values():  # (a loop: the common case, all scalars, runs per skill)
+        if not is_scalar(value):
+            break
+    else:
+        return fields, warnings
+    dropped = {f"'metadata' value of '{k}' " for k, v in metadata.items() if not is_scalar(v)}
+    kept = {k: v for k, v in metadata.items() if is_scalar(v)}
+    said = [replace(w, message=f"{w.message}; it is ignored")
+            if w.message.startswith(tuple(dropped)) else w for w in warnings]
+    return {**fields, "metadata": kept}, said
 
 
 def _name(value: Any, folder: str) -> str:

@@ -17,6 +17,15 @@ SkillKind = Literal["skill", "fabric"]
 TOOL_FOLDERS = ("tools", "Tools", "scripts")
 WORKFLOW_FOLDERS = ("workflows", "Workflows")
 REFERENCE_FOLDERS = ("references", "References")
+# The most of a SKILL.md pai reads: 14x the largest real-world one (74 KB, tests/corpus). A
+# bigger file is not loaded (its path and size are said), so that a huge or endless file cannot
+# make listing skills cost its size in memory.
+MAX_SKILL_BYTES = 1024 * 1024
+
+
+def is_scalar(value: object) -> bool:
+    """A YAML scalar: text, a number, true/false, a date, or nothing; not a list or a map."""
+    return not isinstance(value, (list, dict, set, tuple))
 
 
 def skill_key(name: str) -> str:
@@ -71,11 +80,12 @@ class Skill:
     @property
     def metadata(self) -> dict[str, str]:
         """The spec's `metadata` map, values as strings (pai's own extensions live here so that
-        bundled skills pass strict validation)."""
+        bundled skills pass strict validation). Only scalar values count: a list or a map is
+        not text, and turning a large one into text is how a YAML bomb hangs."""
         raw = self.fields.get("metadata")
         if not isinstance(raw, dict):
             return {}
-        return {str(k): "" if v is None else str(v) for k, v in raw.items()}
+        return {str(k): "" if v is None else str(v) for k, v in raw.items() if is_scalar(v)}
 
     def _words(self, key: str) -> tuple[str, ...]:
         return tuple(w for w in re.split(r"[\s,]+", self.metadata.get(key, "")) if w)
@@ -96,8 +106,10 @@ class Skill:
         return self._words("needs-keys")
 
     def body(self) -> str:
-        """The instructions after the frontmatter, read now."""
-        text = self.path.read_text(encoding="utf-8", errors="replace")
+        """The instructions after the frontmatter, read now (at most MAX_SKILL_BYTES of the file:
+        it may have grown since it was indexed)."""
+        with open(self.path, "rb") as file:
+            text = file.read(MAX_SKILL_BYTES).decode("utf-8", errors="replace")
         lines = text.replace("\r\n", "\n").split("\n")
         return "\n".join(lines[self.body_line - 1:]).strip("\n")
 

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 from pai_tui.config import SkillsSettings
 from pai_tui.events import RouteHow
 from pai_tui.skills.model import Finding, Skill, skill_key
+from pai_tui.skills.regex import RegexRules
 from pai_tui.skills.routing_table import (
     RoutingRule,
     RoutingTable,
@@ -180,6 +181,8 @@ class Router:
         self._index_terms()
         self._commands = sorted({*self.skills, *self.slash_rules})
         self._row_lines: dict[tuple[Path, str], int | None] = {}
+        self._last_stems: tuple[str, list[str]] = ("", [])
+        self._keys: dict[str, str] = {}
 
     # - building -
 
@@ -195,6 +198,8 @@ class Router:
             for number, phrase in enumerate(rule.phrases):
                 key = tuple(stems(phrase))
                 self._phrases.setdefault(key[0], []).append((order, number, key))
+        self._regexes = RegexRules([(order, rule.regex) for order, rule in self._regex_rules
+                                    if rule.regex is not None]) if self._regex_rules else None
 
     def _index_terms(self) -> None:
         self._docs = list(self.skills.values())
@@ -281,7 +286,7 @@ class Router:
         if isinstance(rule, Skill):
             key, workflow, tool = rule.key, None, None
         else:
-            key, workflow, tool = skill_key(rule.skill), rule.workflow, rule.tool
+            key, workflow, tool = self._key_of(rule.skill), rule.workflow, rule.tool
         reasons = [reason]
         if workflow is None and tool is None and text:
             hit = self._first_rule(text, only=key)
@@ -317,7 +322,7 @@ class Router:
         best: tuple[int, str] | None = None
         given = text
         if self._phrases:
-            found = stems(window)
+            found = self._stems(window)
             seen: dict[int, set[int]] = {}
             for position, first in enumerate(found):
                 for order, number, phrase in self._phrases.get(first, ()):
@@ -333,19 +338,35 @@ class Router:
                     if not rule.match_all or len(seen[order]) == len(rule.phrases):
                         shown = " + ".join(f'"{rule.phrases[n]}"' for n in sorted(seen[order]))
                         best = (order, f"keywords {shown}")
-        for order, rule in self._regex_rules if only is None else ():
-            if best is not None and order >= best[0]:
-                break
-            assert rule.regex is not None
-            match = rule.regex.search(window)
-            if match:
-                best = (order, f"regex `{rule.regex.pattern}` on {match.group(0).strip()!r}")
-                if "text" in rule.regex.groupindex and match.group("text") is not None:
-                    given = match.group("text").strip()
-                break
+        if only is None and self._regexes is not None:
+            hit = self._regexes.first(window, best[0] if best is not None else len(self.rules))
+            if hit is not None:
+                order, regex, regex_hit = hit
+                best = (order, f"regex `{regex.pattern}` on {regex_hit.matched.strip()!r}")
+                if regex_hit.text is not None:
+                    given = regex_hit.text.strip()
         if best is None:
             return None
         return self.rules[best[0]], best[1], given
+
+    def _key_of(self, name: str) -> str:
+        """`skill_key(name)` of a rule's skill, remembered (a regex substitution per decision
+        otherwise)."""
+        key = self._keys.get(name)
+        if key is None:
+            key = self._keys[name] = skill_key(name)
+        return key
+
+    def _stems(self, window: str) -> list[str]:
+        """The stems of a rule window. A rule's decision reads the same window twice (the rule,
+        then its skill's table rows for a workflow), so the last one is remembered; the pair is
+        replaced whole, so routes in several threads never see a mismatched one."""
+        last = self._last_stems
+        if last[0] == window:
+            return last[1]
+        found = stems(window)
+        self._last_stems = (window, found)
+        return found
 
     def _scores(self, query: list[str], question: bool) -> tuple[dict[int, float], float]:
         """BM25 per skill for the query's terms, and the bound used for confidence."""
@@ -470,8 +491,9 @@ class Router:
 
 def _segments(text: str) -> list[str]:
     """The first and the last sentence of a message (one when they are the same)."""
-    head = text[:RULE_HEAD_CHARS]
-    first = next((s for s in _CLAUSE_END.split(head) if WORD.search(s)), "")
-    tail = text[-RULE_TAIL_CHARS:] if len(text) > RULE_TAIL_CHARS else text
-    last = next((s for s in reversed(_CLAUSE_END.split(tail)) if WORD.search(s)), "")
+    clauses = _CLAUSE_END.split(text[:RULE_HEAD_CHARS])
+    first = next((s for s in clauses if WORD.search(s)), "")
+    if len(text) > RULE_TAIL_CHARS:  # else the tail is the text, split already
+        clauses = _CLAUSE_END.split(text[-RULE_TAIL_CHARS:])
+    last = next((s for s in reversed(clauses) if WORD.search(s)), "")
     return [first] if last == first or not last else [first, last]

@@ -2,10 +2,12 @@
 
 The routing table is `$PAI_HOME/routing.toml` if it exists, else the bundled
 `assets/routing.toml`: ordered `[[rule]]`s matching `keywords` or a `regex`, or defining a slash
-command (`slash = "/redteam"`). A bad rule is skipped, never fatal: each finding names the file,
-the line, the rule and the field (tomllib keeps no positions, so `_RuleLines` finds them). After
-the table's rules come the `| Workflow | Trigger | File |` rows of the skills' SKILL.md (PAI's
-routing tables), in skill order, each quoted trigger a keyword phrase.
+command (`slash = "/redteam"`). A regex is written in Python's syntax and runs on RE2, in time
+linear in the message (`pai_tui.skills.regex` says why); one that needs backtracking
+(lookarounds, backreferences) is a bad rule. A bad rule is skipped, never fatal: each finding
+names the file, the line, the rule and the field (tomllib keeps no positions, so `_RuleLines`
+finds them). After the table's rules come the `| Workflow | Trigger | File |` rows of the
+skills' SKILL.md (PAI's routing tables), in skill order, each quoted trigger a keyword phrase.
 
 Keyword phrases match whole words in order, after the same light stemming the scorer uses
 (`pai_tui.skills.text`); a rule with `match = "all"` needs every phrase, the default (`"any"`)
@@ -22,6 +24,7 @@ from typing import Any, Literal
 from pai_tui.config import ConfigError, parse_toml
 from pai_tui.paths import HomePaths, bundled, pai_home
 from pai_tui.skills.model import Finding, Skill, skill_key
+from pai_tui.skills.regex import LinearRegex, Unsupported, compile_linear
 from pai_tui.skills.text import STOPWORDS, stems, words
 
 RULE_FIELDS = ("slash", "keywords", "match", "regex", "skill", "workflow", "tool")
@@ -43,7 +46,7 @@ class RoutingRule:
     slash: str | None = None  # skill_key form, without the "/"
     phrases: tuple[str, ...] = ()  # as written
     match_all: bool = False
-    regex: re.Pattern[str] | None = None
+    regex: LinearRegex | None = None  # run on RE2: linear in the message, never backtracks
     workflow: str | None = None
     tool: str | None = None
 
@@ -209,13 +212,7 @@ def _rule(path: Path, index: int, raw: Any, lines: _RuleLines) -> RoutingRule:
             raise _RuleProblem("slash", f"{raw['slash']!r} is not a command like \"/redteam\"")
         return RoutingRule(slash=skill_key(match.group(1)), **base)
     if "regex" in raw:
-        try:
-            pattern = re.compile(raw["regex"], re.IGNORECASE)
-        except re.error as error:
-            where = f" at position {error.pos}" if error.pos is not None else ""
-            raise _RuleProblem("regex", f"bad regular expression {raw['regex']!r}: "
-                                        f"{error.msg}{where}") from None
-        return RoutingRule(regex=pattern, **base)
+        return RoutingRule(regex=_regex(raw["regex"]), **base)
     phrases = raw["keywords"]
     if not isinstance(phrases, list) or not phrases or not all(
             isinstance(p, str) for p in phrases):
@@ -227,6 +224,21 @@ def _rule(path: Path, index: int, raw: Any, lines: _RuleLines) -> RoutingRule:
     if mode not in ("any", "all"):
         raise _RuleProblem("match", f"must be \"any\" or \"all\", not {mode!r}")
     return RoutingRule(phrases=tuple(phrases), match_all=mode == "all", **base)
+
+
+def _regex(pattern: str) -> LinearRegex:
+    """A rule's regex, compiled to run in linear time (`pai_tui.skills.regex`, RE2): Python's
+    message for a bad pattern, and a refusal for one that needs backtracking."""
+    try:
+        return compile_linear(pattern, re.IGNORECASE)
+    except re.error as error:
+        where = f" at position {error.pos}" if error.pos is not None else ""
+        raise _RuleProblem("regex", f"bad regular expression {pattern!r}: "
+                                    f"{error.msg}{where}") from None
+    except Unsupported as refused:
+        raise _RuleProblem("regex", f"{pattern!r} uses {refused.what}, which routing regexes "
+                                    f"cannot use: they run on RE2, which never backtracks, so "
+                                    f"that no message can make routing hang") from None
 
 
 # --- PAI tables inside SKILL.md ------------------------------------------------------------------

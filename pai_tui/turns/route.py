@@ -4,6 +4,7 @@ A failure of the skills never costs the user the answer: it degrades to plain ch
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import TYPE_CHECKING
 
@@ -29,7 +30,9 @@ async def decide(skills: Skills, bus: events.Bus, ctx: TurnContext, question: st
         if decision is None:
             if question is None:
                 return None, None
-            decision = (await skills.router()).route(question)
+            router = await skills.router()
+            # Off the event loop: routing a long message must never stall the screen.
+            decision = await asyncio.to_thread(router.route, question)
             if decision.how == "model" and decision.candidates:
                 decision = await _model_route(skills, ctx.choice, decision, streamer)
             bus.publish(events.RouteDecided(ctx.session_id, decision.skill, decision.how,
