@@ -9,6 +9,7 @@ saved in the history (the database refused it for half a minute).
 from __future__ import annotations
 
 import asyncio
+import difflib
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,9 +27,12 @@ from pai_tui.safe_text import printable
 from pai_tui.turns.service import NotSaved
 
 if TYPE_CHECKING:
+    from pai_tui.skills.router import RouteDecision
     from pai_tui.turns.turn import Turn
 
 EXIT_OK, EXIT_USAGE, EXIT_PROVIDER, EXIT_INCOMPLETE, EXIT_NOT_SAVED = 0, 2, 3, 4, 5
+ENDINGS = {"error": "the answer failed", "incomplete": "the answer is incomplete",
+           "cancelled": "the answer was cancelled", "interrupted": "the answer was interrupted"}
 EXIT_FOR_STATUS = {"complete": EXIT_OK, "error": EXIT_PROVIDER, "incomplete": EXIT_INCOMPLETE,
                    "cancelled": EXIT_INCOMPLETE, "interrupted": EXIT_INCOMPLETE}
 
@@ -47,6 +51,7 @@ class AskOptions:
     as_json: bool = False
     skill: str | None = None  # run this skill (pai skill run) instead of routing the prompt
     yes: bool = False  # tools whose policy is "ask" may run
+    no_skill: bool = False  # plain chat: the prompt is not routed (a leading /name is text)
 
 
 def read_text(stream: TextIO) -> str:
@@ -159,6 +164,24 @@ async def ask(cockpit: Cockpit, options: AskOptions, out: TextIO = sys.stdout,
         await cockpit.providers.aclose()
 
 
+async def _decision(cockpit: Cockpit, options: AskOptions) -> RouteDecision | None:
+    """The route given on the command line: a skill by name, or plain chat; None: route it."""
+    from pai_tui.skills.router import RouteDecision
+
+    if options.no_skill:
+        return RouteDecision(None, "chat", options.prompt, reasons=("--no-skill: plain chat",))
+    if options.skill is None:
+        return None
+    decision = (await cockpit.skills.router()).command(options.skill, options.prompt)
+    if decision.skill is None:
+        index = await cockpit.skills.index()
+        close = difflib.get_close_matches(options.skill, [s.key for s in index], n=3)
+        hint = f" (did you mean {' or '.join(f'pai skill run {c}' for c in close)}?)" \
+            if close else " (pai skill list lists them)"
+        raise UsageError(f"there is no skill named {options.skill!r}{hint}")
+    return decision
+
+
 async def _ask(cockpit: Cockpit, options: AskOptions, out: TextIO, err: TextIO) -> int:
     choice = _choice(cockpit, options)
     history, turns = cockpit.history, cockpit.turns
@@ -168,19 +191,17 @@ async def _ask(cockpit: Cockpit, options: AskOptions, out: TextIO, err: TextIO) 
         if session is None:
             raise UsageError(f"no session {options.session}")
         answering = choice or cockpit.providers.choice_for(session.provider, session.model)
+    decision = await _decision(cockpit, options)  # an unknown skill is said before no model
     if (answering or cockpit.providers.default()).provider == OFFLINE:
         tell(err, no_model_help(cockpit))
         return EXIT_USAGE
+    if cockpit.providers.secrets.problem:  # a key may be missing because of it: say so
+        tell(err, f"pai: {cockpit.providers.secrets.problem}")
     if options.session is not None:
         if choice:
             await history.set_model(options.session, choice.provider, choice.model)
         if options.system is not None:
             await history.set_system_prompt(options.session, options.system)
-    decision = None
-    if options.skill is not None:
-        decision = (await cockpit.skills.router()).command(options.skill, options.prompt)
-        if decision.skill is None:
-            raise UsageError(decision.error or f"no skill named {options.skill}")
     cockpit.approvals.assume_yes = options.yes
     printer = Printer(out, err, stream_text=not options.as_json)
     stop = cockpit.bus.subscribe(events.Event, printer)
@@ -200,7 +221,8 @@ async def _ask(cockpit: Cockpit, options: AskOptions, out: TextIO, err: TextIO) 
     if printer.stdout_closed:
         return _stdout_closed(turn, printer)
     if answer.status != "complete":
-        tell(err, f"pai: the answer is {answer.status}: {answer.error or 'no reason given'}")
+        tell(err, f"pai: {ENDINGS.get(answer.status, 'the answer did not end')}: "
+                  f"{answer.error or 'no reason given'}")
         if answer.status == "error" and not _skill_problem(answer):
             tell(err, "pai: `pai doctor` checks keys and providers.")
     if not turn.saved:
@@ -270,14 +292,21 @@ def _skill_problem(answer: MessageRecord) -> bool:
                    "streaming.")
 @click.option("--yes", is_flag=True,
               help="Let the model run tools of the skill answering whose policy is 'ask'.")
+@click.option("--no-skill", is_flag=True,
+              help="Plain chat: do not route the prompt to a skill (a leading /name is text).")
 @click.pass_context
 def ask_command(ctx: click.Context, prompt: str | None, provider: str | None,
                 model: str | None, system: str | None, session: int | None, as_json: bool,
-                yes: bool) -> None:
+                yes: bool, no_skill: bool) -> None:
     """Ask a model and stream the answer to stdout; saved to history like a chat turn.
 
-    Text piped on stdin is sent too, after PROMPT: cat notes.md | pai ask "summarize"
-    The message is routed like a chat message: "/name ..." or a routing rule runs a skill.
+    Text piped on stdin is sent too, after PROMPT:
+
+    \b
+        cat notes.md | pai ask "summarize"
+
+    The message is routed like a chat message: "/name ..." or a routing rule runs a skill
+    (--no-skill: never).
 
     Exit codes: 0 complete, 2 usage or configuration error (or no model configured),
     3 provider error, 4 incomplete or cancelled, 5 the answer could not be saved.
@@ -288,7 +317,8 @@ def ask_command(ctx: click.Context, prompt: str | None, provider: str | None,
     except UsageError as error:
         warn(f"pai ask: {error}")
         ctx.exit(EXIT_USAGE)
-    options = AskOptions(text, provider, model, system, session, as_json, yes=yes)
+    options = AskOptions(text, provider, model, system, session, as_json, yes=yes,
+                         no_skill=no_skill)
     cockpit = Cockpit(config)
     code = EXIT_USAGE
     try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,8 +19,8 @@ from pai_tui.cli.output import bytes_writer, say, say_json, warn
 from pai_tui.safe_text import printable
 
 if TYPE_CHECKING:
-
     from pai_tui.cockpit import Cockpit
+    from pai_tui.skills.model import Skill
 
 NAME_WIDTH = 32  # names wider than this push their description along
 
@@ -61,12 +62,8 @@ def list_skills(ctx: click.Context, as_json: bool, show_warnings: bool) -> None:
     width = min(NAME_WIDTH, max((len(s.name) for s in skills), default=0))
     columns = shutil.get_terminal_size((100, 24)).columns if sys.stdout.isatty() else 0
     for s in skills:
-        name = printable(s.name)  # before padding: a stand-in is wider than what it stands for
-        kind = "[fabric] " if s.kind == "fabric" else ""
-        line = f"{name:<{width}}  {kind}{printable(' '.join(s.description.split()))}"
-        if columns and len(line) > columns:
-            line = line[:columns - 1] + "…"
-        say(line.rstrip())
+        for line in _listing(s, width, columns):
+            say(line)
     problems = len(index.warnings) + len(index.rejected)
     fabric = sum(1 for s in skills if s.kind == "fabric")
     summary = f"{len(skills)} skills ({fabric} Fabric patterns)"
@@ -74,6 +71,23 @@ def list_skills(ctx: click.Context, as_json: bool, show_warnings: bool) -> None:
         summary += (f"; {len(index.rejected)} not loaded, {len(index.warnings)} warnings: "
                     f"pai skill list --warnings")
     warn(summary)
+
+
+def _listing(skill: Skill, width: int, columns: int) -> list[str]:
+    """A skill as `pai skill list` prints it: name, description and path. On a terminal the
+    description wraps under itself and the path has a line of its own; to a pipe, one line."""
+    name = printable(skill.name)  # before padding: a stand-in is wider than what it stands for
+    kind = "[fabric] " if skill.kind == "fabric" else ""
+    description = kind + printable(" ".join(skill.description.split()))
+    path = printable(str(skill.path))
+    if not columns:
+        return [f"{name:<{width}}  {description}  {path}".rstrip()]
+    indent = " " * (width + 2)
+    lines = textwrap.wrap(description, max(columns - len(indent), 20)) or [""]
+    head = f"{name:<{width}}  "
+    if len(head) > len(indent):  # a long name: the description starts on the next line
+        return [name, *(indent + line for line in lines), indent + path]
+    return [head + lines[0], *(indent + line for line in lines[1:]), indent + path]
 
 
 @skill.command("validate")
@@ -107,7 +121,9 @@ def validate_command(ctx: click.Context, path: Path | None, strict: bool, claude
         where = f"{finding.path}:{finding.line}" if finding.line else str(finding.path)
         say(f"{where}: {finding.severity}: {finding.message}")
     errors = sum(1 for f in findings if f.severity == "error")
-    warn(f"{skills} skills checked: {errors} errors, {len(findings) - errors} warnings")
+    warnings = len(findings) - errors
+    warn(f"{_count(skills, 'skill')} checked: {_count(errors, 'error')}, "
+         f"{_count(warnings, 'warning')}")
     ctx.exit(1 if errors else 0)
 
 
@@ -198,3 +214,7 @@ def _run_tool(cockpit: Cockpit, name: str, tool_name: str, args: list[str]) -> i
     if not run.ok:
         warn(f"pai: {tool.qualified}: {run.status()}")
     return run.exit_status
+
+
+def _count(number: int, thing: str) -> str:
+    return f"{number} {thing}{'' if number == 1 else 's'}"

@@ -257,3 +257,15 @@ def test_a_closed_stdout_cancels_quietly_keeps_what_came_and_exits_4(
     [(status, content)] = rows(home, "SELECT status, content FROM messages "
                                      "WHERE role = 'assistant'")
     assert status == "cancelled" and content.startswith(first)
+
+
+def test_failures_read_as_sentences_and_no_skill_means_plain_chat(
+        server: FakeLLMServer) -> None:
+    server.queue(Reply(status=400))
+    result = ask("anything")
+    assert result.returncode == 3 and "pai: the answer failed: " in result.stderr
+    result = ask("--no-skill", "/summarize is a slash I mean literally")
+    assert result.returncode == 0, result.stderr
+    body = server.requests[-1].body
+    assert body["messages"][-1]["content"] == "/summarize is a slash I mean literally"
+    assert "summarize" not in (body.get("system") or "")  # no skill's instructions

@@ -576,7 +576,8 @@ def test_pai_skill_list_runs_as_a_command(home: HomePaths) -> None:
     result = run_pai("skill", "list", env={"PAI_HOME": str(home.root)})
     assert result.returncode == 0, result.stderr
     [line] = [x for x in result.stdout.splitlines() if x.startswith("notes ")]
-    assert line.split(None, 1)[1] == "Keeps notes."
+    skill_file = home.skills / "notes" / "SKILL.md"
+    assert line.split(None, 1)[1] == f"Keeps notes.  {skill_file}"  # to a pipe: one line
 
 
 def test_skill_list_warnings_print_path_line_and_message(home: HomePaths) -> None:
@@ -617,3 +618,18 @@ def test_symlink_loop_is_rejected_and_the_rest_loads(tmp_path: Path) -> None:
     assert messages(index.rejected) == [
         f"None: not loaded: broken symbolic link to {tmp_path / 'loop'} (Too many levels of "
         f"symbolic links)"]
+
+
+def test_pai_skill_list_on_a_terminal_wraps_descriptions_and_shows_paths(
+        home: HomePaths) -> None:
+    from pai_tui.cli.skill import _listing
+    from pai_tui.skills.index import load_index
+
+    long = "Keeps notes. " * 12
+    write(home.skills, "notes/SKILL.md", skill_text("notes", long.strip()))
+    [notes] = [s for s in load_index(load_config(home)) if s.name == "notes"]
+    lines = _listing(notes, 10, 60)
+    assert lines[0].startswith("notes       Keeps notes.") and len(lines) > 3
+    assert all(len(line) <= 60 for line in lines[:-1])
+    assert lines[-1].strip() == str(notes.path) and lines[-1].startswith(" " * 12)
+    assert " ".join(" ".join(line.split()) for line in lines[:-1]) == f"notes {long.strip()}"

@@ -232,7 +232,7 @@ def test_validate_command_prints_findings_and_exits_1_on_errors(tmp_path: Path) 
         f"{path}:4: warning: field 'extra' is not in the Agent Skills spec (allowed: name, "
         f"description, license, compatibility, metadata, allowed-tools); put extensions under "
         f"'metadata'"]
-    assert result.stderr == "1 skills checked: 1 errors, 1 warnings\n"
+    assert result.stderr == "1 skill checked: 1 error, 1 warning\n"
 
 
 def test_validate_command_exits_0_without_errors_and_strict_changes_that(
