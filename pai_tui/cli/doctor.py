@@ -156,6 +156,21 @@ def check_default_model(providers: Providers) -> Check:
     return Check("Default model", "ok", str(choice))
 
 
+def check_reachable(providers: Providers) -> Check:
+    """Whether the default provider's endpoint answers (a list of models: never a prompt)."""
+    from pai_tui.llm.reach import probe
+
+    choice = providers.default()
+    if choice.provider == OFFLINE:
+        return Check("Reachable", "ok", "nothing to reach: answering offline")
+    answers, said = probe(providers, choice.provider)
+    if answers:
+        return Check("Reachable", "ok", f"{choice.provider}: {said}")
+    return Check("Reachable", "warn", f"{choice.provider}: {said}",
+                 "check the network, base_url in config.toml or the *_BASE_URL variable, "
+                 "and the key")
+
+
 def check_local_models(config: Config) -> Check:
     from pai_tui.llm.ollama import detect, ollama_url
 
@@ -230,6 +245,7 @@ def run_checks(config: Config, config_problem: str | None = None) -> list[Check]
         check_database(config),
         check_keys(providers),
         check_default_model(providers),
+        check_reachable(providers),
         check_local_models(config),
         check_voice(),
         check_themes(config),

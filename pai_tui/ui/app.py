@@ -143,6 +143,9 @@ class PaiApp(App[None], inherit_bindings=False):
         choice = self.cockpit.providers.default()
         if choice.provider == "offline" and "ollama" not in self.cockpit.config.providers:
             self.sessions.look_for_ollama()
+        problem = self.cockpit.providers.secrets.problem  # a key may be missing for this
+        if problem:
+            self.notify(problem, severity="warning", timeout=20, markup=False)
 
     @work(group="settle-in", exit_on_error=False)
     async def _settle_in(self) -> None:

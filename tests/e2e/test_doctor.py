@@ -10,6 +10,7 @@ import pytest
 from pai_tui import __version__
 from pai_tui.paths import HomePaths
 from tests.conftest import run_pai, write_config
+from tests.fakes.llm_server import FakeLLMServer
 
 
 def rows(output: str) -> dict[str, str]:
@@ -31,6 +32,11 @@ def rows(output: str) -> dict[str, str]:
     return {name: " | ".join(c for c in cells if c) for name, cells in found.items()}
 
 
+# Keys without a configured endpoint would be checked against the vendors' own: point them at a
+# closed loopback port instead (the suite reaches nothing beyond this machine).
+NOWHERE = {"ANTHROPIC_BASE_URL": "http://127.0.0.1:9", "OPENAI_BASE_URL": "http://127.0.0.1:9/v1"}
+
+
 def doctor(**env: str):  # type: ignore[no-untyped-def]
     return run_pai("doctor", env={"COLUMNS": "500", **env})
 
@@ -40,8 +46,8 @@ def test_fresh_machine_can_run_with_warnings_only(home: HomePaths) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     table = rows(result.stdout)
     assert set(table) == {"Python", "PAI_HOME", "Config", "Database", "Provider keys",
-                          "Default model", "Local models", "Voice engine", "Themes", "Skills",
-                          "Log"}
+                          "Default model", "Reachable", "Local models", "Voice engine",
+                          "Themes", "Skills", "Log"}
     assert table["Default model"].startswith("WARN | offline")
     assert table["Python"].startswith("OK")
     assert table["Database"].startswith("OK") and "created on first start" in table["Database"]
@@ -55,7 +61,8 @@ def test_fresh_machine_can_run_with_warnings_only(home: HomePaths) -> None:
 
 def test_keys_are_shown_masked_to_the_last_four_characters() -> None:
     secret = "sk-ant-api03-VERYSECRETMATERIAL-9f3c"
-    result = doctor(ANTHROPIC_API_KEY=secret, OPENAI_API_KEY="sk-proj-ANOTHERSECRET-77aa")
+    result = doctor(ANTHROPIC_API_KEY=secret, OPENAI_API_KEY="sk-proj-ANOTHERSECRET-77aa",
+                    **NOWHERE)
     table = rows(result.stdout)
     assert table["Provider keys"].startswith("OK")
     assert "anthropic: ANTHROPIC_API_KEY (…9f3c)" in table["Provider keys"]
@@ -70,12 +77,12 @@ def test_keys_in_a_private_secrets_file_are_used_and_an_open_one_is_refused(
     secrets = home.root / "secrets.toml"
     secrets.write_text('OPENAI_API_KEY = "sk-from-the-secrets-file-4242"\n')
     secrets.chmod(0o600)
-    table = rows(doctor().stdout)
+    table = rows(doctor(**NOWHERE).stdout)
     assert "openai: OPENAI_API_KEY (…4242)" in table["Provider keys"]
     assert table["Default model"] == "OK | openai · gpt-5-mini"
 
     secrets.chmod(0o644)
-    result = doctor()
+    result = doctor(**NOWHERE)
     table = rows(result.stdout)
     assert table["Provider keys"].startswith("WARN") and "readable by others" in \
         table["Provider keys"] and "chmod 600" in table["Provider keys"]
@@ -253,3 +260,23 @@ def test_the_cockpit_without_a_terminal_says_so_and_suggests_pai_ask(home: HomeP
     assert result.returncode == 2
     assert "needs a terminal" in result.stderr and "pai ask" in result.stderr
     assert "\x1b" not in result.stdout  # no screen drawn into a file
+
+
+def test_doctor_says_whether_the_default_provider_answers_without_sending_a_prompt(
+        home: HomePaths, llm_server: FakeLLMServer) -> None:
+    from tests.conftest import TEST_KEYS, point_providers_at
+
+    point_providers_at(home, llm_server)
+    table = rows(doctor(ANTHROPIC_API_KEY=TEST_KEYS["anthropic"]).stdout)
+    assert table["Reachable"].startswith("OK | anthropic: http://127.0.0.1:")
+    assert "answers" in table["Reachable"]
+    assert all(r.method == "GET" and "models" in r.path for r in llm_server.requests)
+    assert TEST_KEYS["anthropic"] not in table["Reachable"]
+    table = rows(doctor(ANTHROPIC_API_KEY=TEST_KEYS["anthropic"],
+                        ANTHROPIC_BASE_URL="http://127.0.0.1:9").stdout)
+    assert table["Reachable"].startswith("OK")  # config.toml's base_url wins over the variable
+    write_config(home, '[providers.anthropic]\nbase_url = "http://127.0.0.1:9"\n')
+    table = rows(doctor(ANTHROPIC_API_KEY=TEST_KEYS["anthropic"]).stdout)
+    assert table["Reachable"] == ("WARN | anthropic: cannot connect to http://127.0.0.1:9 | "
+                                  "check the network, base_url in config.toml or the "
+                                  "*_BASE_URL variable, and the key")

@@ -755,3 +755,14 @@ async def test_history_says_again_how_long_ago_sessions_were_active() -> None:
         history.refresh_times(now=later)
         await pilot.pause()
         assert "7 min ago" in text_of(app, history) and "just now" not in text_of(app, history)
+
+
+async def test_an_ignored_secrets_file_is_said_when_the_cockpit_starts(home: HomePaths) -> None:
+    home.root.mkdir(parents=True, exist_ok=True)
+    secrets = home.root / "secrets.toml"
+    secrets.write_text('ANTHROPIC_API_KEY = "sk-ant-kept-out-000011112222"\n')
+    secrets.chmod(0o644)
+    async with running() as (app, _):
+        told = [str(n.message) for n in app._notifications]
+        assert any(f"{secrets} is readable by others" in m and "chmod 600" in m for m in told)
+        assert all("sk-ant-kept-out" not in m for m in told)
