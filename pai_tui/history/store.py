@@ -199,6 +199,35 @@ class Store:
             s.flush()
             return _session_record(session, 1), _message_record(message)
 
+    def ask(self, session_id: int | None, text: str, provider: str, model: str, *,
+            title: str = "", system_prompt: str | None = None,
+            ) -> tuple[SessionRecord, MessageRecord, MessageRecord]:
+        """A question and the row of its answer (`streaming`), in one transaction: in a new
+        session (titled `title`) when `session_id` is None. Raises LookupError for a session
+        that does not exist."""
+        with self._session() as s:
+            now = utcnow()
+            if session_id is None:
+                session = ChatSession(title=title, provider=provider, model=model,
+                                      system_prompt=system_prompt, created_at=now,
+                                      updated_at=now)
+                s.add(session)
+                s.flush()
+            else:
+                found = s.get(ChatSession, session_id)
+                if found is None:
+                    raise LookupError(f"no session {session_id}")
+                session, found.updated_at = found, now
+            rows = [Message(session_id=session.id, role=role, content=content, status=status,
+                            provider=who, model=which, input_tokens=0, output_tokens=0,
+                            cost=0.0, created_at=now, updated_at=now, writer=writer)
+                    for role, content, status, who, which, writer in (
+                        ("user", text, "complete", None, None, None),
+                        ("assistant", "", "streaming", provider, model, this_writer()))]
+            s.add_all(rows)
+            s.flush()
+            return _session_record(session), _message_record(rows[0]), _message_record(rows[1])
+
     def get_session(self, session_id: int) -> SessionRecord | None:
         with self._session() as s:
             row = s.get(ChatSession, session_id)

@@ -62,6 +62,10 @@ class Skills:
     async def router(self) -> Router:
         return (self._loaded or await asyncio.to_thread(self.load))[1]
 
+    def loaded_router(self) -> Router | None:
+        """The router if the skills are loaded already (nothing to wait for), else None."""
+        return self._loaded[1] if self._loaded else None
+
     async def get(self, name: str) -> Skill | None:
         return (await self.index()).get(name)
 

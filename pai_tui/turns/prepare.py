@@ -21,6 +21,7 @@ from pai_tui.llm.window import fit
 if TYPE_CHECKING:
     from pai_tui.history.store import Store
     from pai_tui.llm.providers import Providers
+    from pai_tui.skills.router import RouteDecision, Router
     from pai_tui.turns.context import TurnContext
 
 
@@ -31,6 +32,7 @@ class Prepared:
     request: ChatRequest
     left_out: int  # earlier messages not sent, to fit the window
     question: str | None  # the user's message being answered: what is routed
+    routed: RouteDecision | None = None  # routed in the same thread trip, when it could be
 
 
 def conversation(stored: list[MessageRecord], question_id: int | None) -> list[ChatMessage]:
@@ -58,9 +60,11 @@ def _sent_answer(answers: list[MessageRecord]) -> MessageRecord | None:
     return chosen[-1] if chosen else (answers[-1] if answers else None)
 
 
-def prepare(store: Store, providers: Providers, ctx: TurnContext,
-            max_output_tokens: int) -> Prepared:
-    """Blocking (one trip to the database thread): the request of the turn `ctx`."""
+def prepare(store: Store, providers: Providers, ctx: TurnContext, max_output_tokens: int,
+            router: Router | None = None) -> Prepared:
+    """Blocking (one trip to the database thread): the request of the turn `ctx`, and its
+    routing decision when a `router` is given (routing is pure computation: doing it in the
+    same trip saves the first token a thread hop)."""
     session = store.get_session(ctx.session_id)
     if session is None:
         raise LookupError(f"no session {ctx.session_id}")
@@ -71,4 +75,6 @@ def prepare(store: Store, providers: Providers, ctx: TurnContext,
     kept, left_out = fit(conversation(stored, ctx.user_id), session.system_prompt,
                          info.context_window, reserve)
     request = ChatRequest(kept, ctx.choice.model, session.system_prompt, reserve)
-    return Prepared(session, info, request, left_out, question)
+    routed = router.route(question) if router is not None and question is not None \
+        and ctx.decision is None else None
+    return Prepared(session, info, request, left_out, question, routed)

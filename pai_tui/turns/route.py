@@ -22,17 +22,20 @@ if TYPE_CHECKING:
 
 
 async def decide(skills: Skills, bus: events.Bus, ctx: TurnContext, question: str | None,
-                 streamer: Streamer) -> tuple[RouteDecision | None, Skill | None]:
-    """The routing decision for the turn (given in `ctx`, or made now for `question`) and the
-    skill it names."""
+                 streamer: Streamer, routed: RouteDecision | None = None,
+                 ) -> tuple[RouteDecision | None, Skill | None]:
+    """The routing decision for the turn (given in `ctx`, routed already with the turn's
+    preparation, or made now for `question`) and the skill it names."""
     decision = ctx.decision
     try:
         if decision is None:
             if question is None:
                 return None, None
-            router = await skills.router()
-            # Off the event loop: routing a long message must never stall the screen.
-            decision = await asyncio.to_thread(router.route, question)
+            decision = routed
+            if decision is None:
+                router = await skills.router()
+                # Off the event loop: routing a long message must never stall the screen.
+                decision = await asyncio.to_thread(router.route, question)
             if decision.how == "model" and decision.candidates:
                 decision = await _model_route(skills, ctx.choice, decision, streamer)
             bus.publish(events.RouteDecided(ctx.session_id, decision.skill, decision.how,

@@ -86,21 +86,18 @@ class Turns:
     def _save_question(self, store: Store, session_id: int | None, text: str,
                        choice: ModelChoice | None, system: str | None,
                        ) -> tuple[SessionRecord, bool, MessageRecord, MessageRecord]:
-        """Blocking: the question saved, and the answer's row made."""
+        """Blocking: the question saved and the answer's row made, in one transaction."""
         if session_id is None:
             choice = choice or self.default_choice()
             if system is None:
                 system = self.services.config.chat.system
-            session, user = store.begin_session(session_title(text), text, choice.provider,
-                                                choice.model, system)
         else:
             found = store.get_session(session_id)
             if found is None:
                 raise LookupError(f"no session {session_id}")
-            session, choice = found, choice or self.choice_for(found)
-            user = store.add_message(session_id, "user", text)
-        answer = store.add_message(session.id, "assistant", "", "streaming", choice.provider,
-                                   choice.model)
+            choice = choice or self.choice_for(found)
+        session, user, answer = store.ask(session_id, text, choice.provider, choice.model,
+                                          title=session_title(text), system_prompt=system)
         return session, session_id is None, user, answer
 
     def _save_retry(self, store: Store, session_id: int,

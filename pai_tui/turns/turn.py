@@ -161,7 +161,8 @@ class Turn:
         services, ctx = self.services, self.ctx
         reserve = ctx.limits.max_output_tokens
         # One trip to the database thread: every hop costs the first token some milliseconds.
-        prepared = await services.history.run(prepare, services.providers, ctx, reserve)
+        prepared = await services.history.run(prepare, services.providers, ctx, reserve,
+                                               services.skills.loaded_router())
         if prepared.left_out:
             self._publish(events.ContextTrimmed(ctx.session_id, prepared.left_out,
                                                 prepared.info.context_window, **ctx.ids))
@@ -179,7 +180,7 @@ class Turn:
             return
         streamer = await services.streamer(ctx.choice)
         decision, skill = await decide(services.skills, services.bus, ctx, prepared.question,
-                                       streamer)
+                                       streamer, prepared.routed)
         plan = strategies.plan(decision, skill)
         end.skill = plan.label
         self._start(plan.label)
