@@ -20,6 +20,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from textual.app import App
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.timer import Timer
 from textual.widget import Widget
@@ -108,9 +109,15 @@ class Bridge:
 
     async def _flush(self) -> None:
         for turn_id, stream in list(self._streams.items()):
+            if not stream.view.is_attached:  # its view left the screen (a new session, quit)
+                self.unstream(turn_id)
+                continue
             if not stream.ready():
                 continue
             waiting = self._waiting.get(turn_id)
             if waiting:
                 pieces = [waiting.popleft() for _ in range(len(waiting))]
-                await stream.write("".join(pieces))
+                try:
+                    await stream.write("".join(pieces))
+                except NoMatches:  # the view is being taken down while it streams
+                    self.unstream(turn_id)

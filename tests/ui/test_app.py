@@ -387,9 +387,9 @@ def _in_pane(pane: str):  # type: ignore[no-untyped-def]
     return lambda app: pane_of_focus(app) == pane
 
 
-async def _start_streaming(app: PaiApp, pilot: Pilot) -> None:
+async def _start_streaming(app: PaiApp, pilot: Pilot, delay: float = 0.01) -> None:
     server = app.test_server  # type: ignore[attr-defined]
-    server.queue(Reply(n_tokens=2000, delay=0.01))
+    server.queue(Reply(n_tokens=2000, delay=delay))
     await _type(app, pilot, "tell me everything")
     await press(pilot, "enter")
     for _ in range(200):  # until text shows; not settle(): the answer runs for 20 s
@@ -406,7 +406,9 @@ async def _failed_answer(app: PaiApp, pilot: Pilot) -> None:
 
 
 async def _queued_message(app: PaiApp, pilot: Pilot) -> None:
-    await _start_streaming(app, pilot)
+    # A slow answer (100 s): on a loaded machine the palette's typing must not outlast it, or
+    # the queued message would be sent before it could be taken back.
+    await _start_streaming(app, pilot, delay=0.05)
     await press(pilot, *"and then?", "enter")  # not _type: it waits for the answer to end
     assert [v.queued for v in app.main.query(UserView)] == [False, True]
 
