@@ -121,9 +121,6 @@ class History:
     async def messages(self, session_id: int) -> list[MessageRecord]:
         return await self.run(lambda store: store.messages(session_id))
 
-    async def message(self, message_id: int) -> MessageRecord | None:
-        return await self.run(lambda store: store.get_message(message_id))
-
     async def recent_messages(self, session_id: int, limit: int, before_id: int | None = None,
                               ) -> tuple[list[MessageRecord], int]:
         """The newest `limit` messages (before `before_id`) and how many come before them."""
