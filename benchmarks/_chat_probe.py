@@ -8,7 +8,6 @@ hooks that record, in wall-clock time, when things reach the screen; then it exi
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 import time
@@ -41,12 +40,10 @@ def finish(app: PaiApp) -> None:
 
 async def go(app: PaiApp) -> None:
     # Measure streaming and opening, not the one-off start-up work the app does after its first
-    # frame (opening the store, loading the skills, importing the SDK).
-    await app.cockpit.history.store()
-    await asyncio.to_thread(app.cockpit.skills.load)
+    # frame (opening the store, loading the skills, importing the SDK and the Markdown stack).
+    await app.settled.wait()
     chat = app.main.query_one(ChatPane)
     if MODE == "send":
-        await app.cockpit.providers.warm_up()
         record["start"] = time.time()
         record["cpu_start"] = time.process_time()
         chat_input = chat.query_one(ChatInput)

@@ -33,6 +33,7 @@ from pai_tui.ui.keymap import (
     keys_display,
     use_standard_alt_digits,
 )
+from pai_tui.ui.markdown_body import warm_up as markdown_warm_up
 from pai_tui.ui.pane import Pane
 from pai_tui.ui.panes import AgentsPane, HistoryPane, UpgradesPane
 from pai_tui.ui.session_actions import SessionActions
@@ -102,6 +103,7 @@ class PaiApp(App[None], inherit_bindings=False):
         self.sessions = SessionActions(self, cockpit, self.main.query_one)
         cockpit.approvals.answerer = self.ask_permission
         self._theme_saved = cockpit.config.ui.theme
+        self.settled = asyncio.Event()  # set when the work after the first frame is done
 
     @cached_property
     def redact(self) -> Callable[[str], str]:
@@ -162,10 +164,13 @@ class PaiApp(App[None], inherit_bindings=False):
         with suppress(Exception):  # for slash completion; a problem shows in the browser
             await asyncio.to_thread(self.cockpit.skills.load)
         self.cockpit.turns  # noqa: B018  (the turn engine's modules, before the first message)
+        with suppress(Exception):
+            await asyncio.to_thread(markdown_warm_up)
         # Textual, the widgets, SQLAlchemy and the SDK live as long as the app: take them out
         # of the garbage collector's full scans, which otherwise stall the screen ~80 ms a time
         # while answers stream (measured by benchmarks/stream_realtime.py).
         gc.freeze()
+        self.settled.set()
 
     # themes
 

@@ -12,11 +12,13 @@ never reads markup, and links are printed with their address rather than made cl
 
 from __future__ import annotations
 
+import io
 import re
 
+from rich.style import Style
 from textual.app import ComposeResult
 from textual.containers import VerticalGroup
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.selection import Selection
 from textual.strip import Strip
 from textual.widget import Widget
@@ -44,6 +46,23 @@ def split_segments(text: str, size: int = SEGMENT_CHARS) -> list[str]:
     return segments
 
 
+# A sample with what answers usually hold, rendered once off the UI loop before the first answer.
+_WARM_UP_SAMPLE = "# a\n\ntext *b* `c`\n\n- d\n\n| e | f |\n|---|---|\n| g | h |\n\n" \
+    "```python\ndef f(x):\n    return x\n```\n"
+
+
+def warm_up() -> None:
+    """Import the Markdown stack and load what its first render loads (markdown-it's rules,
+    Pygments' Python lexer and themes): about 80 ms that the first answer would otherwise wait
+    for. Run in a thread after the first frame."""
+    from rich.console import Console
+    from rich.markdown import Markdown
+
+    console = Console(width=80, file=io.StringIO(), color_system="truecolor")
+    for theme in ("monokai", "friendly"):
+        console.print(Markdown(_WARM_UP_SAMPLE, code_theme=theme, hyperlinks=False))
+
+
 class Segment(Widget):
     """One piece of Markdown, rendered once per text and width into lines that serve both for
     its height and for the screen (a Static would render it twice, and again after every
@@ -57,36 +76,51 @@ class Segment(Widget):
         self._lines: list[Strip] = []
         # (width, style) the lines were made for: a new theme changes the style, so the lines
         # are made again in its colours.
-        self._key: tuple[int, object] | None = None
+        self._key: tuple[int, Style] | None = None
+        # The style of this paint: `rich_style` walks every ancestor (a quarter of a
+        # millisecond), so it is read once per paint, not once per line.
+        self._paint_style: Style | None = None
 
     def show(self, text: str) -> None:
+        if text == self.text:
+            return  # e.g. the final text of a stream that missed nothing: no render again
         self.text = text
         self._key = None
         self.refresh(layout=True)
 
-    def _render_lines(self, width: int) -> list[Strip]:
-        style = self.rich_style
-        if self._key != (width, style):
-            from rich.markdown import Markdown  # 20 ms to import: after the first frame
+    def _render_lines(self, width: int, style: Style | None = None) -> list[Strip]:
+        """The lines for `width` in `style`; with no style, lines in any style will do (for the
+        height, which colours do not change)."""
+        key = self._key
+        if key is not None and key[0] == width and (style is None or key[1] == style):
+            return self._lines
+        from rich.markdown import Markdown  # 20 ms to import: after the first frame
 
-            console = self.app.console
-            dark = self.app.current_theme.dark
-            markdown = Markdown(self.text, code_theme="monokai" if dark else "friendly",
-                                hyperlinks=False)
-            options = console.options.update_width(max(width, 1))
-            rendered = console.render_lines(markdown, options, style=style, pad=True)
-            self._lines = [Strip(line, width) for line in rendered]
-            self._key = (width, style)
+        style = style or self.rich_style
+        console = self.app.console
+        dark = self.app.current_theme.dark
+        markdown = Markdown(self.text, code_theme="monokai" if dark else "friendly",
+                            hyperlinks=False)
+        options = console.options.update_width(max(width, 1))
+        rendered = console.render_lines(markdown, options, style=style, pad=True)
+        # Offsets (for mouse selection) are put in once, not again on every paint.
+        self._lines = [Strip(line, width).apply_offsets(0, y) for y, line in enumerate(rendered)]
+        self._key = (width, style)
         return self._lines
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return len(self._render_lines(width))
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._paint_style = self.rich_style
+        return super().render_lines(crop)
+
     def render_line(self, y: int) -> Strip:
         width = self.size.width
-        lines = self._render_lines(width)
+        style = self._paint_style or self.rich_style
+        lines = self._render_lines(width, style)
         if y >= len(lines):
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, style)
         line = lines[y]
         selection = self.text_selection
         if selection is not None and (span := selection.get_span(y)) is not None:
@@ -95,7 +129,7 @@ class Segment(Widget):
             style = self.screen.get_component_rich_style("screen--selection")
             before, selected, after = line.divide([start, end, line.cell_length])
             line = Strip.join([before, selected.apply_style(style), after])
-        return line.apply_offsets(0, y)
+        return line
 
     def get_selection(self, selection: Selection) -> tuple[str, str] | None:
         text = "\n".join(line.text.rstrip() for line in self._lines)
