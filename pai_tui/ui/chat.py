@@ -38,6 +38,12 @@ WINDOW = 24  # messages put on screen when a session opens, and per "show earlie
 MAX_SHOWN = 120  # beyond this, the oldest leave the screen (they stay in the history)
 
 
+def rough_height(view: Widget, width: int) -> int:
+    """Lines `view` takes at least: its header, and its text's characters at `width` a line
+    (rendering adds lines, for breaks and blocks, more often than Markdown markup removes)."""
+    return 1 + len(getattr(view, "body", "")) // max(width, 1)
+
+
 class ChatPane(Listening, Pane):
     TITLE = "Chat"
 
@@ -370,10 +376,32 @@ class ChatPane(Listening, Pane):
         shown, earlier = await history.recent_messages(session_id, WINDOW)
         self.session_id = session_id
         self.set_title(session.title or title)
-        await self._reset(self._build_views(shown) or [EmptyChat(id="empty-chat")],
-                          hidden=earlier)
+        views = self._build_views(shown) or [EmptyChat(id="empty-chat")]
+        above, visible = self._split_at_screen_top(views)
+        await self._reset(visible, hidden=earlier)
+        if above:  # rendered after the first frame: the bottom shows at once
+            self.call_after_refresh(self._mount_above, above, self.marker)
         choice = self.cockpit.providers.choice_for(session.provider, session.model)
         self.post_message(self.SessionShown(choice))
+
+    def _split_at_screen_top(self, views: list[Widget]) -> tuple[list[Widget], list[Widget]]:
+        """`views` split into those above the screen and those on it, when scrolled to the
+        bottom, by a height estimate that is never more than the rendered height (so what is
+        on screen is complete however the Markdown renders)."""
+        width, height = self.messages.size
+        if not width or not height:
+            return [], views
+        lines = 0
+        for start in range(len(views) - 1, -1, -1):
+            lines += rough_height(views[start], width)
+            if lines >= height:
+                return views[:start], views[start:]
+        return [], views
+
+    @work(group="chat-open", exit_on_error=False)
+    async def _mount_above(self, views: list[Widget], marker: EarlierMarker) -> None:
+        if marker.is_attached:  # still the session they belong to
+            await self.messages.mount_all(views, after=marker)
 
     @work(group="chat-open", exclusive=True, exit_on_error=False)
     async def switch_answer(self) -> None:

@@ -164,6 +164,39 @@ async def test_a_long_session_opens_on_its_newest_messages(llm_server: FakeLLMSe
         assert shown(app)[0][2] == "user message 1952"
 
 
+async def test_a_session_opens_on_its_last_answer_at_once_and_the_rest_fills_in_above(
+        llm_server: FakeLLMServer) -> None:
+    """The answers on screen are rendered first; those above it come a frame later, and the
+    screen does not move when they do."""
+    long_answer = "\n\n".join(f"Paragraph {n}: " + "words " * 40 for n in range(30))
+    async with running(server=llm_server) as (app, pilot):
+        store = app.cockpit.history.open()
+        session, _ = store.begin_session("long answers", "question 0")
+        for number in range(1, 24):
+            role = "user" if number % 2 == 0 else "assistant"
+            store.add_message(session.id, role,
+                              long_answer if role == "assistant" else f"question {number}")
+        chat = app.main.query_one(ChatPane)
+        messages = chat.messages
+        first: dict[str, object] = {}
+
+        def first_frame() -> None:  # what the first frame after opening showed
+            first.update(count=len(shown(app)), at_end=messages.scroll_y == messages.max_scroll_y,
+                         last=answers(app)[-1].region, top=messages.region.y,
+                         foot=messages.region.bottom)
+
+        await chat.open_session(session.id, "long answers").wait()
+        chat.call_after_refresh(first_frame)
+        await settle(pilot)
+        assert 1 <= first["count"] < 24  # type: ignore[operator]  # the last answer, here
+        last, top, foot = first["last"], first["top"], first["foot"]
+        assert first["at_end"] and last.y <= top and last.bottom >= foot - 1  # type: ignore[attr-defined]
+        assert len(shown(app)) == 24 and shown(app)[0][2] == "question 0"
+        assert [m[2] for m in shown(app)[1:3]] == [long_answer, "question 2"]
+        assert messages.scroll_y == messages.max_scroll_y
+        assert answers(app)[-1].region == first["last"]  # the screen did not move
+
+
 async def test_switching_model_from_the_palette_applies_to_the_session_and_is_saved(
         home: HomePaths, llm_server: FakeLLMServer, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-openai-test-key-1111bbbb")
