@@ -84,9 +84,14 @@ class Segment(Widget):
     def show(self, text: str) -> None:
         if text == self.text:
             return  # e.g. the final text of a stream that missed nothing: no render again
+        height = len(self._lines) if self._key is not None else None
         self.text = text
         self._key = None
-        self.refresh(layout=True)
+        width = self.size.width
+        if height is not None and width and len(self._render_lines(width)) == height:
+            self.refresh()  # as tall as before: no layout of the screen, only this repainted
+        else:
+            self.refresh(layout=True)
 
     def _render_lines(self, width: int, style: Style | None = None) -> list[Strip]:
         """The lines for `width` in `style`; with no style, lines in any style will do (for the
