@@ -6,11 +6,13 @@ The order, first match wins:
    defined by a rule (`slash = "/redteam"`) comes next; an unknown `/x` is a decision with no skill
    and a "no skill named x" error suggesting close names.
 2. The routing table's rules (`pai_tui.skills.routing_table`), in order.
-3. The `| Workflow | Trigger | File |` rows of the skills' SKILL.md, in skill order.
-4. The scorer (`pai_tui.skills.scoring`): BM25 and a confidence. At or above `skills.threshold`
-   the best skill wins, if the message holds `Evidence` that it asks for it; below it the
-   decision is "model" with the top candidates when `skills.model_routing` is on, else plain
-   chat.
+3. The `| Workflow | Trigger | File |` rows of the skills' SKILL.md, in skill order, each
+   where the clause holding its phrase asks for something (`pai_tui.skills.mood`): "write a
+   design doc for X" runs development, "the design doc review went well" goes on.
+4. The scorer (`pai_tui.skills.scoring`): BM25 and a confidence, lowered for a sentence that
+   only mentions the skills' words. At or above `skills.threshold` the best skill wins, if the
+   message holds `Evidence` that it asks for it; below it the decision is "model" with the top
+   candidates when `skills.model_routing` is on, else plain chat.
 
 A skill chosen by a slash command or a rule that names neither a workflow nor a tool gets the
 workflow of its own table row matching the text, if one does (`/telos update my goals` runs
@@ -18,9 +20,11 @@ Update).
 
 Rules read the first 4,000 and last 1,000 characters of a message; the scorer reads the first
 and the last sentence (requests sit at the start or the end of pasted text) and keeps the better
-of the two. Tuned on `benchmarks/routing_labels.tsv` (see `benchmarks/route_accuracy.py`):
-threshold 0.5. The `Router` is built once per skill index, so that `route()` does only lookups
-and a little arithmetic.
+of the two. Words one typo away from a skill's word count as that word, in phrases too
+("implemntation plan"). Tuned on `benchmarks/routing_labels.tsv` and measured on the held-out
+`benchmarks/routing_holdout.tsv` (see `benchmarks/route_accuracy.py`): threshold 0.5. The
+`Router` is built once per skill index, so that `route()` does only lookups and a little
+arithmetic.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 from pai_tui.config import SkillsSettings
 from pai_tui.events import RouteHow
 from pai_tui.skills.model import Finding, Skill, skill_key
+from pai_tui.skills.mood import ClauseSpans, asks_about_the_world, mentions
 from pai_tui.skills.regex import RegexRules
 from pai_tui.skills.routing_table import (
     RoutingRule,
@@ -50,6 +55,8 @@ from pai_tui.skills.scoring import (
     COMMON_SHARE,
     K1,
     MARKER_FACTOR,
+    MENTION_FACTOR,
+    PARTICLES,
     SHORT_SCAN,
     UNKNOWN_FACTOR,
     B,
@@ -66,7 +73,7 @@ from pai_tui.skills.text import (
     QUESTION_OPENERS,
     STOPWORDS,
     WORD,
-    is_question,
+    clauses,
     stem,
     stems,
     terms,
@@ -83,6 +90,8 @@ RULE_TAIL_CHARS = 1000  # ...and this much of its end
 SEGMENT_WORDS = 40  # words of the first / last sentence the scorer reads
 TOP_SCORES = 5
 MODEL_CANDIDATES = 3
+TYPO_CACHE = 100_000  # words whose typo lookup is remembered
+_STOP_STEMS = frozenset(stem(word) for word in STOPWORDS | QUESTION_OPENERS)
 
 _SLASH_COMMAND = re.compile(r"\s*/([^\W][\w-]*)(?=\s|$)(.*)", re.DOTALL)
 # Where a clause ends: the scorer reads the first and the last one.
@@ -183,6 +192,7 @@ class Router:
         self._row_lines: dict[tuple[Path, str], int | None] = {}
         self._last_stems: tuple[str, list[str]] = ("", [])
         self._keys: dict[str, str] = {}
+        self._typos: dict[str, str] = {}  # a word -> the skills' word it is a typo of, or ""
 
     # - building -
 
@@ -269,11 +279,15 @@ class Router:
         slash = _SLASH_COMMAND.match(text)
         if slash:
             return self._route_slash(slash.group(1), slash.group(2).strip(), text)
-        hit = self._first_rule(text)
+        mentioned: list[str] = []
+        hit = self._first_rule(text, mentioned=mentioned)
         if hit is not None:
             rule, matched, given = hit
             return self._decide(rule, rule.kind, given, f"{self._cite(rule)}: matched {matched}")
-        return self.score(text)
+        decision = self.score(text)
+        if mentioned and decision.skill is None:
+            decision.reasons = (*decision.reasons, *mentioned[:1])
+        return decision
 
     def _cite(self, rule: RoutingRule) -> str:
         line = rule.line if rule.kind == "rule" else self._row_line(rule)
@@ -313,31 +327,16 @@ class Router:
         message = f"no skill named {name}{hint}"
         return RouteDecision(None, "slash", args, reasons=(message,), error=message)
 
-    def _first_rule(self, text: str,
-                    only: str | None = None) -> tuple[RoutingRule, str, str] | None:
+    def _first_rule(self, text: str, only: str | None = None,
+                    mentioned: list[str] | None = None) -> tuple[RoutingRule, str, str] | None:
         """The earliest rule (by order) that matches, what matched, and the skill's input (the
-        message, or a regex's `text` group). `only`: just the table rows of that skill."""
+        message, or a regex's `text` group). `only`: just the table rows of that skill. A table
+        row whose phrase sits in a clause that only mentions it (`pai_tui.skills.mood`) is
+        skipped, and said in `mentioned`."""
         window = text if len(text) <= RULE_HEAD_CHARS + RULE_TAIL_CHARS else (
             text[:RULE_HEAD_CHARS] + "\n" + text[-RULE_TAIL_CHARS:])
-        best: tuple[int, str] | None = None
+        best = self._first_phrase(window, only, mentioned) if self._phrases else None
         given = text
-        if self._phrases:
-            found = self._stems(window)
-            seen: dict[int, set[int]] = {}
-            for position, first in enumerate(found):
-                for order, number, phrase in self._phrases.get(first, ()):
-                    if best is not None and order >= best[0]:
-                        continue
-                    if tuple(found[position:position + len(phrase)]) != phrase:
-                        continue
-                    rule = self.rules[order]
-                    if only is not None and (rule.kind != "table"
-                                             or self._rule_keys[order] != only):
-                        continue
-                    seen.setdefault(order, set()).add(number)
-                    if not rule.match_all or len(seen[order]) == len(rule.phrases):
-                        shown = " + ".join(f'"{rule.phrases[n]}"' for n in sorted(seen[order]))
-                        best = (order, f"keywords {shown}")
         if only is None and self._regexes is not None:
             hit = self._regexes.first(window, best[0] if best is not None else len(self.rules))
             if hit is not None:
@@ -348,6 +347,35 @@ class Router:
         if best is None:
             return None
         return self.rules[best[0]], best[1], given
+
+    def _first_phrase(self, window: str, only: str | None,
+                      mentioned: list[str] | None) -> tuple[int, str] | None:
+        """The earliest keyword rule or table row matching `window`, and what matched."""
+        found = self._stems(window)
+        spans: ClauseSpans | None = None
+        best: tuple[int, str] | None = None
+        seen: dict[int, set[int]] = {}
+        for position, first in enumerate(found):
+            for order, number, phrase in self._phrases.get(first, ()):
+                if best is not None and order >= best[0]:
+                    continue
+                if tuple(found[position:position + len(phrase)]) != phrase:
+                    continue
+                rule = self.rules[order]
+                if only is not None and (rule.kind != "table" or self._rule_keys[order] != only):
+                    continue
+                if only is None and rule.kind == "table":
+                    spans = spans or ClauseSpans(window)
+                    if spans.mentions(position):
+                        if mentioned is not None:
+                            mentioned.append(f"{self._cite(rule)}: \"{rule.phrases[number]}\" "
+                                             f"is mentioned, not asked for")
+                        continue
+                seen.setdefault(order, set()).add(number)
+                if not rule.match_all or len(seen[order]) == len(rule.phrases):
+                    shown = " + ".join(f'"{rule.phrases[n]}"' for n in sorted(seen[order]))
+                    best = (order, f"keywords {shown}")
+        return best
 
     def _key_of(self, name: str) -> str:
         """`skill_key(name)` of a rule's skill, remembered (a regex substitution per decision
@@ -364,9 +392,32 @@ class Router:
         last = self._last_stems
         if last[0] == window:
             return last[1]
-        found = stems(window)
+        found = self._corrected(stems(window))
         self._last_stems = (window, found)
         return found
+
+    def _corrected(self, found: list[str]) -> list[str]:
+        """`found` with the typos of the skills' words fixed ("implemntation plan"), so that
+        phrases match through them. Words are looked up once per router."""
+        fixed = found
+        for position, term in enumerate(found):
+            target = self._typo_of(term)
+            if target:
+                fixed = fixed if fixed is not found else list(found)
+                fixed[position] = target
+        return fixed
+
+    def _typo_of(self, term: str) -> str:
+        """The skills' word `term` is a typo of, or "" (a word they know, a stopword, a short
+        word or no typo). Remembered per router."""
+        if len(term) < 5 or term in self._postings or term in _STOP_STEMS:
+            return ""
+        target = self._typos.get(term)
+        if target is None:
+            target = self._typo_target(term) or ""
+            if len(self._typos) < TYPO_CACHE:
+                self._typos[term] = target
+        return target
 
     def _scores(self, query: list[str], question: bool) -> tuple[dict[int, float], float]:
         """BM25 per skill for the query's terms, and the bound used for confidence."""
@@ -415,7 +466,8 @@ class Router:
         vocabulary, name_terms = self._doc_terms[doc], self._name_terms[doc]
         whole_name = name_terms <= starts.keys()  # a part ("first") is an ordinary word
         for word, term in zip(typed, found, strict=True):
-            if word in STOPWORDS or word in QUESTION_OPENERS or term not in vocabulary:
+            if (word in STOPWORDS or word in QUESTION_OPENERS or word in PARTICLES
+                    or term not in vocabulary):
                 continue
             if whole_name and term in name_terms:
                 if term not in own:
@@ -431,32 +483,52 @@ class Router:
                         tuple(word for word in own.values() if word), tuple(common.values()),
                         len(self._names))
 
-    def score(self, text: str) -> RouteDecision:
-        """The decision of the scorer alone (steps 4 and 5), as if no rule matched. The best
-        skill needs `Evidence` beyond its score, else the message is plain chat."""
-        threshold = self.settings.threshold
-        best: tuple[float, dict[int, float]] | None = None
-        segments = _segments(text)
+    def _best_segment(self, segments: list[str]) -> tuple[float, dict[int, float], bool] | None:
+        """The confidence, the scores and whether it only mentions the skills' words, of the
+        segment the scorer is surest about (None when no segment has a word to score)."""
+        best: tuple[float, dict[int, float], bool] | None = None
         for segment in segments:
             query = terms(segment)[:SEGMENT_WORDS]
             if not query:
                 continue
-            totals, bound = self._scores(query, is_question(segment))
+            totals, bound = self._scores(query, asks_about_the_world(words(segment)))
             top = [*sorted(totals.values(), reverse=True)[:2], 0.0, 0.0]
             sure = confidence(top[0], top[1], bound)
+            mentioned = sure > 0 and self._only_mentions(segment)
+            if mentioned:
+                sure = round(sure * MENTION_FACTOR, 4)
             if best is None or sure > best[0]:
-                best = (sure, totals)
+                best = (sure, totals, mentioned)
+        return best
+
+    def _only_mentions(self, segment: str) -> bool:
+        """Whether every clause of `segment` holding a skill's word (or a typo of one) only
+        mentions it (`pai_tui.skills.mood`): "our red team won the match", "what is a mind
+        map?"."""
+        held = [clause for clause in clauses(segment) if any(
+            word not in STOPWORDS and (stem(word) in self._postings or self._typo_of(stem(word)))
+            for word in clause)]
+        return bool(held) and all(mentions(clause) for clause in held)
+
+    def score(self, text: str) -> RouteDecision:
+        """The decision of the scorer alone (steps 4 and 5), as if no rule matched. The best
+        skill needs `Evidence` beyond its score, else the message is plain chat."""
+        threshold = self.settings.threshold
+        segments = _segments(text)
+        best = self._best_segment(segments)
         if best is None or not best[1]:
             why = "no words in the message match any skill" if best else \
                 "no words to match (only stopwords or symbols)"
             return RouteDecision(None, "chat", text, reasons=(f"plain chat: {why}",),
                                  confidence=0.0, threshold=threshold)
-        sure, totals = best
+        sure, totals, mentioned = best
         ranked = sorted(totals.items(), key=lambda item: (-item[1], self._names[item[0]]))
         scores = tuple((self._names[doc], round(score, 3)) for doc, score in ranked[:TOP_SCORES])
         top_name = scores[0][0]
         known = {"scores": scores, "confidence": sure, "threshold": threshold}
-        below = f"confidence {sure:.2f} (best {top_name}) < threshold {threshold:.2f}"
+        lowered = (f" (x{MENTION_FACTOR}: the sentence only mentions the skills' words)"
+                   if mentioned else "")
+        below = f"confidence {sure:.2f}{lowered} (best {top_name}) < threshold {threshold:.2f}"
         if sure >= threshold or self.settings.model_routing:
             evidence = self._evidence(ranked[0][0], segments, text)
             shortfall = evidence.shortfall()

@@ -2,7 +2,9 @@
 
 BM25 over each skill's name (weighted x3), its `USE WHEN` triggers and table triggers (x2) and
 the rest of its description (x1). The confidence (0..1) is the share of the message's evidence
-the best skill explains, lowered when a second skill comes close (see `confidence`). Either way
+the best skill explains, lowered when a second skill comes close (see `confidence`) and halved
+(`MENTION_FACTOR`) for a sentence that states something or asks about a word rather than asking
+for a skill ("our red team exercise found bugs": `pai_tui.skills.mood`). Either way
 the best skill also needs `Evidence` that the message asks for it, else it is plain chat: one of
 its trigger phrases (`USE WHEN` list or table rows; a one-word trigger as typed, not after
 "the"/"a"), or two of its distinctive words (its name counts once, a word of a third of the
@@ -10,8 +12,9 @@ skills not at all); a message of one or two words needs a trigger. So "alpha que
 red team won the match" stay chat, and the reasons say which evidence was missing.
 
 Words the index does not know are corrected when they are one typo away from a word it does
-("reserch", "frist"): `one_typo` and the one-letter `deletions` both sides meet on. The
-`Router` builds the index and adds these up; the pieces here hold no state.
+("reserch", "frist"; the router corrects table phrases' words the same way): `one_typo` and the
+one-letter `deletions` both sides meet on. The `Router` builds the index and adds these up; the
+pieces here hold no state.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ K1, B = 1.2, 0.75
 NAME_WEIGHT, TRIGGER_WEIGHT, DESCRIPTION_WEIGHT = 3, 2, 1
 UNKNOWN_FACTOR = 0.4  # a word no skill has counts this share of its idf against every skill
 MARKER_FACTOR = 3.0  # a chat marker counts at this many times the idf of a word no skill has
+MENTION_FACTOR = 0.5  # times the confidence of a sentence that only mentions skills' words
 _USE_WHEN = re.compile(r"\buse when\b", re.IGNORECASE)
 CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
@@ -51,11 +55,12 @@ def confidence(best: float, second: float, bound: float) -> float:
 
     Coverage is `best` (the top skill's BM25) over `bound`, the evidence the message holds: for
     each of its words, the best score any skill gets from it; a word no skill has adds
-    UNKNOWN_FACTOR x the idf such a word would have, and a chat marker (or a question opening
-    the sentence) MARKER_FACTOR x that idf. So a message whose every word points at one skill
-    scores 1, and one that merely mentions a skill's word among others ("my research paper got
-    rejected", "what does red team mean?") scores low. The margin factor falls from 1 to 0.5 as
-    the runner-up's score approaches the best."""
+    UNKNOWN_FACTOR x the idf such a word would have, and a chat marker (or the opening of a
+    question about the world rather than the user's own things) MARKER_FACTOR x that idf. So a
+    message whose every word points at one skill scores 1, and one that merely mentions a
+    skill's word among others ("my research paper got rejected", "what does red team mean?")
+    scores low. The margin factor falls from 1 to 0.5 as the runner-up's score approaches the
+    best."""
     if best <= 0 or bound <= 0:
         return 0.0
     coverage = min(1.0, best / bound)

@@ -113,6 +113,24 @@ def words(text: str) -> list[str]:
     return WORD.findall(_APOSTROPHE.sub("", without_markup(text).lower()))
 
 
+_SENTENCE_BREAK = re.compile(r"[.!?]+(?:\s+|$)|\n+")
+_CLAUSE_BREAK = re.compile(r"[;:,]+(?:\s+|$)")
+
+
+def sentence_clauses(text: str) -> list[list[list[str]]]:
+    """The words of each clause of each sentence (split at punctuation followed by a space, not
+    inside "draw.io" or "1,000"; empty ones dropped): together, exactly `words(text)`."""
+    clean = _APOSTROPHE.sub("", without_markup(text).lower())
+    found = ([words for piece in _CLAUSE_BREAK.split(sentence) if (words := WORD.findall(piece))]
+             for sentence in _SENTENCE_BREAK.split(clean))
+    return [sentence for sentence in found if sentence]
+
+
+def clauses(text: str) -> list[list[str]]:
+    """The words of each clause, sentence after sentence."""
+    return [clause for sentence in sentence_clauses(text) for clause in sentence]
+
+
 def stems(text: str) -> list[str]:
     """Every word stemmed, stopwords kept: what keyword phrases match against."""
     return [stem(w) for w in words(text)]
@@ -122,14 +140,6 @@ def terms(text: str) -> list[str]:
     """Stemmed words without stopwords: what the scorer weighs (chat markers kept whole)."""
     return [w if w in CHAT_MARKERS else stem(w) for w in words(text)
             if w not in STOPWORDS and w not in QUESTION_OPENERS]
-
-
-def is_question(text: str) -> bool:
-    """Whether a sentence opens like a question ("what is...", "is it...", "does this..."),
-    not a request ("can you...", "do you...")."""
-    found = words(text[:80])
-    return bool(found) and found[0] in QUESTION_OPENERS and (
-        len(found) < 2 or found[1] not in ("you", "u"))
 
 
 def singular(word: str) -> str:

@@ -1,0 +1,217 @@
+"""Asked or mentioned: whether the clause around a skill's words asks for the skill.
+
+A skill's phrase is no request in a statement ("the red team won the match", "I summarized the
+book yesterday", "my research advisor is away") nor in a question about a word or a fact ("what
+does tldr mean?", "is math a fundamental truth?", "when did the research into vaccines begin?").
+It is one in an imperative ("poke holes in my plan"), a fragment ("tl;dr pls"), a request ("can
+you...", "I need...") and a question about the user's own things or the text at hand ("what are
+my goals?", "how long would this take to read?"). Read without a parser, from the clause's
+first words: a statement opens with its subject (a pronoun, a determiner, a gerund) and has a
+verb after it; an imperative opens with its verb.
+
+The router skips a skill's table row whose phrase sits in a mentioning clause, and the scorer
+lowers its confidence for a sentence that only mentions (see `pai_tui.skills.router`).
+"""
+
+from __future__ import annotations
+
+import bisect
+from itertools import accumulate
+
+from pai_tui.skills.text import CHAT_MARKERS, QUESTION_OPENERS, sentence_clauses, word_set
+
+# Words that open a clause without changing its mood: "ok so the red team won".
+FILLERS = word_set("so well ok okay oh and but also honestly btw anyway yeah yes hmm then now")
+# A clause opening with one of these has it as its subject ("it's" and "I'm" lose their
+# apostrophe: "its", "im").
+PRONOUNS = word_set("i we he she they it im ive weve theyre theyve hes shes its id")
+DETERMINERS = word_set("the a an my our his her their your this that these those some every no")
+# The user's own things: a question holding one asks about them, not about the world.
+FIRST_PERSON = word_set("i me my mine myself we us our ours im ive id")
+# The text at hand: "how many words is this?", "the gist of the following".
+AT_HAND = word_set("this these following below above attached")
+# Finite verbs that need no lexicon: be, have, do, modals and common irregular pasts.
+FINITE = word_set("""
+am is are was were isnt arent wasnt werent has have had hasnt havent hadnt does did doesnt didnt
+can cant cannot could couldnt will wont would wouldnt should shouldnt must might may
+went got won lost took made found came ran wrote drew gave began left sent spent felt kept told
+said thought brought bought sold saw heard held fell grew knew met paid became built caught
+broke chose taught threw understood forgot led meant rose
+always never usually often sometimes already finally
+says seems sounds looks feels keeps goes gets makes takes wants needs shows works gives knows
+""")
+# Subordinators: a verb after one belongs to a clause inside the request ("tell me what is...").
+SUBORDINATORS = word_set("what whats why how who when where which whether if that than")
+# Modifiers before a past participle used as an adjective ("a well sourced overview").
+MODIFIERS = word_set("most more very well highly fully less really so too")
+# Questions that ask for a fact or a yes/no about the world ("is math...", "when did...").
+FACT_OPENERS = word_set("""
+is isnt are arent was were does doesnt do dont did didnt has have when who whos where
+""")
+COPULAS = word_set("is are was were")
+PAST_AUXILIARIES = word_set("did didnt was wasnt were werent")  # "what did Aristotle say..."
+# "do" opens an imperative before these ("do some research"), else a question ("do studies...")
+DO_OBJECTS = word_set("a an some the this that it my")
+HOW_MODALS = word_set("do does can could should would")
+HOW_SUBJECTS = word_set("i we you one")
+ARTICLES = word_set("a an")
+# What the user wants, after "I"/"we": "I need a spec", "we want", "I'd like".
+DESIRE = word_set("want wanna need needs wish hope hoping")
+POLITE = word_set("please pls plz kindly")
+MODALS = word_set("can could would will wont")
+SUBJECT_WORDS = 7  # a statement's verb comes within this many words of a determiner or gerund
+NOUN_SUBJECT_WORDS = 3  # ...and of a bare noun ("studies say", "lifelong learning is")
+_BEFORE_ADJECTIVE = DETERMINERS | MODIFIERS
+
+
+def opening(clause: list[str]) -> list[str]:
+    """The clause without its leading fillers."""
+    start = 0
+    while start < len(clause) - 1 and clause[start] in FILLERS:
+        start += 1
+    return clause[start:]
+
+
+def is_request(clause: list[str]) -> bool:
+    """A polite word, "can you...", "help me", "let's", or "I want/need/'d like..."."""
+    for at, word in enumerate(clause):
+        if word in POLITE or word == "lets":
+            return True
+        after = clause[at + 1] if at + 1 < len(clause) else ""
+        if (word in MODALS and after in ("you", "u")) or (word == "help" and after == "me"):
+            return True
+    return _wants(opening(clause))
+
+
+def _wants(clause: list[str]) -> bool:
+    """ "I want...", "we need...", "I'd like...", "I'm looking for..."."""
+    if len(clause) < 2 or clause[0] not in PRONOUNS:
+        return False
+    rest = [word for word in clause[1:4] if word not in ("really", "just", "also", "am")]
+    if not rest:
+        return False
+    if rest[0] in DESIRE or (rest[0] == "looking" and "for" in rest[1:2]):
+        return True
+    return (clause[0] == "id" or rest[0] == "would") and any(w in ("like", "love") for w in rest)
+
+
+def is_statement(clause: list[str]) -> bool:
+    """Opens with its subject and has a verb after it: "I summarized the book", "our red team
+    exercise revealed...", "lifelong learning is important". An imperative opens with its verb
+    ("summarize the book"), a fragment has none ("key points of this report")."""
+    clause = opening(clause)
+    if not clause or opens_question(clause):
+        return False
+    if clause[0] in PRONOUNS:
+        return len(clause) > 1
+    if clause[0] in DETERMINERS or _gerund(clause[0]):
+        return _verb_within(clause, 1, SUBJECT_WORDS)
+    return _verb_within(clause, 1, NOUN_SUBJECT_WORDS)
+
+
+def _gerund(word: str) -> bool:
+    return len(word) > 5 and word.endswith("ing")
+
+
+def _verb_within(clause: list[str], start: int, end: int) -> bool:
+    """A finite verb among words `start`..`end` of the clause, before any subordinator."""
+    for at in range(start, min(end, len(clause))):
+        word = clause[at]
+        if word in SUBORDINATORS:
+            return False
+        if word in FINITE or (word.endswith("ed") and len(word) > 4
+                              and clause[at - 1] not in _BEFORE_ADJECTIVE):
+            return True
+    return False
+
+
+def is_fact_question(clause: list[str], at: int | None = None) -> bool:
+    """A question about a word or the world, not about the user's things or the text at hand:
+    "what does X mean?", "explain X", "is X a Y?", "when did X begin?", "how do I X?", and
+    "what is X?" when `at` (the word a skill's phrase starts at) is X."""
+    skipped = len(clause) - len(opening(clause))
+    clause = clause[skipped:]
+    if any(word in CHAT_MARKERS or word == "stand" for word in clause) or _how_to(clause):
+        return True
+    if not clause or any(word in FIRST_PERSON or word in AT_HAND for word in clause):
+        return False
+    if opens_question(clause) and _asks_a_fact(clause):
+        return True
+    return at is not None and _what_is(clause, at - skipped)
+
+
+def _asks_a_fact(question: list[str]) -> bool:
+    """ "is X...?", "when/who/where...?", "what did X say...?", "how does X work?"."""
+    second = question[1] if len(question) > 1 else ""
+    return question[0] in FACT_OPENERS or second in PAST_AUXILIARIES or (
+        question[0] == "how" and second in ("do", "does"))
+
+
+def _how_to(clause: list[str]) -> bool:
+    """ "how do I...", "how can we...", "how to...": a request for instructions, which plain
+    chat gives ("how do I draw a circle in CSS?")."""
+    if len(clause) < 3 or clause[0] != "how":
+        return False
+    return clause[1] == "to" or (clause[1] in HOW_MODALS and clause[2] in HOW_SUBJECTS)
+
+
+def _what_is(clause: list[str], at: int) -> bool:
+    """ "what is X", "what's a X", "who are X" with X at word `at`."""
+    if clause[0] in ("whats", "whos"):
+        head = 1
+    elif clause[0] in ("what", "who") and clause[1:2] and clause[1] in COPULAS:
+        head = 2
+    else:
+        return False
+    return at == head or (at == head + 1 and clause[head] in ARTICLES)
+
+
+def mentions(clause: list[str], at: int | None = None,
+             others: tuple[list[str], ...] = ()) -> bool:
+    """Whether the clause only mentions what it holds: a statement or a question about a word
+    or a fact, with no request in it nor in `others` (the other clauses of its sentence: "my
+    skill isn't loading, can you validate it?" asks). `at`: where a skill's phrase starts."""
+    if is_fact_question(clause, at):
+        return True
+    if is_request(clause) or any(is_request(other) for other in others):
+        return False
+    return is_statement(clause)
+
+
+def opens_question(clause: list[str]) -> bool:
+    """Whether the clause opens like a question ("what is...", "does this...", "do studies
+    say..."), not like an imperative ("do some research", "do a deep dive")."""
+    if not clause or clause[0] not in QUESTION_OPENERS:
+        return False
+    return not (clause[0] == "do" and clause[1:2] and clause[1] in DO_OBJECTS)
+
+
+def asks_about_the_world(clause: list[str]) -> bool:
+    """A question not about the user's own things nor the text at hand: the scorer counts its
+    opening against every skill ("what does red team mean?", "what are the goals of NATO?")."""
+    clause = opening(clause)
+    return opens_question(clause) and clause[1:2] not in (["you"], ["u"]) \
+        and not any(word in FIRST_PERSON or word in AT_HAND for word in clause)
+
+
+class ClauseSpans:
+    """A text's clauses, to ask about the one holding its word number `position` (numbered as
+    in `words(text)`)."""
+
+    def __init__(self, text: str):
+        self.clauses: list[list[str]] = []
+        self.sentence: list[int] = []  # the sentence number of each clause
+        for number, sentence in enumerate(sentence_clauses(text)):
+            self.clauses += sentence
+            self.sentence += [number] * len(sentence)
+        self.ends = list(accumulate(len(clause) for clause in self.clauses))
+
+    def mentions(self, position: int) -> bool:
+        """Whether the clause holding the word only mentions it (see `mentions`)."""
+        index = bisect.bisect_right(self.ends, position)
+        if index >= len(self.clauses):
+            return False
+        clause = self.clauses[index]
+        others = tuple(other for number, other in enumerate(self.clauses)
+                       if number != index and self.sentence[number] == self.sentence[index])
+        return mentions(clause, position - (self.ends[index] - len(clause)), others)
