@@ -53,8 +53,11 @@ PAST_AUXILIARIES = word_set("did didnt was wasnt were werent")  # "what did Aris
 # "do" opens an imperative before these ("do some research"), else a question ("do studies...")
 DO_OBJECTS = word_set("a an some the this that it my")
 HOW_MODALS = word_set("do does can could should would")
+AUXILIARIES = word_set("do does did is are was were can will would")  # "how long does it take"
+ADVICE_OPENERS = word_set("what whats which where should")
 HOW_SUBJECTS = word_set("i we you one")
 ARTICLES = word_set("a an")
+PREPOSITIONS = word_set("in on at from for with by of about after before into over under as per")
 # What the user wants, after "I"/"we": "I need a spec", "we want", "I'd like".
 DESIRE = word_set("want wanna need needs wish hope hoping")
 POLITE = word_set("please pls plz kindly")
@@ -131,7 +134,8 @@ def is_fact_question(clause: list[str], at: int | None = None) -> bool:
     "what is X?" when `at` (the word a skill's phrase starts at) is X."""
     skipped = len(clause) - len(opening(clause))
     clause = clause[skipped:]
-    if any(word in CHAT_MARKERS or word == "stand" for word in clause) or _how_to(clause):
+    if any(word in CHAT_MARKERS or word == "stand" for word in clause) or _how_to(clause) \
+            or _asks_advice(clause):
         return True
     if not clause or any(word in FIRST_PERSON or word in AT_HAND for word in clause):
         return False
@@ -141,18 +145,36 @@ def is_fact_question(clause: list[str], at: int | None = None) -> bool:
 
 
 def _asks_a_fact(question: list[str]) -> bool:
-    """ "is X...?", "when/who/where...?", "what did X say...?", "how does X work?"."""
+    """ "is X...?", "when/who/where...?", "what did X say...?", "how does X work?", "how many
+    words are in English?"."""
     second = question[1] if len(question) > 1 else ""
     return question[0] in FACT_OPENERS or second in PAST_AUXILIARIES or (
-        question[0] == "how" and second in ("do", "does"))
+        question[0] == "how" and any(word in AUXILIARIES for word in question[1:4]))
+
+
+def _asks_advice(clause: list[str]) -> bool:
+    """ "what should I draw?", "should I...", "where can I find...", "what's a good X?": asks
+    for an opinion or a pointer, which plain chat gives."""
+    if len(clause) < 2 or clause[0] not in ADVICE_OPENERS:
+        return False
+    second = clause[1]
+    if "should" in (clause[0], second) or (clause[0] == "where" and _instructions(clause)):
+        return True
+    head = 1 if clause[0] == "whats" else 2 if second in COPULAS else 0
+    return bool(head) and clause[head] in ("a", "the") and head + 1 < len(clause) \
+        and clause[head + 1] in ("good", "best")
 
 
 def _how_to(clause: list[str]) -> bool:
     """ "how do I...", "how can we...", "how to...": a request for instructions, which plain
     chat gives ("how do I draw a circle in CSS?")."""
-    if len(clause) < 3 or clause[0] != "how":
-        return False
-    return clause[1] == "to" or (clause[1] in HOW_MODALS and clause[2] in HOW_SUBJECTS)
+    return clause[0] == "how" and _instructions(clause)
+
+
+def _instructions(clause: list[str]) -> bool:
+    """After "how" or "where": "to", or a modal and a person ("can I", "do you")."""
+    return len(clause) > 2 and (clause[1] == "to" or (
+        clause[1] in HOW_MODALS and clause[2] in HOW_SUBJECTS))
 
 
 def _what_is(clause: list[str], at: int) -> bool:
@@ -170,12 +192,22 @@ def mentions(clause: list[str], at: int | None = None,
              others: tuple[list[str], ...] = ()) -> bool:
     """Whether the clause only mentions what it holds: a statement or a question about a word
     or a fact, with no request in it nor in `others` (the other clauses of its sentence: "my
-    skill isn't loading, can you validate it?" asks). `at`: where a skill's phrase starts."""
+    skill isn't loading, can you validate it?" asks); or a phrase like "in a nutshell" whose
+    sentence only mentions ("in a nutshell, I'm tired"). `at`: where a skill's phrase starts."""
     if is_fact_question(clause, at):
         return True
     if is_request(clause) or any(is_request(other) for other in others):
         return False
-    return is_statement(clause)
+    if is_statement(clause):
+        return True
+    return _phrase_only(clause) and bool(others) and all(mentions(other) for other in others)
+
+
+def _phrase_only(clause: list[str]) -> bool:
+    """A clause with no verb of its own: a prepositional or noun phrase ("in a nutshell", "from
+    scratch", "the weak points of X"), which takes the mood of its sentence."""
+    clause = opening(clause)
+    return bool(clause) and (clause[0] in PREPOSITIONS or clause[0] in DETERMINERS)
 
 
 def opens_question(clause: list[str]) -> bool:

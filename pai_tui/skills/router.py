@@ -58,11 +58,12 @@ from pai_tui.skills.scoring import (
     MENTION_FACTOR,
     PARTICLES,
     SHORT_SCAN,
+    TRIGGER_UNKNOWN_SHARE,
     UNKNOWN_FACTOR,
     B,
     Evidence,
+    SegmentScore,
     Trigger,
-    confidence,
     declared_triggers,
     deletions,
     one_typo,
@@ -419,10 +420,11 @@ class Router:
                 self._typos[term] = target
         return target
 
-    def _scores(self, query: list[str], question: bool) -> tuple[dict[int, float], float]:
+    def _scores(self, query: list[str], question: bool) -> SegmentScore:
         """BM25 per skill for the query's terms, and the bound used for confidence."""
         totals: dict[int, float] = {}
         bound = self._unknown_weight * MARKER_FACTOR if question else 0.0
+        unknown = 0.0
         for term in dict.fromkeys(query):
             if term in CHAT_MARKERS:
                 bound += self._unknown_weight * MARKER_FACTOR
@@ -431,13 +433,13 @@ class Router:
             if postings is None:
                 fixed = self._typo_target(term)
                 if fixed is None or fixed in query:
-                    bound += self._unknown_weight * UNKNOWN_FACTOR
+                    unknown += self._unknown_weight * UNKNOWN_FACTOR
                     continue
                 term, postings = fixed, self._postings[fixed]
             bound += self._best[term]
             for doc, weight in postings:
                 totals[doc] = totals.get(doc, 0.0) + weight
-        return totals, bound
+        return SegmentScore(totals, bound + unknown, unknown)
 
     def _evidence(self, doc: int, segments: list[str], text: str) -> Evidence:
         """What in the sentences the scorer read (`segments` of the message `text`) points at
@@ -483,32 +485,51 @@ class Router:
                         tuple(word for word in own.values() if word), tuple(common.values()),
                         len(self._names))
 
-    def _best_segment(self, segments: list[str]) -> tuple[float, dict[int, float], bool] | None:
-        """The confidence, the scores and whether it only mentions the skills' words, of the
-        segment the scorer is surest about (None when no segment has a word to score)."""
-        best: tuple[float, dict[int, float], bool] | None = None
+    def _best_segment(self, segments: list[str]) -> SegmentScore | None:
+        """The scores of the segment the scorer is surest about (None when no segment has a
+        word to score)."""
+        best: SegmentScore | None = None
         for segment in segments:
             query = terms(segment)[:SEGMENT_WORDS]
             if not query:
                 continue
-            totals, bound = self._scores(query, asks_about_the_world(words(segment)))
-            top = [*sorted(totals.values(), reverse=True)[:2], 0.0, 0.0]
-            sure = confidence(top[0], top[1], bound)
-            mentioned = sure > 0 and self._only_mentions(segment)
-            if mentioned:
-                sure = round(sure * MENTION_FACTOR, 4)
-            if best is None or sure > best[0]:
-                best = (sure, totals, mentioned)
+            scored = self._scores(query, asks_about_the_world(words(segment)))
+            if scored.totals and self._only_mentions(segment):
+                scored.mentioned = True
+            if best is None or scored.confidence() > best.confidence():
+                best = scored
         return best
 
     def _only_mentions(self, segment: str) -> bool:
         """Whether every clause of `segment` holding a skill's word (or a typo of one) only
         mentions it (`pai_tui.skills.mood`): "our red team won the match", "what is a mind
         map?"."""
-        held = [clause for clause in clauses(segment) if any(
+        parts = clauses(segment)
+        held = [number for number, clause in enumerate(parts) if any(
             word not in STOPWORDS and (stem(word) in self._postings or self._typo_of(stem(word)))
             for word in clause)]
-        return bool(held) and all(mentions(clause) for clause in held)
+        return bool(held) and all(
+            mentions(parts[number], None, (*parts[:number], *parts[number + 1:]))
+            for number in held)
+
+    def _settle(self, best: SegmentScore, doc: int, segments: list[str],
+                text: str) -> tuple[float, Evidence | None, str]:
+        """The confidence, the evidence if it was needed to settle it, and a note on how it was
+        reached: words no skill knows weigh less when a trigger phrase of the best skill asks
+        for it ("look up X and back it up with links")."""
+        sure = best.confidence()
+        if best.mentioned:
+            return sure, None, f" (x{MENTION_FACTOR}: the sentence only mentions skills' words)"
+        if sure >= self.settings.threshold:
+            return sure, None, ""
+        relieved = best.confidence(relieved=True)
+        if relieved < self.settings.threshold:
+            return sure, None, ""
+        evidence = self._evidence(doc, segments, text)
+        if not any(" " in trigger for trigger in evidence.triggers):
+            return sure, evidence, ""
+        return relieved, evidence, (f" (with a trigger phrase, words no skill knows count "
+                                    f"x{TRIGGER_UNKNOWN_SHARE})")
 
     def score(self, text: str) -> RouteDecision:
         """The decision of the scorer alone (steps 4 and 5), as if no rule matched. The best
@@ -516,31 +537,29 @@ class Router:
         threshold = self.settings.threshold
         segments = _segments(text)
         best = self._best_segment(segments)
-        if best is None or not best[1]:
+        if best is None or not best.totals:
             why = "no words in the message match any skill" if best else \
                 "no words to match (only stopwords or symbols)"
             return RouteDecision(None, "chat", text, reasons=(f"plain chat: {why}",),
                                  confidence=0.0, threshold=threshold)
-        sure, totals, mentioned = best
-        ranked = sorted(totals.items(), key=lambda item: (-item[1], self._names[item[0]]))
+        ranked = sorted(best.totals.items(), key=lambda item: (-item[1], self._names[item[0]]))
         scores = tuple((self._names[doc], round(score, 3)) for doc, score in ranked[:TOP_SCORES])
         top_name = scores[0][0]
+        sure, evidence, note = self._settle(best, ranked[0][0], segments, text)
         known = {"scores": scores, "confidence": sure, "threshold": threshold}
-        lowered = (f" (x{MENTION_FACTOR}: the sentence only mentions the skills' words)"
-                   if mentioned else "")
-        below = f"confidence {sure:.2f}{lowered} (best {top_name}) < threshold {threshold:.2f}"
         if sure >= threshold or self.settings.model_routing:
-            evidence = self._evidence(ranked[0][0], segments, text)
+            evidence = evidence or self._evidence(ranked[0][0], segments, text)
             shortfall = evidence.shortfall()
             if shortfall is not None:
                 versus = ">=" if sure >= threshold else "<"
                 return RouteDecision(None, "chat", text, reasons=(
-                    f"plain chat: best score {top_name}, confidence {sure:.2f} {versus} threshold "
-                    f"{threshold:.2f}, but {shortfall}",), **known)
+                    f"plain chat: best score {top_name}, confidence {sure:.2f}{note} {versus} "
+                    f"threshold {threshold:.2f}, but {shortfall}",), **known)
             if sure >= threshold:
                 return RouteDecision(top_name, "score", text, reasons=(
-                    f"best score {top_name}, confidence {sure:.2f} >= threshold {threshold:.2f}",
-                    evidence.describe()), **known)
+                    f"best score {top_name}, confidence {sure:.2f}{note} >= threshold "
+                    f"{threshold:.2f}", evidence.describe()), **known)
+        below = f"confidence {sure:.2f}{note} (best {top_name}) < threshold {threshold:.2f}"
         if self.settings.model_routing:
             candidates = tuple(name for name, _ in scores[:MODEL_CANDIDATES])
             return RouteDecision(None, "model", text, reasons=(

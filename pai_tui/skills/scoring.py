@@ -34,6 +34,7 @@ NAME_WEIGHT, TRIGGER_WEIGHT, DESCRIPTION_WEIGHT = 3, 2, 1
 UNKNOWN_FACTOR = 0.4  # a word no skill has counts this share of its idf against every skill
 MARKER_FACTOR = 3.0  # a chat marker counts at this many times the idf of a word no skill has
 MENTION_FACTOR = 0.5  # times the confidence of a sentence that only mentions skills' words
+TRIGGER_UNKNOWN_SHARE = 0.1  # ...and the weight of unknown words beside a trigger phrase
 _USE_WHEN = re.compile(r"\buse when\b", re.IGNORECASE)
 CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
@@ -68,14 +69,40 @@ def confidence(best: float, second: float, bound: float) -> float:
     return round(coverage * (0.5 + 0.5 * margin), 4)
 
 
+@dataclass
+class SegmentScore:
+    """The scorer's reading of one sentence: BM25 per skill (by index), the evidence bound and
+    the part of it from words no skill knows, and whether the sentence only mentions skills'
+    words (`pai_tui.skills.mood`)."""
+
+    totals: dict[int, float]
+    bound: float
+    unknown: float
+    mentioned: bool = False
+
+    def confidence(self, relieved: bool = False) -> float:
+        """`confidence` of the best skill, x MENTION_FACTOR for a mention; `relieved`: words no
+        skill knows count TRIGGER_UNKNOWN_SHARE of their weight (the message holds a trigger
+        phrase: they are what the skill is asked to work on)."""
+        top = [*sorted(self.totals.values(), reverse=True)[:2], 0.0, 0.0]
+        bound = self.bound - (self.unknown * (1 - TRIGGER_UNKNOWN_SHARE) if relieved else 0.0)
+        sure = confidence(top[0], top[1], bound)
+        return round(sure * MENTION_FACTOR, 4) if self.mentioned else sure
+
+
 # --- evidence --------------------------------------------------------------------------------
 
 SHORT_MESSAGE = 2  # a message of this many words or fewer (stopwords aside) needs a trigger
 COMMON_SHARE = 1 / 3  # a word found in this share of the skills (and in 2+) is no evidence
 PARTICLES = frozenset({"up", "down", "out", "apart", "over", "through"})
-PARTICLE_GAP = 2  # words allowed between a phrasal verb and its particle ("sum this up")
+WORD_GAP = 2  # words allowed between a phrase's words ("sum this up", "find reliable sources")
 SHORT_SCAN = 200  # characters read to tell a short message
 ARTICLES = word_set("a an the this that these those")
+# Verbs that ask for a thing named by a noun trigger: "make a flowchart", "I need a diagram".
+MAKING = word_set("""
+make create draw generate build write design give need want produce sketch prepare compile
+render paint craft do run
+""")
 
 
 @dataclass(frozen=True)
@@ -84,9 +111,10 @@ class Trigger:
 
     A one-word trigger matches that word as typed, give or take a plural "s" ("summarize", not
     "summary": stemming would make the noun a request), or a typo of it; and not after an
-    article ("the research says..." names a thing, "research solar panels" asks). Longer ones
-    match their stems in order, and one ending in a particle lets the verb's object sit before
-    it ("sum up" matches "sum this up")."""
+    article ("the research says..." names a thing, "research solar panels" asks) unless a verb
+    of making comes before the article ("make a flowchart"). Longer ones match their stems in
+    order, each at most WORD_GAP words after the one before ("sum up" matches "sum this up",
+    "find sources" matches "find reliable sources")."""
 
     text: str  # as declared
     stems: tuple[str, ...]
@@ -105,16 +133,28 @@ class Trigger:
         """Whether it occurs in a message: its words as typed, their stems (typos corrected),
         where each stem is, and where the typos were ("reserch" -> "research")."""
         if self.word is not None:
-            return any((singular(typed[at]) == self.word or at in fixed)
-                       and (at == 0 or typed[at - 1] not in ARTICLES)
+            return any((singular(typed[at]) == self.word or at in fixed) and _asked(typed, at)
                        for at in starts.get(self.stems[0], ()))
-        head, last = self.stems[:-1], self.stems[-1]
-        gap = PARTICLE_GAP if last in PARTICLES else 0
-        for start in starts.get(head[0], ()):
-            end = start + len(head)
-            if tuple(found[start:end]) == head and last in found[end:end + 1 + gap]:
-                return True
-        return False
+        return any(self._follows(found, start) for start in starts.get(self.stems[0], ()))
+
+    def _follows(self, found: list[str], start: int) -> bool:
+        """Whether the phrase's other stems follow `start` in order, each at most WORD_GAP
+        words after the one before, within the sentence."""
+        at = start
+        for term in self.stems[1:]:
+            window = found[at + 1:at + 2 + WORD_GAP]
+            if "" in window:  # a sentence ends
+                window = window[:window.index("")]
+            if term not in window:
+                return False
+            at += 1 + window.index(term)
+        return True
+
+
+def _asked(typed: list[str], at: int) -> bool:
+    """Whether the one-word trigger at `at` is asked for: not after an article ("the research
+    says..."), unless a verb of making comes before the article ("make a flowchart")."""
+    return at == 0 or typed[at - 1] not in ARTICLES or (at >= 2 and typed[at - 2] in MAKING)
 
 
 def declared_triggers(skill: Skill) -> list[Trigger]:

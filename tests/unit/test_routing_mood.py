@@ -48,7 +48,7 @@ def test_a_how_to_question_is_plain_chat(router: Router) -> None:
 def test_a_statement_lowers_the_scorers_confidence(router: Router) -> None:
     decision = router.route("our red team exercise revealed some phishing weaknesses")
     assert (decision.skill, decision.how) == (None, "chat")
-    assert "the sentence only mentions the skills' words" in decision.reasons[0]
+    assert "the sentence only mentions skills' words" in decision.reasons[0]
 
 
 def test_questions_about_the_users_own_things_are_requests(router: Router) -> None:
@@ -62,6 +62,36 @@ def test_a_typo_inside_a_phrase_still_matches(router: Router) -> None:
     decision = router.route("write an implemntation plan for search indexing")
     assert (decision.skill, decision.how, decision.workflow) == ("development", "table", "Spec")
     assert router.route("critque my startup idea brutally").skill == "red-team"
+
+
+def test_a_question_asking_advice_or_a_fact_is_plain_chat(router: Router) -> None:
+    assert router.route("what should I draw for my art class?").skill is None
+    assert router.route("where can I find sources for free stock photos?").skill is None
+    assert router.route("how many words are in the English language?").skill is None
+    assert router.route("how many words are in this paragraph? It is short.").skill == "summarize"
+
+
+def test_a_phrase_without_a_verb_takes_the_mood_of_its_sentence(router: Router) -> None:
+    assert router.route("in a nutshell, I'm tired").skill is None
+    assert router.route("in a nutshell please: the board approved the budget").skill == \
+        "summarize"
+
+
+def test_a_noun_trigger_after_a_verb_of_making_is_asked_for(router: Router) -> None:
+    made = router.route("make a flowchart for the refund process")
+    assert (made.skill, made.how) == ("art", "score")
+    assert made.reasons[1] == 'evidence: trigger phrase "flowchart" of art'
+    assert router.route("the flowchart is wrong again").skill is None
+
+
+def test_a_trigger_phrase_lets_its_words_sit_apart_and_outweighs_the_topic(
+        router: Router) -> None:
+    """"find sources" in "find reliable sources about...": with a trigger phrase of two words or
+    more, the topic's words (which no skill knows) count a tenth of their weight."""
+    decision = router.route("find reliable sources about the health effects of sitting all day")
+    assert (decision.skill, decision.how) == ("research", "score")
+    assert "with a trigger phrase, words no skill knows count x0.1" in decision.reasons[0]
+    assert decision.reasons[1] == 'evidence: trigger phrase "find sources" of research'
 
 
 # --- the clause reader --------------------------------------------------------------------------
