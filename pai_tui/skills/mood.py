@@ -18,7 +18,13 @@ from __future__ import annotations
 import bisect
 from itertools import accumulate
 
-from pai_tui.skills.text import CHAT_MARKERS, QUESTION_OPENERS, sentence_clauses, word_set
+from pai_tui.skills.text import (
+    CHAT_MARKERS,
+    QUESTION_OPENERS,
+    Clause,
+    sentence_clauses,
+    word_set,
+)
 
 # Words that open a clause without changing its mood: "ok so the red team won".
 FILLERS = word_set("so well ok okay oh and but also honestly btw anyway yeah yes hmm then now")
@@ -26,6 +32,7 @@ FILLERS = word_set("so well ok okay oh and but also honestly btw anyway yeah yes
 # apostrophe: "its", "im").
 PRONOUNS = word_set("i we he she they it im ive weve theyre theyve hes shes its id")
 DETERMINERS = word_set("the a an my our his her their your this that these those some every no")
+POSSESSIVES = word_set("my our his her their your")
 # The user's own things: a question holding one asks about them, not about the world.
 FIRST_PERSON = word_set("i me my mine myself we us our ours im ive id")
 # The text at hand: "how many words is this?", "the gist of the following".
@@ -226,24 +233,51 @@ def asks_about_the_world(clause: list[str]) -> bool:
         and not any(word in FIRST_PERSON or word in AT_HAND for word in clause)
 
 
+def in_sentence(sentence: list[Clause], index: int, at: int | None = None) -> bool:
+    """Whether clause `index` of `sentence` only mentions what it holds (see `mentions`), or
+    labels a list ("my goals for today: laundry") or asks about a thing in a few words
+    ("tasks for a wedding planner?"). `at`: where in the clause a skill's phrase starts."""
+    clause = sentence[index]
+    if _labels(clause) or (clause.end == "?" and _names_a_thing(clause.words)):
+        return True
+    others = tuple(other.words for number, other in enumerate(sentence) if number != index)
+    return mentions(clause.words, at, others)
+
+
+def _labels(clause: Clause) -> bool:
+    """ "my goals for today:", "our plan:": a possessive noun phrase before a colon names what
+    follows, like "my goals for today are..."."""
+    words = opening(clause.words)
+    return clause.end == ":" and words[0] in POSSESSIVES and not is_statement(words)
+
+
+def _names_a_thing(words: list[str]) -> bool:
+    """A question of a noun and its complement, without a question word: "spec of the new
+    iPhone?", "goals scored by Messi?" (not "key points of this?", "tldr?")."""
+    words = opening(words)
+    if opens_question(words) or is_request(words) or is_statement(words):
+        return False
+    if any(word in FIRST_PERSON or word in AT_HAND for word in words):
+        return False
+    return any(word in PREPOSITIONS or word.endswith("ed") for word in words[1:])
+
+
 class ClauseSpans:
-    """A text's clauses, to ask about the one holding its word number `position` (numbered as
-    in `words(text)`)."""
+    """A text's sentences and clauses, to ask about the clause holding its word number
+    `position` (numbered as in `words(text)`)."""
 
     def __init__(self, text: str):
-        self.clauses: list[list[str]] = []
-        self.sentence: list[int] = []  # the sentence number of each clause
-        for number, sentence in enumerate(sentence_clauses(text)):
-            self.clauses += sentence
-            self.sentence += [number] * len(sentence)
-        self.ends = list(accumulate(len(clause) for clause in self.clauses))
+        self.sentences = sentence_clauses(text)
+        self.places: list[tuple[int, int]] = []  # (sentence, clause) of each clause in order
+        for number, sentence in enumerate(self.sentences):
+            self.places += [(number, index) for index in range(len(sentence))]
+        self.ends = list(accumulate(len(self.sentences[n][i].words) for n, i in self.places))
 
     def mentions(self, position: int) -> bool:
-        """Whether the clause holding the word only mentions it (see `mentions`)."""
-        index = bisect.bisect_right(self.ends, position)
-        if index >= len(self.clauses):
+        """Whether the clause holding the word only mentions it (see `in_sentence`)."""
+        found = bisect.bisect_right(self.ends, position)
+        if found >= len(self.places):
             return False
-        clause = self.clauses[index]
-        others = tuple(other for number, other in enumerate(self.clauses)
-                       if number != index and self.sentence[number] == self.sentence[index])
-        return mentions(clause, position - (self.ends[index] - len(clause)), others)
+        number, index = self.places[found]
+        start = self.ends[found] - len(self.sentences[number][index].words)
+        return in_sentence(self.sentences[number], index, position - start)

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 from pai_tui.config import SkillsSettings
 from pai_tui.events import RouteHow
 from pai_tui.skills.model import Finding, Skill, skill_key
-from pai_tui.skills.mood import ClauseSpans, asks_about_the_world, mentions
+from pai_tui.skills.mood import ClauseSpans, asks_about_the_world, in_sentence
 from pai_tui.skills.regex import RegexRules
 from pai_tui.skills.routing_table import (
     RoutingRule,
@@ -74,7 +74,7 @@ from pai_tui.skills.text import (
     QUESTION_OPENERS,
     STOPWORDS,
     WORD,
-    clauses,
+    sentence_clauses,
     stem,
     stems,
     terms,
@@ -96,7 +96,7 @@ _STOP_STEMS = frozenset(stem(word) for word in STOPWORDS | QUESTION_OPENERS)
 
 _SLASH_COMMAND = re.compile(r"\s*/([^\W][\w-]*)(?=\s|$)(.*)", re.DOTALL)
 # Where a clause ends: the scorer reads the first and the last one.
-_CLAUSE_END = re.compile(r"[.!?;:]+(?:\s+|$)|\n+")
+_CLAUSE_END = re.compile(r"([.!?;:]+(?:\s+|$)|\n+)")
 
 
 # --- decisions ---------------------------------------------------------------------------------
@@ -504,13 +504,12 @@ class Router:
         """Whether every clause of `segment` holding a skill's word (or a typo of one) only
         mentions it (`pai_tui.skills.mood`): "our red team won the match", "what is a mind
         map?"."""
-        parts = clauses(segment)
-        held = [number for number, clause in enumerate(parts) if any(
-            word not in STOPWORDS and (stem(word) in self._postings or self._typo_of(stem(word)))
-            for word in clause)]
-        return bool(held) and all(
-            mentions(parts[number], None, (*parts[:number], *parts[number + 1:]))
-            for number in held)
+        held = [(sentence, index) for sentence in sentence_clauses(segment)
+                for index, clause in enumerate(sentence) if any(
+                    word not in STOPWORDS and (stem(word) in self._postings
+                                               or self._typo_of(stem(word)))
+                    for word in clause.words)]
+        return bool(held) and all(in_sentence(sentence, index) for sentence, index in held)
 
     def _settle(self, best: SegmentScore, doc: int, segments: list[str],
                 text: str) -> tuple[float, Evidence | None, str]:
@@ -581,10 +580,17 @@ class Router:
 
 
 def _segments(text: str) -> list[str]:
-    """The first and the last sentence of a message (one when they are the same)."""
-    clauses = _CLAUSE_END.split(text[:RULE_HEAD_CHARS])
+    """The first and the last sentence of a message (one when they are the same), each with
+    the mark that ends it ("?", ":")."""
+    clauses = _sentences(text[:RULE_HEAD_CHARS])
     first = next((s for s in clauses if WORD.search(s)), "")
     if len(text) > RULE_TAIL_CHARS:  # else the tail is the text, split already
-        clauses = _CLAUSE_END.split(text[-RULE_TAIL_CHARS:])
+        clauses = _sentences(text[-RULE_TAIL_CHARS:])
     last = next((s for s in reversed(clauses) if WORD.search(s)), "")
     return [first] if last == first or not last else [first, last]
+
+
+def _sentences(text: str) -> list[str]:
+    parts = _CLAUSE_END.split(text)
+    return [parts[n] + (parts[n + 1].strip() if n + 1 < len(parts) else "")
+            for n in range(0, len(parts), 2)]

@@ -2,7 +2,7 @@
 
 BM25 over each skill's name (weighted x3), its `USE WHEN` triggers and table triggers (x2) and
 the rest of its description (x1). The confidence (0..1) is the share of the message's evidence
-the best skill explains, lowered when a second skill comes close (see `confidence`) and halved
+the best skill explains, lowered when a second skill comes close (see `confidence`) and x0.4
 (`MENTION_FACTOR`) for a sentence that states something or asks about a word rather than asking
 for a skill ("our red team exercise found bugs": `pai_tui.skills.mood`). Either way
 the best skill also needs `Evidence` that the message asks for it, else it is plain chat: one of
@@ -33,7 +33,7 @@ K1, B = 1.2, 0.75
 NAME_WEIGHT, TRIGGER_WEIGHT, DESCRIPTION_WEIGHT = 3, 2, 1
 UNKNOWN_FACTOR = 0.4  # a word no skill has counts this share of its idf against every skill
 MARKER_FACTOR = 3.0  # a chat marker counts at this many times the idf of a word no skill has
-MENTION_FACTOR = 0.5  # times the confidence of a sentence that only mentions skills' words
+MENTION_FACTOR = 0.4  # times the confidence of a sentence that only mentions skills' words
 TRIGGER_UNKNOWN_SHARE = 0.1  # ...and the weight of unknown words beside a trigger phrase
 _USE_WHEN = re.compile(r"\buse when\b", re.IGNORECASE)
 CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
@@ -103,6 +103,7 @@ MAKING = word_set("""
 make create draw generate build write design give need want produce sketch prepare compile
 render paint craft do run
 """)
+RECEIVERS = word_set("me us him her them")
 
 
 @dataclass(frozen=True)
@@ -153,8 +154,12 @@ class Trigger:
 
 def _asked(typed: list[str], at: int) -> bool:
     """Whether the one-word trigger at `at` is asked for: not after an article ("the research
-    says..."), unless a verb of making comes before the article ("make a flowchart")."""
-    return at == 0 or typed[at - 1] not in ARTICLES or (at >= 2 and typed[at - 2] in MAKING)
+    says..."), unless a verb of making comes before the article ("make a flowchart", "give me
+    a recap")."""
+    if at == 0 or typed[at - 1] not in ARTICLES:
+        return True
+    verb = at - 3 if at >= 3 and typed[at - 2] in RECEIVERS else at - 2  # "give me a recap"
+    return verb >= 0 and typed[verb] in MAKING
 
 
 def declared_triggers(skill: Skill) -> list[Trigger]:

@@ -11,6 +11,7 @@ word, so that keyword phrases and the scorer see word families, never dictionary
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 # --- words -------------------------------------------------------------------------------------
 
@@ -113,21 +114,41 @@ def words(text: str) -> list[str]:
     return WORD.findall(_APOSTROPHE.sub("", without_markup(text).lower()))
 
 
-_SENTENCE_BREAK = re.compile(r"[.!?]+(?:\s+|$)|\n+")
-_CLAUSE_BREAK = re.compile(r"[;:,]+(?:\s+|$)")
+_SENTENCE_BREAK = re.compile(r"([.!?]+(?:\s+|$)|\n+)")
+_CLAUSE_BREAK = re.compile(r"([;:,]+(?:\s+|$))")
 
 
-def sentence_clauses(text: str) -> list[list[list[str]]]:
-    """The words of each clause of each sentence (split at punctuation followed by a space, not
-    inside "draw.io" or "1,000"; empty ones dropped): together, exactly `words(text)`."""
+class Clause(NamedTuple):
+    """The words of a clause and the punctuation that ends it ("?", ":", "," ... or "")."""
+
+    words: list[str]
+    end: str
+
+
+def _pieces(text: str, breaks: re.Pattern[str]) -> list[tuple[str, str]]:
+    """`text` split at `breaks` (a pattern with one group): (piece, the mark that ends it)."""
+    parts = breaks.split(text)
+    return [(parts[n], (parts[n + 1] if n + 1 < len(parts) else "").strip()[:1])
+            for n in range(0, len(parts), 2)]
+
+
+def sentence_clauses(text: str) -> list[list[Clause]]:
+    """The clauses of each sentence (split at punctuation followed by a space, not inside
+    "draw.io" or "1,000"; empty ones dropped): their words together are exactly `words(text)`.
+    A clause ending a sentence ends with the sentence's mark."""
     clean = _APOSTROPHE.sub("", without_markup(text).lower())
-    found = ([words for piece in _CLAUSE_BREAK.split(sentence) if (words := WORD.findall(piece))]
-             for sentence in _SENTENCE_BREAK.split(clean))
-    return [sentence for sentence in found if sentence]
+    found = []
+    for sentence, mark in _pieces(clean, _SENTENCE_BREAK):
+        parts = _pieces(sentence, _CLAUSE_BREAK)
+        parts[-1] = (parts[-1][0], parts[-1][1] or mark)
+        clauses = [Clause(words, end) for piece, end in parts if (words := WORD.findall(piece))]
+        if clauses:
+            found.append(clauses)
+    return found
 
 
-def clauses(text: str) -> list[list[str]]:
-    """The words of each clause, sentence after sentence."""
+def clauses(text: str) -> list[Clause]:
+    """The clauses, sentence after sentence."""
     return [clause for sentence in sentence_clauses(text) for clause in sentence]
 
 

@@ -9,7 +9,7 @@ import pytest
 from benchmarks.route_accuracy import bundled_router
 from pai_tui.skills.mood import is_fact_question, is_request, is_statement, mentions
 from pai_tui.skills.router import Router
-from pai_tui.skills.text import clauses, sentence_clauses, words
+from pai_tui.skills.text import Clause, clauses, sentence_clauses, words
 
 
 @pytest.fixture(scope="module")
@@ -77,11 +77,27 @@ def test_a_phrase_without_a_verb_takes_the_mood_of_its_sentence(router: Router) 
         "summarize"
 
 
+def test_a_labelled_list_and_a_question_naming_a_thing_are_plain_chat(router: Router) -> None:
+    """ "my goals for today: X" says what the goals are; "tasks for a wedding planner?" asks
+    about a thing. Neither asks for telos or development."""
+    assert router.route("my goals for today: laundry and groceries").skill is None
+    assert router.route("tasks for a wedding planner?").skill is None
+    assert router.route("what are my goals for this year?").skill == "telos"
+    assert router.route("tldr?").skill == "summarize"
+
+
+def test_a_mention_alone_never_reaches_the_default_threshold(router: Router) -> None:
+    decision = router.route("the flowchart editor crashed twice today")
+    assert decision.skill is None
+    assert decision.confidence is not None and decision.confidence < 0.5
+
+
 def test_a_noun_trigger_after_a_verb_of_making_is_asked_for(router: Router) -> None:
     made = router.route("make a flowchart for the refund process")
     assert (made.skill, made.how) == ("art", "score")
     assert made.reasons[1] == 'evidence: trigger phrase "flowchart" of art'
     assert router.route("the flowchart is wrong again").skill is None
+    assert router.route("give me a recap of the thread").skill == "summarize"
 
 
 def test_a_trigger_phrase_lets_its_words_sit_apart_and_outweighs_the_topic(
@@ -98,9 +114,10 @@ def test_a_trigger_phrase_lets_its_words_sit_apart_and_outweighs_the_topic(
 
 def test_clauses_split_at_punctuation_before_a_space_only() -> None:
     text = "my diagram in draw.io won't export, help! it has 1,000 nodes"
-    assert sentence_clauses(text) == [[["my", "diagram", "in", "draw", "io", "wont", "export"],
-                                       ["help"]], [["it", "has", "1", "000", "nodes"]]]
-    assert [word for clause in clauses(text) for word in clause] == words(text)
+    assert sentence_clauses(text) == [
+        [Clause(["my", "diagram", "in", "draw", "io", "wont", "export"], ","),
+         Clause(["help"], "!")], [Clause(["it", "has", "1", "000", "nodes"], "")]]
+    assert [word for clause in clauses(text) for word in clause.words] == words(text)
 
 
 @pytest.mark.parametrize(("text", "statement"), [
