@@ -16,13 +16,14 @@ lowers its confidence for a sentence that only mentions (see `pai_tui.skills.rou
 from __future__ import annotations
 
 import bisect
-from itertools import accumulate
+from itertools import accumulate, pairwise
 
 from pai_tui.skills.text import (
     CHAT_MARKERS,
     QUESTION_OPENERS,
     Clause,
     sentence_clauses,
+    singular,
     word_set,
 )
 
@@ -64,6 +65,17 @@ AUXILIARIES = word_set("do does did is are was were can will would")  # "how lon
 ADVICE_OPENERS = word_set("what whats which where should")
 HOW_SUBJECTS = word_set("i we you one")
 ARTICLES = word_set("a an")
+# Chat's own tasks: a skill's words in their object are what the task works on.
+CHAT_TASKS = word_set("""
+translate proofread rewrite rephrase paraphrase reword correct edit grade rate debug format
+reformat convert
+""")
+WRITING = word_set("write draft compose")
+CHAT_OBJECTS = word_set("""
+poem story song joke limerick haiku email letter function script program class method query
+regex essay tweet post speech toast bio caption message reply slogan tagline headline riddle
+""")
+REQUEST_WORDS = word_set("please pls plz kindly can could would will you u just quickly help me")
 PREPOSITIONS = word_set("in on at from for with by of about after before into over under as per")
 # What the user wants, after "I"/"we": "I need a spec", "we want", "I'd like".
 DESIRE = word_set("want wanna need needs wish hope hoping")
@@ -142,7 +154,7 @@ def is_fact_question(clause: list[str], at: int | None = None) -> bool:
     skipped = len(clause) - len(opening(clause))
     clause = clause[skipped:]
     if any(word in CHAT_MARKERS or word == "stand" for word in clause) or _how_to(clause) \
-            or _asks_advice(clause):
+            or _asks_advice(clause) or (_asks_why(clause) and (at is None or at > skipped)):
         return True
     if not clause or any(word in FIRST_PERSON or word in AT_HAND for word in clause):
         return False
@@ -159,10 +171,20 @@ def _asks_a_fact(question: list[str]) -> bool:
         question[0] == "how" and any(word in AUXILIARIES for word in question[1:4]))
 
 
+def _asks_why(clause: list[str]) -> bool:
+    """ "why does my diagram look blurry?": asks for a cause, which plain chat explains (a
+    skill's phrase that is itself the question, "why will this fail", still asks)."""
+    return len(clause) > 1 and clause[0] == "why" and clause[1] in AUXILIARIES | MODALS
+
+
 def _asks_advice(clause: list[str]) -> bool:
-    """ "what should I draw?", "should I...", "where can I find...", "what's a good X?": asks
-    for an opinion or a pointer, which plain chat gives."""
-    if len(clause) < 2 or clause[0] not in ADVICE_OPENERS:
+    """ "what should I draw?", "should I...", "where can I find...", "what's a good X?", "what
+    do you think of X?": asks for an opinion or a pointer, which plain chat gives."""
+    if len(clause) < 2:
+        return False
+    if ("you", "think") in pairwise(clause):
+        return True  # "what do you think about X?", "do you think..."
+    if clause[0] not in ADVICE_OPENERS:
         return False
     second = clause[1]
     if "should" in (clause[0], second) or (clause[0] == "where" and _instructions(clause)):
@@ -199,15 +221,29 @@ def mentions(clause: list[str], at: int | None = None,
              others: tuple[list[str], ...] = ()) -> bool:
     """Whether the clause only mentions what it holds: a statement or a question about a word
     or a fact, with no request in it nor in `others` (the other clauses of its sentence: "my
-    skill isn't loading, can you validate it?" asks); or a phrase like "in a nutshell" whose
-    sentence only mentions ("in a nutshell, I'm tired"). `at`: where a skill's phrase starts."""
-    if is_fact_question(clause, at):
+    skill isn't loading, can you validate it?" asks); a task of chat's own working on it
+    ("translate this summary"); or a phrase like "in a nutshell" whose sentence only mentions
+    ("in a nutshell, I'm tired"). `at`: where a skill's phrase starts."""
+    if is_fact_question(clause, at) or is_chat_task(clause):
         return True
     if is_request(clause) or any(is_request(other) for other in others):
         return False
     if is_statement(clause):
         return True
     return _phrase_only(clause) and bool(others) and all(mentions(other) for other in others)
+
+
+def is_chat_task(clause: list[str]) -> bool:
+    """A request for one of chat's own tasks, whose object holds the skill's words: "translate
+    this summary", "can you proofread my research paper?", "write a poem about my goals"."""
+    words = opening(clause)
+    at = 0
+    while at < len(words) - 1 and words[at] in REQUEST_WORDS:
+        at += 1
+    if words and words[at] in CHAT_TASKS:
+        return True
+    return bool(words) and words[at] in WRITING and any(
+        singular(word) in CHAT_OBJECTS for word in words[at + 1:at + 4])
 
 
 def _phrase_only(clause: list[str]) -> bool:

@@ -34,7 +34,7 @@ NAME_WEIGHT, TRIGGER_WEIGHT, DESCRIPTION_WEIGHT = 3, 2, 1
 UNKNOWN_FACTOR = 0.4  # a word no skill has counts this share of its idf against every skill
 MARKER_FACTOR = 3.0  # a chat marker counts at this many times the idf of a word no skill has
 MENTION_FACTOR = 0.4  # times the confidence of a sentence that only mentions skills' words
-TRIGGER_UNKNOWN_SHARE = 0.1  # ...and the weight of unknown words beside a trigger phrase
+TRIGGER_UNKNOWN_SHARE = 0.25  # ...and the weight of unknown words beside a trigger phrase
 _USE_WHEN = re.compile(r"\buse when\b", re.IGNORECASE)
 CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 

@@ -41,7 +41,7 @@ really actually now today again still even well back sure something anything eve
 # Y?", not "look into what studies say"); the others count anywhere.
 CHAT_MARKERS = word_set("""
 explain explains explained mean means meaning definition define difference thanks thank hi hello
-hey lol joke
+hey lol joke example examples opinion
 """)
 QUESTION_OPENERS = word_set("""
 what whats why how hows who whos whom whose when where which is isnt are arent was were does

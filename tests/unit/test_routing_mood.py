@@ -77,6 +77,24 @@ def test_a_phrase_without_a_verb_takes_the_mood_of_its_sentence(router: Router) 
         "summarize"
 
 
+@pytest.mark.parametrize("text", [
+    "translate this summary into German: the meeting moved to Friday",
+    "could you proofread my summary? The book follows a girl who moves to Paris.",
+    "write a poem about reaching my goals",
+    "write a function to summarize a list of numbers in Python",
+    "show me an example of a sequence diagram in UML",
+    "what do you think about first principles thinking?",
+    "why does my diagram look blurry when I export it?",
+])
+def test_chats_own_tasks_and_questions_on_a_skills_words_are_plain_chat(
+        router: Router, text: str) -> None:
+    assert router.route(text).skill is None
+
+
+def test_a_why_question_that_is_the_trigger_still_asks(router: Router) -> None:
+    assert router.route("why will this fail? we launch with no marketing").skill == "red-team"
+
+
 def test_a_labelled_list_and_a_question_naming_a_thing_are_plain_chat(router: Router) -> None:
     """ "my goals for today: X" says what the goals are; "tasks for a wedding planner?" asks
     about a thing. Neither asks for telos or development."""
@@ -103,10 +121,10 @@ def test_a_noun_trigger_after_a_verb_of_making_is_asked_for(router: Router) -> N
 def test_a_trigger_phrase_lets_its_words_sit_apart_and_outweighs_the_topic(
         router: Router) -> None:
     """"find sources" in "find reliable sources about...": with a trigger phrase of two words or
-    more, the topic's words (which no skill knows) count a tenth of their weight."""
+    more, the topic's words (which no skill knows) count a quarter of their weight."""
     decision = router.route("find reliable sources about the health effects of sitting all day")
     assert (decision.skill, decision.how) == ("research", "score")
-    assert "with a trigger phrase, words no skill knows count x0.1" in decision.reasons[0]
+    assert "with a trigger phrase, words no skill knows count x0.25" in decision.reasons[0]
     assert decision.reasons[1] == 'evidence: trigger phrase "find sources" of research'
 
 
