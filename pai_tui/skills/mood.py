@@ -22,7 +22,6 @@ from pai_tui.skills.text import (
     CHAT_MARKERS,
     QUESTION_OPENERS,
     Clause,
-    sentence_clauses,
     singular,
     word_set,
 )
@@ -76,11 +75,20 @@ poem story song joke limerick haiku email letter function script program class m
 regex essay tweet post speech toast bio caption message reply slogan tagline headline riddle
 """)
 REQUEST_WORDS = word_set("please pls plz kindly can could would will you u just quickly help me")
+_TASK_OPENERS = REQUEST_WORDS | CHAT_TASKS | WRITING
 PREPOSITIONS = word_set("in on at from for with by of about after before into over under as per")
 # What the user wants, after "I"/"we": "I need a spec", "we want", "I'd like".
 DESIRE = word_set("want wanna need needs wish hope hoping")
 POLITE = word_set("please pls plz kindly")
 MODALS = word_set("can could would will wont")
+_ASKING = POLITE | {"lets"}
+_YOU = frozenset({"you", "u"})
+_OWN = FIRST_PERSON | AT_HAND  # the user's things or the text at hand
+_MARKERS = CHAT_MARKERS | {"stand"}  # "what does SRT stand for?"
+_WHY_VERBS = AUXILIARIES | MODALS
+# Openers after which where a skill's phrase starts changes the reading ("why will this fail"
+# is a trigger, "what is a mind map" asks what one is).
+_PLACE_MATTERS = word_set("why what whats who whos")
 SUBJECT_WORDS = 7  # a statement's verb comes within this many words of a determiner or gerund
 NOUN_SUBJECT_WORDS = 3  # ...and of a bare noun ("studies say", "lifelong learning is")
 _BEFORE_ADJECTIVE = DETERMINERS | MODIFIERS
@@ -96,12 +104,12 @@ def opening(clause: list[str]) -> list[str]:
 
 def is_request(clause: list[str]) -> bool:
     """A polite word, "can you...", "help me", "let's", or "I want/need/'d like..."."""
-    for at, word in enumerate(clause):
-        if word in POLITE or word == "lets":
-            return True
-        after = clause[at + 1] if at + 1 < len(clause) else ""
-        if (word in MODALS and after in ("you", "u")) or (word == "help" and after == "me"):
-            return True
+    if not _ASKING.isdisjoint(clause):
+        return True
+    if not _YOU.isdisjoint(clause) or "help" in clause:
+        for word, after in pairwise(clause):
+            if (word in MODALS and after in _YOU) or (word == "help" and after == "me"):
+                return True
     return _wants(opening(clause))
 
 
@@ -153,10 +161,10 @@ def is_fact_question(clause: list[str], at: int | None = None) -> bool:
     "what is X?" when `at` (the word a skill's phrase starts at) is X."""
     skipped = len(clause) - len(opening(clause))
     clause = clause[skipped:]
-    if any(word in CHAT_MARKERS or word == "stand" for word in clause) or _how_to(clause) \
+    if not _MARKERS.isdisjoint(clause) or _how_to(clause) \
             or _asks_advice(clause) or (_asks_why(clause) and (at is None or at > skipped)):
         return True
-    if not clause or any(word in FIRST_PERSON or word in AT_HAND for word in clause):
+    if not clause or not _OWN.isdisjoint(clause):
         return False
     if opens_question(clause) and _asks_a_fact(clause):
         return True
@@ -168,13 +176,13 @@ def _asks_a_fact(question: list[str]) -> bool:
     words are in English?"."""
     second = question[1] if len(question) > 1 else ""
     return question[0] in FACT_OPENERS or second in PAST_AUXILIARIES or (
-        question[0] == "how" and any(word in AUXILIARIES for word in question[1:4]))
+        question[0] == "how" and not AUXILIARIES.isdisjoint(question[1:4]))
 
 
 def _asks_why(clause: list[str]) -> bool:
     """ "why does my diagram look blurry?": asks for a cause, which plain chat explains (a
     skill's phrase that is itself the question, "why will this fail", still asks)."""
-    return len(clause) > 1 and clause[0] == "why" and clause[1] in AUXILIARIES | MODALS
+    return len(clause) > 1 and clause[0] == "why" and clause[1] in _WHY_VERBS
 
 
 def _asks_advice(clause: list[str]) -> bool:
@@ -182,7 +190,7 @@ def _asks_advice(clause: list[str]) -> bool:
     do you think of X?": asks for an opinion or a pointer, which plain chat gives."""
     if len(clause) < 2:
         return False
-    if ("you", "think") in pairwise(clause):
+    if "think" in clause and ("you", "think") in pairwise(clause):
         return True  # "what do you think about X?", "do you think..."
     if clause[0] not in ADVICE_OPENERS:
         return False
@@ -226,10 +234,10 @@ def mentions(clause: list[str], at: int | None = None,
     ("in a nutshell, I'm tired"). `at`: where a skill's phrase starts."""
     if is_fact_question(clause, at) or is_chat_task(clause):
         return True
-    if is_request(clause) or any(is_request(other) for other in others):
+    if is_request(clause):
         return False
     if is_statement(clause):
-        return True
+        return not any(is_request(other) for other in others)
     return _phrase_only(clause) and bool(others) and all(mentions(other) for other in others)
 
 
@@ -237,12 +245,14 @@ def is_chat_task(clause: list[str]) -> bool:
     """A request for one of chat's own tasks, whose object holds the skill's words: "translate
     this summary", "can you proofread my research paper?", "write a poem about my goals"."""
     words = opening(clause)
+    if not words or words[0] not in _TASK_OPENERS:
+        return False
     at = 0
     while at < len(words) - 1 and words[at] in REQUEST_WORDS:
         at += 1
-    if words and words[at] in CHAT_TASKS:
+    if words[at] in CHAT_TASKS:
         return True
-    return bool(words) and words[at] in WRITING and any(
+    return words[at] in WRITING and any(
         singular(word) in CHAT_OBJECTS for word in words[at + 1:at + 4])
 
 
@@ -266,7 +276,7 @@ def asks_about_the_world(clause: list[str]) -> bool:
     opening against every skill ("what does red team mean?", "what are the goals of NATO?")."""
     clause = opening(clause)
     return opens_question(clause) and clause[1:2] not in (["you"], ["u"]) \
-        and not any(word in FIRST_PERSON or word in AT_HAND for word in clause)
+        and _OWN.isdisjoint(clause)
 
 
 def in_sentence(sentence: list[Clause], index: int, at: int | None = None) -> bool:
@@ -274,7 +284,8 @@ def in_sentence(sentence: list[Clause], index: int, at: int | None = None) -> bo
     labels a list ("my goals for today: laundry") or asks about a thing in a few words
     ("tasks for a wedding planner?"). `at`: where in the clause a skill's phrase starts."""
     clause = sentence[index]
-    if _labels(clause) or (clause.end == "?" and _names_a_thing(clause.words)):
+    if (clause.end == ":" and _labels(clause)) or (clause.end == "?" and
+                                                  _names_a_thing(clause.words)):
         return True
     others = tuple(other.words for number, other in enumerate(sentence) if number != index)
     return mentions(clause.words, at, others)
@@ -293,27 +304,36 @@ def _names_a_thing(words: list[str]) -> bool:
     words = opening(words)
     if opens_question(words) or is_request(words) or is_statement(words):
         return False
-    if any(word in FIRST_PERSON or word in AT_HAND for word in words):
+    if not _OWN.isdisjoint(words):
         return False
     return any(word in PREPOSITIONS or word.endswith("ed") for word in words[1:])
 
 
 class ClauseSpans:
-    """A text's sentences and clauses, to ask about the clause holding its word number
-    `position` (numbered as in `words(text)`)."""
+    """A text's sentences and clauses (`sentence_clauses`), to ask about the clause holding its
+    word number `position` (numbered as in `words(text)`)."""
 
-    def __init__(self, text: str):
-        self.sentences = sentence_clauses(text)
+    def __init__(self, sentences: list[list[Clause]]):
+        self.sentences = sentences
         self.places: list[tuple[int, int]] = []  # (sentence, clause) of each clause in order
         for number, sentence in enumerate(self.sentences):
             self.places += [(number, index) for index in range(len(sentence))]
         self.ends = list(accumulate(len(self.sentences[n][i].words) for n, i in self.places))
+        self._known: dict[tuple[int, int | None], bool] = {}  # (clause, place or None) -> read
 
     def mentions(self, position: int) -> bool:
-        """Whether the clause holding the word only mentions it (see `in_sentence`)."""
+        """Whether the clause holding the word only mentions it (see `in_sentence`). Read once
+        per clause, and once for the word where its place may matter ("what is X?")."""
         found = bisect.bisect_right(self.ends, position)
         if found >= len(self.places):
             return False
         number, index = self.places[found]
-        start = self.ends[found] - len(self.sentences[number][index].words)
-        return in_sentence(self.sentences[number], index, position - start)
+        words = self.sentences[number][index].words
+        at = position - (self.ends[found] - len(words))
+        opened = opening(words)
+        key = (found, at if opened[0] in _PLACE_MATTERS and at <= len(words) - len(opened) + 3
+               else None)
+        known = self._known.get(key)
+        if known is None:
+            known = self._known[key] = in_sentence(self.sentences[number], index, key[1])
+        return known

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import bisect
 import difflib
+import heapq
 import math
 import re
 from collections.abc import Iterable
@@ -74,6 +75,7 @@ from pai_tui.skills.text import (
     QUESTION_OPENERS,
     STOPWORDS,
     WORD,
+    Clause,
     sentence_clauses,
     stem,
     stems,
@@ -191,7 +193,7 @@ class Router:
         self._index_terms()
         self._commands = sorted({*self.skills, *self.slash_rules})
         self._row_lines: dict[tuple[Path, str], int | None] = {}
-        self._last_stems: tuple[str, list[str]] = ("", [])
+        self._last_reading: tuple[str, list[str], list[list[Clause]]] = ("", [], [])
         self._keys: dict[str, str] = {}
         self._typos: dict[str, str] = {}  # a word -> the skills' word it is a typo of, or ""
 
@@ -233,7 +235,8 @@ class Router:
         self._doc_terms = [frozenset(tf) for tf in counts]
         self._df = df
         self._common = max(2.0, COMMON_SHARE * n)
-        self._triggers: dict[int, list[Trigger]] = {}  # parsed when a skill first needs them
+        # A skill's declared triggers and, by first stem, their numbers: parsed when first needed.
+        self._triggers: dict[int, tuple[list[Trigger], dict[str, list[int]]]] = {}
         self._name_terms = [frozenset(terms(CAMEL_BOUNDARY.sub(" ", name))) for name in self._names]
         self._unknown_weight = math.log(1 + (n + 0.5) / 0.5)  # the idf of a word no skill has
         self._postings: dict[str, list[tuple[int, float]]] = {}
@@ -334,8 +337,7 @@ class Router:
         message, or a regex's `text` group). `only`: just the table rows of that skill. A table
         row whose phrase sits in a clause that only mentions it (`pai_tui.skills.mood`) is
         skipped, and said in `mentioned`."""
-        window = text if len(text) <= RULE_HEAD_CHARS + RULE_TAIL_CHARS else (
-            text[:RULE_HEAD_CHARS] + "\n" + text[-RULE_TAIL_CHARS:])
+        window = _window(text)
         best = self._first_phrase(window, only, mentioned) if self._phrases else None
         given = text
         if only is None and self._regexes is not None:
@@ -351,8 +353,9 @@ class Router:
 
     def _first_phrase(self, window: str, only: str | None,
                       mentioned: list[str] | None) -> tuple[int, str] | None:
-        """The earliest keyword rule or table row matching `window`, and what matched."""
-        found = self._stems(window)
+        """The earliest keyword rule or table row matching `window`, and what matched. The mood
+        of a table row's clause is read only for a match that would come first."""
+        found, sentences = self._reading(window)
         spans: ClauseSpans | None = None
         best: tuple[int, str] | None = None
         seen: dict[int, set[int]] = {}
@@ -366,9 +369,9 @@ class Router:
                 if only is not None and (rule.kind != "table" or self._rule_keys[order] != only):
                     continue
                 if only is None and rule.kind == "table":
-                    spans = spans or ClauseSpans(window)
+                    spans = spans or ClauseSpans(sentences)
                     if spans.mentions(position):
-                        if mentioned is not None:
+                        if mentioned is not None and not mentioned:
                             mentioned.append(f"{self._cite(rule)}: \"{rule.phrases[number]}\" "
                                              f"is mentioned, not asked for")
                         continue
@@ -386,16 +389,19 @@ class Router:
             key = self._keys[name] = skill_key(name)
         return key
 
-    def _stems(self, window: str) -> list[str]:
-        """The stems of a rule window. A rule's decision reads the same window twice (the rule,
-        then its skill's table rows for a workflow), so the last one is remembered; the pair is
-        replaced whole, so routes in several threads never see a mismatched one."""
-        last = self._last_stems
+    def _reading(self, window: str) -> tuple[list[str], list[list[Clause]]]:
+        """The stems of a rule window (typos corrected) and its sentences' clauses, from one
+        pass over it. A rule's decision reads the same window twice (the rule, then its skill's
+        table rows for a workflow), so the last one is remembered; the triple is replaced
+        whole, so routes in several threads never see a mismatched one."""
+        last = self._last_reading
         if last[0] == window:
-            return last[1]
-        found = self._corrected(stems(window))
-        self._last_stems = (window, found)
-        return found
+            return last[1], last[2]
+        sentences = sentence_clauses(window)
+        found = self._corrected([stem(word) for sentence in sentences for clause in sentence
+                                 for word in clause.words])
+        self._last_reading = (window, found, sentences)
+        return found, sentences
 
     def _corrected(self, found: list[str]) -> list[str]:
         """`found` with the typos of the skills' words fixed ("implemntation plan"), so that
@@ -431,8 +437,8 @@ class Router:
                 continue
             postings = self._postings.get(term)
             if postings is None:
-                fixed = self._typo_target(term)
-                if fixed is None or fixed in query:
+                fixed = self._typo_of(term)
+                if not fixed or fixed in query:
                     unknown += self._unknown_weight * UNKNOWN_FACTOR
                     continue
                 term, postings = fixed, self._postings[fixed]
@@ -451,17 +457,14 @@ class Router:
         fixed: set[int] = set()  # where typos were corrected
         for position, term in enumerate(found):
             if term not in self._postings and typed[position] not in STOPWORDS:
-                target = self._typo_target(term)
-                if target is not None:
+                target = self._typo_of(term)
+                if target:
                     found[position] = target
                     fixed.add(position)
         starts: dict[str, list[int]] = {}
         for position, term in enumerate(found):
             starts.setdefault(term, []).append(position)
-        if doc not in self._triggers:
-            self._triggers[doc] = declared_triggers(self._docs[doc])
-        triggers = tuple(dict.fromkeys(trigger.text for trigger in self._triggers[doc]
-                                       if trigger.found_in(typed, found, starts, fixed)))
+        triggers = self._triggers_in(doc, typed, found, starts, fixed)
         own: dict[str, str] = {}  # term -> the word as typed
         name: list[str] = []  # the words of the skill's name, as typed
         common: dict[str, tuple[str, int]] = {}
@@ -485,31 +488,59 @@ class Router:
                         tuple(word for word in own.values() if word), tuple(common.values()),
                         len(self._names))
 
+    def _triggers_in(self, doc: int, typed: list[str], found: list[str],
+                     starts: dict[str, list[int]], fixed: set[int]) -> tuple[str, ...]:
+        """The declared triggers of skill `doc` found in a message, in declared order: only
+        those whose first word the message holds are tried."""
+        if doc not in self._triggers:
+            declared = declared_triggers(self._docs[doc])
+            by_first: dict[str, list[int]] = {}
+            for number, trigger in enumerate(declared):
+                by_first.setdefault(trigger.stems[0], []).append(number)
+            self._triggers[doc] = (declared, by_first)
+        declared, by_first = self._triggers[doc]
+        numbers = sorted(number for term in starts.keys() & by_first.keys()
+                         for number in by_first[term]
+                         if declared[number].found_in(typed, found, starts, fixed))
+        return tuple(dict.fromkeys(declared[number].text for number in numbers))
+
     def _best_segment(self, segments: list[str]) -> SegmentScore | None:
         """The scores of the segment the scorer is surest about (None when no segment has a
-        word to score)."""
-        best: SegmentScore | None = None
+        word to score), marked `mentioned` when it only mentions skills' words and that could
+        change the decision."""
+        best: tuple[SegmentScore, str] | None = None
         for segment in segments:
             query = terms(segment)[:SEGMENT_WORDS]
             if not query:
                 continue
             scored = self._scores(query, asks_about_the_world(words(segment)))
-            if scored.totals and self._only_mentions(segment):
-                scored.mentioned = True
-            if best is None or scored.confidence() > best.confidence():
-                best = scored
-        return best
+            if best is None or scored.confidence() > best[0].confidence():
+                best = (scored, segment)
+        if best is None:
+            return None
+        scored, segment = best
+        if scored.totals and scored.confidence(relieved=True) >= self.settings.threshold:
+            scored.mentioned = self._only_mentions(segment)
+        return scored
 
     def _only_mentions(self, segment: str) -> bool:
         """Whether every clause of `segment` holding a skill's word (or a typo of one) only
         mentions it (`pai_tui.skills.mood`): "our red team won the match", "what is a mind
         map?"."""
-        held = [(sentence, index) for sentence in sentence_clauses(segment)
-                for index, clause in enumerate(sentence) if any(
-                    word not in STOPWORDS and (stem(word) in self._postings
-                                               or self._typo_of(stem(word)))
-                    for word in clause.words)]
+        held: list[tuple[list[Clause], int]] = []
+        for sentence in sentence_clauses(segment):
+            for index, clause in enumerate(sentence):
+                stemmed = (stem(word) for word in clause.words if word not in STOPWORDS)
+                if any(term in self._postings or self._typo_of(term) for term in stemmed):
+                    held.append((sentence, index))
         return bool(held) and all(in_sentence(sentence, index) for sentence, index in held)
+
+    def _ranked(self, totals: dict[int, float]) -> list[tuple[int, float]]:
+        """The TOP_SCORES best (skill, score), best first, ties by name: the scores are cut at
+        the TOP_SCORES-th best first (a thousand skills may have scored)."""
+        cut = heapq.nlargest(TOP_SCORES, totals.values())[-1]
+        return sorted(((doc, score) for doc, score in totals.items() if score >= cut),
+                      key=lambda item: (-item[1], self._names[item[0]]))[:TOP_SCORES]
 
     def _settle(self, best: SegmentScore, doc: int, segments: list[str],
                 text: str) -> tuple[float, Evidence | None, str]:
@@ -541,7 +572,7 @@ class Router:
                 "no words to match (only stopwords or symbols)"
             return RouteDecision(None, "chat", text, reasons=(f"plain chat: {why}",),
                                  confidence=0.0, threshold=threshold)
-        ranked = sorted(best.totals.items(), key=lambda item: (-item[1], self._names[item[0]]))
+        ranked = self._ranked(best.totals)
         scores = tuple((self._names[doc], round(score, 3)) for doc, score in ranked[:TOP_SCORES])
         top_name = scores[0][0]
         sure, evidence, note = self._settle(best, ranked[0][0], segments, text)
@@ -577,6 +608,13 @@ class Router:
         end = bisect.bisect_left(self._commands, key + "\uffff") if key else len(self._commands)
         return ["/" + command for command in self._commands[start:end]]
 
+
+
+def _window(text: str) -> str:
+    """What rules read of a message: its first 4,000 and last 1,000 characters."""
+    if len(text) <= RULE_HEAD_CHARS + RULE_TAIL_CHARS:
+        return text
+    return text[:RULE_HEAD_CHARS] + "\n" + text[-RULE_TAIL_CHARS:]
 
 
 def _segments(text: str) -> list[str]:

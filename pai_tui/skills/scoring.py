@@ -19,6 +19,7 @@ pieces here hold no state.
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -80,13 +81,15 @@ class SegmentScore:
     unknown: float
     mentioned: bool = False
 
+    def __post_init__(self) -> None:
+        self.top = [*heapq.nlargest(2, self.totals.values()), 0.0, 0.0]
+
     def confidence(self, relieved: bool = False) -> float:
         """`confidence` of the best skill, x MENTION_FACTOR for a mention; `relieved`: words no
         skill knows count TRIGGER_UNKNOWN_SHARE of their weight (the message holds a trigger
         phrase: they are what the skill is asked to work on)."""
-        top = [*sorted(self.totals.values(), reverse=True)[:2], 0.0, 0.0]
         bound = self.bound - (self.unknown * (1 - TRIGGER_UNKNOWN_SHARE) if relieved else 0.0)
-        sure = confidence(top[0], top[1], bound)
+        sure = confidence(self.top[0], self.top[1], bound)
         return round(sure * MENTION_FACTOR, 4) if self.mentioned else sure
 
 

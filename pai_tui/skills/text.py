@@ -114,8 +114,9 @@ def words(text: str) -> list[str]:
     return WORD.findall(_APOSTROPHE.sub("", without_markup(text).lower()))
 
 
-_SENTENCE_BREAK = re.compile(r"([.!?]+(?:\s+|$)|\n+)")
-_CLAUSE_BREAK = re.compile(r"([;:,]+(?:\s+|$))")
+# A word, or a mark ending a sentence or a clause where a space follows ("draw.io" and
+# "1,000" go on), or a line break (which ends a sentence).
+_TOKEN = re.compile(r"[^\W_]+|([.!?]+|[;:,]+)(?=\s|$)|\n")
 
 
 class Clause(NamedTuple):
@@ -125,26 +126,26 @@ class Clause(NamedTuple):
     end: str
 
 
-def _pieces(text: str, breaks: re.Pattern[str]) -> list[tuple[str, str]]:
-    """`text` split at `breaks` (a pattern with one group): (piece, the mark that ends it)."""
-    parts = breaks.split(text)
-    return [(parts[n], (parts[n + 1] if n + 1 < len(parts) else "").strip()[:1])
-            for n in range(0, len(parts), 2)]
-
-
 def sentence_clauses(text: str) -> list[list[Clause]]:
-    """The clauses of each sentence (split at punctuation followed by a space, not inside
-    "draw.io" or "1,000"; empty ones dropped): their words together are exactly `words(text)`.
-    A clause ending a sentence ends with the sentence's mark."""
-    clean = _APOSTROPHE.sub("", without_markup(text).lower())
-    found = []
-    for sentence, mark in _pieces(clean, _SENTENCE_BREAK):
-        parts = _pieces(sentence, _CLAUSE_BREAK)
-        parts[-1] = (parts[-1][0], parts[-1][1] or mark)
-        clauses = [Clause(words, end) for piece, end in parts if (words := WORD.findall(piece))]
-        if clauses:
-            found.append(clauses)
-    return found
+    """The clauses of each sentence, empty ones dropped: their words together are exactly
+    `words(text)`. One pass over the text, as `words` makes."""
+    sentences: list[list[Clause]] = []
+    clauses: list[Clause] = []
+    current: list[str] = []
+    for match in _TOKEN.finditer(_APOSTROPHE.sub("", without_markup(text).lower())):
+        mark = match.group(1)
+        if mark is None and match.group() != "\n":
+            current.append(match.group())
+            continue
+        if current:
+            clauses.append(Clause(current, mark[0] if mark else ""))
+            current = []
+        if (not mark or mark[0] in ".!?") and clauses:
+            sentences.append(clauses)
+            clauses = []
+    if current:
+        clauses.append(Clause(current, ""))
+    return [*sentences, clauses] if clauses else sentences
 
 
 def clauses(text: str) -> list[Clause]:
