@@ -104,7 +104,7 @@ ARTICLES = word_set("a an the this that these those")
 # Verbs that ask for a thing named by a noun trigger: "make a flowchart", "I need a diagram".
 MAKING = word_set("""
 make create draw generate build write design give need want produce sketch prepare compile
-render paint craft do run
+render paint craft do run gimme
 """)
 RECEIVERS = word_set("me us him her them")
 
