@@ -6,11 +6,13 @@ The order, first match wins:
    defined by a rule (`slash = "/redteam"`) comes next; an unknown `/x` is a decision with no skill
    and a "no skill named x" error suggesting close names.
 2. The routing table's rules (`pai_tui.skills.routing_table`), in order.
-3. The `| Workflow | Trigger | File |` rows of the skills' SKILL.md, in skill order.
-4. The scorer (`pai_tui.skills.scoring`): BM25 and a confidence. At or above `skills.threshold`
-   the best skill wins, if the message holds `Evidence` that it asks for it; below it the
-   decision is "model" with the top candidates when `skills.model_routing` is on, else plain
-   chat.
+3. The `| Workflow | Trigger | File |` rows of the skills' SKILL.md, in skill order, each
+   where the clause holding its phrase asks for something (`pai_tui.skills.mood`): "write a
+   design doc for X" runs development, "the design doc review went well" goes on.
+4. The scorer (`pai_tui.skills.scoring`): BM25 and a confidence, lowered for a sentence that
+   only mentions the skills' words. At or above `skills.threshold` the best skill wins, if the
+   message holds `Evidence` that it asks for it; below it the decision is "model" with the top
+   candidates when `skills.model_routing` is on, else plain chat.
 
 A skill chosen by a slash command or a rule that names neither a workflow nor a tool gets the
 workflow of its own table row matching the text, if one does (`/telos update my goals` runs
@@ -18,15 +20,18 @@ Update).
 
 Rules read the first 4,000 and last 1,000 characters of a message; the scorer reads the first
 and the last sentence (requests sit at the start or the end of pasted text) and keeps the better
-of the two. Tuned on `benchmarks/routing_labels.tsv` (see `benchmarks/route_accuracy.py`):
-threshold 0.5. The `Router` is built once per skill index, so that `route()` does only lookups
-and a little arithmetic.
+of the two. Words one typo away from a skill's word count as that word, in phrases too
+("implemntation plan"). Tuned on `benchmarks/routing_labels.tsv` and measured on the held-out
+`benchmarks/routing_holdout.tsv` (see `benchmarks/route_accuracy.py`): threshold 0.5. The
+`Router` is built once per skill index, so that `route()` does only lookups and a little
+arithmetic.
 """
 
 from __future__ import annotations
 
 import bisect
 import difflib
+import heapq
 import math
 import re
 from collections.abc import Iterable
@@ -37,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 from pai_tui.config import SkillsSettings
 from pai_tui.events import RouteHow
 from pai_tui.skills.model import Finding, Skill, skill_key
+from pai_tui.skills.mood import ClauseSpans, asks_about_the_world, in_sentence
 from pai_tui.skills.regex import RegexRules
 from pai_tui.skills.routing_table import (
     RoutingRule,
@@ -50,12 +56,15 @@ from pai_tui.skills.scoring import (
     COMMON_SHARE,
     K1,
     MARKER_FACTOR,
+    MENTION_FACTOR,
+    PARTICLES,
     SHORT_SCAN,
+    TRIGGER_UNKNOWN_SHARE,
     UNKNOWN_FACTOR,
     B,
     Evidence,
+    SegmentScore,
     Trigger,
-    confidence,
     declared_triggers,
     deletions,
     one_typo,
@@ -66,7 +75,8 @@ from pai_tui.skills.text import (
     QUESTION_OPENERS,
     STOPWORDS,
     WORD,
-    is_question,
+    Clause,
+    sentence_clauses,
     stem,
     stems,
     terms,
@@ -83,10 +93,12 @@ RULE_TAIL_CHARS = 1000  # ...and this much of its end
 SEGMENT_WORDS = 40  # words of the first / last sentence the scorer reads
 TOP_SCORES = 5
 MODEL_CANDIDATES = 3
+TYPO_CACHE = 100_000  # words whose typo lookup is remembered
+_STOP_STEMS = frozenset(stem(word) for word in STOPWORDS | QUESTION_OPENERS)
 
 _SLASH_COMMAND = re.compile(r"\s*/([^\W][\w-]*)(?=\s|$)(.*)", re.DOTALL)
 # Where a clause ends: the scorer reads the first and the last one.
-_CLAUSE_END = re.compile(r"[.!?;:]+(?:\s+|$)|\n+")
+_CLAUSE_END = re.compile(r"([.!?;:]+(?:\s+|$)|\n+)")
 
 
 # --- decisions ---------------------------------------------------------------------------------
@@ -181,8 +193,9 @@ class Router:
         self._index_terms()
         self._commands = sorted({*self.skills, *self.slash_rules})
         self._row_lines: dict[tuple[Path, str], int | None] = {}
-        self._last_stems: tuple[str, list[str]] = ("", [])
+        self._last_reading: tuple[str, list[str], list[list[Clause]]] = ("", [], [])
         self._keys: dict[str, str] = {}
+        self._typos: dict[str, str] = {}  # a word -> the skills' word it is a typo of, or ""
 
     # - building -
 
@@ -222,7 +235,8 @@ class Router:
         self._doc_terms = [frozenset(tf) for tf in counts]
         self._df = df
         self._common = max(2.0, COMMON_SHARE * n)
-        self._triggers: dict[int, list[Trigger]] = {}  # parsed when a skill first needs them
+        # A skill's declared triggers and, by first stem, their numbers: parsed when first needed.
+        self._triggers: dict[int, tuple[list[Trigger], dict[str, list[int]]]] = {}
         self._name_terms = [frozenset(terms(CAMEL_BOUNDARY.sub(" ", name))) for name in self._names]
         self._unknown_weight = math.log(1 + (n + 0.5) / 0.5)  # the idf of a word no skill has
         self._postings: dict[str, list[tuple[int, float]]] = {}
@@ -269,11 +283,15 @@ class Router:
         slash = _SLASH_COMMAND.match(text)
         if slash:
             return self._route_slash(slash.group(1), slash.group(2).strip(), text)
-        hit = self._first_rule(text)
+        mentioned: list[str] = []
+        hit = self._first_rule(text, mentioned=mentioned)
         if hit is not None:
             rule, matched, given = hit
             return self._decide(rule, rule.kind, given, f"{self._cite(rule)}: matched {matched}")
-        return self.score(text)
+        decision = self.score(text)
+        if mentioned and decision.skill is None:
+            decision.reasons = (*decision.reasons, *mentioned[:1])
+        return decision
 
     def _cite(self, rule: RoutingRule) -> str:
         line = rule.line if rule.kind == "rule" else self._row_line(rule)
@@ -313,31 +331,15 @@ class Router:
         message = f"no skill named {name}{hint}"
         return RouteDecision(None, "slash", args, reasons=(message,), error=message)
 
-    def _first_rule(self, text: str,
-                    only: str | None = None) -> tuple[RoutingRule, str, str] | None:
+    def _first_rule(self, text: str, only: str | None = None,
+                    mentioned: list[str] | None = None) -> tuple[RoutingRule, str, str] | None:
         """The earliest rule (by order) that matches, what matched, and the skill's input (the
-        message, or a regex's `text` group). `only`: just the table rows of that skill."""
-        window = text if len(text) <= RULE_HEAD_CHARS + RULE_TAIL_CHARS else (
-            text[:RULE_HEAD_CHARS] + "\n" + text[-RULE_TAIL_CHARS:])
-        best: tuple[int, str] | None = None
+        message, or a regex's `text` group). `only`: just the table rows of that skill. A table
+        row whose phrase sits in a clause that only mentions it (`pai_tui.skills.mood`) is
+        skipped, and said in `mentioned`."""
+        window = _window(text)
+        best = self._first_phrase(window, only, mentioned) if self._phrases else None
         given = text
-        if self._phrases:
-            found = self._stems(window)
-            seen: dict[int, set[int]] = {}
-            for position, first in enumerate(found):
-                for order, number, phrase in self._phrases.get(first, ()):
-                    if best is not None and order >= best[0]:
-                        continue
-                    if tuple(found[position:position + len(phrase)]) != phrase:
-                        continue
-                    rule = self.rules[order]
-                    if only is not None and (rule.kind != "table"
-                                             or self._rule_keys[order] != only):
-                        continue
-                    seen.setdefault(order, set()).add(number)
-                    if not rule.match_all or len(seen[order]) == len(rule.phrases):
-                        shown = " + ".join(f'"{rule.phrases[n]}"' for n in sorted(seen[order]))
-                        best = (order, f"keywords {shown}")
         if only is None and self._regexes is not None:
             hit = self._regexes.first(window, best[0] if best is not None else len(self.rules))
             if hit is not None:
@@ -349,6 +351,36 @@ class Router:
             return None
         return self.rules[best[0]], best[1], given
 
+    def _first_phrase(self, window: str, only: str | None,
+                      mentioned: list[str] | None) -> tuple[int, str] | None:
+        """The earliest keyword rule or table row matching `window`, and what matched. The mood
+        of a table row's clause is read only for a match that would come first."""
+        found, sentences = self._reading(window)
+        spans: ClauseSpans | None = None
+        best: tuple[int, str] | None = None
+        seen: dict[int, set[int]] = {}
+        for position, first in enumerate(found):
+            for order, number, phrase in self._phrases.get(first, ()):
+                if best is not None and order >= best[0]:
+                    continue
+                if tuple(found[position:position + len(phrase)]) != phrase:
+                    continue
+                rule = self.rules[order]
+                if only is not None and (rule.kind != "table" or self._rule_keys[order] != only):
+                    continue
+                if only is None and rule.kind == "table":
+                    spans = spans or ClauseSpans(sentences)
+                    if spans.mentions(position):
+                        if mentioned is not None and not mentioned:
+                            mentioned.append(f"{self._cite(rule)}: \"{rule.phrases[number]}\" "
+                                             f"is mentioned, not asked for")
+                        continue
+                seen.setdefault(order, set()).add(number)
+                if not rule.match_all or len(seen[order]) == len(rule.phrases):
+                    shown = " + ".join(f'"{rule.phrases[n]}"' for n in sorted(seen[order]))
+                    best = (order, f"keywords {shown}")
+        return best
+
     def _key_of(self, name: str) -> str:
         """`skill_key(name)` of a rule's skill, remembered (a regex substitution per decision
         otherwise)."""
@@ -357,36 +389,63 @@ class Router:
             key = self._keys[name] = skill_key(name)
         return key
 
-    def _stems(self, window: str) -> list[str]:
-        """The stems of a rule window. A rule's decision reads the same window twice (the rule,
-        then its skill's table rows for a workflow), so the last one is remembered; the pair is
-        replaced whole, so routes in several threads never see a mismatched one."""
-        last = self._last_stems
+    def _reading(self, window: str) -> tuple[list[str], list[list[Clause]]]:
+        """The stems of a rule window (typos corrected) and its sentences' clauses, from one
+        pass over it. A rule's decision reads the same window twice (the rule, then its skill's
+        table rows for a workflow), so the last one is remembered; the triple is replaced
+        whole, so routes in several threads never see a mismatched one."""
+        last = self._last_reading
         if last[0] == window:
-            return last[1]
-        found = stems(window)
-        self._last_stems = (window, found)
-        return found
+            return last[1], last[2]
+        sentences = sentence_clauses(window)
+        found = self._corrected([stem(word) for sentence in sentences for clause in sentence
+                                 for word in clause.words])
+        self._last_reading = (window, found, sentences)
+        return found, sentences
 
-    def _scores(self, query: list[str], question: bool) -> tuple[dict[int, float], float]:
+    def _corrected(self, found: list[str]) -> list[str]:
+        """`found` with the typos of the skills' words fixed ("implemntation plan"), so that
+        phrases match through them. Words are looked up once per router."""
+        fixed = found
+        for position, term in enumerate(found):
+            target = self._typo_of(term)
+            if target:
+                fixed = fixed if fixed is not found else list(found)
+                fixed[position] = target
+        return fixed
+
+    def _typo_of(self, term: str) -> str:
+        """The skills' word `term` is a typo of, or "" (a word they know, a stopword, a short
+        word or no typo). Remembered per router."""
+        if len(term) < 5 or term in self._postings or term in _STOP_STEMS:
+            return ""
+        target = self._typos.get(term)
+        if target is None:
+            target = self._typo_target(term) or ""
+            if len(self._typos) < TYPO_CACHE:
+                self._typos[term] = target
+        return target
+
+    def _scores(self, query: list[str], question: bool) -> SegmentScore:
         """BM25 per skill for the query's terms, and the bound used for confidence."""
         totals: dict[int, float] = {}
         bound = self._unknown_weight * MARKER_FACTOR if question else 0.0
+        unknown = 0.0
         for term in dict.fromkeys(query):
             if term in CHAT_MARKERS:
                 bound += self._unknown_weight * MARKER_FACTOR
                 continue
             postings = self._postings.get(term)
             if postings is None:
-                fixed = self._typo_target(term)
-                if fixed is None or fixed in query:
-                    bound += self._unknown_weight * UNKNOWN_FACTOR
+                fixed = self._typo_of(term)
+                if not fixed or fixed in query:
+                    unknown += self._unknown_weight * UNKNOWN_FACTOR
                     continue
                 term, postings = fixed, self._postings[fixed]
             bound += self._best[term]
             for doc, weight in postings:
                 totals[doc] = totals.get(doc, 0.0) + weight
-        return totals, bound
+        return SegmentScore(totals, bound + unknown, unknown)
 
     def _evidence(self, doc: int, segments: list[str], text: str) -> Evidence:
         """What in the sentences the scorer read (`segments` of the message `text`) points at
@@ -398,24 +457,22 @@ class Router:
         fixed: set[int] = set()  # where typos were corrected
         for position, term in enumerate(found):
             if term not in self._postings and typed[position] not in STOPWORDS:
-                target = self._typo_target(term)
-                if target is not None:
+                target = self._typo_of(term)
+                if target:
                     found[position] = target
                     fixed.add(position)
         starts: dict[str, list[int]] = {}
         for position, term in enumerate(found):
             starts.setdefault(term, []).append(position)
-        if doc not in self._triggers:
-            self._triggers[doc] = declared_triggers(self._docs[doc])
-        triggers = tuple(dict.fromkeys(trigger.text for trigger in self._triggers[doc]
-                                       if trigger.found_in(typed, found, starts, fixed)))
+        triggers = self._triggers_in(doc, typed, found, starts, fixed)
         own: dict[str, str] = {}  # term -> the word as typed
         name: list[str] = []  # the words of the skill's name, as typed
         common: dict[str, tuple[str, int]] = {}
         vocabulary, name_terms = self._doc_terms[doc], self._name_terms[doc]
         whole_name = name_terms <= starts.keys()  # a part ("first") is an ordinary word
         for word, term in zip(typed, found, strict=True):
-            if word in STOPWORDS or word in QUESTION_OPENERS or term not in vocabulary:
+            if (word in STOPWORDS or word in QUESTION_OPENERS or word in PARTICLES
+                    or term not in vocabulary):
                 continue
             if whole_name and term in name_terms:
                 if term not in own:
@@ -431,44 +488,108 @@ class Router:
                         tuple(word for word in own.values() if word), tuple(common.values()),
                         len(self._names))
 
-    def score(self, text: str) -> RouteDecision:
-        """The decision of the scorer alone (steps 4 and 5), as if no rule matched. The best
-        skill needs `Evidence` beyond its score, else the message is plain chat."""
-        threshold = self.settings.threshold
-        best: tuple[float, dict[int, float]] | None = None
-        segments = _segments(text)
+    def _triggers_in(self, doc: int, typed: list[str], found: list[str],
+                     starts: dict[str, list[int]], fixed: set[int]) -> tuple[str, ...]:
+        """The declared triggers of skill `doc` found in a message, in declared order: only
+        those whose first word the message holds are tried."""
+        if doc not in self._triggers:
+            declared = declared_triggers(self._docs[doc])
+            by_first: dict[str, list[int]] = {}
+            for number, trigger in enumerate(declared):
+                by_first.setdefault(trigger.stems[0], []).append(number)
+            self._triggers[doc] = (declared, by_first)
+        declared, by_first = self._triggers[doc]
+        numbers = sorted(number for term in starts.keys() & by_first.keys()
+                         for number in by_first[term]
+                         if declared[number].found_in(typed, found, starts, fixed))
+        return tuple(dict.fromkeys(declared[number].text for number in numbers))
+
+    def _best_segment(self, segments: list[str]) -> SegmentScore | None:
+        """The scores of the segment the scorer is surest about (None when no segment has a
+        word to score), marked `mentioned` when it only mentions skills' words and that could
+        change the decision."""
+        best: tuple[SegmentScore, str] | None = None
         for segment in segments:
             query = terms(segment)[:SEGMENT_WORDS]
             if not query:
                 continue
-            totals, bound = self._scores(query, is_question(segment))
-            top = [*sorted(totals.values(), reverse=True)[:2], 0.0, 0.0]
-            sure = confidence(top[0], top[1], bound)
-            if best is None or sure > best[0]:
-                best = (sure, totals)
-        if best is None or not best[1]:
+            scored = self._scores(query, asks_about_the_world(words(segment)))
+            if best is None or scored.confidence() > best[0].confidence():
+                best = (scored, segment)
+        if best is None:
+            return None
+        scored, segment = best
+        if scored.totals and scored.confidence(relieved=True) >= self.settings.threshold:
+            scored.mentioned = self._only_mentions(segment)
+        return scored
+
+    def _only_mentions(self, segment: str) -> bool:
+        """Whether every clause of `segment` holding a skill's word (or a typo of one) only
+        mentions it (`pai_tui.skills.mood`): "our red team won the match", "what is a mind
+        map?"."""
+        held: list[tuple[list[Clause], int]] = []
+        for sentence in sentence_clauses(segment):
+            for index, clause in enumerate(sentence):
+                stemmed = (stem(word) for word in clause.words if word not in STOPWORDS)
+                if any(term in self._postings or self._typo_of(term) for term in stemmed):
+                    held.append((sentence, index))
+        return bool(held) and all(in_sentence(sentence, index) for sentence, index in held)
+
+    def _ranked(self, totals: dict[int, float]) -> list[tuple[int, float]]:
+        """The TOP_SCORES best (skill, score), best first, ties by name: the scores are cut at
+        the TOP_SCORES-th best first (a thousand skills may have scored)."""
+        cut = heapq.nlargest(TOP_SCORES, totals.values())[-1]
+        return sorted(((doc, score) for doc, score in totals.items() if score >= cut),
+                      key=lambda item: (-item[1], self._names[item[0]]))[:TOP_SCORES]
+
+    def _settle(self, best: SegmentScore, doc: int, segments: list[str],
+                text: str) -> tuple[float, Evidence | None, str]:
+        """The confidence, the evidence if it was needed to settle it, and a note on how it was
+        reached: words no skill knows weigh less when a trigger phrase of the best skill asks
+        for it ("look up X and back it up with links")."""
+        sure = best.confidence()
+        if best.mentioned:
+            return sure, None, f" (x{MENTION_FACTOR}: the sentence only mentions skills' words)"
+        if sure >= self.settings.threshold:
+            return sure, None, ""
+        relieved = best.confidence(relieved=True)
+        if relieved < self.settings.threshold:
+            return sure, None, ""
+        evidence = self._evidence(doc, segments, text)
+        if not any(" " in trigger for trigger in evidence.triggers):
+            return sure, evidence, ""
+        return relieved, evidence, (f" (with a trigger phrase, words no skill knows count "
+                                    f"x{TRIGGER_UNKNOWN_SHARE})")
+
+    def score(self, text: str) -> RouteDecision:
+        """The decision of the scorer alone (steps 4 and 5), as if no rule matched. The best
+        skill needs `Evidence` beyond its score, else the message is plain chat."""
+        threshold = self.settings.threshold
+        segments = _segments(text)
+        best = self._best_segment(segments)
+        if best is None or not best.totals:
             why = "no words in the message match any skill" if best else \
                 "no words to match (only stopwords or symbols)"
             return RouteDecision(None, "chat", text, reasons=(f"plain chat: {why}",),
                                  confidence=0.0, threshold=threshold)
-        sure, totals = best
-        ranked = sorted(totals.items(), key=lambda item: (-item[1], self._names[item[0]]))
+        ranked = self._ranked(best.totals)
         scores = tuple((self._names[doc], round(score, 3)) for doc, score in ranked[:TOP_SCORES])
         top_name = scores[0][0]
+        sure, evidence, note = self._settle(best, ranked[0][0], segments, text)
         known = {"scores": scores, "confidence": sure, "threshold": threshold}
-        below = f"confidence {sure:.2f} (best {top_name}) < threshold {threshold:.2f}"
         if sure >= threshold or self.settings.model_routing:
-            evidence = self._evidence(ranked[0][0], segments, text)
+            evidence = evidence or self._evidence(ranked[0][0], segments, text)
             shortfall = evidence.shortfall()
             if shortfall is not None:
                 versus = ">=" if sure >= threshold else "<"
                 return RouteDecision(None, "chat", text, reasons=(
-                    f"plain chat: best score {top_name}, confidence {sure:.2f} {versus} threshold "
-                    f"{threshold:.2f}, but {shortfall}",), **known)
+                    f"plain chat: best score {top_name}, confidence {sure:.2f}{note} {versus} "
+                    f"threshold {threshold:.2f}, but {shortfall}",), **known)
             if sure >= threshold:
                 return RouteDecision(top_name, "score", text, reasons=(
-                    f"best score {top_name}, confidence {sure:.2f} >= threshold {threshold:.2f}",
-                    evidence.describe()), **known)
+                    f"best score {top_name}, confidence {sure:.2f}{note} >= threshold "
+                    f"{threshold:.2f}", evidence.describe()), **known)
+        below = f"confidence {sure:.2f}{note} (best {top_name}) < threshold {threshold:.2f}"
         if self.settings.model_routing:
             candidates = tuple(name for name, _ in scores[:MODEL_CANDIDATES])
             return RouteDecision(None, "model", text, reasons=(
@@ -489,11 +610,25 @@ class Router:
 
 
 
+def _window(text: str) -> str:
+    """What rules read of a message: its first 4,000 and last 1,000 characters."""
+    if len(text) <= RULE_HEAD_CHARS + RULE_TAIL_CHARS:
+        return text
+    return text[:RULE_HEAD_CHARS] + "\n" + text[-RULE_TAIL_CHARS:]
+
+
 def _segments(text: str) -> list[str]:
-    """The first and the last sentence of a message (one when they are the same)."""
-    clauses = _CLAUSE_END.split(text[:RULE_HEAD_CHARS])
+    """The first and the last sentence of a message (one when they are the same), each with
+    the mark that ends it ("?", ":")."""
+    clauses = _sentences(text[:RULE_HEAD_CHARS])
     first = next((s for s in clauses if WORD.search(s)), "")
     if len(text) > RULE_TAIL_CHARS:  # else the tail is the text, split already
-        clauses = _CLAUSE_END.split(text[-RULE_TAIL_CHARS:])
+        clauses = _sentences(text[-RULE_TAIL_CHARS:])
     last = next((s for s in reversed(clauses) if WORD.search(s)), "")
     return [first] if last == first or not last else [first, last]
+
+
+def _sentences(text: str) -> list[str]:
+    parts = _CLAUSE_END.split(text)
+    return [parts[n] + (parts[n + 1].strip() if n + 1 < len(parts) else "")
+            for n in range(0, len(parts), 2)]

@@ -2,7 +2,9 @@
 
 BM25 over each skill's name (weighted x3), its `USE WHEN` triggers and table triggers (x2) and
 the rest of its description (x1). The confidence (0..1) is the share of the message's evidence
-the best skill explains, lowered when a second skill comes close (see `confidence`). Either way
+the best skill explains, lowered when a second skill comes close (see `confidence`) and x0.4
+(`MENTION_FACTOR`) for a sentence that states something or asks about a word rather than asking
+for a skill ("our red team exercise found bugs": `pai_tui.skills.mood`). Either way
 the best skill also needs `Evidence` that the message asks for it, else it is plain chat: one of
 its trigger phrases (`USE WHEN` list or table rows; a one-word trigger as typed, not after
 "the"/"a"), or two of its distinctive words (its name counts once, a word of a third of the
@@ -10,12 +12,14 @@ skills not at all); a message of one or two words needs a trigger. So "alpha que
 red team won the match" stay chat, and the reasons say which evidence was missing.
 
 Words the index does not know are corrected when they are one typo away from a word it does
-("reserch", "frist"): `one_typo` and the one-letter `deletions` both sides meet on. The
-`Router` builds the index and adds these up; the pieces here hold no state.
+("reserch", "frist"; the router corrects table phrases' words the same way): `one_typo` and the
+one-letter `deletions` both sides meet on. The `Router` builds the index and adds these up; the
+pieces here hold no state.
 """
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -30,6 +34,8 @@ K1, B = 1.2, 0.75
 NAME_WEIGHT, TRIGGER_WEIGHT, DESCRIPTION_WEIGHT = 3, 2, 1
 UNKNOWN_FACTOR = 0.4  # a word no skill has counts this share of its idf against every skill
 MARKER_FACTOR = 3.0  # a chat marker counts at this many times the idf of a word no skill has
+MENTION_FACTOR = 0.4  # times the confidence of a sentence that only mentions skills' words
+TRIGGER_UNKNOWN_SHARE = 0.25  # ...and the weight of unknown words beside a trigger phrase
 _USE_WHEN = re.compile(r"\buse when\b", re.IGNORECASE)
 CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
@@ -51,11 +57,12 @@ def confidence(best: float, second: float, bound: float) -> float:
 
     Coverage is `best` (the top skill's BM25) over `bound`, the evidence the message holds: for
     each of its words, the best score any skill gets from it; a word no skill has adds
-    UNKNOWN_FACTOR x the idf such a word would have, and a chat marker (or a question opening
-    the sentence) MARKER_FACTOR x that idf. So a message whose every word points at one skill
-    scores 1, and one that merely mentions a skill's word among others ("my research paper got
-    rejected", "what does red team mean?") scores low. The margin factor falls from 1 to 0.5 as
-    the runner-up's score approaches the best."""
+    UNKNOWN_FACTOR x the idf such a word would have, and a chat marker (or the opening of a
+    question about the world rather than the user's own things) MARKER_FACTOR x that idf. So a
+    message whose every word points at one skill scores 1, and one that merely mentions a
+    skill's word among others ("my research paper got rejected", "what does red team mean?")
+    scores low. The margin factor falls from 1 to 0.5 as the runner-up's score approaches the
+    best."""
     if best <= 0 or bound <= 0:
         return 0.0
     coverage = min(1.0, best / bound)
@@ -63,14 +70,43 @@ def confidence(best: float, second: float, bound: float) -> float:
     return round(coverage * (0.5 + 0.5 * margin), 4)
 
 
+@dataclass
+class SegmentScore:
+    """The scorer's reading of one sentence: BM25 per skill (by index), the evidence bound and
+    the part of it from words no skill knows, and whether the sentence only mentions skills'
+    words (`pai_tui.skills.mood`)."""
+
+    totals: dict[int, float]
+    bound: float
+    unknown: float
+    mentioned: bool = False
+
+    def __post_init__(self) -> None:
+        self.top = [*heapq.nlargest(2, self.totals.values()), 0.0, 0.0]
+
+    def confidence(self, relieved: bool = False) -> float:
+        """`confidence` of the best skill, x MENTION_FACTOR for a mention; `relieved`: words no
+        skill knows count TRIGGER_UNKNOWN_SHARE of their weight (the message holds a trigger
+        phrase: they are what the skill is asked to work on)."""
+        bound = self.bound - (self.unknown * (1 - TRIGGER_UNKNOWN_SHARE) if relieved else 0.0)
+        sure = confidence(self.top[0], self.top[1], bound)
+        return round(sure * MENTION_FACTOR, 4) if self.mentioned else sure
+
+
 # --- evidence --------------------------------------------------------------------------------
 
 SHORT_MESSAGE = 2  # a message of this many words or fewer (stopwords aside) needs a trigger
 COMMON_SHARE = 1 / 3  # a word found in this share of the skills (and in 2+) is no evidence
 PARTICLES = frozenset({"up", "down", "out", "apart", "over", "through"})
-PARTICLE_GAP = 2  # words allowed between a phrasal verb and its particle ("sum this up")
+WORD_GAP = 2  # words allowed between a phrase's words ("sum this up", "find reliable sources")
 SHORT_SCAN = 200  # characters read to tell a short message
 ARTICLES = word_set("a an the this that these those")
+# Verbs that ask for a thing named by a noun trigger: "make a flowchart", "I need a diagram".
+MAKING = word_set("""
+make create draw generate build write design give need want produce sketch prepare compile
+render paint craft do run gimme
+""")
+RECEIVERS = word_set("me us him her them")
 
 
 @dataclass(frozen=True)
@@ -79,9 +115,10 @@ class Trigger:
 
     A one-word trigger matches that word as typed, give or take a plural "s" ("summarize", not
     "summary": stemming would make the noun a request), or a typo of it; and not after an
-    article ("the research says..." names a thing, "research solar panels" asks). Longer ones
-    match their stems in order, and one ending in a particle lets the verb's object sit before
-    it ("sum up" matches "sum this up")."""
+    article ("the research says..." names a thing, "research solar panels" asks) unless a verb
+    of making comes before the article ("make a flowchart"). Longer ones match their stems in
+    order, each at most WORD_GAP words after the one before ("sum up" matches "sum this up",
+    "find sources" matches "find reliable sources")."""
 
     text: str  # as declared
     stems: tuple[str, ...]
@@ -100,16 +137,32 @@ class Trigger:
         """Whether it occurs in a message: its words as typed, their stems (typos corrected),
         where each stem is, and where the typos were ("reserch" -> "research")."""
         if self.word is not None:
-            return any((singular(typed[at]) == self.word or at in fixed)
-                       and (at == 0 or typed[at - 1] not in ARTICLES)
+            return any((singular(typed[at]) == self.word or at in fixed) and _asked(typed, at)
                        for at in starts.get(self.stems[0], ()))
-        head, last = self.stems[:-1], self.stems[-1]
-        gap = PARTICLE_GAP if last in PARTICLES else 0
-        for start in starts.get(head[0], ()):
-            end = start + len(head)
-            if tuple(found[start:end]) == head and last in found[end:end + 1 + gap]:
-                return True
-        return False
+        return any(self._follows(found, start) for start in starts.get(self.stems[0], ()))
+
+    def _follows(self, found: list[str], start: int) -> bool:
+        """Whether the phrase's other stems follow `start` in order, each at most WORD_GAP
+        words after the one before, within the sentence."""
+        at = start
+        for term in self.stems[1:]:
+            window = found[at + 1:at + 2 + WORD_GAP]
+            if "" in window:  # a sentence ends
+                window = window[:window.index("")]
+            if term not in window:
+                return False
+            at += 1 + window.index(term)
+        return True
+
+
+def _asked(typed: list[str], at: int) -> bool:
+    """Whether the one-word trigger at `at` is asked for: not after an article ("the research
+    says..."), unless a verb of making comes before the article ("make a flowchart", "give me
+    a recap")."""
+    if at == 0 or typed[at - 1] not in ARTICLES:
+        return True
+    verb = at - 3 if at >= 3 and typed[at - 2] in RECEIVERS else at - 2  # "give me a recap"
+    return verb >= 0 and typed[verb] in MAKING
 
 
 def declared_triggers(skill: Skill) -> list[Trigger]:

@@ -11,6 +11,7 @@ word, so that keyword phrases and the scorer see word families, never dictionary
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 # --- words -------------------------------------------------------------------------------------
 
@@ -40,7 +41,7 @@ really actually now today again still even well back sure something anything eve
 # Y?", not "look into what studies say"); the others count anywhere.
 CHAT_MARKERS = word_set("""
 explain explains explained mean means meaning definition define difference thanks thank hi hello
-hey lol joke
+hey lol joke example examples opinion
 """)
 QUESTION_OPENERS = word_set("""
 what whats why how hows who whos whom whose when where which is isnt are arent was were does
@@ -113,6 +114,45 @@ def words(text: str) -> list[str]:
     return WORD.findall(_APOSTROPHE.sub("", without_markup(text).lower()))
 
 
+# A word, or a mark ending a sentence or a clause where a space follows ("draw.io" and
+# "1,000" go on), or a line break (which ends a sentence).
+_TOKEN = re.compile(r"[^\W_]+|([.!?]+|[;:,]+)(?=\s|$)|\n")
+
+
+class Clause(NamedTuple):
+    """The words of a clause and the punctuation that ends it ("?", ":", "," ... or "")."""
+
+    words: list[str]
+    end: str
+
+
+def sentence_clauses(text: str) -> list[list[Clause]]:
+    """The clauses of each sentence, empty ones dropped: their words together are exactly
+    `words(text)`. One pass over the text, as `words` makes."""
+    sentences: list[list[Clause]] = []
+    clauses: list[Clause] = []
+    current: list[str] = []
+    for match in _TOKEN.finditer(_APOSTROPHE.sub("", without_markup(text).lower())):
+        mark = match.group(1)
+        if mark is None and match.group() != "\n":
+            current.append(match.group())
+            continue
+        if current:
+            clauses.append(Clause(current, mark[0] if mark else ""))
+            current = []
+        if (not mark or mark[0] in ".!?") and clauses:
+            sentences.append(clauses)
+            clauses = []
+    if current:
+        clauses.append(Clause(current, ""))
+    return [*sentences, clauses] if clauses else sentences
+
+
+def clauses(text: str) -> list[Clause]:
+    """The clauses, sentence after sentence."""
+    return [clause for sentence in sentence_clauses(text) for clause in sentence]
+
+
 def stems(text: str) -> list[str]:
     """Every word stemmed, stopwords kept: what keyword phrases match against."""
     return [stem(w) for w in words(text)]
@@ -122,14 +162,6 @@ def terms(text: str) -> list[str]:
     """Stemmed words without stopwords: what the scorer weighs (chat markers kept whole)."""
     return [w if w in CHAT_MARKERS else stem(w) for w in words(text)
             if w not in STOPWORDS and w not in QUESTION_OPENERS]
-
-
-def is_question(text: str) -> bool:
-    """Whether a sentence opens like a question ("what is...", "is it...", "does this..."),
-    not a request ("can you...", "do you...")."""
-    found = words(text[:80])
-    return bool(found) and found[0] in QUESTION_OPENERS and (
-        len(found) < 2 or found[1] not in ("you", "u"))
 
 
 def singular(word: str) -> str:
