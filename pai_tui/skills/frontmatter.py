@@ -98,6 +98,9 @@ def parse_frontmatter(text: str, path: Path) -> Frontmatter:
     """The frontmatter of a SKILL.md's text; warnings name `path`. Only the lines up to the
     closing `---` are split off (bodies can be long)."""
     text = normalize(text)
+    head = _fenced_head(text)
+    if head is not None:
+        return _parse_lines(head, path, fenced=True)
     lines = text.split("\n", _HEAD_LINES)
     if len(lines) <= _HEAD_LINES:
         return _parse_lines(lines, path)
@@ -107,9 +110,30 @@ def parse_frontmatter(text: str, path: Path) -> Frontmatter:
         return _parse_lines(text.split("\n"), path)
 
 
-def _parse_lines(lines: list[str], path: Path) -> Frontmatter:
-    opening, skipped_comment = _opening_fence(lines)
-    closing = next((i for i in range(opening + 1, len(lines)) if _is_fence(lines[i])), None)
+def _fenced_head(text: str) -> list[str] | None:
+    """The lines up to the closing `---` of a text whose first line is `---` (most files), found
+    with `str.find` instead of splitting a hundred lines; None for any other text."""
+    first = text.find("\n")
+    if first < 0 or not _is_fence(text[:first]):
+        return None
+    position = first
+    while (position := text.find("\n---", position)) >= 0:
+        end = text.find("\n", position + 1)
+        end = len(text) if end < 0 else end
+        if _is_fence(text[position + 1:end]):
+            return text[:end].split("\n")
+        position = end
+    return None
+
+
+def _parse_lines(lines: list[str], path: Path, fenced: bool = False) -> Frontmatter:
+    """The frontmatter in `lines`; `fenced`: they are exactly the frontmatter with its fences."""
+    if fenced:
+        opening, skipped_comment, closing = 0, False, len(lines) - 1
+    else:
+        opening, skipped_comment = _opening_fence(lines)
+        closing = next((i for i in range(opening + 1, len(lines)) if _is_fence(lines[i])),
+                       None)
     if closing is None:
         raise FrontmatterError("the frontmatter is not closed: no '---' line after it",
                                opening + 1)
@@ -183,8 +207,9 @@ _NOT_TEXT = {"yes", "no", "true", "false", "on", "off", "null", "~", "", "=", "<
 # Characters PyYAML refuses or reads as line breaks (tabs too: PyYAML and libyaml differ).
 _ODD = "\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff"
 # Plain text YAML keeps as it is: no indicator first, no ': ' or ' #' inside, no ':' last.
+_INDICATORS = "-?:,[]{}#&*!|>'\"%@`+.~<="
 _SAFE_PLAIN = re.compile(
-    rf"""(?![-?:,\[\]{{}}#&*!|>'"%@`+.~<=])(?:[^:#{_ODD}]|:(?=[^\s{_ODD}])|(?<! )\#)*(?<!:)""")
+    rf"""(?![{re.escape(_INDICATORS)}])(?:[^:#{_ODD}]|:(?=[^\s{_ODD}])|(?<! )\#)*(?<!:)""")
 # What PyYAML's resolver reads as an int, a float or a date when a plain scalar starts with a
 # digit (resolver.py, YAML 1.1); any other such scalar is text.
 _NUMBER = re.compile(r"""
@@ -241,7 +266,7 @@ def _value(raw: str, block: list[str], at_end: bool) -> Any:
     if not raw and block[0].lstrip(" ").startswith("- "):
         return _block_list(block)
     lines = [raw, *(line.strip(" ") for line in block)] if raw else [x.strip(" ") for x in block]
-    if not all(_SAFE_PLAIN.fullmatch(x) for x in lines):
+    if not all(_safe_plain(x) for x in lines):
         return _NOT_SIMPLE
     return _plain(" ".join(lines))  # a plain scalar on several lines: folded with spaces
 
@@ -298,10 +323,19 @@ def _plain(value: str) -> Any:
             return _NOT_SIMPLE
         items = [w.strip(" ") for w in words[1].split(",")] if words[1] else []
         return _NOT_SIMPLE if any(w.lower() in _NOT_TEXT for w in items) else items
-    if (value.lower() in _NOT_TEXT or not _SAFE_PLAIN.fullmatch(value)
+    if (value.lower() in _NOT_TEXT or not _safe_plain(value)
             or (first.isdigit() and (first > "9" or _NUMBER.fullmatch(value)))):
         return _NOT_SIMPLE
     return value
+
+
+def _safe_plain(text: str) -> bool:
+    """`_SAFE_PLAIN.fullmatch(text)`, without the regular expression for printable text holding
+    no ':' or '#' (most descriptions; several times faster): every _ODD character is one that
+    `str.isprintable` refuses."""
+    if text.isprintable() and ":" not in text and "#" not in text:
+        return not text or text[0] not in _INDICATORS
+    return _SAFE_PLAIN.fullmatch(text) is not None
 
 
 # --- YAML, with the quoting fallback -----------------------------------------------------------
