@@ -261,13 +261,7 @@ def read_frontmatter(path: Path) -> tuple[Frontmatter, str]:
     saying why not. A file over MAX_SKILL_BYTES is refused before it is read; at most that much
     is read even from a file that says it is smaller (one that grows, or a device)."""
     try:
-        with open(path, "rb", buffering=0) as file:
-            size = os.fstat(file.fileno()).st_size
-            # Read what the file says it holds, in one call (a larger request costs a buffer of
-            # that size), then, if it holds more (it grew, or is a device), up to past the cap.
-            data = b"" if size > MAX_SKILL_BYTES else file.read(size + 1) or b""
-            if len(data) > size:
-                data += file.read(MAX_SKILL_BYTES + 1 - len(data)) or b""
+        size, data = _read_capped(path)
     except OSError as error:
         raise FrontmatterError(f"cannot read the file ({error.strerror})") from None
     if size > MAX_SKILL_BYTES or len(data) > MAX_SKILL_BYTES:
@@ -276,6 +270,22 @@ def read_frontmatter(path: Path) -> tuple[Frontmatter, str]:
                                f"{MAX_SKILL_BYTES:,} (1 MB): move long material to references/")
     text = normalize(decode(data))
     return parse_frontmatter(text, path), text
+
+
+def _read_capped(path: Path) -> tuple[int, bytes]:
+    """The size a file says it has, and at most MAX_SKILL_BYTES + 1 of its bytes: what it says
+    it holds, in one call (a larger request costs a buffer of that size), then, if it holds
+    more (it grew, or is a device), up to past the cap. (`os.read` on a descriptor: a file
+    object costs more than the read, here.)"""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        size = os.fstat(fd).st_size
+        data = b"" if size > MAX_SKILL_BYTES else os.read(fd, size + 1)
+        if len(data) > size:
+            data += os.read(fd, MAX_SKILL_BYTES + 1 - len(data))
+    finally:
+        os.close(fd)
+    return size, data
 
 
 def read_skill(path: Path, root: Path) -> Skill:
@@ -290,7 +300,7 @@ def read_skill(path: Path, root: Path) -> Skill:
                     for f in spec_findings(fm, path))
     fields, warnings = _scalar_metadata(fields, warnings)
     return Skill(
-        name=_name(fields.get("name"), path.parent.name),
+        name=_name(fields.get("name"), path),
         description=_text(fields.get("description")),
         path=path, root=root, kind="skill", fields=fields, body_line=fm.body_line,
         routes=workflow_routes(text, fm.body_line), warnings=warnings,
@@ -316,11 +326,12 @@ def _scalar_metadata(fields: dict[str, Any],
     return {**fields, "metadata": kept}, said
 
 
-def _name(value: Any, folder: str) -> str:
+def _name(value: Any, path: Path) -> str:
+    """The name declared, else the name of the skill's folder."""
     if isinstance(value, (str, int, float)) and not isinstance(value, bool) \
             and str(value).strip():
         return str(value).strip()
-    return folder
+    return path.parent.name
 
 
 def _text(value: Any) -> str:
@@ -353,6 +364,8 @@ def workflow_routes(text: str, start_line: int = 1) -> list[WorkflowRoute]:
         if not offset:
             return []
     routes: list[WorkflowRoute] = []
+    if text.find("|", offset) < 0:
+        return routes  # no table at all (half the bodies of real skills): one fast search
     for start in _lines_with(text, _HEADER_WORDS, offset):
         end = text.find("\n", start)
         if end < 0:
