@@ -25,6 +25,7 @@ from pai_tui.skills.frontmatter import (
     normalize,
     parse_frontmatter,
 )
+from pai_tui.skills.index_cache import IndexCache, cache_file
 from pai_tui.skills.model import (
     MAX_SKILL_BYTES,
     REFERENCE_FOLDERS,
@@ -61,6 +62,7 @@ class SkillIndex:
     warnings: list[Finding] = field(default_factory=list)
     rejected: list[Finding] = field(default_factory=list)  # files not loaded, with the reason
     roots: list[Path] = field(default_factory=list)
+    reused: int = 0  # SKILL.md files taken unread from the cache (`index_cache`)
 
     def get(self, name: str) -> Skill | None:
         """The skill called `name`, in any case, with `_`, `-` or spaces alike."""
@@ -120,16 +122,16 @@ def load_index(config: Config) -> SkillIndex:
 
     optional = {config.home.skills, bundled("skills")}
     roots = [root for root in skill_roots(config) if root not in optional or root.is_dir()]
-    return load_roots(roots, fabric_folders(config))
+    return load_roots(roots, fabric_folders(config), cache=cache_file(config.home))
 
 
 def load_roots(roots: Sequence[Path], fabric: Sequence[Path] = (), max_depth: int = MAX_DEPTH,
-               max_skills: int = MAX_SKILLS) -> SkillIndex:
-    """The index of explicit roots (first wins) and then Fabric pattern folders."""
-    from pai_tui.skills.fabric import load_fabric
-
+               max_skills: int = MAX_SKILLS, cache: Path | None = None) -> SkillIndex:
+    """The index of explicit roots (first wins) and then Fabric pattern folders. With `cache`
+    (a file), a SKILL.md unchanged since the run that wrote it is not read again."""
     index = SkillIndex()
     seen: set[Path] = set()
+    store = IndexCache.open(cache) if cache is not None else None
     found = 0
     for root in (Path(r) for r in roots):
         if not _once(root, seen, index):
@@ -142,19 +144,29 @@ def load_roots(roots: Sequence[Path], fabric: Sequence[Path] = (), max_depth: in
                 index.warnings.append(Finding(path, f"not loaded: the limit of {max_skills} "
                                                     f"skills is reached (this and later ones)"))
                 break
-            try:
-                index.add(read_skill(path, root))
-            except FrontmatterError as error:
-                index.rejected.append(Finding(path, f"not loaded: {error.message}", error.line,
-                                              "error"))
-    for folder in (Path(f) for f in fabric):
+            outcome = store.read(path, root, read_outcome) if store else read_outcome(path, root)
+            if isinstance(outcome, Skill):
+                index.add(outcome)
+            else:
+                index.rejected.append(outcome)
+    if store is not None:
+        store.save()
+        index.reused = store.reused
+    _add_fabric(index, fabric, seen)
+    index.skills = dict(sorted(index.skills.items()))
+    return index
+
+
+def _add_fabric(index: SkillIndex, folders: Sequence[Path], seen: set[Path]) -> None:
+    """The patterns of Fabric folders, after every skill root (imported only when there are)."""
+    for folder in (Path(f) for f in folders):
         if _once(folder, seen, index, what="Fabric pattern folder"):
+            from pai_tui.skills.fabric import load_fabric
+
             skills, findings = load_fabric(folder)
             _sort_findings(findings, index)
             for skill in skills:
                 index.add(skill)
-    index.skills = dict(sorted(index.skills.items()))
-    return index
 
 
 def _once(root: Path, seen: set[Path], index: SkillIndex, what: str = "skill folder") -> bool:
@@ -255,6 +267,14 @@ def _broken_link(entry: os.DirEntry[str], findings: list[Finding]) -> bool:
 
 
 # --- reading one skill ------------------------------------------------------------------------
+
+def read_outcome(path: Path, root: Path) -> Skill | Finding:
+    """The skill a SKILL.md declares, or why it is not loaded (an error naming file and line)."""
+    try:
+        return read_skill(path, root)
+    except FrontmatterError as error:
+        return Finding(path, f"not loaded: {error.message}", error.line, "error")
+
 
 def read_frontmatter(path: Path) -> tuple[Frontmatter, str]:
     """The frontmatter of a SKILL.md and its whole text (LF line ends); `FrontmatterError`
