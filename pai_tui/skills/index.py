@@ -368,6 +368,10 @@ def _text(value: Any) -> str:
 _WORKFLOW_HEADERS = ("workflow", "workflows", "route to")
 _TRIGGER_HEADERS = ("request pattern", "use when")
 _HEADER_WORDS = ("orkflow", "ORKFLOW", "oute To", "oute to", "OUTE TO")
+# A line starting with '|' (after blanks), at `offset` or after a line break: one search that
+# skips from line break to line break in C, far cheaper than searching for each header word.
+_TABLE_LINE_AT = re.compile(r"[ \t]*\|")
+_TABLE_LINE = re.compile(r"\n[ \t]*\|")
 _SEPARATOR = re.compile(r"[ \t]*\|?[ \t]*:?-[-:| \t]*")
 _FENCE_MARKS = ("```", "~~~")
 _TABLE_ROWS = re.compile(r"(?:[ \t]*\|[^\n]*(?:\n|$))*")
@@ -384,8 +388,8 @@ def workflow_routes(text: str, start_line: int = 1) -> list[WorkflowRoute]:
         if not offset:
             return []
     routes: list[WorkflowRoute] = []
-    if text.find("|", offset) < 0:
-        return routes  # no table at all (half the bodies of real skills): one fast search
+    if not (_TABLE_LINE_AT.match(text, offset) or _TABLE_LINE.search(text, offset)):
+        return routes  # no line starts with '|': no table (half the bodies of real skills)
     for start in _lines_with(text, _HEADER_WORDS, offset):
         end = text.find("\n", start)
         if end < 0:

@@ -160,10 +160,12 @@ def _storable(entry: Any) -> bool:
 def _encode(outcome: Outcome, path: Path) -> tuple[Any, ...]:
     if isinstance(outcome, Finding):
         return ("rejected", outcome.message, outcome.line, outcome.severity)
+    routes = tuple((r.workflow, r.trigger, r.file) for r in outcome.routes) \
+        if outcome.routes else ()
+    warnings = tuple((None if w.path is path else str(w.path), w.message, w.line, w.severity)
+                     for w in outcome.warnings) if outcome.warnings else ()
     return ("skill", outcome.name, outcome.description, outcome.fields, outcome.body_line,
-            tuple((r.workflow, r.trigger, r.file) for r in outcome.routes),
-            tuple((None if w.path is path else str(w.path), w.message, w.line, w.severity)
-                  for w in outcome.warnings))
+            routes, warnings)
 
 
 def _decode(entry: Any, stamp: Stamp, path: Path, root: Path) -> Outcome | None:
