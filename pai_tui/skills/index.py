@@ -368,11 +368,13 @@ def _text(value: Any) -> str:
 _WORKFLOW_HEADERS = ("workflow", "workflows", "route to")
 _TRIGGER_HEADERS = ("request pattern", "use when")
 _HEADER_WORDS = ("orkflow", "ORKFLOW", "oute To", "oute to", "OUTE TO")
-# A line starting with '|' (after blanks), at `offset` or after a line break: one search that
-# skips from line break to line break in C, far cheaper than searching for each header word.
-_TABLE_LINE_AT = re.compile(r"[ \t]*\|")
-_TABLE_LINE = re.compile(r"\n[ \t]*\|")
-_SEPARATOR = re.compile(r"[ \t]*\|?[ \t]*:?-[-:| \t]*")
+# A table's first line (starting with '|' after blanks) with the separator line under it
+# (`|---|:--|`): _HEADER_AT is tried at the body's first line, _HEADER after each line break.
+# One search jumps from line break to line break in C, far cheaper than looking for each header
+# word, and a body without a table (half the real ones) costs just that one search.
+_HEADER_AND_SEPARATOR = r"([ \t]*\|[^\n]*)\n[ \t]*\|?[ \t]*:?-[-:| \t]*(?=\n|\Z)"
+_HEADER_AT = re.compile(_HEADER_AND_SEPARATOR)
+_HEADER = re.compile(r"\n" + _HEADER_AND_SEPARATOR)
 _FENCE_MARKS = ("```", "~~~")
 _TABLE_ROWS = re.compile(r"(?:[ \t]*\|[^\n]*(?:\n|$))*")
 _CELL_SPLIT = re.compile(r"(?<!\\)\|")
@@ -388,17 +390,8 @@ def workflow_routes(text: str, start_line: int = 1) -> list[WorkflowRoute]:
         if not offset:
             return []
     routes: list[WorkflowRoute] = []
-    if not (_TABLE_LINE_AT.match(text, offset) or _TABLE_LINE.search(text, offset)):
-        return routes  # no line starts with '|': no table (half the bodies of real skills)
-    for start in _lines_with(text, _HEADER_WORDS, offset):
-        end = text.find("\n", start)
-        if end < 0:
-            break
-        header = text[start:end]
-        after = text.find("\n", end + 1)
-        after = len(text) if after < 0 else after
-        if not header.lstrip(" \t").startswith("|") or \
-                not _SEPARATOR.fullmatch(text, end + 1, after) or \
+    for header, start, after in _table_headers(text, offset):
+        if not any(word in header for word in _HEADER_WORDS) or \
                 _in_code_block(text, offset, start):
             continue
         columns = _route_columns(_cells(header))
@@ -410,19 +403,13 @@ def workflow_routes(text: str, start_line: int = 1) -> list[WorkflowRoute]:
     return routes
 
 
-def _lines_with(text: str, needles: tuple[str, ...], offset: int) -> list[int]:
-    """The starts of the lines holding any of `needles`, in order (`str.find` is much faster
-    than a regular expression here)."""
-    starts: set[int] = set()
-    for needle in needles:
-        position = text.find(needle, offset)
-        while position >= 0:
-            starts.add(text.rfind("\n", 0, position) + 1)
-            line_end = text.find("\n", position)
-            if line_end < 0:
-                break
-            position = text.find(needle, line_end + 1)
-    return sorted(starts)
+def _table_headers(text: str, offset: int) -> Iterator[tuple[str, int, int]]:
+    """Each line from `offset` (a line start) on that starts with '|' and has a table's
+    separator line under it, in order: the line, where it starts, where the separator ends."""
+    match = _HEADER_AT.match(text, offset) or _HEADER.search(text, offset)
+    while match:
+        yield match[1], match.start(1), match.end()
+        match = _HEADER.search(text, match.end())
 
 
 def _in_code_block(text: str, offset: int, position: int) -> bool:
