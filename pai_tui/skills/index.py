@@ -371,8 +371,9 @@ _HEADER_WORDS = ("orkflow", "ORKFLOW", "oute To", "oute to", "OUTE TO")
 # A table's first line (starting with '|' after blanks) with the separator line under it
 # (`|---|:--|`): _HEADER_AT is tried at the body's first line, _HEADER after each line break.
 # One search jumps from line break to line break in C, far cheaper than looking for each header
-# word, and a body without a table (half the real ones) costs just that one search.
-_HEADER_AND_SEPARATOR = r"([ \t]*\|[^\n]*)\n[ \t]*\|?[ \t]*:?-[-:| \t]*(?=\n|\Z)"
+# word, and a body without a table (half the real ones) costs just that one search. (One run of
+# blanks before the optional '|': two runs around it made a long blank line cost quadratic time.)
+_HEADER_AND_SEPARATOR = r"([ \t]*\|[^\n]*)\n[ \t]*(?:\|[ \t]*)?:?-[-:| \t]*(?=\n|\Z)"
 _HEADER_AT = re.compile(_HEADER_AND_SEPARATOR)
 _HEADER = re.compile(r"\n" + _HEADER_AND_SEPARATOR)
 _FENCE_MARKS = ("```", "~~~")
