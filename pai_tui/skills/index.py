@@ -391,10 +391,13 @@ def workflow_routes(text: str, start_line: int = 1) -> list[WorkflowRoute]:
         if not offset:
             return []
     routes: list[WorkflowRoute] = []
+    fences, counted = 0, offset  # code fences before `counted` (each part searched once)
     for header, start, after in _table_headers(text, offset):
-        if not any(word in header for word in _HEADER_WORDS) or \
-                _in_code_block(text, offset, start):
+        if not any(word in header for word in _HEADER_WORDS):
             continue
+        fences, counted = fences + _fences(text, counted, start), start
+        if fences % 2:
+            continue  # inside a code block
         columns = _route_columns(_cells(header))
         rows = _TABLE_ROWS.match(text, after + 1) if columns else None
         for row in rows[0].splitlines() if rows else ():
@@ -413,18 +416,17 @@ def _table_headers(text: str, offset: int) -> Iterator[tuple[str, int, int]]:
         match = _HEADER.search(text, match.end())
 
 
-def _in_code_block(text: str, offset: int, position: int) -> bool:
-    """Whether the line at `position` is inside a fenced code block: after an odd number of
-    fences (```, ~~~ first on their line) from `offset` on. Only the text before it is searched,
-    a `str.find` loop per mark (the two cannot overlap): many times faster than a regular
-    expression with an `|`."""
+def _fences(text: str, start: int, end: int) -> int:
+    """How many code fences (```, ~~~ first on their line) open or close between `start` and
+    `end` (line starts): a `str.find` loop per mark (the two cannot overlap), many times faster
+    than a regular expression with an `|`."""
     fences = 0
     for mark in _FENCE_MARKS:
-        found = text.find(mark, offset, position)
+        found = text.find(mark, start, end)
         while found >= 0:
             fences += _at_line_start(text, found)
-            found = text.find(mark, found + len(mark), position)
-    return fences % 2 == 1
+            found = text.find(mark, found + len(mark), end)
+    return fences
 
 
 def _at_line_start(text: str, position: int) -> bool:
