@@ -48,6 +48,26 @@ def narrow(path: Path) -> None:
         pass
 
 
+def write_private(path: Path, data: bytes) -> None:
+    """Replace `path` with `data`, 0600, atomically (a temporary file beside it, then a rename):
+    a reader sees the old file or the new one, never half of one. No fsync: this is for files
+    pai can rebuild, such as caches (config.toml has its own durable writer in settings). The
+    temporary name holds the process and thread, so concurrent writers never share one."""
+    import _thread  # (built in: `threading` costs a millisecond to import)
+
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{_thread.get_ident()}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, PRIVATE_FILE)
+    try:
+        with os.fdopen(fd, "wb") as file:
+            if stat.S_IMODE(os.fstat(file.fileno()).st_mode) & 0o077:  # a leftover, made wider
+                os.fchmod(file.fileno(), PRIVATE_FILE)
+            file.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
 def pai_home() -> Path:
     """$PAI_HOME if set, else ~/.pai."""
     raw = os.environ.get("PAI_HOME", "").strip()
@@ -85,6 +105,11 @@ class HomePaths:
     @property
     def skills(self) -> Path:
         return self.root / "skills"
+
+    @property
+    def cache(self) -> Path:
+        """What pai can rebuild (the skill index's cache): deleting it loses nothing."""
+        return self.root / "cache"
 
     @property
     def agents(self) -> Path:

@@ -98,6 +98,9 @@ def parse_frontmatter(text: str, path: Path) -> Frontmatter:
     """The frontmatter of a SKILL.md's text; warnings name `path`. Only the lines up to the
     closing `---` are split off (bodies can be long)."""
     text = normalize(text)
+    head = _fenced_head(text)
+    if head is not None:
+        return _parse_lines(head, path, fenced=True)
     lines = text.split("\n", _HEAD_LINES)
     if len(lines) <= _HEAD_LINES:
         return _parse_lines(lines, path)
@@ -107,9 +110,30 @@ def parse_frontmatter(text: str, path: Path) -> Frontmatter:
         return _parse_lines(text.split("\n"), path)
 
 
-def _parse_lines(lines: list[str], path: Path) -> Frontmatter:
-    opening, skipped_comment = _opening_fence(lines)
-    closing = next((i for i in range(opening + 1, len(lines)) if _is_fence(lines[i])), None)
+def _fenced_head(text: str) -> list[str] | None:
+    """The lines up to the closing `---` of a text whose first line is `---` (most files), found
+    with `str.find` instead of splitting a hundred lines; None for any other text."""
+    first = text.find("\n")
+    if first < 0 or not _is_fence(text[:first]):
+        return None
+    position = first
+    while (position := text.find("\n---", position)) >= 0:
+        end = text.find("\n", position + 1)
+        end = len(text) if end < 0 else end
+        if _is_fence(text[position + 1:end]):
+            return text[:end].split("\n")
+        position = end
+    return None
+
+
+def _parse_lines(lines: list[str], path: Path, fenced: bool = False) -> Frontmatter:
+    """The frontmatter in `lines`; `fenced`: they are exactly the frontmatter with its fences."""
+    if fenced:
+        opening, skipped_comment, closing = 0, False, len(lines) - 1
+    else:
+        opening, skipped_comment = _opening_fence(lines)
+        closing = next((i for i in range(opening + 1, len(lines)) if _is_fence(lines[i])),
+                       None)
     if closing is None:
         raise FrontmatterError("the frontmatter is not closed: no '---' line after it",
                                opening + 1)
@@ -182,12 +206,17 @@ _NESTED_PAIR = re.compile(rf"( +)({_SIMPLE_KEY}):(?: +(.*))?")
 _NOT_TEXT = {"yes", "no", "true", "false", "on", "off", "null", "~", "", "=", "<<"}
 # Characters PyYAML refuses or reads as line breaks (tabs too: PyYAML and libyaml differ).
 _ODD = "\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff"
+_ODD_CHARACTER = f"[{_ODD}]"
+# The rarely needed expressions are patterns, compiled (and cached by `re`) on first use: those
+# naming the _ODD characters cost about a millisecond each to compile, and most text takes the
+# string shortcuts of `_safe_plain` and `_no_odd`.
 # Plain text YAML keeps as it is: no indicator first, no ': ' or ' #' inside, no ':' last.
-_SAFE_PLAIN = re.compile(
-    rf"""(?![-?:,\[\]{{}}#&*!|>'"%@`+.~<=])(?:[^:#{_ODD}]|:(?=[^\s{_ODD}])|(?<! )\#)*(?<!:)""")
+_INDICATORS = "-?:,[]{}#&*!|>'\"%@`+.~<="
+_SAFE_PLAIN = \
+    rf"""(?![{re.escape(_INDICATORS)}])(?:[^:#{_ODD}]|:(?=[^\s{_ODD}])|(?<! )\#)*(?<!:)"""
 # What PyYAML's resolver reads as an int, a float or a date when a plain scalar starts with a
-# digit (resolver.py, YAML 1.1); any other such scalar is text.
-_NUMBER = re.compile(r"""
+# digit (resolver.py, YAML 1.1); any other such scalar is text. (re.VERBOSE)
+_NUMBER = r"""
     [0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?
   | [0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*
   | 0b[0-1_]+ | 0[0-7_]+ | 0 | [1-9][0-9_]* | 0x[0-9a-fA-F_]+
@@ -195,11 +224,9 @@ _NUMBER = re.compile(r"""
   | [0-9]{4}-[0-9]{2}-[0-9]{2}
   | [0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]*)?
     (?:[ \t]*(?:Z|[-+][0-9]{1,2}(?::[0-9]{2})?))?
-""", re.VERBOSE)
+"""
 _WORD = r"[A-Za-z_][A-Za-z0-9_./-]*"
 _FLOW_LIST = re.compile(rf"\[ *({_WORD}(?: *, *{_WORD})*)? *\]")
-_QUOTED = re.compile(rf"""(?:"([^"\\{_ODD}]*)"|'((?:[^'{_ODD}]|'')*)')""")
-_BLOCK_CONTENT = re.compile(rf"( +)([^ {_ODD}](?:[^{_ODD}]*[^ {_ODD}])?)")
 _LIST_ITEM = re.compile(r"( +)- +(\S.*)")
 _NOT_SIMPLE = object()
 
@@ -207,8 +234,9 @@ _NOT_SIMPLE = object()
 def fast_fields(source: list[str]) -> dict[str, Any] | None:
     """The fields of simple frontmatter, or None to let YAML decide: the result is exactly what
     PyYAML's SafeLoader gives. Simple: `key: value` lines whose values are text (plain, quoted
-    without escapes, or on several lines), `>`/`|` blocks, `[word, ...]` and `- item` lists, and
-    one level of such pairs nested under a `key:` line (as in `metadata:`)."""
+    without escapes, or on several lines), `>`/`|` blocks, `[word, ...]` and `- item` lists
+    (an item may be a map of one-line text, as in `authors:` lists), and one level of pairs
+    nested under a `key:` line (as in `metadata:`), their values one-line text or such lists."""
     fields: dict[str, Any] = {}
     index, end = 0, len(source)
     while index < end:
@@ -241,45 +269,92 @@ def _value(raw: str, block: list[str], at_end: bool) -> Any:
     if not raw and block[0].lstrip(" ").startswith("- "):
         return _block_list(block)
     lines = [raw, *(line.strip(" ") for line in block)] if raw else [x.strip(" ") for x in block]
-    if not all(_SAFE_PLAIN.fullmatch(x) for x in lines):
+    if not all(_safe_plain(x) for x in lines):
         return _NOT_SIMPLE
     return _plain(" ".join(lines))  # a plain scalar on several lines: folded with spaces
 
 
 def _block_scalar(style: str, block: list[str], at_end: bool) -> Any:
-    """A `>` (folded) or `|` (literal) block whose lines share one indentation."""
-    contents = [_BLOCK_CONTENT.fullmatch(line) for line in block]
-    if not all(contents) or len({c[1] for c in contents if c}) != 1:
+    """A `>` (folded) or `|` (literal) block whose lines share one indentation, each holding
+    text that neither ends with a space nor has an _ODD character."""
+    contents = [line.lstrip(" ") for line in block]
+    indents = {len(line) - len(line.lstrip(" ")) for line in block}
+    if len(indents) != 1 or not all(c and c[-1] != " " and _no_odd(c) for c in contents):
         return _NOT_SIMPLE
-    text = (" " if style[0] == ">" else "\n").join(c[2] for c in contents if c)
+    text = (" " if style[0] == ">" else "\n").join(contents)
     # Clipping keeps the last line break, which the last line of the text does not have.
     return text if style.endswith("-") or at_end else text + "\n"
 
 
 def _block_list(block: list[str]) -> Any:
-    """`- item` lines sharing one indentation, each item one-line text."""
-    items = [_LIST_ITEM.fullmatch(line) for line in block]
-    if not all(items) or len({m[1] for m in items if m}) != 1:
-        return _NOT_SIMPLE
-    values = [_plain(m[2]) for m in items if m]
-    return _NOT_SIMPLE if any(v is _NOT_SIMPLE or isinstance(v, list) for v in values) \
-        else values
+    """`- item` lines sharing one indentation, each item one-line text, or a map of one-line
+    text: `- key: text`, then `key: text` lines under that first key."""
+    items: list[Any] = []
+    dash: str | None = None
+    index = 0
+    while index < len(block):
+        match = _LIST_ITEM.fullmatch(block[index])
+        if not match or dash not in (None, match[1]):
+            return _NOT_SIMPLE
+        dash, start = match[1], index + 1
+        index = _block_end(block, start, len(dash))
+        item = _item(match[2], block[start:index], len(block[start - 1]) - len(match[2]))
+        if item is _NOT_SIMPLE:
+            return _NOT_SIMPLE
+        items.append(item)
+    return items
+
+
+def _item(text: str, more: list[str], column: int) -> Any:
+    """A list item whose text starts at `column`: one-line text (not a list), or a map when it
+    is `key: text`, its other pairs on the `more` lines, each at that column."""
+    pair = _PAIR.fullmatch(text)
+    if pair is None:
+        value = _plain(text)
+        return _NOT_SIMPLE if more or isinstance(value, list) else value
+    pairs = [(pair[1], pair[2])]
+    for line in more:
+        match = _NESTED_PAIR.fullmatch(line)
+        if not match or len(match[1]) != column:
+            return _NOT_SIMPLE
+        pairs.append((match[2], match[3]))
+    mapping: dict[str, Any] = {}
+    for key, raw in pairs:
+        value = _plain(raw) if raw else None
+        if key in mapping or key.lower() in _NOT_TEXT or value is _NOT_SIMPLE:
+            return _NOT_SIMPLE
+        mapping[key] = value
+    return mapping
 
 
 def _nested(block: list[str]) -> Any:
+    """One level of `key: value` pairs sharing one indentation; a value is one-line text, or a
+    list on the deeper lines under a `key:` line."""
     mapping: dict[str, Any] = {}
     indent = None
-    for line in block:
-        match = _NESTED_PAIR.fullmatch(line)
+    index = 0
+    while index < len(block):
+        match = _NESTED_PAIR.fullmatch(block[index])
         if (not match or match[2] in mapping or match[2].lower() in _NOT_TEXT
                 or indent not in (None, match[1])):
             return _NOT_SIMPLE
-        indent = match[1]
-        value = _plain(match[3]) if match[3] else None
+        indent, start = match[1], index + 1
+        index = _block_end(block, start, len(indent))
+        if index > start:  # deeper lines: a list, if the key has no value on its line
+            value = _NOT_SIMPLE if match[3] else _block_list(block[start:index])
+        else:
+            value = _plain(match[3]) if match[3] else None
         if value is _NOT_SIMPLE:
             return _NOT_SIMPLE
         mapping[match[2]] = value
     return mapping
+
+
+def _block_end(block: list[str], start: int, indent: int) -> int:
+    """The index of the first line from `start` on indented `indent` spaces or less."""
+    while start < len(block) and len(block[start]) - len(block[start].lstrip(" ")) > indent:
+        start += 1
+    return start
 
 
 def _plain(value: str) -> Any:
@@ -288,20 +363,42 @@ def _plain(value: str) -> Any:
     value = value.strip(" ")
     first = value[:1]
     if first == '"' or first == "'":
-        quoted = _QUOTED.fullmatch(value)
-        if quoted is None:
-            return _NOT_SIMPLE
-        return quoted[1] if first == '"' else quoted[2].replace("''", "'")
+        return _quoted(value)
     if first == "[":
         words = _FLOW_LIST.fullmatch(value)
         if words is None:
             return _NOT_SIMPLE
         items = [w.strip(" ") for w in words[1].split(",")] if words[1] else []
         return _NOT_SIMPLE if any(w.lower() in _NOT_TEXT for w in items) else items
-    if (value.lower() in _NOT_TEXT or not _SAFE_PLAIN.fullmatch(value)
-            or (first.isdigit() and (first > "9" or _NUMBER.fullmatch(value)))):
+    if (value.lower() in _NOT_TEXT or not _safe_plain(value)
+            or (first.isdigit() and (first > "9" or re.fullmatch(_NUMBER, value, re.VERBOSE)))):
         return _NOT_SIMPLE
     return value
+
+
+def _quoted(value: str) -> Any:
+    """The text of a one-line quoted scalar without escapes (`"..."` holding no `"` or `\\`,
+    `'...'` with `''` for a quote) and no _ODD character, else _NOT_SIMPLE."""
+    inner = value[1:-1]
+    if len(value) < 2 or value[-1] != value[0] or not _no_odd(inner):
+        return _NOT_SIMPLE
+    if value[0] == '"':
+        return _NOT_SIMPLE if '"' in inner or "\\" in inner else inner
+    return _NOT_SIMPLE if "'" in inner.replace("''", "") else inner.replace("''", "'")
+
+
+def _safe_plain(text: str) -> bool:
+    """`_SAFE_PLAIN.fullmatch(text)`, without the regular expression for printable text holding
+    no ':' or '#' (most descriptions; several times faster): every _ODD character is one that
+    `str.isprintable` refuses."""
+    if text.isprintable() and ":" not in text and "#" not in text:
+        return not text or text[0] not in _INDICATORS
+    return re.fullmatch(_SAFE_PLAIN, text) is not None
+
+
+def _no_odd(text: str) -> bool:
+    """Whether `text` holds no _ODD character (printable text, the usual case, holds none)."""
+    return text.isprintable() or re.search(_ODD_CHARACTER, text) is None
 
 
 # --- YAML, with the quoting fallback -----------------------------------------------------------
@@ -447,7 +544,7 @@ def _describe(error: Exception, lines: list[str], first_line: int) -> tuple[int 
     return index, f"{problem} ({context})" if context else problem
 
 
-_QUOTABLE = re.compile(r"(?P<head>[ \t]*[^\s#:'\"][^:]*?:[ \t]+)(?P<value>[^\s'\"|>\[{&*!].*)")
+_QUOTABLE = r"(?P<head>[ \t]*[^\s#:'\"][^:]*?:[ \t]+)(?P<value>[^\s'\"|>\[{&*!].*)"  # (YAML errors)
 
 
 def _owning_pair(lines: list[str], index: int) -> int | None:
@@ -459,10 +556,10 @@ def _owning_pair(lines: list[str], index: int) -> int | None:
         line = lines[above]
         if not line.strip() or line.lstrip().startswith("#") or _indent(line) >= indent:
             continue
-        if _QUOTABLE.fullmatch(line):
+        if re.fullmatch(_QUOTABLE, line):
             return above
         break  # a `key:` holding a mapping, or something else: not a continuation
-    return index if _QUOTABLE.fullmatch(lines[index]) else None
+    return index if re.fullmatch(_QUOTABLE, lines[index]) else None
 
 
 def _indent(line: str) -> int:
@@ -472,7 +569,7 @@ def _indent(line: str) -> int:
 def _quote_value(lines: list[str], owner: int) -> str:
     """Rewrite the plain value starting on line `owner` (and its continuation lines) as one
     double-quoted scalar, keeping the number of lines so that later line numbers stay true."""
-    match = _QUOTABLE.fullmatch(lines[owner])
+    match = re.fullmatch(_QUOTABLE, lines[owner])
     assert match is not None
     indent = _indent(lines[owner])
     last = owner

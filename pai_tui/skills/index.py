@@ -11,7 +11,6 @@ $PAI_HOME/skills, `[skills] roots` in order, the bundled skills, then Fabric pat
 
 from __future__ import annotations
 
-import bisect
 import os
 import re
 from collections.abc import Iterator, Sequence
@@ -26,6 +25,7 @@ from pai_tui.skills.frontmatter import (
     normalize,
     parse_frontmatter,
 )
+from pai_tui.skills.index_cache import IndexCache, cache_file
 from pai_tui.skills.model import (
     MAX_SKILL_BYTES,
     REFERENCE_FOLDERS,
@@ -62,6 +62,7 @@ class SkillIndex:
     warnings: list[Finding] = field(default_factory=list)
     rejected: list[Finding] = field(default_factory=list)  # files not loaded, with the reason
     roots: list[Path] = field(default_factory=list)
+    reused: int = 0  # SKILL.md files taken unread from the cache (`index_cache`)
 
     def get(self, name: str) -> Skill | None:
         """The skill called `name`, in any case, with `_`, `-` or spaces alike."""
@@ -83,9 +84,10 @@ class SkillIndex:
 
     def add(self, skill: Skill) -> None:
         """Add `skill` unless one of the same key came first (then warn, naming both)."""
-        first = self.skills.get(skill.key)
+        key = skill.key
+        first = self.skills.get(key)
         if first is None:
-            self.skills[skill.key] = skill
+            self.skills[key] = skill
             self.warnings.extend(skill.warnings)
         else:
             self.warnings.append(Finding(
@@ -120,16 +122,16 @@ def load_index(config: Config) -> SkillIndex:
 
     optional = {config.home.skills, bundled("skills")}
     roots = [root for root in skill_roots(config) if root not in optional or root.is_dir()]
-    return load_roots(roots, fabric_folders(config))
+    return load_roots(roots, fabric_folders(config), cache=cache_file(config.home))
 
 
 def load_roots(roots: Sequence[Path], fabric: Sequence[Path] = (), max_depth: int = MAX_DEPTH,
-               max_skills: int = MAX_SKILLS) -> SkillIndex:
-    """The index of explicit roots (first wins) and then Fabric pattern folders."""
-    from pai_tui.skills.fabric import load_fabric
-
+               max_skills: int = MAX_SKILLS, cache: Path | None = None) -> SkillIndex:
+    """The index of explicit roots (first wins) and then Fabric pattern folders. With `cache`
+    (a file), a SKILL.md unchanged since the run that wrote it is not read again."""
     index = SkillIndex()
     seen: set[Path] = set()
+    store = IndexCache.open(cache) if cache is not None else None
     found = 0
     for root in (Path(r) for r in roots):
         if not _once(root, seen, index):
@@ -142,19 +144,29 @@ def load_roots(roots: Sequence[Path], fabric: Sequence[Path] = (), max_depth: in
                 index.warnings.append(Finding(path, f"not loaded: the limit of {max_skills} "
                                                     f"skills is reached (this and later ones)"))
                 break
-            try:
-                index.add(read_skill(path, root))
-            except FrontmatterError as error:
-                index.rejected.append(Finding(path, f"not loaded: {error.message}", error.line,
-                                              "error"))
-    for folder in (Path(f) for f in fabric):
+            outcome = store.read(path, root, read_outcome) if store else read_outcome(path, root)
+            if isinstance(outcome, Skill):
+                index.add(outcome)
+            else:
+                index.rejected.append(outcome)
+    if store is not None:
+        store.save()
+        index.reused = store.reused
+    _add_fabric(index, fabric, seen)
+    index.skills = dict(sorted(index.skills.items()))
+    return index
+
+
+def _add_fabric(index: SkillIndex, folders: Sequence[Path], seen: set[Path]) -> None:
+    """The patterns of Fabric folders, after every skill root (imported only when there are)."""
+    for folder in (Path(f) for f in folders):
         if _once(folder, seen, index, what="Fabric pattern folder"):
+            from pai_tui.skills.fabric import load_fabric
+
             skills, findings = load_fabric(folder)
             _sort_findings(findings, index)
             for skill in skills:
                 index.add(skill)
-    index.skills = dict(sorted(index.skills.items()))
-    return index
 
 
 def _once(root: Path, seen: set[Path], index: SkillIndex, what: str = "skill folder") -> bool:
@@ -256,18 +268,20 @@ def _broken_link(entry: os.DirEntry[str], findings: list[Finding]) -> bool:
 
 # --- reading one skill ------------------------------------------------------------------------
 
+def read_outcome(path: Path, root: Path) -> Skill | Finding:
+    """The skill a SKILL.md declares, or why it is not loaded (an error naming file and line)."""
+    try:
+        return read_skill(path, root)
+    except FrontmatterError as error:
+        return Finding(path, f"not loaded: {error.message}", error.line, "error")
+
+
 def read_frontmatter(path: Path) -> tuple[Frontmatter, str]:
     """The frontmatter of a SKILL.md and its whole text (LF line ends); `FrontmatterError`
     saying why not. A file over MAX_SKILL_BYTES is refused before it is read; at most that much
     is read even from a file that says it is smaller (one that grows, or a device)."""
     try:
-        with open(path, "rb", buffering=0) as file:
-            size = os.fstat(file.fileno()).st_size
-            # Read what the file says it holds, in one call (a larger request costs a buffer of
-            # that size), then, if it holds more (it grew, or is a device), up to past the cap.
-            data = b"" if size > MAX_SKILL_BYTES else file.read(size + 1) or b""
-            if len(data) > size:
-                data += file.read(MAX_SKILL_BYTES + 1 - len(data)) or b""
+        size, data = _read_capped(path)
     except OSError as error:
         raise FrontmatterError(f"cannot read the file ({error.strerror})") from None
     if size > MAX_SKILL_BYTES or len(data) > MAX_SKILL_BYTES:
@@ -276,6 +290,22 @@ def read_frontmatter(path: Path) -> tuple[Frontmatter, str]:
                                f"{MAX_SKILL_BYTES:,} (1 MB): move long material to references/")
     text = normalize(decode(data))
     return parse_frontmatter(text, path), text
+
+
+def _read_capped(path: Path) -> tuple[int, bytes]:
+    """The size a file says it has, and at most MAX_SKILL_BYTES + 1 of its bytes: what it says
+    it holds, in one call (a larger request costs a buffer of that size), then, if it holds
+    more (it grew, or is a device), up to past the cap. (`os.read` on a descriptor: a file
+    object costs more than the read, here.)"""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        size = os.fstat(fd).st_size
+        data = b"" if size > MAX_SKILL_BYTES else os.read(fd, size + 1)
+        if len(data) > size:
+            data += os.read(fd, MAX_SKILL_BYTES + 1 - len(data))
+    finally:
+        os.close(fd)
+    return size, data
 
 
 def read_skill(path: Path, root: Path) -> Skill:
@@ -290,7 +320,7 @@ def read_skill(path: Path, root: Path) -> Skill:
                     for f in spec_findings(fm, path))
     fields, warnings = _scalar_metadata(fields, warnings)
     return Skill(
-        name=_name(fields.get("name"), path.parent.name),
+        name=_name(fields.get("name"), path),
         description=_text(fields.get("description")),
         path=path, root=root, kind="skill", fields=fields, body_line=fm.body_line,
         routes=workflow_routes(text, fm.body_line), warnings=warnings,
@@ -316,11 +346,12 @@ def _scalar_metadata(fields: dict[str, Any],
     return {**fields, "metadata": kept}, said
 
 
-def _name(value: Any, folder: str) -> str:
+def _name(value: Any, path: Path) -> str:
+    """The name declared, else the name of the skill's folder."""
     if isinstance(value, (str, int, float)) and not isinstance(value, bool) \
             and str(value).strip():
         return str(value).strip()
-    return folder
+    return path.parent.name
 
 
 def _text(value: Any) -> str:
@@ -337,8 +368,15 @@ def _text(value: Any) -> str:
 _WORKFLOW_HEADERS = ("workflow", "workflows", "route to")
 _TRIGGER_HEADERS = ("request pattern", "use when")
 _HEADER_WORDS = ("orkflow", "ORKFLOW", "oute To", "oute to", "OUTE TO")
-_SEPARATOR = re.compile(r"[ \t]*\|?[ \t]*:?-[-:| \t]*")
-_FENCE_MARK = re.compile(r"```|~~~")
+# A table's first line (starting with '|' after blanks) with the separator line under it
+# (`|---|:--|`): _HEADER_AT is tried at the body's first line, _HEADER after each line break.
+# One search jumps from line break to line break in C, far cheaper than looking for each header
+# word, and a body without a table (half the real ones) costs just that one search. (One run of
+# blanks before the optional '|': two runs around it made a long blank line cost quadratic time.)
+_HEADER_AND_SEPARATOR = r"([ \t]*\|[^\n]*)\n[ \t]*(?:\|[ \t]*)?:?-[-:| \t]*(?=\n|\Z)"
+_HEADER_AT = re.compile(_HEADER_AND_SEPARATOR)
+_HEADER = re.compile(r"\n" + _HEADER_AND_SEPARATOR)
+_FENCE_MARKS = ("```", "~~~")
 _TABLE_ROWS = re.compile(r"(?:[ \t]*\|[^\n]*(?:\n|$))*")
 _CELL_SPLIT = re.compile(r"(?<!\\)\|")
 _CODE_PATH = re.compile(r"`([^`]+)`")
@@ -353,21 +391,12 @@ def workflow_routes(text: str, start_line: int = 1) -> list[WorkflowRoute]:
         if not offset:
             return []
     routes: list[WorkflowRoute] = []
-    fences: list[int] | None = None
-    for start in _lines_with(text, _HEADER_WORDS, offset):
-        end = text.find("\n", start)
-        if end < 0:
-            break
-        header = text[start:end]
-        after = text.find("\n", end + 1)
-        after = len(text) if after < 0 else after
-        if not header.lstrip(" \t").startswith("|") or \
-                not _SEPARATOR.fullmatch(text, end + 1, after):
+    fences, counted = 0, offset  # code fences before `counted` (each part searched once)
+    for header, start, after in _table_headers(text, offset):
+        if not any(word in header for word in _HEADER_WORDS):
             continue
-        if fences is None:
-            fences = [m.start() for m in _FENCE_MARK.finditer(text, offset)
-                      if _at_line_start(text, m.start())]
-        if bisect.bisect(fences, start) % 2:
+        fences, counted = fences + _fences(text, counted, start), start
+        if fences % 2:
             continue  # inside a code block
         columns = _route_columns(_cells(header))
         rows = _TABLE_ROWS.match(text, after + 1) if columns else None
@@ -378,19 +407,26 @@ def workflow_routes(text: str, start_line: int = 1) -> list[WorkflowRoute]:
     return routes
 
 
-def _lines_with(text: str, needles: tuple[str, ...], offset: int) -> list[int]:
-    """The starts of the lines holding any of `needles`, in order (`str.find` is much faster
-    than a regular expression here)."""
-    starts: set[int] = set()
-    for needle in needles:
-        position = text.find(needle, offset)
-        while position >= 0:
-            starts.add(text.rfind("\n", 0, position) + 1)
-            line_end = text.find("\n", position)
-            if line_end < 0:
-                break
-            position = text.find(needle, line_end + 1)
-    return sorted(starts)
+def _table_headers(text: str, offset: int) -> Iterator[tuple[str, int, int]]:
+    """Each line from `offset` (a line start) on that starts with '|' and has a table's
+    separator line under it, in order: the line, where it starts, where the separator ends."""
+    match = _HEADER_AT.match(text, offset) or _HEADER.search(text, offset)
+    while match:
+        yield match[1], match.start(1), match.end()
+        match = _HEADER.search(text, match.end())
+
+
+def _fences(text: str, start: int, end: int) -> int:
+    """How many code fences (```, ~~~ first on their line) open or close between `start` and
+    `end` (line starts): a `str.find` loop per mark (the two cannot overlap), many times faster
+    than a regular expression with an `|`."""
+    fences = 0
+    for mark in _FENCE_MARKS:
+        found = text.find(mark, start, end)
+        while found >= 0:
+            fences += _at_line_start(text, found)
+            found = text.find(mark, found + len(mark), end)
+    return fences
 
 
 def _at_line_start(text: str, position: int) -> bool:
@@ -402,7 +438,8 @@ def _cells(row: str) -> list[str]:
     inner = row.strip()
     inner = inner[1:] if inner.startswith("|") else inner
     inner = inner[:-1] if inner.endswith("|") and not inner.endswith("\\|") else inner
-    return [cell.strip() for cell in _CELL_SPLIT.split(inner)]
+    cells = _CELL_SPLIT.split(inner) if "\\" in inner else inner.split("|")  # (same, faster)
+    return [cell.strip() for cell in cells]
 
 
 def _plain(cell: str) -> str:

@@ -28,10 +28,13 @@ def is_scalar(value: object) -> bool:
     return not isinstance(value, (list, dict, set, tuple))
 
 
+_KEY_GAPS = re.compile(r"[\s_]+")
+
+
 def skill_key(name: str) -> str:
     """The lookup form of a name: `Extract_Wisdom`, `extract-wisdom` and `extract wisdom` are
     one skill."""
-    return re.sub(r"[\s_]+", "-", name.strip()).lower()
+    return _KEY_GAPS.sub("-", name.strip()).lower()
 
 
 @dataclass(frozen=True)

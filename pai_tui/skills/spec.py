@@ -9,6 +9,7 @@ them, such as the Fabric loader's description.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any, Literal
@@ -37,7 +38,7 @@ def spec_findings(fm: Frontmatter, path: Path, claude: bool = False) -> list[Fin
             severity: Severity = "error") -> None:
         found.append(Finding(path, message, fm.line_of(key, sub), severity))
 
-    folder = path.parent.name
+    folder = os.path.basename(os.path.dirname(path))  # path.parent.name, minus a new Path
     name = fields.get("name")
     if "name" not in fields or name is None:
         add(f"no 'name' field (the folder name '{folder}' is used)", "name")

@@ -132,6 +132,20 @@ def test_metadata_values_that_are_not_scalars_are_dropped_with_a_warning(tmp_pat
         8: "'metadata' value of 'nested' must be text, not a map (quote it); it is ignored"}
 
 
+# --- routing tables are searched in linear time -------------------------------------------------
+
+def test_a_long_blank_line_under_a_table_line_costs_linear_time(tmp_path: Path) -> None:
+    """The separator line's pattern had two runs of blanks around an optional '|': a line of
+    blanks under a `| Workflow |` line cost time quadratic in its length (20 KB: 4 s)."""
+    home = tmp_path / "home"
+    good(home / "skills")
+    write(home / "skills", "wide", "---\nname: wide\ndescription: Wide.\n---\n"
+                                  "| Workflow | Trigger |\n" + " " * 900_000 + "x\n")
+    listed = pai("skill", "list", home=home)
+    assert listed.returncode == 0, listed.stderr
+    assert "wide" in listed.stdout and "hello" in listed.stdout
+
+
 # --- the size read is capped ------------------------------------------------------------------
 
 def test_a_skill_file_over_the_cap_is_rejected_and_the_others_load(tmp_path: Path) -> None:

@@ -185,7 +185,7 @@ def test_fast_path_gives_what_yaml_gives_over_the_whole_corpus() -> None:
         text = "\n".join(fm.source)
         assert repr(fast) == repr(yaml.load(text, Loader=yaml.CSafeLoader)), row["path"]
         assert repr(fast) == repr(yaml.load(text, Loader=yaml.SafeLoader)), row["path"]
-    assert taken >= 240  # the common case really is the fast one
+    assert taken >= 250  # the common case really is the fast one
 
 
 def test_pai_routing_tables_are_read_from_the_corpus() -> None:
