@@ -105,6 +105,8 @@ class PaiApp(App[None], inherit_bindings=False):
         cockpit.approvals.answerer = self.ask_permission
         self._theme_saved = cockpit.config.ui.theme
         self.settled = asyncio.Event()  # set when the work after the first frame is done
+        # Before the first CSS parse: a theme set once running parses every stylesheet again.
+        self._theme_problems = self._apply_themes()
 
     @cached_property
     def redact(self) -> Callable[[str], str]:
@@ -136,7 +138,8 @@ class PaiApp(App[None], inherit_bindings=False):
 
     def on_mount(self) -> None:
         self.set_keymap(self.cockpit.config.keymap)
-        self._apply_themes()
+        for problem in self._theme_problems:
+            self.notify(problem, severity="warning", timeout=10, markup=False)
         self.theme_changed_signal.subscribe(self, self._remember_theme)
 
     def on_ready(self) -> None:
@@ -181,21 +184,22 @@ class PaiApp(App[None], inherit_bindings=False):
 
     # themes
 
-    def _apply_themes(self) -> None:
+    def _apply_themes(self) -> list[str]:
+        """Register the user's themes and choose the configured one; returns what to tell."""
         themes, problems = load_themes(self.cockpit.config.home.themes)
         for theme in themes.values():
             self.register_theme(theme)
-        for problem in problems:
-            self.notify(f"Theme skipped: {problem}", severity="warning", timeout=10, markup=False)
+        notices = [f"Theme skipped: {problem}" for problem in problems]
         wanted = self.cockpit.config.ui.theme
         if wanted not in self.available_themes:
             why = ": its file is invalid (see above)" \
                 if any(p.name == wanted for p in problems) else ""
-            self.notify(f"Theme {wanted!r} (config.toml [ui] theme) not found{why}; using "
-                        f"{DEFAULT_THEME!r}.", severity="warning", markup=False)
+            notices.append(f"Theme {wanted!r} (config.toml [ui] theme) not found{why}; using "
+                           f"{DEFAULT_THEME!r}.")
             wanted = DEFAULT_THEME
         self._theme_saved = wanted  # applying the configured theme is not a change to save
         self.theme = wanted
+        return notices
 
     def _remember_theme(self, theme: Theme) -> None:
         if theme.name != self._theme_saved:
