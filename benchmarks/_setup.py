@@ -15,6 +15,13 @@ if str(REPO) not in sys.path:
 KEY = "sk-ant-benchmark-key-0000"
 
 
+def cached_bytecode(env: dict[str, str], folder: Path) -> dict[str, str]:
+    """`env` with Python's bytecode cached in `folder`, as an installed pai has it: a machine
+    that sets PYTHONDONTWRITEBYTECODE would compile pai's modules again in every run."""
+    kept = {key: value for key, value in env.items() if key != "PYTHONDONTWRITEBYTECODE"}
+    return {**kept, "PYTHONPYCACHEPREFIX": str(folder / "pycache")}
+
+
 def bench_home(anthropic_url: str) -> tuple[Path, dict[str, str]]:
     home = Path(tempfile.mkdtemp(prefix="pai-bench-"))
     (home / "config.toml").write_text(
@@ -23,4 +30,4 @@ def bench_home(anthropic_url: str) -> tuple[Path, dict[str, str]]:
            "PYTHONPATH": str(REPO)}
     for name in ("OPENAI_API_KEY", "PAI_DATABASE_URL"):
         env.pop(name, None)
-    return home, env
+    return home, cached_bytecode(env, home)

@@ -37,6 +37,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from _setup import cached_bytecode  # noqa: E402
+
 from pai_tui.skills.index_cache import CACHE_FILE, RACY_NS  # noqa: E402
 
 COLD_TARGET_MS = 150.0
@@ -200,13 +202,6 @@ def p95(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
-def child_env(tmp: Path) -> dict[str, str]:
-    """The environment of each run: bytecode cached in `tmp`, as an installed pai has it."""
-    env = {key: value for key, value in os.environ.items()
-           if key != "PYTHONDONTWRITEBYTECODE"}
-    return {**env, "PYTHONPYCACHEPREFIX": str(tmp / "pycache")}
-
-
 def measure(folder: Path, count: int, cache: Path, env: dict[str, str],
             runs: int) -> dict[str, list[Run]]:
     """Baseline, cold and warm runs, alternating; the cold run leaves the warm run its cache."""
@@ -257,7 +252,8 @@ def main() -> None:
         time.sleep(max(0.0, RACY_NS / 1e9 + 0.5 - (time.monotonic() - written)))
         cache = Path(tmp) / "pai-home" / "cache" / CACHE_FILE
         cache.parent.mkdir(parents=True)
-        results = measure(folder, count, cache, child_env(Path(tmp)), args.runs)
+        env = cached_bytecode(dict(os.environ), Path(tmp))
+        results = measure(folder, count, cache, env, args.runs)
     report(results, count, size, args.runs)
 
 
