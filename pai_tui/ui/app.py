@@ -180,6 +180,7 @@ class PaiApp(App[None], inherit_bindings=False):
         # collections is about one per 100 s of streaming.
         young, middle, _ = gc.get_threshold()
         gc.set_threshold(young, middle, FULL_GC_EVERY)
+        gc.enable()  # `pai` kept it off until the first frame (cli/__init__.py)
         self.settled.set()
 
     # themes
