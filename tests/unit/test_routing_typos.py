@@ -1,0 +1,40 @@
+"""Typos of the skills' words are read as those words, and only those: a real word one letter
+from a skill's word means itself. Sentences here are in neither labelled set."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks.route_accuracy import HOLDOUT, bundled_router, read_labels
+from pai_tui.skills.typos import one_typo
+
+
+def test_no_test_sentence_is_in_a_labelled_set() -> None:
+    labelled = {label.message.lower() for label in [*read_labels(), *read_labels(HOLDOUT)]}
+    assert not labelled & {sentence.lower() for sentence, _ in ROUTED}
+
+
+ROUTED = [
+    ("summerize this changelog for the team: fixed login, added export", "summarize"),
+    ("pls make a skil that renames my photos by date", "create-skill"),
+    ("reserach how tidal energy compares to offshore wind, with sources", "research"),
+    ("the summers here never get hot enough to swim", None),
+    ("never mind, I sorted it out myself", None),
+]
+
+
+@pytest.mark.parametrize(("message", "skill"), ROUTED)
+def test_typos_of_skill_words_route_and_real_words_stay(message: str, skill: str | None) -> None:
+    assert bundled_router().route(message).skill == skill
+
+
+@pytest.mark.parametrize(("typed", "known", "typo"), [
+    ("skil", "skill", True),  # a doubled letter missing
+    ("reed", "red", False),  # a short real word with a letter extra
+    ("never", "ever", False),
+    ("frist", "first", True),  # neighbours swapped
+    ("summerize", "summarize", True),  # a changed letter in a long word
+    ("thank", "think", False),  # ...not in a short one
+])
+def test_what_counts_as_one_typo_depends_on_length(typed: str, known: str, typo: bool) -> None:
+    assert one_typo(typed, known) is typo
