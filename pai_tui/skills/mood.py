@@ -256,6 +256,16 @@ def is_chat_task(clause: list[str]) -> bool:
         singular(word) in CHAT_OBJECTS for word in words[at + 1:at + 4])
 
 
+def command_word(clause: list[str]) -> str:
+    """The word a clause opens with once fillers and request words are set aside ("ok can you
+    research X" -> "research"): in a command, its verb."""
+    words = opening(clause)
+    at = 0
+    while at < len(words) - 1 and words[at] in REQUEST_WORDS:
+        at += 1
+    return words[at] if words else ""
+
+
 def _phrase_only(clause: list[str]) -> bool:
     """A clause with no verb of its own: a prepositional or noun phrase ("in a nutshell", "from
     scratch", "the weak points of X"), which takes the mood of its sentence."""

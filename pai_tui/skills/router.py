@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 from pai_tui.config import SkillsSettings
 from pai_tui.events import RouteHow
 from pai_tui.skills.model import Finding, Skill, skill_key
-from pai_tui.skills.mood import ClauseSpans, asks_about_the_world, in_sentence
+from pai_tui.skills.mood import ClauseSpans, asks_about_the_world, command_word, in_sentence
 from pai_tui.skills.regex import RegexRules
 from pai_tui.skills.routing_table import (
     RoutingRule,
@@ -75,6 +75,7 @@ from pai_tui.skills.text import (
     WORD,
     Clause,
     sentence_clauses,
+    singular,
     stem,
     stems,
     terms,
@@ -518,7 +519,8 @@ class Router:
                 text: str) -> tuple[float, Evidence | None, str]:
         """The confidence, the evidence if it was needed to settle it, and a note on how it was
         reached: words no skill knows weigh less when a trigger phrase of the best skill asks
-        for it ("look up X and back it up with links")."""
+        for it ("look up X and back it up with links"), or a sentence opens with a one-word
+        trigger as its verb ("can you research X"): they are what the skill works on."""
         sure = best.confidence()
         if best.mentioned:
             return sure, None, f" (x{MENTION_FACTOR}: the sentence only mentions skills' words)"
@@ -528,7 +530,8 @@ class Router:
         if relieved < self.settings.threshold:
             return sure, None, ""
         evidence = self._evidence(doc, segments, text)
-        if not any(" " in trigger for trigger in evidence.triggers):
+        if not any(" " in trigger for trigger in evidence.triggers) \
+                and not _commands(evidence.triggers, segments):
             return sure, evidence, ""
         return relieved, evidence, (f" (with a trigger phrase, words no skill knows count "
                                     f"x{TRIGGER_UNKNOWN_SHARE})")
@@ -580,6 +583,15 @@ class Router:
         end = bisect.bisect_left(self._commands, key + "\uffff") if key else len(self._commands)
         return ["/" + command for command in self._commands[start:end]]
 
+
+
+def _commands(triggers: tuple[str, ...], segments: list[str]) -> bool:
+    """Whether a sentence opens with one of the one-word `triggers` as its verb ("please
+    summarize X", "can you research X"; not "my research on X")."""
+    single = {singular(trigger) for trigger in triggers if " " not in trigger}
+    return bool(single) and any(
+        singular(command_word(sentence[0].words)) in single
+        for segment in segments for sentence in sentence_clauses(segment)[:1])
 
 
 def _window(text: str) -> str:

@@ -1,5 +1,6 @@
-"""Typos of the skills' words are read as those words, and only those: a real word one letter
-from a skill's word means itself. Sentences here are in neither labelled set."""
+"""Words as the router reads them: typos of the skills' words are read as those words, and only
+those (a real word one letter from a skill's word means itself); agent nouns are not their verbs;
+a command opens with its verb. Sentences here are in neither labelled set."""
 
 from __future__ import annotations
 
@@ -38,3 +39,13 @@ def test_typos_of_skill_words_route_and_real_words_stay(message: str, skill: str
 ])
 def test_what_counts_as_one_typo_depends_on_length(typed: str, known: str, typo: bool) -> None:
     assert one_typo(typed, known) is typo
+
+
+@pytest.mark.parametrize(("message", "skill"), [
+    ("could you research how cities price congestion", "research"),  # opens with the verb
+    ("which apps do researchers use for lab notebooks?", None),  # an agent noun is no verb
+    ("our event planner booked the wrong hall", None),
+])
+def test_a_command_opens_with_its_verb_and_agent_nouns_are_other_words(
+        message: str, skill: str | None) -> None:
+    assert bundled_router().route(message).skill == skill
