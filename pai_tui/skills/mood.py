@@ -89,7 +89,7 @@ _WHY_VERBS = AUXILIARIES | MODALS
 # Openers after which where a skill's phrase starts changes the reading ("why will this fail"
 # is a trigger, "what is a mind map" asks what one is).
 _PLACE_MATTERS = word_set("why what whats who whos")
-SUBJECT_WORDS = 7  # a statement's verb comes within this many words of a determiner or gerund
+SUBJECT_WORDS = 9  # a statement's verb comes within this many words of a determiner or gerund
 NOUN_SUBJECT_WORDS = 3  # ...and of a bare noun ("studies say", "lifelong learning is")
 _BEFORE_ADJECTIVE = DETERMINERS | MODIFIERS
 

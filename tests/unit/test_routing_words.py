@@ -49,3 +49,11 @@ def test_what_counts_as_one_typo_depends_on_length(typed: str, known: str, typo:
 def test_a_command_opens_with_its_verb_and_agent_nouns_are_other_words(
         message: str, skill: str | None) -> None:
     assert bundled_router().route(message).skill == skill
+
+
+@pytest.mark.parametrize(("message", "skill"), [
+    ("the devil's advocate on my cousin's debate squad never loses", None),  # a long subject
+    ("play devil's advocate on my plan to move to Berlin", "red-team"),
+])
+def test_a_statement_with_a_long_subject_only_mentions(message: str, skill: str | None) -> None:
+    assert bundled_router().route(message).skill == skill
