@@ -22,9 +22,12 @@ bundled skills and the bundled routing table, model routing off. The two sets ar
   text pasted after a colon; plain chat that shares the skills' words (fact and definition
   questions, statements, stories). Voices vary: terse, polite, lowercase, non-native, emoji. No
   trigger, word list or scorer rule was chosen by reading its messages or misses; only its
-  aggregate figures were looked at, a few times. Its accuracy is the estimate for new messages,
-  so only its figures are printed (its misses with --held-out-misses, for a report, never for
-  tuning).
+  aggregate figures were looked at, three times in the third round: before any change (90.2%,
+  6 plain chat sent to a skill), after the typo, stemmer and vocabulary steps (90.9%, 7) and at
+  the end (90.9%, 7), while the tuning set went from 94.2% to 96.8%. Its author also wrote the
+  trigger phrases of that round, so it is not blind to them either. Its accuracy is the estimate
+  for new messages, so only its figures are printed (its misses with --held-out-misses, for a
+  report, never for tuning).
 
 Each set's figures: top-1 accuracy against the target, recall per skill, and the plain-chat
 messages sent to a skill (worse than a miss: the user did not ask for one). `--sweep` adds the
