@@ -89,7 +89,7 @@ _WHY_VERBS = AUXILIARIES | MODALS
 # Openers after which where a skill's phrase starts changes the reading ("why will this fail"
 # is a trigger, "what is a mind map" asks what one is).
 _PLACE_MATTERS = word_set("why what whats who whos")
-SUBJECT_WORDS = 7  # a statement's verb comes within this many words of a determiner or gerund
+SUBJECT_WORDS = 9  # a statement's verb comes within this many words of a determiner or gerund
 NOUN_SUBJECT_WORDS = 3  # ...and of a bare noun ("studies say", "lifelong learning is")
 _BEFORE_ADJECTIVE = DETERMINERS | MODIFIERS
 
@@ -254,6 +254,16 @@ def is_chat_task(clause: list[str]) -> bool:
         return True
     return words[at] in WRITING and any(
         singular(word) in CHAT_OBJECTS for word in words[at + 1:at + 4])
+
+
+def command_word(clause: list[str]) -> str:
+    """The word a clause opens with once fillers and request words are set aside ("ok can you
+    research X" -> "research"): in a command, its verb."""
+    words = opening(clause)
+    at = 0
+    while at < len(words) - 1 and words[at] in REQUEST_WORDS:
+        at += 1
+    return words[at] if words else ""
 
 
 def _phrase_only(clause: list[str]) -> bool:

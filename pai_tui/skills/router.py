@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 from pai_tui.config import SkillsSettings
 from pai_tui.events import RouteHow
 from pai_tui.skills.model import Finding, Skill, skill_key
-from pai_tui.skills.mood import ClauseSpans, asks_about_the_world, in_sentence
+from pai_tui.skills.mood import ClauseSpans, asks_about_the_world, command_word, in_sentence
 from pai_tui.skills.regex import RegexRules
 from pai_tui.skills.routing_table import (
     RoutingRule,
@@ -66,8 +66,6 @@ from pai_tui.skills.scoring import (
     SegmentScore,
     Trigger,
     declared_triggers,
-    deletions,
-    one_typo,
     skill_fields,
 )
 from pai_tui.skills.text import (
@@ -77,11 +75,13 @@ from pai_tui.skills.text import (
     WORD,
     Clause,
     sentence_clauses,
+    singular,
     stem,
     stems,
     terms,
     words,
 )
+from pai_tui.skills.typos import Typos
 
 if TYPE_CHECKING:
     from pai_tui.config import Config
@@ -93,8 +93,7 @@ RULE_TAIL_CHARS = 1000  # ...and this much of its end
 SEGMENT_WORDS = 40  # words of the first / last sentence the scorer reads
 TOP_SCORES = 5
 MODEL_CANDIDATES = 3
-TYPO_CACHE = 100_000  # words whose typo lookup is remembered
-_STOP_STEMS = frozenset(stem(word) for word in STOPWORDS | QUESTION_OPENERS)
+TERM_CACHE = 100_000  # words whose (corrected) stem is remembered
 
 _SLASH_COMMAND = re.compile(r"\s*/([^\W][\w-]*)(?=\s|$)(.*)", re.DOTALL)
 # Where a clause ends: the scorer reads the first and the last one.
@@ -195,7 +194,7 @@ class Router:
         self._row_lines: dict[tuple[Path, str], int | None] = {}
         self._last_reading: tuple[str, list[str], list[list[Clause]]] = ("", [], [])
         self._keys: dict[str, str] = {}
-        self._typos: dict[str, str] = {}  # a word -> the skills' word it is a typo of, or ""
+        self._terms: dict[str, str] = {}  # a word -> its stem, typos of the skills' corrected
 
     # - building -
 
@@ -249,23 +248,10 @@ class Router:
                 self._postings.setdefault(term, []).append((doc, weight))
                 if weight > self._best.get(term, 0.0):
                     self._best[term] = weight
-        # Each known term and its one-letter deletions -> the term: typos found by lookups.
-        self._deletions: dict[str, str] = {}
-        for known in sorted(self._postings):
-            if len(known) >= 4:
-                for variant in (known, *deletions(known)):
-                    self._deletions.setdefault(variant, known)
-
-    def _typo_target(self, term: str) -> str | None:
-        """A known term one typo away from `term` ("reserch", "frist"), for words of five
-        letters or more: both sides' one-letter deletions meet in `_deletions`."""
-        if len(term) < 5:
-            return None
-        for variant in (term, *deletions(term)):
-            found = self._deletions.get(variant)
-            if found is not None and one_typo(term, found):
-                return found
-        return None
+        known_words = {word: stem(word) for skill in self._docs
+                       for text, _ in skill_fields(skill) for word in words(text)}
+        self._typos = Typos(self._postings, {word: term for word, term in known_words.items()
+                                             if term in self._postings})
 
     def _row_line(self, rule: RoutingRule) -> int | None:
         """The line of a table row in its SKILL.md, found the first time a decision cites it."""
@@ -398,33 +384,28 @@ class Router:
         if last[0] == window:
             return last[1], last[2]
         sentences = sentence_clauses(window)
-        found = self._corrected([stem(word) for sentence in sentences for clause in sentence
-                                 for word in clause.words])
+        found = [self._term(word) for sentence in sentences for clause in sentence
+                 for word in clause.words]
         self._last_reading = (window, found, sentences)
         return found, sentences
 
-    def _corrected(self, found: list[str]) -> list[str]:
-        """`found` with the typos of the skills' words fixed ("implemntation plan"), so that
-        phrases match through them. Words are looked up once per router."""
-        fixed = found
-        for position, term in enumerate(found):
-            target = self._typo_of(term)
-            if target:
-                fixed = fixed if fixed is not found else list(found)
-                fixed[position] = target
-        return fixed
+    def _term(self, word: str) -> str:
+        """The stem of `word`, or of the skills' word it is a typo of ("implemntation plan",
+        "summerize": see `pai_tui.skills.typos`). Remembered per router."""
+        term = self._terms.get(word)
+        if term is None:
+            term = stem(word)
+            if term not in self._postings:
+                term = self._typos.fix(word, term) or term
+            if len(self._terms) < TERM_CACHE:
+                self._terms[word] = term
+        return term
 
-    def _typo_of(self, term: str) -> str:
-        """The skills' word `term` is a typo of, or "" (a word they know, a stopword, a short
-        word or no typo). Remembered per router."""
-        if len(term) < 5 or term in self._postings or term in _STOP_STEMS:
-            return ""
-        target = self._typos.get(term)
-        if target is None:
-            target = self._typo_target(term) or ""
-            if len(self._typos) < TYPO_CACHE:
-                self._typos[term] = target
-        return target
+    def _query(self, segment: str) -> list[str]:
+        """What the scorer weighs of a sentence: its words' stems (typos corrected), without
+        stopwords, chat markers kept whole."""
+        return [word if word in CHAT_MARKERS else self._term(word) for word in words(segment)
+                if word not in STOPWORDS and word not in QUESTION_OPENERS]
 
     def _scores(self, query: list[str], question: bool) -> SegmentScore:
         """BM25 per skill for the query's terms, and the bound used for confidence."""
@@ -437,11 +418,8 @@ class Router:
                 continue
             postings = self._postings.get(term)
             if postings is None:
-                fixed = self._typo_of(term)
-                if not fixed or fixed in query:
-                    unknown += self._unknown_weight * UNKNOWN_FACTOR
-                    continue
-                term, postings = fixed, self._postings[fixed]
+                unknown += self._unknown_weight * UNKNOWN_FACTOR
+                continue
             bound += self._best[term]
             for doc, weight in postings:
                 totals[doc] = totals.get(doc, 0.0) + weight
@@ -453,14 +431,9 @@ class Router:
         typed: list[str] = []
         for segment in segments:
             typed += [*words(segment), ""]  # "" ends a sentence: no phrase spans two
-        found = [stem(word) for word in typed]
-        fixed: set[int] = set()  # where typos were corrected
-        for position, term in enumerate(found):
-            if term not in self._postings and typed[position] not in STOPWORDS:
-                target = self._typo_of(term)
-                if target:
-                    found[position] = target
-                    fixed.add(position)
+        found = [self._term(word) for word in typed]
+        fixed = {at for at, (word, term) in enumerate(zip(typed, found, strict=True))
+                 if term != stem(word)}  # where typos were corrected
         starts: dict[str, list[int]] = {}
         for position, term in enumerate(found):
             starts.setdefault(term, []).append(position)
@@ -510,7 +483,7 @@ class Router:
         change the decision."""
         best: tuple[SegmentScore, str] | None = None
         for segment in segments:
-            query = terms(segment)[:SEGMENT_WORDS]
+            query = self._query(segment)[:SEGMENT_WORDS]
             if not query:
                 continue
             scored = self._scores(query, asks_about_the_world(words(segment)))
@@ -530,8 +503,8 @@ class Router:
         held: list[tuple[list[Clause], int]] = []
         for sentence in sentence_clauses(segment):
             for index, clause in enumerate(sentence):
-                stemmed = (stem(word) for word in clause.words if word not in STOPWORDS)
-                if any(term in self._postings or self._typo_of(term) for term in stemmed):
+                stemmed = (self._term(word) for word in clause.words if word not in STOPWORDS)
+                if any(term in self._postings for term in stemmed):
                     held.append((sentence, index))
         return bool(held) and all(in_sentence(sentence, index) for sentence, index in held)
 
@@ -546,7 +519,8 @@ class Router:
                 text: str) -> tuple[float, Evidence | None, str]:
         """The confidence, the evidence if it was needed to settle it, and a note on how it was
         reached: words no skill knows weigh less when a trigger phrase of the best skill asks
-        for it ("look up X and back it up with links")."""
+        for it ("look up X and back it up with links"), or a sentence opens with a one-word
+        trigger as its verb ("can you research X"): they are what the skill works on."""
         sure = best.confidence()
         if best.mentioned:
             return sure, None, f" (x{MENTION_FACTOR}: the sentence only mentions skills' words)"
@@ -556,7 +530,8 @@ class Router:
         if relieved < self.settings.threshold:
             return sure, None, ""
         evidence = self._evidence(doc, segments, text)
-        if not any(" " in trigger for trigger in evidence.triggers):
+        if not any(" " in trigger for trigger in evidence.triggers) \
+                and not _commands(evidence.triggers, segments):
             return sure, evidence, ""
         return relieved, evidence, (f" (with a trigger phrase, words no skill knows count "
                                     f"x{TRIGGER_UNKNOWN_SHARE})")
@@ -608,6 +583,15 @@ class Router:
         end = bisect.bisect_left(self._commands, key + "\uffff") if key else len(self._commands)
         return ["/" + command for command in self._commands[start:end]]
 
+
+
+def _commands(triggers: tuple[str, ...], segments: list[str]) -> bool:
+    """Whether a sentence opens with one of the one-word `triggers` as its verb ("please
+    summarize X", "can you research X"; not "my research on X")."""
+    single = {singular(trigger) for trigger in triggers if " " not in trigger}
+    return bool(single) and any(
+        singular(command_word(sentence[0].words)) in single
+        for segment in segments for sentence in sentence_clauses(segment)[:1])
 
 
 def _window(text: str) -> str:

@@ -12,9 +12,9 @@ skills not at all); a message of one or two words needs a trigger. So "alpha que
 red team won the match" stay chat, and the reasons say which evidence was missing.
 
 Words the index does not know are corrected when they are one typo away from a word it does
-("reserch", "frist"; the router corrects table phrases' words the same way): `one_typo` and the
-one-letter `deletions` both sides meet on. The `Router` builds the index and adds these up; the
-pieces here hold no state.
+("reserch", "frist"; the router corrects table phrases' words the same way: see
+`pai_tui.skills.typos`). The `Router` builds the index and adds these up; the pieces here hold
+no state.
 """
 
 from __future__ import annotations
@@ -224,21 +224,3 @@ class Evidence:
 
 def _quoted(items: Iterable[str]) -> str:
     return ", ".join(f'"{item}"' for item in items)
-
-
-# --- typos -----------------------------------------------------------------------------------
-
-def one_typo(typed: str, known: str) -> bool:
-    """One letter missing, one extra, or two neighbours swapped; a changed letter only in long
-    words (in short ones it turns "thank" into "think")."""
-    if len(typed) != len(known):
-        return True  # the deletion lookup only pairs words one letter apart
-    diff = [i for i, (a, b) in enumerate(zip(typed, known, strict=True)) if a != b]
-    if len(diff) == 2 and diff[1] == diff[0] + 1:
-        return typed[diff[0]] == known[diff[1]] and typed[diff[1]] == known[diff[0]]
-    return len(diff) == 1 and len(typed) >= 7
-
-
-def deletions(term: str) -> list[str]:
-    return [term[:i] + term[i + 1:] for i in range(len(term))]
-

@@ -59,7 +59,7 @@ _SUFFIXES = (
     ("ation", "at"), ("tions", "t"), ("tion", "t"), ("yzed", "y"), ("yzes", "y"), ("ysis", "y"),
     ("yses", "y"), ("ized", ""), ("izes", ""), ("izer", ""), ("ments", ""), ("ment", ""),
     ("ness", ""), ("ities", ""), ("ity", ""), ("ings", ""), ("ing", ""), ("yze", "y"),
-    ("ize", ""), ("ies", ""), ("ers", ""), ("ly", ""), ("er", ""), ("ed", ""), ("es", ""),
+    ("ize", ""), ("ies", ""), ("ly", ""), ("ed", ""), ("es", ""),
     ("s", ""), ("e", ""), ("y", ""),
 )
 _KEEP_S = ("ss", "us", "is")
