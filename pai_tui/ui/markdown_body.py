@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 
 from rich.style import Style
 from textual.app import ComposeResult
@@ -26,8 +27,15 @@ from textual.widget import Widget
 from pai_tui.safe_text import printable
 
 SEGMENT_CHARS = 1200  # a segment is closed at the first paragraph break past this length
+DEFERRED_FRAME_S = 0.008  # rendering segments above the screen takes this long at most a frame
 _FENCE = re.compile(r"^ {0,3}(```|~~~)", re.M)
 _BREAK = re.compile(r"\n[ \t]*\n")
+
+
+def estimated_height(text: str, width: int) -> int:
+    """About how many lines `text` renders to at `width` (for segments not rendered yet)."""
+    width = max(width, 1)
+    return sum(-(-len(line) // width) or 1 for line in text.split("\n"))
 
 
 def split_segments(text: str, size: int = SEGMENT_CHARS) -> list[str]:
@@ -70,10 +78,16 @@ class Segment(Widget):
 
     DEFAULT_CSS = "Segment { height: auto; }"
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, deferred: bool = False):
         super().__init__(classes="md-segment")
         self.text = text
+        # Above the screen when mounted: its height is estimated until it is rendered, after
+        # the frame that shows the bottom (or at once, if it is painted after all).
+        self.deferred = deferred
         self._lines: list[Strip] = []
+        # Lines with their offsets (for mouse selection), made when first painted, then kept:
+        # most lines of a long answer are never on screen.
+        self._placed: list[Strip | None] = []
         # (width, style) the lines were made for: a new theme changes the style, so the lines
         # are made again in its colours.
         self._key: tuple[int, Style] | None = None
@@ -108,25 +122,41 @@ class Segment(Widget):
                             hyperlinks=False)
         options = console.options.update_width(max(width, 1))
         rendered = console.render_lines(markdown, options, style=style, pad=True)
-        # Offsets (for mouse selection) are put in once, not again on every paint.
-        self._lines = [Strip(line, width).apply_offsets(0, y) for y, line in enumerate(rendered)]
+        self._lines = [Strip(line, width) for line in rendered]
+        self._placed = [None] * len(self._lines)
         self._key = (width, style)
         return self._lines
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        if self.deferred:
+            return estimated_height(self.text, width)
         return len(self._render_lines(width))
+
+    def render_deferred(self) -> None:
+        """Render a deferred segment, and lay the screen out again if the estimate was off."""
+        if not self.deferred:
+            return
+        self.deferred = False
+        width = self.size.width
+        if width and len(self._render_lines(width)) == self.size.height:
+            self.refresh()
+        else:
+            self.refresh(layout=True)
 
     def render_lines(self, crop: Region) -> list[Strip]:
         self._paint_style = self.rich_style
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
+        self.render_deferred()  # on screen after all
         width = self.size.width
         style = self._paint_style or self.rich_style
         lines = self._render_lines(width, style)
         if y >= len(lines):
             return Strip.blank(width, style)
-        line = lines[y]
+        line = self._placed[y]
+        if line is None:
+            line = self._placed[y] = lines[y].apply_offsets(0, y)
         selection = self.text_selection
         if selection is not None and (span := selection.get_span(y)) is not None:
             start, end = span
@@ -152,8 +182,33 @@ class MarkdownBody(VerticalGroup):
         self._initial = printable(text)
 
     def compose(self) -> ComposeResult:
-        for segment in split_segments(self._initial):
-            yield Segment(segment)
+        yield from self._segments(split_segments(self._initial))
+
+    def _segments(self, pieces: list[str]) -> list[Segment]:
+        """Segments for `pieces`: the last screenful (by estimate) is rendered for the next
+        frame; those above it are deferred and rendered after it, from the bottom up."""
+        width, keep = self.size.width or self.app.size.width, self.app.size.height
+        segments: list[Segment] = []
+        lines = 0
+        for piece in reversed(pieces):
+            segments.append(Segment(piece, deferred=lines >= keep))
+            lines += estimated_height(piece, width)
+        segments.reverse()
+        if segments and segments[0].deferred:
+            self.call_after_refresh(self._render_deferred)
+        return segments
+
+    def _render_deferred(self) -> None:
+        """Render deferred segments, bottom up, for about one frame's time; then again after
+        the next frame until none is left (the screen stays responsive meanwhile)."""
+        started = time.monotonic()
+        for segment in reversed(list(self.query_children(Segment))):
+            if not segment.deferred:
+                continue
+            if time.monotonic() - started > DEFERRED_FRAME_S:
+                self.call_after_refresh(self._render_deferred)
+                return
+            segment.render_deferred()
 
     @property
     def text(self) -> str:
@@ -174,10 +229,10 @@ class MarkdownBody(VerticalGroup):
             await self._replace_tail(segments[-1], rest)
             return
         await self.remove_children()
-        await self.mount_all([Segment(piece) for piece in split_segments(text)])
+        await self.mount_all(self._segments(split_segments(text)))
 
     async def _replace_tail(self, tail: Segment, text: str) -> None:
         pieces = split_segments(text)
         tail.show(pieces[0])
         if len(pieces) > 1:
-            await self.mount_all([Segment(piece) for piece in pieces[1:]])
+            await self.mount_all(self._segments(pieces[1:]))

@@ -101,7 +101,9 @@ class AnswerView(VerticalGroup):
         return next((s for s in self.query(StepView) if s.message_id == message_id), None)
 
     def _refresh_frame(self) -> None:
-        self.set_class(self.status != "complete", "-unfinished")
+        # An answer that ended short is marked; one being written is not, so that its end
+        # restyles nothing (its header says "writing…").
+        self.set_class(self.status not in ("complete", "streaming"), "-unfinished")
         who = "offline" if self.provider == OFFLINE else self.model or self.provider
         header = Text(printable(who or "assistant"), style="bold")
         if self.skill:
