@@ -41,10 +41,16 @@ def main() -> None:
     typed: list[tuple[str, float]] = []
     seconds = args.tokens / args.rate
 
+    sent_marker: list[Path] = []  # the probe writes it when it sends the message
+
     def type_during_stream(master: int, process: subprocess.Popen[bytes]) -> None:
-        time.sleep(4.0)  # startup, warm-up, and the first second of the answer
+        sent = sent_marker[0]
+        deadline = time.time() + 60
+        while not sent.exists() and time.time() < deadline and process.poll() is None:
+            time.sleep(0.02)
+        time.sleep(1.0)  # the first second of the answer
         letters = string.ascii_lowercase
-        end = time.time() + seconds - 3.0
+        end = time.time() + seconds - 2.0
         index = 0
         while time.time() < end and process.poll() is None:
             letter = letters[index % len(letters)]
@@ -57,9 +63,11 @@ def main() -> None:
                        str(1 / args.rate), "--times", times_file) as server:
         _, env = bench_home(server.anthropic_url)
         with tempfile.NamedTemporaryFile("r", suffix=".json") as out:
+            sent_marker.append(Path(out.name + ".sent"))
             run_in_pty(HERE / "_chat_probe.py", [out.name, "send", END], env, (120, 40),
                        while_running=type_during_stream)
             record = json.loads(Path(out.name).read_text() or "{}")
+            sent_marker[0].unlink(missing_ok=True)
     sent = json.loads(Path(times_file).read_text())
     os.unlink(times_file)
     if record.get("status") != "complete" or not sent:
@@ -73,8 +81,10 @@ def main() -> None:
     latencies = echo_latencies(typed, record)
     typed.clear()
     with tempfile.NamedTemporaryFile("r", suffix=".json") as out:
+        sent_marker[0] = Path(out.name + ".sent")
         run_in_pty(HERE / "_chat_probe.py", [out.name, "idle", str(seconds)], env, (120, 40),
                    while_running=type_during_stream)
+        sent_marker[0].unlink(missing_ok=True)
         idle = echo_latencies(typed, json.loads(Path(out.name).read_text() or "{}"))
     print(f"{args.tokens:,}-token answer at {args.rate:g} tokens/s "
           f"({duration:.1f} s of stream), {len(latencies)} keys typed meanwhile")
