@@ -4,8 +4,10 @@ cockpit in a pseudo-terminal, while keys are typed into the chat input every 100
 Prints, against the stream measured in the same run:
 - how long after the server sent the last token it was on screen (target: within 100 ms);
 - the cockpit's CPU time as a share of the stream's duration (target: under 35%);
-- how long typed keys took to echo in the input, p50 and p95 (target: p95 within 50 ms), and
-  the same with no stream, as the baseline.
+- how long typed keys took to echo in the input, p50 and p95 (target: p95 within 30 ms), and
+  the same with no stream, as the baseline. Keys come in a steady 100 ms rhythm from a second
+  after the message is sent; while typing, the answer is drawn in the pause after a key
+  (ui/streaming.py), so a burst of keys closer than 50 ms apart may still wait behind a batch.
 
     python benchmarks/stream_realtime.py [--tokens 3000] [--rate 200]
 """
@@ -92,7 +94,7 @@ def main() -> None:
           f"(target <= 100 ms)")
     print(f"  cockpit CPU {cpu:.2f} s over {wall:.1f} s: {cpu / wall:.0%} of the stream "
           f"(target < 35%)")
-    print(f"  key echo while streaming: {spread(latencies)} (target p95 <= 50 ms)")
+    print(f"  key echo while streaming: {spread(latencies)} (target p95 <= 30 ms)")
     print(f"  key echo with no stream:  {spread(idle)}")
 
 

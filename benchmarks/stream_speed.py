@@ -1,7 +1,7 @@
 """Full-speed streaming: a 20,000-token answer sent by the loopback server as fast as it can.
 Time from sending the message until the final render is on screen, in the real cockpit in a
 pseudo-terminal, divided by the time the raw anthropic SDK alone takes to consume the same
-stream, measured in the same run. Target: ratio <= 1.5.
+stream, measured in the same run. Targets: ratio <= 1.25 at 20,000 tokens, <= 1.5 at 2,000.
 
     python benchmarks/stream_speed.py [--runs 3] [--tokens 20000]
 """
@@ -23,7 +23,7 @@ from _setup import bench_home
 from tests.fakes.llm_server import END
 
 HERE = Path(__file__).resolve().parent
-TARGET = 1.5
+TARGET = {20000: 1.25, 2000: 1.5}  # by answer length (issue 9); others: 1.5
 
 
 def raw_seconds(server: ServerProcess) -> float:
@@ -58,7 +58,7 @@ def main() -> None:
     print(f"full-speed stream of {args.tokens:,} tokens, median of {args.runs} runs")
     print(f"  raw anthropic SDK consuming it: {r * 1000:8.0f} ms")
     print(f"  pai, until the final render is on screen: {a * 1000:8.0f} ms")
-    print(f"  ratio pai / raw SDK: {a / r:.2f}  (target <= {TARGET})")
+    print(f"  ratio pai / raw SDK: {a / r:.2f}  (target <= {TARGET.get(args.tokens, 1.5)})")
 
 
 if __name__ == "__main__":

@@ -292,7 +292,8 @@ class ChatPane(Listening, Pane):
                 await self._drop_last_answer()
             # Right under its question: queued messages may already stand below it.
             await self._show(self._answer, after=self._asking)
-            self.bridge.stream(event.message_id, AnswerStream(self._answer, self._new_text))
+            self.bridge.stream(event.message_id, AnswerStream(
+                self._answer, self._new_text, self.query_one(ChatInput).since_typed))
 
     def on_turn_notice(self, event: events.TurnNotice) -> None:
         if self._mine(event) and self._answer is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 
 from textual import events as textual_events
@@ -35,11 +36,17 @@ class ChatInput(TextArea):
                  completer: Callable[[str], list[str]] | None = None) -> None:
         self.keymap = keymap
         self.completer = completer  # "/su" -> ["/summarize", ...]
+        self._typed_at = 0.0
         super().__init__(id="chat-input", soft_wrap=True, show_line_numbers=False,
                          tab_behavior="focus", compact=True,
                          placeholder="Message pai… (enter sends, ctrl+j new line)")
 
+    def since_typed(self) -> float:
+        """Seconds since the user last pressed a key here."""
+        return time.monotonic() - self._typed_at
+
     async def _on_key(self, event: textual_events.Key) -> None:
+        self._typed_at = time.monotonic()
         # Textual calls this, then TextArea's handler (which types printable keys).
         # Our bindings are handled here, in the input's own queue, so that `enter` or `ctrl+j`
         # pressed right after fast typing (or sent by tmux in one burst) land after that text;
