@@ -6,11 +6,13 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pai_tui.config import ModelSettings, ProviderSettings
-from pai_tui.llm.base import Usage
 from pai_tui.paths import bundled
+
+if TYPE_CHECKING:
+    from pai_tui.llm.base import Usage
 
 UNKNOWN_CONTEXT_WINDOW = 32768  # cautious: many local models have less than cloud ones
 UNKNOWN_MAX_OUTPUT = 4096

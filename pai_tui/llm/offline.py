@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 
 from pai_tui.llm.base import ChatRequest, Delta, Stop, TextPart, Usage
 
-OFFLINE_MODEL = "none"
 OFFLINE_TEXT = """\
 No model is configured, so this is pai's offline provider answering.
 

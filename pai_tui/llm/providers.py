@@ -8,14 +8,17 @@ import asyncio
 import dataclasses
 import importlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pai_tui.config import BUILTIN_PROVIDERS, Config, ProviderSettings
-from pai_tui.llm.base import Provider
 from pai_tui.llm.keys import KEY_VARIABLES_BY_KIND, Key, Secrets, find_keys
 from pai_tui.llm.models import ModelInfo, default_model, known_models, model_info
-from pai_tui.llm.offline import OFFLINE_MODEL, OfflineProvider
+
+if TYPE_CHECKING:
+    from pai_tui.llm.base import Provider
 
 OFFLINE = "offline"
+OFFLINE_MODEL = "none"  # what the offline provider calls its one model
 KNOWN_FAMILIES = {"anthropic": "claude", "openai": "gpt"}  # name prefixes in assets/models.toml
 MODULES = {"anthropic": ("pai_tui.llm.anthropic_provider", "AnthropicProvider"),
            "openai": ("pai_tui.llm.openai_provider", "OpenAIProvider"),
@@ -144,6 +147,8 @@ class Providers:
         if name not in self._built:
             settings = self.settings(name)
             if name == OFFLINE or settings is None or settings.kind is None:
+                from pai_tui.llm.offline import OfflineProvider  # not before the first frame
+
                 self._built[name] = OfflineProvider()
             else:
                 module, cls = MODULES[settings.kind]
