@@ -201,6 +201,8 @@ class MarkdownBody(VerticalGroup):
     def _render_deferred(self) -> None:
         """Render deferred segments, bottom up, for about one frame's time; then again after
         the next frame until none is left (the screen stays responsive meanwhile)."""
+        if not self.is_attached:  # its answer left the screen meanwhile
+            return
         started = time.monotonic()
         for segment in reversed(list(self.query_children(Segment))):
             if not segment.deferred:
