@@ -195,8 +195,13 @@ class MarkdownBody(VerticalGroup):
             lines += estimated_height(piece, width)
         segments.reverse()
         if segments and segments[0].deferred:
-            self.call_after_refresh(self._render_deferred)
+            self._after_next_frame()
         return segments
+
+    def _after_next_frame(self) -> None:
+        # Queued after the frame's own callbacks (focus, following the bottom, echoes), so that
+        # drawing what is off screen never delays them.
+        self.call_after_refresh(self.call_later, self._render_deferred)
 
     def _render_deferred(self) -> None:
         """Render deferred segments, bottom up, for about one frame's time; then again after
@@ -208,7 +213,7 @@ class MarkdownBody(VerticalGroup):
             if not segment.deferred:
                 continue
             if time.monotonic() - started > DEFERRED_FRAME_S:
-                self.call_after_refresh(self._render_deferred)
+                self._after_next_frame()
                 return
             segment.render_deferred()
 
