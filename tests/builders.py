@@ -1,9 +1,11 @@
-"""What several test modules build or look for: a database as an older pai left it, a process
-that hangs with a child, whether a process is gone, the real-world corpus."""
+"""What several test modules build or look for: a database as an older pai left it, rows of a
+database, the tool results a model was sent, a process that hangs with a child, whether a
+process is gone, the real-world corpus."""
 
 from __future__ import annotations
 
 import os
+import sqlite3
 import time
 from pathlib import Path
 
@@ -12,6 +14,7 @@ import pytest
 from pai_tui.history.migrations import MIGRATIONS
 from pai_tui.history.store import make_engine
 from pai_tui.history.urls import sqlite_url
+from pai_tui.paths import HomePaths
 from tests.conftest import REPO
 
 
@@ -66,3 +69,24 @@ def corpus_dir() -> Path:
     pytest.fail(f"the skills corpus is missing: looked in {', '.join(map(str, candidates))} "
                 f"for skills/frontmatter-survey.tsv (set PAI_CORPUS to its folder)",
                 pytrace=False)
+
+
+def rows(home: HomePaths, sql: str) -> list[tuple]:  # type: ignore[type-arg]
+    """What `sql` selects from the database of `home`."""
+    db = sqlite3.connect(home.database)
+    try:
+        return db.execute(sql).fetchall()
+    finally:
+        db.close()
+
+
+def tool_results(request_body: dict) -> list[str]:  # type: ignore[type-arg]
+    """The tool results sent back to the model, in either API's shape."""
+    found = []
+    for message in request_body["messages"]:
+        if message["role"] == "tool":
+            found.append(message["content"])
+        elif isinstance(message.get("content"), list):
+            found += [str(b.get("content")) for b in message["content"]
+                      if b.get("type") == "tool_result"]
+    return found

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from pai_tui.paths import HomePaths
+from tests.builders import rows
 from tests.conftest import REPO, TEST_KEYS, point_providers_at, run_pai, write_config
 from tests.fakes.llm_server import FakeLLMServer, Reply
 
@@ -30,13 +30,6 @@ def server(home: HomePaths, llm_server: FakeLLMServer) -> FakeLLMServer:
 def ask(*args: str, input: str | None = None, env: dict[str, str] | None = None,
         ) -> subprocess.CompletedProcess[str]:
     return run_pai("ask", *args, input=input, env={**KEYS, **(env or {})})
-
-
-def rows(home: HomePaths, sql: str) -> list[tuple]:  # type: ignore[type-arg]
-    with sqlite3.connect(home.database) as db:
-        found = db.execute(sql).fetchall()
-    db.close()
-    return found
 
 
 def test_streams_the_answer_and_saves_the_turn(home: HomePaths, server: FakeLLMServer) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -18,19 +17,12 @@ import pytest
 from pai_tui.cockpit import Cockpit
 from pai_tui.config import load_config
 from pai_tui.paths import HomePaths
+from tests.builders import rows, tool_results
 from tests.conftest import REPO, TEST_KEYS, make_greeter, point_providers_at, run_pai
 from tests.fakes.llm_server import FakeLLMServer, Reply
 
 KEYS = {"ANTHROPIC_API_KEY": TEST_KEYS["anthropic"], "OPENAI_API_KEY": TEST_KEYS["openai"]}
 FABRIC = REPO / "tests" / "corpus" / "fabric-patterns"
-
-
-def rows(home: HomePaths, sql: str) -> list[tuple]:  # type: ignore[type-arg]
-    db = sqlite3.connect(home.database)
-    try:
-        return db.execute(sql).fetchall()
-    finally:
-        db.close()
 
 
 @pytest.fixture(params=["anthropic", "openai"])
@@ -55,18 +47,6 @@ def system_text(request_body: dict) -> str:  # type: ignore[type-arg]
         return system
     first = request_body["messages"][0]
     return first["content"] if first["role"] in ("system", "developer") else ""
-
-
-def tool_results(request_body: dict) -> list[str]:  # type: ignore[type-arg]
-    """The tool results sent back to the model, in either API's shape."""
-    found = []
-    for message in request_body["messages"]:
-        if message["role"] == "tool":
-            found.append(message["content"])
-        elif isinstance(message.get("content"), list):
-            found += [str(b.get("content")) for b in message["content"]
-                      if b.get("type") == "tool_result"]
-    return found
 
 
 async def test_a_skill_answers_with_its_instructions_and_its_safe_tool(

@@ -5,13 +5,12 @@ tool in two spellings and disagree keep the tool from running."""
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 
 from pai_tui.cockpit import Cockpit
 from pai_tui.config import load_config
 from pai_tui.paths import HomePaths
+from tests.builders import rows, tool_results
 from tests.conftest import TEST_KEYS, point_providers_at, run_pai
 from tests.fakes.llm_server import FakeLLMServer, Reply
 
@@ -54,24 +53,8 @@ def make_cockpit(home: HomePaths, server: FakeLLMServer, extra: str = "") -> Coc
     return Cockpit(load_config(home))
 
 
-def tool_results(body: dict) -> list[str]:  # type: ignore[type-arg]
-    found = []
-    for message in body["messages"]:
-        if message["role"] == "tool":
-            found.append(message["content"])
-        elif isinstance(message.get("content"), list):
-            found += [str(b.get("content")) for b in message["content"]
-                      if b.get("type") == "tool_result"]
-    return found
-
-
 def step_rows(home: HomePaths) -> list[tuple[str, str, str | None]]:
-    db = sqlite3.connect(home.database)
-    try:
-        return db.execute("SELECT status, content, error FROM messages WHERE role = 'step'"
-                          ).fetchall()
-    finally:
-        db.close()
+    return rows(home, "SELECT status, content, error FROM messages WHERE role = 'step'")
 
 
 async def test_keys_a_tool_prints_reach_neither_the_history_nor_the_model(
