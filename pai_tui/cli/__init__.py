@@ -85,11 +85,3 @@ def main() -> None:
 
     cli(prog_name="pai")
 
-
-def __getattr__(name: str) -> object:
-    """`cli` and `PaiGroup` live in group.py, imported when first asked for (PEP 562)."""
-    if name in ("cli", "PaiGroup"):
-        from pai_tui.cli import group
-
-        return getattr(group, name)
-    raise AttributeError(name)

@@ -18,6 +18,7 @@ from pai_tui.llm.providers import ModelChoice
 from pai_tui.safe_text import printable
 from pai_tui.ui.bus import Bridge, Listening
 from pai_tui.ui.chat_input import ChatInput
+from pai_tui.ui.markdown_body import lines_at_least
 from pai_tui.ui.messages import (
     AnswerView,
     EarlierMarker,
@@ -39,9 +40,8 @@ MAX_SHOWN = 120  # beyond this, the oldest leave the screen (they stay in the hi
 
 
 def rough_height(view: Widget, width: int) -> int:
-    """Lines `view` takes at least: its header, and its text's characters at `width` a line
-    (rendering adds lines, for breaks and blocks, more often than Markdown markup removes)."""
-    return 1 + len(getattr(view, "body", "")) // max(width, 1)
+    """Lines `view` takes at least: its header and its text."""
+    return 1 + lines_at_least(getattr(view, "body", ""), width)
 
 
 class ChatPane(Listening, Pane):

@@ -32,6 +32,13 @@ _FENCE = re.compile(r"^ {0,3}(```|~~~)", re.M)
 _BREAK = re.compile(r"\n[ \t]*\n")
 
 
+def lines_at_least(text: str, width: int) -> int:
+    """Lines `text` renders to at least at `width`: its characters at `width` a line (rendering
+    adds lines, for breaks and blocks, more often than Markdown markup removes). What is on
+    screen is chosen by it, so that the screen is full however the Markdown renders."""
+    return len(text) // max(width, 1)
+
+
 def estimated_height(text: str, width: int) -> int:
     """About how many lines `text` renders to at `width` (for segments not rendered yet)."""
     width = max(width, 1)
@@ -101,9 +108,14 @@ class Segment(Widget):
         height = len(self._lines) if self._key is not None else None
         self.text = text
         self._key = None
+        self._refresh(height)
+
+    def _refresh(self, height: int | None) -> None:
+        """Render now; as tall as `height`, only this is repainted, else the screen is laid out
+        again."""
         width = self.size.width
         if height is not None and width and len(self._render_lines(width)) == height:
-            self.refresh()  # as tall as before: no layout of the screen, only this repainted
+            self.refresh()
         else:
             self.refresh(layout=True)
 
@@ -137,11 +149,7 @@ class Segment(Widget):
         if not self.deferred:
             return
         self.deferred = False
-        width = self.size.width
-        if width and len(self._render_lines(width)) == self.size.height:
-            self.refresh()
-        else:
-            self.refresh(layout=True)
+        self._refresh(self.size.height)
 
     def render_lines(self, crop: Region) -> list[Strip]:
         self._paint_style = self.rich_style
@@ -192,7 +200,7 @@ class MarkdownBody(VerticalGroup):
         lines = 0
         for piece in reversed(pieces):
             segments.append(Segment(piece, deferred=lines >= keep))
-            lines += estimated_height(piece, width)
+            lines += lines_at_least(piece, width)
         segments.reverse()
         if segments and segments[0].deferred:
             self._after_next_frame()

@@ -85,7 +85,7 @@ def test_pai_help_lists_every_command_without_importing_one(tmp_path: Path) -> N
     out = run_python("""
         import json, sys
         from click.testing import CliRunner
-        from pai_tui.cli import cli
+        from pai_tui.cli.group import cli
         result = CliRunner().invoke(cli, ["--help"], terminal_width=200)
         print(json.dumps({"code": result.exit_code, "help": result.output,
                           "imported": sorted(m for m in sys.modules
@@ -93,7 +93,7 @@ def test_pai_help_lists_every_command_without_importing_one(tmp_path: Path) -> N
     """, tmp_path)
     result = json.loads(out)
     assert result["code"] == 0 and result["imported"] == ["pai_tui.cli.group"]  # no command
-    from pai_tui.cli import PaiGroup, cli
+    from pai_tui.cli.group import PaiGroup, cli
 
     listed = [line.split(maxsplit=1)
               for line in result["help"].split("Commands:\n", 1)[1].splitlines()]

@@ -71,7 +71,7 @@ def all_commands() -> list[list[str]]:
     """Every command line pai has: the bare `pai` and each leaf sub-command."""
     import click
 
-    from pai_tui.cli import cli
+    from pai_tui.cli.group import cli
 
     found: list[list[str]] = [[]]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from pai_tui.cli import cli
+from pai_tui.cli.group import cli
 from pai_tui.paths import HomePaths
 from pai_tui.skills.fabric import (
     INPUT_IN_SYSTEM,

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from pai_tui.cli import cli
+from pai_tui.cli.group import cli
 from pai_tui.config import load_config
 from pai_tui.paths import HomePaths, bundled
 from pai_tui.skills.frontmatter import FrontmatterError, fast_fields, parse_frontmatter

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from pai_tui.cli import cli
+from pai_tui.cli.group import cli
 from pai_tui.paths import HomePaths
 from pai_tui.skills.model import Finding
 from pai_tui.skills.validate import check, validate
