@@ -98,6 +98,15 @@ class TextDelta(Event):
 
 
 @dataclass(frozen=True)
+class TextEnded(Event):
+    """The answer's text is all there: no TextDelta follows. TurnFinished comes once the answer
+    is saved and counted; a screen can draw the end of the text meanwhile."""
+
+    session_id: int
+    message_id: int
+
+
+@dataclass(frozen=True)
 class TurnFinished(Event):
     session_id: int
     message_id: int

@@ -1,5 +1,6 @@
 """Starting turns: the user's message and the answer's row are saved first (one trip to the
-database, before anything is sent), then the turn is returned, ready to run."""
+database, before anything is sent, which also prepares the request), then the turn is returned,
+ready to run."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pai_tui.history.records import MessageRecord, SessionRecord
 from pai_tui.history.service import session_title
 from pai_tui.llm.providers import OFFLINE, ModelChoice
 from pai_tui.turns.context import Limits, TurnContext
+from pai_tui.turns.prepare import Prepared, prepare
 from pai_tui.turns.turn import Services, Turn
 
 if TYPE_CHECKING:
@@ -48,15 +50,16 @@ class Turns:
         Raises NotSaved, with a reason safe to show, when it could not be saved.
         """
         history = self.services.history
+        limits = limits or self.limits()
         try:
-            session, created, user, answer = await history.run(
-                self._save_question, session_id, text, choice, system)
+            session, created, user, answer, prepared = await history.run(
+                self._save_and_prepare, session_id, text, choice, system, decision, limits)
         except Exception as error:
             raise NotSaved(history.redact(str(error)) or type(error).__name__) from error
         if created:
             self.services.bus.publish(events.SessionCreated(session.id, session.title,
                                                             agent=agent))
-        return self._turn(session, user, answer, decision, agent, limits)
+        return self._turn(session, user, answer, decision, agent, limits, prepared)
 
     async def retry(self, session_id: int) -> Turn:
         """A new answer to the session's last question, replacing the answers it had (they stay
@@ -75,13 +78,40 @@ class Turns:
 
     def _turn(self, session: SessionRecord, user: MessageRecord, answer: MessageRecord,
               decision: RouteDecision | None, agent: str | None,
-              limits: Limits | None = None) -> Turn:
-        choice = ModelChoice(answer.provider or OFFLINE, answer.model or "")
-        ctx = TurnContext(session.id, answer.id, choice, limits or self.limits(),
-                          user_id=user.id, agent=agent, decision=decision)
+              limits: Limits | None = None,
+              prepared: Prepared | Exception | None = None) -> Turn:
+        ctx = self._context(session, user, answer, decision, limits, agent)
         self.services.bus.publish(events.MessageSaved(session.id, user.id, "user", user.status,
                                                       **ctx.ids))
-        return Turn(self.services, ctx, user.content, answer)
+        return Turn(self.services, ctx, user.content, answer, prepared)
+
+    def _context(self, session: SessionRecord, user: MessageRecord, answer: MessageRecord,
+                 decision: RouteDecision | None, limits: Limits | None,
+                 agent: str | None = None) -> TurnContext:
+        choice = ModelChoice(answer.provider or OFFLINE, answer.model or "")
+        return TurnContext(session.id, answer.id, choice, limits or self.limits(),
+                           user_id=user.id, agent=agent, decision=decision)
+
+    def _save_and_prepare(self, store: Store, session_id: int | None, text: str,
+                          choice: ModelChoice | None, system: str | None,
+                          decision: RouteDecision | None, limits: Limits,
+                          ) -> tuple[SessionRecord, bool, MessageRecord, MessageRecord,
+                                     Prepared | Exception]:
+        """Blocking: the question saved, and the request prepared in the same trip to the
+        database thread (a trip costs the first token milliseconds, more while the screen
+        draws). A failure to prepare is the turn's to report when it runs, not a failure to
+        save."""
+        session, created, user, answer = self._save_question(store, session_id, text, choice,
+                                                             system)
+        ctx = self._context(session, user, answer, decision, limits)
+        services = self.services
+        try:
+            prepared: Prepared | Exception = prepare(
+                store, services.providers, ctx, limits.max_output_tokens,
+                services.skills.loaded_router())
+        except Exception as error:  # handed to the turn, which reports it when it runs
+            prepared = error
+        return session, created, user, answer, prepared
 
     def _save_question(self, store: Store, session_id: int | None, text: str,
                        choice: ModelChoice | None, system: str | None,

@@ -96,7 +96,7 @@ class Ending:
 
 class Turn:
     def __init__(self, services: Services, ctx: TurnContext, question: str | None,
-                 answer: MessageRecord):
+                 answer: MessageRecord, prepared: Prepared | Exception | None = None):
         self.services = services
         self.ctx = ctx
         self.question = question
@@ -104,6 +104,7 @@ class Turn:
         self.tools = TurnTools(services, ctx)
         self.answers = 1  # this answer is the n-th to its question (retries)
         self.saved = True  # False: the database refused the answer to the end
+        self._prepared = prepared  # made when the question was saved (or why it failed)
         self._started = False
 
     # what the turn tells
@@ -159,10 +160,14 @@ class Turn:
 
     async def _prepare(self) -> Prepared:
         services, ctx = self.services, self.ctx
-        reserve = ctx.limits.max_output_tokens
-        # One trip to the database thread: every hop costs the first token some milliseconds.
-        prepared = await services.history.run(prepare, services.providers, ctx, reserve,
-                                               services.skills.loaded_router())
+        prepared, self._prepared = self._prepared, None
+        if prepared is None:
+            # One trip to the database thread: every hop costs the first token milliseconds.
+            prepared = await services.history.run(prepare, services.providers, ctx,
+                                                   ctx.limits.max_output_tokens,
+                                                   services.skills.loaded_router())
+        if isinstance(prepared, Exception):
+            raise prepared
         if prepared.left_out:
             self._publish(events.ContextTrimmed(ctx.session_id, prepared.left_out,
                                                 prepared.info.context_window, **ctx.ids))
@@ -205,6 +210,7 @@ class Turn:
                       end: Ending) -> None:
         ctx = self.ctx
         final = got.text
+        self._publish(events.TextEnded(ctx.session_id, ctx.turn_id, **ctx.ids))
         usage = got.usage + self.tools.spent  # the skills it called count in its cost
         # A stream cut before the provider counted the output: count it from the text.
         estimated = end.status != "complete" and bool(final) and got.usage.output_tokens == 0

@@ -12,6 +12,7 @@ thread later), so nothing here touches a widget from the publisher's thread:
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import re
 from collections import deque
@@ -65,7 +66,9 @@ class Bridge:
         self._waiting: dict[int | None, deque[str]] = {}  # text not yet on screen, by turn
         self._streams: dict[int, AnswerStream] = {}  # UI loop only
         self._timer: Timer | None = None
+        self._flushing = asyncio.Lock()  # the timer and an ended text take turns
         self._stops = [bus.subscribe(events.TextDelta, self._collect),
+                       bus.subscribe(events.TextEnded, self._ended),
                        bus.subscribe(events.TurnFinished, self._forget)]
 
     def listen(self, widget: Widget, *types: type[events.Event]) -> Callable[[], None]:
@@ -103,11 +106,25 @@ class Bridge:
             waiting = self._waiting[event.turn_id] = deque()
         waiting.append(event.text)
 
+    def _ended(self, event: events.TextEnded) -> None:  # any thread
+        # The rest of the text is drawn now, while the turn saves the answer, not after.
+        self.app.call_later(self._flush_ended, event.turn_id)
+
+    async def _flush_ended(self, turn_id: int | None) -> None:
+        stream = self._streams.get(turn_id) if turn_id is not None else None
+        if stream is not None:
+            stream.ended()
+            await self._flush()
+
     def _forget(self, event: events.TurnFinished) -> None:  # any thread
         # The end shows the whole final text; whatever waits now is not needed.
         self._waiting.pop(event.turn_id, None)
 
     async def _flush(self) -> None:
+        async with self._flushing:
+            await self._flush_streams()
+
+    async def _flush_streams(self) -> None:
         for turn_id, stream in list(self._streams.items()):
             if not stream.view.is_attached:  # its view left the screen (a new session, quit)
                 self.unstream(turn_id)

@@ -62,6 +62,7 @@ class ChatPane(Listening, Pane):
         self.busy = False
         self._answer: AnswerView | None = None
         self._asking: UserView | None = None  # the message being answered now
+        self._sending: AnswerView | None = None  # its answer's place, until the turn starts
         self._queued: list[UserView] = []  # sent while busy: each goes when the one before ends
 
     def compose(self):  # type: ignore[override]
@@ -188,9 +189,9 @@ class ChatPane(Listening, Pane):
             await self._show(view)
             return
         self.busy = True
-        view = UserView(message.text)
-        await self._show(view)
-        self._send(message.text, view)
+        view, answer = UserView(message.text), AnswerView.sending()
+        await self._show(view, answer)
+        self._send(message.text, view, answer)
 
     def _next_queued(self) -> None:
         """The answer ended: send the oldest queued message, if any."""
@@ -199,7 +200,7 @@ class ChatPane(Listening, Pane):
         view = self._queued.pop(0)
         view.sent()
         self.busy = True
-        self._send(view.body, view)
+        self._send(view.body, view, AnswerView.sending())
 
     def take_back_queued(self) -> bool:
         """The queued messages leave the queue and go back into the input, before whatever is
@@ -216,10 +217,16 @@ class ChatPane(Listening, Pane):
         return True
 
     @work(group="chat", exit_on_error=False)
-    async def _send(self, text: str, view: UserView) -> None:
+    async def _send(self, text: str, view: UserView, answer: AnswerView) -> None:
+        """Save and answer `text`, shown as `view` with the place of its `answer` under it
+        (drawn while the message is saved, so that the turn's start costs the screen a line,
+        not a layout, just when its request goes out)."""
         from pai_tui.turns.service import NotSaved
 
+        self._sending = answer
         try:
+            if not answer.is_mounted:
+                await self._show(answer, after=view)
             try:
                 turn = await self.cockpit.turns.start(self.session_id, text)
             except NotSaved as error:
@@ -237,6 +244,9 @@ class ChatPane(Listening, Pane):
             self._asking = view
             await self._run(turn)
         finally:
+            if self._sending is answer:  # the turn never started
+                self._sending = None
+                await answer.remove()
             self._asking = None
             self.busy = False
             self._next_queued()
@@ -285,15 +295,23 @@ class ChatPane(Listening, Pane):
 
     async def on_turn_started(self, event: events.TurnStarted) -> None:
         if self._mine(event):
-            self._answer = AnswerView(event.message_id, event.provider, event.model,
-                                      skill=event.skill)
-            if event.answers > 1:  # a retry: the new answer takes the place of the old
-                self._answer.alternative = (event.answers, event.answers)
-                await self._drop_last_answer()
-            # Right under its question: queued messages may already stand below it.
-            await self._show(self._answer, after=self._asking)
+            if self._sending is not None:  # its place is on screen already
+                self._answer, self._sending = self._sending, None
+                self._answer.started(event)
+                self.messages.anchor()
+            else:
+                await self._show_new_answer(event)
             self.bridge.stream(event.message_id, AnswerStream(
                 self._answer, self._new_text, self.query_one(ChatInput).since_typed))
+
+    async def _show_new_answer(self, event: events.TurnStarted) -> None:
+        self._answer = AnswerView(event.message_id, event.provider, event.model,
+                                  skill=event.skill)
+        if event.answers > 1:  # a retry: the new answer takes the place of the old
+            self._answer.alternative = (event.answers, event.answers)
+            await self._drop_last_answer()
+        # Right under its question: queued messages may already stand below it.
+        await self._show(self._answer, after=self._asking)
 
     def on_turn_notice(self, event: events.TurnNotice) -> None:
         if self._mine(event) and self._answer is not None:

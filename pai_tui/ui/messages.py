@@ -17,8 +17,8 @@ from pai_tui.paths import bundled
 from pai_tui.safe_text import clip, printable
 from pai_tui.ui.markdown_body import MarkdownBody
 
-STATUS_LABELS = {"streaming": "writing…", "cancelled": "cancelled", "incomplete": "incomplete",
-                 "error": "error", "interrupted": "interrupted"}
+STATUS_LABELS = {"sending": "sending…", "streaming": "writing…", "cancelled": "cancelled",
+                 "incomplete": "incomplete", "error": "error", "interrupted": "interrupted"}
 # Why an answer is not complete, when no error message says more.
 STATUS_REASONS = {"cancelled": "cancelled: stopped before the end; what came is kept",
                   "interrupted": "interrupted: pai stopped before the answer ended; what came "
@@ -79,6 +79,18 @@ class AnswerView(VerticalGroup):
         self._pending: list[str] = []
 
     @classmethod
+    def sending(cls) -> AnswerView:
+        """The answer to a message being sent, shown with it: by the time the turn starts its
+        place is on screen, and the start only names who writes it (a line, not a layout)."""
+        return cls(0, None, None, status="sending")
+
+    def started(self, event: events.TurnStarted) -> None:
+        self.message_id, self.provider, self.model = event.message_id, event.provider, \
+            event.model
+        self.skill, self.status = event.skill, "streaming"
+        self._refresh_frame()
+
+    @classmethod
     def from_record(cls, record: MessageRecord) -> AnswerView:
         details = details_text(record.provider, record.model, record.input_tokens,
                                record.output_tokens, record.cost, record.output_estimated)
@@ -103,16 +115,18 @@ class AnswerView(VerticalGroup):
     def _refresh_frame(self) -> None:
         # An answer that ended short is marked; one being written is not, so that its end
         # restyles nothing (its header says "writing…").
-        self.set_class(self.status not in ("complete", "streaming"), "-unfinished")
+        self.set_class(self.status not in ("complete", "streaming", "sending"), "-unfinished")
         who = "offline" if self.provider == OFFLINE else self.model or self.provider
-        header = Text(printable(who or "assistant"), style="bold")
+        # While sending, who answers is not known yet (the turn's start says).
+        header = Text() if self.status == "sending" else \
+            Text(printable(who or "assistant"), style="bold")
         if self.skill:
             header.append(f"  skill {printable(self.skill)}", style="italic")
         if self.alternative is not None:
             shown, count = self.alternative
             header.append(f"  answer {shown} of {count} (alt+a switches)", style="dim")
-        if self.status in STATUS_LABELS:
-            header.append(f"  {STATUS_LABELS[self.status]}", style="italic")
+        if label := STATUS_LABELS.get(self.status):
+            header.append(f"  {label}" if header else label, style="italic")
         if self.notice and self.status == "streaming":
             header.append(f"  {printable(self.notice)}", style="dim")
         self.query_one(".answer-header", Static).update(header)

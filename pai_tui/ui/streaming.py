@@ -32,8 +32,15 @@ class AnswerStream:
         self._since_typed = since_typed  # seconds since the user last pressed a key
         self._next = 0.0
         self._last = 0.0  # when the last batch was written
+        self._ended = False
+
+    def ended(self) -> None:
+        """No more text comes: what waits is drawn at once, whatever the pace."""
+        self._ended = True
 
     def ready(self) -> bool:
+        if self._ended:
+            return True
         now = time.monotonic()
         if now < self._next:
             return False

@@ -10,6 +10,7 @@ import itertools
 import sqlite3
 import threading
 import time
+from contextlib import closing
 
 import pytest
 
@@ -51,6 +52,31 @@ async def test_every_event_of_a_turn_says_which_turn_and_when(
     assert {e.turn_id for e in turn_events} == {answer.id}
     assert {e.agent for e in turn_events} == {None}
     assert all(before <= e.at <= time.time() for e in seen)
+    await claude.aclose()
+
+
+async def test_the_end_of_the_text_is_told_before_the_answer_is_saved(
+        claude: Cockpit, llm_server: FakeLLMServer) -> None:
+    """A screen can draw the last of the text while the final save runs (TurnFinished says
+    it is saved)."""
+    llm_server.queue(Reply(n_tokens=30))
+    order: list[str] = []
+    status_at_end: list[str] = []
+
+    def ended(event: events.TextEnded) -> None:
+        order.append("ended")
+        with closing(sqlite3.connect(claude.config.home.database)) as db:
+            [(status,)] = db.execute("SELECT status FROM messages WHERE id = ?",
+                                     (event.message_id,))
+        status_at_end.append(status)
+
+    claude.bus.subscribe(events.TextDelta, lambda e: order.append("text"))
+    claude.bus.subscribe(events.TextEnded, ended)
+    claude.bus.subscribe(events.TurnFinished, lambda e: order.append("finished"))
+    answer = await claude.turns.send(None, "count to thirty")
+    assert order[-2:] == ["ended", "finished"] and order.count("ended") == 1
+    assert order.count("text") >= 30 and "text" not in order[order.index("ended"):]
+    assert status_at_end == ["streaming"] and answer.status == "complete"
     await claude.aclose()
 
 

@@ -4,6 +4,9 @@ session dialogs, and the Ollama offer."""
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import contextmanager
+
 import pytest
 from textual.command import CommandPalette
 
@@ -14,7 +17,16 @@ from pai_tui.ui.chat_input import ChatInput
 from pai_tui.ui.messages import AnswerView, EarlierMarker, NoteView, UserView
 from pai_tui.ui.status import StatusBar
 from tests.fakes.llm_server import FakeLLMServer, Reply
-from tests.pilot import eventually, frame_of, press, running, settle, shown, text_of
+from tests.pilot import (
+    MESSAGE_VIEWS,
+    eventually,
+    frame_of,
+    press,
+    running,
+    settle,
+    shown,
+    text_of,
+)
 
 
 def answers(app) -> list[AnswerView]:  # type: ignore[no-untyped-def]
@@ -389,3 +401,52 @@ async def test_new_text_below_is_said_while_the_user_reads_further_up(
             if not messages.behind:  # type: ignore[attr-defined]
                 break
         assert await eventually(pilot, lambda: not marker.display)
+
+
+@contextmanager
+def database_busy(app):  # type: ignore[no-untyped-def]
+    """Another writer holds pai's database (a second pai, a backup): pai's saves wait for it."""
+    other = sqlite3.connect(app.cockpit.config.home.database, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+
+
+async def test_the_answer_has_its_place_under_the_message_while_the_message_is_saved(
+        llm_server: FakeLLMServer) -> None:
+    llm_server.queue(Reply(text="here it is"))
+    async with running(server=llm_server) as (app, pilot):
+        with database_busy(app):
+            await send(pilot, "a question")
+            await pilot.pause(0.3)
+            chat = app.main.query_one(ChatPane)
+            views = list(chat.query(MESSAGE_VIEWS))
+            assert [type(v) for v in views] == [UserView, AnswerView]
+            assert text_of(app, views[1].query_one(".answer-header")).strip() == "sending…"
+            assert llm_server.requests == []  # nothing is sent before the message is saved
+        await settle(pilot)
+        [answer] = answers(app)
+        assert answer is views[1] and answer.status == "complete"
+        header = text_of(app, answer.query_one(".answer-header"))
+        assert "claude" in header and "sending" not in header
+        assert "here it is" in text_of(app, answer)
+
+
+async def test_the_end_of_an_answer_is_drawn_when_its_text_ends_not_when_it_is_saved(
+        llm_server: FakeLLMServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Batches of streamed text an hour apart: only the text's end can bring it to the screen.
+    monkeypatch.setattr("pai_tui.ui.bus.FLUSH_S", 3600)
+    llm_server.queue(Reply(n_tokens=60, delay=0.02))
+    async with running(server=llm_server) as (app, pilot):
+        await send(pilot, "stream please")
+        assert await eventually(pilot, lambda: bool(answers(app)) and
+                                answers(app)[0].status == "streaming")
+        view = answers(app)[0]
+        with database_busy(app):  # the answer's final save waits: its text does not
+            assert await eventually(pilot, lambda: "w59" in text_of(app, view), timeout=4)
+            assert view.status == "streaming"  # not saved yet, so not finished
+        await settle(pilot)
+        assert view.status == "complete" and "writing" not in text_of(app, view)
