@@ -74,6 +74,8 @@ CHAT_OBJECTS = word_set("""
 poem story song joke limerick haiku email letter function script program class method query
 regex essay tweet post speech toast bio caption message reply slogan tagline headline riddle
 """)
+# A command opening with one of these asks for the opposite of what follows.
+NEGATIONS = word_set("stop quit dont never")
 REQUEST_WORDS = word_set("please pls plz kindly can could would will you u just quickly help me")
 _TASK_OPENERS = REQUEST_WORDS | CHAT_TASKS | WRITING
 PREPOSITIONS = word_set("in on at from for with by of about after before into over under as per")
@@ -231,8 +233,9 @@ def mentions(clause: list[str], at: int | None = None,
     or a fact, with no request in it nor in `others` (the other clauses of its sentence: "my
     skill isn't loading, can you validate it?" asks); a task of chat's own working on it
     ("translate this summary"); or a phrase like "in a nutshell" whose sentence only mentions
-    ("in a nutshell, I'm tired"). `at`: where a skill's phrase starts."""
-    if is_fact_question(clause, at) or is_chat_task(clause):
+    ("in a nutshell, I'm tired"); or a command not to do it ("stop playing devil's advocate").
+    `at`: where a skill's phrase starts."""
+    if is_fact_question(clause, at) or is_chat_task(clause) or is_refusal(clause):
         return True
     if is_request(clause):
         return False
@@ -254,6 +257,19 @@ def is_chat_task(clause: list[str]) -> bool:
         return True
     return words[at] in WRITING and any(
         singular(word) in CHAT_OBJECTS for word in words[at + 1:at + 4])
+
+
+def is_refusal(clause: list[str]) -> bool:
+    """A command not to do something: "stop playing devil's advocate", "please don't summarize
+    it", "never sugarcoat": what it names is what the user does not want ("don't forget to..."
+    aside, which asks)."""
+    words = opening(clause)
+    at = 0
+    while at < len(words) - 1 and words[at] in REQUEST_WORDS:
+        at += 1
+    if at >= len(words) or words[at] not in NEGATIONS:
+        return False
+    return words[at + 1:at + 2] != ["forget"]
 
 
 def command_word(clause: list[str]) -> str:

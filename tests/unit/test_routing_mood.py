@@ -171,3 +171,13 @@ def test_a_question_about_a_word_or_the_world_is_a_fact_question() -> None:
     assert not is_fact_question(words("what did I say about the budget"))
     assert not is_fact_question(words("how many words is this essay"))
     assert mentions(words("my task list is long")) and not mentions(words("task list for X"))
+
+
+@pytest.mark.parametrize("message", [
+    "stop poking holes in everything I say",
+    "never play devil's advocate with my mom",
+    "please don't summarize it, just fix the typos",
+])
+def test_a_command_not_to_do_it_is_plain_chat(router: Router, message: str) -> None:
+    assert router.route(message).skill is None
+    assert router.route("poke holes in my plan to sell honey online").skill == "red-team"
