@@ -16,6 +16,7 @@ lowers its confidence for a sentence that only mentions (see `pai_tui.skills.rou
 from __future__ import annotations
 
 import bisect
+from collections.abc import Callable
 from itertools import accumulate, pairwise
 
 from pai_tui.skills.text import (
@@ -91,6 +92,16 @@ _WHY_VERBS = AUXILIARIES | MODALS
 # Openers after which where a skill's phrase starts changes the reading ("why will this fail"
 # is a trigger, "what is a mind map" asks what one is).
 _PLACE_MATTERS = word_set("why what whats who whos")
+PARTICLES_OF_COMMANDS = word_set("up out down over me us him her them")
+# Words of a proposal or a plan: news holding one is for a skill to weigh, not just told.
+PROPOSING = word_set("should shall would could will wont gonna plan plans planning propose idea")
+HEADING_WORDS = 6  # a heading over the user's own news ("recap of the game:") is this short...
+NEWS_WORDS = 12  # ...and the news under it ("Lakers won by 10"): longer, it is text to work on
+# Persons that open a piece of news ("I got the job", "she's leaving"): not "it" ("tldr it").
+NEWS_SUBJECTS = word_set("i we he she they im ive weve theyre theyve hes shes")
+_SUBJECT_AND_VERB = word_set("im ive weve theyre theyve hes shes")
+# The last word of a two-word command, never of a noun phrase: "sum it:", "spec out:".
+_NOT_A_NOUN = DETERMINERS | PRONOUNS | PARTICLES_OF_COMMANDS
 SUBJECT_WORDS = 9  # a statement's verb comes within this many words of a determiner or gerund
 NOUN_SUBJECT_WORDS = 3  # ...and of a bare noun ("studies say", "lifelong learning is")
 _BEFORE_ADJECTIVE = DETERMINERS | MODIFIERS
@@ -363,3 +374,68 @@ class ClauseSpans:
         if known is None:
             known = self._known[key] = in_sentence(self.sentences[number], index, key[1])
         return known
+
+
+def own_headline(sentences: list[list[Clause]], command: Callable[[str], bool]) -> bool:
+    """Whether the message is a short heading over the user's own short news: "short version:
+    I'm moving to Spain!", "recap of the game: Lakers won by 10", "tl;dr I got the job",
+    "update: the server is back up". A skill's phrase in the heading then names what the user
+    gives, not what they ask for. Such a heading is a noun phrase (`_noun_heading`), asks
+    nothing (a polite word, "this", a question) and is no command (`command(word)`:
+    "summarize: ..."); the news under it is a statement that asks nothing and is short (longer,
+    it is pasted text for the skill to work on)."""
+    split = _heading(sentences)
+    if split is None:
+        return False
+    before, heading, news = split
+    if not _noun_heading(heading) or not 0 < sum(map(len, news)) <= NEWS_WORDS:
+        return False
+    if any(is_request(clause) for clause in before) or is_request(heading) \
+            or not AT_HAND.isdisjoint(heading) or opens_question(heading):
+        return False
+    if command(heading[0]) and heading[1:2] != ["of"]:
+        return False  # "summarize: ...", not "recap of the game: ..."
+    if any(is_request(clause) and opening(clause)[:1] != ["we"] for clause in news):
+        return False  # "we need a better goalkeeper" states; "can you..." asks
+    if any(not PROPOSING.isdisjoint(clause) for clause in news):
+        return False  # "devil's advocate: we should ban cars" proposes, for the skill to weigh
+    return is_statement(news[0]) or _news(news[0])
+
+
+def _noun_heading(heading: list[str]) -> bool:
+    """A heading shaped like a noun phrase, not a command: one or two words ("short version",
+    "update", "tl;dr"; not "sum it", "spec out"), a noun and its complement ("recap of the
+    game", "tl;dr of my life") or a determiner's phrase ("the key takeaway from the game")."""
+    if not heading or len(heading) > HEADING_WORDS:
+        return False
+    if len(heading) <= 2:
+        return heading[-1] not in _NOT_A_NOUN
+    return heading[0] in DETERMINERS or heading[1] in ("of", "from")
+
+
+def _heading(sentences: list[list[Clause]]) -> tuple[list[list[str]], list[str],
+                                                     list[list[str]]] | None:
+    """The clauses before a heading, the heading and the clauses after it: the heading ends at
+    the message's first colon, or (a word or two opening the message) where a piece of news
+    starts ("tl;dr I got the job"; not "recall what I said": that news is a clause inside)."""
+    flat = [clause for sentence in sentences for clause in sentence]
+    for index, clause in enumerate(flat):
+        if clause.end == ":":
+            return ([c.words for c in flat[:index]], opening(clause.words),
+                    [c.words for c in flat[index + 1:]])
+    if not flat:
+        return None
+    words = flat[0].words
+    if not words or words[0] in PRONOUNS:
+        return None
+    for at in range(1, min(3, len(words))):
+        if words[at - 1] not in SUBORDINATORS and _news(words[at:]):
+            return [], words[:at], [words[at:], *(c.words for c in flat[1:])]
+    return None
+
+
+def _news(clause: list[str]) -> bool:
+    """A person and a finite verb: "I got the job", "she's leaving", "we won"."""
+    if not clause or clause[0] not in NEWS_SUBJECTS:
+        return False
+    return clause[0] in _SUBJECT_AND_VERB or _verb_within(clause, 1, 3)

@@ -5,11 +5,14 @@ The order, first match wins:
 1. `/name args` runs the installed skill `name` (any case, `_` or `-`), always. A slash command
    defined by a rule (`slash = "/redteam"`) comes next; an unknown `/x` is a decision with no skill
    and a "no skill named x" error suggesting close names.
-2. The routing table's rules (`pai_tui.skills.routing_table`), in order.
-3. The `| Workflow | Trigger | File |` rows of the skills' SKILL.md, in skill order, each
+2. A short heading over the user's own short news ("short version: I'm moving to Spain!",
+   "tl;dr I got the job") is plain chat: its skill's words name what the user tells
+   (`pai_tui.skills.mood.own_headline`).
+3. The routing table's rules (`pai_tui.skills.routing_table`), in order.
+4. The `| Workflow | Trigger | File |` rows of the skills' SKILL.md, in skill order, each
    where the clause holding its phrase asks for something (`pai_tui.skills.mood`): "write a
    design doc for X" runs development, "the design doc review went well" goes on.
-4. The scorer (`pai_tui.skills.scoring`): BM25 and a confidence, lowered for a sentence that
+5. The scorer (`pai_tui.skills.scoring`): BM25 and a confidence, lowered for a sentence that
    only mentions the skills' words. At or above `skills.threshold` the best skill wins, if the
    message holds `Evidence` that it asks for it; below it the decision is "model" with the top
    candidates when `skills.model_routing` is on, else plain chat.
@@ -42,7 +45,13 @@ from typing import TYPE_CHECKING, Any
 from pai_tui.config import SkillsSettings
 from pai_tui.events import RouteHow
 from pai_tui.skills.model import Finding, Skill, skill_key
-from pai_tui.skills.mood import ClauseSpans, asks_about_the_world, command_word, in_sentence
+from pai_tui.skills.mood import (
+    ClauseSpans,
+    asks_about_the_world,
+    command_word,
+    in_sentence,
+    own_headline,
+)
 from pai_tui.skills.regex import RegexRules
 from pai_tui.skills.routing_table import (
     RoutingRule,
@@ -195,6 +204,7 @@ class Router:
         self._last_reading: tuple[str, list[str], list[list[Clause]]] = ("", [], [])
         self._keys: dict[str, str] = {}
         self._terms: dict[str, str] = {}  # a word -> its stem, typos of the skills' corrected
+        self._command_words: frozenset[str] | None = None  # one-word triggers, when first needed
 
     # - building -
 
@@ -253,6 +263,17 @@ class Router:
         self._typos = Typos(self._postings, {word: term for word, term in known_words.items()
                                              if term in self._postings})
 
+    def _is_command(self, word: str) -> bool:
+        """Whether `word` is a one-word trigger of a skill or a word of a skill's name
+        ("summarize", "research", "red"): a heading opening with it asks for the skill
+        ("summarize: ...", "red team: we launch in June")."""
+        if self._command_words is None:
+            self._command_words = frozenset(
+                [*(trigger.word for skill in self._docs for trigger in declared_triggers(skill)
+                   if trigger.word is not None),
+                 *(word for name in self._names for word in words(CAMEL_BOUNDARY.sub(" ", name)))])
+        return singular(word) in self._command_words
+
     def _row_line(self, rule: RoutingRule) -> int | None:
         """The line of a table row in its SKILL.md, found the first time a decision cites it."""
         key = (rule.path, rule.label)
@@ -269,6 +290,10 @@ class Router:
         slash = _SLASH_COMMAND.match(text)
         if slash:
             return self._route_slash(slash.group(1), slash.group(2).strip(), text)
+        if own_headline(self._reading(_window(text))[1], self._is_command):
+            return RouteDecision(None, "chat", text, reasons=(
+                "plain chat: a short heading over the user's own short news (\"short version: "
+                "I'm moving\"): it names what they tell, not what they ask for",))
         mentioned: list[str] = []
         hit = self._first_rule(text, mentioned=mentioned)
         if hit is not None:
@@ -537,7 +562,7 @@ class Router:
                                     f"x{TRIGGER_UNKNOWN_SHARE})")
 
     def score(self, text: str) -> RouteDecision:
-        """The decision of the scorer alone (steps 4 and 5), as if no rule matched. The best
+        """The decision of the scorer alone (step 5), as if no rule matched. The best
         skill needs `Evidence` beyond its score, else the message is plain chat."""
         threshold = self.settings.threshold
         segments = _segments(text)

@@ -181,3 +181,20 @@ def test_a_question_about_a_word_or_the_world_is_a_fact_question() -> None:
 def test_a_command_not_to_do_it_is_plain_chat(router: Router, message: str) -> None:
     assert router.route(message).skill is None
     assert router.route("poke holes in my plan to sell honey online").skill == "red-team"
+
+
+@pytest.mark.parametrize(("message", "skill"), [
+    ("the gist: we're moving offices", None),
+    ("bottom line: I'm broke", None),
+    ("tl;dr we won the cup and I scored twice", None),
+    ("tl;dr: The council approved the budget after a long debate. Parks get 5% more, roads 3% "
+     "less, and the library opens on Sundays from March.", "summarize"),
+    ("red team: we launch in Japan first", "red-team"),
+    ("devil's advocate: we should ban cars downtown", "red-team"),
+    ("new goal: run a marathon", "telos"),
+])
+def test_a_heading_over_the_users_own_short_news_is_plain_chat(router: Router, message: str,
+                                                               skill: str | None) -> None:
+    """ "short version: I'm moving" tells a summary, it does not ask for one; a heading that
+    names a skill, news that proposes something to weigh, or a long text under it asks."""
+    assert router.route(message).skill == skill
