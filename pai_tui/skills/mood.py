@@ -286,11 +286,15 @@ def is_refusal(clause: list[str]) -> bool:
 def command_word(clause: list[str]) -> str:
     """The word a clause opens with once fillers and request words are set aside ("ok can you
     research X" -> "research"): in a command, its verb."""
-    words = opening(clause)
-    at = 0
-    while at < len(words) - 1 and words[at] in REQUEST_WORDS:
+    return clause[command_at(clause)] if clause else ""
+
+
+def command_at(clause: list[str]) -> int:
+    """Where `command_word` is in the clause."""
+    at = len(clause) - len(opening(clause))
+    while at < len(clause) - 1 and clause[at] in REQUEST_WORDS:
         at += 1
-    return words[at] if words else ""
+    return at
 
 
 def _phrase_only(clause: list[str]) -> bool:

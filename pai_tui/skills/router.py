@@ -48,8 +48,13 @@ from pai_tui.skills.model import Finding, Skill, skill_key
 from pai_tui.skills.mood import (
     ClauseSpans,
     asks_about_the_world,
+    command_at,
     command_word,
     in_sentence,
+    is_fact_question,
+    is_request,
+    opening,
+    opens_question,
     own_headline,
 )
 from pai_tui.skills.regex import RegexRules
@@ -490,17 +495,48 @@ class Router:
                      starts: dict[str, list[int]], fixed: set[int]) -> tuple[str, ...]:
         """The declared triggers of skill `doc` found in a message, in declared order: only
         those whose first word the message holds are tried."""
+        declared, by_first = self._declared(doc)
+        numbers = sorted(number for term in starts.keys() & by_first.keys()
+                         for number in by_first[term]
+                         if declared[number].found_in(typed, found, starts, fixed))
+        return tuple(dict.fromkeys(declared[number].text for number in numbers))
+
+    def _declared(self, doc: int) -> tuple[list[Trigger], dict[str, list[int]]]:
+        """The declared triggers of skill `doc` and, by first stem, their numbers: parsed when
+        first needed."""
         if doc not in self._triggers:
             declared = declared_triggers(self._docs[doc])
             by_first: dict[str, list[int]] = {}
             for number, trigger in enumerate(declared):
                 by_first.setdefault(trigger.stems[0], []).append(number)
             self._triggers[doc] = (declared, by_first)
-        declared, by_first = self._triggers[doc]
-        numbers = sorted(number for term in starts.keys() & by_first.keys()
-                         for number in by_first[term]
-                         if declared[number].found_in(typed, found, starts, fixed))
-        return tuple(dict.fromkeys(declared[number].text for number in numbers))
+        return self._triggers[doc]
+
+    def _commanded_trigger(self, doc: int, segments: list[str]) -> str | None:
+        """A trigger phrase of several words of skill `doc` that a clause asks for: it opens
+        the clause once fillers and request words are set aside ("sketch a rough layout of X",
+        "pls recall from my recordings what..."), or the clause is a request holding it ("I need
+        a logo idea for X"); never in a clause that only mentions it. The words around it are
+        what the skill works on, however many."""
+        declared, by_first = self._declared(doc)
+        for segment in segments:
+            for sentence in sentence_clauses(segment):
+                if any(is_fact_question(clause.words) for clause in sentence):
+                    continue  # "git worktree vs git clone, what's the difference?"
+                for index, clause in enumerate(sentence):
+                    typed = clause.words
+                    if opens_question(opening(typed)):
+                        continue
+                    found = [self._term(word) for word in typed]
+                    places = range(len(typed)) if is_request(typed) else (command_at(typed),)
+                    for at in places:
+                        for number in by_first.get(found[at], ()):
+                            trigger = declared[number]
+                            if trigger.word is None and len(trigger.content) > 1 \
+                                    and tuple(found[at:at + len(trigger.stems)]) == trigger.stems \
+                                    and not in_sentence(sentence, index, at):
+                                return trigger.text
+        return None
 
     def _best_segment(self, segments: list[str]) -> SegmentScore | None:
         """The scores of the segment the scorer is surest about (None when no segment has a
@@ -545,12 +581,17 @@ class Router:
         """The confidence, the evidence if it was needed to settle it, and a note on how it was
         reached: words no skill knows weigh less when a trigger phrase of the best skill asks
         for it ("look up X and back it up with links"), or a sentence opens with a one-word
-        trigger as its verb ("can you research X"): they are what the skill works on."""
+        trigger as its verb ("can you research X"): they are what the skill works on. A trigger
+        phrase of several words that a clause asks for (`_commanded_trigger`) is enough."""
         sure = best.confidence()
         if best.mentioned:
             return sure, None, f" (x{MENTION_FACTOR}: the sentence only mentions skills' words)"
         if sure >= self.settings.threshold:
             return sure, None, ""
+        commanded = self._commanded_trigger(doc, segments)
+        if commanded is not None:
+            return max(sure, self.settings.threshold), None, (
+                f" (the trigger phrase \"{commanded}\" is what a clause asks for)")
         relieved = best.confidence(relieved=True)
         if relieved < self.settings.threshold:
             return sure, None, ""

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from pai_tui.skills.model import Skill
 from pai_tui.skills.routing_table import trigger_phrases
-from pai_tui.skills.text import singular, stem, word_set, words
+from pai_tui.skills.text import STOPWORDS, singular, stem, word_set, words
 
 # --- BM25 and the confidence ----------------------------------------------------------------
 
@@ -123,6 +123,7 @@ class Trigger:
     text: str  # as declared
     stems: tuple[str, ...]
     word: str | None = None  # a one-word trigger's word
+    content: tuple[str, ...] = ()  # its words that are not stopwords ("draw me": "draw")
 
     @classmethod
     def of(cls, phrase: str) -> Trigger | None:
@@ -130,7 +131,8 @@ class Trigger:
         if not found:
             return None
         one = singular(found[0]) if len(found) == 1 else None
-        return cls(phrase, tuple(stem(w) for w in found), one)
+        return cls(phrase, tuple(stem(w) for w in found), one,
+                   tuple(w for w in found if w not in STOPWORDS))
 
     def found_in(self, typed: list[str], found: list[str], starts: dict[str, list[int]],
                  fixed: set[int]) -> bool:
@@ -139,9 +141,9 @@ class Trigger:
         if self.word is not None:
             return any((singular(typed[at]) == self.word or at in fixed) and _asked(typed, at)
                        for at in starts.get(self.stems[0], ()))
-        return any(self._follows(found, start) for start in starts.get(self.stems[0], ()))
+        return any(self.follows(found, start) for start in starts.get(self.stems[0], ()))
 
-    def _follows(self, found: list[str], start: int) -> bool:
+    def follows(self, found: list[str], start: int) -> bool:
         """Whether the phrase's other stems follow `start` in order, each at most WORD_GAP
         words after the one before, within the sentence."""
         at = start

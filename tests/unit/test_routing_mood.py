@@ -198,3 +198,17 @@ def test_a_heading_over_the_users_own_short_news_is_plain_chat(router: Router, m
     """ "short version: I'm moving" tells a summary, it does not ask for one; a heading that
     names a skill, news that proposes something to weigh, or a long text under it asks."""
     assert router.route(message).skill == skill
+
+
+@pytest.mark.parametrize(("message", "skill"), [
+    ("pls recall from my recordings what the plumber quoted for the boiler", "lifelog"),
+    ("I need a logo idea for my food truck named Taco Tuesday", "art"),
+    ("collect references on ocean acidification and oyster farms", "research"),
+    ("what could go wrong with a soufflé in a cold oven?", None),
+])
+def test_a_trigger_phrase_a_clause_asks_for_routes_whatever_its_topic(
+        router: Router, message: str, skill: str | None) -> None:
+    """The words around a trigger phrase that opens a command (or sits in "I need...") are what
+    the skill works on: however many the skills do not know, the request stands. A question
+    opening with a trigger ("what could go wrong with...") does not ask for the skill."""
+    assert router.route(message).skill == skill
