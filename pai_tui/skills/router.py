@@ -532,7 +532,7 @@ class Router:
                     for at in places:
                         for number in by_first.get(found[at], ()):
                             trigger = declared[number]
-                            if trigger.word is None and len(trigger.content) > 1 \
+                            if trigger.word is None and not trigger.verb_only \
                                     and tuple(found[at:at + len(trigger.stems)]) == trigger.stems \
                                     and not in_sentence(sentence, index, at):
                                 return trigger.text

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from pai_tui.skills.model import Skill
 from pai_tui.skills.routing_table import trigger_phrases
-from pai_tui.skills.text import STOPWORDS, singular, stem, word_set, words
+from pai_tui.skills.text import singular, stem, word_set, words
 
 # --- BM25 and the confidence ----------------------------------------------------------------
 
@@ -107,6 +107,7 @@ make create draw generate build write design give need want produce sketch prepa
 render paint craft do run gimme
 """)
 RECEIVERS = word_set("me us him her them")
+_OBJECT_WORDS = ARTICLES | RECEIVERS | word_set("it my our")
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,7 @@ class Trigger:
     text: str  # as declared
     stems: tuple[str, ...]
     word: str | None = None  # a one-word trigger's word
-    content: tuple[str, ...] = ()  # its words that are not stopwords ("draw me": "draw")
+    verb_only: bool = False  # a verb and its article or pronoun ("draw me", "sketch a")
 
     @classmethod
     def of(cls, phrase: str) -> Trigger | None:
@@ -132,7 +133,7 @@ class Trigger:
             return None
         one = singular(found[0]) if len(found) == 1 else None
         return cls(phrase, tuple(stem(w) for w in found), one,
-                   tuple(w for w in found if w not in STOPWORDS))
+                   len(found) == 2 and found[1] in _OBJECT_WORDS)
 
     def found_in(self, typed: list[str], found: list[str], starts: dict[str, list[int]],
                  fixed: set[int]) -> bool:
