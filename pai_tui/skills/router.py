@@ -379,7 +379,8 @@ class Router:
             for order, number, phrase in self._phrases.get(first, ()):
                 if best is not None and order >= best[0]:
                     continue
-                if tuple(found[position:position + len(phrase)]) != phrase:
+                if tuple(found[position:position + len(phrase)]) != phrase \
+                        and not _with_articles(found, position, phrase):
                     continue
                 rule = self.rules[order]
                 if only is not None and (rule.kind != "table" or self._rule_keys[order] != only):
@@ -658,6 +659,24 @@ def _commands(triggers: tuple[str, ...], segments: list[str]) -> bool:
     return bool(single) and any(
         singular(command_word(sentence[0].words)) in single
         for segment in segments for sentence in sentence_clauses(segment)[:1])
+
+
+_ARTICLES = frozenset({"the", "a", "an"})
+
+
+def _with_articles(found: list[str], start: int, phrase: tuple[str, ...]) -> bool:
+    """Whether `phrase` occurs at `start` with articles it lacks between its words: "what do
+    the studies say" is the phrase "what do studies say", "give me the short version" is "give
+    me short version". An article the phrase has must be there."""
+    at = start
+    for term in phrase:
+        while at < len(found) and found[at] != term and found[at] in _ARTICLES \
+                and at > start:
+            at += 1
+        if at >= len(found) or found[at] != term:
+            return False
+        at += 1
+    return True
 
 
 def _window(text: str) -> str:

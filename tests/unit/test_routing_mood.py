@@ -212,3 +212,9 @@ def test_a_trigger_phrase_a_clause_asks_for_routes_whatever_its_topic(
     the skill works on: however many the skills do not know, the request stands. A question
     opening with a trigger ("what could go wrong with...") does not ask for the skill."""
     assert router.route(message).skill == skill
+
+
+def test_an_article_inside_a_table_phrase_does_not_hide_it(router: Router) -> None:
+    """ "what do the studies say" is the research row's "what do studies say"."""
+    decision = router.route("what do the studies say about standing desks and back pain?")
+    assert (decision.skill, decision.how) == ("research", "table")
