@@ -37,7 +37,7 @@ POSSESSIVES = word_set("my our his her their your")
 # The user's own things: a question holding one asks about them, not about the world.
 FIRST_PERSON = word_set("i me my mine myself we us our ours im ive id")
 # The text at hand: "how many words is this?", "the gist of the following".
-AT_HAND = word_set("this these following below above attached")
+AT_HAND = word_set("this these following below above attached here")
 # Finite verbs that need no lexicon: be, have, do, modals and common irregular pasts.
 FINITE = word_set("""
 am is are was were isnt arent wasnt werent has have had hasnt havent hadnt does did doesnt didnt
@@ -171,7 +171,8 @@ def _verb_within(clause: list[str], start: int, end: int) -> bool:
 def is_fact_question(clause: list[str], at: int | None = None) -> bool:
     """A question about a word or the world, not about the user's things or the text at hand:
     "what does X mean?", "explain X", "is X a Y?", "when did X begin?", "how do I X?", and
-    "what is X?" when `at` (the word a skill's phrase starts at) is X."""
+    "what is X?" when `at` (the word a skill's phrase starts at) is X, or when no phrase is
+    in question (`at` None: the scorer reads the sentence as a whole)."""
     skipped = len(clause) - len(opening(clause))
     clause = clause[skipped:]
     if not _MARKERS.isdisjoint(clause) or _how_to(clause) \
@@ -181,7 +182,7 @@ def is_fact_question(clause: list[str], at: int | None = None) -> bool:
         return False
     if opens_question(clause) and _asks_a_fact(clause):
         return True
-    return at is not None and _what_is(clause, at - skipped)
+    return _what_is(clause, at - skipped if at is not None else None)
 
 
 def _asks_a_fact(question: list[str]) -> bool:
@@ -227,7 +228,7 @@ def _instructions(clause: list[str]) -> bool:
         clause[1] in HOW_MODALS and clause[2] in HOW_SUBJECTS))
 
 
-def _what_is(clause: list[str], at: int) -> bool:
+def _what_is(clause: list[str], at: int | None) -> bool:
     """ "what is X", "what's a X", "who are X" with X at word `at`."""
     if clause[0] in ("whats", "whos"):
         head = 1
@@ -235,7 +236,7 @@ def _what_is(clause: list[str], at: int) -> bool:
         head = 2
     else:
         return False
-    return at == head or (at == head + 1 and clause[head] in ARTICLES)
+    return at is None or at == head or (at == head + 1 and clause[head] in ARTICLES)
 
 
 def mentions(clause: list[str], at: int | None = None,

@@ -166,7 +166,8 @@ def test_a_question_about_a_word_or_the_world_is_a_fact_question() -> None:
     assert is_fact_question(words("is math a fundamental truth?"))
     assert is_fact_question(words("what did Aristotle say about first principles"))
     assert is_fact_question(words("what is a mind map"), at=3)
-    assert not is_fact_question(words("what is a mind map"), at=None)
+    assert is_fact_question(words("what is a mind map"), at=None)  # the scorer's reading
+    assert not is_fact_question(words("what is the mind map here about"), at=None)
     assert not is_fact_question(words("what are the fundamental truths behind it"), at=3)
     assert not is_fact_question(words("what did I say about the budget"))
     assert not is_fact_question(words("how many words is this essay"))
@@ -218,3 +219,10 @@ def test_an_article_inside_a_table_phrase_does_not_hide_it(router: Router) -> No
     """ "what do the studies say" is the research row's "what do studies say"."""
     decision = router.route("what do the studies say about standing desks and back pain?")
     assert (decision.skill, decision.how) == ("research", "table")
+
+
+def test_what_is_x_asks_about_the_world_unless_it_points_at_the_users_text(
+        router: Router) -> None:
+    assert router.route("what's the usual size of a mind map poster?").skill is None
+    assert router.route("what's the key point here? it's a long email from my boss about "
+                        "budgets").skill == "summarize"
