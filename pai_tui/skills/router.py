@@ -46,13 +46,16 @@ from pai_tui.config import SkillsSettings
 from pai_tui.events import RouteHow
 from pai_tui.skills.model import Finding, Skill, skill_key
 from pai_tui.skills.mood import (
+    DETERMINERS,
+    FINITE,
+    PREPOSITIONS,
     ClauseSpans,
     asks_about_the_world,
     command_at,
-    command_word,
     in_sentence,
     is_fact_question,
     is_request,
+    is_statement,
     opening,
     opens_question,
     own_headline,
@@ -514,29 +517,43 @@ class Router:
         return self._triggers[doc]
 
     def _commanded_trigger(self, doc: int, segments: list[str]) -> str | None:
-        """A trigger phrase of several words of skill `doc` that a clause asks for: it opens
-        the clause once fillers and request words are set aside ("sketch a rough layout of X",
-        "pls recall from my recordings what..."), or the clause is a request holding it ("I need
-        a logo idea for X"); never in a clause that only mentions it. The words around it are
-        what the skill works on, however many."""
-        declared, by_first = self._declared(doc)
+        """A trigger phrase of skill `doc` that a clause asks for: it opens the clause as its
+        verb once fillers and request words are set aside ("sketch a rough layout of X", "pls
+        recall from my recordings what...", "reserch quantum error correction"), or, of several
+        words, sits in a request ("I need a logo idea for X"); never in a clause that only
+        mentions it, nor in a sentence asking about the world. The words around it are what the
+        skill works on, however many."""
         for segment in segments:
             for sentence in sentence_clauses(segment):
                 if any(is_fact_question(clause.words) for clause in sentence):
                     continue  # "git worktree vs git clone, what's the difference?"
+                steps = sum(map(_a_command, sentence)) > 1  # "condense X, then add Y"
                 for index, clause in enumerate(sentence):
-                    typed = clause.words
-                    if opens_question(opening(typed)):
+                    if opens_question(opening(clause.words)):
                         continue
-                    found = [self._term(word) for word in typed]
-                    places = range(len(typed)) if is_request(typed) else (command_at(typed),)
-                    for at in places:
-                        for number in by_first.get(found[at], ()):
-                            trigger = declared[number]
-                            if trigger.word is None and not trigger.verb_only \
-                                    and tuple(found[at:at + len(trigger.stems)]) == trigger.stems \
-                                    and not in_sentence(sentence, index, at):
-                                return trigger.text
+                    found = self._clause_trigger(doc, clause.words, one_word=not steps)
+                    if found is not None and not in_sentence(sentence, index, found[1]):
+                        return found[0]
+        return None
+
+    def _clause_trigger(self, doc: int, typed: list[str],
+                        one_word: bool) -> tuple[str, int] | None:
+        """A trigger of skill `doc` at the command word of a clause (any trigger; one of a word
+        only if `one_word`), or anywhere in a request (a phrase of several words, not a verb
+        and its article): its text and where it starts."""
+        declared, by_first = self._declared(doc)
+        found = [self._term(word) for word in typed]
+        command = command_at(typed)
+        places = range(len(typed)) if is_request(typed) else (command,)
+        for at in places:
+            for number in by_first.get(found[at], ()):
+                trigger = declared[number]
+                if at == command and trigger.word is not None:
+                    if one_word and _verb_of(trigger, typed, found, at):
+                        return trigger.text, at
+                elif (at == command or not trigger.verb_only) and trigger.word is None \
+                        and tuple(found[at:at + len(trigger.stems)]) == trigger.stems:
+                    return trigger.text, at
         return None
 
     def _best_segment(self, segments: list[str]) -> SegmentScore | None:
@@ -654,14 +671,41 @@ class Router:
 
 def _commands(triggers: tuple[str, ...], segments: list[str]) -> bool:
     """Whether a sentence opens with one of the one-word `triggers` as its verb ("please
-    summarize X", "can you research X"; not "my research on X")."""
+    summarize X", "can you research X"; not "my research on X", "research and development
+    costs are...")."""
     single = {singular(trigger) for trigger in triggers if " " not in trigger}
     return bool(single) and any(
-        singular(command_word(sentence[0].words)) in single
+        _verb_at(sentence[0].words, single)
         for segment in segments for sentence in sentence_clauses(segment)[:1])
 
 
+def _verb_at(clause: list[str], verbs: set[str]) -> bool:
+    """Whether the clause's command word is one of `verbs` with an object after it (not
+    "research and development costs are...": a noun)."""
+    at = command_at(clause)
+    return at < len(clause) and singular(clause[at]) in verbs and at + 1 < len(clause) \
+        and clause[at + 1] not in _NOT_AN_OBJECT
+
+
 _ARTICLES = frozenset({"the", "a", "an"})
+# After a word these make it a noun, not a command: "research and development costs are...".
+_NOT_AN_OBJECT = FINITE | {"and", "or", "nor"}
+
+
+def _verb_of(trigger: Trigger, typed: list[str], found: list[str], at: int) -> bool:
+    """Whether the one-word `trigger` is the verb at `at`, with an object after it: the word
+    as typed (or a typo of it), not before "and" or a verb ("research and development costs
+    are...": a noun)."""
+    if singular(typed[at]) != trigger.word and found[at] == stem(typed[at]):
+        return False
+    return at + 1 < len(typed) and typed[at + 1] not in _NOT_AN_OBJECT
+
+
+def _a_command(clause: Clause) -> bool:
+    """Whether a clause reads as a command: neither a statement, a question nor a phrase."""
+    words = opening(clause.words)
+    return bool(words) and not (is_statement(words) or opens_question(words)
+                                or words[0] in PREPOSITIONS or words[0] in DETERMINERS)
 
 
 def _with_articles(found: list[str], start: int, phrase: tuple[str, ...]) -> bool:

@@ -226,3 +226,16 @@ def test_what_is_x_asks_about_the_world_unless_it_points_at_the_users_text(
     assert router.route("what's the usual size of a mind map poster?").skill is None
     assert router.route("what's the key point here? it's a long email from my boss about "
                         "budgets").skill == "summarize"
+
+
+@pytest.mark.parametrize(("message", "skill"), [
+    ("diagrm the steps of our release process", "art"),
+    ("visualize our sales funnel from ad click to renewal", "art"),
+    ("research and marketing budgets were cut", None),
+    ("condense the sauce for ten minutes, then add butter", None),
+])
+def test_a_one_word_trigger_as_the_commands_verb_routes(router: Router, message: str,
+                                                        skill: str | None) -> None:
+    """ "visualize X" asks for art whatever X is; "research and marketing budgets" is a noun,
+    and a sentence of several commands is a procedure the user describes (a recipe)."""
+    assert router.route(message).skill == skill
