@@ -47,6 +47,7 @@ said thought brought bought sold saw heard held fell grew knew met paid became b
 broke chose taught threw understood forgot led meant rose
 always never usually often sometimes already finally
 says seems sounds looks feels keeps goes gets makes takes wants needs shows works gives knows
+say show suggest claim agree believe
 """)
 # Subordinators: a verb after one belongs to a clause inside the request ("tell me what is...").
 SUBORDINATORS = word_set("what whats why how who when where which whether if that than")

@@ -82,6 +82,7 @@ from pai_tui.skills.scoring import (
     Evidence,
     SegmentScore,
     Trigger,
+    declared_frames,
     declared_triggers,
     skill_fields,
 )
@@ -213,6 +214,8 @@ class Router:
         self._keys: dict[str, str] = {}
         self._terms: dict[str, str] = {}  # a word -> its stem, typos of the skills' corrected
         self._command_words: frozenset[str] | None = None  # one-word triggers, when first needed
+        self._frames = [(doc, frame) for doc, skill in enumerate(self._docs)
+                        for frame in declared_frames(skill)]
 
     # - building -
 
@@ -556,6 +559,24 @@ class Router:
                     return trigger.text, at
         return None
 
+    def _framed(self, segments: list[str]) -> tuple[int, str] | None:
+        """The one skill a declared frame of which (`scoring.Frame`) a sentence of `segments`
+        holds, each clause holding its words asking (`pai_tui.skills.mood`), and the frame;
+        None when no skill's or several skills' frames are there."""
+        if not self._frames:
+            return None
+        found: dict[int, str] = {}
+        for segment in segments:
+            for sentence in sentence_clauses(segment):
+                held = [{self._term(word) for word in clause.words} for clause in sentence]
+                every = set().union(*held)
+                for doc, frame in self._frames:
+                    if doc not in found and frame.found_in(every) and not any(
+                            in_sentence(sentence, index)
+                            for index, terms in enumerate(held) if frame.touches(terms)):
+                        found[doc] = frame.text
+        return next(iter(found.items())) if len(found) == 1 else None
+
     def _best_segment(self, segments: list[str]) -> SegmentScore | None:
         """The scores of the segment the scorer is surest about (None when no segment has a
         word to score), marked `mentioned` when it only mentions skills' words and that could
@@ -622,9 +643,22 @@ class Router:
 
     def score(self, text: str) -> RouteDecision:
         """The decision of the scorer alone (step 5), as if no rule matched. The best
-        skill needs `Evidence` beyond its score, else the message is plain chat."""
-        threshold = self.settings.threshold
+        skill needs `Evidence` beyond its score, else the message is plain chat, unless a
+        sentence holds a frame of one skill (`_framed`)."""
         segments = _segments(text)
+        decision = self._scored(text, segments)
+        if decision.skill is None and decision.how in ("chat", "model"):
+            framed = self._framed(segments)
+            if framed is not None:
+                doc, frame = framed
+                decision.skill, decision.how, decision.candidates = self._names[doc], "score", ()
+                decision.reasons = (f"{self._names[doc]}: a sentence asks for it in the words "
+                                    f"of its frame \"{frame}\"", *decision.reasons)
+        return decision
+
+    def _scored(self, text: str, segments: list[str]) -> RouteDecision:
+        """The scorer's decision from BM25, the confidence and the evidence."""
+        threshold = self.settings.threshold
         best = self._best_segment(segments)
         if best is None or not best.totals:
             why = "no words in the message match any skill" if best else \

@@ -181,6 +181,40 @@ def declared_triggers(skill: Skill) -> list[Trigger]:
 
 
 @dataclass(frozen=True)
+class Frame:
+    """Classes of words that, together in a sentence that asks, ask for a skill: a paraphrase
+    its trigger phrases cannot list ("why might my pitch fail?", "how could our launch go
+    wrong?" for red-team's "my plan + fail|wrong|flaw"). A skill declares them in its
+    frontmatter, `metadata: frames: "my our + plan idea pitch + fail wrong flaw; ..."`: frames
+    apart by ";", classes by "+", a class's words by spaces. Each word stands for its stem."""
+
+    text: str  # as declared
+    classes: tuple[frozenset[str], ...]
+
+    @classmethod
+    def of(cls, text: str) -> Frame | None:
+        classes = tuple(frozenset(stem(word) for word in words(part)) for part in text.split("+"))
+        if len(classes) < 2 or not all(classes):
+            return None  # one class is a trigger list, not a frame
+        return cls(" + ".join(" ".join(sorted(words(part))) for part in text.split("+")),
+                   classes)
+
+    def found_in(self, terms: set[str]) -> bool:
+        """Whether every class has a word among `terms` (stems)."""
+        return all(not group.isdisjoint(terms) for group in self.classes)
+
+    def touches(self, terms: set[str]) -> bool:
+        """Whether any class has a word among `terms`."""
+        return any(not group.isdisjoint(terms) for group in self.classes)
+
+
+def declared_frames(skill: Skill) -> list[Frame]:
+    """The frames a skill declares (`metadata: frames`, see `Frame`)."""
+    found = (Frame.of(part) for part in skill.metadata.get("frames", "").split(";"))
+    return [frame for frame in found if frame is not None]
+
+
+@dataclass(frozen=True)
 class Evidence:
     """What in a message points at one skill, beyond its score: the skill's declared triggers
     found, and its distinctive words found (as typed; words shared by many skills apart, the

@@ -239,3 +239,16 @@ def test_a_one_word_trigger_as_the_commands_verb_routes(router: Router, message:
     """ "visualize X" asks for art whatever X is; "research and marketing budgets" is a noun,
     and a sentence of several commands is a procedure the user describes (a recipe)."""
     assert router.route(message).skill == skill
+
+
+@pytest.mark.parametrize(("message", "skill"), [
+    ("could our pricing strategy fail in a recession?", "red-team"),
+    ("my startup failed last year and I'm still sad", None),
+    ("why did my business fail?", None),
+    ("what have experts found about intermittent fasting?", "research"),
+    ("experts agree that sleep matters", None),
+    ("what did we decide in our meeting recordings last week?", "lifelog"),
+])
+def test_the_bundled_frames_read_paraphrases_that_ask(router: Router, message: str,
+                                                      skill: str | None) -> None:
+    assert router.route(message).skill == skill
