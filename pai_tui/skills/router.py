@@ -112,6 +112,7 @@ SEGMENT_WORDS = 40  # words of the first / last sentence the scorer reads
 TOP_SCORES = 5
 MODEL_CANDIDATES = 3
 TERM_CACHE = 100_000  # words whose (corrected) stem is remembered
+SEGMENT_CACHE = 8  # sentences whose clauses are remembered (a message's, read several times)
 
 _SLASH_COMMAND = re.compile(r"\s*/([^\W][\w-]*)(?=\s|$)(.*)", re.DOTALL)
 # Where a clause ends: the scorer reads the first and the last one.
@@ -213,6 +214,7 @@ class Router:
         self._last_reading: tuple[str, list[str], list[list[Clause]]] = ("", [], [])
         self._keys: dict[str, str] = {}
         self._terms: dict[str, str] = {}  # a word -> its stem, typos of the skills' corrected
+        self._segment_clauses: dict[str, list[list[Clause]]] = {}
         self._command_words: frozenset[str] | None = None  # one-word triggers, when first needed
         self._frames = [(doc, frame) for doc, skill in enumerate(self._docs)
                         for frame in declared_frames(skill)]
@@ -385,8 +387,10 @@ class Router:
             for order, number, phrase in self._phrases.get(first, ()):
                 if best is not None and order >= best[0]:
                     continue
-                if tuple(found[position:position + len(phrase)]) != phrase \
-                        and not _with_articles(found, position, phrase):
+                if tuple(found[position:position + len(phrase)]) != phrase and not (
+                        len(phrase) > 1
+                        and not _ARTICLES.isdisjoint(found[position + 1:position + len(phrase)])
+                        and _with_articles(found, position, phrase)):
                     continue
                 rule = self.rules[order]
                 if only is not None and (rule.kind != "table" or self._rule_keys[order] != only):
@@ -425,6 +429,16 @@ class Router:
                  for word in clause.words]
         self._last_reading = (window, found, sentences)
         return found, sentences
+
+    def _clauses(self, segment: str) -> list[list[Clause]]:
+        """`sentence_clauses(segment)`, remembered for the last few segments: the scorer's
+        steps read the same one or two sentences several times per message."""
+        known = self._segment_clauses.get(segment)
+        if known is None:
+            if len(self._segment_clauses) >= SEGMENT_CACHE:
+                self._segment_clauses.clear()
+            known = self._segment_clauses[segment] = sentence_clauses(segment)
+        return known
 
     def _term(self, word: str) -> str:
         """The stem of `word`, or of the skills' word it is a typo of ("implemntation plan",
@@ -527,7 +541,7 @@ class Router:
         mentions it, nor in a sentence asking about the world. The words around it are what the
         skill works on, however many."""
         for segment in segments:
-            for sentence in sentence_clauses(segment):
+            for sentence in self._clauses(segment):
                 if any(is_fact_question(clause.words) for clause in sentence):
                     continue  # "git worktree vs git clone, what's the difference?"
                 steps = sum(map(_a_command, sentence)) > 1  # "condense X, then add Y"
@@ -567,7 +581,10 @@ class Router:
             return None
         found: dict[int, str] = {}
         for segment in segments:
-            for sentence in sentence_clauses(segment):
+            typed = {self._term(word) for word in words(segment)}
+            if not any(frame.found_in(typed) for _, frame in self._frames):
+                continue
+            for sentence in self._clauses(segment):
                 held = [{self._term(word) for word in clause.words} for clause in sentence]
                 every = set().union(*held)
                 for doc, frame in self._frames:
@@ -601,7 +618,7 @@ class Router:
         mentions it (`pai_tui.skills.mood`): "our red team won the match", "what is a mind
         map?"."""
         held: list[tuple[list[Clause], int]] = []
-        for sentence in sentence_clauses(segment):
+        for sentence in self._clauses(segment):
             for index, clause in enumerate(sentence):
                 stemmed = (self._term(word) for word in clause.words if word not in STOPWORDS)
                 if any(term in self._postings for term in stemmed):
