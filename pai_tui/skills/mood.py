@@ -393,14 +393,14 @@ def own_headline(sentences: list[list[Clause]], command: Callable[[str], bool]) 
     split = _heading(sentences)
     if split is None:
         return False
-    before, heading, news = split
+    before, heading, news, colon = split
     if not _noun_heading(heading) or not 0 < sum(map(len, news)) <= NEWS_WORDS:
         return False
     if any(is_request(clause) for clause in before) or is_request(heading) \
             or not AT_HAND.isdisjoint(heading) or opens_question(heading):
         return False
-    if command(heading[0]) and heading[1:2] != ["of"]:
-        return False  # "summarize: ...", not "recap of the game: ..."
+    if colon and command(heading[0]) and heading[1:2] != ["of"]:
+        return False  # "summarize: ...", not "recap of the game: ..." nor "tldr I passed"
     if any(is_request(clause) and opening(clause)[:1] != ["we"] for clause in news):
         return False  # "we need a better goalkeeper" states; "can you..." asks
     if any(not PROPOSING.isdisjoint(clause) for clause in news):
@@ -420,15 +420,16 @@ def _noun_heading(heading: list[str]) -> bool:
 
 
 def _heading(sentences: list[list[Clause]]) -> tuple[list[list[str]], list[str],
-                                                     list[list[str]]] | None:
-    """The clauses before a heading, the heading and the clauses after it: the heading ends at
-    the message's first colon, or (a word or two opening the message) where a piece of news
-    starts ("tl;dr I got the job"; not "recall what I said": that news is a clause inside)."""
+                                                     list[list[str]], bool] | None:
+    """The clauses before a heading, the heading, the clauses after it and whether a colon
+    ends it: the heading ends at the message's first colon, or (a word or two opening the
+    message) where a piece of news starts ("tl;dr I got the job"; not "recall what I said":
+    that news is a clause inside, and no command takes "I got..." for its object)."""
     flat = [clause for sentence in sentences for clause in sentence]
     for index, clause in enumerate(flat):
         if clause.end == ":":
             return ([c.words for c in flat[:index]], opening(clause.words),
-                    [c.words for c in flat[index + 1:]])
+                    [c.words for c in flat[index + 1:]], True)
     if not flat:
         return None
     words = flat[0].words
@@ -436,7 +437,7 @@ def _heading(sentences: list[list[Clause]]) -> tuple[list[list[str]], list[str],
         return None
     for at in range(1, min(3, len(words))):
         if words[at - 1] not in SUBORDINATORS and _news(words[at:]):
-            return [], words[:at], [words[at:], *(c.words for c in flat[1:])]
+            return [], words[:at], [words[at:], *(c.words for c in flat[1:])], False
     return None
 
 

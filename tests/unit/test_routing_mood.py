@@ -188,6 +188,7 @@ def test_a_command_not_to_do_it_is_plain_chat(router: Router, message: str) -> N
     ("the gist: we're moving offices", None),
     ("bottom line: I'm broke", None),
     ("tl;dr we won the cup and I scored twice", None),
+    ("tldr I finally fixed the leaky tap!", None),
     ("tl;dr: The council approved the budget after a long debate. Parks get 5% more, roads 3% "
      "less, and the library opens on Sundays from March.", "summarize"),
     ("red team: we launch in Japan first", "red-team"),
