@@ -48,6 +48,7 @@ from pai_tui.skills.model import Finding, Skill, skill_key
 from pai_tui.skills.mood import (
     DETERMINERS,
     FINITE,
+    FIRST_PERSON,
     PREPOSITIONS,
     ClauseSpans,
     asks_about_the_world,
@@ -546,8 +547,9 @@ class Router:
                     continue  # "git worktree vs git clone, what's the difference?"
                 steps = sum(map(_a_command, sentence)) > 1  # "condense X, then add Y"
                 for index, clause in enumerate(sentence):
-                    if opens_question(opening(clause.words)):
-                        continue
+                    if opens_question(opening(clause.words)) \
+                            and FIRST_PERSON.isdisjoint(clause.words):
+                        continue  # "what could go wrong with X?", not "...in my plan?"
                     found = self._clause_trigger(doc, clause.words, one_word=not steps)
                     if found is not None and not in_sentence(sentence, index, found[1]):
                         return found[0]
@@ -556,12 +558,14 @@ class Router:
     def _clause_trigger(self, doc: int, typed: list[str],
                         one_word: bool) -> tuple[str, int] | None:
         """A trigger of skill `doc` at the command word of a clause (any trigger; one of a word
-        only if `one_word`), or anywhere in a request (a phrase of several words, not a verb
-        and its article): its text and where it starts."""
+        only if `one_word`), or anywhere in a request or a question about the user's own things
+        (a phrase of several words, not a verb and its article): its text and where it
+        starts."""
         declared, by_first = self._declared(doc)
         found = [self._term(word) for word in typed]
         command = command_at(typed)
-        places = range(len(typed)) if is_request(typed) else (command,)
+        anywhere = is_request(typed) or opening(typed)[0] in _WH  # "what are the risks in my"
+        places = range(len(typed)) if anywhere else (command,)
         for at in places:
             for number in by_first.get(found[at], ()):
                 trigger = declared[number]
@@ -739,6 +743,9 @@ def _verb_at(clause: list[str], verbs: set[str]) -> bool:
 
 
 _ARTICLES = frozenset({"the", "a", "an"})
+# Questions that ask for something about the user's things ("what are the blind spots in my
+# plan?"); a yes/no question ("did my mom mention...?") asks about a fact.
+_WH = frozenset({"what", "whats", "which", "where", "how", "why"})
 # After a word these make it a noun, not a command: "research and development costs are...".
 _NOT_AN_OBJECT = FINITE | {"and", "or", "nor"}
 

@@ -253,3 +253,13 @@ def test_a_one_word_trigger_as_the_commands_verb_routes(router: Router, message:
 def test_the_bundled_frames_read_paraphrases_that_ask(router: Router, message: str,
                                                       skill: str | None) -> None:
     assert router.route(message).skill == skill
+
+
+@pytest.mark.parametrize(("message", "skill"), [
+    ("what are the blind spots in our churn analysis?", "red-team"),
+    ("did my mom mention the blind spots in her car?", None),
+    ("what are the blind spots of a truck?", None),
+])
+def test_a_question_about_the_users_own_things_asks_for_its_trigger(
+        router: Router, message: str, skill: str | None) -> None:
+    assert router.route(message).skill == skill
