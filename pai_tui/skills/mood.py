@@ -65,6 +65,7 @@ HOW_MODALS = word_set("do does can could should would")
 AUXILIARIES = word_set("do does did is are was were can will would")  # "how long does it take"
 ADVICE_OPENERS = word_set("what whats which where should")
 HOW_SUBJECTS = word_set("i we you one")
+ASSISTANT = word_set("pai")  # the assistant's own name
 ARTICLES = word_set("a an")
 # Chat's own tasks: a skill's words in their object are what the task works on.
 CHAT_TASKS = word_set("""
@@ -219,8 +220,9 @@ def _asks_advice(clause: list[str]) -> bool:
 
 def _how_to(clause: list[str]) -> bool:
     """ "how do I...", "how can we...", "how to...": a request for instructions, which plain
-    chat gives ("how do I draw a circle in CSS?")."""
-    return clause[0] == "how" and _instructions(clause)
+    chat gives ("how do I draw a circle in CSS?"); not when it names the assistant itself ("how
+    do I build my own pai skill?"): its skills do what it does."""
+    return clause[0] == "how" and _instructions(clause) and ASSISTANT.isdisjoint(clause)
 
 
 def _instructions(clause: list[str]) -> bool:

@@ -263,3 +263,13 @@ def test_the_bundled_frames_read_paraphrases_that_ask(router: Router, message: s
 def test_a_question_about_the_users_own_things_asks_for_its_trigger(
         router: Router, message: str, skill: str | None) -> None:
     assert router.route(message).skill == skill
+
+
+@pytest.mark.parametrize(("message", "skill"), [
+    ("how do I make a skill for pai that tracks habits?", "create-skill"),
+    ("how do I update pai to the latest version?", None),
+    ("how do I make a skill tree in my game?", None),
+])
+def test_a_how_to_question_about_pai_itself_is_for_its_skills(router: Router, message: str,
+                                                              skill: str | None) -> None:
+    assert router.route(message).skill == skill
