@@ -273,3 +273,10 @@ def test_a_question_about_the_users_own_things_asks_for_its_trigger(
 def test_a_how_to_question_about_pai_itself_is_for_its_skills(router: Router, message: str,
                                                               skill: str | None) -> None:
     assert router.route(message).skill == skill
+
+
+def test_what_did_i_say_is_a_recall_only_about_something(router: Router) -> None:
+    """Recall reads "what did I say about/to/in my..."; "what did I say wrong?" is about the
+    words at hand."""
+    assert router.route("what did I say about the roof in my voice notes?").skill == "lifelog"
+    assert router.route("what did I say wrong just now?").skill is None
