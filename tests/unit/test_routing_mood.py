@@ -280,3 +280,10 @@ def test_what_did_i_say_is_a_recall_only_about_something(router: Router) -> None
     words at hand."""
     assert router.route("what did I say about the roof in my voice notes?").skill == "lifelog"
     assert router.route("what did I say wrong just now?").skill is None
+
+
+def test_a_trigger_of_common_words_still_counts(router: Router) -> None:
+    """ "know for sure" is all stopwords, but three of them make a phrase."""
+    assert router.route("what do we know for sure about why the tests got slower?").skill \
+        == "first-principles"
+    assert router.route("I don't know for sure if I can make it").skill is None
