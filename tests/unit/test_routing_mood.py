@@ -249,6 +249,8 @@ def test_a_one_word_trigger_as_the_commands_verb_routes(router: Router, message:
     ("what have experts found about intermittent fasting?", "research"),
     ("experts agree that sleep matters", None),
     ("what did we decide in our meeting recordings last week?", "lifelog"),
+    ("how long would my essay take to read aloud?", "summarize"),
+    ("how long does it take to read the Bible?", None),
 ])
 def test_the_bundled_frames_read_paraphrases_that_ask(router: Router, message: str,
                                                       skill: str | None) -> None:
