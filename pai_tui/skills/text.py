@@ -67,6 +67,7 @@ _SUFFIXES = (
     ("s", ""), ("e", ""), ("y", ""),
 )
 _KEEP_S = ("ss", "us", "is")
+_ORDINALS = {"1st": "first", "2nd": "second", "3rd": "third"}  # "1st principles"
 _stems: dict[str, str] = {}
 
 
@@ -76,7 +77,7 @@ def stem(word: str) -> str:
     cached = _stems.get(word)
     if cached is not None:
         return cached
-    result = word
+    result = _ORDINALS.get(word, word)
     if len(word) > 4 and not word.isdigit():
         for british, american in _BRITISH:
             if result.endswith(british) and len(result) - len(british) >= 3:

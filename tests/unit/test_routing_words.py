@@ -67,3 +67,8 @@ def test_a_contraction_is_not_read_as_another_word(message: str, skill: str | No
     """Without its apostrophe "we're" would be "were", which opens a question, and "we'll"
     "well", a filler: the statement would read as a question or a command."""
     assert bundled_router().route(message).skill == skill
+
+
+def test_an_ordinal_in_digits_is_its_word() -> None:
+    assert bundled_router().route("use 1st principles on my grocery bill").skill \
+        == "first-principles"
