@@ -170,18 +170,20 @@ def _verb_within(clause: list[str], start: int, end: int) -> bool:
     return False
 
 
-def is_fact_question(clause: list[str], at: int | None = None) -> bool:
+def is_fact_question(clause: list[str], at: int | None = None, own: bool = False) -> bool:
     """A question about a word or the world, not about the user's things or the text at hand:
     "what does X mean?", "explain X", "is X a Y?", "when did X begin?", "how do I X?", and
     "what is X?" when `at` (the word a skill's phrase starts at) is X, or when no phrase is
-    in question (`at` None: the scorer reads the sentence as a whole)."""
+    in question (`at` None: the scorer reads the sentence as a whole). `own`: the sentence
+    says elsewhere that it is about the user's things ("in my transcripts, what did...?"); a
+    question for instructions, advice or a cause still is one."""
     skipped = len(clause) - len(opening(clause))
     clause = clause[skipped:]
     if not _MARKERS.isdisjoint(clause) or _how_to(clause) \
             or _asks_advice(clause) or (_asks_why(clause) and (at is None or at > skipped)):
         return True
-    if not clause or not _OWN.isdisjoint(clause):
-        return False
+    if not clause or (own and clause[0] not in PAST_AUXILIARIES) or not _OWN.isdisjoint(clause):
+        return False  # "my recordings - did they get deleted?" asks about an event
     if opens_question(clause) and _asks_a_fact(clause):
         return True
     return _what_is(clause, at - skipped if at is not None else None)
@@ -242,21 +244,26 @@ def _what_is(clause: list[str], at: int | None) -> bool:
     return at is None or at == head or (at == head + 1 and clause[head] in ARTICLES)
 
 
-def mentions(clause: list[str], at: int | None = None,
-             others: tuple[list[str], ...] = ()) -> bool:
+def mentions(clause: list[str], at: int | None = None, others: tuple[list[str], ...] = (),
+             own: bool = False) -> bool:
     """Whether the clause only mentions what it holds: a statement or a question about a word
     or a fact, with no request in it nor in `others` (the other clauses of its sentence: "my
     skill isn't loading, can you validate it?" asks); a task of chat's own working on it
     ("translate this summary"); or a phrase like "in a nutshell" whose sentence only mentions
     ("in a nutshell, I'm tired"); or a command not to do it ("stop playing devil's advocate").
-    `at`: where a skill's phrase starts."""
-    if is_fact_question(clause, at) or is_chat_task(clause) or is_refusal(clause):
+    A question is about the user's things when a phrase of its sentence holds them (`own`: "in
+    my transcripts, what did Sam promise?"). `at`: where a skill's phrase starts."""
+    own = own or any(_phrase_only(other) and not _OWN.isdisjoint(other) for other in others)
+    if is_fact_question(clause, at, own) or is_chat_task(clause) or is_refusal(clause):
         return True
     if is_request(clause):
         return False
     if is_statement(clause):
         return not any(is_request(other) for other in others)
-    return _phrase_only(clause) and bool(others) and all(mentions(other) for other in others)
+    if not (_phrase_only(clause) and others):
+        return False
+    own = own or not _OWN.isdisjoint(clause)
+    return all(mentions(other, own=own) for other in others)
 
 
 def is_chat_task(clause: list[str]) -> bool:

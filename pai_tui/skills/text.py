@@ -129,8 +129,9 @@ def words(text: str) -> list[str]:
 
 
 # A word, or a mark ending a sentence or a clause where a space follows ("draw.io" and
-# "1,000" go on), or a line break (which ends a sentence).
-_TOKEN = re.compile(r"[^\W_]+|([.!?]+|[;:,]+)(?=\s|$)|\n")
+# "1,000" go on), a dash (which ends a clause: "my goals \u2014 are they realistic?"), or a line
+# break (which ends a sentence).
+_TOKEN = re.compile(r"[^\W_]+|([.!?]+|[;:,]+)(?=\s|$)|([\u2013\u2014]+)|\n")
 
 
 class Clause(NamedTuple):
@@ -147,7 +148,7 @@ def sentence_clauses(text: str) -> list[list[Clause]]:
     clauses: list[Clause] = []
     current: list[str] = []
     for match in _TOKEN.finditer(_plain(text)):
-        mark = match.group(1)
+        mark = match.group(1) or match.group(2)
         if mark is None and match.group() != "\n":
             current.append(match.group())
             continue

@@ -289,3 +289,20 @@ def test_a_trigger_of_common_words_still_counts(router: Router) -> None:
     assert router.route("what do we know for sure about why the tests got slower?").skill \
         == "first-principles"
     assert router.route("I don't know for sure if I can make it").skill is None
+
+
+@pytest.mark.parametrize(("message", "skill"), [
+    ("in my voice notes, what did the plumber quote for the boiler?", "lifelog"),
+    ("my long-term goals — do they still make sense after the move?", "telos"),
+    ("in my research paper, how do I cite a website?", None),
+    ("my goals — what's the best app to track them?", None),
+])
+def test_a_phrase_naming_the_users_things_makes_the_question_theirs(
+        router: Router, message: str, skill: str | None) -> None:
+    """ "in my transcripts, what did Sam promise?" asks about the user's records, not the world;
+    a dash ends a clause like a comma. A how-to or an advice question stays chat's."""
+    assert router.route(message).skill == skill
+
+
+def test_a_yes_no_question_about_an_event_stays_chat(router: Router) -> None:
+    assert router.route("my voice memos — did they sync to the cloud?").skill is None
