@@ -14,8 +14,11 @@ The order, first match wins:
    design doc for X" runs development, "the design doc review went well" goes on.
 5. The scorer (`pai_tui.skills.scoring`): BM25 and a confidence, lowered for a sentence that
    only mentions the skills' words. At or above `skills.threshold` the best skill wins, if the
-   message holds `Evidence` that it asks for it; below it the decision is "model" with the top
-   candidates when `skills.model_routing` is on, else plain chat.
+   message holds `Evidence` that it asks for it; so does a trigger phrase a clause asks for
+   (its command verb, or inside "I need..." or a question about the user's things), however
+   many words around it no skill knows. Else a sentence that asks in the words of one skill's
+   frame (`scoring.Frame`) picks it; else the decision is "model" with the top candidates
+   when `skills.model_routing` is on, else plain chat.
 
 A skill chosen by a slash command or a rule that names neither a workflow nor a tool gets the
 workflow of its own table row matching the text, if one does (`/telos update my goals` runs
