@@ -16,6 +16,7 @@ lowers its confidence for a sentence that only mentions (see `pai_tui.skills.rou
 from __future__ import annotations
 
 import bisect
+from collections.abc import Callable
 from itertools import accumulate, pairwise
 
 from pai_tui.skills.text import (
@@ -36,7 +37,7 @@ POSSESSIVES = word_set("my our his her their your")
 # The user's own things: a question holding one asks about them, not about the world.
 FIRST_PERSON = word_set("i me my mine myself we us our ours im ive id")
 # The text at hand: "how many words is this?", "the gist of the following".
-AT_HAND = word_set("this these following below above attached")
+AT_HAND = word_set("this these following below above attached here")
 # Finite verbs that need no lexicon: be, have, do, modals and common irregular pasts.
 FINITE = word_set("""
 am is are was were isnt arent wasnt werent has have had hasnt havent hadnt does did doesnt didnt
@@ -46,6 +47,7 @@ said thought brought bought sold saw heard held fell grew knew met paid became b
 broke chose taught threw understood forgot led meant rose
 always never usually often sometimes already finally
 says seems sounds looks feels keeps goes gets makes takes wants needs shows works gives knows
+say show suggest claim agree believe
 """)
 # Subordinators: a verb after one belongs to a clause inside the request ("tell me what is...").
 SUBORDINATORS = word_set("what whats why how who when where which whether if that than")
@@ -63,6 +65,7 @@ HOW_MODALS = word_set("do does can could should would")
 AUXILIARIES = word_set("do does did is are was were can will would")  # "how long does it take"
 ADVICE_OPENERS = word_set("what whats which where should")
 HOW_SUBJECTS = word_set("i we you one")
+ASSISTANT = word_set("pai")  # the assistant's own name
 ARTICLES = word_set("a an")
 # Chat's own tasks: a skill's words in their object are what the task works on.
 CHAT_TASKS = word_set("""
@@ -74,6 +77,8 @@ CHAT_OBJECTS = word_set("""
 poem story song joke limerick haiku email letter function script program class method query
 regex essay tweet post speech toast bio caption message reply slogan tagline headline riddle
 """)
+# A command opening with one of these asks for the opposite of what follows.
+NEGATIONS = word_set("stop quit dont never")
 REQUEST_WORDS = word_set("please pls plz kindly can could would will you u just quickly help me")
 _TASK_OPENERS = REQUEST_WORDS | CHAT_TASKS | WRITING
 PREPOSITIONS = word_set("in on at from for with by of about after before into over under as per")
@@ -89,6 +94,16 @@ _WHY_VERBS = AUXILIARIES | MODALS
 # Openers after which where a skill's phrase starts changes the reading ("why will this fail"
 # is a trigger, "what is a mind map" asks what one is).
 _PLACE_MATTERS = word_set("why what whats who whos")
+PARTICLES_OF_COMMANDS = word_set("up out down over me us him her them")
+# Words of a proposal or a plan: news holding one is for a skill to weigh, not just told.
+PROPOSING = word_set("should shall would could will wont gonna plan plans planning propose idea")
+HEADING_WORDS = 6  # a heading over the user's own news ("recap of the game:") is this short...
+NEWS_WORDS = 12  # ...and the news under it ("Lakers won by 10"): longer, it is text to work on
+# Persons that open a piece of news ("I got the job", "she's leaving"): not "it" ("tldr it").
+NEWS_SUBJECTS = word_set("i we he she they im ive weve theyre theyve hes shes")
+_SUBJECT_AND_VERB = word_set("im ive weve theyre theyve hes shes")
+# The last word of a two-word command, never of a noun phrase: "sum it:", "spec out:".
+_NOT_A_NOUN = DETERMINERS | PRONOUNS | PARTICLES_OF_COMMANDS
 SUBJECT_WORDS = 9  # a statement's verb comes within this many words of a determiner or gerund
 NOUN_SUBJECT_WORDS = 3  # ...and of a bare noun ("studies say", "lifelong learning is")
 _BEFORE_ADJECTIVE = DETERMINERS | MODIFIERS
@@ -155,20 +170,23 @@ def _verb_within(clause: list[str], start: int, end: int) -> bool:
     return False
 
 
-def is_fact_question(clause: list[str], at: int | None = None) -> bool:
+def is_fact_question(clause: list[str], at: int | None = None, own: bool = False) -> bool:
     """A question about a word or the world, not about the user's things or the text at hand:
     "what does X mean?", "explain X", "is X a Y?", "when did X begin?", "how do I X?", and
-    "what is X?" when `at` (the word a skill's phrase starts at) is X."""
+    "what is X?" when `at` (the word a skill's phrase starts at) is X, or when no phrase is
+    in question (`at` None: the scorer reads the sentence as a whole). `own`: the sentence
+    says elsewhere that it is about the user's things ("in my transcripts, what did...?"); a
+    question for instructions, advice or a cause still is one."""
     skipped = len(clause) - len(opening(clause))
     clause = clause[skipped:]
     if not _MARKERS.isdisjoint(clause) or _how_to(clause) \
             or _asks_advice(clause) or (_asks_why(clause) and (at is None or at > skipped)):
         return True
-    if not clause or not _OWN.isdisjoint(clause):
-        return False
+    if not clause or (own and clause[0] not in PAST_AUXILIARIES) or not _OWN.isdisjoint(clause):
+        return False  # "my recordings - did they get deleted?" asks about an event
     if opens_question(clause) and _asks_a_fact(clause):
         return True
-    return at is not None and _what_is(clause, at - skipped)
+    return _what_is(clause, at - skipped if at is not None else None)
 
 
 def _asks_a_fact(question: list[str]) -> bool:
@@ -204,8 +222,9 @@ def _asks_advice(clause: list[str]) -> bool:
 
 def _how_to(clause: list[str]) -> bool:
     """ "how do I...", "how can we...", "how to...": a request for instructions, which plain
-    chat gives ("how do I draw a circle in CSS?")."""
-    return clause[0] == "how" and _instructions(clause)
+    chat gives ("how do I draw a circle in CSS?"); not when it names the assistant itself ("how
+    do I build my own pai skill?"): its skills do what it does."""
+    return clause[0] == "how" and _instructions(clause) and ASSISTANT.isdisjoint(clause)
 
 
 def _instructions(clause: list[str]) -> bool:
@@ -214,7 +233,7 @@ def _instructions(clause: list[str]) -> bool:
         clause[1] in HOW_MODALS and clause[2] in HOW_SUBJECTS))
 
 
-def _what_is(clause: list[str], at: int) -> bool:
+def _what_is(clause: list[str], at: int | None) -> bool:
     """ "what is X", "what's a X", "who are X" with X at word `at`."""
     if clause[0] in ("whats", "whos"):
         head = 1
@@ -222,23 +241,29 @@ def _what_is(clause: list[str], at: int) -> bool:
         head = 2
     else:
         return False
-    return at == head or (at == head + 1 and clause[head] in ARTICLES)
+    return at is None or at == head or (at == head + 1 and clause[head] in ARTICLES)
 
 
-def mentions(clause: list[str], at: int | None = None,
-             others: tuple[list[str], ...] = ()) -> bool:
+def mentions(clause: list[str], at: int | None = None, others: tuple[list[str], ...] = (),
+             own: bool = False) -> bool:
     """Whether the clause only mentions what it holds: a statement or a question about a word
     or a fact, with no request in it nor in `others` (the other clauses of its sentence: "my
     skill isn't loading, can you validate it?" asks); a task of chat's own working on it
     ("translate this summary"); or a phrase like "in a nutshell" whose sentence only mentions
-    ("in a nutshell, I'm tired"). `at`: where a skill's phrase starts."""
-    if is_fact_question(clause, at) or is_chat_task(clause):
+    ("in a nutshell, I'm tired"); or a command not to do it ("stop playing devil's advocate").
+    A question is about the user's things when a phrase of its sentence holds them (`own`: "in
+    my transcripts, what did Sam promise?"). `at`: where a skill's phrase starts."""
+    own = own or any(_phrase_only(other) and not _OWN.isdisjoint(other) for other in others)
+    if is_fact_question(clause, at, own) or is_chat_task(clause) or is_refusal(clause):
         return True
     if is_request(clause):
         return False
     if is_statement(clause):
         return not any(is_request(other) for other in others)
-    return _phrase_only(clause) and bool(others) and all(mentions(other) for other in others)
+    if not (_phrase_only(clause) and others):
+        return False
+    own = own or not _OWN.isdisjoint(clause)
+    return all(mentions(other, own=own) for other in others)
 
 
 def is_chat_task(clause: list[str]) -> bool:
@@ -256,14 +281,31 @@ def is_chat_task(clause: list[str]) -> bool:
         singular(word) in CHAT_OBJECTS for word in words[at + 1:at + 4])
 
 
-def command_word(clause: list[str]) -> str:
-    """The word a clause opens with once fillers and request words are set aside ("ok can you
-    research X" -> "research"): in a command, its verb."""
+def is_refusal(clause: list[str]) -> bool:
+    """A command not to do something: "stop playing devil's advocate", "please don't summarize
+    it", "never sugarcoat": what it names is what the user does not want ("don't forget to..."
+    aside, which asks)."""
     words = opening(clause)
     at = 0
     while at < len(words) - 1 and words[at] in REQUEST_WORDS:
         at += 1
-    return words[at] if words else ""
+    if at >= len(words) or words[at] not in NEGATIONS:
+        return False
+    return words[at + 1:at + 2] != ["forget"]
+
+
+def command_word(clause: list[str]) -> str:
+    """The word a clause opens with once fillers and request words are set aside ("ok can you
+    research X" -> "research"): in a command, its verb."""
+    return clause[command_at(clause)] if clause else ""
+
+
+def command_at(clause: list[str]) -> int:
+    """Where `command_word` is in the clause."""
+    at = len(clause) - len(opening(clause))
+    while at < len(clause) - 1 and clause[at] in REQUEST_WORDS:
+        at += 1
+    return at
 
 
 def _phrase_only(clause: list[str]) -> bool:
@@ -347,3 +389,69 @@ class ClauseSpans:
         if known is None:
             known = self._known[key] = in_sentence(self.sentences[number], index, key[1])
         return known
+
+
+def own_headline(sentences: list[list[Clause]], command: Callable[[str], bool]) -> bool:
+    """Whether the message is a short heading over the user's own short news: "short version:
+    I'm moving to Spain!", "recap of the game: Lakers won by 10", "tl;dr I got the job",
+    "update: the server is back up". A skill's phrase in the heading then names what the user
+    gives, not what they ask for. Such a heading is a noun phrase (`_noun_heading`), asks
+    nothing (a polite word, "this", a question) and is no command (`command(word)`:
+    "summarize: ..."); the news under it is a statement that asks nothing and is short (longer,
+    it is pasted text for the skill to work on)."""
+    split = _heading(sentences)
+    if split is None:
+        return False
+    before, heading, news, colon = split
+    if not _noun_heading(heading) or not 0 < sum(map(len, news)) <= NEWS_WORDS:
+        return False
+    if any(is_request(clause) for clause in before) or is_request(heading) \
+            or not AT_HAND.isdisjoint(heading) or opens_question(heading):
+        return False
+    if colon and command(heading[0]) and heading[1:2] != ["of"]:
+        return False  # "summarize: ...", not "recap of the game: ..." nor "tldr I passed"
+    if any(is_request(clause) and opening(clause)[:1] != ["we"] for clause in news):
+        return False  # "we need a better goalkeeper" states; "can you..." asks
+    if any(not PROPOSING.isdisjoint(clause) for clause in news):
+        return False  # "devil's advocate: we should ban cars" proposes, for the skill to weigh
+    return is_statement(news[0]) or _news(news[0])
+
+
+def _noun_heading(heading: list[str]) -> bool:
+    """A heading shaped like a noun phrase, not a command: one or two words ("short version",
+    "update", "tl;dr"; not "sum it", "spec out"), a noun and its complement ("recap of the
+    game", "tl;dr of my life") or a determiner's phrase ("the key takeaway from the game")."""
+    if not heading or len(heading) > HEADING_WORDS:
+        return False
+    if len(heading) <= 2:
+        return heading[-1] not in _NOT_A_NOUN
+    return heading[0] in DETERMINERS or heading[1] in ("of", "from")
+
+
+def _heading(sentences: list[list[Clause]]) -> tuple[list[list[str]], list[str],
+                                                     list[list[str]], bool] | None:
+    """The clauses before a heading, the heading, the clauses after it and whether a colon
+    ends it: the heading ends at the message's first colon, or (a word or two opening the
+    message) where a piece of news starts ("tl;dr I got the job"; not "recall what I said":
+    that news is a clause inside, and no command takes "I got..." for its object)."""
+    flat = [clause for sentence in sentences for clause in sentence]
+    for index, clause in enumerate(flat):
+        if clause.end == ":":
+            return ([c.words for c in flat[:index]], opening(clause.words),
+                    [c.words for c in flat[index + 1:]], True)
+    if not flat:
+        return None
+    words = flat[0].words
+    if not words or words[0] in PRONOUNS:
+        return None
+    for at in range(1, min(3, len(words))):
+        if words[at - 1] not in SUBORDINATORS and _news(words[at:]):
+            return [], words[:at], [words[at:], *(c.words for c in flat[1:])], False
+    return None
+
+
+def _news(clause: list[str]) -> bool:
+    """A person and a finite verb: "I got the job", "she's leaving", "we won"."""
+    if not clause or clause[0] not in NEWS_SUBJECTS:
+        return False
+    return clause[0] in _SUBJECT_AND_VERB or _verb_within(clause, 1, 3)

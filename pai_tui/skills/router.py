@@ -5,14 +5,20 @@ The order, first match wins:
 1. `/name args` runs the installed skill `name` (any case, `_` or `-`), always. A slash command
    defined by a rule (`slash = "/redteam"`) comes next; an unknown `/x` is a decision with no skill
    and a "no skill named x" error suggesting close names.
-2. The routing table's rules (`pai_tui.skills.routing_table`), in order.
-3. The `| Workflow | Trigger | File |` rows of the skills' SKILL.md, in skill order, each
+2. A short heading over the user's own short news ("short version: I'm moving to Spain!",
+   "tl;dr I got the job") is plain chat: its skill's words name what the user tells
+   (`pai_tui.skills.mood.own_headline`).
+3. The routing table's rules (`pai_tui.skills.routing_table`), in order.
+4. The `| Workflow | Trigger | File |` rows of the skills' SKILL.md, in skill order, each
    where the clause holding its phrase asks for something (`pai_tui.skills.mood`): "write a
    design doc for X" runs development, "the design doc review went well" goes on.
-4. The scorer (`pai_tui.skills.scoring`): BM25 and a confidence, lowered for a sentence that
+5. The scorer (`pai_tui.skills.scoring`): BM25 and a confidence, lowered for a sentence that
    only mentions the skills' words. At or above `skills.threshold` the best skill wins, if the
-   message holds `Evidence` that it asks for it; below it the decision is "model" with the top
-   candidates when `skills.model_routing` is on, else plain chat.
+   message holds `Evidence` that it asks for it; so does a trigger phrase a clause asks for
+   (its command verb, or inside "I need..." or a question about the user's things), however
+   many words around it no skill knows. Else a sentence that asks in the words of one skill's
+   frame (`scoring.Frame`) picks it; else the decision is "model" with the top candidates
+   when `skills.model_routing` is on, else plain chat.
 
 A skill chosen by a slash command or a rule that names neither a workflow nor a tool gets the
 workflow of its own table row matching the text, if one does (`/telos update my goals` runs
@@ -42,7 +48,22 @@ from typing import TYPE_CHECKING, Any
 from pai_tui.config import SkillsSettings
 from pai_tui.events import RouteHow
 from pai_tui.skills.model import Finding, Skill, skill_key
-from pai_tui.skills.mood import ClauseSpans, asks_about_the_world, command_word, in_sentence
+from pai_tui.skills.mood import (
+    DETERMINERS,
+    FINITE,
+    FIRST_PERSON,
+    PREPOSITIONS,
+    ClauseSpans,
+    asks_about_the_world,
+    command_at,
+    in_sentence,
+    is_fact_question,
+    is_request,
+    is_statement,
+    opening,
+    opens_question,
+    own_headline,
+)
 from pai_tui.skills.regex import RegexRules
 from pai_tui.skills.routing_table import (
     RoutingRule,
@@ -65,6 +86,7 @@ from pai_tui.skills.scoring import (
     Evidence,
     SegmentScore,
     Trigger,
+    declared_frames,
     declared_triggers,
     skill_fields,
 )
@@ -94,6 +116,7 @@ SEGMENT_WORDS = 40  # words of the first / last sentence the scorer reads
 TOP_SCORES = 5
 MODEL_CANDIDATES = 3
 TERM_CACHE = 100_000  # words whose (corrected) stem is remembered
+SEGMENT_CACHE = 8  # sentences whose clauses are remembered (a message's, read several times)
 
 _SLASH_COMMAND = re.compile(r"\s*/([^\W][\w-]*)(?=\s|$)(.*)", re.DOTALL)
 # Where a clause ends: the scorer reads the first and the last one.
@@ -195,6 +218,10 @@ class Router:
         self._last_reading: tuple[str, list[str], list[list[Clause]]] = ("", [], [])
         self._keys: dict[str, str] = {}
         self._terms: dict[str, str] = {}  # a word -> its stem, typos of the skills' corrected
+        self._segment_clauses: dict[str, list[list[Clause]]] = {}
+        self._command_words: frozenset[str] | None = None  # one-word triggers, when first needed
+        self._frames = [(doc, frame) for doc, skill in enumerate(self._docs)
+                        for frame in declared_frames(skill)]
 
     # - building -
 
@@ -253,6 +280,17 @@ class Router:
         self._typos = Typos(self._postings, {word: term for word, term in known_words.items()
                                              if term in self._postings})
 
+    def _is_command(self, word: str) -> bool:
+        """Whether `word` is a one-word trigger of a skill or a word of a skill's name
+        ("summarize", "research", "red"): a heading opening with it asks for the skill
+        ("summarize: ...", "red team: we launch in June")."""
+        if self._command_words is None:
+            self._command_words = frozenset(
+                [*(trigger.word for skill in self._docs for trigger in declared_triggers(skill)
+                   if trigger.word is not None),
+                 *(word for name in self._names for word in words(CAMEL_BOUNDARY.sub(" ", name)))])
+        return singular(word) in self._command_words
+
     def _row_line(self, rule: RoutingRule) -> int | None:
         """The line of a table row in its SKILL.md, found the first time a decision cites it."""
         key = (rule.path, rule.label)
@@ -269,6 +307,10 @@ class Router:
         slash = _SLASH_COMMAND.match(text)
         if slash:
             return self._route_slash(slash.group(1), slash.group(2).strip(), text)
+        if own_headline(self._reading(_window(text))[1], self._is_command):
+            return RouteDecision(None, "chat", text, reasons=(
+                "plain chat: a short heading over the user's own short news (\"short version: "
+                "I'm moving\"): it names what they tell, not what they ask for",))
         mentioned: list[str] = []
         hit = self._first_rule(text, mentioned=mentioned)
         if hit is not None:
@@ -349,7 +391,10 @@ class Router:
             for order, number, phrase in self._phrases.get(first, ()):
                 if best is not None and order >= best[0]:
                     continue
-                if tuple(found[position:position + len(phrase)]) != phrase:
+                if tuple(found[position:position + len(phrase)]) != phrase and not (
+                        len(phrase) > 1
+                        and not _ARTICLES.isdisjoint(found[position + 1:position + len(phrase)])
+                        and _with_articles(found, position, phrase)):
                     continue
                 rule = self.rules[order]
                 if only is not None and (rule.kind != "table" or self._rule_keys[order] != only):
@@ -388,6 +433,16 @@ class Router:
                  for word in clause.words]
         self._last_reading = (window, found, sentences)
         return found, sentences
+
+    def _clauses(self, segment: str) -> list[list[Clause]]:
+        """`sentence_clauses(segment)`, remembered for the last few segments: the scorer's
+        steps read the same one or two sentences several times per message."""
+        known = self._segment_clauses.get(segment)
+        if known is None:
+            if len(self._segment_clauses) >= SEGMENT_CACHE:
+                self._segment_clauses.clear()
+            known = self._segment_clauses[segment] = sentence_clauses(segment)
+        return known
 
     def _term(self, word: str) -> str:
         """The stem of `word`, or of the skills' word it is a typo of ("implemntation plan",
@@ -465,17 +520,86 @@ class Router:
                      starts: dict[str, list[int]], fixed: set[int]) -> tuple[str, ...]:
         """The declared triggers of skill `doc` found in a message, in declared order: only
         those whose first word the message holds are tried."""
+        declared, by_first = self._declared(doc)
+        numbers = sorted(number for term in starts.keys() & by_first.keys()
+                         for number in by_first[term]
+                         if declared[number].found_in(typed, found, starts, fixed))
+        return tuple(dict.fromkeys(declared[number].text for number in numbers))
+
+    def _declared(self, doc: int) -> tuple[list[Trigger], dict[str, list[int]]]:
+        """The declared triggers of skill `doc` and, by first stem, their numbers: parsed when
+        first needed."""
         if doc not in self._triggers:
             declared = declared_triggers(self._docs[doc])
             by_first: dict[str, list[int]] = {}
             for number, trigger in enumerate(declared):
                 by_first.setdefault(trigger.stems[0], []).append(number)
             self._triggers[doc] = (declared, by_first)
-        declared, by_first = self._triggers[doc]
-        numbers = sorted(number for term in starts.keys() & by_first.keys()
-                         for number in by_first[term]
-                         if declared[number].found_in(typed, found, starts, fixed))
-        return tuple(dict.fromkeys(declared[number].text for number in numbers))
+        return self._triggers[doc]
+
+    def _commanded_trigger(self, doc: int, segments: list[str]) -> str | None:
+        """A trigger phrase of skill `doc` that a clause asks for: it opens the clause as its
+        verb once fillers and request words are set aside ("sketch a rough layout of X", "pls
+        recall from my recordings what...", "reserch quantum error correction"), or, of several
+        words, sits in a request ("I need a logo idea for X"); never in a clause that only
+        mentions it, nor in a sentence asking about the world. The words around it are what the
+        skill works on, however many."""
+        for segment in segments:
+            for sentence in self._clauses(segment):
+                if any(is_fact_question(clause.words) for clause in sentence):
+                    continue  # "git worktree vs git clone, what's the difference?"
+                steps = sum(map(_a_command, sentence)) > 1  # "condense X, then add Y"
+                for index, clause in enumerate(sentence):
+                    if opens_question(opening(clause.words)) \
+                            and FIRST_PERSON.isdisjoint(clause.words):
+                        continue  # "what could go wrong with X?", not "...in my plan?"
+                    found = self._clause_trigger(doc, clause.words, one_word=not steps)
+                    if found is not None and not in_sentence(sentence, index, found[1]):
+                        return found[0]
+        return None
+
+    def _clause_trigger(self, doc: int, typed: list[str],
+                        one_word: bool) -> tuple[str, int] | None:
+        """A trigger of skill `doc` at the command word of a clause (any trigger; one of a word
+        only if `one_word`), or anywhere in a request or a question about the user's own things
+        (a phrase of several words, not a verb and its article): its text and where it
+        starts."""
+        declared, by_first = self._declared(doc)
+        found = [self._term(word) for word in typed]
+        command = command_at(typed)
+        anywhere = is_request(typed) or opening(typed)[0] in _WH  # "what are the risks in my"
+        places = range(len(typed)) if anywhere else (command,)
+        for at in places:
+            for number in by_first.get(found[at], ()):
+                trigger = declared[number]
+                if at == command and trigger.word is not None:
+                    if one_word and _verb_of(trigger, typed, found, at):
+                        return trigger.text, at
+                elif (at == command or not trigger.verb_only) and trigger.word is None \
+                        and tuple(found[at:at + len(trigger.stems)]) == trigger.stems:
+                    return trigger.text, at
+        return None
+
+    def _framed(self, segments: list[str]) -> tuple[int, str] | None:
+        """The one skill a declared frame of which (`scoring.Frame`) a sentence of `segments`
+        holds, each clause holding its words asking (`pai_tui.skills.mood`), and the frame;
+        None when no skill's or several skills' frames are there."""
+        if not self._frames:
+            return None
+        found: dict[int, str] = {}
+        for segment in segments:
+            typed = {self._term(word) for word in words(segment)}
+            if not any(frame.found_in(typed) for _, frame in self._frames):
+                continue
+            for sentence in self._clauses(segment):
+                held = [{self._term(word) for word in clause.words} for clause in sentence]
+                every = set().union(*held)
+                for doc, frame in self._frames:
+                    if doc not in found and frame.found_in(every) and not any(
+                            in_sentence(sentence, index)
+                            for index, terms in enumerate(held) if frame.touches(terms)):
+                        found[doc] = frame.text
+        return next(iter(found.items())) if len(found) == 1 else None
 
     def _best_segment(self, segments: list[str]) -> SegmentScore | None:
         """The scores of the segment the scorer is surest about (None when no segment has a
@@ -501,7 +625,7 @@ class Router:
         mentions it (`pai_tui.skills.mood`): "our red team won the match", "what is a mind
         map?"."""
         held: list[tuple[list[Clause], int]] = []
-        for sentence in sentence_clauses(segment):
+        for sentence in self._clauses(segment):
             for index, clause in enumerate(sentence):
                 stemmed = (self._term(word) for word in clause.words if word not in STOPWORDS)
                 if any(term in self._postings for term in stemmed):
@@ -520,12 +644,17 @@ class Router:
         """The confidence, the evidence if it was needed to settle it, and a note on how it was
         reached: words no skill knows weigh less when a trigger phrase of the best skill asks
         for it ("look up X and back it up with links"), or a sentence opens with a one-word
-        trigger as its verb ("can you research X"): they are what the skill works on."""
+        trigger as its verb ("can you research X"): they are what the skill works on. A trigger
+        phrase of several words that a clause asks for (`_commanded_trigger`) is enough."""
         sure = best.confidence()
         if best.mentioned:
             return sure, None, f" (x{MENTION_FACTOR}: the sentence only mentions skills' words)"
         if sure >= self.settings.threshold:
             return sure, None, ""
+        commanded = self._commanded_trigger(doc, segments)
+        if commanded is not None:
+            return max(sure, self.settings.threshold), None, (
+                f" (the trigger phrase \"{commanded}\" is what a clause asks for)")
         relieved = best.confidence(relieved=True)
         if relieved < self.settings.threshold:
             return sure, None, ""
@@ -537,10 +666,23 @@ class Router:
                                     f"x{TRIGGER_UNKNOWN_SHARE})")
 
     def score(self, text: str) -> RouteDecision:
-        """The decision of the scorer alone (steps 4 and 5), as if no rule matched. The best
-        skill needs `Evidence` beyond its score, else the message is plain chat."""
-        threshold = self.settings.threshold
+        """The decision of the scorer alone (step 5), as if no rule matched. The best
+        skill needs `Evidence` beyond its score, else the message is plain chat, unless a
+        sentence holds a frame of one skill (`_framed`)."""
         segments = _segments(text)
+        decision = self._scored(text, segments)
+        if decision.skill is None and decision.how in ("chat", "model"):
+            framed = self._framed(segments)
+            if framed is not None:
+                doc, frame = framed
+                decision.skill, decision.how, decision.candidates = self._names[doc], "score", ()
+                decision.reasons = (f"{self._names[doc]}: a sentence asks for it in the words "
+                                    f"of its frame \"{frame}\"", *decision.reasons)
+        return decision
+
+    def _scored(self, text: str, segments: list[str]) -> RouteDecision:
+        """The scorer's decision from BM25, the confidence and the evidence."""
+        threshold = self.settings.threshold
         best = self._best_segment(segments)
         if best is None or not best.totals:
             why = "no words in the message match any skill" if best else \
@@ -587,11 +729,59 @@ class Router:
 
 def _commands(triggers: tuple[str, ...], segments: list[str]) -> bool:
     """Whether a sentence opens with one of the one-word `triggers` as its verb ("please
-    summarize X", "can you research X"; not "my research on X")."""
+    summarize X", "can you research X"; not "my research on X", "research and development
+    costs are...")."""
     single = {singular(trigger) for trigger in triggers if " " not in trigger}
     return bool(single) and any(
-        singular(command_word(sentence[0].words)) in single
+        _verb_at(sentence[0].words, single)
         for segment in segments for sentence in sentence_clauses(segment)[:1])
+
+
+def _verb_at(clause: list[str], verbs: set[str]) -> bool:
+    """Whether the clause's command word is one of `verbs` with an object after it (not
+    "research and development costs are...": a noun)."""
+    at = command_at(clause)
+    return at < len(clause) and singular(clause[at]) in verbs and at + 1 < len(clause) \
+        and clause[at + 1] not in _NOT_AN_OBJECT
+
+
+_ARTICLES = frozenset({"the", "a", "an"})
+# Questions that ask for something about the user's things ("what are the blind spots in my
+# plan?"); a yes/no question ("did my mom mention...?") asks about a fact.
+_WH = frozenset({"what", "whats", "which", "where", "how", "why"})
+# After a word these make it a noun, not a command: "research and development costs are...".
+_NOT_AN_OBJECT = FINITE | {"and", "or", "nor"}
+
+
+def _verb_of(trigger: Trigger, typed: list[str], found: list[str], at: int) -> bool:
+    """Whether the one-word `trigger` is the verb at `at`, with an object after it: the word
+    as typed (or a typo of it), not before "and" or a verb ("research and development costs
+    are...": a noun)."""
+    if singular(typed[at]) != trigger.word and found[at] == stem(typed[at]):
+        return False
+    return at + 1 < len(typed) and typed[at + 1] not in _NOT_AN_OBJECT
+
+
+def _a_command(clause: Clause) -> bool:
+    """Whether a clause reads as a command: neither a statement, a question nor a phrase."""
+    words = opening(clause.words)
+    return bool(words) and not (is_statement(words) or opens_question(words)
+                                or words[0] in PREPOSITIONS or words[0] in DETERMINERS)
+
+
+def _with_articles(found: list[str], start: int, phrase: tuple[str, ...]) -> bool:
+    """Whether `phrase` occurs at `start` with articles it lacks between its words: "what do
+    the studies say" is the phrase "what do studies say", "give me the short version" is "give
+    me short version". An article the phrase has must be there."""
+    at = start
+    for term in phrase:
+        while at < len(found) and found[at] != term and found[at] in _ARTICLES \
+                and at > start:
+            at += 1
+        if at >= len(found) or found[at] != term:
+            return False
+        at += 1
+    return True
 
 
 def _window(text: str) -> str:

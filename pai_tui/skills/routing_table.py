@@ -29,6 +29,7 @@ from pai_tui.skills.text import STOPWORDS, stems, words
 
 RULE_FIELDS = ("slash", "keywords", "match", "regex", "skill", "workflow", "tool")
 MATCHERS = ("slash", "keywords", "regex")
+SPECIFIC_LETTERS = 4  # a phrase of stopwords alone needs this many letters ("tl;dr", "look up")
 
 # --- the routing table -------------------------------------------------------------------------
 
@@ -251,13 +252,23 @@ def trigger_phrases(trigger: str) -> list[str]:
     """The phrases of a PAI trigger cell: its quoted strings, plus the unquoted rest split at
     commas, semicolons, " / " and "or" (placeholders like `[topic]` and remarks in parentheses
     dropped; a quoted phrase with a placeholder keeps its part before it: "investigate [topic]"
-    is "investigate"). A phrase needs a word of three letters or more that is not a stopword:
-    the "A" of "A/B test" or a lone "this" would match nearly every message."""
+    is "investigate"). A phrase needs a word of three letters or more that is not a stopword,
+    or several words (`_specific`): the "A" of "A/B test" or a lone "this" would match nearly
+    every message."""
     phrases = [_BRACKETS.split(a or b)[0] for a, b in _QUOTED.findall(trigger)]
     rest = _BRACKETS.sub(" ", _QUOTED.sub(",", trigger))
     phrases += re.split(r"[,;|]|\s/\s|\bor\b", rest)
     phrases = [p.strip(" *`'.-") for p in phrases]
-    return [p for p in phrases if any(len(w) > 2 and w not in STOPWORDS for w in words(p))]
+    return [p for p in phrases if _specific(words(p))]
+
+
+def _specific(found: list[str]) -> bool:
+    """Whether a phrase's words could name a request: one word of three letters or more that
+    is not a stopword, or several words of four letters or more in all ("look up", "tl;dr",
+    "know for sure"); not the "A" of "A/B test" nor a lone "this"."""
+    if any(len(word) > 2 and word not in STOPWORDS for word in found):
+        return True
+    return len(found) > 1 and sum(map(len, found)) >= SPECIFIC_LETTERS
 
 
 def table_rules(skill: Skill) -> list[RoutingRule]:

@@ -107,6 +107,7 @@ make create draw generate build write design give need want produce sketch prepa
 render paint craft do run gimme
 """)
 RECEIVERS = word_set("me us him her them")
+_OBJECT_WORDS = ARTICLES | RECEIVERS | word_set("it my our")
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,7 @@ class Trigger:
     text: str  # as declared
     stems: tuple[str, ...]
     word: str | None = None  # a one-word trigger's word
+    verb_only: bool = False  # a verb and its article or pronoun ("draw me", "sketch a")
 
     @classmethod
     def of(cls, phrase: str) -> Trigger | None:
@@ -130,7 +132,8 @@ class Trigger:
         if not found:
             return None
         one = singular(found[0]) if len(found) == 1 else None
-        return cls(phrase, tuple(stem(w) for w in found), one)
+        return cls(phrase, tuple(stem(w) for w in found), one,
+                   len(found) == 2 and found[1] in _OBJECT_WORDS)
 
     def found_in(self, typed: list[str], found: list[str], starts: dict[str, list[int]],
                  fixed: set[int]) -> bool:
@@ -139,9 +142,9 @@ class Trigger:
         if self.word is not None:
             return any((singular(typed[at]) == self.word or at in fixed) and _asked(typed, at)
                        for at in starts.get(self.stems[0], ()))
-        return any(self._follows(found, start) for start in starts.get(self.stems[0], ()))
+        return any(self.follows(found, start) for start in starts.get(self.stems[0], ()))
 
-    def _follows(self, found: list[str], start: int) -> bool:
+    def follows(self, found: list[str], start: int) -> bool:
         """Whether the phrase's other stems follow `start` in order, each at most WORD_GAP
         words after the one before, within the sentence."""
         at = start
@@ -175,6 +178,40 @@ def declared_triggers(skill: Skill) -> list[Trigger]:
         phrases += trigger_phrases(route.trigger)
     found = (Trigger.of(phrase) for phrase in dict.fromkeys(phrases))
     return [trigger for trigger in found if trigger is not None]
+
+
+@dataclass(frozen=True)
+class Frame:
+    """Classes of words that, together in a sentence that asks, ask for a skill: a paraphrase
+    its trigger phrases cannot list ("why might my pitch fail?", "how could our launch go
+    wrong?" for red-team's "my plan + fail|wrong|flaw"). A skill declares them in its
+    frontmatter, `metadata: frames: "my our + plan idea pitch + fail wrong flaw; ..."`: frames
+    apart by ";", classes by "+", a class's words by spaces. Each word stands for its stem."""
+
+    text: str  # as declared
+    classes: tuple[frozenset[str], ...]
+
+    @classmethod
+    def of(cls, text: str) -> Frame | None:
+        classes = tuple(frozenset(stem(word) for word in words(part)) for part in text.split("+"))
+        if len(classes) < 2 or not all(classes):
+            return None  # one class is a trigger list, not a frame
+        return cls(" + ".join(" ".join(sorted(words(part))) for part in text.split("+")),
+                   classes)
+
+    def found_in(self, terms: set[str]) -> bool:
+        """Whether every class has a word among `terms` (stems)."""
+        return all(not group.isdisjoint(terms) for group in self.classes)
+
+    def touches(self, terms: set[str]) -> bool:
+        """Whether any class has a word among `terms`."""
+        return any(not group.isdisjoint(terms) for group in self.classes)
+
+
+def declared_frames(skill: Skill) -> list[Frame]:
+    """The frames a skill declares (`metadata: frames`, see `Frame`)."""
+    found = (Frame.of(part) for part in skill.metadata.get("frames", "").split(";"))
+    return [frame for frame in found if frame is not None]
 
 
 @dataclass(frozen=True)

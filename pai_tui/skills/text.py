@@ -50,6 +50,10 @@ doesnt do dont did didnt has have should shall
 
 WORD = re.compile(r"[^\W_]+")
 _APOSTROPHE = re.compile(r"['\u2019]")
+# Contractions that would become another word without their apostrophe: "we're" is not "were"
+# (a question's opening) nor "we'll" "well" (a filler): "we're rebuilding the deck" states.
+_CONTRACTED = re.compile(r"\b(we)['\u2019](re|ll)\b", re.IGNORECASE)
+_EXPANDED = {"re": "are", "ll": "will"}
 _BRITISH = (("isations", "izations"), ("isation", "ization"), ("ising", "izing"),
             ("ised", "ized"), ("ises", "izes"), ("ise", "ize"), ("ysing", "yzing"),
             ("ysed", "yzed"), ("yses", "yzes"), ("yse", "yze"))
@@ -63,6 +67,7 @@ _SUFFIXES = (
     ("s", ""), ("e", ""), ("y", ""),
 )
 _KEEP_S = ("ss", "us", "is")
+_ORDINALS = {"1st": "first", "2nd": "second", "3rd": "third"}  # "1st principles"
 _stems: dict[str, str] = {}
 
 
@@ -72,7 +77,7 @@ def stem(word: str) -> str:
     cached = _stems.get(word)
     if cached is not None:
         return cached
-    result = word
+    result = _ORDINALS.get(word, word)
     if len(word) > 4 and not word.isdigit():
         for british, american in _BRITISH:
             if result.endswith(british) and len(result) - len(british) >= 3:
@@ -109,14 +114,24 @@ def without_markup(text: str) -> str:
     return _BRACKET_MARKUP.sub(" ", text) if "[" in text else text
 
 
+def _plain(text: str) -> str:
+    """`text` lowercase, without formatting or apostrophes, contractions that would read as
+    another word spelled out ("we're" -> "we are")."""
+    text = without_markup(text).lower()
+    if "'" in text or "\u2019" in text:
+        text = _APOSTROPHE.sub("", _CONTRACTED.sub(lambda m: f"{m[1]} {_EXPANDED[m[2]]}", text))
+    return text
+
+
 def words(text: str) -> list[str]:
     """Lowercase words, apostrophes dropped ("devil's" -> "devils"), formatting ignored."""
-    return WORD.findall(_APOSTROPHE.sub("", without_markup(text).lower()))
+    return WORD.findall(_plain(text))
 
 
 # A word, or a mark ending a sentence or a clause where a space follows ("draw.io" and
-# "1,000" go on), or a line break (which ends a sentence).
-_TOKEN = re.compile(r"[^\W_]+|([.!?]+|[;:,]+)(?=\s|$)|\n")
+# "1,000" go on), a dash (which ends a clause: "my goals \u2014 are they realistic?"), or a line
+# break (which ends a sentence).
+_TOKEN = re.compile(r"[^\W_]+|([.!?]+|[;:,]+)(?=\s|$)|([\u2013\u2014]+)|\n")
 
 
 class Clause(NamedTuple):
@@ -132,8 +147,8 @@ def sentence_clauses(text: str) -> list[list[Clause]]:
     sentences: list[list[Clause]] = []
     clauses: list[Clause] = []
     current: list[str] = []
-    for match in _TOKEN.finditer(_APOSTROPHE.sub("", without_markup(text).lower())):
-        mark = match.group(1)
+    for match in _TOKEN.finditer(_plain(text)):
+        mark = match.group(1) or match.group(2)
         if mark is None and match.group() != "\n":
             current.append(match.group())
             continue

@@ -295,6 +295,22 @@ def test_questions_about_a_skill_word_stay_plain_chat(skills_root: Path) -> None
     assert router.route("red team critique").skill == "red-team"
 
 
+def test_a_frame_of_word_classes_asks_for_its_skill(tmp_path: Path) -> None:
+    """Frames catch the paraphrases a list of phrases cannot: any word of each class, in a
+    sentence that asks; a statement or a question about the world holding them does not."""
+    root = tmp_path / "skills"
+    path = write_skill(root, "gardener", "Plan a vegetable garden. USE WHEN plan my garden.")
+    text = path.read_text(encoding="utf-8").replace(
+        "---\n\n", 'metadata:\n  frames: "my our + tomatoes beans + wilting dying"\n---\n\n')
+    path.write_text(text, encoding="utf-8")
+    router = make_router(root)
+    asked = router.route("are our tomatoes wilting from the heat?")
+    assert (asked.skill, asked.how) == ("gardener", "score")
+    assert 'its frame "my our + beans tomatoes + dying wilting"' in asked.reasons[0]
+    assert router.route("our beans were dying last summer").skill is None
+    assert router.route("are the tomatoes wilting?").skill is None  # no word of "my our"
+
+
 # --- evidence: a score is not a request --------------------------------------------------------
 
 def test_a_short_message_sharing_one_word_with_a_skill_is_plain_chat() -> None:

@@ -57,3 +57,18 @@ def test_a_command_opens_with_its_verb_and_agent_nouns_are_other_words(
 ])
 def test_a_statement_with_a_long_subject_only_mentions(message: str, skill: str | None) -> None:
     assert bundled_router().route(message).skill == skill
+
+
+@pytest.mark.parametrize(("message", "skill"), [
+    ("we're redoing the kitchen from scratch this spring", None),
+    ("we'll break it down from first principles at the offsite", None),
+])
+def test_a_contraction_is_not_read_as_another_word(message: str, skill: str | None) -> None:
+    """Without its apostrophe "we're" would be "were", which opens a question, and "we'll"
+    "well", a filler: the statement would read as a question or a command."""
+    assert bundled_router().route(message).skill == skill
+
+
+def test_an_ordinal_in_digits_is_its_word() -> None:
+    assert bundled_router().route("use 1st principles on my grocery bill").skill \
+        == "first-principles"
