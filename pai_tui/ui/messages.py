@@ -60,6 +60,21 @@ class UserView(Static):
         self.show()
 
 
+def _update_line(static: Static, text: Text) -> None:
+    """Show `text` in `static`, laying the screen out again only if its height may change: a
+    layout of the chat costs a frame 10-20 ms (at a turn's start, just as its request goes
+    out). A hidden line is laid out when it shows."""
+    old = static.content
+    if isinstance(old, Text) and old == text:
+        return
+    width = static.size.width
+
+    def one_row(shown: object) -> bool:
+        return isinstance(shown, Text) and "\n" not in shown.plain and shown.cell_len < width
+
+    static.update(text, layout=static.display and not (one_row(old) and one_row(text)))
+
+
 class AnswerView(VerticalGroup):
     """A model's answer: a header (who, status, notices), the Markdown body, and a footer with
     model, tokens and cost (shown on demand) or why it did not complete (always shown)."""
@@ -129,12 +144,12 @@ class AnswerView(VerticalGroup):
             header.append(f"  {label}" if header else label, style="italic")
         if self.notice and self.status == "streaming":
             header.append(f"  {printable(self.notice)}", style="dim")
-        self.query_one(".answer-header", Static).update(header)
+        _update_line(self.query_one(".answer-header", Static), header)
         footer = Text(printable(self.details), style="dim")
         if self.status in STATUS_REASONS:
             reason = self.error or STATUS_REASONS[self.status]
             footer = Text(printable(reason)) + Text("  ctrl+r retries", style="dim")
-        self.query_one(".answer-footer", Static).update(footer)
+        _update_line(self.query_one(".answer-footer", Static), footer)
 
     # streaming
 

@@ -450,3 +450,22 @@ async def test_the_end_of_an_answer_is_drawn_when_its_text_ends_not_when_it_is_s
             assert view.status == "streaming"  # not saved yet, so not finished
         await settle(pilot)
         assert view.status == "complete" and "writing" not in text_of(app, view)
+
+
+async def test_a_notice_too_long_for_the_header_line_wraps_and_is_read_whole(
+        llm_server: FakeLLMServer) -> None:
+    llm_server.queue(Reply(n_tokens=100, delay=0.02))
+    async with running(size=(80, 30), server=llm_server) as (app, pilot):
+        await send(pilot, "stream please")
+        assert await eventually(pilot, lambda: bool(answers(app)) and
+                                answers(app)[0].status == "streaming")
+        view = answers(app)[0]
+        header = view.query_one(".answer-header")
+        await pilot.pause(0.1)
+        assert header.size.height == 1
+        view.show_notice("the provider is overloaded; trying again in 2 s with the second key")
+        await pilot.pause(0.1)
+        assert header.size.height > 1
+        assert "with the second key" in " ".join(text_of(app, header).split())
+        await settle(pilot)
+        assert header.size.height == 1  # the notice goes with the end
