@@ -141,11 +141,26 @@ class SkillsSettings:
 
 
 @dataclass
+class AgentsSettings:
+    """`[agents]`: where agent definitions come from, and how their models are chosen."""
+
+    # Extra agent folders, searched after $PAI_HOME/agents and before the bundled agents,
+    # e.g. ["~/.claude/agents", "~/src/Personal_AI_Infrastructure/.claude/agents"].
+    roots: list[str] = field(default_factory=list)
+    max_parallel: int = bounded(4, 1, 64)  # runs at once; the rest wait their turn
+    # Claude Code's model aliases ("sonnet", "opus", "haiku", "fable") -> a model of yours:
+    # "model" (of the chat's provider) or "provider/model". Unset aliases use agents/models.py's
+    # defaults for the chat's provider.
+    models: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
 class Config:
     ui: UISettings = field(default_factory=UISettings)
     keymap: dict[str, str] = field(default_factory=dict)
     chat: ChatSettings = field(default_factory=ChatSettings)
     skills: SkillsSettings = field(default_factory=SkillsSettings)
+    agents: AgentsSettings = field(default_factory=AgentsSettings)
     providers: dict[str, ProviderSettings] = field(default_factory=dict)
     # Not from the file: where things are.
     home: HomePaths = field(default_factory=lambda: HomePaths(pai_home()), metadata={"file": False})

@@ -107,13 +107,13 @@ class HomePaths:
         return self.root / "skills"
 
     @property
+    def agents(self) -> Path:
+        return self.root / "agents"
+
+    @property
     def cache(self) -> Path:
         """What pai can rebuild (the skill index's cache): deleting it loses nothing."""
         return self.root / "cache"
-
-    @property
-    def agents(self) -> Path:
-        return self.root / "agents"
 
     @property
     def themes(self) -> Path:

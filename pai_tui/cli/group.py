@@ -20,6 +20,7 @@ class PaiGroup(click.Group):
     cockpit pays nothing for them."""
 
     LAZY: ClassVar[dict[str, tuple[str, str]]] = {
+        "agent": ("pai_tui.cli.agent", "agent"),
         "ask": ("pai_tui.cli.ask", "ask_command"),
         "config": ("pai_tui.cli.config", "config_group"),
         "doctor": ("pai_tui.cli.doctor", "doctor"),
@@ -30,6 +31,7 @@ class PaiGroup(click.Group):
     # The first paragraph of each lazy command's help, for `pai --help`: listing the commands
     # imports none of them. tests/test_imports.py checks that these match the commands.
     SUMMARY: ClassVar[dict[str, str]] = {
+        "agent": "Named agents: Markdown files (Claude Code's and PAI's format) that pai can run.",
         "ask": "Ask a model and stream the answer to stdout; saved to history like a chat turn.",
         "config": "Where pai's settings live.",
         "doctor": "Check that pai can run here, and say how to fix what is wrong.",

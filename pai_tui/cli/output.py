@@ -13,6 +13,7 @@ import codecs
 import os
 import re
 import sys
+import textwrap
 from collections.abc import Callable
 from typing import BinaryIO, TextIO
 
@@ -89,3 +90,24 @@ def stdout_gone() -> None:
         os.close(null)
     except (OSError, ValueError):
         pass
+
+
+def plural(number: int, thing: str) -> str:
+    return f"{number} {thing}{'' if number == 1 else 's'}"
+
+
+def listing(name: str, description: str, path: str, width: int, columns: int) -> list[str]:
+    """A named thing (skill, agent) as the `list` commands print it: name, description and
+    path. On a terminal (`columns` wide) the description wraps under itself and the path has a
+    line of its own; to a pipe (`columns` 0), one line. Text is made literal here."""
+    name = printable(name)  # before padding: a stand-in is wider than what it stands for
+    description = printable(" ".join(description.split()))
+    path = printable(path)
+    if not columns:
+        return [f"{name:<{width}}  {description}  {path}".rstrip()]
+    indent = " " * (width + 2)
+    lines = textwrap.wrap(description, max(columns - len(indent), 20)) or [""]
+    head = f"{name:<{width}}  "
+    if len(head) > len(indent):  # a long name: the description starts on the next line
+        return [name, *(indent + line for line in lines), indent + path]
+    return [head + lines[0], *(indent + line for line in lines[1:]), indent + path]

@@ -8,19 +8,16 @@ from __future__ import annotations
 
 import shutil
 import sys
-import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from pai_tui.cli import config_for
-from pai_tui.cli.output import bytes_writer, say, say_json, warn
-from pai_tui.safe_text import printable
+from pai_tui.cli.output import bytes_writer, listing, plural, say, say_json, warn
 
 if TYPE_CHECKING:
     from pai_tui.cockpit import Cockpit
-    from pai_tui.skills.model import Skill
 
 NAME_WIDTH = 32  # names wider than this push their description along
 
@@ -62,7 +59,8 @@ def list_skills(ctx: click.Context, as_json: bool, show_warnings: bool) -> None:
     width = min(NAME_WIDTH, max((len(s.name) for s in skills), default=0))
     columns = shutil.get_terminal_size((100, 24)).columns if sys.stdout.isatty() else 0
     for s in skills:
-        for line in _listing(s, width, columns):
+        kind = "[fabric] " if s.kind == "fabric" else ""
+        for line in listing(s.name, kind + s.description, str(s.path), width, columns):
             say(line)
     problems = len(index.warnings) + len(index.rejected)
     fabric = sum(1 for s in skills if s.kind == "fabric")
@@ -71,23 +69,6 @@ def list_skills(ctx: click.Context, as_json: bool, show_warnings: bool) -> None:
         summary += (f"; {len(index.rejected)} not loaded, {len(index.warnings)} warnings: "
                     f"pai skill list --warnings")
     warn(summary)
-
-
-def _listing(skill: Skill, width: int, columns: int) -> list[str]:
-    """A skill as `pai skill list` prints it: name, description and path. On a terminal the
-    description wraps under itself and the path has a line of its own; to a pipe, one line."""
-    name = printable(skill.name)  # before padding: a stand-in is wider than what it stands for
-    kind = "[fabric] " if skill.kind == "fabric" else ""
-    description = kind + printable(" ".join(skill.description.split()))
-    path = printable(str(skill.path))
-    if not columns:
-        return [f"{name:<{width}}  {description}  {path}".rstrip()]
-    indent = " " * (width + 2)
-    lines = textwrap.wrap(description, max(columns - len(indent), 20)) or [""]
-    head = f"{name:<{width}}  "
-    if len(head) > len(indent):  # a long name: the description starts on the next line
-        return [name, *(indent + line for line in lines), indent + path]
-    return [head + lines[0], *(indent + line for line in lines[1:]), indent + path]
 
 
 @skill.command("validate")
@@ -122,8 +103,8 @@ def validate_command(ctx: click.Context, path: Path | None, strict: bool, claude
         say(f"{where}: {finding.severity}: {finding.message}")
     errors = sum(1 for f in findings if f.severity == "error")
     warnings = len(findings) - errors
-    warn(f"{_count(skills, 'skill')} checked: {_count(errors, 'error')}, "
-         f"{_count(warnings, 'warning')}")
+    warn(f"{plural(skills, 'skill')} checked: {plural(errors, 'error')}, "
+         f"{plural(warnings, 'warning')}")
     ctx.exit(1 if errors else 0)
 
 
@@ -216,5 +197,3 @@ def _run_tool(cockpit: Cockpit, name: str, tool_name: str, args: list[str]) -> i
     return run.exit_status
 
 
-def _count(number: int, thing: str) -> str:
-    return f"{number} {thing}{'' if number == 1 else 's'}"

@@ -544,7 +544,9 @@ def _describe(error: Exception, lines: list[str], first_line: int) -> tuple[int 
     return index, f"{problem} ({context})" if context else problem
 
 
-_QUOTABLE = r"(?P<head>[ \t]*[^\s#:'\"][^:]*?:[ \t]+)(?P<value>[^\s'\"|>\[{&*!].*)"  # (YAML errors)
+# A bare `*` (Claude Code's "every tool", an alias without a name to YAML) is quotable too.
+_QUOTABLE = (r"(?P<head>[ \t]*[^\s#:'\"][^:]*?:[ \t]+)"
+             r"(?P<value>\*[ \t]*|[^\s'\"|>\[{&*!].*)")  # (YAML errors)
 
 
 def _owning_pair(lines: list[str], index: int) -> int | None:
