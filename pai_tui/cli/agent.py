@@ -83,13 +83,16 @@ def as_record(agent: AgentDefinition) -> dict[str, Any]:
 
 
 @agent.command("show")
-@click.argument("name")
+@click.argument("name", required=False)
 @click.pass_context
-def show(ctx: click.Context, name: str) -> None:
+def show(ctx: click.Context, name: str | None) -> None:
     """Show one agent: who it is, its model, tools, budget, and its system prompt."""
     from pai_tui.agents.catalog import load_catalog
 
-    found = load_catalog(config_for(ctx)).get(name)
+    catalog = load_catalog(config_for(ctx))  # a broken config.toml is said first
+    if name is None:
+        raise click.UsageError("say which agent: pai agent show NAME (pai agent list)")
+    found = catalog.get(name)
     if found is None:
         warn(f"pai: no agent called '{name}' (pai agent list shows them)")
         ctx.exit(2)
@@ -108,6 +111,11 @@ def describe(agent: AgentDefinition) -> list[str]:
         lines.append(f"  unavailable  {', '.join(agent.unavailable_tools)}")
     if agent.skills:
         lines.append(f"  skills       {', '.join(agent.skills)}")
+    if isinstance(agent.voice, dict) and agent.voice.get("id"):
+        settings = ", ".join(f"{k} {v}" for k, v in agent.voice.items() if k != "id")
+        lines.append(f"  voice        {agent.voice['id']}" + (f" ({settings})" if settings else ""))
+    elif agent.voice is not None or agent.voice_id:
+        lines.append("  voice        ElevenLabs settings (no offline meaning: a voice is derived)")
     if agent.isolation:
         lines.append(f"  isolation    {agent.isolation} (works in a git worktree of its own)")
     lines += [f"  budget       {budget or 'none'}", f"  file         {agent.path}", "",

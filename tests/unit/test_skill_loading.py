@@ -638,13 +638,13 @@ def test_symlink_loop_is_rejected_and_the_rest_loads(tmp_path: Path) -> None:
 
 def test_pai_skill_list_on_a_terminal_wraps_descriptions_and_shows_paths(
         home: HomePaths) -> None:
-    from pai_tui.cli.skill import _listing
+    from pai_tui.cli.output import listing
     from pai_tui.skills.index import load_index
 
     long = "Keeps notes. " * 12
     write(home.skills, "notes/SKILL.md", skill_text("notes", long.strip()))
     [notes] = [s for s in load_index(load_config(home)) if s.name == "notes"]
-    lines = _listing(notes, 10, 60)
+    lines = listing(notes.name, notes.description, str(notes.path), 10, 60)
     assert lines[0].startswith("notes       Keeps notes.") and len(lines) > 3
     assert all(len(line) <= 60 for line in lines[:-1])
     assert lines[-1].strip() == str(notes.path) and lines[-1].startswith(" " * 12)
