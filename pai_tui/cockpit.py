@@ -7,6 +7,7 @@ services it builds.
     skills     the skill index, router, permissions and tools (skills/service.py)
     approvals  who answers "may this tool run?" (turns/gates.py)
     turns      starting and running turns (turns/service.py)
+    agents     running named agents, several at once (agents/runs.py)
     settings   the one writer of config.toml (settings.py)
 
 Nothing here imports Textual, an SDK or SQLAlchemy: each service imports what it needs when first
@@ -22,6 +23,7 @@ from pai_tui import events
 from pai_tui.config import Config
 
 if TYPE_CHECKING:
+    from pai_tui.agents.runs import Supervisor
     from pai_tui.history.service import History
     from pai_tui.llm.providers import Providers
     from pai_tui.settings import Settings
@@ -78,6 +80,12 @@ class Cockpit:
         return Turns(Services(self.config, self.bus, self.history, self.providers, self.skills,
                               Gates(self.approvals), RetryPolicy(chat.retries,
                                                                  chat.max_retry_wait)))
+
+    @cached_property
+    def agents(self) -> Supervisor:
+        from pai_tui.agents.runs import Supervisor
+
+        return Supervisor(self.config, self.providers, self.turns)
 
     async def aclose(self) -> None:
         """Close the providers' connections (on the loop that opened them), then the rest."""

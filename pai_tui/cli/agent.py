@@ -154,3 +154,144 @@ def validate_command(ctx: click.Context, path: Path | None, strict: bool) -> Non
     warn(f"{plural(files, 'agent file')} checked: {plural(errors, 'error')}, "
          f"{plural(len(findings) - errors, 'warning')}")
     ctx.exit(1 if errors else 0)
+
+
+@agent.command("run")
+@click.argument("name", required=False)
+@click.argument("task", required=False)
+@click.option("--with", "others", multiple=True, metavar="NAME",
+              help="Another agent given the same task, at the same time (repeatable).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object per run (id, agent, status, text, usage, cost, "
+                   "branch), one per line, in the order the agents were named.")
+@click.option("--max-usd", type=click.FloatRange(min=0, min_open=True),
+              help="Stop a run once it has cost this much (its own budget may be lower).")
+@click.option("--max-turns", type=click.IntRange(min=1), help="Model calls per run, at most.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+              help="Stop a run after this long.")
+@click.option("--yes", is_flag=True, help="Let tools whose policy is 'ask' run.")
+@click.pass_context
+def run_command(ctx: click.Context, name: str | None, task: str | None,
+                others: tuple[str, ...], as_json: bool, max_usd: float | None,
+                max_turns: int | None, timeout: float | None, yes: bool) -> None:
+    """Give TASK (and text piped on stdin) to agent NAME, and to each --with agent at once.
+
+    Results print in the order the agents were named, each headed by the agent when there are
+    several. Exit codes as pai ask: 0 complete, 2 usage or configuration, 3 provider error,
+    4 incomplete, cancelled or over budget.
+    """
+    from pai_tui.agents.catalog import load_catalog
+    from pai_tui.agents.runs import RunRequest
+    from pai_tui.cli.ask import EXIT_USAGE, UsageError, compose_prompt
+
+    config = config_for(ctx)
+    catalog = load_catalog(config)
+    try:
+        if name is None:
+            raise UsageError("say which agent: pai agent run NAME TASK (pai agent list)")
+        agents = [_agent_named(catalog, n) for n in (name, *others)]
+        text = compose_prompt(task, sys.stdin)
+    except UsageError as error:
+        warn(f"pai agent run: {error}")
+        ctx.exit(EXIT_USAGE)
+    requests = [RunRequest(a, text, max_usd, max_turns, timeout) for a in agents]
+    ctx.exit(_run_and_print(config, requests, as_json, yes))
+
+
+def _agent_named(catalog: Any, name: str) -> AgentDefinition:
+    from pai_tui.cli.ask import UsageError
+
+    found = catalog.get(name)
+    if found is None:
+        raise UsageError(f"no agent called '{name}' (pai agent list shows them)")
+    return found  # type: ignore[no-any-return]
+
+
+def _run_and_print(config: Any, requests: list[Any], as_json: bool, yes: bool) -> int:
+    import asyncio
+
+    from pai_tui.cli.ask import EXIT_INCOMPLETE, EXIT_USAGE
+    from pai_tui.cockpit import Cockpit
+
+    cockpit = Cockpit(config)
+    try:
+        return asyncio.run(_runs(cockpit, requests, as_json, yes))
+    except KeyboardInterrupt:
+        warn("pai: cancelled; what the agents wrote is saved, marked cancelled.")
+        return EXIT_INCOMPLETE
+    except Exception as error:  # a run that could not start (the history refused it)
+        warn(f"pai agent run: {error}")
+        return EXIT_USAGE
+    finally:
+        cockpit.close()
+
+
+async def _runs(cockpit: Any, requests: list[Any], as_json: bool, yes: bool) -> int:
+    from pai_tui.cli.ask import EXIT_FOR_STATUS, EXIT_INCOMPLETE, EXIT_USAGE, no_model_help
+    from pai_tui.llm.providers import OFFLINE
+
+    try:
+        supervisor = cockpit.agents
+        plans = [supervisor.plan(r) for r in requests]
+        if any(choice.provider == OFFLINE for choice, _ in plans):
+            warn(no_model_help(cockpit).replace("pai ask:", "pai agent run:"))
+            return EXIT_USAGE
+        cockpit.approvals.assume_yes = yes
+        for request, (choice, notes) in zip(requests, plans, strict=True):
+            warn(f"pai: {request.agent.name} starts on {choice.model}")
+            for note in notes:
+                warn(f"pai: {note}")
+        results = await supervisor.run_all(requests)
+    finally:
+        await cockpit.providers.aclose()
+    for result in results:
+        _print_result(result, as_json, several=len(results) > 1)
+    codes = [EXIT_FOR_STATUS.get(r.answer.status, EXIT_INCOMPLETE) for r in results]
+    return max(codes)
+
+
+def _print_result(result: Any, as_json: bool, several: bool) -> None:
+    from pai_tui.agents.runs import run_record
+
+    record = run_record(result)
+    if as_json:
+        say_json(record)
+        return
+    agent, answer = result.request.agent, result.answer
+    summary = (f"{agent.name}: {record['status']} · {answer.input_tokens:,} in / "
+               f"{answer.output_tokens:,} out · "
+               + ("cost unknown" if answer.cost is None else f"${answer.cost:.4f}"))
+    if several:
+        say(f"── {agent.title} ({agent.name})" if agent.persona else f"── {agent.name}")
+    for line in answer.content.split("\n"):
+        say(line)
+    warn(f"pai: {summary}" + (f": {answer.error}" if answer.error else ""))
+
+
+@agent.command("ps")
+@click.option("--all", "show_all", is_flag=True, help="Finished runs too, not only running ones.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON array of runs, newest first (id, agent, status, parent_id, "
+                   "input_tokens, output_tokens, cost, started_at).")
+@click.pass_context
+def ps(ctx: click.Context, show_all: bool, as_json: bool) -> None:
+    """List agents' runs: running ones, or with --all every run, newest first."""
+    import asyncio
+
+    from pai_tui.agents.runs import ps_record
+    from pai_tui.cockpit import Cockpit
+
+    cockpit = Cockpit(config_for(ctx))
+    try:
+        runs = asyncio.run(cockpit.history.runs(active_only=not show_all))
+    finally:
+        cockpit.close()
+    records = [ps_record(r) for r in runs]
+    if as_json:
+        say_json(records)
+        return
+    for r in records:
+        cost = "cost unknown" if r["cost"] is None else f"${r['cost']:.4f}"
+        say(f"{r['id']:>6}  {r['agent']:<16} {r['status']:<12} {r['started_at'][:19]}  "
+            f"{r['input_tokens']:,} in / {r['output_tokens']:,} out  {cost}")
+    warn(plural(len(records), "run") + ("" if show_all else " running (--all: every run)"))

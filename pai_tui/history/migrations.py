@@ -230,6 +230,13 @@ def _v8_writers(conn: Connection) -> None:
     conn.execute(text("ALTER TABLE messages ADD COLUMN writer VARCHAR(200)"))
 
 
+def _v9_agent_runs(conn: Connection) -> None:
+    """An agent's run is the answer an agent writes: the column names the agent (NULL: the main
+    chat), so that runs are listed (`pai agent ps`) without a table of their own."""
+    conn.execute(text("ALTER TABLE messages ADD COLUMN agent VARCHAR(200)"))
+    conn.execute(text("CREATE INDEX ix_messages_agent ON messages (agent)"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "sessions and messages", _v1_sessions_and_messages),
     Migration(2, "full-text search over messages", _v2_full_text_search),
@@ -239,6 +246,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "ids never handed out twice", _v6_ids_never_reused),
     Migration(7, "deleted sessions keep what they cost", _v7_kept_costs),
     Migration(8, "who writes a message being written", _v8_writers),
+    Migration(9, "the agent that wrote an answer", _v9_agent_runs),
 )
 LATEST = MIGRATIONS[-1].version
 

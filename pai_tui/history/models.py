@@ -56,6 +56,7 @@ class Message(Base):
     output_estimated: Mapped[bool] = mapped_column(Boolean, default=False)
     superseded: Mapped[bool] = mapped_column(Boolean, default=False)  # a retry replaced it
     writer: Mapped[str | None] = mapped_column(String(200))  # host:pid:start while streaming
+    agent: Mapped[str | None] = mapped_column(String(200), index=True)  # an agent's run
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 

@@ -49,3 +49,4 @@ class MessageRecord:
     parent_id: int | None = None  # a step's answer
     output_estimated: bool = False  # output tokens counted from the text, not told
     superseded: bool = False  # a retry replaced this answer (it stays reachable)
+    agent: str | None = None  # the agent whose run this answer is; None: the main chat

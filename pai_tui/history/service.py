@@ -118,6 +118,10 @@ class History:
     async def session(self, session_id: int) -> SessionRecord | None:
         return await self.run(lambda store: store.get_session(session_id))
 
+    async def runs(self, active_only: bool = False) -> list[MessageRecord]:
+        """Agents' runs, newest first (`Store.runs`)."""
+        return await self.run(lambda store: store.runs(active_only))
+
     async def messages(self, session_id: int) -> list[MessageRecord]:
         return await self.run(lambda store: store.messages(session_id))
 

@@ -124,7 +124,7 @@ def _message_record(row: Message) -> MessageRecord:
         output_tokens=row.output_tokens, cost=row.cost, created_at=row.created_at,
         updated_at=row.updated_at, error=row.error, skill=row.skill,
         parent_id=row.parent_id, output_estimated=bool(row.output_estimated),
-        superseded=bool(row.superseded),
+        superseded=bool(row.superseded), agent=row.agent,
     )
 
 
@@ -200,11 +200,11 @@ class Store:
             return _session_record(session, 1), _message_record(message)
 
     def ask(self, session_id: int | None, text: str, provider: str, model: str, *,
-            title: str = "", system_prompt: str | None = None,
+            title: str = "", system_prompt: str | None = None, agent: str | None = None,
             ) -> tuple[SessionRecord, MessageRecord, MessageRecord]:
-        """A question and the row of its answer (`streaming`), in one transaction: in a new
-        session (titled `title`) when `session_id` is None. Raises LookupError for a session
-        that does not exist."""
+        """A question and the row of its answer (`streaming`, written by `agent` if one runs
+        it), in one transaction: in a new session (titled `title`) when `session_id` is None.
+        Raises LookupError for a session that does not exist."""
         with self._session() as s:
             now = utcnow()
             if session_id is None:
@@ -224,6 +224,7 @@ class Store:
                     for role, content, status, who, which, writer in (
                         ("user", text, "complete", None, None, None),
                         ("assistant", "", "streaming", provider, model, this_writer()))]
+            rows[1].agent = agent
             s.add_all(rows)
             s.flush()
             return _session_record(session), _message_record(rows[0]), _message_record(rows[1])
@@ -400,6 +401,16 @@ class Store:
         with self._session() as s:
             rows = s.scalars(select(Message).where(Message.session_id == session_id)
                              .order_by(Message.id))
+            return [_message_record(row) for row in rows]
+
+    def runs(self, active_only: bool = False, limit: int = 200) -> list[MessageRecord]:
+        """Agents' runs (the answers agents wrote), newest first; `active_only`: those still
+        being written."""
+        with self._session() as s:
+            query = select(Message).where(Message.agent.is_not(None))
+            if active_only:
+                query = query.where(Message.status == "streaming")
+            rows = s.scalars(query.order_by(Message.id.desc()).limit(limit))
             return [_message_record(row) for row in rows]
 
     def search(self, query: str, limit: int = 50) -> list[MessageRecord]:

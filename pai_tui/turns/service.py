@@ -53,7 +53,8 @@ class Turns:
         limits = limits or self.limits()
         try:
             session, created, user, answer, prepared = await history.run(
-                self._save_and_prepare, session_id, text, choice, system, decision, limits)
+                self._save_and_prepare, session_id, text, choice, system, decision, limits,
+                agent)
         except Exception as error:
             raise NotSaved(history.redact(str(error)) or type(error).__name__) from error
         if created:
@@ -95,6 +96,7 @@ class Turns:
     def _save_and_prepare(self, store: Store, session_id: int | None, text: str,
                           choice: ModelChoice | None, system: str | None,
                           decision: RouteDecision | None, limits: Limits,
+                          agent: str | None = None,
                           ) -> tuple[SessionRecord, bool, MessageRecord, MessageRecord,
                                      Prepared | Exception]:
         """Blocking: the question saved, and the request prepared in the same trip to the
@@ -102,8 +104,8 @@ class Turns:
         draws). A failure to prepare is the turn's to report when it runs, not a failure to
         save."""
         session, created, user, answer = self._save_question(store, session_id, text, choice,
-                                                             system)
-        ctx = self._context(session, user, answer, decision, limits)
+                                                             system, agent)
+        ctx = self._context(session, user, answer, decision, limits, agent)
         services = self.services
         try:
             prepared: Prepared | Exception = prepare(
@@ -115,6 +117,7 @@ class Turns:
 
     def _save_question(self, store: Store, session_id: int | None, text: str,
                        choice: ModelChoice | None, system: str | None,
+                       agent: str | None = None,
                        ) -> tuple[SessionRecord, bool, MessageRecord, MessageRecord]:
         """Blocking: the question saved and the answer's row made, in one transaction."""
         if session_id is None:
@@ -127,7 +130,8 @@ class Turns:
                 raise LookupError(f"no session {session_id}")
             choice = choice or self.choice_for(found)
         session, user, answer = store.ask(session_id, text, choice.provider, choice.model,
-                                          title=session_title(text), system_prompt=system)
+                                          title=session_title(text), system_prompt=system,
+                                          agent=agent)
         return session, session_id is None, user, answer
 
     def _save_retry(self, store: Store, session_id: int,

@@ -1,0 +1,152 @@
+"""Agent runs: one agent given one task, run as a turn of its own (its own session, its
+system prompt, its model and its budget as the turn's hard limits), several at once up to
+`[agents] max_parallel`, the rest waiting their turn. Parallelism is code, never a prompt.
+
+A run's identity is its answer's message id; the store keeps the agent's name on that row, so
+runs are listed (`pai agent ps`) from the history. Built-in tools and delegation come later:
+today a run is the agent's model answering the task in the agent's voice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from pai_tui.agents.models import choose_model
+from pai_tui.llm.base import Usage
+from pai_tui.turns.context import Limits
+
+if TYPE_CHECKING:
+    from pai_tui.agents.definition import AgentDefinition
+    from pai_tui.config import Config
+    from pai_tui.history.records import MessageRecord
+    from pai_tui.llm.providers import ModelChoice, Providers
+    from pai_tui.skills.router import RouteDecision
+    from pai_tui.turns.service import Turns
+
+# How the turn engine says a run stopped at one of its limits (turns/turn.py).
+BUDGET_STOPS = ("stopped at the turn's budget", "stopped at the turn's deadline")
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    agent: AgentDefinition
+    task: str
+    # Caps given for this run (the command line), tighter than the agent's own or not.
+    max_usd: float | None = None
+    max_turns: int | None = None
+    max_seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class RunResult:
+    request: RunRequest
+    choice: ModelChoice
+    answer: MessageRecord
+    status: str  # complete, failed, cancelled, over budget, interrupted
+    notes: tuple[str, ...] = ()  # what the run could not honour (said, never silent)
+
+
+def run_status(answer: MessageRecord) -> str:
+    """A run's state from its answer's row."""
+    if answer.status == "streaming":
+        return "running"
+    if answer.status == "complete":
+        return "complete"
+    if answer.status in ("cancelled", "interrupted"):
+        return answer.status
+    if (answer.error or "").startswith(BUDGET_STOPS):
+        return "over budget"
+    return "failed"
+
+
+class Supervisor:
+    """Runs agents, at most `max_parallel` at once. Not a widget: what starts a run may go away
+    (a pane closes) and the run goes on."""
+
+    def __init__(self, config: Config, providers: Providers, turns: Turns):
+        self.config, self.providers, self.turns = config, providers, turns
+        self._slots = asyncio.Semaphore(config.agents.max_parallel)
+
+    async def run_all(self, requests: list[RunRequest]) -> list[RunResult]:
+        """Every request, at once up to the limit; results in the order asked."""
+        return list(await asyncio.gather(*(self.run(r) for r in requests)))
+
+    async def run(self, request: RunRequest) -> RunResult:
+        choice, notes = self.plan(request)
+        async with self._slots:
+            limits = self.limits(request, choice)
+            turn = await self.turns.start(None, request.task, choice=choice,
+                                          system=request.agent.prompt or None,
+                                          decision=_plain(request.task),
+                                          agent=request.agent.name, limits=limits)
+            answer = await turn.run()
+        return RunResult(request, choice, answer, run_status(answer), notes)
+
+    def plan(self, request: RunRequest) -> tuple[ModelChoice, tuple[str, ...]]:
+        """The run's model, and what it cannot honour (said before it starts)."""
+        agent = request.agent
+        choice, note = choose_model(agent.model, self.providers, self.config.agents.models)
+        notes = [note] if note else []
+        if self._max_usd(request) is not None and \
+                self.providers.model_info(choice).cost(Usage(1, 1)) is None:
+            notes.append(f"{choice.model} has no known prices, so the ${self._max_usd(request)}"
+                         f" cap cannot be checked: set its prices in config.toml")
+        if agent.unavailable_tools:
+            notes.append(f"{agent.name} runs without {', '.join(agent.unavailable_tools)} "
+                         f"(not in pai)")
+        return choice, tuple(notes)
+
+    def limits(self, request: RunRequest, choice: ModelChoice) -> Limits:
+        """The agent's budget, tightened by the request's caps, as the turn's hard limits."""
+        budget, base = request.agent.budget, self.turns.limits()
+        turns = _least(budget.max_turns, request.max_turns)
+        seconds = _least(budget.max_seconds, request.max_seconds)
+        tokens = budget.max_output_tokens
+        return replace(
+            base,
+            max_tool_turns=turns or base.max_tool_turns,
+            max_output_tokens=min(tokens, base.max_output_tokens) if tokens else
+            base.max_output_tokens,
+            max_cost=self._max_usd(request),
+            deadline=time.monotonic() + seconds if seconds else None)
+
+    @staticmethod
+    def _max_usd(request: RunRequest) -> float | None:
+        return _least(request.agent.budget.max_usd, request.max_usd)
+
+
+def _least(*limits: float | None) -> float | None:
+    given = [limit for limit in limits if limit is not None]
+    return min(given) if given else None
+
+
+def _plain(task: str) -> RouteDecision:
+    """An agent's task is answered by the agent, never routed to a skill by the chat's router."""
+    from pai_tui.skills.router import RouteDecision
+
+    return RouteDecision(None, "chat", task, reasons=("an agent's run",))
+
+
+def run_record(result: RunResult) -> dict[str, object]:
+    """A finished run as `pai agent run --json` prints it (a contract: id, agent, status, text,
+    usage, cost, branch)."""
+    answer = result.answer
+    return {"id": answer.id, "agent": result.request.agent.name, "status": result.status,
+            "text": answer.content, "error": answer.error,
+            "usage": {"input_tokens": answer.input_tokens,
+                      "output_tokens": answer.output_tokens},
+            "cost": answer.cost, "model": answer.model, "branch": None,
+            "notes": list(result.notes)}
+
+
+def ps_record(answer: MessageRecord) -> dict[str, object]:
+    """A run as `pai agent ps --json` prints it (a contract: id, agent, status, parent_id,
+    input_tokens, output_tokens, cost, started_at)."""
+    return {"id": answer.id, "agent": answer.agent, "status": run_status(answer),
+            "parent_id": answer.parent_id, "input_tokens": answer.input_tokens,
+            "output_tokens": answer.output_tokens, "cost": answer.cost,
+            "started_at": answer.created_at.isoformat(), "session": answer.session_id,
+            "model": answer.model, "error": answer.error}

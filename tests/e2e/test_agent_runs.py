@@ -1,0 +1,119 @@
+"""`pai agent run` and `pai agent ps` as a user runs them: a subprocess talking to the loopback
+server through the real SDKs. The agent's prompt and model, several agents at once, budgets
+that stop a run, the JSON contracts, and runs listed from the history."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+from pai_tui.paths import HomePaths, bundled
+from tests.builders import rows
+from tests.conftest import TEST_KEYS, point_providers_at, run_pai
+from tests.fakes.llm_server import FakeLLMServer, Reply
+
+KEYS = {"ANTHROPIC_API_KEY": TEST_KEYS["anthropic"], "OPENAI_API_KEY": TEST_KEYS["openai"]}
+
+
+@pytest.fixture
+def server(home: HomePaths, llm_server: FakeLLMServer) -> FakeLLMServer:
+    point_providers_at(home, llm_server)
+    return llm_server
+
+
+def agent(*args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
+    return run_pai("agent", *args, input=input, env=KEYS)
+
+
+def body_of(name: str) -> str:
+    text = (bundled("assets") / "agents" / f"{name}.md").read_text(encoding="utf-8")
+    return text.split("\n---\n", 1)[1].strip()
+
+
+def test_a_run_answers_with_the_agent_s_prompt_and_model_and_is_kept(
+        home: HomePaths, server: FakeLLMServer) -> None:
+    server.queue(Reply(text="Three risks, in order."))
+    result = agent("run", "red-teamer", "attack my plan", input="the plan: ship friday")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "Three risks, in order.\n"
+    [request] = server.requests
+    assert request.body["model"] == "claude-opus-4-6"  # `model: opus`, on Anthropic
+    assert request.body["system"].strip() == body_of("red-teamer")
+    assert request.messages[0]["content"] == "attack my plan\n\nthe plan: ship friday"
+    assert "red-teamer starts on claude-opus-4-6" in result.stderr
+    assert rows(home, "SELECT role, status, agent FROM messages ORDER BY id") == [
+        ("user", "complete", None), ("assistant", "complete", "red-teamer")]
+    listed = json.loads(agent("ps", "--all", "--json").stdout)
+    [run] = listed
+    assert {k: run[k] for k in ("agent", "status", "parent_id", "input_tokens")} == {
+        "agent": "red-teamer", "status": "complete", "parent_id": None, "input_tokens": 11}
+    assert set(run) >= {"id", "output_tokens", "cost", "started_at"}
+    assert json.loads(agent("ps", "--json").stdout) == []  # none running now
+
+
+def test_several_agents_run_at_once_and_print_in_the_order_named(
+        server: FakeLLMServer) -> None:
+    server.queue(*[Reply(tokens=[f"part {i} " for i in range(20)], delay=0.05)
+                   for _ in range(2)])  # each answer takes a second
+    result = agent("run", "architect", "plan the export", "--with", "researcher")
+    assert result.returncode == 0, result.stderr
+    first, second = server.requests
+    assert second.time - first.time < 0.5  # both asked before either answer (1 s) ended
+    out = result.stdout
+    assert out.index("── Theodore Ashby") < out.index("── Fiona MacLeod")
+    systems = {r.body["system"].strip() for r in server.requests}
+    assert systems == {body_of("architect"), body_of("researcher")}
+
+
+def test_json_prints_one_object_per_run_in_order(server: FakeLLMServer) -> None:
+    server.queue(Reply(text="A."), Reply(text="B."))
+    result = agent("run", "--json", "designer", "a task", "--with", "qa-tester")
+    assert result.returncode == 0, result.stderr
+    objects = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [o["agent"] for o in objects] == ["designer", "qa-tester"]
+    for o in objects:
+        assert set(o) >= {"id", "agent", "status", "text", "usage", "cost", "branch"}
+        assert o["status"] == "complete" and o["text"] in ("A.", "B.")
+        assert o["usage"]["input_tokens"] == 11 and o["branch"] is None
+
+
+def test_a_run_past_its_time_stops_over_budget_with_what_it_had(
+        home: HomePaths, server: FakeLLMServer) -> None:
+    server.queue(Reply(n_tokens=400, delay=0.05))  # twenty seconds of answer
+    result = agent("run", "--json", "--timeout", "3", "researcher", "take your time")
+    assert result.returncode == 4, result.stderr
+    [run] = [json.loads(line) for line in result.stdout.splitlines()]
+    assert run["status"] == "over budget" and "deadline" in run["error"]
+    assert "w399" not in run["text"]
+    [(kept,)] = rows(home, "SELECT content FROM messages WHERE agent = 'researcher'")
+    assert kept == run["text"]  # what came before the deadline is kept
+
+
+def test_a_cost_cap_stops_the_run_over_budget(home: HomePaths, server: FakeLLMServer) -> None:
+    server.queue(Reply(n_tokens=50, input_tokens=1_000_000))  # $15 of input on Opus
+    result = agent("run", "--json", "--max-usd", "0.5", "architect", "big context")
+    assert result.returncode == 4, result.stderr
+    [run] = [json.loads(line) for line in result.stdout.splitlines()]
+    assert run["status"] == "over budget" and "budget ($0.50)" in run["error"]
+    [(cost,)] = rows(home, "SELECT cost FROM messages WHERE agent = 'architect'")
+    assert cost and cost > 0.5  # what it spent is kept, never shown as zero
+
+
+def test_agents_models_map_claude_aliases_to_another_provider(
+        home: HomePaths, llm_server: FakeLLMServer) -> None:
+    point_providers_at(home, llm_server, extra='[agents.models]\nopus = "openai/gpt-5-mini"\n')
+    llm_server.queue(Reply(text="ok"))
+    result = agent("run", "architect", "hello")
+    assert result.returncode == 0, result.stderr
+    [request] = llm_server.requests
+    assert request.path.endswith("/chat/completions") and request.body["model"] == "gpt-5-mini"
+
+
+def test_an_unknown_agent_or_no_task_is_a_usage_error(server: FakeLLMServer) -> None:
+    unknown = agent("run", "nobody", "hi")
+    assert unknown.returncode == 2 and "no agent called 'nobody'" in unknown.stderr
+    nothing = agent("run", "architect")
+    assert nothing.returncode == 2 and "nothing to ask" in nothing.stderr
+    assert server.requests == []
