@@ -280,7 +280,8 @@ def _read(workspace: Workspace, args: dict[str, Any]) -> str:
                 continue
             if end is not None and number > end:
                 break
-            line = f"{number:>6}\t{raw.decode('utf-8', 'replace').rstrip(chr(10) + chr(13))}"
+            text = raw.decode("utf-8", "replace").rstrip("\r\n")
+            line = f"{number:>6}\t{text}"
             size += len(line) + 1
             if size > READ_CAP:
                 out.append(f"… cut at {READ_CAP} bytes: read on with start_line={number}")
