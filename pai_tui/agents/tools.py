@@ -28,7 +28,7 @@ import contextlib
 import os
 import re
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -177,7 +177,7 @@ _SPECS: dict[str, tuple[str, dict[str, Any]]] = {
 }
 
 
-def tool_specs(names: tuple[str, ...] | list[str] = BUILTIN_TOOLS) -> list[ToolSpec]:
+def tool_specs(names: Iterable[str] = BUILTIN_TOOLS) -> list[ToolSpec]:
     """The specs to offer the model for the built-in tools `names`, in their order."""
     return [ToolSpec(name, *_SPECS[_known(name)]) for name in names]
 
@@ -299,6 +299,8 @@ def _existing_file(workspace: Workspace, path_text: str, tool: str) -> Path:
                         + ("; use list or glob to see it" if tool == "read" else ""))
     if not path.exists():
         raise ToolError(f"no such file: {path_text}")
+    if not path.is_file():  # a FIFO or a device would hang the read, or never end
+        raise ToolError(f"{workspace.shown(path)} is not a regular file")
     return path
 
 

@@ -5,7 +5,9 @@ file unchanged, outputs are capped and say so, and bash is bounded and never see
 
 from __future__ import annotations
 
+import asyncio
 import os
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -160,6 +162,27 @@ async def test_read_output_is_capped_and_says_where_to_go_on(ws: Workspace, root
     assert len(outcome.content) < tools.READ_CAP + 200
     last = outcome.content.splitlines()[-1]
     assert last.startswith(f"… cut at {tools.READ_CAP} bytes: read on with start_line=")
+
+
+async def test_read_refuses_a_fifo_rather_than_hanging(ws: Workspace, root: Path) -> None:
+    os.mkfifo(root / "pipe")
+    outcome = await asyncio.wait_for(call(ws, "read", path="pipe"), 5)
+    assert outcome.is_error and "pipe is not a regular file" in outcome.content
+
+
+async def test_file_work_runs_off_the_event_loop(
+        ws: Workspace, root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (root / "a.txt").write_text("a\n")
+    seen: list[threading.Thread] = []
+    original = tools._FILE_TOOLS["read"]
+
+    def spy(workspace: Workspace, arguments: dict[str, Any]) -> str:
+        seen.append(threading.current_thread())
+        return original(workspace, arguments)
+
+    monkeypatch.setitem(tools._FILE_TOOLS, "read", spy)
+    await call(ws, "read", path="a.txt")
+    assert seen and seen[0] is not threading.main_thread()
 
 
 # --- list and glob ---------------------------------------------------------------------------
