@@ -47,11 +47,16 @@ def cockpit(config: Config) -> Iterator[Cockpit]:
 
 
 def run_pai(*args: str, env: dict[str, str] | None = None, input: str | None = None,
-            timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """Run the `pai` command line in a subprocess with the test's environment."""
+            timeout: float = 60, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the `pai` command line in a subprocess with the test's environment (in `cwd`, else
+    the repository, importable from either)."""
+    environment = {**os.environ, **(env or {})}
+    if cwd is not None:
+        environment["PYTHONPATH"] = os.pathsep.join(
+            filter(None, [str(REPO), environment.get("PYTHONPATH")]))
     return subprocess.run(
         [sys.executable, "-m", "pai_tui", *args], capture_output=True, text=True,
-        env={**os.environ, **(env or {})}, input=input, timeout=timeout, cwd=REPO,
+        env=environment, input=input, timeout=timeout, cwd=cwd or REPO,
     )
 
 

@@ -3,8 +3,8 @@ system prompt, its model and its budget as the turn's hard limits), several at o
 `[agents] max_parallel`, the rest waiting their turn. Parallelism is code, never a prompt.
 
 A run's identity is its answer's message id; the store keeps the agent's name on that row, so
-runs are listed (`pai agent ps`) from the history. Built-in tools and delegation come later:
-today a run is the agent's model answering the task in the agent's voice.
+runs are listed (`pai agent ps`) from the history. The agent's built-in tools (agents/tools.py)
+are offered, gated and kept as steps (agents/toolbox.py); delegation and worktrees come later.
 """
 
 from __future__ import annotations
@@ -12,9 +12,11 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pai_tui.agents.models import choose_model
+from pai_tui.agents.toolbox import agent_toolbox
 from pai_tui.llm.base import Usage
 from pai_tui.turns.context import Limits
 
@@ -38,6 +40,7 @@ class RunRequest:
     max_usd: float | None = None
     max_turns: int | None = None
     max_seconds: float | None = None
+    folder: Path | None = None  # where its tools work; None: the current folder
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,7 @@ class Supervisor:
                                           system=request.agent.prompt or None,
                                           decision=_plain(request.task),
                                           agent=request.agent.name, limits=limits)
+            turn.toolbox = agent_toolbox(request.agent, turn, request.folder or Path.cwd())
             answer = await turn.run()
         return RunResult(request, choice, answer, run_status(answer), notes)
 

@@ -108,7 +108,8 @@ def resolve(tool: Tool, permissions: Mapping[str, str],
         if wanted in table:
             return _strictest(table[wanted])
     if tool.safe:
-        return Rule("allow", f"the skill {tool.skill} marks it safe (metadata.safe-tools)")
+        return Rule("allow", tool.why_safe or
+                    f"the skill {tool.skill} marks it safe (metadata.safe-tools)")
     return Rule("ask", "default: ask before running a tool the skill does not mark safe")
 
 

@@ -79,6 +79,7 @@ class Tool:
     safe: bool = False  # listed in the skill's `metadata.safe-tools`
     needs_keys: tuple[str, ...] = ()  # variables the skill declares in `metadata.needs-keys`
     timeout: float | None = None  # from `metadata.tool-timeout`; None: the configured default
+    why_safe: str = ""  # what makes it safe when not the skill's list (a built-in read-only)
 
     @property
     def qualified(self) -> str:

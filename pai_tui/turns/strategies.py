@@ -14,6 +14,8 @@ from pai_tui.turns.collect import Collected, Listeners, collect, ending
 from pai_tui.turns.steps import StepRecorder
 
 if TYPE_CHECKING:
+    from pai_tui.llm.base import ToolResultPart, ToolSpec
+    from pai_tui.llm.tool_loop import Execute
     from pai_tui.skills.model import Skill
     from pai_tui.skills.router import RouteDecision
     from pai_tui.turns.prepare import Prepared
@@ -24,13 +26,25 @@ Run = Callable[["Turn", "Prepared", "Streamer", Collected, "Ending", Listeners],
 
 
 @dataclass(frozen=True)
+class Toolbox:
+    """Tools a turn offers its model that are not a skill's (an agent's built-in tools): their
+    specs, the function that runs a call (its gate included), and who hears of calls the tool
+    loop refused itself."""
+
+    specs: tuple[ToolSpec, ...]
+    execute: Execute
+    refused: Callable[[ToolResultPart], Awaitable[None]] | None = None
+
+
+@dataclass(frozen=True)
 class Plan:
     run: Run
     label: str | None = None  # the skill answering ("summarize", "summarize/wordcount")
 
 
-def plan(decision: RouteDecision | None, skill: Skill | None) -> Plan:
-    """The strategy for a routing decision."""
+def plan(decision: RouteDecision | None, skill: Skill | None,
+         toolbox: Toolbox | None = None) -> Plan:
+    """The strategy for a routing decision (plain chat with `toolbox`'s tools, if given)."""
     if decision is not None and decision.error:  # "/nosuchskill": say so, send nothing
         error = decision.error
 
@@ -40,6 +54,8 @@ def plan(decision: RouteDecision | None, skill: Skill | None) -> Plan:
 
         return Plan(refuse)
     if skill is None or decision is None:
+        if toolbox is not None and toolbox.specs:
+            return Plan(lambda *args: toolbox_answer(toolbox, *args))
         return Plan(plain_chat)
     if decision.tool is not None and decision.workflow is None:
         return Plan(lambda *args: direct_tool(skill, decision, *args),
@@ -53,6 +69,20 @@ async def plain_chat(turn: Turn, prepared: Prepared, streamer: Streamer, got: Co
     _ended(turn, prepared, got, end)
 
 
+async def toolbox_answer(toolbox: Toolbox, turn: Turn, prepared: Prepared,
+                         streamer: Streamer, got: Collected, end: Ending,
+                         listen: Listeners) -> None:
+    """The model answers with the toolbox's tools offered."""
+    from dataclasses import replace
+
+    request = replace(prepared.request, tools=toolbox.specs)
+    listen.refused = toolbox.refused
+    stream = turn.services.tool_stream(streamer, request, toolbox.execute,
+                                       turn.ctx.limits.max_tool_turns)
+    await collect(stream, got, listen)
+    _ended(turn, prepared, got, end)
+
+
 async def skill_answer(skill: Skill, decision: RouteDecision, turn: Turn, prepared: Prepared,
                        streamer: Streamer, got: Collected, end: Ending,
                        listen: Listeners) -> None:
@@ -62,7 +92,7 @@ async def skill_answer(skill: Skill, decision: RouteDecision, turn: Turn, prepar
     skill_turn = await asyncio.to_thread(SkillTurn, turn.tools, skill, steps, decision.workflow)
     request = await skill_turn.request(prepared.request, decision.text)
     listen.refused = skill_turn.refused
-    stream = turn.services.tool_stream(streamer, request, skill_turn,
+    stream = turn.services.tool_stream(streamer, request, skill_turn.execute,
                                        turn.ctx.limits.max_tool_turns)
     await collect(stream, got, listen)
     _ended(turn, prepared, got, end)

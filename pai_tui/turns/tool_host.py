@@ -76,7 +76,7 @@ class TurnTools:
                                   base.max_tokens, tools=await inner.specs())
             try:
                 streamer = await self.services.streamer(self.ctx.choice)
-                stream = self.services.tool_stream(streamer, request, inner,
+                stream = self.services.tool_stream(streamer, request, inner.execute,
                                                    self.ctx.limits.max_tool_turns)
                 await collect(stream, got, Listeners(refused=inner.refused))
             finally:

@@ -40,7 +40,8 @@ from pai_tui.turns.prepare import Prepared, prepare
 from pai_tui.turns.tool_host import TurnTools
 
 if TYPE_CHECKING:
-    from pai_tui.skills.skill_turn import SkillTurn
+    from pai_tui.llm.tool_loop import Execute
+    from pai_tui.turns.strategies import Toolbox
 
 Streamer = Callable[[ChatRequest], AsyncIterator[Delta]]
 
@@ -69,12 +70,13 @@ class Services:
                                                    variables)
 
     @staticmethod
-    def tool_stream(streamer: Streamer, request: ChatRequest, skill_turn: SkillTurn,
+    def tool_stream(streamer: Streamer, request: ChatRequest, execute: Execute,
                     max_turns: int) -> AsyncIterator[Delta]:
-        """The model's answer with the skill's tools, over as many round trips as it takes."""
+        """The model's answer with its tools (`execute` runs one call), over as many round
+        trips as it takes."""
         from pai_tui.llm.tool_loop import stream_with_tools
 
-        return stream_with_tools(streamer, request, skill_turn.execute, max_turns)
+        return stream_with_tools(streamer, request, execute, max_turns)
 
 
 @dataclass
@@ -105,6 +107,7 @@ class Turn:
         self.answers = 1  # this answer is the n-th to its question (retries)
         self.saved = True  # False: the database refused the answer to the end
         self._prepared = prepared  # made when the question was saved (or why it failed)
+        self.toolbox: Toolbox | None = None  # tools offered besides skills' (an agent's)
         self._started = False
 
     # what the turn tells
@@ -186,7 +189,7 @@ class Turn:
         streamer = await services.streamer(ctx.choice)
         decision, skill = await decide(services.skills, services.bus, ctx, prepared.question,
                                        streamer, prepared.routed)
-        plan = strategies.plan(decision, skill)
+        plan = strategies.plan(decision, skill, self.toolbox)
         end.skill = plan.label
         self._start(plan.label)
         listen = Listeners(text=self._text, save=row.save_text, notice=self._notice,

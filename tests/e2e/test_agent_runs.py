@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -23,8 +24,9 @@ def server(home: HomePaths, llm_server: FakeLLMServer) -> FakeLLMServer:
     return llm_server
 
 
-def agent(*args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
-    return run_pai("agent", *args, input=input, env=KEYS)
+def agent(*args: str, input: str | None = None, cwd: Path | None = None,
+          ) -> subprocess.CompletedProcess[str]:
+    return run_pai("agent", *args, input=input, env=KEYS, cwd=cwd)
 
 
 def body_of(name: str) -> str:
@@ -117,3 +119,58 @@ def test_an_unknown_agent_or_no_task_is_a_usage_error(server: FakeLLMServer) -> 
     nothing = agent("run", "architect")
     assert nothing.returncode == 2 and "nothing to ask" in nothing.stderr
     assert server.requests == []
+
+
+def tool_result(request) -> str:  # type: ignore[no-untyped-def]
+    """The text of the tool result the model was sent in `request` (anthropic's shape)."""
+    content = request.messages[-1]["content"]
+    [result] = [part for part in content if part.get("type") == "tool_result"]
+    inner = result["content"]
+    return inner if isinstance(inner, str) else "".join(p.get("text", "") for p in inner)
+
+
+def test_an_agent_reads_files_in_its_folder_and_its_tool_runs_are_kept(
+        home: HomePaths, server: FakeLLMServer, tmp_path: Path) -> None:
+    work = tmp_path / "project"
+    work.mkdir()
+    (work / "notes.txt").write_text("alpha\nbeta\n")
+    server.queue(Reply(tool_calls=[("read", {"path": "notes.txt"})]),
+                 Reply(text="The notes say alpha, then beta."))
+    result = agent("run", "researcher", "what do my notes say?", cwd=work)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "The notes say alpha, then beta.\n"
+    first, second = server.requests
+    assert {t["name"] for t in first.tools} == {"read", "grep", "glob"}  # the agent's tools
+    assert "alpha" in tool_result(second) and "beta" in tool_result(second)
+    assert rows(home, "SELECT role, skill, status FROM messages WHERE role = 'step'") == [
+        ("step", "agents/read", "complete")]
+
+
+def test_a_path_outside_the_folder_is_refused_to_the_model(
+        server: FakeLLMServer, tmp_path: Path) -> None:
+    work = tmp_path / "project"
+    work.mkdir()
+    (tmp_path / "secret.txt").write_text("do not read")
+    server.queue(Reply(tool_calls=[("read", {"path": "../secret.txt"})]), Reply(text="No."))
+    assert agent("run", "researcher", "read it", cwd=work).returncode == 0
+    said = tool_result(server.requests[1])
+    assert "outside the working folder" in said and "do not read" not in said
+
+
+def test_writing_asks_first_headless_it_needs_yes(home: HomePaths, server: FakeLLMServer,
+                                                  tmp_path: Path) -> None:
+    work = tmp_path / "project"
+    work.mkdir()
+    call = Reply(tool_calls=[("write", {"path": "docs/plan.md", "content": "# Plan\n"})])
+    server.queue(call, Reply(text="I could not write it."))
+    refused = agent("run", "designer", "write the plan", cwd=work)
+    assert refused.returncode == 0, refused.stderr
+    assert not (work / "docs" / "plan.md").exists()
+    assert tool_result(server.requests[1]).startswith(
+        "Not run: the tool agents/write needs permission")
+    server.queue(call, Reply(text="Written."))
+    allowed = agent("run", "--yes", "designer", "write the plan", cwd=work)
+    assert allowed.returncode == 0, allowed.stderr
+    assert (work / "docs" / "plan.md").read_text() == "# Plan\n"
+    assert rows(home, "SELECT skill, status FROM messages WHERE role = 'step' ORDER BY id") == [
+        ("agents/write", "denied"), ("agents/write", "complete")]
