@@ -295,3 +295,67 @@ def ps(ctx: click.Context, show_all: bool, as_json: bool) -> None:
         say(f"{r['id']:>6}  {r['agent']:<16} {r['status']:<12} {r['started_at'][:19]}  "
             f"{r['input_tokens']:,} in / {r['output_tokens']:,} out  {cost}")
     warn(plural(len(records), "run") + ("" if show_all else " running (--all: every run)"))
+
+
+@agent.command("logs")
+@click.argument("run_id", type=int)
+@click.option("--follow", "-f", is_flag=True, help="Print what the run writes until it ends.")
+@click.pass_context
+def logs(ctx: click.Context, run_id: int, follow: bool) -> None:
+    """Print a run's task, its tool runs and its answer (pai agent ps gives the ids)."""
+    import asyncio
+
+    from pai_tui.cockpit import Cockpit
+
+    cockpit = Cockpit(config_for(ctx))
+    try:
+        code = asyncio.run(_logs(cockpit, run_id, follow))
+    except KeyboardInterrupt:
+        code = 0  # stopping to follow stops nothing else
+    finally:
+        cockpit.close()
+    ctx.exit(code)
+
+
+FOLLOW_EVERY_S = 0.5  # a run's text is saved about every second while it streams
+
+
+async def _logs(cockpit: Any, run_id: int, follow: bool) -> int:
+    import asyncio
+
+    from pai_tui.agents.runs import run_status
+
+    messages = await _run_messages(cockpit, run_id)
+    if messages is None:
+        warn(f"pai: no run {run_id} (pai agent ps --all lists them)")
+        return 2
+    answer = next(m for m in messages if m.id == run_id)
+    task = next((m for m in messages if m.role == "user" and m.id < run_id), None)
+    say(f"run {run_id} · {answer.agent} · {answer.model} · {run_status(answer)}")
+    say(f"task: {task.content if task else ''}")
+    shown_steps, shown_text = set(), 0
+    while True:
+        for step in (m for m in messages if m.role == "step" and m.parent_id == run_id):
+            if step.id not in shown_steps and step.status != "streaming":
+                shown_steps.add(step.id)
+                say(f"▸ {step.skill} {step.status}" + (f": {step.error}" if step.error else ""))
+        answer = next(m for m in messages if m.id == run_id)
+        if len(answer.content) > shown_text:
+            say(answer.content[shown_text:].rstrip("\n"))
+            shown_text = len(answer.content)
+        if not follow or answer.status != "streaming":
+            break
+        await asyncio.sleep(FOLLOW_EVERY_S)
+        messages = await _run_messages(cockpit, run_id) or messages
+    cost = "cost unknown" if answer.cost is None else f"${answer.cost:.4f}"
+    warn(f"pai: {run_status(answer)} · {answer.input_tokens:,} in / "
+         f"{answer.output_tokens:,} out · {cost}" + (f": {answer.error}" if answer.error else ""))
+    return 0
+
+
+async def _run_messages(cockpit: Any, run_id: int) -> list[Any] | None:
+    """The messages of the run's session, or None if `run_id` is no agent's run."""
+    found = await cockpit.history.run(lambda store: store.get_message(run_id))
+    if found is None or found.agent is None:
+        return None
+    return await cockpit.history.messages(found.session_id)  # type: ignore[no-any-return]

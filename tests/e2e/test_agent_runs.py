@@ -174,3 +174,18 @@ def test_writing_asks_first_headless_it_needs_yes(home: HomePaths, server: FakeL
     assert (work / "docs" / "plan.md").read_text() == "# Plan\n"
     assert rows(home, "SELECT skill, status FROM messages WHERE role = 'step' ORDER BY id") == [
         ("agents/write", "denied"), ("agents/write", "complete")]
+
+
+def test_logs_print_the_task_the_tool_runs_and_the_answer(server: FakeLLMServer,
+                                                         tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("x\n")
+    server.queue(Reply(tool_calls=[("read", {"path": "a.txt"})]), Reply(text="Done reading."))
+    [run] = [json.loads(line) for line in
+             agent("run", "--json", "researcher", "read a.txt", cwd=tmp_path).stdout.splitlines()]
+    result = agent("logs", str(run["id"]))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith(f"run {run['id']} · researcher · ") and lines[0].endswith("complete")
+    assert lines[1:] == ["task: read a.txt", "▸ agents/read complete", "Done reading."]
+    missing = agent("logs", "999999")
+    assert missing.returncode == 2 and "no run 999999" in missing.stderr
