@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Scope = Literal["app", "screen", "chat-input", "history", "help", "skills"]
+Scope = Literal["app", "screen", "chat-input", "history", "agents", "help", "skills"]
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,14 @@ ACTIONS: tuple[ActionSpec, ...] = (
                     "Chat, as for rename).", priority=True),
     ActionSpec("skills.browse", "alt+k", "Skills", "browse_skills",
                help="Browse the skills: filter, read SKILL.md, run a tool.", priority=True),
+    ActionSpec("agents.start", "alt+g", "Start an agent", "start_agent",
+               help="Pick an agent, give it a task: it runs beside the chat (Agents pane).",
+               priority=True),
+    ActionSpec("agents.stop_all", "alt+x", "Stop all agents", "stop_all_agents",
+               help="Stop every running agent; what they wrote is kept, marked cancelled.",
+               priority=True),
+    ActionSpec("agents.reload", "", "Reload agents", "reload_agents",
+               help="Read the agent files again (after you add or edit one)."),
     ActionSpec("skills.reload", "", "Reload skills", "reload_skills",
                help="Read the skills and routing.toml again (after you add or edit one)."),
     ActionSpec("ollama.use", "", "Use local Ollama", "use_ollama",
@@ -115,6 +123,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("history.delete", "delete,d", "Delete this session", "app.delete_session",
                scope="history", help="In History: delete the session under the cursor.",
                palette=False),
+    ActionSpec("agents.stop", "x,delete", "Stop this agent", "stop_run", scope="agents",
+               help="In Agents: stop the run under the cursor.", palette=False),
     ActionSpec("help.close", "escape,f1,q", "Close help", "dismiss", scope="help",
                help="Leave the help screen."),
     ActionSpec("skills.run", "r", "Run a tool of this skill", "run_tool", scope="skills",
@@ -129,7 +139,8 @@ BY_ID: dict[str, ActionSpec] = {spec.id: spec for spec in ACTIONS}
 
 # Scopes whose bindings are live at the same moment (the app's are live everywhere).
 _TOGETHER: frozenset[frozenset[Scope]] = frozenset(
-    frozenset(pair) for pair in (("screen", "chat-input"), ("screen", "history")))
+    frozenset(pair) for pair in (("screen", "chat-input"), ("screen", "history"),
+                                 ("screen", "agents")))
 # Keys two actions share on purpose: the first acts where it can, else the key goes on to the
 # second (tab completes a /name, else moves the focus; esc stops an answer, else closes the
 # screen on top; ctrl+c copies a selection, else says how to quit; f1 opens help, then closes it).

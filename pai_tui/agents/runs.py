@@ -16,20 +16,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pai_tui.agents.models import choose_model
+from pai_tui.agents.status import run_status
 from pai_tui.agents.toolbox import agent_toolbox
 from pai_tui.llm.base import Usage
 from pai_tui.turns.context import Limits
 
 if TYPE_CHECKING:
+    from pai_tui.agents.catalog import AgentCatalog
     from pai_tui.agents.definition import AgentDefinition
     from pai_tui.config import Config
     from pai_tui.history.records import MessageRecord
     from pai_tui.llm.providers import ModelChoice, Providers
     from pai_tui.skills.router import RouteDecision
     from pai_tui.turns.service import Turns
-
-# How the turn engine says a run stopped at one of its limits (turns/turn.py).
-BUDGET_STOPS = ("stopped at the turn's budget", "stopped at the turn's deadline")
+    from pai_tui.turns.turn import Turn
 
 
 @dataclass(frozen=True)
@@ -52,19 +52,6 @@ class RunResult:
     notes: tuple[str, ...] = ()  # what the run could not honour (said, never silent)
 
 
-def run_status(answer: MessageRecord) -> str:
-    """A run's state from its answer's row."""
-    if answer.status == "streaming":
-        return "running"
-    if answer.status == "complete":
-        return "complete"
-    if answer.status in ("cancelled", "interrupted"):
-        return answer.status
-    if (answer.error or "").startswith(BUDGET_STOPS):
-        return "over budget"
-    return "failed"
-
-
 class Supervisor:
     """Runs agents, at most `max_parallel` at once. Not a widget: what starts a run may go away
     (a pane closes) and the run goes on."""
@@ -72,6 +59,31 @@ class Supervisor:
     def __init__(self, config: Config, providers: Providers, turns: Turns):
         self.config, self.providers, self.turns = config, providers, turns
         self._slots = asyncio.Semaphore(config.agents.max_parallel)
+        self.active: dict[int, tuple[RunRequest, Turn]] = {}  # running now, by run id
+        self._catalog: AgentCatalog | None = None
+
+    async def catalog(self, reload: bool = False) -> AgentCatalog:
+        """The agents pai can run (read from disk in a thread, once until `reload`)."""
+        if self._catalog is None or reload:
+            from pai_tui.agents.catalog import load_catalog
+
+            self._catalog = await asyncio.to_thread(load_catalog, self.config)
+        return self._catalog
+
+    def stop(self, run_id: int) -> bool:
+        """Stop a running run (and whatever it started); False if it is not running."""
+        found = self.active.get(run_id)
+        if found is None:
+            return False
+        found[1].ctx.cancel.cancel()
+        return True
+
+    def stop_all(self) -> int:
+        """Stop every running run; how many were stopped."""
+        running = list(self.active)
+        for run_id in running:
+            self.stop(run_id)
+        return len(running)
 
     async def run_all(self, requests: list[RunRequest]) -> list[RunResult]:
         """Every request, at once up to the limit; results in the order asked."""
@@ -86,7 +98,11 @@ class Supervisor:
                                           decision=_plain(request.task),
                                           agent=request.agent.name, limits=limits)
             turn.toolbox = agent_toolbox(request.agent, turn, request.folder or Path.cwd())
-            answer = await turn.run()
+            self.active[turn.ctx.turn_id] = (request, turn)
+            try:
+                answer = await turn.run()
+            finally:
+                self.active.pop(turn.ctx.turn_id, None)
         return RunResult(request, choice, answer, run_status(answer), notes)
 
     def plan(self, request: RunRequest) -> tuple[ModelChoice, tuple[str, ...]]:

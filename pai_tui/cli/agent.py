@@ -298,16 +298,19 @@ def ps(ctx: click.Context, show_all: bool, as_json: bool) -> None:
 
 
 @agent.command("logs")
-@click.argument("run_id", type=int)
+@click.argument("run_id", type=int, required=False)
 @click.option("--follow", "-f", is_flag=True, help="Print what the run writes until it ends.")
 @click.pass_context
-def logs(ctx: click.Context, run_id: int, follow: bool) -> None:
+def logs(ctx: click.Context, run_id: int | None, follow: bool) -> None:
     """Print a run's task, its tool runs and its answer (pai agent ps gives the ids)."""
     import asyncio
 
     from pai_tui.cockpit import Cockpit
 
-    cockpit = Cockpit(config_for(ctx))
+    config = config_for(ctx)  # a broken config.toml is said first
+    if run_id is None:
+        raise click.UsageError("say which run: pai agent logs RUN_ID (pai agent ps --all)")
+    cockpit = Cockpit(config)
     try:
         code = asyncio.run(_logs(cockpit, run_id, follow))
     except KeyboardInterrupt:
@@ -323,7 +326,7 @@ FOLLOW_EVERY_S = 0.5  # a run's text is saved about every second while it stream
 async def _logs(cockpit: Any, run_id: int, follow: bool) -> int:
     import asyncio
 
-    from pai_tui.agents.runs import run_status
+    from pai_tui.agents.status import run_status
 
     messages = await _run_messages(cockpit, run_id)
     if messages is None:

@@ -23,6 +23,7 @@ from pai_tui.actions import ACTIONS, PANES, ActionSpec
 from pai_tui.cockpit import Cockpit
 from pai_tui.config import ConfigError, Layout
 from pai_tui.llm.providers import ModelChoice
+from pai_tui.ui.agents_pane import AgentsPane
 from pai_tui.ui.bus import Bridge
 from pai_tui.ui.chat import ChatPane
 from pai_tui.ui.chat_input import ChatInput
@@ -35,7 +36,7 @@ from pai_tui.ui.keymap import (
 )
 from pai_tui.ui.markdown_body import warm_up as markdown_warm_up
 from pai_tui.ui.pane import Pane
-from pai_tui.ui.panes import AgentsPane, HistoryPane, UpgradesPane
+from pai_tui.ui.panes import HistoryPane, UpgradesPane
 from pai_tui.ui.session_actions import SessionActions
 from pai_tui.ui.status import StatusBar
 from pai_tui.ui.themes import DEFAULT_THEME, load_themes
@@ -71,7 +72,7 @@ class MainScreen(Screen[None], inherit_bindings=False):
         layout = self.cockpit.config.ui.layout
         with Grid(id="panes", classes=f"-{layout}"):
             yield ChatPane(self.cockpit, self.bridge, id="chat")
-            yield AgentsPane(id="agents")
+            yield AgentsPane(self.cockpit, self.bridge, id="agents")
             yield HistoryPane(self.cockpit, self.bridge, id="history")
             yield UpgradesPane(id="upgrades")
         yield StatusBar(self.cockpit, self.bridge, id="status")
@@ -309,6 +310,54 @@ class PaiApp(App[None], inherit_bindings=False):
         problems = len(index.warnings) + len(index.rejected)
         self.notify(f"{len(index)} skills loaded" + (
             f"; {problems} warnings (pai skill list --warnings)" if problems else ""),
+            markup=False)
+
+    def action_start_agent(self) -> None:
+        from textual.command import CommandPalette
+
+        from pai_tui.ui.agent_picker import AgentCommands
+
+        self.push_screen(CommandPalette(providers=[AgentCommands],
+                                        placeholder="Which agent? (type to filter)"))
+
+    def ask_agent_task(self, name: str) -> None:
+        """The agent is picked: ask its task, then start it."""
+        from pai_tui.ui.dialogs import InputDialog
+
+        def start(task: str | None) -> None:
+            if task and task.strip():
+                self.start_agent(name, task.strip())
+
+        self.push_screen(InputDialog(f"Task for {name}", question="What should it do?"), start)
+
+    @work(group="agents", exit_on_error=False)
+    async def start_agent(self, name: str, task: str) -> None:
+        """Run agent `name` on `task` (it shows in the Agents pane); a notice when it ends."""
+        from pai_tui.agents.runs import RunRequest
+
+        supervisor = self.cockpit.agents
+        agent = (await supervisor.catalog()).get(name)
+        if agent is None:
+            self.notify(f"No agent called {name!r} (Reload agents after adding one).",
+                        severity="error", markup=False)
+            return
+        request = RunRequest(agent, task)
+        for note in supervisor.plan(request)[1]:  # what it cannot honour, said before it runs
+            self.notify(note, severity="warning", markup=False)
+        result = await supervisor.run(request)
+        self.notify(f"{agent.name}: {result.status}", markup=False,
+                    severity="information" if result.status == "complete" else "warning")
+
+    def action_stop_all_agents(self) -> None:
+        stopped = self.cockpit.agents.stop_all() if "agents" in vars(self.cockpit) else 0
+        self.notify(f"Stopped {stopped} agent{'s' if stopped != 1 else ''}." if stopped
+                    else "No agent is running.", markup=False)
+
+    async def action_reload_agents(self) -> None:
+        catalog = await self.cockpit.agents.catalog(reload=True)
+        problems = len(catalog.warnings) + len(catalog.rejected)
+        self.notify(f"{len(catalog)} agents loaded" + (
+            f"; {problems} warnings (pai agent list --warnings)" if problems else ""),
             markup=False)
 
     def action_browse_skills(self) -> None:

@@ -15,6 +15,7 @@ from textual.widgets import OptionList
 
 from pai_tui.actions import ACTIONS, BY_ID
 from pai_tui.paths import HomePaths
+from pai_tui.ui.agents_pane import AgentsPane
 from pai_tui.ui.app import PaiApp
 from pai_tui.ui.chat import ChatPane
 from pai_tui.ui.chat_input import ChatInput
@@ -491,6 +492,37 @@ async def _skills_open(app: PaiApp, pilot: Pilot) -> None:
     await pilot.pause()
 
 
+async def _agent_running(app: PaiApp, pilot: Pilot) -> None:
+    app.test_server.queue(Reply(n_tokens=400, delay=0.05))  # type: ignore[attr-defined]
+    app.start_agent("researcher", "take your time")
+    assert await eventually(pilot, lambda: _agent_status(app) == "running")
+
+
+async def _agent_under_cursor(app: PaiApp, pilot: Pilot) -> None:
+    await _agent_running(app, pilot)
+    app.main.query_one("#agents-list").focus()
+    await pilot.pause()
+
+
+def _agent_status(app: PaiApp) -> str:
+    rows = app.main.query_one(AgentsPane).rows
+    return next(iter(rows.values())).status if rows else ""
+
+
+async def _new_agent_written(app: PaiApp, pilot: Pilot) -> None:
+    await app.cockpit.agents.catalog()
+    folder = app.cockpit.config.home.agents
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "brand-new.md").write_text("---\nname: brand-new\ndescription: New.\n---\nHi\n")
+
+
+def _agent_picker(app: PaiApp) -> bool:
+    from textual.widgets import Input
+
+    return isinstance(app.screen, CommandPalette) and \
+        app.screen.query_one(Input).placeholder.startswith("Which agent?")
+
+
 def _dialog(kind: type) -> Callable[[PaiApp], bool]:
     return lambda a: isinstance(a.screen, kind)
 
@@ -540,6 +572,12 @@ EFFECTS: dict[str, tuple[Callable[..., Any] | None, Callable[[PaiApp], bool]]] =
     "history.rename": (_session_in_history, _dialog(InputDialog)),
     "history.delete": (_session_in_history, _dialog(ConfirmDialog)),
     "ollama.use": (_ollama_found, lambda a: a.cockpit.providers.default().provider == "ollama"),
+    "agents.start": (None, _agent_picker),
+    "agents.stop_all": (_agent_running, lambda a: _agent_status(a) == "cancelled"),
+    "agents.stop": (_agent_under_cursor, lambda a: _agent_status(a) == "cancelled"),
+    "agents.reload": (_new_agent_written,
+                      lambda a: a.cockpit.agents._catalog is not None
+                      and a.cockpit.agents._catalog.get("brand-new") is not None),
     "skills.browse": (None, _dialog(SkillsScreen)),
     "skills.reload": (_new_skill_written,
                       lambda a: "/brand-new" in a.cockpit.skills.completions("/bra")),

@@ -1,0 +1,167 @@
+"""The Agents pane: one row per agent run, live (who, the task, state, time, steps, tokens,
+cost), newest first; finished runs from the history stay listed. Runs belong to the cockpit's
+supervisor, not to this pane: closing or hiding it stops nothing."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from rich.text import Text
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+from pai_tui import events
+from pai_tui.agents.status import run_status, status_of
+from pai_tui.cockpit import Cockpit
+from pai_tui.history.records import MessageRecord
+from pai_tui.safe_text import printable
+from pai_tui.ui.bus import Bridge, Listening
+from pai_tui.ui.keymap import bindings_for
+from pai_tui.ui.pane import Pane
+from pai_tui.ui.panes import EmptyState
+
+MARKS = {"complete": "✓", "failed": "✗", "cancelled": "■", "over budget": "$",
+         "interrupted": "✗"}
+SPINNER = "◐◓◑◒"
+TICK_S = 0.5  # the spinner and elapsed times move this often while a run goes
+SHOWN = 50  # runs listed (the newest)
+EMPTY = ("No agents running.\nalt+g starts one (architect, engineer, researcher, red-teamer…); "
+         "they run here in parallel.")
+
+
+@dataclass
+class RunRow:
+    run_id: int
+    agent: str
+    task: str = ""
+    status: str = "running"
+    started: float = field(default_factory=time.monotonic)
+    ended: float | None = None
+    steps: int = 0
+    step: str = ""  # the tool running now
+    tokens: tuple[int, int] = (0, 0)
+    cost: float | None = None
+    took: float | None = None  # seconds, for a run of an earlier start (from the history)
+
+    def text(self, frame: int) -> Text:
+        """The row: what matters first (a narrow pane cuts the end): who, the state, time,
+        steps or cost, then the task."""
+        running = self.status == "running"
+        mark = SPINNER[frame % len(SPINNER)] if running else MARKS.get(self.status, "?")
+        row = Text.assemble((f"{mark} ", "bold"), (printable(self.agent), "bold"))
+        seconds = self.took if self.took is not None else \
+            (self.ended or time.monotonic()) - self.started
+        state = f"  {self.status} {seconds:.0f}s"
+        if not running:
+            state += " · " + ("cost unknown" if self.cost is None else f"${self.cost:.4f}")
+            state += f" · {self.tokens[1]:,} out"
+        if self.steps:
+            state += f" · {self.steps} step{'s' if self.steps != 1 else ''}"
+        if running and self.step:
+            state += f" · {printable(self.step)}"
+        row.append(state, style="dim")
+        first_line = self.task.strip().split("\n", 1)[0]
+        row.append(f"  {printable(first_line)}", style="italic")
+        return row
+
+
+class AgentsPane(Listening, Pane):
+    TITLE = "Agents"
+    BINDINGS = bindings_for("agents")
+
+    def __init__(self, cockpit: Cockpit, bridge: Bridge, **kwargs: object):
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.cockpit, self.bridge = cockpit, bridge
+        self.rows: dict[int, RunRow] = {}
+        self._frame = 0
+
+    def compose(self):  # type: ignore[override]
+        yield OptionList(id="agents-list")
+        yield EmptyState(Text(EMPTY, style="dim"), id="agents-state")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#agents-list").display = False
+        self._stop_listening = self.bridge.listen(
+            self, events.StoreReady, events.TurnStarted, events.TurnFinished,
+            events.StepStarted, events.StepFinished)
+        self._ticker = self.set_interval(TICK_S, self._tick, pause=True)
+
+    def on_unmount(self) -> None:
+        self._stop_listening()
+
+    async def on_store_ready(self, event: events.StoreReady) -> None:
+        for record in reversed(await self.cockpit.history.runs()):
+            self.rows.setdefault(record.id, _row_of(record))
+        self._show()
+
+    def on_turn_started(self, event: events.TurnStarted) -> None:
+        if event.agent is None:
+            return
+        found = self.cockpit.agents.active.get(event.message_id)
+        task = found[0].task if found else ""
+        self.rows[event.message_id] = RunRow(event.message_id, event.agent, task)
+        self._show()
+
+    def on_step_started(self, event: events.StepStarted) -> None:
+        row = self.rows.get(event.parent_id)
+        if event.agent is not None and row is not None:
+            row.steps += 1
+            row.step = f"{event.name} {event.detail}".strip()
+            self._show()
+
+    def on_step_finished(self, event: events.StepFinished) -> None:
+        row = self.rows.get(event.parent_id)
+        if event.agent is not None and row is not None:
+            row.step = ""
+
+    def on_turn_finished(self, event: events.TurnFinished) -> None:
+        row = self.rows.get(event.message_id)
+        if event.agent is None or row is None:
+            return
+        row.status = status_of(event.status, event.error)
+        row.ended, row.step = time.monotonic(), ""
+        row.tokens, row.cost = (event.input_tokens, event.output_tokens), event.cost
+        self._show()
+
+    def action_stop_run(self) -> None:
+        listing = self.query_one("#agents-list", OptionList)
+        option = listing.highlighted_option
+        if option is None or not self.cockpit.agents.stop(int(option.id or 0)):
+            self.notify("No running agent under the cursor.", severity="warning")
+
+    def _tick(self) -> None:
+        self._frame += 1
+        self._show()
+
+    def _show(self) -> None:
+        """Put the rows on screen, newest first, keeping the highlighted run."""
+        listing = self.query_one("#agents-list", OptionList)
+        state = self.query_one("#agents-state", EmptyState)
+        rows = sorted(self.rows.values(), key=lambda r: -r.run_id)[:SHOWN]
+        running = any(r.status == "running" for r in rows)
+        if running:
+            self._ticker.resume()
+        else:
+            self._ticker.pause()
+        self.border_subtitle = f"{sum(r.status == 'running' for r in rows)} running" \
+            if running else ""
+        if not rows:
+            return
+        keep = listing.highlighted_option.id if listing.highlighted_option else None
+        listing.set_options(Option(r.text(self._frame), id=str(r.run_id)) for r in rows)
+        ids = [str(r.run_id) for r in rows]
+        listing.highlighted = ids.index(keep) if keep in ids else 0
+        had_focus = state.has_focus
+        state.display, listing.display = False, True
+        if had_focus:
+            listing.focus()
+
+
+def _row_of(record: MessageRecord) -> RunRow:
+    row = RunRow(record.id, record.agent or "?", status=run_status(record))
+    row.tokens, row.cost = (record.input_tokens, record.output_tokens), record.cost
+    row.took = (record.updated_at - record.created_at).total_seconds()
+    return row
+

@@ -1,0 +1,53 @@
+"""The Agents pane as a user sees it: runs started from the cockpit go on beside the chat, each
+a live row (who, the task, state, steps, tokens, cost), several at once; stopping works; the
+runs of earlier starts are listed from the history; typing in the chat is never interrupted."""
+
+from __future__ import annotations
+
+from pai_tui.ui.agents_pane import AgentsPane
+from pai_tui.ui.chat_input import ChatInput
+from tests.fakes.llm_server import FakeLLMServer, Reply
+from tests.pilot import eventually, press, running, settle, text_of
+
+
+def rows(app):  # type: ignore[no-untyped-def]
+    return app.main.query_one(AgentsPane).rows
+
+
+async def test_agents_run_beside_the_chat_several_at_once_and_stop(
+        llm_server: FakeLLMServer) -> None:
+    llm_server.queue(*[Reply(n_tokens=400, delay=0.05) for _ in range(4)])
+    async with running(size=(200, 50), server=llm_server) as (app, pilot):
+        for name in ("architect", "researcher", "designer", "qa-tester"):
+            app.start_agent(name, f"{name}: plan the export")
+        assert await eventually(pilot, lambda: len(rows(app)) == 4 and all(
+            r.status == "running" for r in rows(app).values()))
+        # All four asked at once (max_parallel 4), none waiting for another to end.
+        assert await eventually(pilot, lambda: len(llm_server.requests) == 4)
+        pane = app.main.query_one(AgentsPane)
+        shown = text_of(app, pane)
+        assert "researcher" in shown and "researcher: plan the export" in shown
+        assert "4 running" in str(pane.border_subtitle)
+        await press(pilot, *"typing meanwhile")
+        assert app.main.query_one(ChatInput).text == "typing meanwhile"  # focus stays
+        await press(pilot, "alt+x")
+        assert await eventually(pilot, lambda: all(
+            r.status == "cancelled" for r in rows(app).values()))
+        await settle(pilot)
+        assert "■ researcher" in text_of(app, pane)
+
+
+async def test_a_finished_run_shows_its_cost_and_is_listed_after_a_restart(
+        llm_server: FakeLLMServer) -> None:
+    llm_server.queue(Reply(text="Done.", input_tokens=1000))
+    async with running(server=llm_server) as (app, pilot):
+        app.start_agent("red-teamer", "attack the plan")
+        assert await eventually(pilot, lambda: any(
+            r.status == "complete" for r in rows(app).values()))
+        await settle(pilot)
+        shown = text_of(app, app.main.query_one(AgentsPane))
+        assert "✓ red-teamer" in shown and "$0.0" in shown
+    async with running(server=llm_server) as (app, pilot):
+        assert await eventually(pilot, lambda: len(rows(app)) == 1)
+        [row] = rows(app).values()
+        assert row.agent == "red-teamer" and row.status == "complete"
