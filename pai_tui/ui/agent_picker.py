@@ -30,7 +30,9 @@ class AgentCommands(Provider):
 
     @staticmethod
     def _help(agent: AgentDefinition) -> str:
-        return printable(" ".join(agent.description.split())[:160])
+        """The description's first sentence (the palette shows one line of help)."""
+        first = " ".join(agent.description.split()).split(". ", 1)[0]
+        return printable(first[:100])
 
     async def discover(self) -> Hits:
         for agent in await self._agents():

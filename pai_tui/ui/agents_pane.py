@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass, field
 
 from rich.text import Text
+from textual import on
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
@@ -19,7 +20,7 @@ from pai_tui.safe_text import printable
 from pai_tui.ui.bus import Bridge, Listening
 from pai_tui.ui.keymap import bindings_for
 from pai_tui.ui.pane import Pane
-from pai_tui.ui.panes import EmptyState
+from pai_tui.ui.panes import EmptyState, OpenSession
 
 MARKS = {"complete": "✓", "failed": "✗", "cancelled": "■", "over budget": "$",
          "interrupted": "✗"}
@@ -34,6 +35,7 @@ EMPTY = ("No agents running.\nalt+g starts one (architect, engineer, researcher,
 class RunRow:
     run_id: int
     agent: str
+    session_id: int
     task: str = ""
     status: str = "running"
     started: float = field(default_factory=time.monotonic)
@@ -101,7 +103,8 @@ class AgentsPane(Listening, Pane):
             return
         found = self.cockpit.agents.active.get(event.message_id)
         task = found[0].task if found else ""
-        self.rows[event.message_id] = RunRow(event.message_id, event.agent, task)
+        self.rows[event.message_id] = RunRow(event.message_id, event.agent, event.session_id,
+                                             task)
         self._show()
 
     def on_step_started(self, event: events.StepStarted) -> None:
@@ -124,6 +127,13 @@ class AgentsPane(Listening, Pane):
         row.ended, row.step = time.monotonic(), ""
         row.tokens, row.cost = (event.input_tokens, event.output_tokens), event.cost
         self._show()
+
+    @on(OptionList.OptionSelected, "#agents-list")
+    def _selected(self, message: OptionList.OptionSelected) -> None:
+        """Enter on a run: its transcript in the Chat pane (task, tool runs, answer)."""
+        row = self.rows.get(int(message.option.id or 0))
+        if row is not None:
+            self.post_message(OpenSession(row.session_id, f"{row.agent}: {row.task}"))
 
     def action_stop_run(self) -> None:
         listing = self.query_one("#agents-list", OptionList)
@@ -160,7 +170,7 @@ class AgentsPane(Listening, Pane):
 
 
 def _row_of(record: MessageRecord) -> RunRow:
-    row = RunRow(record.id, record.agent or "?", status=run_status(record))
+    row = RunRow(record.id, record.agent or "?", record.session_id, status=run_status(record))
     row.tokens, row.cost = (record.input_tokens, record.output_tokens), record.cost
     row.took = (record.updated_at - record.created_at).total_seconds()
     return row

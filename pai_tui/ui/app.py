@@ -36,7 +36,7 @@ from pai_tui.ui.keymap import (
 )
 from pai_tui.ui.markdown_body import warm_up as markdown_warm_up
 from pai_tui.ui.pane import Pane
-from pai_tui.ui.panes import HistoryPane, UpgradesPane
+from pai_tui.ui.panes import HistoryPane, OpenSession, UpgradesPane
 from pai_tui.ui.session_actions import SessionActions
 from pai_tui.ui.status import StatusBar
 from pai_tui.ui.themes import DEFAULT_THEME, load_themes
@@ -77,8 +77,8 @@ class MainScreen(Screen[None], inherit_bindings=False):
             yield UpgradesPane(id="upgrades")
         yield StatusBar(self.cockpit, self.bridge, id="status")
 
-    @on(HistoryPane.OpenSession)
-    def _open_session(self, message: HistoryPane.OpenSession) -> None:
+    @on(OpenSession)
+    def _open_session(self, message: OpenSession) -> None:
         self.query_one(ChatPane).open_session(message.session_id, message.title)
 
     @on(ChatPane.SessionShown)

@@ -338,6 +338,8 @@ class ChatPane(Listening, Pane):
     async def on_turn_finished(self, event: events.TurnFinished) -> None:
         if self._mine(event):
             await self._finish(event)
+        elif event.agent is not None and event.session_id == self.session_id:
+            await self._load(event.session_id)  # an agent's run shown here ended: all of it
 
     async def _drop_last_answer(self) -> None:
         views = self._views()

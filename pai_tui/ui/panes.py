@@ -40,14 +40,18 @@ class EmptyState(Static, can_focus=True):
     """A focusable explanation shown where a pane has nothing yet."""
 
 
+class OpenSession(Message):
+    """Show this session in the Chat pane (from History, or an agent's run from Agents)."""
+
+    def __init__(self, session_id: int, title: str):
+        super().__init__()
+        self.session_id, self.title = session_id, title
+
+
 class HistoryPane(Listening, Pane):
     TITLE = "History"
     BINDINGS = bindings_for("history")
-
-    class OpenSession(Message):
-        def __init__(self, session_id: int, title: str):
-            super().__init__()
-            self.session_id, self.title = session_id, title
+    OpenSession = OpenSession
 
     def __init__(self, cockpit: Cockpit, bridge: Bridge, **kwargs: object):
         super().__init__(**kwargs)  # type: ignore[arg-type]

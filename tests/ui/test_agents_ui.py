@@ -51,3 +51,27 @@ async def test_a_finished_run_shows_its_cost_and_is_listed_after_a_restart(
         assert await eventually(pilot, lambda: len(rows(app)) == 1)
         [row] = rows(app).values()
         assert row.agent == "red-teamer" and row.status == "complete"
+
+
+async def test_enter_on_a_run_shows_its_transcript_in_the_chat_and_its_end(
+        llm_server: FakeLLMServer, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from pai_tui.ui.chat import ChatPane
+    from tests.pilot import shown
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text("alpha\n")
+    llm_server.queue(Reply(tool_calls=[("read", {"path": "notes.txt"})]),
+                     Reply(tokens=[f"part{i} " for i in range(60)], delay=0.05))
+    async with running(size=(160, 45), server=llm_server) as (app, pilot):
+        app.start_agent("researcher", "what do my notes say?")
+        assert await eventually(pilot, lambda: any(r.steps for r in rows(app).values()))
+        app.main.query_one("#agents-list").focus()
+        await press(pilot, "enter")
+        chat = app.main.query_one(ChatPane)
+        assert await eventually(pilot, lambda: chat.session_id is not None)
+        assert await eventually(pilot, lambda: any(
+            r.status == "complete" for r in rows(app).values()), timeout=15)
+        assert await eventually(pilot, lambda: bool(shown(app)) and
+                                "part59" in shown(app)[-1][2])
+        assert shown(app)[0][2] == "what do my notes say?"
+        assert "agents/read" in text_of(app, chat)  # the tool run, as a step of the answer
