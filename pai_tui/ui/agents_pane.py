@@ -94,8 +94,10 @@ class AgentsPane(Listening, Pane):
         self._stop_listening()
 
     async def on_store_ready(self, event: events.StoreReady) -> None:
-        for record in reversed(await self.cockpit.history.runs()):
-            self.rows.setdefault(record.id, _row_of(record))
+        history = self.cockpit.history
+        titles = {s.id: s.title for s in await history.sessions()}  # a run's title is its task
+        for record in reversed(await history.runs()):
+            self.rows.setdefault(record.id, _row_of(record, titles.get(record.session_id, "")))
         self._show()
 
     def on_turn_started(self, event: events.TurnStarted) -> None:
@@ -169,8 +171,9 @@ class AgentsPane(Listening, Pane):
             listing.focus()
 
 
-def _row_of(record: MessageRecord) -> RunRow:
-    row = RunRow(record.id, record.agent or "?", record.session_id, status=run_status(record))
+def _row_of(record: MessageRecord, task: str) -> RunRow:
+    row = RunRow(record.id, record.agent or "?", record.session_id, task,
+                 status=run_status(record))
     row.tokens, row.cost = (record.input_tokens, record.output_tokens), record.cost
     row.took = (record.updated_at - record.created_at).total_seconds()
     return row

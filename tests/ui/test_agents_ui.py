@@ -50,7 +50,7 @@ async def test_a_finished_run_shows_its_cost_and_is_listed_after_a_restart(
     async with running(server=llm_server) as (app, pilot):
         assert await eventually(pilot, lambda: len(rows(app)) == 1)
         [row] = rows(app).values()
-        assert row.agent == "red-teamer" and row.status == "complete"
+        assert (row.agent, row.status, row.task) == ("red-teamer", "complete", "attack the plan")
 
 
 async def test_enter_on_a_run_shows_its_transcript_in_the_chat_and_its_end(
