@@ -4,17 +4,20 @@ system prompt, its model and its budget as the turn's hard limits), several at o
 
 A run's identity is its answer's message id; the store keeps the agent's name on that row, so
 runs are listed (`pai agent ps`) from the history. The agent's built-in tools (agents/tools.py)
-are offered, gated and kept as steps (agents/toolbox.py); delegation and worktrees come later.
+are offered, gated and kept as steps (agents/toolbox.py); an agent with `isolation: worktree`
+works in a git worktree of its own (agents/worktree.py). Delegation comes later.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pai_tui.agents import worktree
 from pai_tui.agents.models import choose_model
 from pai_tui.agents.status import run_status
 from pai_tui.agents.toolbox import agent_toolbox
@@ -50,6 +53,8 @@ class RunResult:
     answer: MessageRecord
     status: str  # complete, failed, cancelled, over budget, interrupted
     notes: tuple[str, ...] = ()  # what the run could not honour (said, never silent)
+    branch: str | None = None  # the git branch holding its work (isolation: worktree)
+    folder: Path | None = None  # the worktree left with that work
 
 
 class Supervisor:
@@ -90,20 +95,52 @@ class Supervisor:
         return list(await asyncio.gather(*(self.run(r) for r in requests)))
 
     async def run(self, request: RunRequest) -> RunResult:
+        """Run `request`; WorktreeError (before anything is saved or sent) when its agent
+        works in a worktree and none can be made."""
         choice, notes = self.plan(request)
         async with self._slots:
-            limits = self.limits(request, choice)
-            turn = await self.turns.start(None, request.task, choice=choice,
-                                          system=request.agent.prompt or None,
-                                          decision=_plain(request.task),
-                                          agent=request.agent.name, limits=limits)
-            turn.toolbox = agent_toolbox(request.agent, turn, request.folder or Path.cwd())
-            self.active[turn.ctx.turn_id] = (request, turn)
+            folder = request.folder or Path.cwd()
+            tree = await self._worktree(request, folder)
+            if tree is not None:
+                folder, notes = tree.path, (*notes, *filter(None, [tree.note]))
+            kept: worktree.Kept | None = None
             try:
-                answer = await turn.run()
+                answer = await self._run_turn(request, choice, folder)
             finally:
-                self.active.pop(turn.ctx.turn_id, None)
-        return RunResult(request, choice, answer, run_status(answer), notes)
+                if tree is not None:  # the agent's work is kept, whatever happened
+                    kept = await asyncio.shield(self._keep(tree, request))
+        result = RunResult(request, choice, answer, run_status(answer), notes)
+        if kept is not None:
+            result = replace(result, branch=kept.branch, folder=kept.path,
+                             notes=(*result.notes, *filter(None, [kept.note])))
+        return result
+
+    async def _run_turn(self, request: RunRequest, choice: ModelChoice,
+                        folder: Path) -> MessageRecord:
+        turn = await self.turns.start(None, request.task, choice=choice,
+                                      system=request.agent.prompt or None,
+                                      decision=_plain(request.task),
+                                      agent=request.agent.name,
+                                      limits=self.limits(request, choice))
+        turn.toolbox = agent_toolbox(request.agent, turn, folder)
+        self.active[turn.ctx.turn_id] = (request, turn)
+        try:
+            return await turn.run()
+        finally:
+            self.active.pop(turn.ctx.turn_id, None)
+
+    async def _worktree(self, request: RunRequest, folder: Path) -> worktree.Worktree | None:
+        if request.agent.isolation != "worktree":
+            return None
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        return await worktree.start(folder, self.config.home.root, request.agent.name,
+                                    f"{stamp}-{next(_SERIAL)}")
+
+    @staticmethod
+    async def _keep(tree: worktree.Worktree, request: RunRequest) -> worktree.Kept:
+        first_line = request.task.strip().split("\n", 1)[0][:60]
+        return await worktree.finish(tree, f"{request.agent.name}: {first_line}\n\n"
+                                           f"Left uncommitted by the agent; committed by pai.")
 
     def plan(self, request: RunRequest) -> tuple[ModelChoice, tuple[str, ...]]:
         """The run's model, and what it cannot honour (said before it starts)."""
@@ -138,6 +175,9 @@ class Supervisor:
         return _least(request.agent.budget.max_usd, request.max_usd)
 
 
+_SERIAL = itertools.count(1)  # two runs in one second get two worktrees
+
+
 def _least(*limits: float | None) -> float | None:
     given = [limit for limit in limits if limit is not None]
     return min(given) if given else None
@@ -158,7 +198,8 @@ def run_record(result: RunResult) -> dict[str, object]:
             "text": answer.content, "error": answer.error,
             "usage": {"input_tokens": answer.input_tokens,
                       "output_tokens": answer.output_tokens},
-            "cost": answer.cost, "model": answer.model, "branch": None,
+            "cost": answer.cost, "model": answer.model, "branch": result.branch,
+            "folder": str(result.folder) if result.folder else None,
             "notes": list(result.notes)}
 
 

@@ -219,7 +219,7 @@ def _run_and_print(config: Any, requests: list[Any], as_json: bool, yes: bool) -
     except KeyboardInterrupt:
         warn("pai: cancelled; what the agents wrote is saved, marked cancelled.")
         return EXIT_INCOMPLETE
-    except Exception as error:  # a run that could not start (the history refused it)
+    except Exception as error:  # a run that could not start (no worktree, no history)
         warn(f"pai agent run: {error}")
         return EXIT_USAGE
     finally:
@@ -244,13 +244,14 @@ async def _runs(cockpit: Any, requests: list[Any], as_json: bool, yes: bool) -> 
         results = await supervisor.run_all(requests)
     finally:
         await cockpit.providers.aclose()
-    for result in results:
-        _print_result(result, as_json, several=len(results) > 1)
+    for result, (_, notes) in zip(results, plans, strict=True):
+        _print_result(result, as_json, several=len(results) > 1, said=len(notes))
     codes = [EXIT_FOR_STATUS.get(r.answer.status, EXIT_INCOMPLETE) for r in results]
     return max(codes)
 
 
-def _print_result(result: Any, as_json: bool, several: bool) -> None:
+def _print_result(result: Any, as_json: bool, several: bool, said: int = 0) -> None:
+    """A finished run on stdout (its notes after the first `said`, told already, on stderr)."""
     from pai_tui.agents.runs import run_record
 
     record = run_record(result)
@@ -266,6 +267,10 @@ def _print_result(result: Any, as_json: bool, several: bool) -> None:
     for line in answer.content.split("\n"):
         say(line)
     warn(f"pai: {summary}" + (f": {answer.error}" if answer.error else ""))
+    for note in result.notes[said:]:  # what the run learnt (a dirty parent, work committed)
+        warn(f"pai: {note}")
+    if result.branch:
+        warn(f"pai: {agent.name}'s work is on branch {result.branch}, in {result.folder}")
 
 
 @agent.command("ps")

@@ -189,3 +189,77 @@ def test_logs_print_the_task_the_tool_runs_and_the_answer(server: FakeLLMServer,
     assert lines[1:] == ["task: read a.txt", "▸ agents/read complete", "Done reading."]
     missing = agent("logs", "999999")
     assert missing.returncode == 2 and "no run 999999" in missing.stderr
+
+
+# --- worktrees: real git repositories -------------------------------------------------------
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    path = tmp_path / "project"
+    path.mkdir()
+    git(path, "init", "-q", "-b", "main")
+    git(path, "config", "user.email", "me@example.com")
+    git(path, "config", "user.name", "Me")
+    (path / "app.py").write_text("print('hello')\n")
+    git(path, "add", "-A")
+    git(path, "commit", "-q", "-m", "first")
+    return path
+
+
+def engineer(repo: Path, *replies: Reply, server: FakeLLMServer) -> dict[str, object]:
+    server.queue(*replies)
+    result = agent("run", "--json", "--yes", "engineer", "do the work", cwd=repo)
+    assert result.returncode == 0, result.stderr
+    [run] = [json.loads(line) for line in result.stdout.splitlines()]
+    return run  # type: ignore[no-any-return]
+
+
+def test_uncommitted_work_is_committed_onto_the_run_s_branch_and_kept(
+        home: HomePaths, server: FakeLLMServer, repo: Path) -> None:
+    run = engineer(repo, Reply(tool_calls=[("write", {"path": "new.py", "content": "x = 1\n"})]),
+                   Reply(text="Wrote new.py."), server=server)
+    branch, folder = str(run["branch"]), Path(str(run["folder"]))
+    assert branch.startswith("pai/engineer-") and folder.is_dir()
+    assert folder.is_relative_to(home.root / "worktrees" / "project")
+    assert git(repo, "show", f"{branch}:new.py") == "x = 1"
+    assert git(folder, "status", "--porcelain") == ""  # nothing lost, nothing left loose
+    assert not (repo / "new.py").exists()  # the user's tree is untouched
+    assert git(repo, "branch", "--show-current") == "main"
+
+
+def test_a_run_that_commits_keeps_its_branch(server: FakeLLMServer, repo: Path) -> None:
+    command = "echo y > y.txt && git add y.txt && git -c user.name=A -c user.email=a@b " \
+              "commit -q -m 'add y'"
+    run = engineer(repo, Reply(tool_calls=[("bash", {"command": command})]),
+                   Reply(text="Committed."), server=server)
+    assert git(repo, "log", "--format=%s", "-1", str(run["branch"])) == "add y"
+
+
+def test_a_run_that_changes_nothing_leaves_no_worktree_or_branch(
+        home: HomePaths, server: FakeLLMServer, repo: Path) -> None:
+    run = engineer(repo, Reply(text="Nothing to do."), server=server)
+    assert run["branch"] is None and run["folder"] is None
+    assert "pai/" not in git(repo, "branch", "--list")
+    assert len(git(repo, "worktree", "list").splitlines()) == 1
+
+
+def test_a_dirty_parent_is_no_problem_and_is_said(server: FakeLLMServer, repo: Path) -> None:
+    (repo / "app.py").write_text("print('changed, not committed')\n")
+    server.queue(Reply(tool_calls=[("read", {"path": "app.py"})]), Reply(text="Read it."))
+    result = agent("run", "engineer", "look", cwd=repo)
+    assert result.returncode == 0, result.stderr
+    assert "uncommitted changes; the worktree starts from HEAD" in result.stderr
+    assert "hello" in tool_result(server.requests[1])  # HEAD's file, not the dirty one
+    assert (repo / "app.py").read_text() == "print('changed, not committed')\n"
+
+
+def test_outside_a_repository_a_worktree_agent_is_refused_before_anything_is_sent(
+        server: FakeLLMServer, tmp_path: Path) -> None:
+    result = agent("run", "engineer", "work", cwd=tmp_path)
+    assert result.returncode == 2 and "not in a git repository" in result.stderr
+    assert server.requests == []
