@@ -367,3 +367,40 @@ async def _run_messages(cockpit: Any, run_id: int) -> list[Any] | None:
     if found is None or found.agent is None:
         return None
     return await cockpit.history.messages(found.session_id)  # type: ignore[no-any-return]
+
+
+@agent.command("worktrees")
+@click.option("--remove", "remove", multiple=True, metavar="BRANCH",
+              help="Remove this branch's worktree folder (the branch and its commits stay). "
+                   "A worktree with uncommitted changes is never removed.")
+@click.pass_context
+def worktrees(ctx: click.Context, remove: tuple[str, ...]) -> None:
+    """List the worktrees agents left in this repository (their work is on their branches)."""
+    import asyncio
+
+    config_for(ctx)
+    code = asyncio.run(_worktrees(Path.cwd(), remove))
+    ctx.exit(code)
+
+
+async def _worktrees(folder: Path, remove: tuple[str, ...]) -> int:
+    from pai_tui.agents.worktree import git, leftovers
+
+    found = await leftovers(folder)
+    by_branch = {branch: path for path, branch in found}
+    for branch in remove:
+        path = by_branch.get(branch)
+        if path is None:
+            warn(f"pai: no agent worktree on branch {branch}")
+            return 2
+        code, said = await git(["worktree", "remove", str(path)], folder)  # never --force
+        if code != 0:
+            warn(f"pai: {path} is kept: {said}")
+            return 1
+        warn(f"pai: removed {path}; the branch {branch} keeps its commits")
+        del by_branch[branch]
+    for branch, path in by_branch.items():
+        _, dirty = await git(["status", "--porcelain"], path)
+        say(f"{branch}  {path}" + ("  (uncommitted changes)" if dirty else ""))
+    warn(plural(len(by_branch), "agent worktree"))
+    return 0

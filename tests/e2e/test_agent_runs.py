@@ -263,3 +263,19 @@ def test_outside_a_repository_a_worktree_agent_is_refused_before_anything_is_sen
     result = agent("run", "engineer", "work", cwd=tmp_path)
     assert result.returncode == 2 and "not in a git repository" in result.stderr
     assert server.requests == []
+
+
+def test_worktrees_lists_what_agents_left_and_removes_only_what_is_chosen(
+        server: FakeLLMServer, repo: Path) -> None:
+    run = engineer(repo, Reply(tool_calls=[("write", {"path": "a.txt", "content": "a\n"})]),
+                   Reply(text="Done."), server=server)
+    branch, folder = str(run["branch"]), Path(str(run["folder"]))
+    listed = agent("worktrees", cwd=repo)
+    assert listed.returncode == 0 and f"{branch}  {folder}" in listed.stdout
+    (folder / "loose.txt").write_text("not committed\n")
+    refused = agent("worktrees", "--remove", branch, cwd=repo)
+    assert refused.returncode == 1 and folder.is_dir()  # never forced
+    (folder / "loose.txt").unlink()
+    removed = agent("worktrees", "--remove", branch, cwd=repo)
+    assert removed.returncode == 0 and not folder.exists()
+    assert git(repo, "show", f"{branch}:a.txt") == "a"  # the branch keeps the work
