@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from pai_tui.history.records import MessageRecord
     from pai_tui.llm.providers import ModelChoice, Providers
     from pai_tui.skills.router import RouteDecision
+    from pai_tui.turns.context import TurnContext
     from pai_tui.turns.service import Turns
     from pai_tui.turns.turn import Turn
 
@@ -44,6 +45,7 @@ class RunRequest:
     max_turns: int | None = None
     max_seconds: float | None = None
     folder: Path | None = None  # where its tools work; None: the current folder
+    parent: TurnContext | None = None  # the turn that started it (a chat delegating)
 
 
 @dataclass(frozen=True)
@@ -121,7 +123,8 @@ class Supervisor:
                                       system=request.agent.prompt or None,
                                       decision=_plain(request.task),
                                       agent=request.agent.name,
-                                      limits=self.limits(request, choice))
+                                      limits=self.limits(request, choice),
+                                      parent=request.parent)
         turn.toolbox = agent_toolbox(request.agent, turn, folder)
         self.active[turn.ctx.turn_id] = (request, turn)
         try:

@@ -201,6 +201,7 @@ class Store:
 
     def ask(self, session_id: int | None, text: str, provider: str, model: str, *,
             title: str = "", system_prompt: str | None = None, agent: str | None = None,
+            parent_id: int | None = None,
             ) -> tuple[SessionRecord, MessageRecord, MessageRecord]:
         """A question and the row of its answer (`streaming`, written by `agent` if one runs
         it), in one transaction: in a new session (titled `title`) when `session_id` is None.
@@ -224,7 +225,7 @@ class Store:
                     for role, content, status, who, which, writer in (
                         ("user", text, "complete", None, None, None),
                         ("assistant", "", "streaming", provider, model, this_writer()))]
-            rows[1].agent = agent
+            rows[1].agent, rows[1].parent_id = agent, parent_id  # an agent's run, and who ran it
             s.add_all(rows)
             s.flush()
             return _session_record(session), _message_record(rows[0]), _message_record(rows[1])

@@ -4,6 +4,7 @@ ready to run."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from pai_tui import events
@@ -43,24 +44,25 @@ class Turns:
     async def start(self, session_id: int | None, text: str, *,
                     choice: ModelChoice | None = None, system: str | None = None,
                     decision: RouteDecision | None = None, agent: str | None = None,
-                    limits: Limits | None = None) -> Turn:
+                    limits: Limits | None = None, parent: TurnContext | None = None) -> Turn:
         """Save `text` (in a new session if `session_id` is None, answered by `choice` with
         `system`, else the defaults) and the answer's row; the turn that answers it.
 
-        Raises NotSaved, with a reason safe to show, when it could not be saved.
+        Raises NotSaved, with a reason safe to show, when it could not be saved. Under a
+        `parent` turn (an agent's run it started) it shares the parent's cancel.
         """
         history = self.services.history
         limits = limits or self.limits()
         try:
             session, created, user, answer, prepared = await history.run(
                 self._save_and_prepare, session_id, text, choice, system, decision, limits,
-                agent)
+                agent, parent)
         except Exception as error:
             raise NotSaved(history.redact(str(error)) or type(error).__name__) from error
         if created:
             self.services.bus.publish(events.SessionCreated(session.id, session.title,
                                                             agent=agent))
-        return self._turn(session, user, answer, decision, agent, limits, prepared)
+        return self._turn(session, user, answer, decision, agent, limits, prepared, parent)
 
     async def retry(self, session_id: int) -> Turn:
         """A new answer to the session's last question, replacing the answers it had (they stay
@@ -80,32 +82,37 @@ class Turns:
     def _turn(self, session: SessionRecord, user: MessageRecord, answer: MessageRecord,
               decision: RouteDecision | None, agent: str | None,
               limits: Limits | None = None,
-              prepared: Prepared | Exception | None = None) -> Turn:
-        ctx = self._context(session, user, answer, decision, limits, agent)
+              prepared: Prepared | Exception | None = None,
+              parent: TurnContext | None = None) -> Turn:
+        ctx = self._context(session, user, answer, decision, limits, agent, parent)
         self.services.bus.publish(events.MessageSaved(session.id, user.id, "user", user.status,
                                                       **ctx.ids))
         return Turn(self.services, ctx, user.content, answer, prepared)
 
     def _context(self, session: SessionRecord, user: MessageRecord, answer: MessageRecord,
                  decision: RouteDecision | None, limits: Limits | None,
-                 agent: str | None = None) -> TurnContext:
+                 agent: str | None = None, parent: TurnContext | None = None) -> TurnContext:
         choice = ModelChoice(answer.provider or OFFLINE, answer.model or "")
-        return TurnContext(session.id, answer.id, choice, limits or self.limits(),
-                           user_id=user.id, agent=agent, decision=decision)
+        ctx = TurnContext(session.id, answer.id, choice, limits or self.limits(),
+                          user_id=user.id, agent=agent, decision=decision)
+        if parent is not None:  # one cancel for the tree: stopping the parent stops it
+            ctx = replace(ctx, parent_id=parent.turn_id, cancel=parent.cancel)
+        return ctx
 
     def _save_and_prepare(self, store: Store, session_id: int | None, text: str,
                           choice: ModelChoice | None, system: str | None,
                           decision: RouteDecision | None, limits: Limits,
-                          agent: str | None = None,
+                          agent: str | None = None, parent: TurnContext | None = None,
                           ) -> tuple[SessionRecord, bool, MessageRecord, MessageRecord,
                                      Prepared | Exception]:
         """Blocking: the question saved, and the request prepared in the same trip to the
         database thread (a trip costs the first token milliseconds, more while the screen
         draws). A failure to prepare is the turn's to report when it runs, not a failure to
         save."""
-        session, created, user, answer = self._save_question(store, session_id, text, choice,
-                                                             system, agent)
-        ctx = self._context(session, user, answer, decision, limits, agent)
+        session, created, user, answer = self._save_question(
+            store, session_id, text, choice, system, agent,
+            parent.turn_id if parent is not None else None)
+        ctx = self._context(session, user, answer, decision, limits, agent, parent)
         services = self.services
         try:
             prepared: Prepared | Exception = prepare(
@@ -117,7 +124,7 @@ class Turns:
 
     def _save_question(self, store: Store, session_id: int | None, text: str,
                        choice: ModelChoice | None, system: str | None,
-                       agent: str | None = None,
+                       agent: str | None = None, parent_id: int | None = None,
                        ) -> tuple[SessionRecord, bool, MessageRecord, MessageRecord]:
         """Blocking: the question saved and the answer's row made, in one transaction."""
         if session_id is None:
@@ -131,7 +138,7 @@ class Turns:
             choice = choice or self.choice_for(found)
         session, user, answer = store.ask(session_id, text, choice.provider, choice.model,
                                           title=session_title(text), system_prompt=system,
-                                          agent=agent)
+                                          agent=agent, parent_id=parent_id)
         return session, session_id is None, user, answer
 
     def _save_retry(self, store: Store, session_id: int,

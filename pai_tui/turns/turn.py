@@ -41,7 +41,7 @@ from pai_tui.turns.tool_host import TurnTools
 
 if TYPE_CHECKING:
     from pai_tui.llm.tool_loop import Execute
-    from pai_tui.turns.strategies import Toolbox
+    from pai_tui.turns.strategies import Plan, Toolbox
 
 Streamer = Callable[[ChatRequest], AsyncIterator[Delta]]
 
@@ -108,6 +108,7 @@ class Turn:
         self.saved = True  # False: the database refused the answer to the end
         self._prepared = prepared  # made when the question was saved (or why it failed)
         self.toolbox: Toolbox | None = None  # tools offered besides skills' (an agent's)
+        self.plan: Plan | None = None  # how it is answered, if not by routing (a delegation)
         self._started = False
 
     # what the turn tells
@@ -189,7 +190,7 @@ class Turn:
         streamer = await services.streamer(ctx.choice)
         decision, skill = await decide(services.skills, services.bus, ctx, prepared.question,
                                        streamer, prepared.routed)
-        plan = strategies.plan(decision, skill, self.toolbox)
+        plan = self.plan or strategies.plan(decision, skill, self.toolbox)
         end.skill = plan.label
         self._start(plan.label)
         listen = Listeners(text=self._text, save=row.save_text, notice=self._notice,

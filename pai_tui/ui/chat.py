@@ -33,6 +33,8 @@ from pai_tui.ui.pane import Pane
 from pai_tui.ui.streaming import AnswerStream
 
 if TYPE_CHECKING:
+    from pai_tui.skills.router import RouteDecision
+    from pai_tui.turns.strategies import Plan
     from pai_tui.turns.turn import Turn
 
 WINDOW = 24  # messages put on screen when a session opens, and per "show earlier"
@@ -227,16 +229,23 @@ class ChatPane(Listening, Pane):
         try:
             if not answer.is_mounted:
                 await self._show(answer, after=view)
+            plan = await self._delegation(text) if text.lstrip().startswith("@") else None
+            if plan is False:
+                await view.remove()
+                self._give_back(text)
+                return
             try:
-                turn = await self.cockpit.turns.start(self.session_id, text)
+                turn = await self.cockpit.turns.start(
+                    self.session_id, text, decision=_as_written(text) if plan else None)
             except NotSaved as error:
                 await view.remove()
-                chat_input = self.query_one(ChatInput)  # nothing typed is lost or overwritten
-                chat_input.text = f"{text}\n\n{chat_input.text}" if chat_input.text else text
+                self._give_back(text)
                 self.notify(f"Not sent: your message could not be saved ({error}). "
                             "It is back in the input.", severity="error", timeout=15,
                             markup=False)
                 return
+            if plan:
+                turn.plan = plan
             view.message_id = turn.ctx.user_id
             if self.session_id is None:
                 self.session_id = turn.ctx.session_id
@@ -250,6 +259,32 @@ class ChatPane(Listening, Pane):
             self._asking = None
             self.busy = False
             self._next_queued()
+
+    def _give_back(self, text: str) -> None:
+        """`text` back into the input, before what is typed there (nothing typed is lost)."""
+        chat_input = self.query_one(ChatInput)
+        chat_input.text = f"{text}\n\n{chat_input.text}" if chat_input.text else text
+
+    async def _delegation(self, text: str) -> Plan | bool | None:
+        """For `@agent task`: the plan that gives the task to the agents named; None when no
+        name is an agent's (plain chat); False when only some are (nothing is sent)."""
+        from pai_tui.agents.delegation import delegation, parse_mentions
+
+        names, task = parse_mentions(text)
+        if not names:
+            return None
+        supervisor = self.cockpit.agents
+        catalog = await supervisor.catalog()
+        found = [catalog.get(name) for name in names]
+        agents = [agent for agent in found if agent is not None]
+        if not agents:
+            return None
+        if len(agents) < len(names):
+            unknown = ", ".join(n for n, a in zip(names, found, strict=True) if a is None)
+            self.notify(f"No agent called {unknown} (alt+g lists them). Not sent; your message "
+                        "is back in the input.", severity="error", markup=False)
+            return False
+        return delegation(supervisor, agents, task)
 
     async def _run(self, turn: Turn) -> None:
         try:
@@ -457,3 +492,10 @@ class ChatPane(Listening, Pane):
         self.marker.show(earlier)
         if views:
             self.messages.scroll_to_widget(views[0], animate=False, top=True)
+
+
+def _as_written(text: str) -> RouteDecision:
+    """A message the chat answers itself (a delegation): never routed to a skill."""
+    from pai_tui.skills.router import RouteDecision
+
+    return RouteDecision(None, "chat", text, reasons=("delegated to agents",))

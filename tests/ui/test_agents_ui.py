@@ -75,3 +75,61 @@ async def test_enter_on_a_run_shows_its_transcript_in_the_chat_and_its_end(
                                 "part59" in shown(app)[-1][2])
         assert shown(app)[0][2] == "what do my notes say?"
         assert "agents/read" in text_of(app, chat)  # the tool run, as a step of the answer
+
+
+async def test_at_mentions_delegate_and_the_answer_is_each_agent_s_result(
+        llm_server: FakeLLMServer, home) -> None:  # type: ignore[no-untyped-def]
+    from tests.builders import rows as db_rows
+    from tests.pilot import shown
+
+    llm_server.queue(Reply(text="Split it in three modules."), Reply(text="Module two leaks."))
+    async with running(server=llm_server) as (app, pilot):
+        await press(pilot, *"@architect @red-teamer plan the export", "enter")
+        await settle(pilot)
+        assert len(llm_server.requests) == 2
+        assert {r.messages[0]["content"] for r in llm_server.requests} == {"plan the export"}
+        [(_, status, text)] = [m for m in shown(app) if m[0] == "assistant"]
+        assert status == "complete"
+        assert "### Theodore Ashby, Principal Architect (architect)" in text
+        assert "### Nick Castellano, Red Team Lead (red-teamer)" in text
+        assert "Split it in three modules." in text and "Module two leaks." in text
+    chat_answer, *children = db_rows(
+        home, "SELECT id, parent_id, agent FROM messages WHERE role = 'assistant' ORDER BY id")
+    assert chat_answer[1:] == (None, None)
+    assert sorted((parent, agent) for _, parent, agent in children) == [
+        (chat_answer[0], "architect"), (chat_answer[0], "red-teamer")]
+
+
+async def test_stopping_a_delegating_answer_stops_its_agents(llm_server: FakeLLMServer,
+                                                           home) -> None:  # type: ignore[no-untyped-def]
+    from tests.builders import rows as db_rows
+
+    llm_server.queue(*[Reply(n_tokens=400, delay=0.05) for _ in range(2)])
+    async with running(server=llm_server) as (app, pilot):
+        await press(pilot, *"@architect @researcher think long", "enter")
+        assert await eventually(pilot, lambda: len(rows(app)) == 2 and all(
+            r.status == "running" for r in rows(app).values()))
+        await press(pilot, "escape")
+        assert await eventually(pilot, lambda: all(
+            r.status == "cancelled" for r in rows(app).values()))
+        await settle(pilot)
+        asked = len(llm_server.requests)
+        await pilot.pause(0.3)
+        assert len(llm_server.requests) == asked == 2  # nothing more was asked after the stop
+    statuses = db_rows(home, "SELECT agent, status FROM messages WHERE role = 'assistant' "
+                             "ORDER BY id")
+    assert statuses[0] == (None, "cancelled")
+    assert sorted(statuses[1:]) == [("architect", "cancelled"), ("researcher", "cancelled")]
+
+
+async def test_a_mention_of_no_agent_is_plain_chat_and_of_an_unknown_one_is_not_sent(
+        llm_server: FakeLLMServer) -> None:
+    async with running(server=llm_server) as (app, pilot):
+        await press(pilot, *"@team lunch is at noon", "enter")
+        await settle(pilot)
+        assert len(llm_server.requests) == 1  # the chat model answered it
+        await press(pilot, *"@architect @nobody plan", "enter")
+        await settle(pilot)
+        assert len(llm_server.requests) == 1
+        assert app.main.query_one(ChatInput).text == "@architect @nobody plan"
+        assert any("No agent called nobody" in str(n.message) for n in app._notifications)

@@ -1,0 +1,68 @@
+"""Delegation from chat: `@architect design an export feature` gives the task to the agent;
+`@architect @red-teamer ...` to both at once. The chat's turn is answered by its agents: each
+runs as a child of that turn (one cancel for all: stopping the answer stops them), and the
+answer is their final messages, each headed by the persona, its status, tokens and cost (the
+cost is the children's, kept on their own rows; the chat's answer itself spends nothing)."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from pai_tui.agents.runs import RunRequest, RunResult
+from pai_tui.turns.collect import Collected, Listeners
+from pai_tui.turns.strategies import Plan
+
+if TYPE_CHECKING:
+    from pai_tui.agents.definition import AgentDefinition
+    from pai_tui.agents.runs import Supervisor
+    from pai_tui.turns.prepare import Prepared
+    from pai_tui.turns.turn import Ending, Streamer, Turn
+
+_MENTIONS = re.compile(r"\s*((?:@[\w-]+[\s,]+)+)(\S.*)", re.S)
+
+
+def parse_mentions(text: str) -> tuple[list[str], str]:
+    """The agents named at the start of `text` (`@a @b task`) and the task; ([], text) if it
+    does not start with a mention."""
+    match = _MENTIONS.fullmatch(text)
+    if match is None:
+        return [], text
+    return re.findall(r"@([\w-]+)", match.group(1)), match.group(2).strip()
+
+
+def delegation(supervisor: Supervisor, agents: list[AgentDefinition], task: str) -> Plan:
+    """How the chat's turn is answered when it delegates `task` to `agents`."""
+
+    async def run(turn: Turn, prepared: Prepared, streamer: Streamer, got: Collected,
+                  end: Ending, listen: Listeners) -> None:
+        who = ", ".join(agent.title for agent in agents)
+        _say(f"*{who}: on it…*\n\n", got, listen)
+        results = await supervisor.run_all(
+            [RunRequest(agent, task, parent=turn.ctx) for agent in agents])
+        for result in results:
+            _say(section(result), got, listen)
+        unfinished = [r for r in results if r.status != "complete"]
+        end.status = "incomplete" if unfinished else "complete"
+        end.error = "; ".join(f"{r.request.agent.name}: {r.status}" for r in unfinished) or None
+
+    return Plan(run)
+
+
+def section(result: RunResult) -> str:
+    """One agent's part of the answer: a heading with who, status, tokens and cost, then its
+    final message."""
+    agent, answer = result.request.agent, result.answer
+    cost = "cost unknown" if answer.cost is None else f"${answer.cost:.4f}"
+    head = f"### {agent.title}" + (f" ({agent.name})" if agent.persona else "")
+    facts = f"{result.status} · {answer.input_tokens:,} in / {answer.output_tokens:,} out · {cost}"
+    if result.branch:
+        facts += f" · branch {result.branch}"
+    body = answer.content.strip() or f"*{answer.error or 'no answer'}*"
+    return f"{head}\n\n*{facts}*\n\n{body}\n\n"
+
+
+def _say(text: str, got: Collected, listen: Listeners) -> None:
+    got.parts.append(text)
+    if listen.text is not None:
+        listen.text(text)
