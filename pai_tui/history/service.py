@@ -29,6 +29,7 @@ class Spending:
     month: float
     unpriced_today: int = 0
     unpriced_month: int = 0
+    agents_today: float = 0.0  # of `today`, what agents' runs spent
 
 
 TITLE_LENGTH = 60
@@ -133,9 +134,10 @@ class History:
     async def costs(self) -> Spending:
         """Money spent today and this month (local calendar), in one trip."""
         today, month = local_midnight_utc(), local_midnight_utc(month=True)
-        (day, unpriced_day), (whole, unpriced_month) = await self.run(
-            lambda store: (store.cost_since(today), store.cost_since(month)))
-        return Spending(day, whole, unpriced_day, unpriced_month)
+        (day, unpriced_day), (whole, unpriced_month), agents = await self.run(
+            lambda store: (store.cost_since(today), store.cost_since(month),
+                           store.agents_cost_since(today)))
+        return Spending(day, whole, unpriced_day, unpriced_month, agents)
 
     async def choose_answer(self, answer_id: int, session_id: int) -> None:
         """Show and send `answer_id` instead of the other answers to its question."""

@@ -277,6 +277,13 @@ class Store:
                 total, unpriced = total + float(spent or 0.0), unpriced + int(unknown or 0)
         return total, unpriced
 
+    def agents_cost_since(self, moment: datetime) -> float:
+        """The money agents' runs spent since `moment` (naive UTC), of those still kept."""
+        with self._session() as s:
+            spent = s.scalar(select(func.coalesce(func.sum(Message.cost), 0.0)).where(
+                Message.agent.is_not(None), Message.created_at >= moment))
+        return float(spent or 0.0)
+
     def rename_session(self, session_id: int, title: str) -> None:
         with self._session() as s:
             s.execute(update(ChatSession).where(ChatSession.id == session_id)

@@ -29,6 +29,8 @@ class StatusBar(Listening, Static):
     # Answers whose price is unknown spent money too: "+" says the sum is a lower bound.
     unpriced_today: reactive[bool] = reactive(False)
     unpriced_month: reactive[bool] = reactive(False)
+    agents_running: reactive[int] = reactive(0)
+    agents_today: reactive[float] = reactive(0.0)
     scheduler: reactive[str] = reactive("off")
     voice: reactive[str] = reactive("off")
     history: reactive[str] = reactive("opening…")  # opening… / ready / unavailable
@@ -43,8 +45,9 @@ class StatusBar(Listening, Static):
     def on_mount(self) -> None:
         self.show_choice(self.cockpit.providers.default())
         self._stop_listening = self.bridge.listen(self, events.StoreReady, events.StoreFailed,
-                                                  events.TurnFinished, events.Connectivity,
-                                                  events.ChoiceChanged)
+                                                  events.TurnStarted, events.TurnFinished,
+                                                  events.Connectivity, events.ChoiceChanged)
+        self._running: set[int] = set()  # agents' runs going now
 
     def on_unmount(self) -> None:
         self._stop_listening()
@@ -67,7 +70,14 @@ class StatusBar(Listening, Static):
         self.notify(f"History unavailable: {event.message}", severity="error", timeout=15,
                     markup=False)
 
+    def on_turn_started(self, event: events.TurnStarted) -> None:
+        if event.agent is not None:
+            self._running.add(event.message_id)
+            self.agents_running = len(self._running)
+
     def on_turn_finished(self, event: events.TurnFinished) -> None:
+        self._running.discard(event.message_id)
+        self.agents_running = len(self._running)
         self.refresh_costs()
 
     def on_connectivity(self, event: events.Connectivity) -> None:
@@ -84,6 +94,7 @@ class StatusBar(Listening, Static):
         self.cost_today, self.cost_month = spent.today, spent.month
         self.unpriced_today, self.unpriced_month = spent.unpriced_today > 0, \
             spent.unpriced_month > 0
+        self.agents_today = spent.agents_today
 
     def render(self) -> Text:
         narrow = self.size.width < 100
@@ -93,8 +104,11 @@ class StatusBar(Listening, Static):
         parts: list[tuple[str, str]] = [(f" ● {printable(self.choice)} ", "bold")]
         if self.offline:
             parts.append((" ⚠ offline ", "bold reverse"))
+        parts.append((cost, ""))
+        if self.agents_running or self.agents_today:
+            parts.append((f" agents {self.agents_running} · {money(self.agents_today)} ",
+                          "bold" if self.agents_running else ""))
         parts += [
-            (cost, ""),
             (f" {'sched' if narrow else 'scheduler'} {self.scheduler} ", ""),
             (f" voice {self.voice} ", ""),
             (f" history {self.history} ", ""),

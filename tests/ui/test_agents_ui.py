@@ -133,3 +133,18 @@ async def test_a_mention_of_no_agent_is_plain_chat_and_of_an_unknown_one_is_not_
         assert len(llm_server.requests) == 1
         assert app.main.query_one(ChatInput).text == "@architect @nobody plan"
         assert any("No agent called nobody" in str(n.message) for n in app._notifications)
+
+
+async def test_the_status_bar_says_how_many_agents_run_and_what_they_spent_today(
+        llm_server: FakeLLMServer) -> None:
+    from pai_tui.ui.status import StatusBar
+
+    llm_server.queue(Reply(n_tokens=200, delay=0.05, input_tokens=100_000))
+    async with running(size=(160, 40), server=llm_server) as (app, pilot):
+        bar = app.main.query_one(StatusBar)
+        assert "agents" not in text_of(app, bar)  # nothing to say before any run
+        app.start_agent("architect", "think")
+        assert await eventually(pilot, lambda: "agents 1 · $0.00" in text_of(app, bar))
+        await settle(pilot)
+        # 100,000 tokens in on Opus: half a dollar, said (never "$0.00")
+        assert await eventually(pilot, lambda: "agents 0 · $0.5" in text_of(app, bar))
