@@ -279,3 +279,27 @@ def test_worktrees_lists_what_agents_left_and_removes_only_what_is_chosen(
     removed = agent("worktrees", "--remove", branch, cwd=repo)
     assert removed.returncode == 0 and not folder.exists()
     assert git(repo, "show", f"{branch}:a.txt") == "a"  # the branch keeps the work
+
+
+def test_runs_killed_with_pai_read_as_interrupted_after_a_restart(
+        home: HomePaths, server: FakeLLMServer) -> None:
+    import os
+    import sys
+    import time
+
+    from tests.conftest import REPO
+
+    server.queue(Reply(n_tokens=1000, delay=0.01), Reply(n_tokens=1000, delay=0.01))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pai_tui", "agent", "run", "architect", "long", "--with",
+         "researcher"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, cwd=REPO, env={**os.environ, **KEYS})
+    deadline = time.monotonic() + 30
+    while len(server.token_sent_at) < 300:  # both streaming for a while
+        assert time.monotonic() < deadline, "the runs never streamed"
+        time.sleep(0.02)
+    process.kill()
+    process.communicate(timeout=30)
+    listed = json.loads(agent("ps", "--all", "--json").stdout)  # the next start notices
+    assert sorted((run["agent"], run["status"]) for run in listed) == [
+        ("architect", "interrupted"), ("researcher", "interrupted")]
