@@ -148,6 +148,9 @@ class AgentsSettings:
     # e.g. ["~/.claude/agents", "~/src/Personal_AI_Infrastructure/.claude/agents"].
     roots: list[str] = field(default_factory=list)
     max_parallel: int = bounded(4, 1, 64)  # runs at once; the rest wait their turn
+    # Offer the chat's model a `delegate` tool (an agent's name and a task): it may hand work
+    # to an agent and reads the agent's final message as the tool's result.
+    delegate_tool: bool = False
     # Claude Code's model aliases ("sonnet", "opus", "haiku", "fable") -> a model of yours:
     # "model" (of the chat's provider) or "provider/model". Unset aliases use agents/models.py's
     # defaults for the chat's provider.

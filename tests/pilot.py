@@ -22,10 +22,11 @@ from tests.fakes.llm_server import FakeLLMServer
 
 @asynccontextmanager
 async def running(size: tuple[int, int] = (120, 40), server: FakeLLMServer | None = None,
-                  ) -> AsyncIterator[tuple[PaiApp, Pilot]]:
-    """The app in a temporary PAI_HOME: offline, or answered by `server` (anthropic kind)."""
+                  config: str = "") -> AsyncIterator[tuple[PaiApp, Pilot]]:
+    """The app in a temporary PAI_HOME: offline, or answered by `server` (anthropic kind), with
+    `config` added to its config.toml."""
     if server is not None:
-        point_providers_at(HomePaths(pai_home()), server)
+        point_providers_at(HomePaths(pai_home()), server, extra=config)
         os.environ["ANTHROPIC_API_KEY"] = TEST_KEYS["anthropic"]  # undone by the home fixture
         os.environ["OLLAMA_HOST"] = f"127.0.0.1:{server.port}"
     config = load_config()

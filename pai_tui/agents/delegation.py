@@ -9,9 +9,11 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from pai_tui.agents.definition import agent_key
 from pai_tui.agents.runs import RunRequest, RunResult
+from pai_tui.llm.base import ToolCallPart, ToolResult, ToolSpec
 from pai_tui.turns.collect import Collected, Listeners
-from pai_tui.turns.strategies import Plan
+from pai_tui.turns.strategies import Plan, Toolbox
 
 if TYPE_CHECKING:
     from pai_tui.agents.definition import AgentDefinition
@@ -66,3 +68,30 @@ def _say(text: str, got: Collected, listen: Listeners) -> None:
     got.parts.append(text)
     if listen.text is not None:
         listen.text(text)
+
+
+DELEGATE = "delegate"
+
+
+def delegate_toolbox(supervisor: Supervisor, agents: list[AgentDefinition], turn: Turn,
+                     ) -> Toolbox:
+    """The chat model's `delegate` tool: it names one of `agents` and a task; the agent runs as
+    a child of `turn` and its final message is the tool's result (not its transcript)."""
+    names = {agent.key: agent for agent in agents}
+    listing = "; ".join(f"{a.name}: {' '.join(a.description.split())[:120]}" for a in agents)
+    spec = ToolSpec(DELEGATE, f"Hand a task to one of the user's named agents and get its "
+                              f"final answer. Agents: {listing}",
+                    {"type": "object", "required": ["agent", "task"],
+                     "properties": {"agent": {"type": "string", "enum": sorted(names)},
+                                    "task": {"type": "string"}}})
+
+    async def execute(call: ToolCallPart) -> ToolResult:
+        agent = names.get(agent_key(str(call.arguments.get("agent", ""))))
+        task = str(call.arguments.get("task", "")).strip()
+        if agent is None or not task:
+            return ToolResult(call.id, f"Not run: give 'agent' (one of {', '.join(names)}) "
+                                       f"and 'task'", True)
+        [result] = await supervisor.run_all([RunRequest(agent, task, parent=turn.ctx)])
+        return ToolResult(call.id, section(result), result.status != "complete")
+
+    return Toolbox((spec,), execute)

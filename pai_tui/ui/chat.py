@@ -34,7 +34,7 @@ from pai_tui.ui.streaming import AnswerStream
 
 if TYPE_CHECKING:
     from pai_tui.skills.router import RouteDecision
-    from pai_tui.turns.strategies import Plan
+    from pai_tui.turns.strategies import Plan, Toolbox
     from pai_tui.turns.turn import Turn
 
 WINDOW = 24  # messages put on screen when a session opens, and per "show earlier"
@@ -246,6 +246,8 @@ class ChatPane(Listening, Pane):
                 return
             if plan:
                 turn.plan = plan
+            elif self.cockpit.config.agents.delegate_tool:
+                turn.toolbox = await self._delegate_tool(turn)
             view.message_id = turn.ctx.user_id
             if self.session_id is None:
                 self.session_id = turn.ctx.session_id
@@ -285,6 +287,12 @@ class ChatPane(Listening, Pane):
                         "is back in the input.", severity="error", markup=False)
             return False
         return delegation(supervisor, agents, task)
+
+    async def _delegate_tool(self, turn: Turn) -> Toolbox:
+        from pai_tui.agents.delegation import delegate_toolbox
+
+        supervisor = self.cockpit.agents
+        return delegate_toolbox(supervisor, list(await supervisor.catalog()), turn)
 
     async def _run(self, turn: Turn) -> None:
         try:

@@ -148,3 +148,30 @@ async def test_the_status_bar_says_how_many_agents_run_and_what_they_spent_today
         await settle(pilot)
         # 100,000 tokens in on Opus: half a dollar, said (never "$0.00")
         assert await eventually(pilot, lambda: "agents 0 · $0.5" in text_of(app, bar))
+
+
+async def test_the_chat_model_may_delegate_and_reads_the_agent_s_final_message(
+        llm_server: FakeLLMServer, home) -> None:  # type: ignore[no-untyped-def]
+    from tests.builders import rows as db_rows
+    from tests.pilot import shown
+
+    llm_server.queue(
+        Reply(tool_calls=[("delegate", {"agent": "architect", "task": "design the export"})]),
+        Reply(text="Three modules: read, shape, write."),  # the architect's run
+        Reply(text="The architect proposes three modules."))
+    config = "[agents]\ndelegate_tool = true\n"
+    async with running(server=llm_server, config=config) as (app, pilot):
+        await press(pilot, *"how should the export be built?", "enter")
+        await settle(pilot)
+        first, architect, second = llm_server.requests
+        assert [t["name"] for t in first.tools] == ["delegate"]
+        assert architect.messages[0]["content"] == "design the export"
+        content = second.messages[-1]["content"]
+        [result] = [part for part in content if part.get("type") == "tool_result"]
+        said = result["content"] if isinstance(result["content"], str) else \
+            "".join(p.get("text", "") for p in result["content"])
+        assert "Three modules: read, shape, write." in said and "Theodore Ashby" in said
+        assert shown(app)[-1][2].endswith("The architect proposes three modules.")
+    (chat_answer, _), (_, parent) = db_rows(
+        home, "SELECT id, parent_id FROM messages WHERE role = 'assistant' ORDER BY id")
+    assert parent == chat_answer
