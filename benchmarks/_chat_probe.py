@@ -4,6 +4,7 @@ hooks that record, in wall-clock time, when things reach the screen; then it exi
     python _chat_probe.py OUTFILE send LAST_TOKEN     send "go" once ready, time the answer
     python _chat_probe.py OUTFILE open SESSION_ID     open a session from the history
     python _chat_probe.py OUTFILE idle SECONDS        wait (keys typed are still recorded)
+    python _chat_probe.py OUTFILE agents N            start N agents at once, time them all
 """
 
 from __future__ import annotations
@@ -58,9 +59,34 @@ async def go(app: PaiApp) -> None:
         record["start"] = time.time()
         await chat.open_session(int(ARGUMENT), "benchmark").wait()
         app.call_after_refresh(finish, app)
+    elif MODE == "agents":
+        start_agents(app, int(ARGUMENT))
     else:
         started()
         app.set_timer(float(ARGUMENT), lambda: finish(app))
+
+
+AGENTS = ("architect", "engineer", "researcher", "red-teamer", "designer", "qa-tester")
+
+
+def start_agents(app: PaiApp, count: int) -> None:
+    """Start `count` runs at once (the bundled agents in turn); finish once all have ended and
+    the frame after the last one's end is drawn."""
+    from pai_tui import events
+
+    ended: list[float] = []
+
+    def one_ended(event: events.TurnFinished) -> None:
+        if event.agent is not None:
+            ended.append(time.time())
+            if len(ended) == count:
+                record["ended"] = ended
+                app.call_later(lambda: app.call_after_refresh(finish, app))
+
+    app.cockpit.bus.subscribe(events.TurnFinished, one_ended)
+    started()
+    for index in range(count):
+        app.start_agent(AGENTS[index % len(AGENTS)], f"task {index}")
 
 
 original_ready = PaiApp.on_ready

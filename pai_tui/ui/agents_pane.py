@@ -26,6 +26,8 @@ MARKS = {"complete": "✓", "failed": "✗", "cancelled": "■", "over budget": 
          "interrupted": "✗"}
 SPINNER = "◐◓◑◒"
 TICK_S = 0.5  # the spinner and elapsed times move this often while a run goes
+# Events of many runs at once (eight ending together) are drawn together, once, this soon.
+DRAW_AFTER_S = 0.03
 SHOWN = 50  # runs listed (the newest)
 EMPTY = ("No agents running.\nalt+g starts one (architect, engineer, researcher, red-teamer…); "
          "they run here in parallel.")
@@ -77,6 +79,7 @@ class AgentsPane(Listening, Pane):
         self.cockpit, self.bridge = cockpit, bridge
         self.rows: dict[int, RunRow] = {}
         self._frame = 0
+        self._draw_soon = False
 
     def compose(self):  # type: ignore[override]
         yield OptionList(id="agents-list")
@@ -148,7 +151,14 @@ class AgentsPane(Listening, Pane):
         self._show()
 
     def _show(self) -> None:
+        """Draw the rows soon: what else happens meanwhile is drawn with them."""
+        if not self._draw_soon:
+            self._draw_soon = True
+            self.set_timer(DRAW_AFTER_S, self._draw)
+
+    def _draw(self) -> None:
         """Put the rows on screen, newest first, keeping the highlighted run."""
+        self._draw_soon = False
         listing = self.query_one("#agents-list", OptionList)
         state = self.query_one("#agents-state", EmptyState)
         rows = sorted(self.rows.values(), key=lambda r: -r.run_id)[:SHOWN]
