@@ -42,6 +42,7 @@ class Approvals:
         self.answerer: Answerer | None = None  # the app's dialog; None: headless
         self.assume_yes = False  # headless: --yes lets "ask" tools run
         self._one_at_a_time: asyncio.Lock | None = None
+        self.waiting = 0  # questions asked and not yet answered (the Agents pane says it)
 
     async def authorize(self, question: ToolQuestion) -> str | None:
         """None if the tool may run now; else why not (the policy, or the user, said no)."""
@@ -51,9 +52,13 @@ class Approvals:
             return permissions.headless(question.tool, self.assume_yes)
         if self._one_at_a_time is None:
             self._one_at_a_time = asyncio.Lock()
-        async with self._one_at_a_time:
-            return await permissions.authorize(question.tool, question.args,
-                                               lambda tool, args: answerer(question))
+        self.waiting += 1
+        try:
+            async with self._one_at_a_time:
+                return await permissions.authorize(question.tool, question.args,
+                                                   lambda tool, args: answerer(question))
+        finally:
+            self.waiting -= 1
 
 
 class Gates:

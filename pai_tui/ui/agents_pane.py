@@ -167,8 +167,10 @@ class AgentsPane(Listening, Pane):
             self._ticker.resume()
         else:
             self._ticker.pause()
-        self.border_subtitle = f"{sum(r.status == 'running' for r in rows)} running" \
-            if running else ""
+        asking = self.cockpit.approvals.waiting if running else 0
+        self.border_subtitle = " · ".join(filter(None, [
+            f"{sum(r.status == 'running' for r in rows)} running" if running else "",
+            f"{asking} asking" if asking else ""]))
         if not rows:
             return
         keep = listing.highlighted_option.id if listing.highlighted_option else None

@@ -370,8 +370,10 @@ class PaiApp(App[None], inherit_bindings=False):
         from pai_tui.ui.dialogs import PermissionDialog
 
         tool = question.tool
-        answer = await self.push_screen_wait(PermissionDialog(tool.qualified, question.args,
-                                                              str(tool.path), question.stdin))
+        if question.agent is not None:
+            self.bell()  # an agent asks while the user may be looking elsewhere
+        answer = await self.push_screen_wait(PermissionDialog(
+            tool.qualified, question.args, str(tool.path), question.stdin, question.agent))
         return "yes" if answer == "yes" else "always" if answer == "always" else "no"
 
     @work(group="quit", exclusive=True, exit_on_error=False)

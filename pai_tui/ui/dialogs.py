@@ -161,13 +161,17 @@ class PermissionDialog(_Dialog):
 
     STDIN_SHOWN = 600  # characters of the tool's input shown
 
-    def __init__(self, tool: str, args: list[str], path: str, stdin: str | None = None):
-        super().__init__(f"Run {tool}?")
+    def __init__(self, tool: str, args: list[str], path: str, stdin: str | None = None,
+                 agent: str | None = None):
+        super().__init__(f"Run {tool}?" if agent is None else f"Run {tool} for {agent}?")
         self.tool, self.args, self.path, self.stdin = tool, args, path, stdin
+        self.agent = agent  # who asks; None: the chat's model
 
     def compose(self) -> ComposeResult:
         with self.frame():
-            yield Static(Text.assemble("The model asks to run the tool ", (self.tool, "bold"),
+            who = ("The model", "") if self.agent is None else \
+                ("The agent ", (printable(self.agent), "bold"))
+            yield Static(Text.assemble(*who, " asks to run the tool ", (self.tool, "bold"),
                                        f"\n{self.path}\nwith the arguments:"))
             shown = "\n".join(f"  {printable(arg)}" for arg in self.args) or "  (none)"
             yield Static(Text(shown, style="bold"), classes="permission-args")

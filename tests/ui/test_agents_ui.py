@@ -175,3 +175,25 @@ async def test_the_chat_model_may_delegate_and_reads_the_agent_s_final_message(
     (chat_answer, _), (_, parent) = db_rows(
         home, "SELECT id, parent_id FROM messages WHERE role = 'assistant' ORDER BY id")
     assert parent == chat_answer
+
+
+async def test_an_agent_asking_to_write_is_named_in_the_question_and_counted_in_the_pane(
+        llm_server: FakeLLMServer, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from pai_tui.ui.dialogs import PermissionDialog
+
+    monkeypatch.chdir(tmp_path)
+    llm_server.queue(Reply(tool_calls=[("write", {"path": "spec.md", "content": "# Spec\n"})]),
+                     Reply(text="Written."))
+    async with running(size=(160, 45), server=llm_server) as (app, pilot):
+        app.start_agent("designer", "write the spec")
+        assert await eventually(pilot, lambda: isinstance(app.screen, PermissionDialog))
+        said = "The agent designer asks to run the tool agents/write"
+        assert await eventually(pilot, lambda: said in " ".join(text_of(app, app.screen).split()))
+        assert "for designer" in str(app.screen.query_one(".dialog-frame").border_title)
+        pane = app.main.query_one(AgentsPane)
+        assert await eventually(pilot, lambda: "1 asking" in str(pane.border_subtitle))
+        assert not (tmp_path / "spec.md").exists()
+        await press(pilot, "y")
+        await settle(pilot)
+        assert (tmp_path / "spec.md").read_text() == "# Spec\n"
+        assert "asking" not in str(pane.border_subtitle)
