@@ -7,7 +7,6 @@ printed literally (control characters made visible), never as markup.
 
 from __future__ import annotations
 
-import shutil
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,7 +14,15 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from pai_tui.cli import config_for
-from pai_tui.cli.output import listing, plural, say, say_json, warn
+from pai_tui.cli.output import (
+    plural,
+    print_findings,
+    print_listing,
+    report_checks,
+    say,
+    say_json,
+    warn,
+)
 
 if TYPE_CHECKING:
     from pai_tui.agents.definition import AgentDefinition
@@ -43,23 +50,13 @@ def list_agents(ctx: click.Context, as_json: bool, show_warnings: bool) -> None:
 
     catalog = load_catalog(config_for(ctx))
     if show_warnings:
-        findings = catalog.findings()
-        if as_json:
-            say_json([{"path": str(f.path), "line": f.line, "severity": f.severity,
-                       "message": f.message} for f in findings])
-        else:
-            for finding in findings:
-                say(finding)
+        print_findings(catalog.findings(), as_json)
         return
     if as_json:
         say_json([as_record(a) for a in catalog])
         return
     agents = list(catalog)
-    width = min(NAME_WIDTH, max((len(a.name) for a in agents), default=0))
-    columns = shutil.get_terminal_size((100, 24)).columns if sys.stdout.isatty() else 0
-    for a in agents:
-        for line in listing(a.name, a.description, str(a.path), width, columns):
-            say(line)
+    print_listing([(a.name, a.description, str(a.path)) for a in agents], NAME_WIDTH)
     summary = plural(len(agents), "agent")
     if catalog.warnings or catalog.rejected:
         summary += (f"; {len(catalog.rejected)} not loaded, {len(catalog.warnings)} warnings: "
@@ -147,13 +144,7 @@ def validate_command(ctx: click.Context, path: Path | None, strict: bool) -> Non
         found, count = check(target, strict=strict, required=path is not None)
         findings.extend(found)
         files += count
-    for finding in findings:
-        where = f"{finding.path}:{finding.line}" if finding.line else str(finding.path)
-        say(f"{where}: {finding.severity}: {finding.message}")
-    errors = sum(1 for f in findings if f.severity == "error")
-    warn(f"{plural(files, 'agent file')} checked: {plural(errors, 'error')}, "
-         f"{plural(len(findings) - errors, 'warning')}")
-    ctx.exit(1 if errors else 0)
+    ctx.exit(report_checks(findings, files, "agent file"))
 
 
 @agent.command("run")

@@ -15,7 +15,7 @@ import re
 import sys
 import textwrap
 from collections.abc import Callable
-from typing import BinaryIO, TextIO
+from typing import Any, BinaryIO, TextIO
 
 import click
 
@@ -111,3 +111,38 @@ def listing(name: str, description: str, path: str, width: int, columns: int) ->
     if len(head) > len(indent):  # a long name: the description starts on the next line
         return [name, *(indent + line for line in lines), indent + path]
     return [head + lines[0], *(indent + line for line in lines[1:]), indent + path]
+
+
+def print_findings(findings: list[Any], as_json: bool = False) -> None:
+    """What went wrong while loading (skills, agents): 'path:line: message' lines, or one JSON
+    array of {path, line, severity, message}."""
+    if as_json:
+        say_json([{"path": str(f.path), "line": f.line, "severity": f.severity,
+                   "message": f.message} for f in findings])
+        return
+    for finding in findings:
+        say(finding)
+
+
+def report_checks(findings: list[Any], checked: int, what: str) -> int:
+    """A validation's findings as 'path:line: severity: message' lines, and a summary of
+    `checked` files (of `what`) on stderr; the exit code: 1 when there is an error."""
+    for finding in findings:
+        where = f"{finding.path}:{finding.line}" if finding.line else str(finding.path)
+        say(f"{where}: {finding.severity}: {finding.message}")
+    errors = sum(1 for f in findings if f.severity == "error")
+    warn(f"{plural(checked, what)} checked: {plural(errors, 'error')}, "
+         f"{plural(len(findings) - errors, 'warning')}")
+    return 1 if errors else 0
+
+
+def print_listing(rows: list[tuple[str, str, str]], name_width: int) -> None:
+    """(name, description, path) rows as the `list` commands print them (`listing`): on a
+    terminal wrapped to its width, to a pipe one line each."""
+    import shutil
+
+    width = min(name_width, max((len(name) for name, _, _ in rows), default=0))
+    columns = shutil.get_terminal_size((100, 24)).columns if sys.stdout.isatty() else 0
+    for name, description, path in rows:
+        for line in listing(name, description, path, width, columns):
+            say(line)

@@ -6,7 +6,6 @@ printed literally (control characters made visible), never as markup.
 
 from __future__ import annotations
 
-import shutil
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,7 +13,14 @@ from typing import TYPE_CHECKING
 import click
 
 from pai_tui.cli import config_for
-from pai_tui.cli.output import bytes_writer, listing, plural, say, say_json, warn
+from pai_tui.cli.output import (
+    bytes_writer,
+    print_findings,
+    print_listing,
+    report_checks,
+    say_json,
+    warn,
+)
 
 if TYPE_CHECKING:
     from pai_tui.cockpit import Cockpit
@@ -43,25 +49,15 @@ def list_skills(ctx: click.Context, as_json: bool, show_warnings: bool) -> None:
 
     index = load_index(config_for(ctx))
     if show_warnings:
-        findings = index.findings()
-        if as_json:
-            say_json([{"path": str(f.path), "line": f.line, "severity": f.severity,
-                       "message": f.message} for f in findings])
-        else:
-            for finding in findings:
-                say(finding)
+        print_findings(index.findings(), as_json)
         return
     if as_json:
         say_json([{"name": s.name, "description": s.description, "path": str(s.path),
                    "kind": s.kind, "root": str(s.root)} for s in index])
         return
     skills = list(index)
-    width = min(NAME_WIDTH, max((len(s.name) for s in skills), default=0))
-    columns = shutil.get_terminal_size((100, 24)).columns if sys.stdout.isatty() else 0
-    for s in skills:
-        kind = "[fabric] " if s.kind == "fabric" else ""
-        for line in listing(s.name, kind + s.description, str(s.path), width, columns):
-            say(line)
+    print_listing([(s.name, ("[fabric] " if s.kind == "fabric" else "") + s.description,
+                     str(s.path)) for s in skills], NAME_WIDTH)
     problems = len(index.warnings) + len(index.rejected)
     fabric = sum(1 for s in skills if s.kind == "fabric")
     summary = f"{len(skills)} skills ({fabric} Fabric patterns)"
@@ -98,14 +94,7 @@ def validate_command(ctx: click.Context, path: Path | None, strict: bool, claude
         found, count = check(target, strict=strict, claude=claude, required=path is not None)
         findings.extend(found)
         skills += count
-    for finding in findings:
-        where = f"{finding.path}:{finding.line}" if finding.line else str(finding.path)
-        say(f"{where}: {finding.severity}: {finding.message}")
-    errors = sum(1 for f in findings if f.severity == "error")
-    warnings = len(findings) - errors
-    warn(f"{plural(skills, 'skill')} checked: {plural(errors, 'error')}, "
-         f"{plural(warnings, 'warning')}")
-    ctx.exit(1 if errors else 0)
+    ctx.exit(report_checks(findings, skills, "skill"))
 
 
 @skill.command("run")
