@@ -16,16 +16,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import string
-import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 from _pty import run_in_pty
 from _server import ServerProcess
 from _setup import bench_home
-from stream_realtime import echo_latencies, spread
+from stream_realtime import echo_latencies, spread, typist
 
 HERE = Path(__file__).resolve().parent
 
@@ -41,20 +38,7 @@ def main() -> None:
     typed: list[tuple[str, float]] = []
     seconds = args.tokens / args.rate
     marker: list[Path] = []
-
-    def type_meanwhile(master: int, process: subprocess.Popen[bytes]) -> None:
-        deadline = time.time() + 60
-        while not marker[0].exists() and time.time() < deadline and process.poll() is None:
-            time.sleep(0.02)
-        time.sleep(1.0)
-        end = time.time() + seconds - 2.0
-        index = 0
-        while time.time() < end and process.poll() is None:
-            letter = string.ascii_lowercase[index % 26]
-            typed.append((letter, time.time()))
-            os.write(master, letter.encode())
-            index += 1
-            time.sleep(0.1)
+    type_meanwhile = typist(marker, seconds, typed)
 
     with ServerProcess("--markdown-tokens", str(args.tokens), "--delay", str(1 / args.rate),
                        "--times", times_file) as server:

@@ -22,6 +22,7 @@ import string
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from _pty import run_in_pty
@@ -44,22 +45,7 @@ def main() -> None:
     seconds = args.tokens / args.rate
 
     sent_marker: list[Path] = []  # the probe writes it when it sends the message
-
-    def type_during_stream(master: int, process: subprocess.Popen[bytes]) -> None:
-        sent = sent_marker[0]
-        deadline = time.time() + 60
-        while not sent.exists() and time.time() < deadline and process.poll() is None:
-            time.sleep(0.02)
-        time.sleep(1.0)  # the first second of the answer
-        letters = string.ascii_lowercase
-        end = time.time() + seconds - 2.0
-        index = 0
-        while time.time() < end and process.poll() is None:
-            letter = letters[index % len(letters)]
-            typed.append((letter, time.time()))
-            os.write(master, letter.encode())
-            index += 1
-            time.sleep(0.1)
+    type_during_stream = typist(sent_marker, seconds, typed)
 
     with ServerProcess("--markdown-tokens", str(args.tokens), "--delay",
                        str(1 / args.rate), "--times", times_file) as server:
@@ -96,6 +82,28 @@ def main() -> None:
           f"(target < 35%)")
     print(f"  key echo while streaming: {spread(latencies)} (target p95 <= 30 ms)")
     print(f"  key echo with no stream:  {spread(idle)}")
+
+
+def typist(marker: list[Path], seconds: float, typed: list[tuple[str, float]],
+           ) -> Callable[[int, subprocess.Popen[bytes]], None]:
+    """What types into the cockpit's terminal: once the probe writes `marker[0]` (the stream
+    began), after a second, a key every 100 ms for `seconds` - 2 s, each kept in `typed`."""
+
+    def type_keys(master: int, process: subprocess.Popen[bytes]) -> None:
+        deadline = time.time() + 60
+        while not marker[0].exists() and time.time() < deadline and process.poll() is None:
+            time.sleep(0.02)
+        time.sleep(1.0)  # the first second of the answer
+        end = time.time() + seconds - 2.0
+        index = 0
+        while time.time() < end and process.poll() is None:
+            letter = string.ascii_lowercase[index % 26]
+            typed.append((letter, time.time()))
+            os.write(master, letter.encode())
+            index += 1
+            time.sleep(0.1)
+
+    return type_keys
 
 
 def echo_latencies(typed: list[tuple[str, float]], record: dict) -> list[float]:  # type: ignore[type-arg]
