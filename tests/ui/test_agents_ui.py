@@ -25,16 +25,15 @@ async def test_agents_run_beside_the_chat_several_at_once_and_stop(
         # All four asked at once (max_parallel 4), none waiting for another to end.
         assert await eventually(pilot, lambda: len(llm_server.requests) == 4)
         pane = app.main.query_one(AgentsPane)
+        assert await eventually(pilot, lambda: "4 running" in str(pane.border_subtitle))
         shown = text_of(app, pane)
         assert "researcher" in shown and "researcher: plan the export" in shown
-        assert "4 running" in str(pane.border_subtitle)
         await press(pilot, *"typing meanwhile")
         assert app.main.query_one(ChatInput).text == "typing meanwhile"  # focus stays
         await press(pilot, "alt+x")
         assert await eventually(pilot, lambda: all(
             r.status == "cancelled" for r in rows(app).values()))
-        await settle(pilot)
-        assert "■ researcher" in text_of(app, pane)
+        assert await eventually(pilot, lambda: "■ researcher" in text_of(app, pane))
 
 
 async def test_a_finished_run_shows_its_cost_and_is_listed_after_a_restart(
@@ -44,9 +43,9 @@ async def test_a_finished_run_shows_its_cost_and_is_listed_after_a_restart(
         app.start_agent("red-teamer", "attack the plan")
         assert await eventually(pilot, lambda: any(
             r.status == "complete" for r in rows(app).values()))
-        await settle(pilot)
-        shown = text_of(app, app.main.query_one(AgentsPane))
-        assert "✓ red-teamer" in shown and "$0.0" in shown
+        pane = app.main.query_one(AgentsPane)
+        assert await eventually(pilot, lambda: "✓ red-teamer" in text_of(app, pane))
+        assert "$0.0" in text_of(app, pane)
     async with running(server=llm_server) as (app, pilot):
         assert await eventually(pilot, lambda: len(rows(app)) == 1)
         [row] = rows(app).values()
@@ -65,7 +64,10 @@ async def test_enter_on_a_run_shows_its_transcript_in_the_chat_and_its_end(
     async with running(size=(160, 45), server=llm_server) as (app, pilot):
         app.start_agent("researcher", "what do my notes say?")
         assert await eventually(pilot, lambda: any(r.steps for r in rows(app).values()))
-        app.main.query_one("#agents-list").focus()
+        listing = app.main.query_one("#agents-list")
+        assert await eventually(pilot, lambda: listing.display and listing.option_count == 1)
+        listing.focus()
+        await pilot.pause()
         await press(pilot, "enter")
         chat = app.main.query_one(ChatPane)
         assert await eventually(pilot, lambda: chat.session_id is not None)
@@ -74,7 +76,10 @@ async def test_enter_on_a_run_shows_its_transcript_in_the_chat_and_its_end(
         assert await eventually(pilot, lambda: bool(shown(app)) and
                                 "part59" in shown(app)[-1][2])
         assert shown(app)[0][2] == "what do my notes say?"
-        assert "agents/read" in text_of(app, chat)  # the tool run, as a step of the answer
+        from pai_tui.ui.messages import StepView  # the tool run, as a step of the answer
+
+        assert await eventually(pilot, lambda: [v.step_name for v in chat.query(StepView)]
+                                == ["agents/read"])
 
 
 async def test_at_mentions_delegate_and_the_answer_is_each_agent_s_result(

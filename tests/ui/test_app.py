@@ -500,7 +500,9 @@ async def _agent_running(app: PaiApp, pilot: Pilot) -> None:
 
 async def _agent_under_cursor(app: PaiApp, pilot: Pilot) -> None:
     await _agent_running(app, pilot)
-    app.main.query_one("#agents-list").focus()
+    listing = app.main.query_one("#agents-list")
+    assert await eventually(pilot, lambda: listing.display and listing.option_count == 1)
+    listing.focus()
     await pilot.pause()
 
 
