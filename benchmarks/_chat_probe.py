@@ -66,7 +66,9 @@ async def go(app: PaiApp) -> None:
         app.set_timer(float(ARGUMENT), lambda: finish(app))
 
 
-AGENTS = ("architect", "engineer", "researcher", "red-teamer", "designer", "qa-tester")
+# The bundled agents that work in the current folder (the engineer would make git worktrees
+# of whatever repository the benchmark runs in).
+AGENTS = ("architect", "researcher", "red-teamer", "designer", "qa-tester")
 
 
 def start_agents(app: PaiApp, count: int) -> None:
