@@ -19,6 +19,7 @@ from pai_tui.ui.keymap import bindings_for
 from pai_tui.ui.pane import Pane
 
 TIMES_EVERY_S = 30.0
+RELOAD_AFTER_S = 0.1
 
 
 def ago(moment: datetime, now: datetime | None = None) -> str:
@@ -58,6 +59,7 @@ class HistoryPane(Listening, Pane):
         self.cockpit = cockpit
         self.bridge = bridge
         self.sessions: list[SessionRecord] = []
+        self._reload_pending = False
 
     def compose(self):  # type: ignore[override]
         yield OptionList(id="history-list")
@@ -80,9 +82,20 @@ class HistoryPane(Listening, Pane):
         self.reload()
 
     def on_session_created(self, event: events.SessionCreated) -> None:
-        self.reload()
+        self._reload_soon()
 
     def on_session_updated(self, event: events.SessionUpdated) -> None:
+        self._reload_soon()
+
+    def _reload_soon(self) -> None:
+        """One reload for the sessions that change together (agents ending at once), a moment
+        after the first: a reload is a trip to the database and a new list."""
+        if not self._reload_pending:
+            self._reload_pending = True
+            self.set_timer(RELOAD_AFTER_S, self._reload_now)
+
+    def _reload_now(self) -> None:
+        self._reload_pending = False
         self.reload()
 
     def _show_state(self, text: str) -> None:
