@@ -48,6 +48,27 @@ def narrow(path: Path) -> None:
         pass
 
 
+def replace_durably(path: Path, data: bytes, new_mode: int = PRIVATE_FILE) -> None:
+    """Replace `path` with `data` through a temporary file beside it, fsynced, then renamed
+    over it: a reader (or a crash) sees the old file or the new one, never half of it. An
+    existing file keeps its mode (a script stays executable, the user's config stays theirs);
+    a new one gets `new_mode`."""
+    import tempfile
+
+    mode = path.stat().st_mode & 0o7777 if path.exists() else new_mode
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
 def write_private(path: Path, data: bytes) -> None:
     """Replace `path` with `data`, 0600, atomically (a temporary file beside it, then a rename):
     a reader sees the old file or the new one, never half of one. No fsync: this is for files
@@ -109,6 +130,12 @@ class HomePaths:
     @property
     def agents(self) -> Path:
         return self.root / "agents"
+
+    def expand(self, raw: str) -> Path:
+        """A folder named in config.toml: `~` expanded; relative to PAI_HOME (where
+        config.toml lives) unless absolute."""
+        path = Path(raw).expanduser()
+        return path if path.is_absolute() else self.root / path
 
     @property
     def cache(self) -> Path:

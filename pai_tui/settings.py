@@ -5,14 +5,12 @@ never lost."""
 
 from __future__ import annotations
 
-import os
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any
 
 from pai_tui.config import Config, ProviderSettings, parse_toml, read_text
-from pai_tui.paths import private_folder
+from pai_tui.paths import private_folder, replace_durably
 
 
 class Settings:
@@ -81,15 +79,4 @@ def write_atomic(path: Path, text: str) -> None:
     private_folder(path.parent)
     # A file pai creates is the user's only (it may name key variables and endpoints); one the
     # user made keeps the mode they gave it.
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o600
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    replace_durably(path, text.encode("utf-8"))

@@ -60,14 +60,8 @@ def agent_roots(config: Config) -> list[Path]:
     """The agent roots in precedence order."""
     from pai_tui.paths import bundled
 
-    return [config.home.agents, *(_expand(raw, config) for raw in config.agents.roots),
+    return [config.home.agents, *(config.home.expand(raw) for raw in config.agents.roots),
             bundled("assets") / "agents"]
-
-
-def _expand(raw: str, config: Config) -> Path:
-    """`~` expanded; a relative path is relative to PAI_HOME, where config.toml lives."""
-    path = Path(raw).expanduser()
-    return path if path.is_absolute() else config.home.root / path
 
 
 def load_catalog(config: Config) -> AgentCatalog:

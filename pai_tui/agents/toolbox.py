@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 from pai_tui.agents.names import BUILTIN_TOOLS, READ_ONLY_TOOLS
 from pai_tui.agents.tools import Workspace, run_tool, tool_specs
 from pai_tui.llm.base import ToolCallPart, ToolResult, ToolResultPart
+from pai_tui.safe_text import clip
+from pai_tui.skills.skill_turn import MODEL_COPY_CHARS
 from pai_tui.skills.tools import Tool
 from pai_tui.turns.steps import StepRecorder
 from pai_tui.turns.strategies import Toolbox
@@ -23,7 +25,6 @@ if TYPE_CHECKING:
     from pai_tui.turns.turn import Turn
 
 PERMISSION_PREFIX = "agents"  # the "skill" part of their permission keys
-MODEL_COPY_CHARS = 100_000  # of a tool's answer sent back to the model
 
 
 def agent_toolbox(agent: AgentDefinition, turn: Turn, folder: Path) -> Toolbox:
@@ -44,7 +45,7 @@ def agent_toolbox(agent: AgentDefinition, turn: Turn, folder: Path) -> Toolbox:
         outcome = await run_tool(workspace, call.name, call.arguments)
         await steps.finish(step_id, tool.qualified, "error" if outcome.is_error else "complete",
                            outcome.content, outcome.content[:300] if outcome.is_error else None)
-        return ToolResult(call.id, outcome.content[:MODEL_COPY_CHARS], outcome.is_error)
+        return ToolResult(call.id, clip(outcome.content, MODEL_COPY_CHARS), outcome.is_error)
 
     async def refused(part: ToolResultPart) -> None:
         await steps.refused(f"{PERMISSION_PREFIX}/{part.call.name}", part.result.content)

@@ -27,7 +27,6 @@ import asyncio
 import contextlib
 import os
 import re
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
@@ -37,6 +36,7 @@ from typing import Any, Literal
 from pai_tui.agents.names import BUILTIN_TOOLS, READ_ONLY_TOOLS
 from pai_tui.llm.base import ToolSpec
 from pai_tui.llm.keys import KEY_VARIABLES
+from pai_tui.paths import replace_durably
 from pai_tui.process import run
 from pai_tui.scrub import scrubbed_environment
 from pai_tui.skills.tools import secret_values
@@ -490,29 +490,9 @@ def _write(workspace: Workspace, args: dict[str, Any]) -> str:
     existed = path.exists()
     path.parent.mkdir(parents=True, exist_ok=True)
     data = args["content"].encode("utf-8")
-    _replace_atomically(path, data)
+    replace_durably(path, data, NEW_FILE_MODE)
     how = "replaced" if existed else "new file"
     return f"wrote {len(data)} bytes to {workspace.shown(path)} ({how})"
-
-
-def _replace_atomically(path: Path, data: bytes) -> None:
-    """A temporary file beside `path`, then os.replace: a reader (or a crash) sees the old
-    file or the new one, never half of it. The file's mode is kept (a script stays
-    executable)."""
-    mode = path.stat().st_mode & 0o7777 if path.exists() else NEW_FILE_MODE
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
-                                         suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
 
 
 def _edit(workspace: Workspace, args: dict[str, Any]) -> str:
@@ -536,7 +516,7 @@ def _edit(workspace: Workspace, args: dict[str, Any]) -> str:
         raise ToolError(f"'old' occurs {count} times in {shown}; give more context so it "
                         "occurs once")
     at = text.index(old)
-    _replace_atomically(path, text.replace(old, new, 1).encode("utf-8"))
+    replace_durably(path, text.replace(old, new, 1).encode("utf-8"), NEW_FILE_MODE)
     return f"edited {shown}: replaced 1 occurrence at line {text.count(chr(10), 0, at) + 1}"
 
 

@@ -101,18 +101,12 @@ def skill_roots(config: Config) -> list[Path]:
     """The SKILL.md roots in precedence order (Fabric folders come after; `fabric_folders`)."""
     from pai_tui.paths import bundled
 
-    return [config.home.skills, *(_expand(raw, config) for raw in config.skills.roots),
+    return [config.home.skills, *(config.home.expand(raw) for raw in config.skills.roots),
             bundled("skills")]
 
 
 def fabric_folders(config: Config) -> list[Path]:
-    return [_expand(raw, config) for raw in config.skills.fabric]
-
-
-def _expand(raw: str, config: Config) -> Path:
-    """`~` expanded; a relative path is relative to PAI_HOME, where config.toml lives."""
-    path = Path(raw).expanduser()
-    return path if path.is_absolute() else config.home.root / path
+    return [config.home.expand(raw) for raw in config.skills.fabric]
 
 
 def load_index(config: Config) -> SkillIndex:
