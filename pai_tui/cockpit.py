@@ -7,6 +7,7 @@ services it builds.
     skills     the skill index, router, permissions and tools (skills/service.py)
     approvals  who answers "may this tool run?" (turns/gates.py)
     turns      starting and running turns (turns/service.py)
+    timeline   the recorder that writes every turn's spans (observe/timeline.py)
     agents     running named agents, several at once (agents/runs.py)
     settings   the one writer of config.toml (settings.py)
 
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from pai_tui.agents.runs import Supervisor
     from pai_tui.history.service import History
     from pai_tui.llm.providers import Providers
+    from pai_tui.observe.timeline import TimelineRecorder
     from pai_tui.settings import Settings
     from pai_tui.skills.service import Skills
     from pai_tui.turns.gates import Approvals
@@ -67,7 +69,7 @@ class Cockpit:
     def approvals(self) -> Approvals:
         from pai_tui.turns.gates import Approvals
 
-        return Approvals(lambda: self.skills.permissions)
+        return Approvals(lambda: self.skills.permissions, self.bus)
 
     @cached_property
     def turns(self) -> Turns:
@@ -77,9 +79,16 @@ class Cockpit:
         from pai_tui.turns.turn import Services
 
         chat = self.config.chat
+        self.timeline  # noqa: B018 (subscribed before the first turn tells a span)
         return Turns(Services(self.config, self.bus, self.history, self.providers, self.skills,
                               Gates(self.approvals), RetryPolicy(chat.retries,
                                                                  chat.max_retry_wait)))
+
+    @cached_property
+    def timeline(self) -> TimelineRecorder:
+        from pai_tui.observe.timeline import TimelineRecorder
+
+        return TimelineRecorder(self.history, self.bus)
 
     @cached_property
     def agents(self) -> Supervisor:
@@ -95,5 +104,7 @@ class Cockpit:
 
     def close(self) -> None:
         """Close what holds resources (the store), newest service first."""
+        if "timeline" in self.__dict__:
+            self.timeline.close()
         if "history" in self.__dict__:
             self.history.close()

@@ -158,12 +158,22 @@ class AgentsSettings:
 
 
 @dataclass
+class TimelineSettings:
+    """`[timeline]`: what the timeline of turns and runs keeps (spans.py)."""
+
+    # Keep content in spans too: answers' text and tools' output (capped). Off: spans hold
+    # names, numbers and tools' arguments only.
+    capture_content: bool = False
+
+
+@dataclass
 class Config:
     ui: UISettings = field(default_factory=UISettings)
     keymap: dict[str, str] = field(default_factory=dict)
     chat: ChatSettings = field(default_factory=ChatSettings)
     skills: SkillsSettings = field(default_factory=SkillsSettings)
     agents: AgentsSettings = field(default_factory=AgentsSettings)
+    timeline: TimelineSettings = field(default_factory=TimelineSettings)
     providers: dict[str, ProviderSettings] = field(default_factory=dict)
     # Not from the file: where things are.
     home: HomePaths = field(default_factory=lambda: HomePaths(pai_home()), metadata={"file": False})

@@ -186,6 +186,28 @@ class StepFinished(Event):
     error: str | None = None
 
 
+@dataclass(frozen=True)
+class SpanStarted(Event):
+    """A span of the timeline began at `at` (spans.py says what spans are and their names)."""
+
+    span_id: str
+    trace_id: str
+    parent_span_id: str | None
+    kind: str  # spans.Kind
+    name: str  # "chat claude-sonnet-4-5", "execute_tool agents/grep"
+    session_id: int | None
+    attributes: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SpanEnded(Event):
+    """The span ended at `at`, `ok`, `error` or `cancelled`; `attributes` add to its own."""
+
+    span_id: str
+    status: str  # spans.SpanStatus
+    attributes: dict[str, Any]
+
+
 E = TypeVar("E", bound=Event)
 Handler = Callable[[Any], None]
 

@@ -44,7 +44,8 @@ def agent_toolbox(agent: AgentDefinition, turn: Turn, folder: Path) -> Toolbox:
         step_id = await steps.start("tool", tool.qualified, detail)
         outcome = await run_tool(workspace, call.name, call.arguments)
         await steps.finish(step_id, tool.qualified, "error" if outcome.is_error else "complete",
-                           outcome.content, outcome.content[:300] if outcome.is_error else None)
+                           outcome.content, outcome.content[:300] if outcome.is_error else None,
+                           outcome.exit_code)
         return ToolResult(call.id, clip(outcome.content, MODEL_COPY_CHARS), outcome.is_error)
 
     async def refused(part: ToolResultPart) -> None:

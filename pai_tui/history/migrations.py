@@ -237,6 +237,36 @@ def _v9_agent_runs(conn: Connection) -> None:
     conn.execute(text("CREATE INDEX ix_messages_agent ON messages (agent)"))
 
 
+def _v10_timeline(conn: Connection) -> None:
+    """The timeline: one row per span (a turn, a model call, a tool run, a question...), written
+    when it starts and completed when it ends (spans.py). No message content: names, numbers,
+    tools' arguments, and attributes as JSON."""
+    meta = MetaData()
+    Table(
+        "spans", meta,
+        Column("id", Integer, primary_key=True),
+        Column("span_id", String(16), nullable=False, unique=True),
+        Column("trace_id", String(32), nullable=False, index=True),
+        Column("parent_span_id", String(16)),
+        Column("session_id", Integer, index=True),
+        Column("turn_id", Integer, index=True),
+        Column("agent", String(200)),
+        Column("kind", String(20), nullable=False),
+        Column("name", String(300), nullable=False),
+        Column("started_at", Float, nullable=False, index=True),  # seconds since the epoch
+        Column("ended_at", Float),  # NULL: not (yet) ended
+        Column("status", String(20)),  # ok, error, cancelled; NULL while open
+        Column("model", String(200)),
+        Column("skill", String(200)),
+        Column("input_tokens", Integer, nullable=False, default=0),
+        Column("output_tokens", Integer, nullable=False, default=0),
+        Column("cost", Float),  # USD; NULL: unknown or none
+        Column("attributes", Text, nullable=False, default="{}"),
+        sqlite_autoincrement=True,
+    )
+    meta.create_all(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "sessions and messages", _v1_sessions_and_messages),
     Migration(2, "full-text search over messages", _v2_full_text_search),
@@ -247,6 +277,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(7, "deleted sessions keep what they cost", _v7_kept_costs),
     Migration(8, "who writes a message being written", _v8_writers),
     Migration(9, "the agent that wrote an answer", _v9_agent_runs),
+    Migration(10, "the timeline of turns, model calls and tool runs", _v10_timeline),
 )
 LATEST = MIGRATIONS[-1].version
 

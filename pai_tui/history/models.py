@@ -72,3 +72,29 @@ class KeptCost(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, index=True)  # when it was answered
     cost: Mapped[float | None] = mapped_column(Float)  # USD; NULL: the price was unknown
+
+
+class SpanRow(Base):
+    """One span of the timeline (spans.py); see migrations._v10_timeline."""
+
+    __tablename__ = "spans"
+    __table_args__ = {"sqlite_autoincrement": True}  # noqa: RUF012
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    span_id: Mapped[str] = mapped_column(String(16), unique=True)
+    trace_id: Mapped[str] = mapped_column(String(32), index=True)
+    parent_span_id: Mapped[str | None] = mapped_column(String(16))
+    session_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    turn_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    agent: Mapped[str | None] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(300))
+    started_at: Mapped[float] = mapped_column(Float, index=True)
+    ended_at: Mapped[float | None] = mapped_column(Float)
+    status: Mapped[str | None] = mapped_column(String(20))
+    model: Mapped[str | None] = mapped_column(String(200))
+    skill: Mapped[str | None] = mapped_column(String(200))
+    input_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    output_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    cost: Mapped[float | None] = mapped_column(Float)
+    attributes: Mapped[str] = mapped_column(Text, default="{}")

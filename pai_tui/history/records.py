@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pai_tui.events import Status
 
@@ -14,7 +14,8 @@ Role = Literal["user", "assistant", "system", "step"]
 # Status (defined with the events that carry it): streaming while being written, the others
 # final. A row still `streaming` when the store opens belonged to a process that died: it becomes
 # `interrupted`. denied: a step (tool run) that the permission policy or the user refused.
-__all__ = ["FINAL_STATUSES", "MessageRecord", "Role", "SessionRecord", "Status"]
+__all__ = ["FINAL_STATUSES", "MessageRecord", "Role", "SessionRecord", "SpanRecord", "Status",
+           "UsageRow"]
 FINAL_STATUSES: tuple[Status, ...] = ("complete", "cancelled", "incomplete", "error", "interrupted")
 
 
@@ -50,3 +51,48 @@ class MessageRecord:
     output_estimated: bool = False  # output tokens counted from the text, not told
     superseded: bool = False  # a retry replaced this answer (it stays reachable)
     agent: str | None = None  # the agent whose run this answer is; None: the main chat
+
+
+@dataclass(frozen=True)
+class SpanRecord:
+    """One span of the timeline (spans.py). `status` is ok, error or cancelled once it ended;
+    an open span is `running` while its turn is being written, else `incomplete` (its process
+    died before it ended)."""
+
+    span_id: str
+    trace_id: str
+    parent_span_id: str | None
+    session_id: int | None
+    turn_id: int | None
+    agent: str | None
+    kind: str
+    name: str
+    started_at: float  # seconds since the epoch
+    ended_at: float | None
+    status: str
+    model: str | None
+    skill: str | None
+    input_tokens: int
+    output_tokens: int
+    cost: float | None
+    attributes: dict[str, Any]
+
+    @property
+    def duration(self) -> float | None:
+        return None if self.ended_at is None else max(0.0, self.ended_at - self.started_at)
+
+
+@dataclass(frozen=True)
+class UsageRow:
+    """One line of the timeline's summary: a model, an agent, a skill or a tool."""
+
+    group: str  # "model", "agent", "skill", "tool"
+    name: str
+    calls: int
+    errors: int
+    input_tokens: int
+    output_tokens: int
+    cost: float | None  # None: nothing priced (unknown prices)
+    unpriced: int  # calls whose cost is unknown
+    seconds: float  # total duration
+    slowest: float  # the longest one

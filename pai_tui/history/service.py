@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pai_tui import events
 from pai_tui.config import Config
-from pai_tui.history.records import MessageRecord, SessionRecord
+from pai_tui.history.records import MessageRecord, SessionRecord, SpanRecord, UsageRow
 
 if TYPE_CHECKING:
     from pai_tui.history.store import Store
@@ -122,6 +122,20 @@ class History:
     async def runs(self, active_only: bool = False) -> list[MessageRecord]:
         """Agents' runs, newest first (`Store.runs`)."""
         return await self.run(lambda store: store.runs(active_only))
+
+    async def trace(self, turn_id: int) -> list[SpanRecord]:
+        """The timeline of turn (or run) `turn_id`: its spans and its children's
+        (`Store.trace`)."""
+        return await self.run(lambda store: store.trace(turn_id))
+
+    async def turn_spans(self, since: float | None = None, agents_only: bool = False,
+                         ) -> list[SpanRecord]:
+        """Turns and runs on the timeline, newest first (`Store.turn_spans`)."""
+        return await self.run(lambda store: store.turn_spans(since, agents_only))
+
+    async def usage_summary(self, since: float) -> list[UsageRow]:
+        """Usage by model, agent, skill and tool since `since` (`Store.usage_summary`)."""
+        return await self.run(lambda store: store.usage_summary(since))
 
     async def messages(self, session_id: int) -> list[MessageRecord]:
         return await self.run(lambda store: store.messages(session_id))

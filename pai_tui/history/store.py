@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from pai_tui.history.migrations import MigrationResult, current_version, migrate
 from pai_tui.history.models import ChatSession, KeptCost, Message, utcnow
 from pai_tui.history.records import MessageRecord, Role, SessionRecord, Status
+from pai_tui.history.timeline import TimelineStore
 from pai_tui.history.urls import sqlite_path
 from pai_tui.history.writers import is_gone, this_writer
 from pai_tui.paths import narrow, private_file, private_folder
@@ -128,7 +129,7 @@ def _message_record(row: Message) -> MessageRecord:
     )
 
 
-class Store:
+class Store(TimelineStore):
     def __init__(self, engine: Engine):
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
@@ -298,6 +299,7 @@ class Store:
             spent = select(Message.created_at, Message.cost).where(
                 Message.session_id == session_id, or_(Message.cost.is_(None), Message.cost != 0))
             s.execute(insert(KeptCost).from_select(["created_at", "cost"], spent))
+            self.delete_spans(s, session_id)
             s.delete(row)
 
     # messages

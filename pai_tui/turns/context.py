@@ -11,6 +11,8 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from pai_tui.spans import message_span_id, new_trace_id
+
 if TYPE_CHECKING:
     from pai_tui.llm.providers import ModelChoice
     from pai_tui.skills.router import RouteDecision
@@ -68,11 +70,21 @@ class TurnContext:
     agent: str | None = None  # None: the main chat
     tools: frozenset[str] | None = None  # tools it may be offered ("skill/tool"); None: any
     decision: RouteDecision | None = None  # routed already (pai skill run); None: route it
+    trace_id: str = field(default_factory=new_trace_id)  # the tree's: children share it
 
     @property
     def ids(self) -> dict[str, Any]:
         """The identity every event of this turn carries."""
         return {"turn_id": self.turn_id, "agent": self.agent}
+
+    @property
+    def span_id(self) -> str:
+        """The span of this turn on the timeline (spans.py)."""
+        return message_span_id(self.turn_id)
+
+    @property
+    def parent_span_id(self) -> str | None:
+        return None if self.parent_id is None else message_span_id(self.parent_id)
 
     def child(self, turn_id: int, **changes: Any) -> TurnContext:
         """A turn under this one: same session, model, limits and cancel."""

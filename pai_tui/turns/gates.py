@@ -15,6 +15,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from pai_tui import events, spans
+
 if TYPE_CHECKING:
     from pai_tui.skills.permissions import Decision, Permissions
     from pai_tui.skills.tools import Tool
@@ -29,6 +31,7 @@ class ToolQuestion:
     args: list[str]
     stdin: str | None
     agent: str | None = None  # who asks; None: the main chat
+    turn: TurnContext | None = None  # the turn asking (its timeline records the question)
 
 
 Answerer = Callable[[ToolQuestion], Awaitable["Decision"]]
@@ -37,8 +40,9 @@ Answerer = Callable[[ToolQuestion], Awaitable["Decision"]]
 class Approvals:
     """The one queue of "may this tool run?" questions."""
 
-    def __init__(self, permissions: Callable[[], Permissions]):
+    def __init__(self, permissions: Callable[[], Permissions], bus: events.Bus | None = None):
         self._permissions = permissions
+        self._bus = bus  # where questions are told as spans of their turn
         self.answerer: Answerer | None = None  # the app's dialog; None: headless
         self.assume_yes = False  # headless: --yes lets "ask" tools run
         self._one_at_a_time: asyncio.Lock | None = None
@@ -56,9 +60,29 @@ class Approvals:
         try:
             async with self._one_at_a_time:
                 return await permissions.authorize(question.tool, question.args,
-                                                   lambda tool, args: answerer(question))
+                                                   lambda tool, args: self._ask(question))
         finally:
             self.waiting -= 1
+
+
+    async def _ask(self, question: ToolQuestion) -> Decision:
+        """The user's answer, the question and its answer a span of the asking turn."""
+        assert self.answerer is not None
+        if self._bus is None or question.turn is None:
+            return await self.answerer(question)
+        from pai_tui.turns.tracing import child_span
+
+        tool = question.tool.qualified
+        span = child_span(self._bus, question.turn, "permission", f"permission {tool}",
+                          {spans.TOOL_NAME: tool,
+                           spans.TOOL_ARGUMENTS: " ".join(question.args)[:spans.ARGUMENTS_CHARS]})
+        answer: Decision | None = None
+        try:
+            answer = await self.answerer(question)
+            return answer
+        finally:
+            span.end("ok" if answer is not None else "cancelled",
+                     {spans.PERMISSION_ANSWER: answer})
 
 
 class Gates:
@@ -75,4 +99,4 @@ class Gates:
     async def tool_use(self, ctx: TurnContext, tool: Tool, args: list[str],
                        stdin: str | None) -> str | None:
         """Before a tool runs: None to run it, else why not."""
-        return await self.approvals.authorize(ToolQuestion(tool, args, stdin, ctx.agent))
+        return await self.approvals.authorize(ToolQuestion(tool, args, stdin, ctx.agent, ctx))

@@ -96,7 +96,8 @@ class Turns:
         ctx = TurnContext(session.id, answer.id, choice, limits or self.limits(),
                           user_id=user.id, agent=agent, decision=decision)
         if parent is not None:  # one cancel for the tree: stopping the parent stops it
-            ctx = replace(ctx, parent_id=parent.turn_id, cancel=parent.cancel)
+            ctx = replace(ctx, parent_id=parent.turn_id, cancel=parent.cancel,
+                          trace_id=parent.trace_id)
         return ctx
 
     def _save_and_prepare(self, store: Store, session_id: int | None, text: str,

@@ -54,7 +54,7 @@ class TurnTools:
                 else:
                     await steps.finish(step_id, tool.qualified,
                                        "complete" if run.ok else "error", step_output(run),
-                                       None if run.ok else run.status())
+                                       None if run.ok else run.status(), run.exit_code)
         return run
 
     async def call_skill(self, caller: str, name: str, text: str, base: ChatRequest,
@@ -75,7 +75,7 @@ class TurnTools:
             request = ChatRequest([ChatMessage("user", user)], base.model, system,
                                   base.max_tokens, tools=await inner.specs())
             try:
-                streamer = await self.services.streamer(self.ctx.choice)
+                streamer = await self.services.streamer(inner_host.ctx)
                 stream = self.services.tool_stream(streamer, request, inner.execute,
                                                    self.ctx.limits.max_tool_turns)
                 await collect(stream, got, Listeners(refused=inner.refused))

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pai_tui import events
+from pai_tui import events, spans
 from pai_tui.config import Config
 from pai_tui.events import Status
 from pai_tui.history.records import MessageRecord
@@ -27,7 +27,7 @@ from pai_tui.llm.base import (
     ProviderError,
     Usage,
 )
-from pai_tui.llm.providers import ModelChoice, Providers
+from pai_tui.llm.providers import Providers
 from pai_tui.llm.retry import RetryPolicy, stream_with_retries
 from pai_tui.llm.window import estimate_output_tokens
 from pai_tui.skills.service import Skills
@@ -58,16 +58,20 @@ class Services:
     gates: Gates
     retry: RetryPolicy
 
-    async def streamer(self, choice: ModelChoice) -> Streamer:
-        """How to ask `choice`'s provider: a request in, its deltas out, retried and rotated.
-        Building a provider imports its SDK: the first time, in a thread."""
-        providers = self.providers
+    async def streamer(self, ctx: TurnContext) -> Streamer:
+        """How turn `ctx` asks its model: a request in, its deltas out, retried and rotated,
+        each call a span of the turn. Building a provider imports its SDK: the first time, in
+        a thread."""
+        from pai_tui.turns.tracing import traced
+
+        providers, choice = self.providers, ctx.choice
         provider = providers.built(choice.provider) or \
             await asyncio.to_thread(providers.build, choice.provider)
         keys = providers.keys(choice.provider)
         variables = providers.key_variables(choice.provider)
-        return lambda request: stream_with_retries(provider, request, keys, self.retry,
-                                                   variables)
+        return traced(lambda request: stream_with_retries(provider, request, keys, self.retry,
+                                                          variables),
+                      self.bus, ctx, lambda: providers.model_info(choice))
 
     @staticmethod
     def tool_stream(streamer: Streamer, request: ChatRequest, execute: Execute,
@@ -110,6 +114,7 @@ class Turn:
         self.toolbox: Toolbox | None = None  # tools offered besides skills' (an agent's)
         self.plan: Plan | None = None  # how it is answered, if not by routing (a delegation)
         self._started = False
+        self._span: spans.Span | None = None
 
     # what the turn tells
 
@@ -138,7 +143,10 @@ class Turn:
         """Answer the question, streaming and saving as it grows. Returns the saved answer,
         whose status says how it ended (`error` and `incomplete` carry the reason). A cancel
         keeps the partial answer, marked `cancelled`."""
+        from pai_tui.turns.tracing import turn_span
+
         self.ctx.cancel.attach()
+        self._span = turn_span(self.services.bus, self.ctx)
         row = AnswerRow(self.services.history, self.ctx.turn_id, self._notice)
         got, end = Collected(), Ending()
         prepared: Prepared | None = None
@@ -181,15 +189,19 @@ class Turn:
                       end: Ending) -> None:
         from pai_tui.turns import strategies
         from pai_tui.turns.route import decide
+        from pai_tui.turns.tracing import child_span
 
         services, ctx = self.services, self.ctx
         refused = await services.gates.prompt_submitted(ctx, prepared.question)
         if refused is not None:
             end.status, end.error = "error", refused
             return
-        streamer = await services.streamer(ctx.choice)
+        streamer = await services.streamer(ctx)
+        routing = child_span(services.bus, ctx, "route", "route")
         decision, skill = await decide(services.skills, services.bus, ctx, prepared.question,
                                        streamer, prepared.routed)
+        routing.end("ok", {spans.SKILL: decision.skill, spans.ROUTE_HOW: decision.how,
+                           spans.ROUTE_REASONS: list(decision.reasons)})
         plan = self.plan or strategies.plan(decision, skill, self.toolbox)
         end.skill = plan.label
         self._start(plan.label)
@@ -234,10 +246,24 @@ class Turn:
             output_tokens=usage.output_tokens, cost=cost, error=end.error, skill=end.skill,
             output_estimated=estimated)
         self._start(end.skill)  # a turn stopped before it started still shows, and ends
+        self._end_span(end, usage, cost, final)
         self._publish(events.TurnFinished(ctx.session_id, ctx.turn_id, end.status, final,
                                           end.error, usage.input_tokens, usage.output_tokens,
                                           cost, estimated, **ctx.ids))
         self._publish(events.SessionUpdated(ctx.session_id))
+
+    def _end_span(self, end: Ending, usage: Usage, cost: float | None, final: str) -> None:
+        attributes: dict[str, object] = {spans.INPUT_TOKENS: usage.input_tokens,
+                                         spans.OUTPUT_TOKENS: usage.output_tokens,
+                                         spans.COST: cost, spans.SKILL: end.skill}
+        if end.error:
+            attributes[spans.STATUS_DETAIL] = end.error
+        if self.services.config.timeline.capture_content:
+            attributes[spans.OUTPUT_MESSAGES] = final[:spans.CONTENT_CHARS]
+        status: spans.SpanStatus = ("ok" if end.status == "complete" else
+                                    "cancelled" if end.status == "cancelled" else "error")
+        if self._span is not None:
+            self._span.end(status, attributes)
 
 
 def _cost(prepared: Prepared | None, usage: Usage) -> float | None:
