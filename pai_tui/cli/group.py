@@ -26,7 +26,9 @@ class PaiGroup(click.Group):
         "doctor": ("pai_tui.cli.doctor", "doctor"),
         "keys": ("pai_tui.cli.keys", "keys"),
         "route": ("pai_tui.cli.route", "route"),
+        "runs": ("pai_tui.cli.timeline", "runs"),
         "skill": ("pai_tui.cli.skill", "skill"),
+        "trace": ("pai_tui.cli.timeline", "trace"),
     }
     # The first paragraph of each lazy command's help, for `pai --help`: listing the commands
     # imports none of them. tests/test_imports.py checks that these match the commands.
@@ -37,7 +39,11 @@ class PaiGroup(click.Group):
         "doctor": "Check that pai can run here, and say how to fix what is wrong.",
         "keys": "List every key binding: id, keys (after your [keymap]), and what it does.",
         "route": "Say which skill a message (TEXT, or stdin) would go to, and why.",
+        "runs": "List chat turns and agents' runs from the timeline, newest first (pai trace ID "
+                "shows one).",
         "skill": "Skills: folders with a SKILL.md (and Fabric patterns) that pai can run.",
+        "trace": "Print the timeline of a turn or an agent's run: its model calls, tool runs, "
+                 "questions and the runs it started (pai runs lists the ids).",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

@@ -303,3 +303,9 @@ def test_runs_killed_with_pai_read_as_interrupted_after_a_restart(
     listed = json.loads(agent("ps", "--all", "--json").stdout)  # the next start notices
     assert sorted((run["agent"], run["status"]) for run in listed) == [
         ("architect", "interrupted"), ("researcher", "interrupted")]
+    # Their timelines were written as they went: the spans never ended show as incomplete.
+    timeline = json.loads(run_pai("runs", "--json", env=KEYS).stdout)
+    assert sorted((run["agent"], run["status"]) for run in timeline) == [
+        ("architect", "incomplete"), ("researcher", "incomplete")]
+    waterfall = run_pai("trace", str(listed[0]["id"]), env=KEYS).stdout.splitlines()
+    assert [line[:1] for line in waterfall[:3]] == ["!", "✓", "!"]  # run, routing, model call

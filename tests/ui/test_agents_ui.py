@@ -177,9 +177,13 @@ async def test_the_chat_model_may_delegate_and_reads_the_agent_s_final_message(
             "".join(p.get("text", "") for p in result["content"])
         assert "Three modules: read, shape, write." in said and "Theodore Ashby" in said
         assert shown(app)[-1][2].endswith("The architect proposes three modules.")
-    (chat_answer, _), (_, parent) = db_rows(
+    (chat_answer, _), (run, parent) = db_rows(
         home, "SELECT id, parent_id FROM messages WHERE role = 'assistant' ORDER BY id")
     assert parent == chat_answer
+    # One timeline: the architect's run sits under the delegate tool's turn, in its trace.
+    spans = {turn: (trace, parent_span) for turn, trace, parent_span in db_rows(
+        home, "SELECT turn_id, trace_id, parent_span_id FROM spans WHERE kind = 'turn'")}
+    assert spans[run] == (spans[chat_answer][0], f"{chat_answer:016x}")
 
 
 async def test_an_agent_asking_to_write_is_named_in_the_question_and_counted_in_the_pane(
@@ -202,3 +206,9 @@ async def test_an_agent_asking_to_write_is_named_in_the_question_and_counted_in_
         await settle(pilot)
         assert (tmp_path / "spec.md").read_text() == "# Spec\n"
         assert "asking" not in str(pane.border_subtitle)
+        app.cockpit.timeline.flush()  # spans are written in batches
+        [question] = await app.cockpit.history.run(lambda store: [
+            span for span in store.turn_spans() for span in store.trace(span.turn_id)
+            if span.kind == "permission"])
+        assert question.name == "permission agents/write"
+        assert question.attributes["pai.permission.answer"] == "yes"
