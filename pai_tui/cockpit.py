@@ -92,9 +92,12 @@ class Cockpit:
 
     @cached_property
     def agents(self) -> Supervisor:
+        from pai_tui.agents.delegation import delegate_toolbox
         from pai_tui.agents.runs import Supervisor
 
-        return Supervisor(self.config, self.providers, self.turns)
+        supervisor = Supervisor(self.config, self.providers, self.turns)
+        supervisor.delegate_toolbox = delegate_toolbox
+        return supervisor
 
     async def aclose(self) -> None:
         """Close the providers' connections (on the loop that opened them), then the rest."""

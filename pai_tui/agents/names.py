@@ -7,16 +7,19 @@ import re
 
 # pai's built-in tools for agents (issue 10): read-only ones are allowed by default, the rest ask.
 BUILTIN_TOOLS = ("read", "list", "glob", "grep", "write", "edit", "bash")
+# Handing a task to another agent (Claude Code's `Task` / `Agent`): only for agents that name it.
+DELEGATE = "delegate"
 READ_ONLY_TOOLS = frozenset({"read", "list", "glob", "grep"})
 
 # Claude Code's (and Kiro's) tool names -> pai's. Matching ignores case.
 TOOL_NAMES = {
     "read": "read", "ls": "list", "list": "list", "glob": "glob", "grep": "grep",
     "write": "write", "edit": "edit", "multiedit": "edit", "bash": "bash", "shell": "bash",
+    "task": DELEGATE, "agent": DELEGATE, DELEGATE: DELEGATE,
 }
 # Tools pai does not have (yet): named in the warning so that a user knows what is missing.
 KNOWN_ELSEWHERE = frozenset({
-    "webfetch", "websearch", "task", "agent", "todowrite", "todoread", "notebookedit",
+    "webfetch", "websearch", "todowrite", "todoread", "notebookedit",
     "notebookread", "exitplanmode", "bashoutput", "killbash", "killshell", "skill",
     "slashcommand", "askuserquestion",
 })

@@ -5,7 +5,9 @@ system prompt, its model and its budget as the turn's hard limits), several at o
 A run's identity is its answer's message id; the store keeps the agent's name on that row, so
 runs are listed (`pai agent ps`) from the history. The agent's built-in tools (agents/tools.py)
 are offered, gated and kept as steps (agents/toolbox.py); an agent with `isolation: worktree`
-works in a git worktree of its own (agents/worktree.py). Delegation comes later.
+works in a git worktree of its own (agents/worktree.py). An agent whose file names `delegate`
+(Claude Code's `Task`) may hand work to the other agents: each such child runs in its parent's
+slot (the parent waits for it), within its parent's budget (turns/budget.py).
 """
 
 from __future__ import annotations
@@ -13,12 +15,15 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pai_tui.agents import worktree
 from pai_tui.agents.models import choose_model
+from pai_tui.agents.names import DELEGATE
 from pai_tui.agents.status import run_status
 from pai_tui.agents.toolbox import agent_toolbox
 from pai_tui.llm.base import Usage
@@ -33,8 +38,12 @@ if TYPE_CHECKING:
     from pai_tui.skills.router import RouteDecision
     from pai_tui.turns.context import TurnContext
     from pai_tui.turns.service import Turns
+    from pai_tui.turns.strategies import Toolbox
     from pai_tui.turns.turn import Turn
 
+    DelegateToolbox = Callable[["Supervisor", list[AgentDefinition], Turn], Toolbox]
+
+MAX_DEPTH = 3  # agents started by agents started by agents: no deeper (no runaway chains)
 
 @dataclass(frozen=True)
 class RunRequest:
@@ -68,6 +77,9 @@ class Supervisor:
         self._slots = asyncio.Semaphore(config.agents.max_parallel)
         self.active: dict[int, tuple[RunRequest, Turn]] = {}  # running now, by run id
         self._catalog: AgentCatalog | None = None
+        # Builds the `delegate` tool (agents/delegation.py; given by the composition root,
+        # which keeps the two modules from importing each other).
+        self.delegate_toolbox: DelegateToolbox | None = None
 
     async def catalog(self, reload: bool = False) -> AgentCatalog:
         """The agents pai can run (read from disk in a thread, once until `reload`)."""
@@ -100,7 +112,7 @@ class Supervisor:
         """Run `request`; WorktreeError (before anything is saved or sent) when its agent
         works in a worktree and none can be made."""
         choice, notes = self.plan(request)
-        async with self._slots:
+        async with self._slot(request):
             folder = request.folder or Path.cwd()
             tree = await self._worktree(request, folder)
             if tree is not None:
@@ -125,12 +137,23 @@ class Supervisor:
                                       agent=request.agent.name,
                                       limits=self.limits(request, choice),
                                       parent=request.parent)
-        turn.toolbox = agent_toolbox(request.agent, turn, folder)
+        turn.toolbox = await self._toolbox(request.agent, turn, folder)
         self.active[turn.ctx.turn_id] = (request, turn)
         try:
             return await turn.run()
         finally:
             self.active.pop(turn.ctx.turn_id, None)
+
+    async def _toolbox(self, agent: AgentDefinition, turn: Turn, folder: Path) -> Toolbox:
+        """The agent's built-in tools, and `delegate` (the other agents) if its file names it
+        and the run is not already MAX_DEPTH agents deep."""
+        toolbox = agent_toolbox(agent, turn, folder)
+        ledger = turn.ctx.ledger
+        deep = ledger is not None and ledger.depth >= MAX_DEPTH
+        if DELEGATE not in (agent.tools or ()) or self.delegate_toolbox is None or deep:
+            return toolbox
+        others = [a for a in await self.catalog() if a.key != agent.key]
+        return toolbox.plus(self.delegate_toolbox(self, others, turn))
 
     async def _worktree(self, request: RunRequest, folder: Path) -> worktree.Worktree | None:
         if request.agent.isolation != "worktree":
@@ -144,6 +167,12 @@ class Supervisor:
         first_line = request.task.strip().split("\n", 1)[0][:60]
         return await worktree.finish(tree, f"{request.agent.name}: {first_line}\n\n"
                                            f"Left uncommitted by the agent; committed by pai.")
+
+    def _slot(self, request: RunRequest) -> AbstractAsyncContextManager[object]:
+        """A place among the runs going at once. A run started by an agent's run takes its
+        parent's (which waits for it): asking for another could wait forever."""
+        parent = request.parent
+        return nullcontext() if parent is not None and parent.agent else self._slots
 
     def plan(self, request: RunRequest) -> tuple[ModelChoice, tuple[str, ...]]:
         """The run's model, and what it cannot honour (said before it starts)."""
@@ -165,13 +194,15 @@ class Supervisor:
         turns = _least(budget.max_turns, request.max_turns)
         seconds = _least(budget.max_seconds, request.max_seconds)
         tokens = budget.max_output_tokens
+        parent = request.parent.limits.deadline if request.parent is not None else None
         return replace(
             base,
             max_tool_turns=turns or base.max_tool_turns,
             max_output_tokens=min(tokens, base.max_output_tokens) if tokens else
             base.max_output_tokens,
+            output_budget=tokens or None,
             max_cost=self._max_usd(request),
-            deadline=time.monotonic() + seconds if seconds else None)
+            deadline=_least(time.monotonic() + seconds if seconds else None, parent))
 
     @staticmethod
     def _max_usd(request: RunRequest) -> float | None:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from pai_tui.history.records import MessageRecord
 
-# How the turn engine says a run stopped at one of its limits (turns/turn.py).
+# How the turn engine says a run stopped at one of its limits (turns/budget.py, turns/turn.py).
 BUDGET_STOPS = ("stopped at the turn's budget", "stopped at the turn's deadline")
 
 

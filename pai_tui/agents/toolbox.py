@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pai_tui.agents.names import BUILTIN_TOOLS, READ_ONLY_TOOLS
+from pai_tui.agents.names import BUILTIN_TOOLS, DELEGATE, READ_ONLY_TOOLS
 from pai_tui.agents.tools import Workspace, run_tool, tool_specs
 from pai_tui.llm.base import ToolCallPart, ToolResult, ToolResultPart
 from pai_tui.safe_text import clip
@@ -30,7 +30,8 @@ PERMISSION_PREFIX = "agents"  # the "skill" part of their permission keys
 def agent_toolbox(agent: AgentDefinition, turn: Turn, folder: Path) -> Toolbox:
     """The tools `agent` may use in `turn`, working in `folder` (every built-in tool when its
     file names none)."""
-    names = agent.tools if agent.tools is not None else BUILTIN_TOOLS
+    names = [name for name in agent.tools if name != DELEGATE] if agent.tools is not None \
+        else BUILTIN_TOOLS
     workspace = Workspace(folder)
     steps = StepRecorder(turn.services.history, turn.services.bus, turn.ctx)
 

@@ -132,7 +132,13 @@ def _message_record(row: Message) -> MessageRecord:
 class Store(TimelineStore):
     def __init__(self, engine: Engine):
         self.engine = engine
-        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._reading = sessionmaker(engine, expire_on_commit=False)
+        # Writes take SQLite's write lock when they begin (waiting up to the busy timeout): a
+        # transaction that reads first and then writes would otherwise fail at once, without
+        # waiting, whenever another writer (the timeline recorder, another pai) committed in
+        # between. Ignored by PostgreSQL.
+        self._writing = sessionmaker(engine.execution_options(sqlite_begin="IMMEDIATE"),
+                                     expire_on_commit=False)
 
     @classmethod
     def open(cls, url: str, backup_dir: Path | None) -> tuple[Store, MigrationResult, int]:
@@ -152,8 +158,9 @@ class Store(TimelineStore):
         self.engine.dispose()
 
     @contextmanager
-    def _session(self) -> Iterator[Session]:
-        with self._sessions.begin() as session:
+    def _session(self, write: bool = True) -> Iterator[Session]:
+        """A transaction; `write=False` for one that only reads (it takes no lock)."""
+        with (self._writing if write else self._reading).begin() as session:
             yield session
 
     def schema_version(self) -> int:
@@ -232,7 +239,7 @@ class Store(TimelineStore):
             return _session_record(session), _message_record(rows[0]), _message_record(rows[1])
 
     def get_session(self, session_id: int) -> SessionRecord | None:
-        with self._session() as s:
+        with self._session(write=False) as s:
             row = s.get(ChatSession, session_id)
             return _session_record(row) if row else None
 
@@ -248,7 +255,7 @@ class Store(TimelineStore):
             .order_by(ChatSession.updated_at.desc(), ChatSession.id.desc())
             .limit(limit)
         )
-        with self._session() as s:
+        with self._session(write=False) as s:
             return [_session_record(row, count) for row, count in s.execute(query)]
 
     def set_session_options(self, session_id: int, *, provider: str | None = None,
@@ -269,7 +276,7 @@ class Store(TimelineStore):
         many answers cost an unknown amount (not counted in the sum: their model's prices are
         unknown)."""
         total, unpriced = 0.0, 0
-        with self._session() as s:
+        with self._session(write=False) as s:
             for table in (Message, KeptCost):
                 spent, unknown = s.execute(
                     select(func.coalesce(func.sum(table.cost), 0.0),
@@ -280,7 +287,7 @@ class Store(TimelineStore):
 
     def agents_cost_since(self, moment: datetime) -> float:
         """The money agents' runs spent since `moment` (naive UTC), of those still kept."""
-        with self._session() as s:
+        with self._session(write=False) as s:
             spent = s.scalar(select(func.coalesce(func.sum(Message.cost), 0.0)).where(
                 Message.agent.is_not(None), Message.created_at >= moment))
         return float(spent or 0.0)
@@ -377,7 +384,7 @@ class Store(TimelineStore):
                       .values(superseded=Message.id != answer_id))
 
     def get_message(self, message_id: int) -> MessageRecord | None:
-        with self._session() as s:
+        with self._session(write=False) as s:
             row = s.get(Message, message_id)
             return _message_record(row) if row else None
 
@@ -390,7 +397,7 @@ class Store(TimelineStore):
         condition = [Message.session_id == session_id, Message.role != "step"]
         if before_id is not None:
             condition.append(Message.id < before_id)
-        with self._session() as s:
+        with self._session(write=False) as s:
             rows = list(s.scalars(select(Message).where(*condition)
                                   .order_by(Message.id.desc()).limit(limit)))
             rows.reverse()
@@ -408,7 +415,7 @@ class Store(TimelineStore):
             return [_message_record(row) for row in rows], earlier
 
     def messages(self, session_id: int) -> list[MessageRecord]:
-        with self._session() as s:
+        with self._session(write=False) as s:
             rows = s.scalars(select(Message).where(Message.session_id == session_id)
                              .order_by(Message.id))
             return [_message_record(row) for row in rows]
@@ -416,7 +423,7 @@ class Store(TimelineStore):
     def runs(self, active_only: bool = False, limit: int = 200) -> list[MessageRecord]:
         """Agents' runs (the answers agents wrote), newest first; `active_only`: those still
         being written."""
-        with self._session() as s:
+        with self._session(write=False) as s:
             query = select(Message).where(Message.agent.is_not(None))
             if active_only:
                 query = query.where(Message.status == "streaming")
@@ -428,7 +435,7 @@ class Store(TimelineStore):
         words = re.findall(r"\w+", query)
         if not words:
             return []
-        with self._session() as s:
+        with self._session(write=False) as s:
             dialect = self.engine.dialect.name
             if dialect == "sqlite":
                 match = " ".join('"' + w.replace('"', '""') + '"' for w in words)

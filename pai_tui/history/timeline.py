@@ -25,7 +25,7 @@ NAME_CHARS = 300
 class TimelineStore:
     """The store's timeline methods (mixed into `Store`, which provides `_session`)."""
 
-    def _session(self) -> AbstractContextManager[Session]:
+    def _session(self, write: bool = True) -> AbstractContextManager[Session]:
         raise NotImplementedError
 
     def record_spans(self, started: Sequence[events.SpanStarted],
@@ -50,7 +50,7 @@ class TimelineStore:
         """The spans of turn `turn_id` and everything under it (its model calls, tools,
         questions, nested skills, the agents it started), in start order. Empty if it has
         none."""
-        with self._session() as s:
+        with self._session(write=False) as s:
             root = s.scalar(select(SpanRow).where(
                 SpanRow.span_id == spans.message_span_id(turn_id)))
             if root is None:
@@ -64,7 +64,7 @@ class TimelineStore:
     def turn_spans(self, since: float | None = None, agents_only: bool = False,
                    limit: int = 200) -> list[SpanRecord]:
         """Turns and agents' runs (their `turn` spans), newest first."""
-        with self._session() as s:
+        with self._session(write=False) as s:
             query = select(SpanRow).where(SpanRow.kind == "turn")
             if since is not None:
                 query = query.where(SpanRow.started_at >= since)
@@ -78,7 +78,7 @@ class TimelineStore:
     def usage_summary(self, since: float) -> list[UsageRow]:
         """Since `since`: model calls by model, runs by agent, answers by skill, tool runs by
         tool. Ended spans only (an open one has nothing to count yet)."""
-        with self._session() as s:
+        with self._session(write=False) as s:
             rows = list(s.scalars(select(SpanRow).where(
                 SpanRow.started_at >= since, SpanRow.ended_at.is_not(None),
                 SpanRow.kind.in_(("model", "turn", "tool")))))

@@ -16,6 +16,7 @@ from pai_tui.spans import message_span_id, new_trace_id
 if TYPE_CHECKING:
     from pai_tui.llm.providers import ModelChoice
     from pai_tui.skills.router import RouteDecision
+    from pai_tui.turns.budget import Ledger
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class Limits:
 
     max_tool_turns: int = 8  # model <-> tool round trips per model call
     max_output_tokens: int = 8192  # per model call
+    output_budget: int | None = None  # output tokens of all its model calls (an agent's budget)
     max_cost: float | None = None  # USD; the answer stops once it has cost this much
     deadline: float | None = None  # time.monotonic() after which the answer stops
 
@@ -71,6 +73,7 @@ class TurnContext:
     tools: frozenset[str] | None = None  # tools it may be offered ("skill/tool"); None: any
     decision: RouteDecision | None = None  # routed already (pai skill run); None: route it
     trace_id: str = field(default_factory=new_trace_id)  # the tree's: children share it
+    ledger: Ledger | None = None  # what it spends against its budget and its parents'
 
     @property
     def ids(self) -> dict[str, Any]:

@@ -92,9 +92,15 @@ class Turns:
     def _context(self, session: SessionRecord, user: MessageRecord, answer: MessageRecord,
                  decision: RouteDecision | None, limits: Limits | None,
                  agent: str | None = None, parent: TurnContext | None = None) -> TurnContext:
+        from pai_tui.turns.budget import Ledger
+
         choice = ModelChoice(answer.provider or OFFLINE, answer.model or "")
-        ctx = TurnContext(session.id, answer.id, choice, limits or self.limits(),
-                          user_id=user.id, agent=agent, decision=decision)
+        limits = limits or self.limits()
+        ledger = Ledger(limits.max_cost, limits.output_budget,
+                        parent.ledger if parent is not None else None,
+                        f"the {agent} run" if agent else "the chat turn")
+        ctx = TurnContext(session.id, answer.id, choice, limits, user_id=user.id, agent=agent,
+                          decision=decision, ledger=ledger)
         if parent is not None:  # one cancel for the tree: stopping the parent stops it
             ctx = replace(ctx, parent_id=parent.turn_id, cancel=parent.cancel,
                           trace_id=parent.trace_id)

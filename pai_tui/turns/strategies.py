@@ -14,7 +14,7 @@ from pai_tui.turns.collect import Collected, Listeners, collect, ending
 from pai_tui.turns.steps import StepRecorder
 
 if TYPE_CHECKING:
-    from pai_tui.llm.base import ToolResultPart, ToolSpec
+    from pai_tui.llm.base import ToolCallPart, ToolResult, ToolResultPart, ToolSpec
     from pai_tui.llm.tool_loop import Execute
     from pai_tui.skills.model import Skill
     from pai_tui.skills.router import RouteDecision
@@ -34,6 +34,20 @@ class Toolbox:
     specs: tuple[ToolSpec, ...]
     execute: Execute
     refused: Callable[[ToolResultPart], Awaitable[None]] | None = None
+
+    def plus(self, other: Toolbox) -> Toolbox:
+        """Both toolboxes' tools; each call goes to the toolbox that offers it."""
+        mine = {spec.name for spec in self.specs}
+
+        async def execute(call: ToolCallPart) -> ToolResult:
+            return await (self.execute if call.name in mine else other.execute)(call)
+
+        async def refused(part: ToolResultPart) -> None:
+            owner = self if part.call.name in mine else other
+            if owner.refused is not None:
+                await owner.refused(part)
+
+        return Toolbox(self.specs + other.specs, execute, refused)
 
 
 @dataclass(frozen=True)

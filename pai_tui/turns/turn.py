@@ -40,6 +40,7 @@ from pai_tui.turns.prepare import Prepared, prepare
 from pai_tui.turns.tool_host import TurnTools
 
 if TYPE_CHECKING:
+    from pai_tui.llm.models import ModelInfo
     from pai_tui.llm.tool_loop import Execute
     from pai_tui.turns.strategies import Plan, Toolbox
 
@@ -62,6 +63,7 @@ class Services:
         """How turn `ctx` asks its model: a request in, its deltas out, retried and rotated,
         each call a span of the turn. Building a provider imports its SDK: the first time, in
         a thread."""
+        from pai_tui.turns.budget import budgeted
         from pai_tui.turns.tracing import traced
 
         providers, choice = self.providers, ctx.choice
@@ -69,9 +71,12 @@ class Services:
             await asyncio.to_thread(providers.build, choice.provider)
         keys = providers.keys(choice.provider)
         variables = providers.key_variables(choice.provider)
-        return traced(lambda request: stream_with_retries(provider, request, keys, self.retry,
-                                                          variables),
-                      self.bus, ctx, lambda: providers.model_info(choice))
+        def info() -> ModelInfo:
+            return providers.model_info(choice)
+
+        stream = traced(lambda request: stream_with_retries(provider, request, keys, self.retry,
+                                                            variables), self.bus, ctx, info)
+        return stream if ctx.ledger is None else budgeted(stream, ctx.ledger, info)
 
     @staticmethod
     def tool_stream(streamer: Streamer, request: ChatRequest, execute: Execute,
@@ -206,21 +211,14 @@ class Turn:
         end.skill = plan.label
         self._start(plan.label)
         listen = Listeners(text=self._text, save=row.save_text, notice=self._notice,
-                           over_budget=self._over_budget(prepared))
+                           over_budget=self._over_budget())
         await plan.run(self, prepared, streamer, got, end, listen)
 
-    def _over_budget(self, prepared: Prepared) -> Callable[[Usage], str | None] | None:
-        limit = self.ctx.limits.max_cost
-        if limit is None:
-            return None
-
-        def over(usage: Usage) -> str | None:
-            cost = prepared.info.cost(usage + self.tools.spent)
-            if cost is not None and cost >= limit:
-                return f"stopped at the turn's budget (${limit:.2f})"
-            return None
-
-        return over
+    def _over_budget(self) -> Callable[[Usage], str | None] | None:
+        """Why the turn must stop now (its budget, or one above it, is spent), checked as usage
+        arrives."""
+        ledger = self.ctx.ledger
+        return None if ledger is None else lambda usage: ledger.over()
 
     async def _finish(self, row: AnswerRow, prepared: Prepared | None, got: Collected,
                       end: Ending) -> None:

@@ -103,6 +103,61 @@ def test_a_cost_cap_stops_the_run_over_budget(home: HomePaths, server: FakeLLMSe
     assert cost and cost > 0.5  # what it spent is kept, never shown as zero
 
 
+LEAD = """---
+name: lead
+description: Splits work among the other agents.
+tools: Read, Task
+model: sonnet
+budget:
+  max_usd: 0.5
+  max_output_tokens: 60
+---
+You lead.
+"""
+
+
+def write_lead(home: HomePaths) -> None:
+    folder = home.root / "agents"
+    folder.mkdir(exist_ok=True)
+    (folder / "lead.md").write_text(LEAD)
+
+
+def test_a_child_s_spending_counts_against_its_parent_s_budget(
+        home: HomePaths, server: FakeLLMServer) -> None:
+    write_lead(home)
+    server.queue(
+        Reply(tool_calls=[("delegate", {"agent": "researcher", "task": "read everything"})]),
+        Reply(n_tokens=20, input_tokens=180_000),  # the researcher: $0.54, under its own $0.60
+        Reply(text="never asked"))
+    result = agent("run", "--json", "lead", "plan the export")
+    assert result.returncode == 4, result.stderr
+    [run] = [json.loads(line) for line in result.stdout.splitlines()]
+    assert run["status"] == "over budget" and "budget ($0.50)" in run["error"]
+    assert len(server.requests) == 2  # the lead's next request was never sent
+    [delegated] = [t for t in server.requests[0].tools if t["name"] == "delegate"]
+    assert "researcher" in delegated["input_schema"]["properties"]["agent"]["enum"]
+    runs = {r["agent"]: r for r in json.loads(agent("ps", "--all", "--json").stdout)}
+    assert runs["researcher"]["parent_id"] == run["id"]
+    # The child stopped too: its spending put its parent over the cap it runs under.
+    assert runs["researcher"]["status"] == "over budget"
+    assert "the lead run's" in runs["researcher"]["error"]
+
+
+def test_an_output_token_budget_counts_every_model_call_of_the_run(
+        home: HomePaths, server: FakeLLMServer, tmp_path: Path) -> None:
+    write_lead(home)
+    (tmp_path / "a.txt").write_text("a\n")
+    server.queue(Reply(tokens=["w "] * 45, tool_calls=[("read", {"path": "a.txt"})],
+                       output_tokens=46),
+                 Reply(n_tokens=100))
+    result = agent("run", "--json", "lead", "read a", cwd=tmp_path)
+    first, second = server.requests
+    assert first.body["max_tokens"] == 60
+    assert second.body["max_tokens"] == 60 - 46  # what the first call spent, of 60
+    [run] = [json.loads(line) for line in result.stdout.splitlines()]
+    assert run["status"] == "over budget" and "60 output tokens" in run["error"]
+
+
 def test_agents_models_map_claude_aliases_to_another_provider(
         home: HomePaths, llm_server: FakeLLMServer) -> None:
     point_providers_at(home, llm_server, extra='[agents.models]\nopus = "openai/gpt-5-mini"\n')

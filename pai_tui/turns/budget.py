@@ -1,0 +1,115 @@
+"""Hard budgets: what a tree of turns spends, checked before every model request and as usage
+arrives. A turn's `Ledger` counts its own model calls (nested skills' included) and hands every
+token and cent up to the ledgers of the turns above it, so a child's spending counts against its
+parent's caps: an agent started by a run cannot spend past the run's budget.
+
+A request the budget has no room for is not sent: the stream gives a zero Usage and ends, which
+the turn's budget listener turns into "stopped at the turn's budget (...)" (collect.py).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING
+
+from pai_tui.llm.base import ChatRequest, Delta, Usage
+
+if TYPE_CHECKING:
+    from pai_tui.llm.models import ModelInfo
+
+Streamer = Callable[[ChatRequest], AsyncIterator[Delta]]
+BUDGET_STOP = "stopped at the turn's budget"  # agents/status.py reads runs over budget by it
+
+
+class Ledger:
+    """Spending of one turn and its children, against its caps (None: no cap)."""
+
+    def __init__(self, max_cost: float | None = None, max_output_tokens: int | None = None,
+                 parent: Ledger | None = None, owner: str = "the turn"):
+        self.max_cost, self.max_output_tokens = max_cost, max_output_tokens
+        self.parent, self.owner = parent, owner
+        self.cost = 0.0
+        self.output_tokens = 0
+        self._lock = threading.Lock()
+
+    @property
+    def depth(self) -> int:
+        """How many turns are above this one."""
+        depth, ledger = 0, self.parent
+        while ledger is not None:
+            depth, ledger = depth + 1, ledger.parent
+        return depth
+
+    def add(self, cost: float, output_tokens: int) -> None:
+        """Count spending here and in every ledger above."""
+        ledger: Ledger | None = self
+        while ledger is not None:
+            with ledger._lock:
+                ledger.cost += cost
+                ledger.output_tokens += output_tokens
+            ledger = ledger.parent
+
+    def over(self) -> str | None:
+        """Why no more may be spent (this turn's cap or one above it), or None."""
+        ledger: Ledger | None = self
+        while ledger is not None:
+            why = ledger._own_over()
+            if why is not None:
+                whose = "" if ledger is self else f", {ledger.owner}'s"
+                return f"{BUDGET_STOP} ({why}{whose})"
+            ledger = ledger.parent
+        return None
+
+    def output_room(self) -> int | None:
+        """Output tokens left under the tightest cap here and above; None: no cap."""
+        rooms = []
+        ledger: Ledger | None = self
+        while ledger is not None:
+            if ledger.max_output_tokens is not None:
+                rooms.append(ledger.max_output_tokens - ledger.output_tokens)
+            ledger = ledger.parent
+        return min(rooms) if rooms else None
+
+    def _own_over(self) -> str | None:
+        if self.max_cost is not None and self.cost >= self.max_cost:
+            return f"${self.max_cost:.2f}"
+        if self.max_output_tokens is not None and self.output_tokens >= self.max_output_tokens:
+            return f"{self.max_output_tokens:,} output tokens"
+        return None
+
+
+def budgeted(streamer: Streamer, ledger: Ledger, info: Callable[[], ModelInfo]) -> Streamer:
+    """`streamer` under `ledger`: a call is made only while there is room (its max_tokens cut
+    to the output tokens left), and what it spends is counted as its usage arrives."""
+
+    def call(request: ChatRequest) -> AsyncIterator[Delta]:
+        return _call(streamer, request, ledger, info)
+
+    return call
+
+
+async def _call(streamer: Streamer, request: ChatRequest, ledger: Ledger,
+                info: Callable[[], ModelInfo]) -> AsyncIterator[Delta]:
+    if ledger.over() is not None:
+        yield Usage()  # the listener sees the ledger is spent and stops the turn
+        return
+    room = ledger.output_room()
+    if room is not None and room < request.max_tokens:
+        request = dataclasses.replace(request, max_tokens=max(1, room))
+    counted = Usage()
+    counted_cost = 0.0
+    async for delta in streamer(request):
+        if isinstance(delta, Usage):  # a running total of this call: count what is new
+            cost = _cost(info, delta)
+            ledger.add(cost - counted_cost, delta.output_tokens - counted.output_tokens)
+            counted, counted_cost = delta, cost
+        yield delta
+
+
+def _cost(info: Callable[[], ModelInfo], usage: Usage) -> float:
+    try:
+        return info().cost(usage) or 0.0
+    except (ArithmeticError, LookupError, TypeError, ValueError):
+        return 0.0
