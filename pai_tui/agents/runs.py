@@ -80,6 +80,7 @@ class Supervisor:
         # Builds the `delegate` tool (agents/delegation.py; given by the composition root,
         # which keeps the two modules from importing each other).
         self.delegate_toolbox: DelegateToolbox | None = None
+        self._watcher: asyncio.Task[None] | None = None
 
     async def catalog(self, reload: bool = False) -> AgentCatalog:
         """The agents pai can run (read from disk in a thread, once until `reload`)."""
@@ -96,6 +97,14 @@ class Supervisor:
             return False
         found[1].ctx.cancel.cancel()
         return True
+
+    def _watch_stops(self) -> None:
+        """Look for `pai agent stop` requests from other processes while runs are going."""
+        if self._watcher is None or self._watcher.done():
+            from pai_tui.agents.stops import watch
+
+            self._watcher = asyncio.create_task(
+                watch(self.config.home.root, lambda: set(self.active), self.stop))
 
     def stop_all(self) -> int:
         """Stop every running run; how many were stopped."""
@@ -139,8 +148,17 @@ class Supervisor:
                                       parent=request.parent)
         turn.toolbox = await self._toolbox(request.agent, turn, folder)
         self.active[turn.ctx.turn_id] = (request, turn)
+        self._watch_stops()
         try:
             return await turn.run()
+        except asyncio.CancelledError:
+            if not _stopped_alone(turn):
+                raise
+            # This run alone was stopped (`stop`): its parent, which awaits it, goes on.
+            task = asyncio.current_task()
+            if task is not None:
+                task.uncancel()
+            return turn.answer
         finally:
             self.active.pop(turn.ctx.turn_id, None)
 
@@ -210,6 +228,12 @@ class Supervisor:
 
 
 _SERIAL = itertools.count(1)  # two runs in one second get two worktrees
+
+
+def _stopped_alone(turn: Turn) -> bool:
+    """Whether the run was stopped by its own cancel, not by one above it."""
+    token = turn.ctx.cancel
+    return token.cancelled and (token.parent is None or not token.parent.cancelled)
 
 
 def _least(*limits: float | None) -> float | None:

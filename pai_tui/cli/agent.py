@@ -293,6 +293,72 @@ def ps(ctx: click.Context, show_all: bool, as_json: bool) -> None:
     warn(plural(len(records), "run") + ("" if show_all else " running (--all: every run)"))
 
 
+@agent.command("stop")
+@click.argument("run_id", type=int, required=False)
+@click.option("--all", "stop_all", is_flag=True, help="Every running run.")
+@click.option("--wait", "wait", type=float, default=10.0, show_default=True, metavar="SECONDS",
+              help="How long to wait for the runs to stop.")
+@click.pass_context
+def stop(ctx: click.Context, run_id: int | None, stop_all: bool, wait: float) -> None:
+    """Stop a running run (and the runs it started), whichever pai runs it; or --all.
+
+    Exit 0 when they stopped; 1 when nothing was running or a run did not stop in time.
+    """
+    import asyncio
+
+    from pai_tui.cockpit import Cockpit
+
+    config = config_for(ctx)
+    if (run_id is None) == (not stop_all):
+        raise click.UsageError("say which run: pai agent stop RUN_ID, or --all")
+    cockpit = Cockpit(config)
+    try:
+        code = asyncio.run(_stop(cockpit, run_id, wait))
+    finally:
+        cockpit.close()
+    ctx.exit(code)
+
+
+async def _stop(cockpit: Any, run_id: int | None, wait: float) -> int:
+    import asyncio
+    import time
+
+    from pai_tui.agents.status import run_status
+    from pai_tui.agents.stops import ask_to_stop, withdraw
+
+    history, home = cockpit.history, cockpit.config.home.root
+    if run_id is not None:
+        found = await history.run(lambda store: store.get_message(run_id))
+        if found is None or found.agent is None:
+            warn(f"pai: no run {run_id} (pai agent ps lists the running ones)")
+            return 2
+        targets = [found]
+    else:
+        targets = await history.runs(active_only=True)
+    running = [run for run in targets if run.status == "streaming"]
+    for run in targets:
+        if run.status != "streaming":
+            warn(f"pai: run {run.id} ({run.agent}) is not running: {run_status(run)}")
+    if not running:
+        if run_id is None:
+            warn("pai: no run is running")
+        return 1
+    for run in running:
+        await asyncio.to_thread(ask_to_stop, home, run.id)
+    deadline, left = time.monotonic() + wait, {run.id for run in running}
+    while left and time.monotonic() < deadline:
+        await asyncio.sleep(0.2)
+        now = {run.id: run for run in await history.runs(active_only=False)
+               if run.id in left}
+        for ended in [r for r in now.values() if r.status != "streaming"]:
+            say(f"stopped run {ended.id} ({ended.agent}): {run_status(ended)}")
+            left.discard(ended.id)
+    for late in left:
+        await asyncio.to_thread(withdraw, home, late)
+        warn(f"pai: run {late} did not stop within {wait:g} s (is the pai running it busy?)")
+    return 1 if left else 0
+
+
 @agent.command("logs")
 @click.argument("run_id", type=int, required=False)
 @click.option("--follow", "-f", is_flag=True, help="Print what the run writes until it ends.")

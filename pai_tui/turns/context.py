@@ -35,11 +35,20 @@ class Limits:
 
 class CancelToken:
     """One cancellation for a tree of turns: cancelling it cancels every task attached to it,
-    wherever it runs; a task attached after the cancel is cancelled at once."""
+    wherever it runs, and every token made from it with `child()` (the runs a turn started);
+    a child's cancel stops the child alone. A task attached after the cancel is cancelled at
+    once."""
 
-    def __init__(self) -> None:
+    def __init__(self, parent: CancelToken | None = None) -> None:
         self._tasks: set[asyncio.Task[Any]] = set()
-        self.cancelled = False
+        self._children: list[CancelToken] = []
+        self.parent = parent
+        self.cancelled = parent is not None and parent.cancelled
+
+    def child(self) -> CancelToken:
+        token = CancelToken(self)
+        self._children.append(token)
+        return token
 
     def attach(self, task: asyncio.Task[Any] | None = None) -> None:
         """Let the cancel reach `task` (the current one by default) until it ends."""
@@ -56,6 +65,8 @@ class CancelToken:
         self.cancelled = True
         for task in list(self._tasks):
             task.cancel()
+        for child in self._children:
+            child.cancel()
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,7 @@ class Turns:
         `system`, else the defaults) and the answer's row; the turn that answers it.
 
         Raises NotSaved, with a reason safe to show, when it could not be saved. Under a
-        `parent` turn (an agent's run it started) it shares the parent's cancel.
+        `parent` turn (an agent's run it started), stopping the parent stops it too.
         """
         history = self.services.history
         limits = limits or self.limits()
@@ -101,8 +101,8 @@ class Turns:
                         f"the {agent} run" if agent else "the chat turn")
         ctx = TurnContext(session.id, answer.id, choice, limits, user_id=user.id, agent=agent,
                           decision=decision, ledger=ledger)
-        if parent is not None:  # one cancel for the tree: stopping the parent stops it
-            ctx = replace(ctx, parent_id=parent.turn_id, cancel=parent.cancel,
+        if parent is not None:  # stopping the parent stops it (not the other way round)
+            ctx = replace(ctx, parent_id=parent.turn_id, cancel=parent.cancel.child(),
                           trace_id=parent.trace_id)
         return ctx
 

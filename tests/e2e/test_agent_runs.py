@@ -364,3 +364,72 @@ def test_runs_killed_with_pai_read_as_interrupted_after_a_restart(
         ("architect", "incomplete"), ("researcher", "incomplete")]
     waterfall = run_pai("trace", str(listed[0]["id"]), env=KEYS).stdout.splitlines()
     assert [line[:1] for line in waterfall[:3]] == ["!", "✓", "!"]  # run, routing, model call
+
+
+def test_pai_agent_stop_stops_one_run_of_another_pai_and_the_others_go_on(
+        home: HomePaths, server: FakeLLMServer) -> None:
+    import os
+    import sys
+    import time
+
+    from tests.conftest import REPO
+
+    server.queue(Reply(n_tokens=300, delay=0.01), Reply(n_tokens=300, delay=0.01))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pai_tui", "agent", "run", "--json", "architect", "long",
+         "--with", "researcher"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, cwd=REPO, env={**os.environ, **KEYS})
+    deadline = time.monotonic() + 30
+    while len(server.token_sent_at) < 40:  # both streaming
+        assert time.monotonic() < deadline, "the runs never streamed"
+        time.sleep(0.02)
+    running = {r["agent"]: r["id"] for r in json.loads(agent("ps", "--json").stdout)}
+    assert set(running) == {"architect", "researcher"}
+    stopped = agent("stop", str(running["architect"]))
+    assert stopped.returncode == 0, stopped.stderr
+    assert stopped.stdout == f"stopped run {running['architect']} (architect): cancelled\n"
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 4, err  # one run did not complete
+    results = {r["agent"]: r for r in map(json.loads, out.splitlines())}
+    assert results["architect"]["status"] == "cancelled"
+    assert results["researcher"]["status"] == "complete"  # the other run went on
+    assert not list((home.root / "stops").iterdir())  # the request was taken away
+
+    again = agent("stop", str(running["architect"]))
+    assert again.returncode == 1 and "is not running: cancelled" in again.stderr
+    assert agent("stop", "999").returncode == 2
+    assert agent("stop").returncode == 2  # which run?
+    nothing = agent("stop", "--all")
+    assert nothing.returncode == 1 and "no run is running" in nothing.stderr
+
+
+def test_stopping_a_child_run_stops_it_alone_and_its_parent_hears_so(
+        home: HomePaths, server: FakeLLMServer) -> None:
+    import os
+    import sys
+    import time
+
+    from tests.conftest import REPO
+
+    write_lead(home)
+    server.queue(
+        Reply(tool_calls=[("delegate", {"agent": "researcher", "task": "dig"})]),
+        Reply(n_tokens=300, delay=0.02),  # the researcher, for six seconds
+        Reply(text="The researcher was stopped; here is my plan anyway."))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pai_tui", "agent", "run", "--json", "lead", "plan"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=REPO, env={**os.environ, **KEYS})
+    deadline = time.monotonic() + 30
+    while len(server.token_sent_at) < 20:
+        assert time.monotonic() < deadline, "the child never streamed"
+        time.sleep(0.02)
+    child = {r["agent"]: r["id"] for r in json.loads(agent("ps", "--json").stdout)}
+    assert agent("stop", str(child["researcher"])).returncode == 0
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    [lead] = [json.loads(line) for line in out.splitlines()]
+    assert lead["text"] == "The researcher was stopped; here is my plan anyway."
+    said = tool_result(server.requests[2])
+    assert "cancelled" in said and "Fiona MacLeod" in said
+
