@@ -90,6 +90,12 @@ class Bridge:
             self._timer = self.app.set_interval(FLUSH_S, self._flush)
         self._timer.resume()
 
+    def take(self, turn_id: int) -> str:
+        """The text of `turn_id` not yet on screen (all of it for a turn never shown), taken
+        (UI loop): whoever takes it shows it."""
+        waiting = self._waiting.pop(turn_id, None)
+        return "".join(waiting) if waiting else ""
+
     def unstream(self, turn_id: int) -> None:
         self._streams.pop(turn_id, None)
         self._waiting.pop(turn_id, None)

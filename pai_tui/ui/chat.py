@@ -63,6 +63,7 @@ class ChatPane(Listening, Pane):
         self.session_id: int | None = None
         self.busy = False
         self._answer: AnswerView | None = None
+        self._followed: AnswerView | None = None  # an agent's run shown live (its session)
         self._asking: UserView | None = None  # the message being answered now
         self._sending: AnswerView | None = None  # its answer's place, until the turn starts
         self._queued: list[UserView] = []  # sent while busy: each goes when the one before ends
@@ -367,21 +368,22 @@ class ChatPane(Listening, Pane):
                 f"to fit the model's {event.context_window:,}-token context window"))
 
     async def on_step_started(self, event: events.StepStarted) -> None:
-        answer = self._answer
-        if self._mine(event) and answer is not None and answer.message_id == event.parent_id:
+        answer = self._answer_of(event)
+        if answer is not None and answer.message_id == event.parent_id:
             await answer.add_steps(StepView(event.message_id, event.kind, event.name,
                                             event.detail))
 
     async def on_step_finished(self, event: events.StepFinished) -> None:
-        answer = self._answer
+        answer = self._answer_of(event)
         step = answer.step(event.message_id) if answer is not None else None
-        if self._mine(event) and step is not None:
+        if step is not None:
             await step.finish(event.status, event.output, event.error)
 
     async def on_turn_finished(self, event: events.TurnFinished) -> None:
         if self._mine(event):
             await self._finish(event)
         elif event.agent is not None and event.session_id == self.session_id:
+            self.bridge.unstream(event.message_id)
             await self._load(event.session_id)  # an agent's run shown here ended: all of it
 
     async def _drop_last_answer(self) -> None:
@@ -443,10 +445,37 @@ class ChatPane(Listening, Pane):
         views = self._build_views(shown) or [EmptyChat(id="empty-chat")]
         above, visible = self._split_at_screen_top(views)
         await self._reset(visible, hidden=earlier)
+        self._follow_run(shown, visible)
         if above:  # rendered after the first frame: the bottom shows at once
             self.call_after_refresh(self._mount_above, above, self.marker)
         choice = self.cockpit.providers.choice_for(session.provider, session.model)
         self.post_message(self.SessionShown(choice))
+
+    def _follow_run(self, records: list[MessageRecord], views: list[Widget]) -> None:
+        """An agent's run still going in the shown session: its text so far (all of it, from
+        the bridge, beyond what was saved), then the rest live, paced as the chat's own."""
+        self._followed = None
+        running = next((r for r in reversed(records) if r.role == "assistant" and r.agent
+                        and r.status == "streaming"), None)
+        view = next((v for v in views if isinstance(v, AnswerView)
+                     and running is not None and v.message_id == running.id), None)
+        if running is None or view is None:
+            return
+        so_far = self.bridge.take(running.id)
+        if so_far.startswith(running.content):
+            view.feed(so_far[len(running.content):])
+        self._followed = view
+        self.bridge.stream(running.id, AnswerStream(view, self._new_text,
+                                                    self.query_one(ChatInput).since_typed))
+
+    def _answer_of(self, event: events.Event) -> AnswerView | None:
+        """The answer on screen that `event` (a step's) belongs to, if any."""
+        if self._mine(event):
+            return self._answer
+        followed = self._followed
+        if followed is not None and followed.message_id == event.turn_id:
+            return followed
+        return None
 
     def _split_at_screen_top(self, views: list[Widget]) -> tuple[list[Widget], list[Widget]]:
         """`views` split into those above the screen and those on it, when scrolled to the

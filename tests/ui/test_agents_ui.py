@@ -71,6 +71,11 @@ async def test_enter_on_a_run_shows_its_transcript_in_the_chat_and_its_end(
         await press(pilot, "enter")
         chat = app.main.query_one(ChatPane)
         assert await eventually(pilot, lambda: chat.session_id is not None)
+        # Live: the text grows on screen while the run goes on, past what was saved when opened.
+        assert await eventually(pilot, lambda: bool(shown(app)) and "part45" in shown(app)[-1][2]
+                                and "part59" not in shown(app)[-1][2], timeout=10)
+        assert any(r.status == "running" for r in rows(app).values())
+        assert shown(app)[-1][2].startswith("part0 part1 part2")  # nothing lost or doubled
         assert await eventually(pilot, lambda: any(
             r.status == "complete" for r in rows(app).values()), timeout=15)
         assert await eventually(pilot, lambda: bool(shown(app)) and
