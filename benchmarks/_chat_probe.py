@@ -85,7 +85,15 @@ def start_agents(app: PaiApp, count: int) -> None:
                 record["ended"] = ended
                 app.call_later(lambda: app.call_after_refresh(finish, app))
 
+    def first_started(event: events.TurnStarted) -> None:
+        # One transcript open, as a user watching a run would have it: the first run's, live.
+        if event.agent is not None and "opened" not in record:
+            record["opened"] = event.session_id
+            chat = app.main.query_one(ChatPane)
+            app.call_later(lambda: chat.open_session(event.session_id, "run"))
+
     app.cockpit.bus.subscribe(events.TurnFinished, one_ended)
+    app.cockpit.bus.subscribe(events.TurnStarted, first_started)
     started()
     for index in range(count):
         app.start_agent(AGENTS[index % len(AGENTS)], f"task {index}")

@@ -58,6 +58,8 @@ class History:
         self.bus = bus
         self._store: Store | None = None
         self._lock = threading.Lock()
+        self._updates: list[tuple[int, dict[str, Any], asyncio.Future[None]]] = []
+        self._updating = False  # a trip is on its way to write `_updates`
 
     @property
     def database_url(self) -> str:
@@ -94,6 +96,42 @@ class History:
                 backup = str(result.backup) if result.backup else None
                 self.bus.publish(events.StoreReady(result.to_version, backup))
             return self._store
+
+    async def update_message(self, message_id: int, **fields: Any) -> None:
+        """`Store.update_message`, grouped: updates asked for while one trip is on its way go
+        in the next trip's one transaction (agents ending together wait for one commit, not
+        for each other's). Raises what the store raised for that transaction."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        with self._lock:
+            self._updates.append((message_id, fields, future))
+            start, self._updating = not self._updating, True
+        if start:
+            asyncio.get_running_loop().create_task(self._write_updates())
+        await future
+
+    async def _write_updates(self) -> None:
+        try:
+            store = await self.store()
+            batch, failure = await asyncio.to_thread(self._take_and_write, store)
+        except Exception as error:  # the store could not be opened
+            batch, failure = self._take(), error
+        for _, _, future in batch:
+            if not future.done():
+                future.set_exception(failure) if failure else future.set_result(None)
+
+    def _take(self) -> list[tuple[int, dict[str, Any], asyncio.Future[None]]]:
+        with self._lock:
+            batch, self._updates, self._updating = self._updates, [], False
+        return batch
+
+    def _take_and_write(self, store: Store) -> tuple[
+            list[tuple[int, dict[str, Any], asyncio.Future[None]]], Exception | None]:
+        batch = self._take()
+        try:
+            store.update_messages([(message_id, fields) for message_id, fields, _ in batch])
+        except Exception as error:
+            return batch, error
+        return batch, None
 
     async def store(self) -> Store:
         if self._store is not None:

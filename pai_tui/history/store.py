@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -117,6 +118,16 @@ def _session_record(row: ChatSession, count: int = 0) -> SessionRecord:
     )
 
 
+def _message_values(*, cost: float | Unset | None = UNSET, **fields: Any) -> dict[str, Any]:
+    """The columns `update_message` sets: the fields given (None leaves one alone), the cost
+    when given (None: unknown), and the time."""
+    values = {name: value for name, value in fields.items() if value is not None}
+    if not isinstance(cost, Unset):
+        values["cost"] = cost
+    values["updated_at"] = utcnow()
+    return values
+
+
 def _message_record(row: Message) -> MessageRecord:
     return MessageRecord(
         id=row.id, session_id=row.session_id, role=row.role,  # type: ignore[arg-type]
@@ -139,6 +150,9 @@ class Store(TimelineStore):
         # between. Ignored by PostgreSQL.
         self._writing = sessionmaker(engine.execution_options(sqlite_begin="IMMEDIATE"),
                                      expire_on_commit=False)
+        # This process's writers queue here, not in SQLite's busy handler (which sleeps up to
+        # 100 ms at a time: eight runs ending at once would wait for each other's sleeps).
+        self._write_turn = threading.Lock()
 
     @classmethod
     def open(cls, url: str, backup_dir: Path | None) -> tuple[Store, MigrationResult, int]:
@@ -160,8 +174,18 @@ class Store(TimelineStore):
     @contextmanager
     def _session(self, write: bool = True) -> Iterator[Session]:
         """A transaction; `write=False` for one that only reads (it takes no lock)."""
-        with (self._writing if write else self._reading).begin() as session:
-            yield session
+        if not write:
+            with self._reading.begin() as session:
+                yield session
+            return
+        # As long as SQLite would wait, and failing as SQLite would: the caller tells the user.
+        if not self._write_turn.acquire(timeout=BUSY_TIMEOUT_MS / 1000):
+            raise sqlite3.OperationalError("database is locked")
+        try:
+            with self._writing.begin() as session:
+                yield session
+        finally:
+            self._write_turn.release()
 
     def schema_version(self) -> int:
         with self.engine.connect() as conn:
@@ -328,22 +352,22 @@ class Store(TimelineStore):
             s.flush()
             return _message_record(row)
 
+    def update_messages(self, changes: list[tuple[int, dict[str, Any]]]) -> None:
+        """Several `update_message`s in one transaction."""
+        with self._session() as s:
+            for message_id, fields in changes:
+                s.execute(update(Message).where(Message.id == message_id)
+                          .values(**_message_values(**fields)))
+
     def update_message(self, message_id: int, *, content: str | None = None,
                        status: Status | None = None, input_tokens: int | None = None,
                        output_tokens: int | None = None, cost: float | Unset | None = UNSET,
                        error: str | None = None, skill: str | None = None,
                        output_estimated: bool | None = None) -> None:
         """Change the fields given (None leaves a field alone; `cost=None` stores "unknown")."""
-        values: dict[str, Any] = {
-            name: value for name, value in (
-                ("content", content), ("status", status), ("input_tokens", input_tokens),
-                ("output_tokens", output_tokens), ("error", error), ("skill", skill),
-                ("output_estimated", output_estimated),
-            ) if value is not None
-        }
-        if not isinstance(cost, Unset):
-            values["cost"] = cost
-        values["updated_at"] = utcnow()
+        values = _message_values(content=content, status=status, input_tokens=input_tokens,
+                                 output_tokens=output_tokens, cost=cost, error=error,
+                                 skill=skill, output_estimated=output_estimated)
         with self._session() as s:
             s.execute(update(Message).where(Message.id == message_id).values(**values))
 

@@ -66,8 +66,7 @@ class AnswerRow:
         # row is `streaming` (Store.save_progress).
         for wait in (*RETRY_WAITS, None):
             try:
-                await self.history.run(
-                    lambda store: store.update_message(self.message_id, **fields))
+                await self.history.update_message(self.message_id, **fields)
             except Exception as error:
                 self._failed(error)
                 if wait is None:

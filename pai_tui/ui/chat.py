@@ -383,8 +383,19 @@ class ChatPane(Listening, Pane):
         if self._mine(event):
             await self._finish(event)
         elif event.agent is not None and event.session_id == self.session_id:
-            self.bridge.unstream(event.message_id)
-            await self._load(event.session_id)  # an agent's run shown here ended: all of it
+            await self._run_ended(event)
+
+    async def _run_ended(self, event: events.TurnFinished) -> None:
+        """An agent's run shown here ended: its answer followed live ends in place (its final
+        text, status and cost), else the session is read again to show it."""
+        self.bridge.unstream(event.message_id)
+        followed, self._followed = self._followed, None
+        if followed is None or followed.message_id != event.message_id:
+            await self._load(event.session_id)
+            return
+        await followed.finish(event, details_text(followed.provider, followed.model,
+                                                  event.input_tokens, event.output_tokens,
+                                                  event.cost, event.output_estimated))
 
     async def _drop_last_answer(self) -> None:
         views = self._views()

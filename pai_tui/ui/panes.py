@@ -17,6 +17,7 @@ from pai_tui.safe_text import printable
 from pai_tui.ui.bus import Bridge, Listening
 from pai_tui.ui.keymap import bindings_for
 from pai_tui.ui.pane import Pane
+from pai_tui.ui.soon import Soon
 
 TIMES_EVERY_S = 30.0
 RELOAD_AFTER_S = 0.1
@@ -59,7 +60,7 @@ class HistoryPane(Listening, Pane):
         self.cockpit = cockpit
         self.bridge = bridge
         self.sessions: list[SessionRecord] = []
-        self._reload_pending = False
+        self._reloads = Soon(self, RELOAD_AFTER_S, self.reload)
 
     def compose(self):  # type: ignore[override]
         yield OptionList(id="history-list")
@@ -90,13 +91,7 @@ class HistoryPane(Listening, Pane):
     def _reload_soon(self) -> None:
         """One reload for the sessions that change together (agents ending at once), a moment
         after the first: a reload is a trip to the database and a new list."""
-        if not self._reload_pending:
-            self._reload_pending = True
-            self.set_timer(RELOAD_AFTER_S, self._reload_now)
-
-    def _reload_now(self) -> None:
-        self._reload_pending = False
-        self.reload()
+        self._reloads.ask()
 
     def _show_state(self, text: str) -> None:
         state = self.query_one("#history-state", EmptyState)

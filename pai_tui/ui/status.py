@@ -15,6 +15,9 @@ from pai_tui.llm.providers import ModelChoice
 from pai_tui.safe_text import printable
 from pai_tui.ui.bus import Bridge, Listening
 from pai_tui.ui.errors import report_worker_failure
+from pai_tui.ui.soon import Soon
+
+COSTS_AFTER_S = 0.15  # the spending is summed once for the answers that end together
 
 
 def money(usd: float) -> str:
@@ -48,6 +51,8 @@ class StatusBar(Listening, Static):
                                                   events.TurnStarted, events.TurnFinished,
                                                   events.Connectivity, events.ChoiceChanged)
         self._running: set[int] = set()  # agents' runs going now
+        # One sum of the spending for the answers that end together (eight agents at once).
+        self._costs = Soon(self, COSTS_AFTER_S, self.refresh_costs)
 
     def on_unmount(self) -> None:
         self._stop_listening()
@@ -78,7 +83,7 @@ class StatusBar(Listening, Static):
     def on_turn_finished(self, event: events.TurnFinished) -> None:
         self._running.discard(event.message_id)
         self.agents_running = len(self._running)
-        self.refresh_costs()
+        self._costs.ask()
 
     def on_connectivity(self, event: events.Connectivity) -> None:
         self.offline = "" if event.online else event.detail
