@@ -145,3 +145,27 @@ def test_deleting_a_session_deletes_its_timeline(home: HomePaths, server: FakeLL
     finally:
         cockpit.close()
     assert rows(home, "SELECT COUNT(*) FROM spans") == [(0,)]
+
+
+def test_otlp_json_of_a_run_and_the_run_it_started_is_one_valid_trace(
+        home: HomePaths, server: FakeLLMServer) -> None:
+    from tests.unit.test_otlp_export import parse
+
+    lead = home.root / "agents"
+    lead.mkdir()
+    (lead / "lead.md").write_text("---\nname: lead\ndescription: Leads.\ntools: Task\n---\nLead.")
+    server.queue(Reply(tool_calls=[("delegate", {"agent": "researcher", "task": "dig"})]),
+                 Reply(text="Found it."), Reply(text="Done."))
+    run = json.loads(pai("agent", "run", "--json", "lead", "plan").stdout)
+    result = pai("trace", str(run["id"]), "--format", "otlp-json")
+    assert result.returncode == 0, result.stderr
+    [line] = result.stdout.splitlines()  # one trace: the child's run is in its parent's
+    [resource] = parse(line).resource_spans
+    [scope] = resource.scope_spans
+    names = [span.name for span in scope.spans]
+    assert names[0] == "invoke_agent lead" and "invoke_agent researcher" in names
+    assert "execute_tool delegate" not in names  # delegate is a tool call, shown as the run
+    ids = {span.span_id for span in scope.spans}
+    assert len(ids) == len(scope.spans)
+    assert all(span.parent_span_id in ids for span in scope.spans[1:])
+
