@@ -25,7 +25,7 @@ Status = Literal["streaming", "complete", "cancelled", "incomplete", "error", "i
 # How the router chose: a /name, a routing.toml rule, a PAI workflow table, the scores, the
 # model, or plain chat.
 RouteHow = Literal["slash", "rule", "table", "score", "model", "chat"]
-StepKind = Literal["skill", "tool"]
+StepKind = Literal["skill", "tool", "agent"]  # agent: a run the answer delegated to
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -6,6 +6,7 @@ cost is the children's, kept on their own rows; the chat's answer itself spends 
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import TYPE_CHECKING
 
@@ -13,7 +14,10 @@ from pai_tui.agents.definition import agent_key
 from pai_tui.agents.runs import RunRequest, RunResult
 from pai_tui.llm.base import ToolCallPart, ToolResult, ToolSpec
 from pai_tui.turns.collect import Collected, Listeners
+from pai_tui.turns.steps import StepRecorder
 from pai_tui.turns.strategies import Plan, Toolbox
+
+AGENT_STEP = "@"  # an agent's step is named "@architect"
 
 if TYPE_CHECKING:
     from pai_tui.agents.definition import AgentDefinition
@@ -38,12 +42,11 @@ def delegation(supervisor: Supervisor, agents: list[AgentDefinition], task: str)
 
     async def run(turn: Turn, prepared: Prepared, streamer: Streamer, got: Collected,
                   end: Ending, listen: Listeners) -> None:
-        who = ", ".join(agent.title for agent in agents)
-        _say(f"*{who}: on it…*\n\n", got, listen)
-        results = await supervisor.run_all(
-            [RunRequest(agent, task, parent=turn.ctx) for agent in agents])
+        steps = StepRecorder(turn.services.history, turn.services.bus, turn.ctx)
+        results = await asyncio.gather(*(_one(supervisor, agent, task, turn, steps)
+                                         for agent in agents))
         for result in results:
-            _say(section(result), got, listen)
+            _say(f"- {summary(result)}\n", got, listen)
         unfinished = [r for r in results if r.status != "complete"]
         end.status = "incomplete" if unfinished else "complete"
         end.error = "; ".join(f"{r.request.agent.name}: {r.status}" for r in unfinished) or None
@@ -51,17 +54,46 @@ def delegation(supervisor: Supervisor, agents: list[AgentDefinition], task: str)
     return Plan(run)
 
 
-def section(result: RunResult) -> str:
-    """One agent's part of the answer: a heading with who, status, tokens and cost, then its
-    final message."""
-    agent, answer = result.request.agent, result.answer
+async def _one(supervisor: Supervisor, agent: AgentDefinition, task: str, turn: Turn,
+               steps: StepRecorder) -> RunResult:
+    """One agent's run as a step of the chat's answer: a block headed by the persona, its
+    status, tokens and cost, with the agent's final message (the model is sent it too:
+    turns/prepare.py)."""
+    step_id = await steps.start("agent", f"{AGENT_STEP}{agent.name}", agent.title)
+    result: RunResult | None = None
+    try:
+        [result] = await supervisor.run_all([RunRequest(agent, task, parent=turn.ctx)])
+        return result
+    finally:
+        if result is None:
+            await steps.finish(step_id, f"{AGENT_STEP}{agent.name}", "cancelled", "")
+        else:
+            answer = result.answer
+            await steps.finish(step_id, f"{AGENT_STEP}{agent.name}", answer.status,
+                               f"*{facts(result)}*\n\n{answer.content.strip()}", answer.error)
+
+
+def facts(result: RunResult) -> str:
+    """A run's status, tokens and cost (and branch), in a line."""
+    answer = result.answer
     cost = "cost unknown" if answer.cost is None else f"${answer.cost:.4f}"
-    head = f"### {agent.title}" + (f" ({agent.name})" if agent.persona else "")
-    facts = f"{result.status} · {answer.input_tokens:,} in / {answer.output_tokens:,} out · {cost}"
-    if result.branch:
-        facts += f" · branch {result.branch}"
+    line = f"{result.status} · {answer.input_tokens:,} in / {answer.output_tokens:,} out · {cost}"
+    return line + (f" · branch {result.branch}" if result.branch else "")
+
+
+def summary(result: RunResult) -> str:
+    """Who answered, and how it went."""
+    agent = result.request.agent
+    return f"**{agent.title}**" + (f" ({agent.name})" if agent.persona else "") + \
+        f": {facts(result)}"
+
+
+def section(result: RunResult) -> str:
+    """One agent's result as the `delegate` tool gives it to the model: who, status, tokens and
+    cost, then its final message."""
+    answer = result.answer
     body = answer.content.strip() or f"*{answer.error or 'no answer'}*"
-    return f"{head}\n\n*{facts}*\n\n{body}\n\n"
+    return f"### {summary(result)}\n\n{body}\n\n"
 
 
 def _say(text: str, got: Collected, listen: Listeners) -> None:

@@ -36,7 +36,10 @@ class Prepared:
 
 
 def conversation(stored: list[MessageRecord], question_id: int | None) -> list[ChatMessage]:
-    """The messages to send, oldest first, ending with the question `question_id`."""
+    """The messages to send, oldest first, ending with the question `question_id`. An answer
+    that delegated to agents is sent with their results (its steps named `@agent`): the user
+    read them as part of it."""
+    results = _agents_results(stored)
     sent: list[ChatMessage] = []
     asked: MessageRecord | None = None
     answers: list[MessageRecord] = []
@@ -45,7 +48,8 @@ def conversation(stored: list[MessageRecord], question_id: int | None) -> list[C
             answer = _sent_answer(answers)
             if asked is not None and answer is not None:
                 sent += [ChatMessage("user", asked.content),
-                         ChatMessage("assistant", answer.content)]
+                         ChatMessage("assistant", "\n\n".join(
+                             [answer.content, *results.get(answer.id, [])]))]
             if message.id == question_id:
                 sent.append(ChatMessage("user", message.content))
                 break
@@ -53,6 +57,17 @@ def conversation(stored: list[MessageRecord], question_id: int | None) -> list[C
         elif message.role == "assistant" and message.content and message.status != "streaming":
             answers.append(message)
     return sent
+
+
+def _agents_results(stored: list[MessageRecord]) -> dict[int, list[str]]:
+    """The agents' results of each answer that delegated, by answer id."""
+    results: dict[int, list[str]] = {}
+    for message in stored:
+        if message.role == "step" and (message.skill or "").startswith("@") and \
+                message.parent_id is not None and message.content:
+            results.setdefault(message.parent_id, []).append(
+                f"### {message.skill}\n\n{message.content}")
+    return results
 
 
 def _sent_answer(answers: list[MessageRecord]) -> MessageRecord | None:

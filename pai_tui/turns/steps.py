@@ -26,7 +26,8 @@ class StepRecorder:
         row = await asyncio.shield(self.history.run(
             lambda store: store.add_message(ctx.session_id, "step", "", "streaming", None, None,
                                             name, ctx.turn_id)))
-        self._spans[row.id] = self._span(row.id, kind, name, detail)
+        if kind != "agent":  # an agent's run is a span of its own, under this turn's
+            self._spans[row.id] = self._span(row.id, kind, name, detail)
         self.bus.publish(events.StepStarted(ctx.session_id, row.id, ctx.turn_id, kind, name,
                                             detail, **ctx.ids))
         return row.id

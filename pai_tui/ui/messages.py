@@ -196,7 +196,8 @@ class StepView(VerticalGroup):
 
     @classmethod
     def from_record(cls, record: MessageRecord) -> StepView:
-        kind = "tool" if "/" in (record.skill or "") else "skill"
+        name = record.skill or ""
+        kind = "agent" if name.startswith("@") else "tool" if "/" in name else "skill"
         return cls(record.id, kind, record.skill or "step", "", record.status, record.content,
                    record.error)
 
@@ -209,7 +210,7 @@ class StepView(VerticalGroup):
 
     def _refresh_header(self) -> None:
         mark = STEP_MARKS.get(self.status, "?")
-        what = "runs skill" if self.kind == "skill" else "runs"
+        what = {"skill": "runs skill", "agent": "asks"}.get(self.kind, "runs")
         header = Text.assemble((f"{mark} ", "bold"), (f"{what} ", "dim"),
                                (printable(self.step_name), "bold"))
         if self.detail:

@@ -100,10 +100,27 @@ async def test_at_mentions_delegate_and_the_answer_is_each_agent_s_result(
         assert {r.messages[0]["content"] for r in llm_server.requests} == {"plan the export"}
         [(_, status, text)] = [m for m in shown(app) if m[0] == "assistant"]
         assert status == "complete"
-        assert "### Theodore Ashby, Principal Architect (architect)" in text
-        assert "### Nick Castellano, Red Team Lead (red-teamer)" in text
-        assert "Split it in three modules." in text and "Module two leaks." in text
-    chat_answer, *children = db_rows(
+        assert "**Theodore Ashby, Principal Architect** (architect): complete · 11 in" in text
+        assert "**Nick Castellano, Red Team Lead** (red-teamer): complete" in text
+        # Each agent's result is a block of the answer, headed by the persona; a click folds it.
+        from pai_tui.ui.messages import StepView
+
+        blocks = {view.step_name: view for view in app.main.query(StepView)}
+        assert set(blocks) == {"@architect", "@red-teamer"}
+        architect = blocks["@architect"]
+        said = sorted(view.output.rsplit("\n\n", 1)[-1] for view in blocks.values())
+        assert said == ["Module two leaks.", "Split it in three modules."]  # who got which varies
+        assert "asks @architect Theodore Ashby" in " ".join(text_of(app, architect).split())
+        await pilot.click(architect)
+        assert architect.has_class("-folded")
+        # What the agents said is part of the conversation the model is sent next.
+        llm_server.queue(Reply(text="Module two."))
+        app.main.query_one(ChatInput).focus()
+        await press(pilot, *"which is riskier?", "enter")
+        await settle(pilot)
+        earlier = llm_server.requests[-1].messages[-2]["content"]
+        assert "Split it in three modules." in earlier and "Module two leaks." in earlier
+    chat_answer, *children, _ = db_rows(
         home, "SELECT id, parent_id, agent FROM messages WHERE role = 'assistant' ORDER BY id")
     assert chat_answer[1:] == (None, None)
     assert sorted((parent, agent) for _, parent, agent in children) == [
