@@ -125,6 +125,12 @@ ACTIONS: tuple[ActionSpec, ...] = (
                palette=False),
     ActionSpec("agents.stop", "x,delete", "Stop this agent", "stop_run", scope="agents",
                help="In Agents: stop the run under the cursor.", palette=False),
+    ActionSpec("agents.rerun", "r", "Run this agent again", "run_again", scope="agents",
+               help="In Agents: start the run under the cursor again, same agent, same task.",
+               palette=False),
+    ActionSpec("agents.copy", "c", "Copy the result into the chat", "copy_result",
+               scope="agents", help="In Agents: put the final message of the run under the "
+               "cursor into the chat input (to send on, or edit first).", palette=False),
     ActionSpec("help.close", "escape,f1,q", "Close help", "dismiss", scope="help",
                help="Leave the help screen."),
     ActionSpec("skills.run", "r", "Run a tool of this skill", "run_tool", scope="skills",

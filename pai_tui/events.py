@@ -120,6 +120,19 @@ class TurnFinished(Event):
 
 
 @dataclass(frozen=True)
+class UsageCounted(Event):
+    """What a turn has spent so far (its own model calls, not those of the runs it started),
+    as usage arrives: calls, tokens and cost. Says nothing of the text."""
+
+    session_id: int
+    message_id: int
+    calls: int
+    input_tokens: int
+    output_tokens: int
+    cost: float | None  # None: a model's prices are unknown
+
+
+@dataclass(frozen=True)
 class TurnNotice(Event):
     """Something to know while an answer is written: a retry, a key rotation, saving failing.
     Never holds a key."""

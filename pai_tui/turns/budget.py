@@ -31,8 +31,15 @@ class Ledger:
         self.max_cost, self.max_output_tokens = max_cost, max_output_tokens
         self.parent, self.owner = parent, owner
         self.cost = 0.0
+        self.input_tokens = 0
         self.output_tokens = 0
+        self.calls = 0  # model requests sent
+        # This turn's own share of the above (its children's is theirs), for showing it.
+        self.own = Usage()
+        self.own_cost: float | None = 0.0  # None once a call's prices are unknown
+        self.own_calls = 0
         self._lock = threading.Lock()
+        self.on_change: Callable[[Ledger], None] | None = None  # told of its own changes
 
     @property
     def depth(self) -> int:
@@ -42,14 +49,25 @@ class Ledger:
             depth, ledger = depth + 1, ledger.parent
         return depth
 
-    def add(self, cost: float, output_tokens: int) -> None:
-        """Count spending here and in every ledger above."""
+    def add(self, cost: float | None, output_tokens: int, input_tokens: int = 0,
+            calls: int = 0) -> None:
+        """Count spending here and in every ledger above (`cost` None: unknown prices, which
+        count nothing against a cap but make this turn's own cost unknown)."""
+        with self._lock:
+            self.own = self.own + Usage(input_tokens, output_tokens)
+            self.own_calls += calls
+            self.own_cost = None if cost is None or self.own_cost is None else \
+                self.own_cost + cost
         ledger: Ledger | None = self
         while ledger is not None:
             with ledger._lock:
-                ledger.cost += cost
+                ledger.cost += cost or 0.0
+                ledger.input_tokens += input_tokens
                 ledger.output_tokens += output_tokens
+                ledger.calls += calls
             ledger = ledger.parent
+        if self.on_change is not None:
+            self.on_change(self)
 
     def over(self) -> str | None:
         """Why no more may be spent (this turn's cap or one above it), or None."""
@@ -98,18 +116,21 @@ async def _call(streamer: Streamer, request: ChatRequest, ledger: Ledger,
     room = ledger.output_room()
     if room is not None and room < request.max_tokens:
         request = dataclasses.replace(request, max_tokens=max(1, room))
+    ledger.add(0.0, 0, calls=1)
     counted = Usage()
     counted_cost = 0.0
     async for delta in streamer(request):
         if isinstance(delta, Usage):  # a running total of this call: count what is new
             cost = _cost(info, delta)
-            ledger.add(cost - counted_cost, delta.output_tokens - counted.output_tokens)
-            counted, counted_cost = delta, cost
+            ledger.add(None if cost is None else cost - counted_cost,
+                       delta.output_tokens - counted.output_tokens,
+                       delta.input_tokens - counted.input_tokens)
+            counted, counted_cost = delta, cost or 0.0
         yield delta
 
 
-def _cost(info: Callable[[], ModelInfo], usage: Usage) -> float:
+def _cost(info: Callable[[], ModelInfo], usage: Usage) -> float | None:
     try:
-        return info().cost(usage) or 0.0
+        return info().cost(usage)
     except (ArithmeticError, LookupError, TypeError, ValueError):
-        return 0.0
+        return None

@@ -11,6 +11,7 @@ time, never stacked.
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -47,6 +48,7 @@ class Approvals:
         self.assume_yes = False  # headless: --yes lets "ask" tools run
         self._one_at_a_time: asyncio.Lock | None = None
         self.waiting = 0  # questions asked and not yet answered (the Agents pane says it)
+        self.asking: Counter[int] = Counter()  # of those, by the turn asking
 
     async def authorize(self, question: ToolQuestion) -> str | None:
         """None if the tool may run now; else why not (the policy, or the user, said no)."""
@@ -56,13 +58,18 @@ class Approvals:
             return permissions.headless(question.tool, self.assume_yes)
         if self._one_at_a_time is None:
             self._one_at_a_time = asyncio.Lock()
+        turn = question.turn.turn_id if question.turn is not None else 0
         self.waiting += 1
+        self.asking[turn] += 1
         try:
             async with self._one_at_a_time:
                 return await permissions.authorize(question.tool, question.args,
                                                    lambda tool, args: self._ask(question))
         finally:
             self.waiting -= 1
+            self.asking[turn] -= 1
+            if self.asking[turn] <= 0:
+                del self.asking[turn]
 
 
     async def _ask(self, question: ToolQuestion) -> Decision:

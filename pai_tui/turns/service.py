@@ -4,6 +4,7 @@ ready to run."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -11,6 +12,7 @@ from pai_tui import events
 from pai_tui.history.records import MessageRecord, SessionRecord
 from pai_tui.history.service import session_title
 from pai_tui.llm.providers import OFFLINE, ModelChoice
+from pai_tui.turns.budget import Ledger
 from pai_tui.turns.context import Limits, TurnContext
 from pai_tui.turns.prepare import Prepared, prepare
 from pai_tui.turns.turn import Services, Turn
@@ -92,19 +94,31 @@ class Turns:
     def _context(self, session: SessionRecord, user: MessageRecord, answer: MessageRecord,
                  decision: RouteDecision | None, limits: Limits | None,
                  agent: str | None = None, parent: TurnContext | None = None) -> TurnContext:
-        from pai_tui.turns.budget import Ledger
-
         choice = ModelChoice(answer.provider or OFFLINE, answer.model or "")
         limits = limits or self.limits()
         ledger = Ledger(limits.max_cost, limits.output_budget,
                         parent.ledger if parent is not None else None,
                         f"the {agent} run" if agent else "the chat turn")
+        if agent is not None:  # an agent's spending is shown as it goes (the Agents pane)
+            ledger.on_change = self._usage_teller(session.id, answer.id, agent)
         ctx = TurnContext(session.id, answer.id, choice, limits, user_id=user.id, agent=agent,
                           decision=decision, ledger=ledger)
         if parent is not None:  # stopping the parent stops it (not the other way round)
             ctx = replace(ctx, parent_id=parent.turn_id, cancel=parent.cancel.child(),
                           trace_id=parent.trace_id)
         return ctx
+
+    def _usage_teller(self, session_id: int, turn_id: int, agent: str,
+                      ) -> Callable[[Ledger], None]:
+        bus = self.services.bus
+
+        def tell(ledger: Ledger) -> None:
+            own = ledger.own
+            bus.publish(events.UsageCounted(session_id, turn_id, ledger.own_calls,
+                                            own.input_tokens, own.output_tokens,
+                                            ledger.own_cost, turn_id=turn_id, agent=agent))
+
+        return tell
 
     def _save_and_prepare(self, store: Store, session_id: int | None, text: str,
                           choice: ModelChoice | None, system: str | None,

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
@@ -47,27 +47,59 @@ class RunRow:
     tokens: tuple[int, int] = (0, 0)
     cost: float | None = None
     took: float | None = None  # seconds, for a run of an earlier start (from the history)
+    who: str = ""  # the persona's name
+    parent: int | None = None  # the run (or chat answer) that started it
+    calls: int = 0  # model requests so far
+    asking: bool = False  # a permission question of its waits for the user
 
-    def text(self, frame: int) -> Text:
+    def text(self, frame: int, depth: int = 0) -> Text:
         """The row: what matters first (a narrow pane cuts the end): who, the state, time,
-        steps or cost, then the task."""
+        turns, tokens and cost so far, the step, then the task. A child run is indented."""
         running = self.status == "running"
-        mark = SPINNER[frame % len(SPINNER)] if running else MARKS.get(self.status, "?")
-        row = Text.assemble((f"{mark} ", "bold"), (printable(self.agent), "bold"))
+        mark = "?" if running and self.asking else \
+            SPINNER[frame % len(SPINNER)] if running else MARKS.get(self.status, "?")
+        row = Text("  " * depth + ("└ " if depth else ""))
+        row.append(f"{mark} ", style="bold reverse" if mark == "?" and running else "bold")
+        persona = self.who and self.who != self.agent
+        row.append(printable(self.who if persona else self.agent), style="bold")
+        row.append(self._state(running), style="dim")
+        if persona:  # the agent's own name after the figures: a narrow pane keeps those
+            row.append(f"  {printable(self.agent)}:")
+        first_line = self.task.strip().split("\n", 1)[0]
+        row.append(f"  {printable(first_line)}", style="italic")
+        return row
+
+    def _state(self, running: bool) -> str:
         seconds = self.took if self.took is not None else \
             (self.ended or time.monotonic()) - self.started
-        state = f"  {self.status} {seconds:.0f}s"
-        if not running:
+        state = f"  {'asking' if running and self.asking else self.status} {seconds:.0f}s"
+        if self.tokens != (0, 0) or not running:
             state += " · " + ("cost unknown" if self.cost is None else f"${self.cost:.4f}")
+        if self.calls:
+            state += f" · {self.calls} turn{'s' if self.calls != 1 else ''}"
+        if self.tokens != (0, 0) or not running:
             state += f" · {self.tokens[1]:,} out"
         if self.steps:
             state += f" · {self.steps} step{'s' if self.steps != 1 else ''}"
         if running and self.step:
             state += f" · {printable(self.step)}"
-        row.append(state, style="dim")
-        first_line = self.task.strip().split("\n", 1)[0]
-        row.append(f"  {printable(first_line)}", style="italic")
-        return row
+        return state
+
+
+def tree_order(rows: list[RunRow]) -> list[tuple[RunRow, int]]:
+    """Runs newest first, each run's children (newest first) right under it, with their depth."""
+    by_id = {row.run_id: row for row in rows}
+    children: dict[int | None, list[RunRow]] = {}
+    for row in sorted(rows, key=lambda r: -r.run_id):
+        parent = row.parent if row.parent in by_id else None
+        children.setdefault(parent, []).append(row)
+    ordered: list[tuple[RunRow, int]] = []
+    stack = [(row, 0) for row in reversed(children.get(None, []))]
+    while stack:
+        row, depth = stack.pop()
+        ordered.append((row, depth))
+        stack.extend((child, depth + 1) for child in reversed(children.get(row.run_id, [])))
+    return ordered
 
 
 class AgentsPane(Listening, Pane):
@@ -90,7 +122,7 @@ class AgentsPane(Listening, Pane):
         self.query_one("#agents-list").display = False
         self._stop_listening = self.bridge.listen(
             self, events.StoreReady, events.TurnStarted, events.TurnFinished,
-            events.StepStarted, events.StepFinished)
+            events.StepStarted, events.StepFinished, events.UsageCounted)
         self._ticker = self.set_interval(TICK_S, self._tick, pause=True)
 
     def on_unmount(self) -> None:
@@ -99,18 +131,33 @@ class AgentsPane(Listening, Pane):
     async def on_store_ready(self, event: events.StoreReady) -> None:
         history = self.cockpit.history
         titles = {s.id: s.title for s in await history.sessions()}  # a run's title is its task
+        catalog = await self.cockpit.agents.catalog()
         for record in reversed(await history.runs()):
-            self.rows.setdefault(record.id, _row_of(record, titles.get(record.session_id, "")))
+            agent = catalog.get(record.agent or "")
+            row = _row_of(record, titles.get(record.session_id, ""))
+            row.who = agent.persona.name if agent is not None and agent.persona else ""
+            self.rows.setdefault(record.id, row)
         self._show()
 
     def on_turn_started(self, event: events.TurnStarted) -> None:
         if event.agent is None:
             return
         found = self.cockpit.agents.active.get(event.message_id)
-        task = found[0].task if found else ""
-        self.rows[event.message_id] = RunRow(event.message_id, event.agent, event.session_id,
-                                             task)
+        row = RunRow(event.message_id, event.agent, event.session_id)
+        if found is not None:
+            request, turn = found
+            persona = request.agent.persona
+            row.task, row.parent = request.task, turn.ctx.parent_id
+            row.who = persona.name if persona else ""
+        self.rows[event.message_id] = row
         self._show()
+
+    def on_usage_counted(self, event: events.UsageCounted) -> None:
+        row = self.rows.get(event.message_id)
+        if row is not None and row.status == "running":
+            row.calls, row.cost = event.calls, event.cost
+            row.tokens = (event.input_tokens, event.output_tokens)
+            self._show()
 
     def on_step_started(self, event: events.StepStarted) -> None:
         row = self.rows.get(event.parent_id)
@@ -146,6 +193,45 @@ class AgentsPane(Listening, Pane):
         if option is None or not self.cockpit.agents.stop(int(option.id or 0)):
             self.notify("No running agent under the cursor.", severity="warning")
 
+    def _highlighted(self) -> RunRow | None:
+        option = self.query_one("#agents-list", OptionList).highlighted_option
+        return self.rows.get(int(option.id or 0)) if option is not None else None
+
+    @work(group="agents-rerun", exit_on_error=False)
+    async def action_run_again(self) -> None:
+        """The run under the cursor, again: the same agent on the same task (its first
+        message, read from the history: the row shows only its first line)."""
+        row = self._highlighted()
+        if row is None:
+            self.notify("No run under the cursor.", severity="warning")
+            return
+        task = await self._message_of(row, "user")
+        if task is None:
+            self.notify("That run's task is no longer in the history.", severity="warning")
+            return
+        await self.app.start_agent(row.agent, task)  # type: ignore[attr-defined]
+
+    @work(group="agents-copy", exit_on_error=False)
+    async def action_copy_result(self) -> None:
+        """The final message of the run under the cursor, into the chat input."""
+        row = self._highlighted()
+        result = await self._message_of(row, "assistant") if row is not None else None
+        if not result:
+            self.notify("No result to copy yet.", severity="warning")
+            return
+        from pai_tui.ui.chat_input import ChatInput
+
+        chat_input = self.app.query_one(ChatInput)
+        chat_input.insert(result)
+        chat_input.focus()
+
+    async def _message_of(self, row: RunRow, role: str) -> str | None:
+        messages = await self.cockpit.history.messages(row.session_id)
+        if role == "assistant":
+            return next((m.content for m in messages if m.id == row.run_id), None)
+        return next((m.content for m in messages if m.role == role and m.id < row.run_id),
+                    None)
+
     def _tick(self) -> None:
         self._frame += 1
         self._show()
@@ -163,19 +249,24 @@ class AgentsPane(Listening, Pane):
         state = self.query_one("#agents-state", EmptyState)
         rows = sorted(self.rows.values(), key=lambda r: -r.run_id)[:SHOWN]
         running = any(r.status == "running" for r in rows)
+        asking = self.cockpit.approvals.asking
+        for row in rows:
+            row.asking = asking.get(row.run_id, 0) > 0
         if running:
             self._ticker.resume()
         else:
             self._ticker.pause()
-        asking = self.cockpit.approvals.waiting if running else 0
+        waiting = self.cockpit.approvals.waiting if running else 0
         self.border_subtitle = " · ".join(filter(None, [
             f"{sum(r.status == 'running' for r in rows)} running" if running else "",
-            f"{asking} asking" if asking else ""]))
+            f"{waiting} asking" if waiting else ""]))
         if not rows:
             return
         keep = listing.highlighted_option.id if listing.highlighted_option else None
-        listing.set_options(Option(r.text(self._frame), id=str(r.run_id)) for r in rows)
-        ids = [str(r.run_id) for r in rows]
+        ordered = tree_order(rows)
+        listing.set_options(Option(row.text(self._frame, depth), id=str(row.run_id))
+                            for row, depth in ordered)
+        ids = [str(row.run_id) for row, _ in ordered]
         listing.highlighted = ids.index(keep) if keep in ids else 0
         had_focus = state.has_focus
         state.display, listing.display = False, True
@@ -185,7 +276,7 @@ class AgentsPane(Listening, Pane):
 
 def _row_of(record: MessageRecord, task: str) -> RunRow:
     row = RunRow(record.id, record.agent or "?", record.session_id, task,
-                 status=run_status(record))
+                 status=run_status(record), parent=record.parent_id)
     row.tokens, row.cost = (record.input_tokens, record.output_tokens), record.cost
     row.took = (record.updated_at - record.created_at).total_seconds()
     return row

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import time
 from collections.abc import Callable, Iterable
 from contextlib import suppress
 from functools import cached_property, partial
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
     from pai_tui.turns.gates import ToolQuestion
 
 log = logging.getLogger(__name__)
+QUIT_WAIT_S = 5.0  # how long quitting waits for stopped runs to save what they wrote
 
 LAYOUTS: tuple[Layout, ...] = ("columns", "grid")
 FULL_GC_EVERY = 1000  # middle-generation collections between full ones (Python's default: 10)
@@ -378,22 +380,36 @@ class PaiApp(App[None], inherit_bindings=False):
 
     @work(group="quit", exclusive=True, exit_on_error=False)
     async def action_quit(self) -> None:
-        """Leave pai; while an answer is written, ask once (what came of it is kept)."""
-        if self.chat.busy and not isinstance(self.screen, ModalScreen):
+        """Leave pai; while an answer is written or agents run, ask once (what came of them
+        is kept, marked cancelled)."""
+        runs = len(self.cockpit.agents.active) if "agents" in vars(self.cockpit) else 0
+        if (self.chat.busy or runs) and not isinstance(self.screen, ModalScreen):
             from pai_tui.ui.dialogs import ConfirmDialog
 
+            going = " and ".join(filter(None, [
+                "an answer is being written" if self.chat.busy else "",
+                f"{runs} agent{'s are' if runs != 1 else ' is'} running" if runs else ""]))
             answer = await self.push_screen_wait(ConfirmDialog(
-                "Quit", "An answer is being written. Quit anyway? What came is kept, marked "
-                "cancelled.", yes="Quit"))
+                "Quit", f"{going[0].upper()}{going[1:]}. Quit anyway? What came is kept, "
+                "marked cancelled.", yes="Quit"))
             if answer != "yes":
                 return
             self.chat.cancel()
             for worker in [w for w in self.workers if w.group == "chat"]:
                 with suppress(WorkerCancelled, WorkerFailed):  # its answer is saved first
                     await worker.wait()
+            await self._stop_agents()
         self.bridge.close()
         await self.cockpit.aclose()
         self.exit()
+
+    async def _stop_agents(self, wait: float = QUIT_WAIT_S) -> None:
+        """Stop the runs going, and give them a moment to save what they wrote."""
+        supervisor = self.cockpit.agents
+        supervisor.stop_all()
+        deadline = time.monotonic() + wait
+        while supervisor.active and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
 
     # actions on sessions and models (ui/session_actions.py)
 

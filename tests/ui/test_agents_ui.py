@@ -27,13 +27,16 @@ async def test_agents_run_beside_the_chat_several_at_once_and_stop(
         pane = app.main.query_one(AgentsPane)
         assert await eventually(pilot, lambda: "4 running" in str(pane.border_subtitle))
         shown = text_of(app, pane)
-        assert "researcher" in shown and "researcher: plan the export" in shown
+        assert "Fiona MacLeod" in shown and "researcher:" in shown  # the persona, the agent
+        assert {row.task for row in rows(app).values()} == {
+            f"{name}: plan the export" for name in ("architect", "researcher", "designer",
+                                                     "qa-tester")}
         await press(pilot, *"typing meanwhile")
         assert app.main.query_one(ChatInput).text == "typing meanwhile"  # focus stays
         await press(pilot, "alt+x")
         assert await eventually(pilot, lambda: all(
             r.status == "cancelled" for r in rows(app).values()))
-        assert await eventually(pilot, lambda: "■ researcher" in text_of(app, pane))
+        assert await eventually(pilot, lambda: "■ Fiona MacLeod" in text_of(app, pane))
 
 
 async def test_a_finished_run_shows_its_cost_and_is_listed_after_a_restart(
@@ -44,7 +47,8 @@ async def test_a_finished_run_shows_its_cost_and_is_listed_after_a_restart(
         assert await eventually(pilot, lambda: any(
             r.status == "complete" for r in rows(app).values()))
         pane = app.main.query_one(AgentsPane)
-        assert await eventually(pilot, lambda: "✓ red-teamer" in text_of(app, pane))
+        assert await eventually(pilot, lambda: "✓ Nick Castellano"
+                                in text_of(app, pane))
         assert "$0.0" in text_of(app, pane)
     async with running(server=llm_server) as (app, pilot):
         assert await eventually(pilot, lambda: len(rows(app)) == 1)
@@ -224,6 +228,8 @@ async def test_an_agent_asking_to_write_is_named_in_the_question_and_counted_in_
         pane = app.main.query_one(AgentsPane)
         assert await eventually(pilot, lambda: "1 asking" in str(pane.border_subtitle))
         assert not (tmp_path / "spec.md").exists()
+        assert await eventually(pilot, lambda: "? Simone Baptiste  asking"
+                                in text_of(app, pane))  # its row says it asks
         await press(pilot, "y")
         await settle(pilot)
         assert (tmp_path / "spec.md").read_text() == "# Spec\n"
@@ -234,3 +240,60 @@ async def test_an_agent_asking_to_write_is_named_in_the_question_and_counted_in_
             if span.kind == "permission"])
         assert question.name == "permission agents/write"
         assert question.attributes["pai.permission.answer"] == "yes"
+
+
+async def test_a_run_s_cost_shows_as_it_goes_and_its_children_sit_under_it(
+        llm_server: FakeLLMServer, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from pai_tui.paths import HomePaths, pai_home
+
+    monkeypatch.chdir(tmp_path)
+    agents = HomePaths(pai_home()).root / "agents"
+    agents.mkdir(parents=True)
+    (agents / "lead.md").write_text("---\nname: lead\ndescription: Leads.\ntools: Task\n---\nLead.")
+    llm_server.queue(
+        Reply(tool_calls=[("delegate", {"agent": "researcher", "task": "dig deep"})]),
+        Reply(n_tokens=120, delay=0.05, input_tokens=100_000),  # the researcher: 6 s, $0.30 in
+        Reply(text="Done."))
+    async with running(size=(160, 45), server=llm_server) as (app, pilot):
+        app.start_agent("lead", "plan the export")
+        pane = app.main.query_one(AgentsPane)
+
+        def lines() -> list[str]:
+            return [line.strip("│ ") for line in text_of(app, pane).splitlines()]
+
+        def child_line() -> str:
+            return next((line for line in lines() if "Fiona MacLeod" in line), "")
+
+        # Before the child ends: its cost so far, its turn, and its place under its parent.
+        assert await eventually(pilot, lambda: "$0.30" in child_line(), timeout=10)
+        assert "running" in child_line()
+        assert [r.calls for r in rows(app).values() if r.agent == "researcher"] == [1]
+        order = lines()
+        parent = next(i for i, line in enumerate(order) if "lead" in line and "└" not in line)
+        assert order[parent + 1].startswith("└ ◐ Fiona MacLeod")
+        assert await eventually(pilot, lambda: all(
+            r.status == "complete" for r in rows(app).values()), timeout=15)
+
+
+async def test_quitting_while_a_run_delegates_ends_both_runs(
+        llm_server: FakeLLMServer, home, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from tests.builders import rows as db_rows
+
+    monkeypatch.chdir(tmp_path)
+    agents = home.root / "agents"
+    agents.mkdir(parents=True)
+    (agents / "lead.md").write_text("---\nname: lead\ndescription: Leads.\ntools: Task\n---\nLead.")
+    llm_server.queue(
+        Reply(tool_calls=[("delegate", {"agent": "researcher", "task": "dig deep"})]),
+        Reply(n_tokens=400, delay=0.05))
+    async with running(server=llm_server) as (app, pilot):
+        app.start_agent("lead", "plan the export")
+        assert await eventually(pilot, lambda: len(llm_server.token_sent_at) > 5, timeout=10)
+        await press(pilot, "ctrl+q")
+        assert await eventually(pilot, lambda: "2 agents are running. Quit anyway?" in
+                                " ".join(text_of(app, app.screen).split()))
+        await press(pilot, "y")
+        assert await eventually(pilot, lambda: not app.is_running, timeout=10)
+    assert sorted(db_rows(home, "SELECT agent, status FROM messages WHERE agent IS NOT NULL")) \
+        == [("lead", "cancelled"), ("researcher", "cancelled")]
+

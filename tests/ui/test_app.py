@@ -185,8 +185,14 @@ async def test_history_lists_sessions_newest_first_and_reopens_one() -> None:
             await press(pilot, "ctrl+n", *text, "enter")
             await settle(pilot)
         listing = app.screen.query_one("#history-list", OptionList)
-        prompts = [str(listing.get_option_at_index(i).prompt) for i in range(listing.option_count)]
-        assert prompts[0].startswith("beta question") and prompts[1].startswith("alpha question")
+
+        def prompts() -> list[str]:
+            return [str(listing.get_option_at_index(i).prompt)
+                    for i in range(listing.option_count)]
+
+        # The list is read again a moment after sessions change (once for a burst of changes).
+        assert await eventually(pilot, lambda: len(prompts()) == 2 and prompts()[0].startswith(
+            "beta question") and prompts()[1].startswith("alpha question"))
 
         await press(pilot, "ctrl+n")
         assert list(app.screen.query(MESSAGE_VIEWS)) == []
@@ -506,6 +512,15 @@ async def _agent_under_cursor(app: PaiApp, pilot: Pilot) -> None:
     await pilot.pause()
 
 
+async def _finished_agent_under_cursor(app: PaiApp, pilot: Pilot) -> None:
+    app.test_server.queue(Reply(text="The plan, in full."))  # type: ignore[attr-defined]
+    app.start_agent("researcher", "make a plan")
+    assert await eventually(pilot, lambda: _agent_status(app) == "complete")
+    listing = app.main.query_one("#agents-list")
+    listing.focus()
+    await pilot.pause()
+
+
 def _agent_status(app: PaiApp) -> str:
     rows = app.main.query_one(AgentsPane).rows
     return next(iter(rows.values())).status if rows else ""
@@ -577,6 +592,10 @@ EFFECTS: dict[str, tuple[Callable[..., Any] | None, Callable[[PaiApp], bool]]] =
     "agents.start": (None, _agent_picker),
     "agents.stop_all": (_agent_running, lambda a: _agent_status(a) == "cancelled"),
     "agents.stop": (_agent_under_cursor, lambda a: _agent_status(a) == "cancelled"),
+    "agents.rerun": (_finished_agent_under_cursor,
+                     lambda a: len(a.main.query_one(AgentsPane).rows) == 2),
+    "agents.copy": (_finished_agent_under_cursor,
+                    lambda a: a.main.query_one(ChatInput).text == "The plan, in full."),
     "agents.reload": (_new_agent_written,
                       lambda a: a.cockpit.agents._catalog is not None
                       and a.cockpit.agents._catalog.get("brand-new") is not None),
