@@ -146,6 +146,15 @@ class AgentsPane(Listening, Pane):
         if option is None or not self.cockpit.agents.stop(int(option.id or 0)):
             self.notify("No running agent under the cursor.", severity="warning")
 
+    def action_open_timeline(self) -> None:
+        from pai_tui.ui.timeline_screen import TimelineScreen
+
+        option = self.query_one("#agents-list", OptionList).highlighted_option
+        if option is None:
+            self.notify("No run under the cursor.", severity="warning")
+            return
+        self.app.push_screen(TimelineScreen(self.cockpit.history, int(option.id or 0)))
+
     def _tick(self) -> None:
         self._frame += 1
         self._show()
