@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Scope = Literal["app", "screen", "chat-input", "history", "agents", "help", "skills"]
+Scope = Literal["app", "screen", "chat-input", "history", "agents", "help", "skills",
+                "timeline", "summary"]
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,13 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("agents.stop_all", "alt+x", "Stop all agents", "stop_all_agents",
                help="Stop every running agent; what they wrote is kept, marked cancelled.",
                priority=True),
+    ActionSpec("timeline.last", "alt+w", "Timeline of the last answer", "last_answer_timeline",
+               help="The chat's last answer as a waterfall: its model calls, tool runs, "
+                    "questions and the agents it started, with times, tokens and cost.",
+               priority=True),
+    ActionSpec("usage.summary", "alt+o", "Show the usage summary", "show_usage",
+               help="Calls, tokens, cost and errors today, this week or this month: by model, "
+                    "agent and skill; the slowest tools.", priority=True),
     ActionSpec("agents.reload", "", "Reload agents", "reload_agents",
                help="Read the agent files again (after you add or edit one)."),
     ActionSpec("skills.reload", "", "Reload skills", "reload_skills",
@@ -131,6 +139,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("agents.copy", "c", "Copy the result into the chat", "copy_result",
                scope="agents", help="In Agents: put the final message of the run under the "
                "cursor into the chat input (to send on, or edit first).", palette=False),
+    ActionSpec("agents.timeline", "t", "Timeline of the selected run", "open_timeline",
+               scope="agents", help="In Agents: the timeline of the run under the cursor (its "
+                                    "model calls, tool runs, time and cost)."),
     ActionSpec("help.close", "escape,f1,q", "Close help", "dismiss", scope="help",
                help="Leave the help screen."),
     ActionSpec("skills.run", "r", "Run a tool of this skill", "run_tool", scope="skills",
@@ -139,6 +150,13 @@ ACTIONS: tuple[ActionSpec, ...] = (
                help="In Skills: type to filter by name and description."),
     ActionSpec("skills.close", "escape", "Close skills", "close", scope="skills",
                help="Leave the skills browser."),
+    ActionSpec("timeline.close", "escape,q", "Close the timeline", "close", scope="timeline",
+               help="Leave the timeline."),
+    ActionSpec("summary.period", "p", "Next period", "next_period",
+               scope="summary", help="In the usage summary: show today, this week or this "
+                                     "month, in turn (← and → on the tabs too)."),
+    ActionSpec("summary.close", "escape,q", "Close the usage summary", "close",
+               scope="summary", help="Leave the usage summary."),
 )
 
 BY_ID: dict[str, ActionSpec] = {spec.id: spec for spec in ACTIONS}
@@ -152,7 +170,8 @@ _TOGETHER: frozenset[frozenset[Scope]] = frozenset(
 # screen on top; ctrl+c copies a selection, else says how to quit; f1 opens help, then closes it).
 SHARED_BY_DESIGN: frozenset[frozenset[str]] = frozenset(frozenset(pair) for pair in (
     ("chat.complete", "focus.next"), ("chat.cancel", "help.close"),
-    ("chat.cancel", "skills.close"), ("app.help", "help.close"),
+    ("chat.cancel", "skills.close"), ("chat.cancel", "timeline.close"),
+    ("chat.cancel", "summary.close"), ("app.help", "help.close"),
     ("screen.copy", "app.quit_hint")))
 
 

@@ -54,3 +54,9 @@ def pasteable(text: str) -> str:
     a newline, tabs kept. What stays keeps its order."""
     text = _SEQUENCE.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
     return _UNSAFE.sub("", text)
+
+
+def one_line(text: str) -> str:
+    """`printable(text)` kept on one line (line breaks shown as ␤, tabs as spaces): outside text
+    in a row of a table or a list must not break the row."""
+    return printable(text).replace("\n", "\u2424").replace("\t", " ")

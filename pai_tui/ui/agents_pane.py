@@ -232,6 +232,15 @@ class AgentsPane(Listening, Pane):
         return next((m.content for m in messages if m.role == role and m.id < row.run_id),
                     None)
 
+    def action_open_timeline(self) -> None:
+        from pai_tui.ui.timeline_screen import TimelineScreen
+
+        row = self._highlighted()
+        if row is None:
+            self.notify("No run under the cursor.", severity="warning")
+            return
+        self.app.push_screen(TimelineScreen(self.cockpit.history, row.run_id))
+
     def _tick(self) -> None:
         self._frame += 1
         self._show()

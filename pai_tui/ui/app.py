@@ -57,7 +57,9 @@ MAIN_SCREEN_ACTIONS = frozenset(
      "cancel_answer", "retry_answer", "switch_answer", "take_back_queued", "copy_answer",
      "toggle_details",
      "show_earlier", "switch_model", "edit_system_prompt", "rename_session", "delete_session",
-     "use_ollama", "browse_skills"})
+     "use_ollama", "browse_skills", "last_answer_timeline"})
+# Scopes of screens of their own (the screen's id is the scope): their actions act there.
+SCREEN_SCOPES = ("help", "skills", "timeline", "summary")
 
 
 class MainScreen(Screen[None], inherit_bindings=False):
@@ -288,9 +290,9 @@ class PaiApp(App[None], inherit_bindings=False):
                 yield SystemCommand(spec.title, said, partial(self.run_palette_action, spec))
 
     def _usable_on(self, spec: ActionSpec, screen: Screen) -> bool:
-        """Whether an action works on `screen`: the panes' on the main screen, the help
-        screen's on the help screen (the skills browser's on it), the app's own everywhere."""
-        if spec.scope in ("help", "skills"):
+        """Whether an action works on `screen`: the panes' on the main screen, a screen's own
+        (help, skills, a timeline, the summary) on it, the app's own everywhere."""
+        if spec.scope in SCREEN_SCOPES:
             return screen.id == spec.scope
         action = spec.action.split("(")[0]
         if screen is self.main:
@@ -301,8 +303,10 @@ class PaiApp(App[None], inherit_bindings=False):
         if spec.scope == "chat-input":
             self.action_focus_pane("chat")
             await self.run_action(spec.action, self.main.query_one(ChatInput))
-        elif spec.scope in ("help", "skills"):
+        elif spec.scope in SCREEN_SCOPES:
             await self.run_action(spec.action, self.screen)
+        elif spec.scope == "agents":  # on the run highlighted there
+            await self.run_action(spec.action, self.pane("agents"))
         else:
             await self.run_action(spec.action)
 
@@ -366,6 +370,21 @@ class PaiApp(App[None], inherit_bindings=False):
         from pai_tui.ui.skills_screen import SkillsScreen
 
         self.push_screen(SkillsScreen(self.cockpit))
+
+    def action_last_answer_timeline(self) -> None:
+        from pai_tui.ui.timeline_screen import TimelineScreen
+
+        answer = self.chat.last_answer()
+        if answer is None or not answer.message_id:
+            self.notify("No answer yet: the timeline shows one once it has begun.", timeout=3)
+            return
+        self.push_screen(TimelineScreen(self.cockpit.history, answer.message_id))
+
+    def action_show_usage(self) -> None:
+        from pai_tui.ui.summary_screen import SummaryScreen
+
+        if not isinstance(self.screen, SummaryScreen):
+            self.push_screen(SummaryScreen(self.cockpit.history))
 
     async def ask_permission(self, question: ToolQuestion) -> Decision:
         """The answer to "may this tool run?" (one question at a time): a dialog."""

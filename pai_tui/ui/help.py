@@ -15,7 +15,8 @@ from pai_tui.ui.keymap import bindings_for, effective_keys, keys_display
 SCOPE_NAMES = {"app": "Anywhere", "screen": "Anywhere", "chat-input": "In the chat input",
                "history": "In the History list", "agents": "In the Agents list",
                "help": "On this screen",
-               "skills": "In the Skills browser"}
+               "skills": "In the Skills browser", "timeline": "In a timeline",
+               "summary": "In the usage summary"}
 
 
 class HelpScreen(ModalScreen[None]):

@@ -23,6 +23,8 @@ from pai_tui.ui.dialogs import ConfirmDialog, InputDialog, TextDialog
 from pai_tui.ui.help import HelpScreen
 from pai_tui.ui.messages import AnswerView, UserView
 from pai_tui.ui.skills_screen import SkillsScreen
+from pai_tui.ui.summary_screen import SummaryScreen
+from pai_tui.ui.timeline_screen import TimelineScreen
 from tests.conftest import TEST_KEYS, write_config
 from tests.fakes.llm_server import FakeLLMServer, Reply
 from tests.pilot import (
@@ -121,7 +123,8 @@ async def test_every_action_is_in_the_command_palette() -> None:
                 assert spec.title not in titles, spec.id
                 continue
             if spec.id in ("help.close", "chat.cancel", "ollama.use") \
-                    or spec.scope == "skills":  # listed on the skills browser (test_skills_ui)
+                    or spec.scope in ("skills", "timeline", "summary"):  # listed on their
+                # screens (test_skills_ui, test_timeline_ui)
                 # the help screen's own key, and two listed only when there is something to
                 # do (test_every_palette_entry shows them then)
                 continue
@@ -551,6 +554,42 @@ def _model_picker(app: PaiApp) -> bool:
         app.screen.query_one(Input).placeholder.startswith("Search for a model")
 
 
+async def _answered(app: PaiApp, pilot: Pilot) -> None:
+    await _start_session(app, pilot)
+    assert app.chat.last_answer() is not None
+
+
+def _timeline_of(turn_id: Callable[[PaiApp], int | None]) -> Callable[[PaiApp], bool]:
+    """The timeline of that turn is on screen, drawn."""
+    return lambda a: isinstance(a.screen, TimelineScreen) and a.screen.reads > 0 \
+        and a.screen.turn_id == turn_id(a)
+
+
+def _last_answer_id(app: PaiApp) -> int | None:
+    answer = app.main.query_one(ChatPane).last_answer()
+    return answer.message_id if answer else None
+
+
+def _run_id(app: PaiApp) -> int | None:
+    return next(iter(app.main.query_one(AgentsPane).rows), None)
+
+
+async def _timeline_open(app: PaiApp, pilot: Pilot) -> None:
+    await _answered(app, pilot)
+    await press(pilot, "alt+w")
+    assert await eventually(pilot, lambda: _timeline_of(_last_answer_id)(app))
+
+
+async def _summary_open(app: PaiApp, pilot: Pilot) -> None:
+    await press(pilot, "alt+o")
+    assert await eventually(pilot, lambda: isinstance(app.screen, SummaryScreen)
+                            and app.screen.loaded == "today")
+
+
+def _summary_of(period: str) -> Callable[[PaiApp], bool]:
+    return lambda a: isinstance(a.screen, SummaryScreen) and a.screen.loaded == period
+
+
 EFFECTS: dict[str, tuple[Callable[..., Any] | None, Callable[[PaiApp], bool]]] = {
     "app.help": (lambda a, p: _focus(a, p, "agents"), lambda a: isinstance(a.screen, HelpScreen)),
     "app.palette": (None, lambda a: isinstance(a.screen, CommandPalette)),
@@ -607,6 +646,12 @@ EFFECTS: dict[str, tuple[Callable[..., Any] | None, Callable[[PaiApp], bool]]] =
     "skills.run": (_skills_open, _dialog(InputDialog)),
     "skills.filter": (_skills_open, lambda a: getattr(a.focused, "id", "") == "skills-filter"),
     "skills.close": (_skills_open, lambda a: a.screen is a.main),
+    "timeline.last": (_answered, _timeline_of(_last_answer_id)),
+    "agents.timeline": (_agent_under_cursor, _timeline_of(_run_id)),
+    "timeline.close": (_timeline_open, lambda a: a.screen is a.main),
+    "usage.summary": (None, _summary_of("today")),
+    "summary.period": (_summary_open, _summary_of("week")),
+    "summary.close": (_summary_open, lambda a: a.screen is a.main),
 }
 
 ALL_KEYS = [(spec.id, key) for spec in ACTIONS for key in spec.keys.split(",") if key]
