@@ -60,13 +60,20 @@ def rows(records: Sequence[SpanRecord]) -> list[Row]:
     return out
 
 
+def end_of(records: Sequence[SpanRecord], now: float) -> float:
+    """Where the waterfall ends: now while something runs, else the last moment known (a span
+    its process left unfinished runs to there, not on forever)."""
+    if any(r.status == "running" for r in records):
+        return now
+    return max(r.ended_at if r.ended_at is not None else r.started_at for r in records)
+
+
 def span_of_time(records: Sequence[SpanRecord], now: float) -> float:
-    """Seconds from the first start to the last end (`now` for spans still open)."""
+    """Seconds from the first start to the waterfall's end (`end_of`)."""
     if not records:
         return 0.0
     start = min(r.started_at for r in records)
-    end = max((r.ended_at if r.ended_at is not None else now) for r in records)
-    return max(end - start, 1e-6)
+    return max(end_of(records, now) - start, 1e-6)
 
 
 def bar(row: Row, total: float, width: int, now_offset: float) -> str:
@@ -78,7 +85,9 @@ def bar(row: Row, total: float, width: int, now_offset: float) -> str:
 
 
 def totals(records: Sequence[SpanRecord]) -> Totals:
-    models = [r for r in records if r.kind == "model"]
+    """What a tree used. A model call still under way is left out: its cost is not unknown,
+    only not told yet."""
+    models = [r for r in records if r.kind == "model" and r.status != "running"]
     priced = [r.cost for r in models if r.cost is not None]
     return Totals(model_calls=len(models),
                   tool_runs=sum(r.kind == "tool" for r in records),

@@ -38,20 +38,6 @@ STATUS_STYLES = {"ok": "green", "error": "bold red", "cancelled": "bold yellow",
                  "incomplete": "bold yellow", "running": "bold cyan"}
 
 
-def spent(records: Sequence[SpanRecord]) -> waterfall.Totals:
-    """What a tree used. A model call still under way is left out: its cost is not unknown,
-    only not told yet."""
-    return waterfall.totals([r for r in records if r.kind != "model" or r.status != "running"])
-
-
-def end_of(records: Sequence[SpanRecord], now: float) -> float:
-    """Where the waterfall ends: now while something runs, else the last moment known (a span
-    its process left unfinished runs to there, not on forever)."""
-    if any(r.status == "running" for r in records):
-        return now
-    return max(r.ended_at if r.ended_at is not None else r.started_at for r in records)
-
-
 def root_of(records: Sequence[SpanRecord]) -> SpanRecord:
     return waterfall.rows(records)[0].span
 
@@ -89,7 +75,7 @@ def _detail(span: SpanRecord, records: Sequence[SpanRecord]) -> Text:
     """Trouble first (the column may cut what follows), then tokens, cost, time to the first
     token, exit code; a turn's are its whole run's."""
     if span.kind == "turn":
-        said = _used(spent(waterfall.subtree(records, span.span_id)))
+        said = _used(waterfall.totals(waterfall.subtree(records, span.span_id)))
     else:
         said = "" if span.status == "running" else waterfall.detail(span)
     trouble = _trouble(span)
@@ -111,7 +97,7 @@ def _line(row: waterfall.Row, records: Sequence[SpanRecord], total: float, start
 
 def waterfall_table(records: Sequence[SpanRecord], now: float) -> Table:
     """The spans in tree order, indented by depth, each bar offset by when it began."""
-    start, end = min(r.started_at for r in records), end_of(records, now)
+    start, end = min(r.started_at for r in records), waterfall.end_of(records, now)
     total = waterfall.span_of_time(records, end)
     table = Table(box=None, expand=True, pad_edge=False, show_edge=False, header_style="dim")
     table.add_column("", width=1, no_wrap=True)
@@ -128,7 +114,7 @@ def header(records: Sequence[SpanRecord], now: float) -> Text:
     """Who answered, with what model, how it ended, how long it took, what it used."""
     root = root_of(records)
     took = now - root.started_at if root.status == "running" else root.duration
-    used = spent(records)
+    used = waterfall.totals(records)
     ended = _trouble(root) or Text("ok", style=STATUS_STYLES["ok"])
     text = Text.assemble((one_line(root.agent or "chat"), "bold"), " · ",
                          one_line(root.model or "model unknown"), " · ", _mark(root), " ",
