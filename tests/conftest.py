@@ -67,6 +67,8 @@ def llm_server() -> Iterator[FakeLLMServer]:
 
 
 TEST_KEYS = {"anthropic": "sk-ant-test-key-0000aaaa", "openai": "sk-openai-test-key-1111bbbb"}
+# What the commands under test get in their environment: a key for each provider kind.
+KEYS = {"ANTHROPIC_API_KEY": TEST_KEYS["anthropic"], "OPENAI_API_KEY": TEST_KEYS["openai"]}
 
 
 def point_providers_at(home: HomePaths, server: FakeLLMServer, extra: str = "",

@@ -10,12 +10,17 @@ from __future__ import annotations
 
 import gc
 import sys
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pai_tui.config import Config, ConfigError, load_config
 
 if TYPE_CHECKING:
     import click
+
+    from pai_tui.cockpit import Cockpit
+
+T = TypeVar("T")
 
 EXIT_CONFIG = 2
 
@@ -66,6 +71,20 @@ def run_cockpit(config: Config) -> int:
     finally:
         cockpit.close()
     return app.return_code or 0
+
+
+def in_cockpit(config: Config, work: Callable[[Cockpit], Coroutine[Any, Any, T]]) -> T:
+    """`work` done with a cockpit of its own, on an event loop of its own; the cockpit closed
+    after, whatever happened (its store, its timeline)."""
+    import asyncio
+
+    from pai_tui.cockpit import Cockpit
+
+    cockpit = Cockpit(config)
+    try:
+        return asyncio.run(work(cockpit))
+    finally:
+        cockpit.close()
 
 
 def main() -> None:

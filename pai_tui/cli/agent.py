@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from pai_tui.cli import config_for
+from pai_tui.cli import config_for, in_cockpit
 from pai_tui.cli.output import (
     plural,
     print_findings,
@@ -272,16 +272,10 @@ def _print_result(result: Any, as_json: bool, several: bool, said: int = 0) -> N
 @click.pass_context
 def ps(ctx: click.Context, show_all: bool, as_json: bool) -> None:
     """List agents' runs: running ones, or with --all every run, newest first."""
-    import asyncio
-
     from pai_tui.agents.runs import ps_record
-    from pai_tui.cockpit import Cockpit
 
-    cockpit = Cockpit(config_for(ctx))
-    try:
-        runs = asyncio.run(cockpit.history.runs(active_only=not show_all))
-    finally:
-        cockpit.close()
+    runs = in_cockpit(config_for(ctx), lambda cockpit: cockpit.history.runs(
+        active_only=not show_all))
     records = [ps_record(r) for r in runs]
     if as_json:
         say_json(records)
@@ -304,19 +298,10 @@ def stop(ctx: click.Context, run_id: int | None, stop_all: bool, wait: float) ->
 
     Exit 0 when they stopped; 1 when nothing was running or a run did not stop in time.
     """
-    import asyncio
-
-    from pai_tui.cockpit import Cockpit
-
     config = config_for(ctx)
     if (run_id is None) == (not stop_all):
         raise click.UsageError("say which run: pai agent stop RUN_ID, or --all")
-    cockpit = Cockpit(config)
-    try:
-        code = asyncio.run(_stop(cockpit, run_id, wait))
-    finally:
-        cockpit.close()
-    ctx.exit(code)
+    ctx.exit(in_cockpit(config, lambda cockpit: _stop(cockpit, run_id, wait)))
 
 
 async def _stop(cockpit: Any, run_id: int | None, wait: float) -> int:
@@ -365,20 +350,14 @@ async def _stop(cockpit: Any, run_id: int | None, wait: float) -> int:
 @click.pass_context
 def logs(ctx: click.Context, run_id: int | None, follow: bool) -> None:
     """Print a run's task, its tool runs and its answer (pai agent ps gives the ids)."""
-    import asyncio
-
-    from pai_tui.cockpit import Cockpit
-
     config = config_for(ctx)  # a broken config.toml is said first
     if run_id is None:
         raise click.UsageError("say which run: pai agent logs RUN_ID (pai agent ps --all)")
-    cockpit = Cockpit(config)
+    wanted = run_id
     try:
-        code = asyncio.run(_logs(cockpit, run_id, follow))
+        code = in_cockpit(config, lambda cockpit: _logs(cockpit, wanted, follow))
     except KeyboardInterrupt:
         code = 0  # stopping to follow stops nothing else
-    finally:
-        cockpit.close()
     ctx.exit(code)
 
 

@@ -5,7 +5,6 @@ exporter writes it: otel-tui, Phoenix or Langfuse open it)."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
 from datetime import UTC, datetime
@@ -13,7 +12,7 @@ from typing import Any
 
 import click
 
-from pai_tui.cli import config_for
+from pai_tui.cli import config_for, in_cockpit
 from pai_tui.cli.output import plural, say, say_json, warn
 
 NAME_WIDTH = 44
@@ -70,15 +69,9 @@ def _parent_turn(parent_span_id: str | None) -> int | None:
 def runs(ctx: click.Context, as_json: bool, since: str | None, agents_only: bool) -> None:
     """List chat turns and agents' runs from the timeline, newest first (pai trace ID shows
     one)."""
-    from pai_tui.cockpit import Cockpit
-
     config = config_for(ctx)
     moment = parse_since(since) if since else None
-    cockpit = Cockpit(config)
-    try:
-        found = asyncio.run(cockpit.history.turn_spans(moment, agents_only))
-    finally:
-        cockpit.close()
+    found = in_cockpit(config, lambda cockpit: cockpit.history.turn_spans(moment, agents_only))
     records = [run_record(span) for span in found]
     if as_json:
         say_json(records)
@@ -103,16 +96,11 @@ def runs(ctx: click.Context, as_json: bool, since: str | None, agents_only: bool
 def trace(ctx: click.Context, turn_id: int | None, form: str) -> None:
     """Print the timeline of a turn or an agent's run: its model calls, tool runs, questions and
     the runs it started (pai runs lists the ids)."""
-    from pai_tui.cockpit import Cockpit
-
     config = config_for(ctx)
     if turn_id is None:
         raise click.UsageError("say which turn or run: pai trace ID (pai runs lists them)")
-    cockpit = Cockpit(config)
-    try:
-        records = asyncio.run(cockpit.history.trace(turn_id))
-    finally:
-        cockpit.close()
+    wanted = turn_id
+    records = in_cockpit(config, lambda cockpit: cockpit.history.trace(wanted))
     if not records:
         warn(f"pai: no timeline for {turn_id} (pai runs lists the turns and runs that have one)")
         ctx.exit(2)

@@ -103,9 +103,12 @@ def make_engine(url: str, create_folder: bool = True) -> Engine:
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
         # `sqlite_begin="IMMEDIATE"` takes the write lock at once (waiting up to busy_timeout),
-        # for transactions that read and then write, such as a migration.
-        mode = conn.get_execution_options().get("sqlite_begin", "")
-        conn.exec_driver_sql(f"BEGIN {mode}".strip())
+        # for transactions that read and then write, such as a migration. `sqlite_busy_ms`:
+        # what is left of the wait when some of it was spent before (Store._session).
+        options = conn.get_execution_options()
+        busy = int(options.get("sqlite_busy_ms", BUSY_TIMEOUT_MS))
+        conn.exec_driver_sql(f"PRAGMA busy_timeout = {max(busy, 1)}")
+        conn.exec_driver_sql(f"BEGIN {options.get('sqlite_begin', '')}".strip())
 
     return engine
 
@@ -178,11 +181,17 @@ class Store(TimelineStore):
             with self._reading.begin() as session:
                 yield session
             return
-        # As long as SQLite would wait, and failing as SQLite would: the caller tells the user.
+        # One wait in all, as long as SQLite's alone would be, failing as SQLite would (the
+        # caller tells the user): what is spent in the queue is not waited again for SQLite.
+        began = time.monotonic()
         if not self._write_turn.acquire(timeout=BUSY_TIMEOUT_MS / 1000):
             raise sqlite3.OperationalError("database is locked")
         try:
-            with self._writing.begin() as session:
+            left = BUSY_TIMEOUT_MS - (time.monotonic() - began) * 1000
+            writing = self._writing if left > BUSY_TIMEOUT_MS - 1 else sessionmaker(
+                self.engine.execution_options(sqlite_begin="IMMEDIATE", sqlite_busy_ms=left),
+                expire_on_commit=False)
+            with writing.begin() as session:
                 yield session
         finally:
             self._write_turn.release()

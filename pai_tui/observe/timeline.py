@@ -3,14 +3,15 @@
 Publishers (the turn, its model calls, steps, questions) must never wait for the database, so
 spans are queued and written by one thread of the recorder's own, in a transaction per batch
 about every quarter of a second: a killed pai loses at most that much of its timeline, and an
-open span left in the store shows as incomplete. A batch the store refuses is logged and
-dropped: the timeline never stops a turn.
+open span left in the store shows as incomplete. A batch the store refuses (a lock held too
+long) is tried again with the next; the timeline never stops a turn.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from pai_tui import events
 from pai_tui.history.service import History
@@ -18,6 +19,8 @@ from pai_tui.history.service import History
 log = logging.getLogger(__name__)
 
 BATCH_SECONDS = 0.25
+KEPT_MAX = 10_000  # span events kept while the store refuses them
+RETRY_SECONDS = 2.0
 
 
 class TimelineRecorder:
@@ -27,6 +30,7 @@ class TimelineRecorder:
         self._ended: list[events.SpanEnded] = []
         self._wake = threading.Condition()
         self._closing = False
+        self._pause = 0.0  # seconds to wait before trying again after the store refused
         self._writing = threading.Lock()
         self._thread: threading.Thread | None = None
         self._unsubscribe = [bus.subscribe(events.SpanStarted, self._on_started),
@@ -56,7 +60,12 @@ class TimelineRecorder:
                 if self._closing:
                     return
                 # Let a batch gather: a turn tells several spans within milliseconds.
-                self._wake.wait(BATCH_SECONDS)
+                deadline = time.monotonic() + BATCH_SECONDS + self._pause
+                self._pause = 0.0
+                while not self._closing and (left := deadline - time.monotonic()) > 0:
+                    self._wake.wait(left)
+                if self._closing:
+                    return
             self.flush()
 
     def flush(self) -> None:
@@ -70,8 +79,22 @@ class TimelineRecorder:
             try:
                 self._history.open().record_spans(started, ended)
             except Exception as error:
-                log.warning("the timeline lost %d span events: %s", len(started) + len(ended),
-                            self._history.redact(str(error)))
+                self._keep(started, ended, self._history.redact(str(error)))
+
+    def _keep(self, started: list[events.SpanStarted], ended: list[events.SpanEnded],
+              why: str) -> None:
+        """A batch the store refused waits for the next one (the database may be locked for a
+        moment), up to KEPT_MAX events: beyond that the oldest are given up, and said."""
+        with self._wake:
+            self._started[:0], self._ended[:0] = started, ended
+            over = len(self._started) + len(self._ended) - KEPT_MAX
+            if over > 0:
+                first = min(over, len(self._started))
+                del self._started[:first]
+                del self._ended[:over - first]
+            self._pause = RETRY_SECONDS  # the answers' own saves go first meanwhile
+        log.warning("the timeline could not be written (%s); %s", why,
+                    f"{over} span events given up" if over > 0 else "it is tried again")
 
     def close(self) -> None:
         """Stop listening, and write what is left."""

@@ -12,16 +12,8 @@ import pytest
 
 from pai_tui.paths import HomePaths, bundled
 from tests.builders import rows
-from tests.conftest import TEST_KEYS, point_providers_at, run_pai
+from tests.conftest import KEYS, point_providers_at, run_pai
 from tests.fakes.llm_server import FakeLLMServer, Reply
-
-KEYS = {"ANTHROPIC_API_KEY": TEST_KEYS["anthropic"], "OPENAI_API_KEY": TEST_KEYS["openai"]}
-
-
-@pytest.fixture
-def server(home: HomePaths, llm_server: FakeLLMServer) -> FakeLLMServer:
-    point_providers_at(home, llm_server)
-    return llm_server
 
 
 def agent(*args: str, input: str | None = None, cwd: Path | None = None,

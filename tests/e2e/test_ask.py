@@ -15,16 +15,8 @@ import pytest
 
 from pai_tui.paths import HomePaths
 from tests.builders import rows
-from tests.conftest import REPO, TEST_KEYS, point_providers_at, run_pai, write_config
+from tests.conftest import KEYS, REPO, TEST_KEYS, run_pai, write_config
 from tests.fakes.llm_server import FakeLLMServer, Reply
-
-KEYS = {"ANTHROPIC_API_KEY": TEST_KEYS["anthropic"], "OPENAI_API_KEY": TEST_KEYS["openai"]}
-
-
-@pytest.fixture
-def server(home: HomePaths, llm_server: FakeLLMServer) -> FakeLLMServer:
-    point_providers_at(home, llm_server)
-    return llm_server
 
 
 def ask(*args: str, input: str | None = None, env: dict[str, str] | None = None,

@@ -18,10 +18,9 @@ from pai_tui.cockpit import Cockpit
 from pai_tui.config import load_config
 from pai_tui.paths import HomePaths
 from tests.builders import rows, tool_results
-from tests.conftest import REPO, TEST_KEYS, make_greeter, point_providers_at, run_pai
+from tests.conftest import KEYS, REPO, TEST_KEYS, make_greeter, point_providers_at, run_pai
 from tests.fakes.llm_server import FakeLLMServer, Reply
 
-KEYS = {"ANTHROPIC_API_KEY": TEST_KEYS["anthropic"], "OPENAI_API_KEY": TEST_KEYS["openai"]}
 FABRIC = REPO / "tests" / "corpus" / "fabric-patterns"
 
 

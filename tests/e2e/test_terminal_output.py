@@ -20,10 +20,8 @@ import pytest
 
 from pai_tui.paths import HomePaths
 from pai_tui.safe_text import printable
-from tests.conftest import REPO, TEST_KEYS, point_providers_at, write_config
+from tests.conftest import KEYS, REPO, point_providers_at, write_config
 from tests.fakes.llm_server import FakeLLMServer, Reply
-
-KEYS = {"ANTHROPIC_API_KEY": TEST_KEYS["anthropic"], "OPENAI_API_KEY": TEST_KEYS["openai"]}
 
 FAMILIES = {
     "csi": "<\x1b[2J\x1b[H>",  # clear the screen, cursor home
