@@ -7,19 +7,22 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.orm import Session
 
 from pai_tui import events, spans
-from pai_tui.history.models import Message, SpanRow
+from pai_tui.history.models import Message, SpanRow, utcnow
 from pai_tui.history.records import SpanRecord, UsageRow
 
 # Attributes that also have a column of their own (so that the summary is a query, not a scan).
 _COLUMNS = {spans.INPUT_TOKENS: "input_tokens", spans.OUTPUT_TOKENS: "output_tokens",
             spans.COST: "cost", spans.SKILL: "skill", spans.REQUEST_MODEL: "model"}
 NAME_CHARS = 300
+# An open span of a turn that ended this recently is not incomplete: its end is being written.
+ENDS_ON_THEIR_WAY_S = 10.0
 
 
 class TimelineStore:
@@ -143,12 +146,16 @@ def _subtree(rows: list[SpanRow], root: str) -> list[SpanRow]:
 
 
 def _live_turns(s: Session, turn_ids: list[int | None]) -> set[int]:
-    """Of these turns, those still being written (their answer is `streaming`)."""
+    """Of these turns, those still being written (their answer is `streaming`), or that ended
+    a moment ago: their spans' ends are on their way (the recorder writes in batches)."""
     ids = [i for i in set(turn_ids) if i is not None]
     if not ids:
         return set()
-    return set(s.scalars(select(Message.id).where(Message.id.in_(ids),
-                                                  Message.status == "streaming")))
+    recent = utcnow() - timedelta(seconds=ENDS_ON_THEIR_WAY_S)
+    return set(s.scalars(select(Message.id).where(
+        Message.id.in_(ids), or_(Message.status == "streaming",
+                                 and_(Message.status != "interrupted",
+                                      Message.updated_at >= recent)))))
 
 
 def _record(row: SpanRow, live: set[int]) -> SpanRecord:
