@@ -3,8 +3,9 @@ arrives. A turn's `Ledger` counts its own model calls (nested skills' included) 
 token and cent up to the ledgers of the turns above it, so a child's spending counts against its
 parent's caps: an agent started by a run cannot spend past the run's budget.
 
-A request the budget has no room for is not sent: the stream gives a zero Usage and ends, which
-the turn's budget listener turns into "stopped at the turn's budget (...)" (collect.py).
+A request the budget has no room for is not sent (`refused`): the stream gives a zero Usage and
+ends, which the turn's budget listener turns into "stopped at the turn's budget (...)"
+(collect.py). A call is counted as it goes by its watch (turns/tracing.py).
 """
 
 from __future__ import annotations
@@ -12,14 +13,9 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections.abc import AsyncIterator, Callable
-from typing import TYPE_CHECKING
 
 from pai_tui.llm.base import ChatRequest, Delta, Usage
 
-if TYPE_CHECKING:
-    from pai_tui.llm.models import ModelInfo
-
-Streamer = Callable[[ChatRequest], AsyncIterator[Delta]]
 BUDGET_STOP = "stopped at the turn's budget"  # agents/status.py reads runs over budget by it
 
 
@@ -98,39 +94,19 @@ class Ledger:
         return None
 
 
-def budgeted(streamer: Streamer, ledger: Ledger, info: Callable[[], ModelInfo]) -> Streamer:
-    """`streamer` under `ledger`: a call is made only while there is room (its max_tokens cut
-    to the output tokens left), and what it spends is counted as its usage arrives."""
+def refused() -> AsyncIterator[Delta]:
+    """The stream of a request the budget has no room for: a zero Usage, which the turn's
+    budget listener answers by stopping the turn (collect.py)."""
 
-    def call(request: ChatRequest) -> AsyncIterator[Delta]:
-        return _call(streamer, request, ledger, info)
+    async def nothing() -> AsyncIterator[Delta]:
+        yield Usage()
 
-    return call
+    return nothing()
 
 
-async def _call(streamer: Streamer, request: ChatRequest, ledger: Ledger,
-                info: Callable[[], ModelInfo]) -> AsyncIterator[Delta]:
-    if ledger.over() is not None:
-        yield Usage()  # the listener sees the ledger is spent and stops the turn
-        return
+def fitted(request: ChatRequest, ledger: Ledger) -> ChatRequest:
+    """`request` with its max_tokens cut to the output tokens its budgets have left."""
     room = ledger.output_room()
     if room is not None and room < request.max_tokens:
-        request = dataclasses.replace(request, max_tokens=max(1, room))
-    ledger.add(0.0, 0, calls=1)
-    counted = Usage()
-    counted_cost = 0.0
-    async for delta in streamer(request):
-        if isinstance(delta, Usage):  # a running total of this call: count what is new
-            cost = _cost(info, delta)
-            ledger.add(None if cost is None else cost - counted_cost,
-                       delta.output_tokens - counted.output_tokens,
-                       delta.input_tokens - counted.input_tokens)
-            counted, counted_cost = delta, cost or 0.0
-        yield delta
-
-
-def _cost(info: Callable[[], ModelInfo], usage: Usage) -> float | None:
-    try:
-        return info().cost(usage)
-    except (ArithmeticError, LookupError, TypeError, ValueError):
-        return None
+        return dataclasses.replace(request, max_tokens=max(1, room))
+    return request

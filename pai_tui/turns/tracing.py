@@ -9,19 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from pai_tui import spans
-from pai_tui.llm.base import ChatRequest, Delta, Stop, TextPart, ToolCallPart, Usage
+from pai_tui.llm.base import ChatRequest, Stop, Usage
 
 if TYPE_CHECKING:
     from pai_tui import events
     from pai_tui.llm.models import ModelInfo
     from pai_tui.turns.context import TurnContext
-
-Streamer = Callable[[ChatRequest], AsyncIterator[Delta]]
-
 
 def turn_span(bus: events.Bus, ctx: TurnContext) -> spans.Span:
     """The span of a whole turn: a chat answer (`chat`) or an agent's run (`invoke_agent`)."""
@@ -48,56 +45,59 @@ def child_span(bus: events.Bus, ctx: TurnContext, kind: spans.Kind, name: str,
                             session_id=ctx.session_id, attributes=attributes, **ctx.ids)
 
 
-def traced(streamer: Streamer, bus: events.Bus, ctx: TurnContext,
-           info: Callable[[], ModelInfo]) -> Streamer:
-    """`streamer`, each call of it a `chat` span of the turn `ctx`: tokens, cost, time to the
-    first token, the finish reason, the error type."""
+class ModelCall:
+    """One model call as a `chat` span of its turn (tokens, cost, time to the first token,
+    finish reason, error type), counted in the turn's ledger as its usage arrives. The retry
+    loop tells it (llm/retry.py `CallWatch`): watching adds nothing to the delta path."""
 
-    def call(request: ChatRequest) -> AsyncIterator[Delta]:
-        return _call(streamer, request, bus, ctx, info)
+    def __init__(self, bus: events.Bus, ctx: TurnContext, request: ChatRequest,
+                 info: Callable[[], ModelInfo]):
+        model = request.model or ctx.choice.model
+        self._span = child_span(bus, ctx, "model", f"{spans.CHAT} {model}", {
+            spans.OPERATION: spans.CHAT, spans.PROVIDER: ctx.choice.provider,
+            spans.REQUEST_MODEL: model, spans.REQUEST_MAX_TOKENS: request.max_tokens})
+        self._ledger, self._info = ctx.ledger, info
+        self._began = time.monotonic()
+        self._first: float | None = None
+        self._usage = Usage()
+        self._cost = 0.0
+        self._stop: Stop | None = None
+        if self._ledger is not None:
+            self._ledger.add(0.0, 0, calls=1)
 
-    return call
+    def began(self) -> None:
+        if self._first is None:
+            self._first = time.monotonic()
 
+    def used(self, usage: Usage) -> None:
+        """A running total: what is new in it is counted against the budgets."""
+        cost = _cost(self._info, usage)
+        if self._ledger is not None:
+            self._ledger.add(None if cost is None else cost - self._cost,
+                             usage.output_tokens - self._usage.output_tokens,
+                             usage.input_tokens - self._usage.input_tokens)
+        self._usage, self._cost = usage, cost or 0.0
 
-async def _call(streamer: Streamer, request: ChatRequest, bus: events.Bus, ctx: TurnContext,
-                info: Callable[[], ModelInfo]) -> AsyncIterator[Delta]:
-    choice = ctx.choice
-    span = child_span(bus, ctx, "model", f"{spans.CHAT} {request.model or choice.model}", {
-        spans.OPERATION: spans.CHAT, spans.PROVIDER: choice.provider,
-        spans.REQUEST_MODEL: request.model or choice.model,
-        spans.REQUEST_MAX_TOKENS: request.max_tokens})
-    began = time.monotonic()
-    first: float | None = None
-    usage = Usage()
-    stop: Stop | None = None
-    status: spans.SpanStatus = "error"
-    ended: dict[str, Any] = {}
-    try:
-        async for delta in streamer(request):
-            if first is None and isinstance(delta, TextPart | ToolCallPart):
-                first = time.monotonic()
-            elif isinstance(delta, Usage):
-                usage = delta
-            elif isinstance(delta, Stop):
-                stop = delta
-            yield delta
-        status = "ok" if stop is not None else "error"
-        if stop is None:
-            ended[spans.STATUS_DETAIL] = "the stream ended before its end marker"
-    except (asyncio.CancelledError, GeneratorExit):
-        status = "cancelled"
-        raise
-    except Exception as error:
-        ended[spans.ERROR_TYPE] = spans.error_type(error)
-        raise
-    finally:
-        ended |= {spans.INPUT_TOKENS: usage.input_tokens,
-                  spans.OUTPUT_TOKENS: usage.output_tokens, spans.COST: _cost(info, usage)}
-        if first is not None:
-            ended[spans.TIME_TO_FIRST_TOKEN] = round(first - began, 4)
+    def stopped(self, stop: Stop) -> None:
+        self._stop = stop
+
+    def ended(self, failure: BaseException | None) -> None:
+        usage, stop = self._usage, self._stop
+        said: dict[str, Any] = {spans.INPUT_TOKENS: usage.input_tokens,
+                                spans.OUTPUT_TOKENS: usage.output_tokens,
+                                spans.COST: _cost(self._info, usage)}
+        if self._first is not None:
+            said[spans.TIME_TO_FIRST_TOKEN] = round(self._first - self._began, 4)
         if stop is not None:
-            ended[spans.FINISH_REASONS] = [stop.reason]
-        span.end(status, ended)
+            said[spans.FINISH_REASONS] = [stop.reason]
+        status: spans.SpanStatus = "ok"
+        if isinstance(failure, asyncio.CancelledError | GeneratorExit):
+            status = "cancelled"
+        elif failure is not None:
+            status, said[spans.ERROR_TYPE] = "error", spans.error_type(failure)
+        elif stop is None:
+            status, said[spans.STATUS_DETAIL] = "error", "the stream ended before its end marker"
+        self._span.end(status, said)
 
 
 def _cost(info: Callable[[], ModelInfo], usage: Usage) -> float | None:

@@ -60,23 +60,31 @@ class Services:
     retry: RetryPolicy
 
     async def streamer(self, ctx: TurnContext) -> Streamer:
-        """How turn `ctx` asks its model: a request in, its deltas out, retried and rotated,
-        each call a span of the turn. Building a provider imports its SDK: the first time, in
-        a thread."""
-        from pai_tui.turns.budget import budgeted
-        from pai_tui.turns.tracing import traced
+        """How turn `ctx` asks its model: a request in, its deltas out, retried and rotated;
+        each call within the turn's budgets (none sent once they are spent) and a span of the
+        turn. Building a provider imports its SDK: the first time, in a thread."""
+        from pai_tui.turns.budget import fitted, refused
+        from pai_tui.turns.tracing import ModelCall
 
-        providers, choice = self.providers, ctx.choice
+        providers, choice, ledger = self.providers, ctx.choice, ctx.ledger
         provider = providers.built(choice.provider) or \
             await asyncio.to_thread(providers.build, choice.provider)
         keys = providers.keys(choice.provider)
         variables = providers.key_variables(choice.provider)
+
         def info() -> ModelInfo:
             return providers.model_info(choice)
 
-        stream = traced(lambda request: stream_with_retries(provider, request, keys, self.retry,
-                                                            variables), self.bus, ctx, info)
-        return stream if ctx.ledger is None else budgeted(stream, ctx.ledger, info)
+        def call(request: ChatRequest) -> AsyncIterator[Delta]:
+            if ledger is not None:
+                if ledger.over() is not None:
+                    return refused()
+                request = fitted(request, ledger)
+            watch = ModelCall(self.bus, ctx, request, info)
+            return stream_with_retries(provider, request, keys, self.retry, variables,
+                                       watch=watch)
+
+        return call
 
     @staticmethod
     def tool_stream(streamer: Streamer, request: ChatRequest, execute: Execute,
