@@ -23,8 +23,9 @@ if TYPE_CHECKING:
 def turn_span(bus: events.Bus, ctx: TurnContext) -> spans.Span:
     """The span of a whole turn: a chat answer (`chat`) or an agent's run (`invoke_agent`)."""
     choice = ctx.choice
+    model = choice.model or choice.provider  # the offline stand-in has no model name
     attributes: dict[str, Any] = {spans.PROVIDER: choice.provider,
-                                  spans.REQUEST_MODEL: choice.model,
+                                  spans.REQUEST_MODEL: model,
                                   spans.CONVERSATION_ID: str(ctx.session_id)}
     if ctx.agent:
         attributes |= {spans.OPERATION: spans.INVOKE_AGENT, spans.AGENT_NAME: ctx.agent,
@@ -32,7 +33,7 @@ def turn_span(bus: events.Bus, ctx: TurnContext) -> spans.Span:
         name = f"{spans.INVOKE_AGENT} {ctx.agent}"
     else:
         attributes[spans.OPERATION] = spans.CHAT
-        name = f"{spans.CHAT} {choice.model}"
+        name = f"{spans.CHAT} {model}"
     return spans.start_span(bus, "turn", name, trace_id=ctx.trace_id,
                             parent_span_id=ctx.parent_span_id, session_id=ctx.session_id,
                             attributes=attributes, span_id=ctx.span_id, **ctx.ids)
@@ -52,7 +53,7 @@ class ModelCall:
 
     def __init__(self, bus: events.Bus, ctx: TurnContext, request: ChatRequest,
                  info: Callable[[], ModelInfo]):
-        model = request.model or ctx.choice.model
+        model = request.model or ctx.choice.model or ctx.choice.provider
         self._span = child_span(bus, ctx, "model", f"{spans.CHAT} {model}", {
             spans.OPERATION: spans.CHAT, spans.PROVIDER: ctx.choice.provider,
             spans.REQUEST_MODEL: model, spans.REQUEST_MAX_TOKENS: request.max_tokens})

@@ -159,3 +159,4 @@ def test_otlp_json_of_a_run_and_the_run_it_started_is_one_valid_trace(
     assert len(ids) == len(scope.spans)
     assert all(span.parent_span_id in ids for span in scope.spans[1:])
 
+
