@@ -16,7 +16,6 @@ children (nested skills, agents it started) share it.
 from __future__ import annotations
 
 import secrets
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -32,7 +31,6 @@ REQUEST_MODEL = "gen_ai.request.model"
 REQUEST_MAX_TOKENS = "gen_ai.request.max_tokens"
 INPUT_TOKENS = "gen_ai.usage.input_tokens"
 OUTPUT_TOKENS = "gen_ai.usage.output_tokens"
-CACHE_READ_TOKENS = "gen_ai.usage.cache_read.input_tokens"
 FINISH_REASONS = "gen_ai.response.finish_reasons"
 CONVERSATION_ID = "gen_ai.conversation.id"
 AGENT_NAME = "gen_ai.agent.name"
@@ -104,13 +102,11 @@ class Span:
 def start_span(bus: events.Bus, kind: Kind, name: str, *, trace_id: str,
                parent_span_id: str | None, session_id: int | None,
                attributes: Mapping[str, Any] | None = None, span_id: str | None = None,
-               turn_id: int | None = None, agent: str | None = None,
-               at: float | None = None) -> Span:
-    """Tell that a span began (now, or `at`); the handle ends it."""
+               turn_id: int | None = None, agent: str | None = None) -> Span:
+    """Tell that a span began (now); the handle ends it."""
     span_id = span_id or new_span_id()
     bus.publish(events.SpanStarted(span_id, trace_id, parent_span_id, kind, name, session_id,
-                                   _present(attributes), turn_id=turn_id, agent=agent,
-                                   at=time.time() if at is None else at))
+                                   _present(attributes), turn_id=turn_id, agent=agent))
     return Span(bus, span_id, trace_id, turn_id, agent)
 
 

@@ -26,11 +26,9 @@ class Ledger:
                  parent: Ledger | None = None, owner: str = "the turn"):
         self.max_cost, self.max_output_tokens = max_cost, max_output_tokens
         self.parent, self.owner = parent, owner
-        self.cost = 0.0
-        self.input_tokens = 0
+        self.cost = 0.0  # with its children's, against the caps
         self.output_tokens = 0
-        self.calls = 0  # model requests sent
-        # This turn's own share of the above (its children's is theirs), for showing it.
+        # This turn's own spending (its children's is theirs), for showing it.
         self.own = Usage()
         self.own_cost: float | None = 0.0  # None once a call's prices are unknown
         self.own_calls = 0
@@ -58,9 +56,7 @@ class Ledger:
         while ledger is not None:
             with ledger._lock:
                 ledger.cost += cost or 0.0
-                ledger.input_tokens += input_tokens
                 ledger.output_tokens += output_tokens
-                ledger.calls += calls
             ledger = ledger.parent
         if self.on_change is not None:
             self.on_change(self)
