@@ -42,8 +42,16 @@ async def running(size: tuple[int, int] = (120, 40), server: FakeLLMServer | Non
 
 
 async def settle(pilot: Pilot) -> None:
+    """Workers done, and the redraws and reloads they asked for done too."""
+    from pai_tui.ui.soon import pending
+
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
+    for _ in range(100):
+        if not pending(pilot.app):
+            break
+        await pilot.pause(0.02)
+        await pilot.app.workers.wait_for_complete()
 
 
 async def eventually(pilot: Pilot, condition: Callable[[], bool], timeout: float = 10) -> bool:

@@ -21,6 +21,7 @@ from pai_tui.ui.bus import Bridge, Listening
 from pai_tui.ui.keymap import bindings_for
 from pai_tui.ui.pane import Pane
 from pai_tui.ui.panes import EmptyState, OpenSession
+from pai_tui.ui.soon import Soon
 
 MARKS = {"complete": "✓", "failed": "✗", "cancelled": "■", "over budget": "$",
          "interrupted": "✗"}
@@ -111,7 +112,7 @@ class AgentsPane(Listening, Pane):
         self.cockpit, self.bridge = cockpit, bridge
         self.rows: dict[int, RunRow] = {}
         self._frame = 0
-        self._draw_soon = False
+        self._draws = Soon(self, DRAW_AFTER_S, self._draw)
 
     def compose(self):  # type: ignore[override]
         yield OptionList(id="agents-list")
@@ -247,13 +248,10 @@ class AgentsPane(Listening, Pane):
 
     def _show(self) -> None:
         """Draw the rows soon: what else happens meanwhile is drawn with them."""
-        if not self._draw_soon:
-            self._draw_soon = True
-            self.set_timer(DRAW_AFTER_S, self._draw)
+        self._draws.ask()
 
     def _draw(self) -> None:
         """Put the rows on screen, newest first, keeping the highlighted run."""
-        self._draw_soon = False
         listing = self.query_one("#agents-list", OptionList)
         state = self.query_one("#agents-state", EmptyState)
         rows = sorted(self.rows.values(), key=lambda r: -r.run_id)[:SHOWN]

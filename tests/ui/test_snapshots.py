@@ -12,6 +12,7 @@ from pai_tui.paths import HomePaths
 from pai_tui.ui.app import PaiApp
 from tests.conftest import TEST_KEYS, point_providers_at, write_config
 from tests.fakes.llm_server import FakeLLMServer, Reply
+from tests.pilot import settle
 
 
 def make_app(home: HomePaths, theme: str = "pai", layout: str = "columns") -> PaiApp:
@@ -30,6 +31,7 @@ async def ready(pilot: Pilot) -> None:
         await pilot.pause(0.02)
         if all(view.status != "streaming" for view in pilot.app.query(AnswerView)):
             break
+    await settle(pilot)  # and the History pane's reload after the answer was saved
     await steady(pilot)
 
 
