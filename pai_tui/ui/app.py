@@ -40,6 +40,7 @@ from pai_tui.ui.pane import Pane
 from pai_tui.ui.panes import HistoryPane, OpenSession, UpgradesPane
 from pai_tui.ui.session_actions import SessionActions
 from pai_tui.ui.status import StatusBar
+from pai_tui.ui.terminal_title import TerminalTitle, waiting_title
 from pai_tui.ui.themes import DEFAULT_THEME, load_themes
 
 if TYPE_CHECKING:
@@ -108,6 +109,7 @@ class PaiApp(App[None], inherit_bindings=False):
         self.main = MainScreen(cockpit, self.bridge)
         self.sessions = SessionActions(self, cockpit, self.main.query_one)
         cockpit.approvals.answerer = self.ask_permission
+        self.terminal_title = TerminalTitle(self)
         self._theme_saved = cockpit.config.ui.theme
         self.settled = asyncio.Event()  # set when the work after the first frame is done
         # Before the first CSS parse: a theme set once running parses every stylesheet again.
@@ -393,8 +395,14 @@ class PaiApp(App[None], inherit_bindings=False):
         tool = question.tool
         if question.agent is not None:
             self.bell()  # an agent asks while the user may be looking elsewhere
-        answer = await self.push_screen_wait(PermissionDialog(
-            tool.qualified, question.args, str(tool.path), question.stdin, question.agent))
+        self.terminal_title.show(waiting_title(self.cockpit.approvals.waiting, question.agent,
+                                               tool.qualified))
+        try:
+            answer = await self.push_screen_wait(PermissionDialog(
+                tool.qualified, question.args, str(tool.path), question.stdin, question.agent))
+        finally:
+            if self.cockpit.approvals.waiting <= 1:  # this one is answered; no other waits
+                self.terminal_title.restore()
         return "yes" if answer == "yes" else "always" if answer == "always" else "no"
 
     @work(group="quit", exclusive=True, exit_on_error=False)

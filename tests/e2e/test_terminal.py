@@ -27,11 +27,12 @@ pytestmark = pytest.mark.skipif(
 
 class Terminal:
     def __init__(self, home: Path, size: tuple[int, int] = (100, 30),
-                 env: dict[str, str] | None = None):
+                 env: dict[str, str] | None = None, cwd: Path = REPO):
         self.socket = f"pai-test-{uuid.uuid4().hex[:8]}"
         self.home = home
         self.size = size
         self.env = env or {}
+        self.cwd = cwd  # the working folder of pai, and of the agents it runs
 
     def tmux(self, *args: str) -> str:
         return subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True,
@@ -41,7 +42,8 @@ class Terminal:
         """pai as the pane's own process (exec), so that its pid is the pane's."""
         variables = " ".join(f"{k}={shlex.quote(v)}" for k, v in
                              {"PAI_HOME": str(self.home), **self.env}.items())
-        return f"cd {REPO} && exec env {variables} {sys.executable} -m pai_tui"
+        folder = shlex.quote(str(self.cwd))
+        return f"cd {folder} && exec env {variables} {sys.executable} -m pai_tui"
 
     def start(self) -> None:
         self.tmux("new-session", "-d", "-s", "pai", "-x", str(self.size[0]), "-y",
@@ -53,6 +55,10 @@ class Terminal:
 
     def pid(self) -> int:
         return int(self.tmux("list-panes", "-t", "pai", "-F", "#{pane_pid}").strip())
+
+    def title(self) -> str:
+        """The title the program in the pane gave its terminal (OSC 2)."""
+        return self.tmux("display-message", "-p", "-t", "pai", "#{pane_title}").strip()
 
     def screen(self) -> str:
         return self.tmux("capture-pane", "-p", "-t", "pai")
@@ -148,5 +154,39 @@ def test_killed_mid_answer_the_restarted_cockpit_shows_it_interrupted(
         term.keys("M-3", "Enter")  # open the newest session from History
         screen = term.wait_for(lambda s: "interrupted" in s, "the answer marked interrupted")
         assert "w0 w1 w2" in screen or "w1" in screen
+    finally:
+        term.stop()
+
+
+def test_an_agent_waiting_for_an_answer_is_said_in_the_terminal_title(
+        home, llm_server, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A user in another tmux window sees that an agent waits: the title says who asks for what,
+    and goes back when the question is answered."""
+    from tests.conftest import TEST_KEYS, point_providers_at
+    from tests.fakes.llm_server import Reply
+
+    point_providers_at(home, llm_server)
+    llm_server.queue(Reply(tool_calls=[("write", {"path": "spec.md", "content": "# Spec\n"})]),
+                     Reply(text="Not written."))
+    term = Terminal(home.root, size=(140, 40), cwd=tmp_path,
+                    env={"ANTHROPIC_API_KEY": TEST_KEYS["anthropic"]})
+    term.start()
+    try:
+        term.wait_for(lambda s: "history ready" in s, "the cockpit to start")
+        before = term.title()
+        term.tmux("send-keys", "-t", "pai", "-l", "@designer write the spec")
+        term.keys("Enter")
+        term.wait_for(lambda s: "asks to run" in s, "the permission question")
+        deadline = time.monotonic() + 10
+        while "waiting" not in term.title() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert term.title() == "pai · 1 waiting · designer asks to run agents/write"
+        term.keys("n")
+        term.wait_for(lambda s: "asks to run" not in s, "the question answered")
+        deadline = time.monotonic() + 10
+        while "waiting" in term.title() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert term.title() in (before, "pai")
+        assert not (tmp_path / "spec.md").exists()
     finally:
         term.stop()
