@@ -5,6 +5,7 @@ supervisor, not to this pane: closing or hiding it stops nothing."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from rich.text import Text
@@ -53,26 +54,25 @@ class RunRow:
     calls: int = 0  # model requests so far
     asking: bool = False  # a permission question of its waits for the user
 
-    def text(self, frame: int, depth: int = 0) -> Text:
+    def text(self, now: float, depth: int = 0) -> Text:
         """The row: what matters first (a narrow pane cuts the end): who, the state, time,
         turns, tokens and cost so far, the step, then the task. A child run is indented."""
         running = self.status == "running"
         mark = "?" if running and self.asking else \
-            SPINNER[frame % len(SPINNER)] if running else MARKS.get(self.status, "?")
+            SPINNER[int(now / TICK_S) % len(SPINNER)] if running else MARKS.get(self.status, "?")
         row = Text("  " * depth + ("└ " if depth else ""))
         row.append(f"{mark} ", style="bold reverse" if mark == "?" and running else "bold")
         persona = self.who and self.who != self.agent
         row.append(printable(self.who if persona else self.agent), style="bold")
-        row.append(self._state(running), style="dim")
+        row.append(self._state(running, now), style="dim")
         if persona:  # the agent's own name after the figures: a narrow pane keeps those
             row.append(f"  {printable(self.agent)}:")
         first_line = self.task.strip().split("\n", 1)[0]
         row.append(f"  {printable(first_line)}", style="italic")
         return row
 
-    def _state(self, running: bool) -> str:
-        seconds = self.took if self.took is not None else \
-            (self.ended or time.monotonic()) - self.started
+    def _state(self, running: bool, now: float) -> str:
+        seconds = self.took if self.took is not None else (self.ended or now) - self.started
         state = f"  {'asking' if running and self.asking else self.status} {seconds:.0f}s"
         if self.tokens != (0, 0) or not running:
             state += " · " + ("cost unknown" if self.cost is None else f"${self.cost:.4f}")
@@ -111,7 +111,7 @@ class AgentsPane(Listening, Pane):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.cockpit, self.bridge = cockpit, bridge
         self.rows: dict[int, RunRow] = {}
-        self._frame = 0
+        self.clock: Callable[[], float] = time.monotonic  # a test's own, for fixed times
         self._draws = Soon(self, DRAW_AFTER_S, self._draw)
 
     def compose(self):  # type: ignore[override]
@@ -144,7 +144,7 @@ class AgentsPane(Listening, Pane):
         if event.agent is None:
             return
         found = self.cockpit.agents.active.get(event.message_id)
-        row = RunRow(event.message_id, event.agent, event.session_id)
+        row = RunRow(event.message_id, event.agent, event.session_id, started=self.clock())
         if found is not None:
             request, turn = found
             persona = request.agent.persona
@@ -177,7 +177,7 @@ class AgentsPane(Listening, Pane):
         if event.agent is None or row is None:
             return
         row.status = status_of(event.status, event.error)
-        row.ended, row.step = time.monotonic(), ""
+        row.ended, row.step = self.clock(), ""
         row.tokens, row.cost = (event.input_tokens, event.output_tokens), event.cost
         self._show()
 
@@ -243,7 +243,6 @@ class AgentsPane(Listening, Pane):
         self.app.push_screen(TimelineScreen(self.cockpit.history, row.run_id))
 
     def _tick(self) -> None:
-        self._frame += 1
         self._show()
 
     def _show(self) -> None:
@@ -271,7 +270,8 @@ class AgentsPane(Listening, Pane):
             return
         keep = listing.highlighted_option.id if listing.highlighted_option else None
         ordered = tree_order(rows)
-        listing.set_options(Option(row.text(self._frame, depth), id=str(row.run_id))
+        now = self.clock()
+        listing.set_options(Option(row.text(now, depth), id=str(row.run_id))
                             for row, depth in ordered)
         ids = [str(row.run_id) for row, _ in ordered]
         listing.highlighted = ids.index(keep) if keep in ids else 0

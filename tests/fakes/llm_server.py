@@ -53,6 +53,7 @@ class Reply:
     end: str | None = None
     together: bool = False  # the whole body in one HTTP chunk: one network chunk for the client
     hang_after_headers: bool = False
+    hang_after: int | None = None  # this many pieces, then nothing (the stream stays open)
     error_message: str | None = None  # the error's own words (status != 200, error_after)
     body: str | None = None  # sent as it is, with `status` and `content_type`, instead of the API's
     content_type: str = "text/html; charset=utf-8"
@@ -354,6 +355,11 @@ class FakeLLMServer:
                 await writer.drain()
                 writer.transport.abort() if not reply.close_delimited else writer.close()
                 return False
+            if reply.hang_after is not None and index >= reply.hang_after:
+                if held:
+                    send("", last=True)
+                await writer.drain()
+                await asyncio.sleep(3600)
             if reply.error_after is not None and index >= reply.error_after:
                 send(events.error(reply.error_message), last=True)
                 break

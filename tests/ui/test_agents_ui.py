@@ -297,3 +297,57 @@ async def test_quitting_while_a_run_delegates_ends_both_runs(
     assert sorted(db_rows(home, "SELECT agent, status FROM messages WHERE agent IS NOT NULL")) \
         == [("lead", "cancelled"), ("researcher", "cancelled")]
 
+
+
+def test_agents_pane_mid_run_snapshot(  # type: ignore[no-untyped-def]
+        snap_compare, home, llm_server: FakeLLMServer, tmp_path, monkeypatch) -> None:
+    """Three runs as the pane shows them at once: one complete, one streaming after a tool run,
+    one stopped. The pane's clock is the test's, so times and the spinner are fixed."""
+    from pai_tui.cockpit import Cockpit
+    from pai_tui.config import load_config
+    from pai_tui.ui.app import PaiApp
+    from pai_tui.ui.soon import pending
+    from tests.conftest import TEST_KEYS, point_providers_at
+    from tests.ui.test_snapshots import ready, steady
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.md").write_text("# Notes\nUsers ask for CSV export.\n")
+    point_providers_at(home, llm_server)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", TEST_KEYS["anthropic"])
+    config = load_config(home)
+    config.home.ensure()
+    app = PaiApp(Cockpit(config))
+    now = [1000.0]
+
+    def row_of(agent: str):  # type: ignore[no-untyped-def]
+        return next((r for r in rows(app).values() if r.agent == agent), None)
+
+    async def show(pilot) -> None:  # type: ignore[no-untyped-def]
+        await ready(pilot)
+        app.main.query_one(AgentsPane).clock = lambda: now[0]
+        llm_server.queue(Reply(text="Three modules: fetch, rank, apply."))
+        app.start_agent("architect", "design the upgrade feed")
+        assert await eventually(pilot, lambda: getattr(row_of("architect"), "status", "")
+                                == "complete")
+        now[0] = 1030.0
+        llm_server.queue(Reply(tool_calls=[("read", {"path": "notes.md"})]),
+                         Reply(text="Users ask for CSV export; two sources agree so far",
+                               hang_after=6))
+        app.start_agent("researcher", "what do users ask for?")
+        assert await eventually(pilot, lambda: len(llm_server.requests) == 3 and getattr(
+            row_of("researcher"), "calls", 0) == 2 and not row_of("researcher").step)
+        now[0] = 1035.0
+        llm_server.queue(Reply(hang_after_headers=True))
+        app.start_agent("qa-tester", "test the export")
+        assert await eventually(pilot, lambda: len(llm_server.requests) == 4
+                                and row_of("qa-tester") is not None)
+        now[0] = 1038.0
+        app.cockpit.agents.stop(row_of("qa-tester").run_id)
+        assert await eventually(pilot, lambda: row_of("qa-tester").status == "cancelled")
+        now[0] = 1042.0
+        assert await eventually(pilot, lambda: not pending(app))  # the researcher still runs
+        app.clear_notifications()
+        app.main.query_one(AgentsPane)._draw()
+        await steady(pilot)
+
+    assert snap_compare(app, terminal_size=(200, 30), run_before=show)
