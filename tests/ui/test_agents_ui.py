@@ -4,7 +4,7 @@ runs of earlier starts are listed from the history; typing in the chat is never 
 
 from __future__ import annotations
 
-from pai_tui.ui.agents_pane import AgentsPane
+from pai_tui.ui.agents_pane import SPINNER, AgentsPane
 from pai_tui.ui.chat_input import ChatInput
 from tests.fakes.llm_server import FakeLLMServer, Reply
 from tests.pilot import eventually, press, running, settle, text_of
@@ -270,7 +270,8 @@ async def test_a_run_s_cost_shows_as_it_goes_and_its_children_sit_under_it(
         assert [r.calls for r in rows(app).values() if r.agent == "researcher"] == [1]
         order = lines()
         parent = next(i for i, line in enumerate(order) if "lead" in line and "└" not in line)
-        assert order[parent + 1].startswith("└ ◐ Fiona MacLeod")
+        assert order[parent + 1][:2] == "└ " and order[parent + 1][2] in SPINNER
+        assert order[parent + 1][3:].startswith(" Fiona MacLeod")
         assert await eventually(pilot, lambda: all(
             r.status == "complete" for r in rows(app).values()), timeout=15)
 
@@ -303,6 +304,8 @@ def test_agents_pane_mid_run_snapshot(  # type: ignore[no-untyped-def]
         snap_compare, home, llm_server: FakeLLMServer, tmp_path, monkeypatch) -> None:
     """Three runs as the pane shows them at once: one complete, one streaming after a tool run,
     one stopped. The pane's clock is the test's, so times and the spinner are fixed."""
+    from textual.widgets import OptionList
+
     from pai_tui.cockpit import Cockpit
     from pai_tui.config import load_config
     from pai_tui.ui.app import PaiApp
@@ -348,6 +351,7 @@ def test_agents_pane_mid_run_snapshot(  # type: ignore[no-untyped-def]
         assert await eventually(pilot, lambda: not pending(app))  # the researcher still runs
         app.clear_notifications()
         app.main.query_one(AgentsPane)._draw()
+        app.main.query_one("#agents-list", OptionList).highlighted = 1  # the running one
         await steady(pilot)
 
     assert snap_compare(app, terminal_size=(200, 30), run_before=show)
