@@ -239,6 +239,8 @@ class Turn:
         if estimated:
             usage = usage + Usage(0, estimate_output_tokens(final))
         cost = _cost(prepared, usage)
+        if ctx.ledger is not None and ctx.ledger.own_cost is None:
+            cost = None  # a call's price, or what a stopped call took, is not known
         saved = await row.finish(content=final, status=end.status,
                                  input_tokens=usage.input_tokens,
                                  output_tokens=usage.output_tokens, cost=cost,
