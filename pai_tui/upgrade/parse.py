@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urljoin
 
+from pai_tui.history.records import FeedItem
 from pai_tui.upgrade.plain import plain_text
 
 SUMMARY_CHARS = 4_000  # of an item's text, kept for ranking and reading
@@ -28,17 +29,6 @@ _HARMLESS = ("NonXMLContentType",)
 
 class FeedError(Exception):
     """The document is not a feed pai can read; str() says why."""
-
-
-@dataclass(frozen=True)
-class FeedItem:
-    key: str  # identifies the item within its source (see the module's docstring)
-    guid: str | None
-    title: str
-    url: str | None
-    summary: str
-    published: datetime | None  # naive UTC, like the store's times
-    extra: dict[str, str] = field(default_factory=dict)  # a release's tag, a video's id
 
 
 @dataclass(frozen=True)
