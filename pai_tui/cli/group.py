@@ -29,6 +29,7 @@ class PaiGroup(click.Group):
         "runs": ("pai_tui.cli.timeline", "runs"),
         "skill": ("pai_tui.cli.skill", "skill"),
         "trace": ("pai_tui.cli.timeline", "trace"),
+        "upgrade": ("pai_tui.cli.upgrade", "upgrade"),
     }
     # The first paragraph of each lazy command's help, for `pai --help`: listing the commands
     # imports none of them. tests/test_imports.py checks that these match the commands.
@@ -44,6 +45,8 @@ class PaiGroup(click.Group):
         "skill": "Skills: folders with a SKILL.md (and Fabric patterns) that pai can run.",
         "trace": "Print the timeline of a turn or an agent's run: its model calls, tool runs, "
                  "questions and the runs it started (pai runs lists the ids).",
+        "upgrade": "The upgrade feed: AI news sources watched, ranked against your goals, "
+                   "proposed as changes.",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

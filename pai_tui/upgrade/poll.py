@@ -41,8 +41,8 @@ Progress = Callable[[int, int, Polled], None]  # sources done, sources in all, t
 async def poll(sources: Sequence[Source], history: History, fetcher: Fetcher,
                now: datetime | None = None, force: bool = False,
                progress: Progress | None = None) -> list[Polled]:
-    """Poll the sources that are due (all of them with `force`, paused ones too), at once
-    within the fetcher's per-host limits; results in the order given."""
+    """Poll the sources that are due (with `force`, all but the paused ones), at once within
+    the fetcher's per-host limits; results in the order given."""
     states = await history.run(lambda store: store.feed_sources())
     done = 0
 
@@ -65,11 +65,10 @@ async def _poll_one(source: Source, state: FeedSourceState | None, history: Hist
     url = source.fetch_url
     if state is None or state.url != url:  # new, or its URL changed: nothing to send back
         state = FeedSourceState(source.name, url)
-    if not force:
-        if state.paused:
-            return Polled(source.name, "paused", error=state.error)
-        if state.next_at is not None and state.next_at > when:
-            return Polled(source.name, "not due")
+    if state.paused:  # until the user refreshes it (`refresh`)
+        return Polled(source.name, "paused", error=state.error)
+    if not force and state.next_at is not None and state.next_at > when:
+        return Polled(source.name, "not due")
     fetched = await fetcher.fetch(url, Validators(state.etag, state.last_modified))
     parsed: ParsedFeed | FeedError | None = None
     if fetched.outcome == "fetched":

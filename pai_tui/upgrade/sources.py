@@ -179,3 +179,65 @@ def _nth_table_line(where: KeyLocator, number: int) -> int | None:
             if seen == number:
                 return line
     return None
+
+
+def add_source(home: Path, source: Source) -> None:
+    """Append `source` to the user's sources.toml (made if missing), keeping its comments.
+    ValueError if a source of that name exists already."""
+    import tomlkit
+
+    from pai_tui.settings import write_atomic
+
+    known, _ = load_sources(home)
+    if any(s.name == source.name for s in known):
+        raise ValueError(f"a source named {source.name!r} exists already (pai upgrade sources "
+                         "list); give another --name")
+    path = home / FILE
+    text = read_text(path) if path.exists() else _NEW_FILE
+    document = tomlkit.parse(text)
+    entries = document.setdefault("source", tomlkit.aot())
+    table = tomlkit.table()
+    table.update({"name": source.name, "kind": source.kind, "url": source.url})
+    if source.tags:
+        table["tags"] = list(source.tags)
+    if source.priority != 1.0:
+        table["priority"] = source.priority
+    if source.telos:
+        table["telos"] = list(source.telos)
+    if source.pattern:
+        table["pattern"] = source.pattern
+    entries.append(table)
+    write_atomic(path, tomlkit.dumps(document))
+
+
+def remove_source(home: Path, name: str) -> str:
+    """Remove the user's source `name`, or turn a bundled one off; what was done. KeyError if
+    there is no such source."""
+    import tomlkit
+
+    from pai_tui.settings import write_atomic
+
+    known = {s.name: s for s in load_sources(home)[0]}
+    if name not in known:
+        raise KeyError(name)
+    path = home / FILE
+    document = tomlkit.parse(read_text(path) if path.exists() else _NEW_FILE)
+    mine = document.get("source", [])
+    kept = [entry for entry in mine if entry.get("name") != name]
+    removed = len(kept) != len(mine)
+    if removed:
+        document["source"] = tomlkit.aot()
+        for entry in kept:
+            document["source"].append(entry)
+    bundled_names = {s.name for s in read_sources(bundled("assets") / "upgrade" / FILE,
+                                                  "bundled")}
+    if name in bundled_names:  # what remains would be the bundled one: turn it off
+        disabled = document.setdefault("disabled", [])
+        if name not in disabled:
+            disabled.append(name)
+    write_atomic(path, tomlkit.dumps(document))
+    return "removed" if removed and name not in bundled_names else "turned off (bundled)"
+
+
+_NEW_FILE = ("# Sources for pai's upgrade feed (see assets/upgrade/sources.toml for the format).\n"
+             "# `pai upgrade sources add URL` appends here.\n")

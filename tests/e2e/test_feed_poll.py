@@ -101,6 +101,7 @@ def test_three_documents_that_are_not_feeds_pause_the_source_until_refreshed(
     for _ in range(2):
         assert run(cockpit, [page], force=True)[0].outcome == "failed"
     paused = run(cockpit, [page], force=True)[0]
+    assert run(cockpit, [page], force=True)[0].outcome == "paused"  # even when forced
     assert paused.outcome == "paused" and "not a feed" in (paused.error or "")
     asked = len(feeds.requests_to("/page"))
     later = NOON + timedelta(days=30)
