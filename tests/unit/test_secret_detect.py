@@ -92,8 +92,9 @@ def test_a_fingerprint_never_holds_the_value() -> None:
 
 # The real corpora: every finding is explained by this allow list (value fingerprints only).
 CORPUS_ALLOWED = {
-    # karanb192/claude-code-hooks, a test of its redaction: a made-up AWS secret
-    # (`AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMIabc123`, AWS's documented example, shortened).
+    # karanb192/claude-code-hooks, plugins/session-logger/tests: a test of its own redaction
+    # assigns a made-up AWS secret (AWS's documented example, shortened) to
+    # AWS_SECRET_ACCESS_KEY.
     "sha256:93f3cb58384a3f69b5e09579b6916ed4b6f3320e876d2fef7679e4c196fcfaa9",
 }
 CORPORA = [Path("/work/shared/corpus"), Path(__file__).parents[1] / "corpus"]
