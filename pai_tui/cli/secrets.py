@@ -49,6 +49,7 @@ def scan(ctx: click.Context, paths: tuple[Path, ...], staged: bool, allow_file: 
     from pai_tui.secrets.allow import ALLOW_FILE, AllowListError, read_allow_list
     from pai_tui.secrets.scan import Found, GitError, Skipped, git_root, scan_paths, scan_staged
 
+    config_for(ctx)  # like every command: a broken config.toml stops here (exit 2)
     if staged and paths:
         raise click.UsageError("give PATHs or --staged, not both")
     try:
@@ -98,6 +99,7 @@ def install_hook_command(ctx: click.Context, repo: Path | None, force: bool) -> 
     `pai secrets scan --staged`: a commit that adds a key is refused."""
     from pai_tui.secrets.githook import HookExists, install_hook
 
+    config_for(ctx)  # like every command: a broken config.toml stops here (exit 2)
     try:
         hook = install_hook(repo or Path.cwd(), force=force)
     except HookExists as error:
@@ -111,11 +113,13 @@ def install_hook_command(ctx: click.Context, repo: Path | None, force: bool) -> 
 
 # --- keys of secrets.toml -------------------------------------------------------------------
 
-def _provider_variable(ctx: click.Context, provider: str) -> str:
+def _provider_variable(ctx: click.Context, provider: str | None) -> str:
     """The variable holding `provider`'s first key (where add and rotate store one)."""
     from pai_tui.llm.providers import Providers
 
-    providers = Providers(config_for(ctx))
+    providers = Providers(config_for(ctx))  # first: a broken config.toml is exit 2
+    if not provider:
+        raise click.UsageError("Missing argument 'PROVIDER'.")
     if providers.settings(provider) is None:
         warn(f"pai: no provider named {provider!r} (known: {', '.join(providers.names())})")
         ctx.exit(EXIT_USAGE)
@@ -157,9 +161,9 @@ def _environment_note(variable: str) -> None:
 
 
 @secrets_group.command("add")
-@click.argument("provider")
+@click.argument("provider", required=False)
 @click.pass_context
-def add(ctx: click.Context, provider: str) -> None:
+def add(ctx: click.Context, provider: str | None) -> None:
     """Store a key for PROVIDER in $PAI_HOME/secrets.toml (mode 600, dated), read from the
     terminal without echo (or from stdin). A provider that has a key: use `rotate`."""
     from pai_tui.llm.key_store import SecretsFileError
@@ -229,9 +233,9 @@ def list_keys(ctx: click.Context, as_json: bool) -> None:
 
 
 @secrets_group.command("rotate")
-@click.argument("provider")
+@click.argument("provider", required=False)
 @click.pass_context
-def rotate(ctx: click.Context, provider: str) -> None:
+def rotate(ctx: click.Context, provider: str | None) -> None:
     """Replace PROVIDER's key: read the new one (no echo), check it with a request that sends
     no prompt (the provider's list of models), and only when it is accepted store it first
     and retire the old one. A refused key changes nothing."""

@@ -61,6 +61,10 @@ class SecretsFile:
         import tomlkit
 
         try:
+            mode = stat.S_IMODE(self.path.stat().st_mode)
+            if mode & 0o077:  # as keys.Secrets: a file others can read is not used at all
+                raise SecretsFileError(f"{self.path} is readable by others (mode {mode:03o}) "
+                                       f"and was ignored: chmod 600 {self.path}")
             text = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
             return tomlkit.document()
@@ -122,12 +126,9 @@ class SecretsFile:
             return None
 
     def _write(self, text: str) -> None:
+        """Through a temporary file and a rename: mode 600 for a new file, an existing one
+        keeps its (600: `_document` refused any other before)."""
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if self.path.exists():
-            mode = stat.S_IMODE(self.path.stat().st_mode)
-            if mode & 0o077:
-                raise SecretsFileError(f"{self.path} is readable by others (mode {mode:03o}): "
-                                       f"chmod 600 {self.path} first; it was not changed")
         replace_durably(self.path, text.encode("utf-8"))
 
 

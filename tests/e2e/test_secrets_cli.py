@@ -50,8 +50,8 @@ def test_scan_prints_path_line_kind_and_last_4_and_exits_1(tmp_path: Path) -> No
     assert result.returncode == 1, result.stderr
     assert result.stdout.splitlines() == [
         f"project/.env:2: openai-key (…{KEYS['openai-key'][-4:]})",
-        f"project/config/app.json:3: github-token (…{KEYS['github-token'][-4:]})",
-        f"project/deploy.pem:1: private-key (…{KEYS['private-key'][-4:]})"]
+        f"project/deploy.pem:1: private-key (…{KEYS['private-key'][-4:]})",
+        f"project/config/app.json:3: github-token (…{KEYS['github-token'][-4:]})"]
     assert "3 thing(s) shaped like a secret in 3 file(s)" in result.stderr
     assert_never_whole(result, *KEYS.values())
 
@@ -136,7 +136,8 @@ def test_the_installed_hook_refuses_a_commit_with_a_key_and_passes_one_without(
     git(repo, "add", "deploy.sh")
     refused = git(repo, "commit", "-qm", "deploy")
     assert refused.returncode != 0
-    assert f"deploy.sh:1: secret-assignment (…{KEYS['secret-assignment'][-4:]})" in refused.stdout
+    # git passes the hook's stdout on to stderr
+    assert f"deploy.sh:1: secret-assignment (…{KEYS['secret-assignment'][-4:]})" in refused.stderr
     assert "commit refused" in refused.stderr
     assert_never_whole(refused, KEYS["secret-assignment"])
     assert git(repo, "log", "--format=%s").stdout.split() == ["first"]
