@@ -308,3 +308,35 @@ def test_an_old_secrets_file_is_read_migrated_and_its_old_keys_flagged_by_doctor
     assert "LOCAL_KEY" not in row
     for result in (listed, added, doctor):
         assert_never_whole(result, legacy, KEYS["openai-key"])
+
+
+def test_the_pre_commit_framework_runs_the_projects_hook(repo: Path, tmp_path: Path) -> None:
+    """The project's own .pre-commit-config.yaml (repo: local, language: system: no network),
+    run by the pre-commit framework on a temporary repository."""
+    framework = Path(sys.executable).parent / "pre-commit"
+    assert framework.exists(), "pre-commit is a test dependency (pyproject.toml [test])"
+    (repo / ".pre-commit-config.yaml").write_text((REPO / ".pre-commit-config.yaml").read_text())
+    git(repo, "add", ".pre-commit-config.yaml")
+    assert git(repo, "commit", "-qm", "hooks").returncode == 0
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, **GIT_ENV, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"),
+               "PATH": f"{framework.parent}{os.pathsep}{os.environ['PATH']}",
+               "PYTHONPATH": str(REPO)}
+        return subprocess.run(list(args), cwd=repo, capture_output=True, text=True, env=env,
+                              timeout=180)
+
+    installed = run(str(framework), "install")
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    (repo / "settings.yaml").write_text(f"github:\n  token: {KEYS['github-token']}\n")
+    run("git", "add", "settings.yaml")
+    refused = run("git", "commit", "-qm", "settings")
+    assert refused.returncode != 0
+    output = refused.stdout + refused.stderr
+    assert f"settings.yaml:2: github-token (…{KEYS['github-token'][-4:]})" in output
+    assert_never_whole(refused, KEYS["github-token"])
+    (repo / "settings.yaml").write_text("github:\n  token_from: GITHUB_TOKEN\n")
+    run("git", "add", "settings.yaml")
+    passed = run("git", "commit", "-qm", "settings")
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    assert git(repo, "log", "--format=%s").stdout.split() == ["settings", "hooks", "first"]
