@@ -340,3 +340,28 @@ def test_the_pre_commit_framework_runs_the_projects_hook(repo: Path, tmp_path: P
     passed = run("git", "commit", "-qm", "settings")
     assert passed.returncode == 0, passed.stdout + passed.stderr
     assert git(repo, "log", "--format=%s").stdout.split() == ["settings", "hooks", "first"]
+
+
+def test_list_says_when_a_key_was_last_used_and_last_refused(
+        home: HomePaths, llm_server: FakeLLMServer) -> None:
+    from tests.fakes.llm_server import Reply
+
+    local_provider(home, llm_server)
+    key = KEYS["openai-key"]
+    assert run_pai("secrets", "add", "local", input=key + "\n").returncode == 0
+    before = json.loads(run_pai("secrets", "list", "--json").stdout)
+    assert (before["last_used"], before["last_failure"]) == (None, None)
+    asked = run_pai("ask", "--provider", "local", "--model", "m", "hi")
+    assert asked.returncode == 0, asked.stderr
+    used = json.loads(run_pai("secrets", "list", "--json").stdout)
+    assert used["last_used"] and used["last_failure"] is None
+    llm_server.queue(Reply(status=401))
+    refused = run_pai("ask", "--provider", "local", "--model", "m", "hi")
+    assert refused.returncode != 0
+    listed = run_pai("secrets", "list", "--json")
+    after = json.loads(listed.stdout)
+    assert after["last_used"] == used["last_used"] and after["last_failure"].endswith("HTTP 401")
+    assert stat.S_IMODE((home.root / "key-usage.json").stat().st_mode) == 0o600
+    assert key not in (home.root / "key-usage.json").read_text()
+    for result in (asked, refused, listed):
+        assert_never_whole(result, key)
