@@ -139,3 +139,18 @@ def test_output_without_keys_streams_unchanged_and_promptly() -> None:
     assert redactor.feed(b"downloading skills") == b"downloading skills"
     assert redactor.feed(b" and sk") == b" and "  # may be a key beginning: held
     assert redactor.feed(b"ip this\n") == b"skip this\n"
+
+
+def test_the_staged_diff_is_read_as_added_lines_at_their_new_numbers() -> None:
+    from pai_tui.secrets.scan import added_lines
+
+    diff = "\n".join([
+        "diff --git a/app.py b/app.py", "--- a/app.py", "+++ b/app.py",
+        "@@ -3,0 +4,2 @@ def main():", "+first = 1", "+second = 2",
+        "@@ -10 +12 @@", "-old", "+new",
+        'diff --git "a/caf\\303\\251 x.txt" "b/caf\\303\\251 x.txt"', "--- /dev/null",
+        '+++ "b/caf\\303\\251 x.txt"', "@@ -0,0 +1 @@", "+hello",
+        "diff --git a/gone.txt b/gone.txt", "--- a/gone.txt", "+++ /dev/null",
+        "@@ -1 +0,0 @@", "-bye", ""])
+    assert added_lines(diff) == {"app.py": [(4, "first = 1"), (5, "second = 2"), (12, "new")],
+                                 "café x.txt": [(1, "hello")]}
