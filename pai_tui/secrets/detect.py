@@ -48,6 +48,8 @@ VENDOR_PREFIXES = (b"sk-", b"ghp_", b"gho_", b"ghu_", b"ghs_", b"ghr_", b"github
                    b"xoxr-", b"AIza", b"GOCSPX-")
 _VENDOR = tuple((kind, re.compile(pattern)) for kind, pattern in VENDOR_SHAPES)
 _ALNUM = re.compile(r"[A-Za-z0-9]")
+_MIXED_KINDS = frozenset({"anthropic-key", "openai-key", "github-token", "google-api-key",
+                          "google-oauth-secret"})
 
 # Where an assignment to a name that may hold a secret could be (searched in the lower-cased
 # text: much faster than a case-insensitive search); `_ASSIGNED` then reads it from the name.
@@ -140,6 +142,8 @@ def matches(text: str, *, assignments: bool = True) -> Iterator[Match]:
             if hit.start() and _ALNUM.match(text, hit.start() - 1):
                 continue
             body = hit.span("body") if "body" in pattern.groupindex else hit.span()
+            if _vendor_placeholder(kind, text[body[0]:body[1]]):
+                continue
             found.append(Match(kind, *hit.span(), *body))
     found.sort(key=lambda match: match.start)
     yield from found
@@ -169,6 +173,17 @@ def _assignments(text: str, taken: list[tuple[int, int]]) -> Iterator[Match]:
             kind = ("aws-secret-key" if _AWS_SECRET.search(name) and len(value) == 40
                     else "secret-assignment")
             yield Match(kind, found.start(), value_end, value_start, value_end)
+
+
+def _vendor_placeholder(kind: str, value: str) -> bool:
+    """A documented example (AWS's `…EXAMPLE` ids) or a made-up word run (`sk-my-own-long-
+    identifier-name`): not a key. Generated keys mix upper and lower case with digits."""
+    if "EXAMPLE" in value.upper():
+        return True
+    if kind in _MIXED_KINDS:
+        return not (re.search(r"[a-z]", value) and re.search(r"[A-Z]", value)
+                    and re.search(r"[0-9]", value))
+    return False
 
 
 def name_strength(name: str) -> int:

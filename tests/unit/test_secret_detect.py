@@ -64,7 +64,9 @@ def test_what_is_not_a_key_is_not_found() -> None:
         "TOKEN_URL: https://example.org/oauth/token", "sort_key: created_at_timestamp_2",
         'if text.startswith("-----BEGIN RSA ' + 'PRIVATE KEY-----"):',  # a header, no body
         "SECRET_KEY: c3VwZXItc2VjcmV0LWtleQ==",  # base64 of a readable phrase
-        "sk-learn is scikit-learn, ghp_ is GitHub's prefix, AKIA starts AWS key ids"])
+        "sk-learn is scikit-learn, ghp_ is GitHub's prefix, AKIA starts AWS key ids",
+        "AWS's documented id: AKIA" + "IOSFODNN7EXAMPLE",
+        "css: sk-" + "grid-layout-container-inner-wrapper-large"])
     assert find_secrets(text) == []
 
 
