@@ -19,6 +19,7 @@ import datetime as dt
 import hashlib
 import json
 import stat
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -169,11 +170,27 @@ def read_usage(home: Path) -> dict[str, Usage]:
             for k, v in data.items() if isinstance(v, dict)}
 
 
+_NOTING = threading.Lock()
+_NOTED_OK: dict[str, dt.datetime] = {}
+NOTE_EVERY = dt.timedelta(minutes=1)  # "last used" is kept to the minute
+
+
 def record_use(home: Path, value: str, *, ok: bool, reason: str = "",
                when: dt.datetime | None = None) -> None:
     """Note that the key `value` was just accepted (`ok`) or refused (`reason`, e.g.
     "HTTP 401"). Blocking file I/O: call it off the UI's event loop."""
-    stamp = (when or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds")
+    moment = when or dt.datetime.now(dt.UTC)
+    with _NOTING:  # one read-change-write at a time: runs ending together note at once
+        last = _NOTED_OK.get(value)
+        if ok and last is not None and moment - last < NOTE_EVERY:
+            return  # said a moment ago: no write (and fsync) for every model call
+        if ok:
+            _NOTED_OK[value] = moment
+        _note(home, value, moment, ok, reason)
+
+
+def _note(home: Path, value: str, moment: dt.datetime, ok: bool, reason: str) -> None:
+    stamp = moment.isoformat(timespec="seconds")
     path = usage_path(home)
     data = _raw(path)
     entry = data.setdefault(key_fingerprint(value), {})
