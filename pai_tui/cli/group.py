@@ -29,6 +29,7 @@ class PaiGroup(click.Group):
         "runs": ("pai_tui.cli.timeline", "runs"),
         "secrets": ("pai_tui.cli.secrets", "secrets_group"),
         "skill": ("pai_tui.cli.skill", "skill"),
+        "telos": ("pai_tui.cli.telos", "telos"),
         "trace": ("pai_tui.cli.timeline", "trace"),
         "upgrade": ("pai_tui.cli.upgrade", "upgrade"),
     }
@@ -46,6 +47,8 @@ class PaiGroup(click.Group):
         "secrets": "Secrets: scan files or staged changes for keys, a pre-commit hook, and key "
                    "rotation.",
         "skill": "Skills: folders with a SKILL.md (and Fabric patterns) that pai can run.",
+        "telos": "Your TELOS: mission, goals, problems... in $PAI_HOME/telos/, read by id (G1, "
+                 "P1...).",
         "trace": "Print the timeline of a turn or an agent's run: its model calls, tool runs, "
                  "questions and the runs it started (pai runs lists the ids).",
         "upgrade": "The upgrade feed: AI news sources watched, ranked against your goals, "
