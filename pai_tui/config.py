@@ -176,6 +176,16 @@ class SecuritySettings:
 
 
 @dataclass
+class UpgradeSettings:
+    """`[upgrade]`: the upgrade feed's scheduler (sources are in $PAI_HOME/sources.toml)."""
+
+    # Poll the sources in the background while the cockpit is open (one pai per database runs
+    # the polls; the others say which). Off until turned on: it fetches from the internet.
+    schedule: bool = False
+    every_minutes: float = bounded(60.0, 1, 7 * 24 * 60, unit="minutes")
+
+
+@dataclass
 class Config:
     ui: UISettings = field(default_factory=UISettings)
     keymap: dict[str, str] = field(default_factory=dict)
@@ -184,6 +194,7 @@ class Config:
     agents: AgentsSettings = field(default_factory=AgentsSettings)
     timeline: TimelineSettings = field(default_factory=TimelineSettings)
     security: SecuritySettings = field(default_factory=SecuritySettings)
+    upgrade: UpgradeSettings = field(default_factory=UpgradeSettings)
     providers: dict[str, ProviderSettings] = field(default_factory=dict)
     # Not from the file: where things are.
     home: HomePaths = field(default_factory=lambda: HomePaths(pai_home()), metadata={"file": False})

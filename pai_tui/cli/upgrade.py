@@ -128,7 +128,7 @@ def _source_record(source: Source, state: Any) -> dict[str, Any]:
 
 
 @sources_group.command("add")
-@click.argument("url")
+@click.argument("url", required=False)
 @click.option("--name", help="What to call it (default: from the URL).")
 @click.option("--kind", type=click.Choice(["feed", "github", "youtube", "page"]),
               help="Default: guessed from the URL.")
@@ -137,12 +137,14 @@ def _source_record(source: Source, state: Any) -> dict[str, Any]:
               show_default=True, help="Multiplies its items' scores.")
 @click.option("--pattern", help="page: a regular expression the item links match.")
 @click.pass_context
-def sources_add(ctx: click.Context, url: str, name: str | None, kind: str | None,
+def sources_add(ctx: click.Context, url: str | None, name: str | None, kind: str | None,
                 tags: tuple[str, ...], priority: float, pattern: str | None) -> None:
     """Watch URL: a feed, a GitHub repository, a YouTube channel or playlist, or a page."""
     from pai_tui.upgrade.sources import Source, add_source, guess_kind
 
     config = config_for(ctx)
+    if url is None:
+        raise click.UsageError("which URL? pai upgrade sources add URL")
     kind = kind or guess_kind(url)
     source = Source(name or _name_for(url), kind, url, tags, priority,  # type: ignore[arg-type]
                     pattern=pattern)
@@ -164,13 +166,15 @@ def _name_for(url: str) -> str:
 
 
 @sources_group.command("remove")
-@click.argument("name")
+@click.argument("name", required=False)
 @click.pass_context
-def sources_remove(ctx: click.Context, name: str) -> None:
+def sources_remove(ctx: click.Context, name: str | None) -> None:
     """Stop watching NAME (a bundled source is turned off in your sources.toml)."""
     from pai_tui.upgrade.sources import remove_source
 
     config = config_for(ctx)
+    if name is None:
+        raise click.UsageError("which source? pai upgrade sources remove NAME")
     _sources(config)  # a broken file is said first
     try:
         done = remove_source(config.home.root, name)
@@ -181,13 +185,16 @@ def sources_remove(ctx: click.Context, name: str) -> None:
 
 
 @sources_group.command("test")
-@click.argument("url")
+@click.argument("url", required=False)
 @click.option("--kind", type=click.Choice(["feed", "github", "youtube", "page"]))
 @click.pass_context
-def sources_test(ctx: click.Context, url: str, kind: str | None) -> None:
+def sources_test(ctx: click.Context, url: str | None, kind: str | None) -> None:
     """Fetch URL once and show what would be stored; stores nothing."""
     from pai_tui.upgrade.sources import feed_url, guess_kind
 
+    config_for(ctx)  # a broken config.toml is said first, as by every command
+    if url is None:
+        raise click.UsageError("which URL? pai upgrade sources test URL")
     try:
         target = feed_url(kind or guess_kind(url), url)  # type: ignore[arg-type]
     except ValueError as error:
@@ -266,12 +273,14 @@ def _item_record(record: Any) -> dict[str, Any]:
 
 
 @upgrade.command("show")
-@click.argument("item_id", type=int)
+@click.argument("item_id", type=int, required=False)
 @click.option("--json", "as_json", is_flag=True, help="The item as one JSON object.")
 @click.pass_context
-def show(ctx: click.Context, item_id: int, as_json: bool) -> None:
+def show(ctx: click.Context, item_id: int | None, as_json: bool) -> None:
     """One item in full: title, source, date, its text and its link; marks it read."""
     config = config_for(ctx)
+    if item_id is None:
+        raise click.UsageError("which item? pai upgrade show ITEM_ID (pai upgrade list)")
 
     def read(store):  # type: ignore[no-untyped-def]
         record = store.feed_item(item_id)
