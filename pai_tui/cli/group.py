@@ -26,9 +26,11 @@ class PaiGroup(click.Group):
         "doctor": ("pai_tui.cli.doctor", "doctor"),
         "keys": ("pai_tui.cli.keys", "keys"),
         "route": ("pai_tui.cli.route", "route"),
+        "say": ("pai_tui.cli.voice", "say_command"),
         "runs": ("pai_tui.cli.timeline", "runs"),
         "skill": ("pai_tui.cli.skill", "skill"),
         "trace": ("pai_tui.cli.timeline", "trace"),
+        "voice": ("pai_tui.cli.voice", "voice"),
     }
     # The first paragraph of each lazy command's help, for `pai --help`: listing the commands
     # imports none of them. tests/test_imports.py checks that these match the commands.
@@ -41,9 +43,11 @@ class PaiGroup(click.Group):
         "route": "Say which skill a message (TEXT, or stdin) would go to, and why.",
         "runs": "List chat turns and agents' runs from the timeline, newest first (pai trace ID "
                 "shows one).",
+        "say": "Say TEXT (or what stdin holds) in the main voice, an agent's or any voice id.",
         "skill": "Skills: folders with a SKILL.md (and Fabric patterns) that pai can run.",
         "trace": "Print the timeline of a turn or an agent's run: its model calls, tool runs, "
                  "questions and the runs it started (pai runs lists the ids).",
+        "voice": "Voices: every agent speaks in its own, offline (espeak-ng).",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

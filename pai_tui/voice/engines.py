@@ -147,8 +147,10 @@ class Pyttsx3Engine:
                 if importlib.util.find_spec("pyttsx3") is None:
                     raise VoiceError("pyttsx3 is not installed: pip install pyttsx3 (or set "
                                      "[voice] engine = \"espeak-ng\")")
-                if platform.system() == "Linux" and not _espeak_library():
-                    raise VoiceError(f"the espeak-ng library is missing: {ESPEAK_INSTALL}")
+                # Linux: espeak-ng's library speaks, its command lists the voices ids are
+                # checked against; one package brings both.
+                if platform.system() == "Linux" and not (_espeak_library() and _espeak()):
+                    raise VoiceError(f"espeak-ng is not installed: {ESPEAK_INSTALL}")
             except VoiceError as error:
                 self._problem = str(error)
         return self._problem
@@ -167,11 +169,15 @@ class Pyttsx3Engine:
         engine.setProperty("volume", voice.volume)
         if platform.system() == "Linux":
             engine.setProperty("pitch", voice.pitch)
-        engine.save_to_file(text, str(out))
-        engine.runAndWait()
-        if not out.exists() or out.stat().st_size <= 44:
-            raise VoiceError("pyttsx3 wrote no audio (is the voice id valid?)")
-        return True
+        # pyttsx3 2.99's espeak driver once returned without writing under load (seen once in
+        # ~40 tries, not reproduced): tried once more before it counts as a failure.
+        for _attempt in range(2):
+            engine.save_to_file(text, str(out))
+            engine.runAndWait()
+            if out.exists() and out.stat().st_size > 44:
+                return True
+            log.info("voice: pyttsx3 wrote no audio for %s; trying once more", voice.id)
+        raise VoiceError(f"pyttsx3 wrote no audio (voice {voice.id})")
 
 
 def _quiet_driver() -> None:

@@ -55,9 +55,10 @@ def keep_in_folder(clip: Path, folder: Path, label: str) -> Path:
     """Move `clip` into `folder` (made mode 700; the clip mode 600) under a name that sorts by
     time: `20261130-235501-000123-architect-start.wav`."""
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
+    now = time.time()
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
     safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in label)[:60]
-    target = folder / f"{stamp}-{time.monotonic_ns() % 1_000_000:06d}-{safe}.wav"
+    target = folder / f"{stamp}-{int(now * 1_000_000) % 1_000_000:06d}-{safe}.wav"
     os.chmod(clip, 0o600)
     shutil.move(clip, target)
     return target

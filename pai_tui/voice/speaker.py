@@ -86,6 +86,16 @@ class Speaker:
     def busy(self) -> bool:
         return self._current is not None or self.pending() > 0
 
+    def wait(self, timeout: float) -> bool:
+        """Block until everything queued is said (a command waiting to exit); False if not
+        within `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while self.busy():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.02)
+        return True
+
     def close(self, timeout: float = 5.0) -> None:
         with self._lock:
             self._closing = True
