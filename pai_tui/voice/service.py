@@ -111,7 +111,7 @@ class VoiceService:
             return f"unavailable ({self.problem})"
         if self.speaker is None or self.muted:
             return "off"
-        return "speaking" if self.speaker.busy() else "on"
+        return "speaking" if self.speaker.speaking else "on"
 
     def close(self) -> None:
         if self.narrator is not None:

@@ -51,6 +51,7 @@ class Speaker:
         self.spoken = 0
         self.kept: list[Path] = []  # clips written to the folder, newest last (capped)
         self.last_error: str | None = None
+        self.speaking = False  # a clip's span is open (made or played now)
         self._thread = threading.Thread(target=self._run, name="pai-speech", daemon=True)
         self._thread.start()
         self._ready.wait(5)
@@ -157,7 +158,13 @@ class Speaker:
                         "pai.speech.chars": len(utterance.text),
                         spans.AGENT_NAME: utterance.agent},
             turn_id=utterance.turn_id, agent=utterance.agent)
+        self.speaking = True
         clip = scratch / f"clip-{self.spoken + self.dropped}.wav"
+
+        def end(status: spans.SpanStatus, attributes: dict[str, object]) -> None:
+            self.speaking = False  # before the span's end is told: its listeners ask
+            span.end(status, attributes)
+
         try:
             written = await self.engine.synthesize(utterance.text, utterance.voice, clip)
             seconds = players.wav_seconds(clip) if written else 0.0
@@ -174,14 +181,14 @@ class Speaker:
                                      f"{run.stderr.strip()[:200]}")
             self.spoken += 1
             self.last_error = None
-            span.end("ok", {"pai.speech.seconds": round(seconds, 2), "pai.speech.file": where})
+            end("ok", {"pai.speech.seconds": round(seconds, 2), "pai.speech.file": where})
         except asyncio.CancelledError:
-            span.end("cancelled", {spans.STATUS_DETAIL: "stopped"})
+            end("cancelled", {spans.STATUS_DETAIL: "stopped"})
             raise
         except (VoiceError, OSError) as error:
             self.last_error = str(error)
             log.warning("voice: %s", error)
-            span.end("error", {spans.ERROR_TYPE: type(error).__name__,
+            end("error", {spans.ERROR_TYPE: type(error).__name__,
                                spans.STATUS_DETAIL: str(error)[:300]})
         finally:
             clip.unlink(missing_ok=True)
