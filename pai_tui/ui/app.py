@@ -472,6 +472,7 @@ class PaiApp(App[None], inherit_bindings=False):
     def _voice_started(self, problem: str | None, announce: bool) -> None:
         voice = self.cockpit.voice
         self.main.query_one(StatusBar).follow_voice(voice)
+        self.main.query_one(AgentsPane).follow_speech()
         if problem:
             self.notify(f"Voice unavailable: {problem}", severity="warning", timeout=15,
                         markup=False)
