@@ -19,6 +19,7 @@ class Clip:
     seconds: float
     rms: float  # 0..1
     pitch: float  # Hz, median over the voiced frames; 0 when none is found
+    brightness: float  # sox's "rough frequency" (Hz): the timbre of the voice and accent
 
 
 def measure(path: Path) -> Clip:
@@ -26,9 +27,12 @@ def measure(path: Path) -> Clip:
         seconds = wav.getnframes() / wav.getframerate()
     stat = subprocess.run(["sox", str(path), "-n", "stat"], capture_output=True, text=True,
                           check=True).stderr
-    rms = next(float(line.split(":")[1]) for line in stat.splitlines()
-               if line.startswith("RMS     amplitude"))
-    return Clip(seconds, rms, median_pitch(path))
+    def value(name: str) -> float:
+        return next(float(line.split(":")[1]) for line in stat.splitlines()
+                    if line.startswith(name))
+
+    return Clip(seconds, value("RMS     amplitude"), median_pitch(path),
+                value("Rough   frequency"))
 
 
 def median_pitch(path: Path) -> float:

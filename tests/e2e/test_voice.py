@@ -57,13 +57,27 @@ def test_each_bundled_agent_introduces_itself_in_a_voice_of_its_own(home: HomePa
         assert 1.5 < clip.seconds < 12, (name, clip)  # "Hello, I am …": a few seconds
         assert clip.rms > 0.02, (name, clip)  # not silence
         assert 70 < clip.pitch < 400, (name, clip)  # a human voice's pitch
-    # No two agents alike: their pitch, or their pace saying a sentence of the same shape,
-    # differs by more than a listener's threshold (~5%).
-    for (a, clip_a), (b, clip_b) in itertools.combinations(measured.items(), 2):
-        pitch, pace = apart(clip_a.pitch, clip_b.pitch), apart(clip_a.seconds, clip_b.seconds)
-        assert max(pitch, pace) > 0.06, f"{a} and {b} sound alike: {clip_a} vs {clip_b}"
     # And the voices in the files are what is heard: a woman's variant speaks higher.
     assert measured["designer-test"].pitch > 1.5 * measured["red-teamer-test"].pitch
+
+
+SENTENCE = "Hello. I am one of your agents, and this is how my voice sounds when I speak."
+
+
+def test_no_two_bundled_agents_sound_alike(home: HomePaths, tmp_path: Path) -> None:
+    """The same sentence in each voice: every two differ in pitch, pace or timbre by more
+    than a listener's threshold."""
+    measured = {}
+    for name in ["main", *BUNDLED]:
+        out = tmp_path / f"{name}.wav"
+        agent = ["--agent", name] if name != "main" else []
+        result = run_pai("say", *agent, "--out", str(out), SENTENCE)
+        assert result.returncode == 0, result.stderr
+        measured[name] = measure(out)
+    for (a, clip_a), (b, clip_b) in itertools.combinations(measured.items(), 2):
+        differences = (apart(clip_a.pitch, clip_b.pitch), apart(clip_a.seconds, clip_b.seconds),
+                       apart(clip_a.brightness, clip_b.brightness))
+        assert max(differences) > 0.08, f"{a} and {b} sound alike: {clip_a} vs {clip_b}"
 
 
 def test_pai_say_writes_a_wav_in_an_agent_s_voice_and_refuses_an_unknown_voice(
