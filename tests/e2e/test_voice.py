@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
 import shutil
 import stat
+import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -252,3 +255,58 @@ def test_a_stale_utterance_is_dropped_not_said(tmp_path: Path) -> None:
     finally:
         speaker.close()
     assert len(began) == 1 and speaker.dropped == 1 and speaker.spoken == 1
+
+
+# --- playback on a machine without a sound card ----------------------------------------------
+
+@pytest.fixture
+def null_sink(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """A PulseAudio server of the test's own with one null sink (no sound card needed); the
+    environment that reaches it."""
+    if not (shutil.which("pulseaudio") and shutil.which("paplay") and shutil.which("parec")):
+        pytest.skip("needs pulseaudio and pulseaudio-utils (scripts/system-deps.sh test)")
+    runtime = tmp_path / "pulse"
+    runtime.mkdir(mode=0o700)
+    socket = runtime / "native"
+    env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime), "HOME": str(runtime),
+           "PULSE_SERVER": f"unix:{socket}"}
+    server = subprocess.Popen(
+        ["pulseaudio", "-n", "--daemonize=no", "--exit-idle-time=-1", "--disable-shm=yes",
+         f"--load=module-native-protocol-unix socket={socket} auth-anonymous=1",
+         "--load=module-null-sink sink_name=pai_null"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 10
+        while not socket.exists():
+            assert server.poll() is None, server.stderr.read().decode()  # type: ignore[union-attr]
+            assert time.monotonic() < deadline, "pulseaudio did not start"
+            time.sleep(0.05)
+        yield {key: env[key] for key in ("XDG_RUNTIME_DIR", "PULSE_SERVER")}
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def test_a_clip_is_played_through_paplay_and_heard_on_the_null_sink(
+        home: HomePaths, tmp_path: Path, null_sink: dict[str, str]) -> None:
+    """The playback path end to end: `pai say` finds paplay (the first player on this PATH),
+    which plays to the null sink; its monitor, recorded, holds speech, not silence."""
+    players = tmp_path / "bin"
+    players.mkdir()
+    for program in ("espeak-ng", "paplay"):
+        (players / program).symlink_to(shutil.which(program))  # type: ignore[arg-type]
+    recording = tmp_path / "heard.wav"
+    env = {**os.environ, **null_sink}
+    recorder = subprocess.Popen(["parec", "-d", "pai_null.monitor", "--file-format=wav",
+                                 str(recording)], env=env)
+    try:
+        time.sleep(0.3)  # the recorder connected before the clip begins
+        result = run_pai("say", "--agent", "architect", "This is played, and recorded back.",
+                         env={**null_sink, "PATH": str(players)})
+        assert result.returncode == 0, result.stderr
+        time.sleep(0.3)
+    finally:
+        recorder.terminate()
+        recorder.wait(10)
+    heard = measure(recording)
+    assert heard.seconds > 1.5 and heard.rms > 0.01, heard
