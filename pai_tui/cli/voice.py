@@ -156,13 +156,13 @@ def say_command(ctx: click.Context, agent_name: str | None, voice_id: str | None
     Plays it with the first audio player found (or writes it to [voice] folder), or writes
     FILE.wav with --out.
     """
+    config = config_for(ctx)  # a broken config.toml is said first, as by every command
     if agent_name and voice_id:
         raise click.UsageError("give --agent or --voice, not both")
     if text is None and not sys.stdin.isatty():
         text = sys.stdin.read()
     if not text or not text.strip():
         raise click.UsageError("nothing to say: give TEXT, or pipe it on stdin")
-    config = config_for(ctx)
     engine = _engine(ctx, config)
     if voice_id is not None:
         problem = KnownVoices.of(engine.voices()).problem(voice_id)
