@@ -23,6 +23,7 @@ from pai_tui.voice.model import PITCH, RATE, Voice, VoiceInfo
 # What derived voices are made of: English voices espeak-ng ships, and its variants.
 BASES = ("en-us", "en-gb", "en-gb-scotland", "en-gb-x-rp", "en-029", "en-gb-x-gbclan",
          "en-gb-x-gbcwmd", "en-us-nyc")
+DEFAULT_MAIN = Voice("en-us+f5")  # the main assistant's, unless [voice] main says another
 VARIANTS = ("m1", "m2", "m3", "m4", "m5", "m6", "m7", "f1", "f2", "f3", "f4", "f5")
 
 
@@ -78,8 +79,9 @@ class VoiceBook:
 def build_book(settings: VoiceSettings, agents: Iterable[AgentDefinition], known: KnownVoices,
                config_path: Path) -> VoiceBook:
     warnings: list[str] = []
-    main = _checked(_from_spec(settings.main), known, f"{config_path}: [voice] main", warnings)
-    book = VoiceBook(main or Voice("en-us+f5"), warnings=warnings)
+    main = _checked(_from_spec(settings.main), known, f"{config_path}: [voice] main", warnings,
+                    instead=f"the default {DEFAULT_MAIN.id} is used")
+    book = VoiceBook(main or DEFAULT_MAIN, warnings=warnings)
     configured = {agent_key(name): spec for name, spec in settings.agents.items()}
     for agent in agents:
         key = agent.key
@@ -135,14 +137,13 @@ def _from_field(value: Any, where: str, warnings: list[str]) -> Voice | None:
                  float(numbers.get("volume", voice.volume)))
 
 
-def _checked(voice: Voice | None, known: KnownVoices, where: str,
-             warnings: list[str]) -> Voice | None:
+def _checked(voice: Voice | None, known: KnownVoices, where: str, warnings: list[str],
+             instead: str = "a voice derived from the name is used") -> Voice | None:
     if voice is None:
         return None
     problem = known.problem(voice.id)
     if problem:
-        warnings.append(f"{where}: unknown voice '{voice.id}': {problem}; a voice derived "
-                        f"from the name is used")
+        warnings.append(f"{where}: unknown voice '{voice.id}': {problem}; {instead}")
         return None
     return voice
 
