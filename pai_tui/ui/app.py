@@ -444,12 +444,8 @@ class PaiApp(App[None], inherit_bindings=False):
 
     def action_toggle_voice(self) -> None:
         voice = self.cockpit.voice if "voice" in vars(self.cockpit) else None
-        if voice is None or not (voice.running or voice.problem):
+        if voice is None or not voice.running:  # (again, if it was unavailable: look again)
             self._start_voice(announce=True)
-            return
-        if voice.problem:
-            self.notify(f"Voice unavailable: {voice.problem}", severity="warning", timeout=15,
-                        markup=False)
             return
         voice.set_muted(not voice.muted)
         self.main.query_one(StatusBar).show_voice()

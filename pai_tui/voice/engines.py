@@ -121,7 +121,6 @@ class Pyttsx3Engine:
 
     def __init__(self) -> None:
         self._engine: Any = None
-        self._problem: str | None = None
 
     def _driver(self) -> Any:
         if self._engine is None:
@@ -140,20 +139,18 @@ class Pyttsx3Engine:
         return self._engine
 
     def problem(self) -> str | None:
-        if self._problem is None and self._engine is None:
-            try:
-                import importlib.util
+        if self._engine is not None:
+            return None
+        import importlib.util
 
-                if importlib.util.find_spec("pyttsx3") is None:
-                    raise VoiceError("pyttsx3 is not installed: pip install pyttsx3 (or set "
-                                     "[voice] engine = \"espeak-ng\")")
-                # Linux: espeak-ng's library speaks, its command lists the voices ids are
-                # checked against; one package brings both.
-                if platform.system() == "Linux" and not (_espeak_library() and _espeak()):
-                    raise VoiceError(f"espeak-ng is not installed: {ESPEAK_INSTALL}")
-            except VoiceError as error:
-                self._problem = str(error)
-        return self._problem
+        if importlib.util.find_spec("pyttsx3") is None:
+            return "pyttsx3 is not installed: pip install pyttsx3 (or set [voice] engine = " \
+                   "\"espeak-ng\")"
+        # Linux: espeak-ng's library speaks, its command lists the voices ids are checked
+        # against; one package brings both.
+        if platform.system() == "Linux" and not (_espeak_library() and _espeak()):
+            return f"espeak-ng is not installed: {ESPEAK_INSTALL}"
+        return None
 
     def voices(self) -> list[VoiceInfo]:
         listed = espeak_voices()

@@ -69,10 +69,10 @@ class VoiceService:
 
     def start(self) -> str | None:
         """Start speaking what happens (blocking: run it off the UI loop). Returns why voice
-        is unavailable, or None."""
+        is unavailable, or None; asked again, it looks again (a player installed meanwhile)."""
         with self._starting:
-            if self.speaker is not None or self.problem is not None:
-                return self.problem
+            if self.speaker is not None:
+                return None
             settings = self.config.voice
             self.problem = problem_of(settings, self.engine, self.config.home.root)
             if self.problem is not None:
