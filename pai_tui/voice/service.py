@@ -113,6 +113,10 @@ class VoiceService:
             return "off"
         return "speaking" if self.speaker.speaking else "on"
 
+    def finish(self, timeout: float) -> bool:
+        """Wait until what is queued has been said (a command about to exit)."""
+        return self.speaker.wait(timeout) if self.speaker is not None else True
+
     def close(self) -> None:
         if self.narrator is not None:
             self.narrator.close()

@@ -310,3 +310,14 @@ def test_a_clip_is_played_through_paplay_and_heard_on_the_null_sink(
         recorder.wait(10)
     heard = measure(recording)
     assert heard.seconds > 1.5 and heard.rms > 0.01, heard
+
+
+def test_pai_agent_run_says_the_start_and_the_finish_when_voice_is_on(
+        home: HomePaths, server: FakeLLMServer) -> None:
+    point_providers_at(home, server, extra='[voice]\nenabled = true\noutput = "folder"\n')
+    server.queue(Reply(text="Three risks.\n\n🗣️ Three risks found, the first is the deadline."))
+    result = run_pai("agent", "run", "red-teamer", "attack my plan", env=KEYS)
+    assert result.returncode == 0, result.stderr
+    found = clips(home.root / "voice")
+    assert sorted(found) == ["red-teamer-finish", "red-teamer-start"]
+    assert measure(found["red-teamer-finish"]).seconds > 2.5  # the 🗣️ line, not "Three risks."
