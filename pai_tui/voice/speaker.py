@@ -154,8 +154,8 @@ class Speaker:
             self.bus, "speech", f"speech {utterance.agent or 'main'}",
             trace_id=utterance.trace_id or spans.new_trace_id(),
             parent_span_id=utterance.parent_span_id, session_id=utterance.session_id,
-            attributes={"pai.speech.kind": utterance.kind, "pai.speech.voice": utterance.voice.id,
-                        "pai.speech.chars": len(utterance.text),
+            attributes={spans.SPEECH_KIND: utterance.kind, spans.SPEECH_VOICE: utterance.voice.id,
+                        spans.SPEECH_CHARS: len(utterance.text),
                         spans.AGENT_NAME: utterance.agent},
             turn_id=utterance.turn_id, agent=utterance.agent)
         self.speaking = True
@@ -181,7 +181,7 @@ class Speaker:
                                      f"{run.stderr.strip()[:200]}")
             self.spoken += 1
             self.last_error = None
-            end("ok", {"pai.speech.seconds": round(seconds, 2), "pai.speech.file": where})
+            end("ok", {spans.SPEECH_SECONDS: round(seconds, 2), spans.SPEECH_FILE: where})
         except asyncio.CancelledError:
             end("cancelled", {spans.STATUS_DETAIL: "stopped"})
             raise

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from pai_tui import events
+from pai_tui import events, spans
 from pai_tui.agents.runs import RunRequest
 from pai_tui.cockpit import Cockpit
 from pai_tui.config import load_config
@@ -154,24 +154,30 @@ def test_a_finished_agent_run_on_the_cockpit_s_bus_becomes_clips_in_the_folder(
         assert cockpit.voice.start() is None
         assert "pai_tui.voice.engines" in __import__("sys").modules
 
-        async def run() -> str:
+        async def run() -> tuple[str, int]:
             catalog = await cockpit.agents.catalog()
             architect = catalog.get("architect")
             assert architect is not None
             result = await cockpit.agents.run(RunRequest(architect, "Design the export feature"))
-            return result.status
+            return result.status, result.answer.id
 
-        assert asyncio.run(run()) == "complete"
+        status, run_id = asyncio.run(run())
+        assert status == "complete"
         assert cockpit.voice.speaker is not None and cockpit.voice.speaker.wait(60)
     finally:
         cockpit.close()
     found = clips(home.root / "voice")
     assert sorted(found) == ["architect-finish", "architect-start"]
     assert measure(found["architect-start"]).rms > 0.02
-    said = sorted(e.attributes["pai.speech.kind"] for e in speech)
+    said = sorted(e.attributes[spans.SPEECH_KIND] for e in speech)
     assert said == ["finish", "start"]
     assert all(e.agent == "architect" and e.parent_span_id for e in speech)  # in its timeline
     assert stat.S_IMODE((home.root / "voice").stat().st_mode) == 0o700
+    trace = run_pai("trace", str(run_id), env={"COLUMNS": "200"})  # the run's timeline
+    assert trace.returncode == 0, trace.stderr
+    assert "speech architect (start, en-gb-x-rp+m3)" in trace.stdout
+    assert "speech architect (finish, en-gb-x-rp+m3)" in trace.stdout
+    assert "s of audio" in trace.stdout
 
 
 # --- the speech thread ---------------------------------------------------------------------
@@ -193,7 +199,7 @@ def spoken(bus: events.Bus) -> tuple[list[str], list[str], threading.Event]:
 
     def on_start(event: events.SpanStarted) -> None:
         if event.kind == "speech":
-            texts[event.span_id] = event.attributes["pai.speech.chars"]
+            texts[event.span_id] = event.attributes[spans.SPEECH_CHARS]
             began.append(event.span_id)
             first.set()
 
