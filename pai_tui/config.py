@@ -207,6 +207,15 @@ class VoiceSettings:
 
 
 @dataclass
+class SecuritySettings:
+    """`[security]`: how pai looks after the user's keys (`pai secrets`, `pai doctor`)."""
+
+    # `pai doctor` warns about a key in secrets.toml added longer ago than this (rotate it:
+    # `pai secrets rotate PROVIDER`).
+    key_max_age_days: int = bounded(90, 1, 36_500, unit="days")
+
+
+@dataclass
 class Config:
     ui: UISettings = field(default_factory=UISettings)
     keymap: dict[str, str] = field(default_factory=dict)
@@ -214,6 +223,7 @@ class Config:
     skills: SkillsSettings = field(default_factory=SkillsSettings)
     agents: AgentsSettings = field(default_factory=AgentsSettings)
     timeline: TimelineSettings = field(default_factory=TimelineSettings)
+    security: SecuritySettings = field(default_factory=SecuritySettings)
     voice: VoiceSettings = field(default_factory=VoiceSettings)
     providers: dict[str, ProviderSettings] = field(default_factory=dict)
     # Not from the file: where things are.

@@ -15,6 +15,7 @@ case "${1:-test}" in
     test)
         command -v espeak-ng >/dev/null 2>&1 || missing="$missing espeak-ng"
         command -v tmux >/dev/null 2>&1 || missing="$missing tmux"
+        command -v git >/dev/null 2>&1 || missing="$missing git"  # pai secrets' hook tests
         command -v sox >/dev/null 2>&1 || missing="$missing sox"
         command -v pulseaudio >/dev/null 2>&1 || missing="$missing pulseaudio"
         command -v parec >/dev/null 2>&1 || missing="$missing pulseaudio-utils"

@@ -439,6 +439,7 @@ class PaiApp(App[None], inherit_bindings=False):
         deadline = time.monotonic() + wait
         while supervisor.active and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
+        await supervisor.settle(max(0.5, deadline - time.monotonic()))  # their worktrees
 
     # voice (pai_tui/voice/: imported once voice is turned on, never at start-up when off)
 
