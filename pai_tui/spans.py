@@ -57,6 +57,11 @@ ROUTE_HOW = "pai.route.how"
 ROUTE_REASONS = "pai.route.reasons"
 PERMISSION_ANSWER = "pai.permission.answer"
 STATUS_DETAIL = "pai.status.detail"  # why a span did not end well, for the user
+SPEECH_KIND = "pai.speech.kind"  # what a clip says: answer, start, finish, permission, test
+SPEECH_VOICE = "pai.speech.voice"  # the engine voice id
+SPEECH_CHARS = "pai.speech.chars"  # of text said (the text itself is never kept)
+SPEECH_SECONDS = "pai.speech.seconds"  # the clip's length
+SPEECH_FILE = "pai.speech.file"  # where the clip was kept ([voice] output = "folder")
 
 # What a span is, for the timeline's marks and the summary's groups.
 Kind = Literal["turn", "model", "tool", "skill", "permission", "route", "hook", "speech"]
