@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from pai_tui.skills.service import Skills
     from pai_tui.turns.gates import Approvals
     from pai_tui.turns.service import Turns
+    from pai_tui.upgrade.feed import UpgradeFeed
     from pai_tui.voice.service import VoiceService
 
 
@@ -91,6 +92,12 @@ class Cockpit:
         from pai_tui.observe.timeline import TimelineRecorder
 
         return TimelineRecorder(self.history, self.bus)
+
+    @cached_property
+    def upgrades(self) -> UpgradeFeed:
+        from pai_tui.upgrade.feed import UpgradeFeed
+
+        return UpgradeFeed(self.config, self.history)
 
     @cached_property
     def agents(self) -> Supervisor:

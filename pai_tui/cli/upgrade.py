@@ -12,7 +12,6 @@ from pai_tui.cli import config_for, in_cockpit
 from pai_tui.cli.output import plural, say, say_json, warn
 
 if TYPE_CHECKING:
-    from pai_tui.cockpit import Cockpit
     from pai_tui.config import Config
     from pai_tui.upgrade.poll import Polled
     from pai_tui.upgrade.sources import Source
@@ -51,12 +50,10 @@ def fetch(ctx: click.Context, name: str | None) -> None:
     Exit 1 if a source failed."""
     config = config_for(ctx)
     sources = _sources(config)
-    if name is not None:
-        sources = [s for s in sources if s.name == name]
-        if not sources:
-            warn(f"pai: no source named {name!r} (pai upgrade sources list)")
-            ctx.exit(EXIT_USAGE)
-    polled = in_cockpit(config, lambda cockpit: _poll(cockpit, sources, name is not None))
+    if name is not None and not any(s.name == name for s in sources):
+        warn(f"pai: no source named {name!r} (pai upgrade sources list)")
+        ctx.exit(EXIT_USAGE)
+    polled = in_cockpit(config, lambda cockpit: cockpit.upgrades.fetch(_progress, name))
     new = sum(p.new for p in polled)
     failed = [p for p in polled if p.outcome == "failed"]
     paused = [p for p in polled if p.outcome == "paused"]
@@ -65,22 +62,6 @@ def fetch(ctx: click.Context, name: str | None) -> None:
         + (f", {len(paused)} paused (pai upgrade fetch --source NAME tries one again)"
            if paused else ""))
     ctx.exit(EXIT_FAILED if failed else 0)
-
-
-async def _poll(cockpit: Cockpit, sources: list[Source], refreshing: bool) -> list[Polled]:
-    from pai_tui.upgrade.fetch import Fetcher
-    from pai_tui.upgrade.poll import poll, refresh, rerank
-
-    if refreshing:
-        for source in sources:
-            await refresh(cockpit.history, source.name)
-    fetcher = Fetcher()
-    try:
-        polled = await poll(sources, cockpit.history, fetcher, force=True, progress=_progress)
-    finally:
-        await fetcher.aclose()
-    await rerank(cockpit.history, cockpit.config.home.root, _sources(cockpit.config))
-    return polled
 
 
 def _progress(done: int, total: int, polled: Polled) -> None:
