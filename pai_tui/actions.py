@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Scope = Literal["app", "screen", "chat-input", "history", "agents", "help", "skills",
-                "timeline", "summary"]
+Scope = Literal["app", "screen", "chat-input", "history", "agents", "upgrades", "help",
+                "skills", "timeline", "summary", "upgrade-item"]
 
 
 @dataclass(frozen=True)
@@ -101,6 +101,12 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("voice.hush", "alt+h", "Hush: stop speaking", "hush",
                help="Stop the clip being said and forget what waits to be said.",
                priority=True),
+    ActionSpec("upgrades.fetch", "", "Fetch the upgrade sources now", "fetch_upgrades",
+               help="Poll every upgrade source now (progress in the Upgrades pane), then rank "
+                    "what they give against your TELOS."),
+    ActionSpec("upgrades.schedule", "", "Upgrade scheduler on or off", "toggle_scheduler",
+               help="Poll the upgrade sources in the background (saved as [upgrade] schedule "
+                    "in config.toml); one pai per database does, the others say which."),
     ActionSpec("agents.reload", "", "Reload agents", "reload_agents",
                help="Read the agent files again (after you add or edit one)."),
     ActionSpec("skills.reload", "", "Reload skills", "reload_skills",
@@ -148,6 +154,15 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("agents.timeline", "t", "Timeline of the selected run", "open_timeline",
                scope="agents", help="In Agents: the timeline of the run under the cursor (its "
                                     "model calls, tool runs, time and cost)."),
+    ActionSpec("upgrades.read", "m", "Mark read or unread", "toggle_read", scope="upgrades",
+               help="In Upgrades: mark the item under the cursor read (or unread again)."),
+    ActionSpec("upgrades.delete", "d,delete", "Delete this item", "delete_item",
+               scope="upgrades",
+               help="In Upgrades: delete the item under the cursor; it never comes back."),
+    ActionSpec("upgrades.fetch_here", "f", "Fetch now", "fetch_now", scope="upgrades",
+               help="In Upgrades: poll the sources now.", palette=False),
+    ActionSpec("upgrade_item.close", "escape,q", "Close the item", "close",
+               scope="upgrade-item", help="Leave the item."),
     ActionSpec("help.close", "escape,f1,q", "Close help", "dismiss", scope="help",
                help="Leave the help screen."),
     ActionSpec("skills.run", "r", "Run a tool of this skill", "run_tool", scope="skills",

@@ -37,11 +37,12 @@ from pai_tui.ui.keymap import (
 )
 from pai_tui.ui.markdown_body import warm_up as markdown_warm_up
 from pai_tui.ui.pane import Pane
-from pai_tui.ui.panes import HistoryPane, OpenSession, UpgradesPane
+from pai_tui.ui.panes import HistoryPane, OpenSession
 from pai_tui.ui.session_actions import SessionActions
 from pai_tui.ui.status import StatusBar
 from pai_tui.ui.terminal_title import TerminalTitle, waiting_title
 from pai_tui.ui.themes import DEFAULT_THEME, load_themes
+from pai_tui.ui.upgrades_pane import UpgradesPane
 
 if TYPE_CHECKING:
     from pai_tui.skills.permissions import Decision
@@ -60,7 +61,7 @@ MAIN_SCREEN_ACTIONS = frozenset(
      "show_earlier", "switch_model", "edit_system_prompt", "rename_session", "delete_session",
      "use_ollama", "browse_skills", "last_answer_timeline"})
 # Scopes of screens of their own (the screen's id is the scope): their actions act there.
-SCREEN_SCOPES = ("help", "skills", "timeline", "summary")
+SCREEN_SCOPES = ("help", "skills", "timeline", "summary", "upgrade-item")
 
 
 class MainScreen(Screen[None], inherit_bindings=False):
@@ -79,7 +80,7 @@ class MainScreen(Screen[None], inherit_bindings=False):
             yield ChatPane(self.cockpit, self.bridge, id="chat")
             yield AgentsPane(self.cockpit, self.bridge, id="agents")
             yield HistoryPane(self.cockpit, self.bridge, id="history")
-            yield UpgradesPane(id="upgrades")
+            yield UpgradesPane(self.cockpit, self.bridge, id="upgrades")
         yield StatusBar(self.cockpit, self.bridge, id="status")
 
     @on(OpenSession)
@@ -158,6 +159,8 @@ class PaiApp(App[None], inherit_bindings=False):
             self.sessions.look_for_ollama()
         if self.cockpit.config.voice.enabled:
             self._start_voice(announce=False)
+        if self.cockpit.config.upgrade.schedule:
+            self._start_scheduler()
         problem = self.cockpit.providers.secrets.problem  # a key may be missing for this
         if problem:
             self.notify(problem, severity="warning", timeout=20, markup=False)
@@ -309,8 +312,8 @@ class PaiApp(App[None], inherit_bindings=False):
             await self.run_action(spec.action, self.main.query_one(ChatInput))
         elif spec.scope in SCREEN_SCOPES:
             await self.run_action(spec.action, self.screen)
-        elif spec.scope == "agents":  # on the run highlighted there
-            await self.run_action(spec.action, self.pane("agents"))
+        elif spec.scope in ("agents", "upgrades"):  # on the row highlighted there
+            await self.run_action(spec.action, self.pane(spec.scope))
         else:
             await self.run_action(spec.action)
 
@@ -429,6 +432,8 @@ class PaiApp(App[None], inherit_bindings=False):
                     await worker.wait()
             await self._stop_agents()
         self.bridge.close()
+        if "upgrades" in vars(self.cockpit):  # the lease, given up for another pai
+            await self.cockpit.upgrades.stop_scheduler()
         await self.cockpit.aclose()
         self.exit()
 
@@ -452,6 +457,39 @@ class PaiApp(App[None], inherit_bindings=False):
         self.main.query_one(StatusBar).show_voice()
         self.notify("Voice muted (alt+v turns it back on)." if voice.muted else "Voice on.",
                     timeout=3)
+
+    # the upgrade feed
+
+    async def action_fetch_upgrades(self) -> None:
+        await self.run_action("fetch_now", self.pane("upgrades"))
+
+    async def action_toggle_scheduler(self) -> None:
+        """Turn the background polls on (for this pai, and in config.toml) or off."""
+        from pai_tui.settings import write_settings
+
+        config = self.cockpit.config
+        on = not config.upgrade.schedule
+        config.upgrade.schedule = on
+        try:
+            await asyncio.to_thread(write_settings, config.home.config, ("upgrade",),
+                                    {"schedule": on})
+        except Exception as error:  # the file cannot be written: on for this session only
+            self.notify(f"Not saved in config.toml: {error}", severity="warning", markup=False)
+        if on:
+            self._start_scheduler()
+            self.notify("Upgrade scheduler on: the sources are polled every "
+                        f"{config.upgrade.every_minutes:g} minutes.", timeout=4)
+        else:
+            await self.cockpit.upgrades.stop_scheduler()
+            self.notify("Upgrade scheduler off.", timeout=3)
+
+    def _start_scheduler(self) -> None:
+        status = self.main.query_one(StatusBar)
+
+        def said(state: str) -> None:
+            status.scheduler = state
+
+        self.cockpit.upgrades.start_scheduler(said)
 
     def action_hush(self) -> None:
         voice = self.cockpit.voice if "voice" in vars(self.cockpit) else None

@@ -1,4 +1,4 @@
-"""The History, Agents and Upgrades panes."""
+"""The History pane, and what the panes share (EmptyState, `ago`, OpenSession)."""
 
 from __future__ import annotations
 
@@ -145,24 +145,3 @@ class HistoryPane(Listening, Pane):
         session_id = int(message.option.id or 0)
         title = next((s.title for s in self.sessions if s.id == session_id), "")
         self.post_message(self.OpenSession(session_id, title))
-
-
-class EmptyPane(Pane):
-    """A pane that explains what will appear in it until it has content."""
-
-    EMPTY = ""
-
-    def compose(self):  # type: ignore[override]
-        yield EmptyState(Text(self.EMPTY, style="dim"), id=f"{self.id}-state")
-
-
-class AgentsPane(EmptyPane):
-    TITLE = "Agents"
-    EMPTY = ("No agents running.\n"
-             "Named agents (architect, engineer, researcher, red-teamer…) run here in parallel.")
-
-
-class UpgradesPane(EmptyPane):
-    TITLE = "Upgrades"
-    EMPTY = ("No upgrade proposals yet.\n"
-             "The scheduler watches AI news sources and proposes improvements here.")

@@ -5,7 +5,7 @@ this; it calls the pieces (sources, fetch, poll, rank, scheduler)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from pai_tui.config import Config
@@ -53,11 +53,11 @@ class UpgradeFeed:
         await self.rerank()
         return polled
 
-    async def rerank(self) -> int:
+    async def rerank(self, now: datetime | None = None) -> int:
         from pai_tui.upgrade.poll import rerank
 
         sources, _ = self.sources()
-        return await rerank(self.history, self.config.home.root, sources)
+        return await rerank(self.history, self.config.home.root, sources, now)
 
     async def items(self, unread_only: bool = False, limit: int | None = None,
                     ) -> list[FeedItemRecord]:

@@ -40,6 +40,7 @@ from tests.pilot import (
     terminal_key,
     text_of,
 )
+from tests.ui import upgrade_steps
 
 PANE_TITLES = ["Chat", "Agents", "History", "Upgrades"]
 
@@ -124,8 +125,8 @@ async def test_every_action_is_in_the_command_palette() -> None:
                 assert spec.title not in titles, spec.id
                 continue
             if spec.id in ("help.close", "chat.cancel", "ollama.use") \
-                    or spec.scope in ("skills", "timeline", "summary"):  # listed on their
-                # screens (test_skills_ui, test_timeline_ui)
+                    or spec.scope in ("skills", "timeline", "summary", "upgrade-item"):
+                # listed on their screens (test_skills_ui, test_timeline_ui, test_upgrades_ui)
                 # the help screen's own key, and two listed only when there is something to
                 # do (test_every_palette_entry shows them then)
                 continue
@@ -654,6 +655,13 @@ EFFECTS: dict[str, tuple[Callable[..., Any] | None, Callable[[PaiApp], bool]]] =
     "summary.period": (_summary_open, _summary_of("week")),
     "summary.close": (_summary_open, lambda a: a.screen is a.main),
     "voice.toggle": (None, lambda a: a.main.query_one(StatusBar).voice != "off"),
+    "upgrades.fetch": (upgrade_steps.feed_sources, upgrade_steps.items_fetched),
+    "upgrades.fetch_here": (upgrade_steps.feed_sources, upgrade_steps.items_fetched),
+    "upgrades.schedule": (upgrade_steps.feed_sources,
+                          lambda a: a.main.query_one(StatusBar).scheduler.startswith("on")),
+    "upgrades.read": (upgrade_steps.items_in_pane, upgrade_steps.first_read),
+    "upgrades.delete": (upgrade_steps.items_in_pane, upgrade_steps.one_deleted),
+    "upgrade_item.close": (upgrade_steps.item_open, lambda a: a.screen is a.main),
     "voice.hush": (None, lambda a: any("Speech stopped" in str(n.message)
                                        for n in a._notifications)),
 }

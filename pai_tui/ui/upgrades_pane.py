@@ -1,0 +1,195 @@
+"""The Upgrades pane: what the upgrade feed found, best first against the user's TELOS (unread
+marked; source, age, score and why on one line), sources in trouble said in the title, progress
+while fetching. Enter opens an item; keys mark it read, delete it (it never comes back), fetch
+now. Everything from a feed is shown literally."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from pai_tui import events
+from pai_tui.cockpit import Cockpit
+from pai_tui.history.records import FeedItemRecord, FeedSourceState
+from pai_tui.safe_text import printable
+from pai_tui.ui.bus import Bridge, Listening
+from pai_tui.ui.keymap import bindings_for
+from pai_tui.ui.pane import Pane
+from pai_tui.ui.panes import EmptyState, ago
+
+SHOWN = 200  # items listed (the best)
+EMPTY = ("No upgrade items yet.\nf fetches the sources now (pai upgrade sources list shows "
+         "them); [upgrade] schedule = true in config.toml polls in the background. Items are "
+         "ranked against your goals in $PAI_HOME/telos/.")
+
+
+class UpgradesPane(Listening, Pane):
+    TITLE = "Upgrades"
+    BINDINGS = bindings_for("upgrades")
+
+    def __init__(self, cockpit: Cockpit, bridge: Bridge, **kwargs: object):
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.cockpit, self.bridge = cockpit, bridge
+        self.items: list[FeedItemRecord] = []
+        self.trouble: list[FeedSourceState] = []
+        self.progress = ""  # "fetching 3/13" while a poll goes
+
+    def compose(self) -> ComposeResult:
+        yield OptionList(id="upgrades-list")
+        yield EmptyState(Text(EMPTY, style="dim"), id="upgrades-state")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#upgrades-list").display = False
+        self._stop_listening = self.bridge.listen(self, events.StoreReady)
+        self.cockpit.upgrades.on_polled = self.reload
+
+    def on_unmount(self) -> None:
+        self._stop_listening()
+        self.cockpit.upgrades.on_polled = None
+
+    def on_store_ready(self, event: events.StoreReady) -> None:
+        self.reload()
+
+    @work(group="upgrades-load", exclusive=True, exit_on_error=False)
+    async def reload(self) -> None:
+        feed = self.cockpit.upgrades
+        self.items = await feed.items(limit=SHOWN)
+        self.trouble = [s for s in (await feed.states()).values() if s.paused or s.errors]
+        self._show()
+
+    def _show(self) -> None:
+        listing = self.query_one("#upgrades-list", OptionList)
+        state = self.query_one("#upgrades-state", EmptyState)
+        unread = sum(not r.read for r in self.items)
+        failing = len(self.trouble)
+        self.border_subtitle = " · ".join(filter(None, [
+            self.progress, f"{unread} unread" if unread else "",
+            f"{failing} source{'s' if failing != 1 else ''} failing" if failing else ""]))
+        if not self.items:
+            return
+        keep = listing.highlighted_option.id if listing.highlighted_option else None
+        now = datetime.now(UTC).replace(tzinfo=None)
+        listing.set_options(Option(line(record, now), id=str(record.id))
+                            for record in self.items)
+        ids = [str(r.id) for r in self.items]
+        listing.highlighted = ids.index(keep) if keep in ids else 0
+        focus = state.has_focus
+        state.display, listing.display = False, True
+        if focus:
+            listing.focus()
+
+    def _highlighted(self) -> FeedItemRecord | None:
+        option = self.query_one("#upgrades-list", OptionList).highlighted_option
+        item_id = int(option.id or 0) if option is not None else 0
+        return next((r for r in self.items if r.id == item_id), None)
+
+    @on(OptionList.OptionSelected, "#upgrades-list")
+    def _selected(self, message: OptionList.OptionSelected) -> None:
+        record = next((r for r in self.items if r.id == int(message.option.id or 0)), None)
+        if record is not None:
+            self.app.push_screen(ItemScreen(record))
+            if not record.read:
+                self._mark(record, True)
+
+    def action_toggle_read(self) -> None:
+        record = self._highlighted()
+        if record is None:
+            self.notify("No item under the cursor.", severity="warning")
+            return
+        self._mark(record, not record.read)
+
+    @work(group="upgrades-change", exit_on_error=False)
+    async def _mark(self, record: FeedItemRecord, read: bool) -> None:
+        await self.cockpit.upgrades.mark(record.id, read)
+        self.reload()
+
+    def action_delete_item(self) -> None:
+        record = self._highlighted()
+        if record is None:
+            self.notify("No item under the cursor.", severity="warning")
+            return
+        self._delete(record)
+
+    @work(group="upgrades-change", exit_on_error=False)
+    async def _delete(self, record: FeedItemRecord) -> None:
+        if await self.cockpit.upgrades.delete(record.id):
+            self.notify(f"Deleted: {printable(record.item.title)[:80]} (it will not come back)",
+                        timeout=4, markup=False)
+        self.reload()
+
+    @work(group="upgrades-fetch", exclusive=True, exit_on_error=False)
+    async def action_fetch_now(self) -> None:
+        from pai_tui.config import ConfigError
+
+        self.progress = "fetching…"
+        self._show()
+
+        def told(done: int, total: int, _: object) -> None:
+            self.progress = f"fetching {done}/{total}"
+            self._show()
+
+        try:
+            polled = await self.cockpit.upgrades.fetch(told)
+        except ConfigError as error:
+            self.notify(str(error), severity="error", markup=False, timeout=10)
+            return
+        finally:
+            self.progress = ""
+        new = sum(p.new for p in polled)
+        failed = [p for p in polled if p.outcome in ("failed", "paused")]
+        self.notify(f"{len(polled)} sources: {new} new item{'s' if new != 1 else ''}"
+                    + (f", {len(failed)} failing ({failed[0].source}: {failed[0].error})"
+                       if failed else ""), markup=False,
+                    severity="warning" if failed else "information", timeout=6)
+        self.reload()
+
+
+def line(record: FeedItemRecord, now: datetime) -> Text:
+    """One item: unread mark, score, age, source and title; under it, why (goal ids and the
+    words that matched)."""
+    item = record.item
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append("• " if not record.read else "  ", style="bold")
+    text.append(f"{record.score:5.2f} ", style="dim")
+    text.append(f"{ago(item.published or record.found_at, now):>10}  ", style="dim")
+    text.append(f"{printable(record.source)}: ", style="italic")
+    text.append(printable(item.title) or "(untitled)", style="bold" if not record.read else "")
+    if record.why:  # on a line of its own: a narrow pane keeps both in view
+        text.append(f"\n             why: {printable(record.why)}", style="dim")
+    return text
+
+
+class ItemScreen(Screen[None]):
+    """One item in full: title, source, date, score and why, the link printed whole, and its
+    text, all literal."""
+
+    BINDINGS = bindings_for("upgrade-item")
+
+    def __init__(self, record: FeedItemRecord):
+        super().__init__(id="upgrade-item")
+        self.record = record
+
+    def compose(self) -> ComposeResult:
+        record, item = self.record, self.record.item
+        when = item.published.strftime("%Y-%m-%d %H:%M UTC") if item.published else "no date"
+        head = Text(printable(item.title) or "(untitled)", style="bold")
+        head.append(f"\n{printable(record.source)} · {when} · score {record.score:.3f}",
+                    style="dim")
+        if record.why:
+            head.append(f"\nwhy: {printable(record.why)}")
+        if item.url:
+            head.append(f"\n{printable(item.url)}", style="underline")
+        with VerticalScroll():
+            yield Static(head, id="item-head")
+            yield Static(Text(printable(item.summary) or "(no text)"), id="item-text")
+
+    def action_close(self) -> None:
+        self.dismiss()
