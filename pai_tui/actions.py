@@ -185,14 +185,15 @@ BY_ID: dict[str, ActionSpec] = {spec.id: spec for spec in ACTIONS}
 # Scopes whose bindings are live at the same moment (the app's are live everywhere).
 _TOGETHER: frozenset[frozenset[Scope]] = frozenset(
     frozenset(pair) for pair in (("screen", "chat-input"), ("screen", "history"),
-                                 ("screen", "agents")))
+                                 ("screen", "agents"), ("screen", "upgrades")))
 # Keys two actions share on purpose: the first acts where it can, else the key goes on to the
 # second (tab completes a /name, else moves the focus; esc stops an answer, else closes the
 # screen on top; ctrl+c copies a selection, else says how to quit; f1 opens help, then closes it).
 SHARED_BY_DESIGN: frozenset[frozenset[str]] = frozenset(frozenset(pair) for pair in (
     ("chat.complete", "focus.next"), ("chat.cancel", "help.close"),
     ("chat.cancel", "skills.close"), ("chat.cancel", "timeline.close"),
-    ("chat.cancel", "summary.close"), ("app.help", "help.close"),
+    ("chat.cancel", "summary.close"), ("chat.cancel", "upgrade_item.close"),
+    ("app.help", "help.close"),
     ("screen.copy", "app.quit_hint")))
 
 
