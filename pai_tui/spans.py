@@ -57,6 +57,11 @@ ROUTE_HOW = "pai.route.how"
 ROUTE_REASONS = "pai.route.reasons"
 PERMISSION_ANSWER = "pai.permission.answer"
 STATUS_DETAIL = "pai.status.detail"  # why a span did not end well, for the user
+HOOK_NAME = "pai.hook.name"  # a hook run (hooks/): its script's name
+HOOK_EVENT = "pai.hook.event"  # the Claude Code event it ran for ("PreToolUse")
+HOOK_OUTCOME = "pai.hook.outcome"  # ok, block, error
+HOOK_STDERR = "pai.hook.stderr"  # the head of what it printed on stderr
+HOOK_DURATION = "pai.hook.duration_s"
 
 # What a span is, for the timeline's marks and the summary's groups.
 Kind = Literal["turn", "model", "tool", "skill", "permission", "route", "hook", "speech"]
