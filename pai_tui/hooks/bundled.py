@@ -8,7 +8,6 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from pai_tui.hooks.registry import Hook, HookConfigError, Matcher
 from pai_tui.paths import bundled
 
 
@@ -24,9 +23,9 @@ class BundledHook:
     def path(self) -> Path:
         return bundled("assets") / "hooks" / self.script
 
-    def hook(self) -> Hook:
-        command = shlex.join([sys.executable, str(self.path)])
-        return Hook(self.event, Matcher(self.matcher), command, None, None, self.path)
+    @property
+    def command(self) -> str:
+        return shlex.join([sys.executable, str(self.path)])
 
 
 BUNDLED = {
@@ -39,18 +38,3 @@ BUNDLED = {
     )
 }
 
-
-def bundled_hooks(names: list[str]) -> list[Hook]:
-    """The bundled hooks turned on; one unknown or missing is an error (a guard the user asked
-    for must not silently be absent)."""
-    hooks = []
-    for name in names:
-        known = BUNDLED.get(name)
-        if known is None:
-            raise HookConfigError(f"[hooks] bundled: no bundled hook {name!r} (known: "
-                                  f"{', '.join(BUNDLED)})")
-        if not known.path.is_file():
-            raise HookConfigError(f"[hooks] bundled: {name}: its script {known.path} is not "
-                                  "installed")
-        hooks.append(known.hook())
-    return hooks

@@ -122,8 +122,6 @@ def hooks_file(config: Config) -> Path:
 def load_registry(config: Config) -> Registry:
     """The hooks of `config`: a file that cannot be used is `Registry.error` (the others still
     load, so `pai hooks list` shows them)."""
-    from pai_tui.hooks.bundled import bundled_hooks
-
     registry = Registry()
     sources: list[tuple[Path, bool]] = [(hooks_file(config), False)]
     sources += [(config.home.expand(raw), True) for raw in config.hooks.settings_files]
@@ -153,6 +151,25 @@ def load_registry(config: Config) -> Registry:
     on_error = config.hooks.on_error
     registry.hooks = [_relaxed(hook, on_error.get(hook.name)) for hook in registry.hooks]
     return registry
+
+
+def bundled_hooks(names: list[str]) -> list[Hook]:
+    """The bundled hooks turned on; one unknown or missing is an error (a guard the user asked
+    for must not silently be absent)."""
+    from pai_tui.hooks.bundled import BUNDLED
+
+    hooks = []
+    for name in names:
+        known = BUNDLED.get(name)
+        if known is None:
+            raise HookConfigError(f"[hooks] bundled: no bundled hook {name!r} (known: "
+                                  f"{', '.join(BUNDLED)})")
+        if not known.path.is_file():
+            raise HookConfigError(f"[hooks] bundled: {name}: its script {known.path} is not "
+                                  "installed")
+        hooks.append(Hook(known.event, Matcher(known.matcher), known.command, None, None,
+                          known.path))
+    return hooks
 
 
 def _relaxed(hook: Hook, setting: OnError | None) -> Hook:

@@ -26,7 +26,7 @@ from typing import Any
 from pai_tui import events, spans
 from pai_tui.config import Config
 from pai_tui.hooks.payload import Transcripts, step_tool_input, tool_name
-from pai_tui.hooks.registry import GATES, MATCHED_FIELD, Hook, Registry, load_registry
+from pai_tui.hooks.registry import MATCHED_FIELD, Hook, Registry, load_registry
 from pai_tui.hooks.run import Answer, Permission, head, interpret, run_hook, secrets_of
 
 log = logging.getLogger(__name__)

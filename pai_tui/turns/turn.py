@@ -205,10 +205,13 @@ class Turn:
         from pai_tui.turns.tracing import child_span
 
         services, ctx = self.services, self.ctx
-        refused = await services.gates.prompt_submitted(ctx, prepared.question)
-        if refused is not None:
-            end.status, end.error = "error", refused
+        admission = await services.gates.prompt_submitted(ctx, prepared.question)
+        if admission.refused is not None:
+            end.status, end.error = "error", admission.refused
             return
+        if admission.context:  # what UserPromptSubmit hooks added, as Claude Code adds it
+            prepared = dataclasses.replace(prepared, request=_with_context(prepared.request,
+                                                                           admission.context))
         streamer = await services.streamer(ctx)
         routing = child_span(services.bus, ctx, "route", "route")
         decision, skill = await decide(services.skills, services.bus, ctx, prepared.question,
@@ -221,6 +224,10 @@ class Turn:
         listen = Listeners(text=self._text, save=row.save_text, notice=self._notice,
                            over_budget=self._over_budget())
         await plan.run(self, prepared, streamer, got, end, listen)
+        if end.status == "complete":
+            objection = await services.gates.turn_ending(ctx, got.text)
+            if objection is not None:
+                self._notice(f"Stop hook: {objection}")
 
     def _over_budget(self) -> Callable[[Usage], str | None] | None:
         """Why the turn must stop now (its budget, or one above it, is spent), checked as usage
@@ -270,6 +277,13 @@ class Turn:
                                     "cancelled" if end.status == "cancelled" else "error")
         if self._span is not None:
             self._span.end(status, attributes)
+
+
+def _with_context(request: ChatRequest, context: str) -> ChatRequest:
+    """`request` with hooks' added context at the end of its system prompt."""
+    added = f"<hook-context>\n{context}\n</hook-context>"
+    system = f"{request.system}\n\n{added}" if request.system else added
+    return dataclasses.replace(request, system=system)
 
 
 def _cost(prepared: Prepared | None, usage: Usage) -> float | None:
