@@ -251,10 +251,11 @@ class Hooks:
     async def _run_observer(self, event: str, fields: dict[str, Any], parent: Parent) -> None:
         registry = self.registry()
         verdict = await self._run_matching(registry, event, fields, parent)
-        for note in verdict.notes:
+        notes = [*verdict.notes, *filter(None, [verdict.blocked])]  # an observer cannot block
+        for note in notes:
             log.warning("hooks: %s", note)
         if parent.turn_id is not None and parent.session_id is not None:
-            for note in verdict.notes:
+            for note in notes:
                 self.bus.publish(events.TurnNotice(parent.session_id, parent.turn_id, note,
                                                    turn_id=parent.turn_id, agent=parent.agent))
 
