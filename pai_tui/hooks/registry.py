@@ -90,6 +90,14 @@ class Hook:
     def gate(self) -> bool:
         return self.event in GATES
 
+    @property
+    def plugin_root(self) -> Path | None:
+        """A Claude Code plugin's folder when the hook comes from its `hooks/hooks.json`
+        (`${CLAUDE_PLUGIN_ROOT}` in its commands)."""
+        if self.source.name == "hooks.json" and self.source.parent.name == "hooks":
+            return self.source.parent.parent
+        return None
+
     def argv(self) -> list[str]:
         """What runs: the command through `sh -c` (Claude Code's shell form), or the program
         with `args` verbatim (exec form)."""
@@ -318,6 +326,8 @@ def command_problem(hook: Hook, cwd: Path | None = None) -> str | None:
     """Why `hook`'s command cannot run as written, or None: its program or script is missing
     or not executable (the registered-but-missing class of bug)."""
     env = {**os.environ, "CLAUDE_PROJECT_DIR": str(cwd or Path.cwd())}
+    if hook.plugin_root is not None:
+        env["CLAUDE_PLUGIN_ROOT"] = str(hook.plugin_root)
     if hook.args is not None:
         interpreter, script = None, hook.command
     else:

@@ -94,8 +94,14 @@ async def run_hook(hook: Hook, payload: Mapping[str, Any], config: Config,
     redact = secrets_of(config)
     return await process.run(hook.argv(), timeout=hook.timeout or config.hooks.timeout,
                              output_cap=config.hooks.output_cap,
-                             env=hook_environment(config, cwd),
+                             env=_with_plugin_root(hook_environment(config, cwd), hook),
                              stdin=encode_payload(payload, redact), cwd=cwd, redact=redact)
+
+
+def _with_plugin_root(env: dict[str, str], hook: Hook) -> dict[str, str]:
+    if hook.plugin_root is not None:
+        env["CLAUDE_PLUGIN_ROOT"] = str(hook.plugin_root)
+    return env
 
 
 # --- reading the answer ----------------------------------------------------------------------

@@ -1,0 +1,172 @@
+"""Real hooks from other people's repositories, run unchanged by `pai` (a subprocess) while a
+model (the loopback server, through the real SDKs) asks for tools: each does what its author
+meant. And the gates every turn passes, headless included."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import subprocess
+from pathlib import Path
+
+from pai_tui.paths import HomePaths
+from tests.conftest import KEYS, point_providers_at, run_pai
+from tests.fakes.llm_server import FakeLLMServer, Reply
+
+CORPUS = Path("/work/shared/corpus/hooks")
+DAVILA = CORPUS / "davila7__claude-code-templates/cli-tool/components/hooks"
+KARAN = CORPUS / "karanb192__claude-code-hooks"
+
+
+def configure(home: HomePaths, server: FakeLLMServer, hooks: str) -> None:
+    point_providers_at(home, server, extra=f"\n[hooks]\n{hooks}\n")
+
+
+def pai(*args: str, cwd: Path, env: dict[str, str] | None = None,
+        input: str | None = None) -> subprocess.CompletedProcess[str]:
+    return run_pai(*args, env={**KEYS, **(env or {})}, cwd=cwd, input=input)
+
+
+def tool_result(request) -> str:  # type: ignore[no-untyped-def]
+    """The tool result the model was sent in `request` (anthropic's shape)."""
+    [result] = [part for part in request.messages[-1]["content"]
+                if part.get("type") == "tool_result"]
+    inner = result["content"]
+    return inner if isinstance(inner, str) else "".join(p.get("text", "") for p in inner)
+
+
+def steps(home: HomePaths) -> list[tuple[str, str, str | None]]:
+    with sqlite3.connect(home.database) as db:
+        return db.execute("SELECT skill, status, error FROM messages WHERE role = 'step' "
+                          "ORDER BY id").fetchall()
+
+
+def test_a_python_blocker_from_the_corpus_stops_a_bash_call_before_the_policy(
+        home: HomePaths, server: FakeLLMServer, tmp_path: Path) -> None:
+    """davila7's dangerous-command-blocker, installed as its template says (the script in
+    .claude/hooks/, the template JSON as a settings file): `rm -rf .git` is refused even with
+    --yes (the hook runs before the policy), the folder is untouched, the model is told why."""
+    work = tmp_path / "project"
+    (work / ".git").mkdir(parents=True)
+    (work / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    (work / ".claude" / "hooks").mkdir(parents=True)
+    shutil.copy2(DAVILA / "security/dangerous-command-blocker.py", work / ".claude/hooks")
+    template = DAVILA / "security/dangerous-command-blocker.json"
+    configure(home, server, f'settings_files = ["{template}"]')
+    server.queue(Reply(tool_calls=[("bash", {"command": "rm -rf .git"})]),
+                 Reply(text="Understood, I will not delete the repository."))
+    result = pai("agent", "run", "--yes", "qa-tester", "clean up this folder", cwd=work)
+    assert result.returncode == 0, result.stderr
+    assert (work / ".git" / "HEAD").exists()  # the tool never ran
+    told = tool_result(server.requests[1])
+    assert told.startswith("Not run: blocked by hook dangerous-command-blocker.py:")
+    assert "BLOCKED" in told and "Git repository" in told  # the author's own reason
+    [(tool, status, error)] = steps(home)
+    assert (tool, status) == ("agents/bash", "denied") and "Git repository" in (error or "")
+
+
+def test_a_node_plugin_from_the_corpus_denies_reading_a_dotenv_by_json(
+        home: HomePaths, server: FakeLLMServer, tmp_path: Path) -> None:
+    """karanb192's protect-secrets plugin, its hooks.json named as it ships (with
+    ${CLAUDE_PLUGIN_ROOT}): it answers `permissionDecision: deny` in JSON; the file's content
+    never reaches the model."""
+    work = tmp_path / "project"
+    work.mkdir()
+    (work / ".env").write_text("DB_PASSWORD=hunter2-very-secret\n")
+    plugin = KARAN / "plugins/protect-secrets/hooks/hooks.json"
+    configure(home, server, f'settings_files = ["{plugin}"]')
+    server.queue(Reply(tool_calls=[("read", {"path": ".env"})]), Reply(text="I can't."))
+    result = pai("agent", "run", "researcher", "what is in .env?", cwd=work,
+                 env={"HOME": str(tmp_path)})  # it logs under ~/.claude
+    assert result.returncode == 0, result.stderr
+    told = tool_result(server.requests[1])
+    assert "Not run: blocked by hook protect-secrets.js:" in told and "[env-file]" in told
+    assert "hunter2" not in json.dumps([r.body for r in server.requests])
+
+
+def test_an_observer_from_the_corpus_logs_what_happened(
+        home: HomePaths, server: FakeLLMServer, tmp_path: Path) -> None:
+    """karanb192's event-logger on every observer event it knows: it logs Claude Code's fields
+    for pai's session, prompt and tool calls, and the turn does not wait for it."""
+    work = tmp_path / "project"
+    work.mkdir()
+    (work / "notes.txt").write_text("alpha\n")
+    logger = f"python3 {KARAN / 'utils/event-logger.py'}"
+    handler = [{"hooks": [{"type": "command", "command": logger}]}]
+    configure(home, server, "")
+    (home.root / "hooks.json").write_text(json.dumps({"hooks": {
+        event: handler for event in ("SessionStart", "UserPromptSubmit", "PostToolUse",
+                                     "SubagentStart", "SubagentStop", "SessionEnd")}}))
+    server.queue(Reply(tool_calls=[("read", {"path": "notes.txt"})]), Reply(text="Alpha."))
+    result = pai("agent", "run", "researcher", "read my notes", cwd=work,
+                 env={"HOME": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    [log] = (tmp_path / ".claude" / "hooks-logs").glob("*.jsonl")
+    logged = [json.loads(line) for line in log.read_text().splitlines()]
+    by_event = {entry["hook_event_name"]: entry["data"] for entry in logged}
+    assert set(by_event) == {"SessionStart", "UserPromptSubmit", "PostToolUse",
+                             "SubagentStart", "SubagentStop", "SessionEnd"}
+    assert by_event["UserPromptSubmit"]["prompt"] == "read my notes"
+    post = by_event["PostToolUse"]
+    assert post["tool_name"] == "Read" and "alpha" in json.dumps(post["tool_response"])
+    assert by_event["SubagentStop"]["agent_type"] == "researcher"
+    assert by_event["SubagentStop"]["last_assistant_message"] == "Alpha."
+    transcript = Path(by_event["SessionEnd"]["transcript_path"])
+    lines = [json.loads(line) for line in transcript.read_text().splitlines()]
+    assert [line["type"] for line in lines] == ["user", "assistant"]
+    assert transcript.stat().st_mode & 0o777 == 0o600
+
+
+def test_pai_ask_passes_user_prompt_submit_context_and_block(
+        home: HomePaths, server: FakeLLMServer, tmp_path: Path) -> None:
+    guard = tmp_path / "guard.sh"
+    guard.write_text("#!/bin/sh\nif grep -q password; then echo 'no passwords, please' >&2; "
+                     "exit 2; fi\necho 'The user prefers short answers.'\n")
+    guard.chmod(0o755)
+    configure(home, server, "")
+    (home.root / "hooks.json").write_text(json.dumps({"hooks": {"UserPromptSubmit": [
+        {"hooks": [{"type": "command", "command": str(guard)}]}]}}))
+    server.queue(Reply(text="Hi."))
+    fine = pai("ask", "hello there", cwd=tmp_path)
+    assert fine.returncode == 0, fine.stderr
+    [request] = server.requests
+    assert "The user prefers short answers." in request.body["system"]
+    refused = pai("ask", "my password is hunter2", cwd=tmp_path)
+    assert refused.returncode != 0
+    assert "blocked by hook guard.sh: no passwords, please" in refused.stderr
+    assert len(server.requests) == 1  # nothing was sent
+
+
+def test_a_gate_hook_that_breaks_stops_pai_ask_and_says_which(
+        home: HomePaths, server: FakeLLMServer, tmp_path: Path) -> None:
+    configure(home, server, "")
+    (home.root / "hooks.json").write_text(json.dumps({"hooks": {"UserPromptSubmit": [
+        {"hooks": [{"type": "command", "command": "echo '{\"decision\": oops'"}]}]}}))
+    result = pai("ask", "hello", cwd=tmp_path)
+    assert result.returncode != 0
+    assert "hook echo printed invalid JSON" in result.stderr and "on_error" in result.stderr
+    assert server.requests == []
+    configure(home, server, '[hooks.on_error]\n"echo" = "allow"')
+    server.queue(Reply(text="Hi."))
+    relaxed = pai("ask", "hello", cwd=tmp_path)
+    assert relaxed.returncode == 0, relaxed.stderr
+    assert 'on_error = "allow": going on' in relaxed.stderr
+
+
+def test_the_bundled_command_guard_blocks_a_force_push_to_main(
+        home: HomePaths, server: FakeLLMServer, tmp_path: Path) -> None:
+    configure(home, server, 'bundled = ["command-guard"]')
+    server.queue(Reply(tool_calls=[("bash", {"command": "git push --force origin main"})]),
+                 Reply(text="Not pushing."))
+    result = pai("agent", "run", "--yes", "qa-tester", "ship it", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    told = tool_result(server.requests[1])
+    assert "blocked by hook command-guard.py" in told and "force-pushes to main" in told
+    listed = run_pai("hooks", "list", "--json")
+    data = json.loads(listed.stdout)
+    assert {b["name"]: b["enabled"] for b in data["bundled"]} == {
+        "command-guard": True, "secrets-guard": False}
+    checked = run_pai("hooks", "check")
+    assert checked.returncode == 0, checked.stderr
+    assert "command-guard.py" in checked.stdout and "block" in checked.stdout
