@@ -165,13 +165,13 @@ SAMPLES: dict[str, dict[str, Any]] = {
 
 
 @hooks.command("test")
-@click.argument("event")
+@click.argument("event", required=False)
 @click.option("--tool", help="The tool name for tool events (default: Bash).")
 @click.option("--input", "given", metavar="JSON",
               help="JSON merged into the sample payload; for tool events, an object without "
                    "'tool_input' is the tool's input ('{\"command\": \"rm -rf /\"}').")
 @click.pass_context
-def test_hooks(ctx: click.Context, event: str, tool: str | None, given: str | None) -> None:
+def test_hooks(ctx: click.Context, event: str | None, tool: str | None, given: str | None) -> None:
     """Run the hooks of EVENT that match, on a sample payload, and print their answers.
 
     Exit codes: 0 nothing blocked, 2 a hook blocked, 1 a hook failed without blocking (or
@@ -182,7 +182,9 @@ def test_hooks(ctx: click.Context, event: str, tool: str | None, given: str | No
     from pai_tui.hooks.registry import EVENTS
     from pai_tui.hooks.service import Hooks, Parent
 
-    config = config_for(ctx)
+    config = config_for(ctx)  # a broken config.toml is said first, whatever the arguments
+    if not event:
+        raise click.UsageError(f"name the event: pai hooks test EVENT ({', '.join(EVENTS)})")
     if event not in EVENTS:
         raise click.UsageError(f"unknown event {event!r} (events: {', '.join(EVENTS)})")
     fields = dict(SAMPLES[event])

@@ -113,6 +113,11 @@ class Hooks:
                     log.warning("hooks: %s", warning)
             return self._registry
 
+    async def loaded(self) -> Registry:
+        """The registry, read in a thread the first time (no thread hop after)."""
+        registry = self._registry
+        return registry if registry is not None else await asyncio.to_thread(self.registry)
+
     def redact(self) -> dict[str, str]:
         if self._redact is None:
             self._redact = secrets_of(self.config)
@@ -138,7 +143,7 @@ class Hooks:
     async def gate(self, event: str, fields: Mapping[str, Any], parent: Parent) -> Verdict:
         """Run the hooks of gate `event` on `fields`, all at once; their combined verdict. A
         hooks file pai cannot read blocks every gate (it might hold the guard)."""
-        registry = await asyncio.to_thread(self.registry)
+        registry = await self.loaded()
         if registry.error is not None:
             return Verdict(blocked=f"the hooks settings cannot be used, so {event} fails "
                                    f"closed: {registry.error}")
@@ -147,7 +152,7 @@ class Hooks:
     async def run_event(self, event: str, fields: Mapping[str, Any],
                         parent: Parent) -> Verdict:
         """Run the hooks of any event and wait for them (`pai hooks test`)."""
-        registry = await asyncio.to_thread(self.registry)
+        registry = await self.loaded()
         return await self._run_matching(registry, event, fields, parent)
 
     async def _run_matching(self, registry: Registry, event: str, fields: Mapping[str, Any],
@@ -337,7 +342,7 @@ class Hooks:
     async def note_prompt(self, session_id: int, text: str) -> None:
         """Add the user's prompt to the session's transcript (when there are hooks to read
         it)."""
-        registry = await asyncio.to_thread(self.registry)
+        registry = await self.loaded()
         if registry.hooks:
             await asyncio.to_thread(self._write_transcript, session_id, "user", text)
 
