@@ -170,3 +170,34 @@ def test_the_bundled_command_guard_blocks_a_force_push_to_main(
     checked = run_pai("hooks", "check")
     assert checked.returncode == 0, checked.stderr
     assert "command-guard.py" in checked.stdout and "block" in checked.stdout
+
+
+def test_pai_skill_run_passes_its_input_and_its_tools_through_the_gates(
+        home: HomePaths, server: FakeLLMServer, tmp_path: Path) -> None:
+    """The skill's input is the prompt UserPromptSubmit sees; its tool, allowed by --yes, is
+    still refused by a PreToolUse hook (hooks come first) and the model reads why; the Stop
+    hook's objection is shown; each hook run is a span of the turn's timeline."""
+    from tests.conftest import make_greeter
+
+    make_greeter(home)
+    seen = tmp_path / "prompt.json"
+    deny = {"hookSpecificOutput": {"hookEventName": "PreToolUse", "permissionDecision": "deny",
+                                   "permissionDecisionReason": "no greetings today"}}
+    configure(home, server, "")
+    (home.root / "hooks.json").write_text(json.dumps({"hooks": {
+        "UserPromptSubmit": [{"hooks": [{"type": "command", "command": f"cat > {seen}"}]}],
+        "PreToolUse": [{"matcher": "greeter/.*", "hooks": [
+            {"type": "command", "command": f"echo '{json.dumps(deny)}'"}]}],
+        "Stop": [{"hooks": [{"type": "command",
+                             "command": "echo 'cite your sources' >&2; exit 2"}]}]}}))
+    server.queue(Reply(tool_calls=[("greeter__hello", {"args": ["Ada"]})]),
+                 Reply(text="No greeting, then."))
+    result = pai("skill", "run", "--yes", "greeter", cwd=tmp_path, input="Ada\n")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(seen.read_text())["prompt"].strip() == "Ada"
+    assert tool_result(server.requests[1]) == "Not run: blocked by hook echo: no greetings today"
+    assert [(s[0], s[1]) for s in steps(home)] == [("greeter/hello", "denied")]
+    assert "Stop hook: blocked by hook echo: cite your sources" in result.stderr
+    [run] = json.loads(run_pai("runs", "--json").stdout)
+    trace = run_pai("trace", str(run["id"])).stdout
+    assert trace.count("hook echo") == 2 and "hook prompt.json" in trace  # (named by its file)
