@@ -1,9 +1,11 @@
 """The hooks of one pai process: gates the turn calls, observers fed by the bus.
 
 Gates (UserPromptSubmit, PreToolUse, Stop) are awaited at fixed points of a turn (turns/gates.py)
-and fail closed. Observers (PostToolUse, PostToolUseFailure, SessionStart, SubagentStart/Stop,
-Notification, PreCompact, SessionEnd) subscribe to the bus: a handler only queues the event, one
-thread of their own runs them, so they can never stall a turn (a full queue drops, logged).
+and fail closed. SessionStart runs at a session's first prompt in this process, awaited for the
+context it adds (as in Claude Code) but never blocking. Observers (PostToolUse,
+PostToolUseFailure, SubagentStart/Stop, Notification, PreCompact, SessionEnd) subscribe to the
+bus: a handler only queues the event, one thread of their own runs them, so they can never stall
+a turn (a full queue drops, logged).
 
 Every run is a `hook` span (name, event, exit code, duration, head of stderr), and its outcome
 is kept in $PAI_HOME/cache/hook-runs.json for `pai hooks check`.
@@ -93,7 +95,9 @@ class Hooks:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._traces: dict[int, str] = {}  # turn id -> its trace id
         self._steps: dict[int, tuple[str, str]] = {}  # running tool step -> (tool, detail)
-        self._sessions: set[int] = set()
+        self._sessions: set[int] = set()  # seen: each gets a SessionEnd
+        self._created: set[int] = set()  # made by this process (SessionStart "startup")
+        self._opened: set[int] = set()  # whose SessionStart hooks ran
         self._unsubscribe = [bus.subscribe(kind, handler) for kind, handler in (
             (events.SpanStarted, self._on_span), (events.SessionCreated, self._on_session),
             (events.TurnStarted, self._on_turn_started),
@@ -148,6 +152,23 @@ class Hooks:
             return Verdict(blocked=f"the hooks settings cannot be used, so {event} fails "
                                    f"closed: {registry.error}")
         return await self._run_matching(registry, event, fields, parent)
+
+    async def session_started(self, parent: Parent) -> Verdict:
+        """SessionStart, once per session in this process, at its first prompt: awaited (its
+        stdout and additionalContext are context for the model, as in Claude Code) but never
+        blocking: its failures and objections are notes."""
+        session = parent.session_id
+        if session is None or session in self._opened:
+            return Verdict()
+        self._opened.add(session)
+        self._sessions.add(session)
+        registry = await self.loaded()
+        source = "startup" if session in self._created else "resume"
+        verdict = await self._run_matching(registry, "SessionStart", {"source": source},
+                                           Parent(session, parent.trace_id, parent.span_id,
+                                                  parent.turn_id))
+        notes = [*verdict.notes, *filter(None, [verdict.blocked])]
+        return Verdict(None, verdict.context, None, notes, verdict.answers)
 
     async def run_event(self, event: str, fields: Mapping[str, Any],
                         parent: Parent) -> Verdict:
@@ -283,8 +304,7 @@ class Hooks:
 
     def _on_session(self, event: events.SessionCreated) -> None:
         self._sessions.add(event.session_id)
-        self._observe("SessionStart", {"source": "startup"},
-                      Parent(event.session_id, spans.new_trace_id()))
+        self._created.add(event.session_id)
 
     def _on_turn_started(self, event: events.TurnStarted) -> None:
         self._sessions.add(event.session_id)

@@ -140,15 +140,19 @@ class Gates:
                                                      **ctx.ids))
 
     async def prompt_submitted(self, ctx: TurnContext, text: str | None) -> PromptAdmission:
-        """Before anything is sent for `text`: the UserPromptSubmit hooks' word."""
+        """Before anything is sent for `text`: the UserPromptSubmit hooks' word (and, at a
+        session's first prompt, the context its SessionStart hooks add)."""
         if self.hooks is None:
             return PromptAdmission()
+        started = await self.hooks.session_started(self._parent(ctx))
+        self._tell(ctx, started)
         if text is not None:
             await self.hooks.note_prompt(ctx.session_id, text)
         verdict = await self.hooks.gate("UserPromptSubmit", {"prompt": text or ""},
                                         self._parent(ctx))
         self._tell(ctx, verdict)
-        return PromptAdmission(verdict.blocked, verdict.context)
+        context = "\n\n".join(filter(None, [started.context, verdict.context]))
+        return PromptAdmission(verdict.blocked, context)
 
     async def tool_hooks(self, ctx: TurnContext, name: str,
                          tool_input: Mapping[str, Any]) -> tuple[str | None, str | None]:

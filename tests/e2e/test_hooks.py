@@ -125,13 +125,16 @@ def test_pai_ask_passes_user_prompt_submit_context_and_block(
                      "exit 2; fi\necho 'The user prefers short answers.'\n")
     guard.chmod(0o755)
     configure(home, server, "")
-    (home.root / "hooks.json").write_text(json.dumps({"hooks": {"UserPromptSubmit": [
-        {"hooks": [{"type": "command", "command": str(guard)}]}]}}))
+    (home.root / "hooks.json").write_text(json.dumps({"hooks": {
+        "UserPromptSubmit": [{"hooks": [{"type": "command", "command": str(guard)}]}],
+        "SessionStart": [{"matcher": "startup", "hooks": [
+            {"type": "command", "command": "echo 'Project: pai, on main.'"}]}]}}))
     server.queue(Reply(text="Hi."))
     fine = pai("ask", "hello there", cwd=tmp_path)
     assert fine.returncode == 0, fine.stderr
     [request] = server.requests
     assert "The user prefers short answers." in request.body["system"]
+    assert "Project: pai, on main." in request.body["system"]  # SessionStart's stdout
     refused = pai("ask", "my password is hunter2", cwd=tmp_path)
     assert refused.returncode != 0
     assert "blocked by hook guard.sh: no passwords, please" in refused.stderr
