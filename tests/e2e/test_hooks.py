@@ -204,3 +204,28 @@ def test_pai_skill_run_passes_its_input_and_its_tools_through_the_gates(
     [run] = json.loads(run_pai("runs", "--json").stdout)
     trace = run_pai("trace", str(run["id"])).stdout
     assert trace.count("hook echo") == 2 and "hook prompt.json" in trace  # (named by its file)
+
+
+def test_a_hook_s_allow_skips_the_question_and_its_ask_asks_where_the_policy_allows(
+        home: HomePaths, server: FakeLLMServer, tmp_path: Path) -> None:
+    """Headless, bash needs --yes and read is allowed: a hook's "allow" lets bash run without
+    it, a hook's "ask" stops read without it (there is no one to ask)."""
+    def answer(decision: str) -> str:
+        out = {"hookSpecificOutput": {"hookEventName": "PreToolUse",
+                                      "permissionDecision": decision,
+                                      "permissionDecisionReason": f"{decision} by policy hook"}}
+        return f"echo '{json.dumps(out)}'"
+
+    configure(home, server, "")
+    (home.root / "hooks.json").write_text(json.dumps({"hooks": {"PreToolUse": [
+        {"matcher": "Bash", "hooks": [{"type": "command", "command": answer("allow")}]},
+        {"matcher": "Read", "hooks": [{"type": "command", "command": answer("ask")}]}]}}))
+    (tmp_path / "notes.txt").write_text("alpha\n")
+    server.queue(Reply(tool_calls=[("bash", {"command": "echo ran > ran.txt"}),
+                                   ("read", {"path": "notes.txt"})]),
+                 Reply(text="Done."))
+    result = pai("agent", "run", "qa-tester", "work", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "ran.txt").read_text() == "ran\n"
+    told = json.dumps(server.requests[1].messages[-1])
+    assert "a hook asks to confirm agents/read" in told and "alpha" not in told

@@ -317,3 +317,21 @@ def test_an_observer_hook_runs_with_the_tool_s_claude_code_name_and_input(
     assert first["tool_input"] == {"command": "ls -la"}
     assert first["tool_response"] == {"output": "total 0"}
     assert second["hook_event_name"] == "PostToolUseFailure" and second["error"] == "exit 1"
+
+
+def test_a_permission_question_is_a_notification_and_trimming_a_pre_compact(
+        home: HomePaths) -> None:
+    out = home.root / "seen.jsonl"
+    record = f"cat >> {out}; echo >> {out}"
+    hooks = register(home, {**one("Notification", record, "permission_prompt"),
+                            **one("PreCompact", record, "auto")})
+    hooks.registry()
+    hooks.bus.publish(events.SpanStarted("ab", "cd", None, "permission", "permission x", 1,
+                                         {spans.TOOL_NAME: "agents/bash"}, turn_id=5))
+    hooks.bus.publish(events.ContextTrimmed(1, 12, 200_000, turn_id=5))
+    hooks.close()
+    notified, compacted = [json.loads(line) for line in out.read_text().splitlines()]
+    assert notified["hook_event_name"] == "Notification"
+    assert notified["notification_type"] == "permission_prompt"
+    assert notified["message"] == "pai needs your permission to use Bash"
+    assert compacted["hook_event_name"] == "PreCompact" and compacted["trigger"] == "auto"
