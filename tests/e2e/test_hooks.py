@@ -229,3 +229,15 @@ def test_a_hook_s_allow_skips_the_question_and_its_ask_asks_where_the_policy_all
     assert (tmp_path / "ran.txt").read_text() == "ran\n"
     told = json.dumps(server.requests[1].messages[-1])
     assert "a hook asks to confirm agents/read" in told and "alpha" not in told
+
+
+def test_doctor_and_check_name_a_hooks_file_that_every_gate_would_fail_on(
+        home: HomePaths, tmp_path: Path) -> None:
+    home.root.mkdir(parents=True)
+    path = home.root / "hooks.json"
+    path.write_text('{"hooks": {\n  "PreToolUse": [\n    {"matcher": "Bash",}\n  ]\n}}\n')
+    doctor = run_pai("doctor", env={"COLUMNS": "200"})
+    assert doctor.returncode == 1
+    assert "Hooks" in doctor.stdout and f"{path}:3:" in doctor.stdout
+    check = run_pai("hooks", "check")
+    assert check.returncode == 1 and f"{path}:3:" in check.stderr
