@@ -181,11 +181,13 @@ class Gates:
         return await self.approvals.authorize(ToolQuestion(tool, args, stdin, ctx.agent, ctx),
                                               permission)
 
-    async def turn_ending(self, ctx: TurnContext, text: str) -> str | None:
-        """When the answer is done: the Stop hooks' objection, if any (told to the user)."""
+    async def turn_ending(self, ctx: TurnContext, text: str,
+                          continued: bool = False) -> str | None:
+        """When the answer is done: the Stop hooks' objection, if any. `continued`: the
+        model already went on because of one (`stop_hook_active`)."""
         if self.hooks is None:
             return None
-        verdict = await self.hooks.gate("Stop", {"stop_hook_active": False,
+        verdict = await self.hooks.gate("Stop", {"stop_hook_active": continued,
                                                  "last_assistant_message": text},
                                         self._parent(ctx))
         self._tell(ctx, verdict)

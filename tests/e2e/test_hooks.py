@@ -241,3 +241,24 @@ def test_doctor_and_check_name_a_hooks_file_that_every_gate_would_fail_on(
     assert "Hooks" in doctor.stdout and f"{path}:3:" in doctor.stdout
     check = run_pai("hooks", "check")
     assert check.returncode == 1 and f"{path}:3:" in check.stderr
+
+
+def test_a_stop_hook_sends_the_model_back_to_work_once(
+        home: HomePaths, server: FakeLLMServer, tmp_path: Path) -> None:
+    """Claude Code's Stop contract: exit 2 and the model goes on with the reason;
+    `stop_hook_active` tells the hook it already did."""
+    hook = tmp_path / "summary.py"
+    hook.write_text("#!/usr/bin/env python3\nimport json, sys\n"
+                    "if not json.load(sys.stdin)['stop_hook_active']:\n"
+                    "    print('end with a one-line summary', file=sys.stderr); sys.exit(2)\n")
+    hook.chmod(0o755)
+    configure(home, server, "")
+    (home.root / "hooks.json").write_text(json.dumps({"hooks": {"Stop": [
+        {"hooks": [{"type": "command", "command": str(hook)}]}]}}))
+    server.queue(Reply(text="The answer."), Reply(text=" Summary: done."))
+    result = pai("ask", "a question", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "The answer. Summary: done."
+    first, second = server.requests
+    assert "end with a one-line summary" in json.dumps(second.messages[-1])
+    assert second.messages[-2]["role"] == "assistant"
