@@ -259,6 +259,6 @@ def test_a_stop_hook_sends_the_model_back_to_work_once(
     result = pai("ask", "a question", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "The answer. Summary: done."
-    first, second = server.requests
+    _, second = server.requests
     assert "end with a one-line summary" in json.dumps(second.messages[-1])
     assert second.messages[-2]["role"] == "assistant"
