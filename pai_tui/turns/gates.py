@@ -5,7 +5,7 @@ The points, in order: before a prompt is answered (`UserPromptSubmit` hooks: cha
 `pai skill run`, agent tasks); before every tool runs (`PreToolUse` hooks, *then* the permission
 policy: a hook's deny stops the call before anyone is asked, its "allow" skips the question but
 not a "deny" rule, its "ask" asks even where the policy allows); when the answer is done (`Stop`
-hooks). Hooks are pai_tui/hooks/ (Claude Code's contract; a gate hook that breaks blocks).
+hooks: an objection sends the model back to work, turn.py). Hooks are pai_tui/hooks/ (Claude Code's contract; a gate hook that breaks blocks).
 
 Who answers "may this tool run?" is one queue, `Approvals`: the app answers with a dialog, the
 headless commands with the policy (and `--yes`). Questions asked at once (parallel turns) wait
