@@ -5,7 +5,8 @@ The points, in order: before a prompt is answered (`UserPromptSubmit` hooks: cha
 `pai skill run`, agent tasks); before every tool runs (`PreToolUse` hooks, *then* the permission
 policy: a hook's deny stops the call before anyone is asked, its "allow" skips the question but
 not a "deny" rule, its "ask" asks even where the policy allows); when the answer is done (`Stop`
-hooks: an objection sends the model back to work, turn.py). Hooks are pai_tui/hooks/ (Claude Code's contract; a gate hook that breaks blocks).
+hooks: an objection sends the model back to work, turn.py). Hooks are pai_tui/hooks/ (Claude
+Code's contract; a gate hook that breaks blocks).
 
 Who answers "may this tool run?" is one queue, `Approvals`: the app answers with a dialog, the
 headless commands with the policy (and `--yes`). Questions asked at once (parallel turns) wait
@@ -57,21 +58,18 @@ class Approvals:
 
     async def authorize(self, question: ToolQuestion, hook: str | None = None) -> str | None:
         """None if the tool may run now; else why not (the policy, or the user, said no).
-        `hook`: what a PreToolUse hook decided ("allow" skips asking, "ask" asks even where
-        the policy allows; a "deny" rule still denies)."""
+        `hook`: what a PreToolUse hook decided ("allow" skips the default question, not a rule
+        of the user's; "ask" asks even where the policy allows)."""
         permissions = self._permissions()
         answerer = self.answerer
         rule = permissions.rule(question.tool)
-        if hook == "allow" and rule.action != "deny":
-            return None
-        if hook == "ask" and rule.action == "allow":
-            if answerer is None:
-                return None if self.assume_yes else (
-                    f"a hook asks to confirm {question.tool.qualified} before it runs: run "
-                    "again with --yes to let it")
-            decision = await self._ask(question)
-            return None if decision in ("yes", "always") else \
-                f"you declined to run {question.tool.qualified}"
+        if hook == "allow" and (rule.action == "allow" or rule.source.startswith("default")):
+            return None  # as in Claude Code: a rule of yours ("ask", "deny") still holds
+        forced = hook == "ask" and rule.action == "allow"  # the hook wants the user asked
+        if forced and answerer is None:
+            return None if self.assume_yes else (
+                f"a hook asks to confirm {question.tool.qualified} before it runs: run again "
+                "with --yes to let it")
         if answerer is None:
             return permissions.headless(question.tool, self.assume_yes)
         if self._one_at_a_time is None:
@@ -81,6 +79,10 @@ class Approvals:
         self.asking[turn] += 1
         try:
             async with self._one_at_a_time:
+                if forced:
+                    decision = await self._ask(question)
+                    return None if decision in ("yes", "always") else \
+                        f"you declined to run {question.tool.qualified}"
                 return await permissions.authorize(question.tool, question.args,
                                                    lambda tool, args: self._ask(question))
         finally:
