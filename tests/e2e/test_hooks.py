@@ -262,3 +262,43 @@ def test_a_stop_hook_sends_the_model_back_to_work_once(
     _, second = server.requests
     assert "end with a one-line summary" in json.dumps(second.messages[-1])
     assert second.messages[-2]["role"] == "assistant"
+
+
+def test_hooks_list_check_and_test_from_the_command_line(
+        home: HomePaths, tmp_path: Path) -> None:
+    """The class of PAI bug where hooks were registered but missing: `list` says where each
+    comes from and whether it can run, `check` fails on it and on a hook whose last run
+    failed, `test` runs a real blocker on a sample payload."""
+    blocker = DAVILA / "security/dangerous-command-blocker.py"
+    flaky = tmp_path / "flaky.sh"
+    flaky.write_text("#!/bin/sh\necho 'boom' >&2\nexit 1\n")
+    flaky.chmod(0o755)
+    settings = tmp_path / "settings.json"
+    settings.write_text(json.dumps({"env": {"X": "1"}, "hooks": {"PreToolUse": [
+        {"matcher": "Bash", "hooks": [{"type": "command", "command": f"python3 {blocker}"}]},
+        {"matcher": "Write", "hooks": [{"type": "command", "command": str(flaky)}]}]}}))
+    from tests.conftest import write_config
+
+    write_config(home, f'[hooks]\nsettings_files = ["{settings}"]\n')
+    (home.root / "hooks.json").write_text(json.dumps({"hooks": {"Stop": [
+        {"hooks": [{"type": "command", "command": "~/.claude/hooks/gone.py"}]}]}}))
+    listed = json.loads(run_pai("hooks", "list", "--json").stdout)
+    found = {row["name"]: row for row in listed["hooks"]}
+    assert found["dangerous-command-blocker.py"]["source"] == str(settings)
+    assert found["dangerous-command-blocker.py"]["runnable"] is True
+    assert found["gone.py"]["runnable"] is False and "no such file" in found["gone.py"]["problem"]
+
+    tried = run_pai("hooks", "test", "PreToolUse", "--tool", "Bash",
+                    "--input", '{"command": "rm -rf /"}')
+    assert tried.returncode == 2
+    assert "dangerous-command-blocker.py: block (exit 2" in tried.stdout
+    assert "rm on root directory" in tried.stdout
+    calm = run_pai("hooks", "test", "PreToolUse", "--input", '{"command": "ls -la"}')
+    assert calm.returncode == 0 and "dangerous-command-blocker.py: ok (exit 0" in calm.stdout
+    run_pai("hooks", "test", "PreToolUse", "--tool", "Write", "--input", '{"file_path": "x"}')
+
+    checked = run_pai("hooks", "check")
+    assert checked.returncode == 1
+    assert "Stop gone.py" in checked.stderr and "registered but cannot run" in checked.stderr
+    assert "PreToolUse flaky.sh" in checked.stderr and "boom" in checked.stderr
+    assert "ok   PreToolUse dangerous-command-blocker.py" in checked.stdout
