@@ -95,6 +95,7 @@ class Hooks:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._traces: dict[int, str] = {}  # turn id -> its trace id
         self._steps: dict[int, tuple[str, str]] = {}  # running tool step -> (tool, detail)
+        self._closed = False
         self._sessions: set[int] = set()  # seen: each gets a SessionEnd
         self._created: set[int] = set()  # made by this process (SessionStart "startup")
         self._opened: set[int] = set()  # whose SessionStart hooks ran
@@ -371,6 +372,9 @@ class Hooks:
     def close(self, wait: float = CLOSE_WAIT) -> None:
         """SessionEnd for the sessions seen, then let queued observers finish (at most `wait`
         seconds; then the running ones are killed)."""
+        if self._closed:
+            return
+        self._closed = True
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         for session in sorted(self._sessions):

@@ -105,11 +105,14 @@ def test_an_observer_from_the_corpus_logs_what_happened(
     [log] = (tmp_path / ".claude" / "hooks-logs").glob("*.jsonl")
     logged = [json.loads(line) for line in log.read_text().splitlines()]
     by_event = {entry["hook_event_name"]: entry["data"] for entry in logged}
+    names = [entry["hook_event_name"] for entry in logged]
+    assert names.count("SessionStart") == names.count("SessionEnd") == 1
     assert set(by_event) == {"SessionStart", "UserPromptSubmit", "PostToolUse",
                              "SubagentStart", "SubagentStop", "SessionEnd"}
     assert by_event["UserPromptSubmit"]["prompt"] == "read my notes"
     post = by_event["PostToolUse"]
     assert post["tool_name"] == "Read" and "alpha" in json.dumps(post["tool_response"])
+    assert post["agent_type"] == "researcher"  # a hook inside an agent's run knows whose
     assert by_event["SubagentStop"]["agent_type"] == "researcher"
     assert by_event["SubagentStop"]["last_assistant_message"] == "Alpha."
     transcript = Path(by_event["SessionEnd"]["transcript_path"])
