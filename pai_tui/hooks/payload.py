@@ -70,8 +70,12 @@ class Transcripts:
         self._redact = redact
         self._lock = threading.Lock()
 
+    @staticmethod
+    def path_in(folder: Path, session_id: int | str) -> Path:
+        return folder / f"{session_id}.jsonl"
+
     def path(self, session_id: int | str) -> Path:
-        return self.folder / f"{session_id}.jsonl"
+        return self.path_in(self.folder, session_id)
 
     def append(self, session_id: int | str, role: str, text: str, cwd: str) -> None:
         content: Any = text if role == "user" else [{"type": "text", "text": text}]

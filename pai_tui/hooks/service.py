@@ -33,6 +33,7 @@ from pai_tui.hooks.run import Answer, Permission, head, interpret, run_hook, sec
 
 log = logging.getLogger(__name__)
 
+_TRANSCRIPT = "transcript"  # a queue item that appends to the transcript (not an event)
 QUEUE_SIZE = 256  # observer events waiting; beyond, new ones are dropped (and logged)
 CLOSE_WAIT = 10.0  # seconds `close` lets queued observers (and SessionEnd) finish
 _RANK = {"deny": 3, "ask": 2, "allow": 1}
@@ -92,6 +93,7 @@ class Hooks:
         self._queue: queue.Queue[tuple[str, dict[str, Any], Parent] | None] = \
             queue.Queue(QUEUE_SIZE)
         self._thread: threading.Thread | None = None
+        self._starting = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._traces: dict[int, str] = {}  # turn id -> its trace id
         self._steps: dict[int, tuple[str, str]] = {}  # running tool step -> (tool, detail)
@@ -130,14 +132,21 @@ class Hooks:
 
     @property
     def transcripts(self) -> Transcripts:
-        return Transcripts(self.config.home.root / "transcripts", self.redact())
+        return Transcripts(self.transcript_folder, self.redact())
+
+    @property
+    def transcript_folder(self) -> Path:
+        return self.config.home.root / "transcripts"
+
+    def transcript_path(self, session: int | str) -> Path:
+        return Transcripts.path_in(self.transcript_folder, session)
 
     def payload(self, event: str, fields: Mapping[str, Any], parent: Parent) -> dict[str, Any]:
         """Claude Code's common input fields, then the event's."""
         session = parent.session_id if parent.session_id is not None else "none"
         data: dict[str, Any] = {
             "session_id": str(session),
-            "transcript_path": str(self.transcripts.path(session)),
+            "transcript_path": str(self.transcript_path(session)),
             "cwd": str(self.cwd), "hook_event_name": event, "permission_mode": "default"}
         if parent.agent:
             data |= {"agent_id": str(parent.turn_id), "agent_type": parent.agent}
@@ -249,15 +258,20 @@ class Hooks:
         registry = self._registry
         if registry is not None and not registry.has(event):
             return
+        self._enqueue((event, fields, parent))
+
+    def _enqueue(self, item: tuple[str, dict[str, Any], Parent]) -> None:
         try:
-            self._queue.put_nowait((event, fields, parent))
+            self._queue.put_nowait(item)
         except queue.Full:
-            log.warning("hooks: %s dropped: %d observer events already waiting", event,
+            log.warning("hooks: %s dropped: %d observer events already waiting", item[0],
                         QUEUE_SIZE)
             return
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._work, name="pai-hooks", daemon=True)
-            self._thread.start()
+        with self._starting:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._work, name="pai-hooks",
+                                                daemon=True)
+                self._thread.start()
 
     def _work(self) -> None:
         loop = self._loop = asyncio.new_event_loop()
@@ -267,7 +281,10 @@ class Hooks:
                 try:
                     if item is None:
                         return
-                    loop.run_until_complete(self._run_observer(*item))
+                    if item[0] == _TRANSCRIPT:
+                        self._write_transcript(**item[1])
+                    else:
+                        loop.run_until_complete(self._run_observer(*item))
                 except Exception:
                     log.exception("hooks: an observer failed")
                 finally:
@@ -317,10 +334,11 @@ class Hooks:
     def _on_turn_finished(self, event: events.TurnFinished) -> None:
         parent = self._parent(event.session_id, event.message_id, event.agent)
         self._traces.pop(event.message_id, None)
-        if self._has_hooks() and event.text:
-            self._write_transcript(event.session_id, "assistant", event.text)
+        if self._has_hooks() and event.text:  # written on the hooks' thread, in order
+            self._enqueue((_TRANSCRIPT, {"session_id": event.session_id, "role": "assistant",
+                                         "text": event.text}, parent))
         if event.agent:
-            transcript = str(self.transcripts.path(event.session_id))
+            transcript = str(self.transcript_path(event.session_id))
             self._observe("SubagentStop", {
                 "agent_id": str(event.message_id), "agent_type": event.agent,
                 "stop_hook_active": False, "last_assistant_message": event.text,
