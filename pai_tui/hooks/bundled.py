@@ -25,15 +25,19 @@ class BundledHook:
 
     @property
     def command(self) -> str:
-        return shlex.join([sys.executable, str(self.path)])
+        """A Python script runs with pai's Python; any other (its `#!` line says how)
+        directly."""
+        if self.script.endswith(".py"):
+            return shlex.join([sys.executable, str(self.path)])
+        return shlex.quote(str(self.path))
 
 
 BUNDLED = {
     hook.name: hook for hook in (
         BundledHook("command-guard", "PreToolUse", "Bash", "command-guard.py",
                     "blocks `rm -rf /`, `git push --force` to main and disk-wiping commands"),
-        # Written with the secrets detector (pai_tui/secrets/), which it shares.
-        BundledHook("secrets-guard", "PreToolUse", "*", "secrets-guard.py",
+        # Written with the secrets detector (pai_tui/secrets/guard.py), which it runs.
+        BundledHook("secrets-guard", "PreToolUse", "*", "secrets-guard",
                     "blocks a tool call whose input carries an API key or a private key"),
     )
 }

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,6 +69,7 @@ def hook_environment(config: Config, cwd: Path) -> dict[str, str]:
     env = process.scrubbed_environment(os.environ, hide=key_variables(config))
     env["CLAUDE_PROJECT_DIR"] = str(cwd)
     env["PAI_HOME"] = str(config.home.root)
+    env["PAI_PYTHON"] = sys.executable  # pai's own hooks run its modules with it
     return env
 
 
