@@ -190,6 +190,15 @@ class HooksSettings:
 
 
 @dataclass
+class SecuritySettings:
+    """`[security]`: how pai looks after the user's keys (`pai secrets`, `pai doctor`)."""
+
+    # `pai doctor` warns about a key in secrets.toml added longer ago than this (rotate it:
+    # `pai secrets rotate PROVIDER`).
+    key_max_age_days: int = bounded(90, 1, 36_500, unit="days")
+
+
+@dataclass
 class Config:
     ui: UISettings = field(default_factory=UISettings)
     keymap: dict[str, str] = field(default_factory=dict)
@@ -198,6 +207,7 @@ class Config:
     agents: AgentsSettings = field(default_factory=AgentsSettings)
     timeline: TimelineSettings = field(default_factory=TimelineSettings)
     hooks: HooksSettings = field(default_factory=HooksSettings)
+    security: SecuritySettings = field(default_factory=SecuritySettings)
     providers: dict[str, ProviderSettings] = field(default_factory=dict)
     # Not from the file: where things are.
     home: HomePaths = field(default_factory=lambda: HomePaths(pai_home()), metadata={"file": False})

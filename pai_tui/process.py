@@ -255,7 +255,8 @@ class _Sink:
     def __init__(self, capture: _Capture, callback: OutputCallback | None,
                  redact: Mapping[str, str] | None):
         self.capture, self.callback = capture, callback
-        self.redactor = Redactor(redact) if redact else None
+        # Asked to redact: known values, and whatever is shaped like a key.
+        self.redactor = Redactor(redact, shapes=True) if redact is not None else None
 
     def put(self, chunk: bytes, *, last: bool = False) -> None:
         if self.redactor is not None:

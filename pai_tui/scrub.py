@@ -17,6 +17,9 @@ with the value REDACTED. The names the caller keeps (a skill's `needs-keys`) pas
 The output (`Redactor`): known secret values replaced in a byte stream as it is read, also when
 a value arrives split across chunks; only a tail that could be the start of a value is held
 back until the next chunk (or the end), so output that holds no secret streams unchanged.
+With `shapes`, what the detector (`pai_tui.secrets.detect`) can tell is a key from the value
+alone (a vendor's key, a private key block) is replaced too, known or not (`redact_shapes`);
+a tail that may be such a key still growing (it begins like one) is held back the same way.
 """
 
 from __future__ import annotations
@@ -86,31 +89,84 @@ def scrubbed_environment(base: Mapping[str, str], *, hide: Iterable[str] = (),
     return env
 
 
+def redact_shapes(text: str) -> str:
+    """`text` with each value shaped like a key (a vendor's, a private key block) replaced by
+    `[redacted KIND]`: for output that may hold keys pai was never told of."""
+    from pai_tui.secrets.detect import matches  # the detector: imported when output is read
+
+    for match in reversed(list(matches(text, assignments=False))):
+        text = f"{text[:match.value_start]}[redacted {match.kind}]{text[match.value_end:]}"
+    return text
+
+
+# A tail of output that may be a key still arriving: a run of key characters that begins like
+# one (at most MAX_HELD_TOKEN long), or a private key block begun and not ended (at most
+# MAX_HELD_BLOCK long).
+_TOKEN_BYTES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
+_BLOCK_START = b"-----BEGIN "
+MAX_HELD_TOKEN = 400
+MAX_HELD_BLOCK = 64 * 1024
+# Every key shape holds one of these bytes (`-` sk-…, `_` ghp_…, `A` AKIA…/AIza…, `:` a
+# webhook's https:, `K` PRIVATE KEY): output with none of them (a flood of one character, say)
+# skips the detector for the price of a few memchr.
+_SHAPE_MARKS = (b"-", b"_", b"A", b":", b"K")
+
+
 class Redactor:
     """Replaces secret values in one byte stream, chunk by chunk: `feed` each chunk as it
-    arrives, then `flush` at the end. `secrets` maps each value to its replacement."""
+    arrives, then `flush` at the end. `secrets` maps each value to its replacement; with
+    `shapes`, whatever is shaped like a key is replaced too (see `redact_shapes`)."""
 
-    def __init__(self, secrets: Mapping[str, str]):
+    def __init__(self, secrets: Mapping[str, str], *, shapes: bool = False):
         # Longest first: a value that contains another is replaced whole.
         pairs = sorted(((v.encode(), r.encode()) for v, r in secrets.items() if v),
                        key=lambda pair: -len(pair[0]))
         self._pairs = pairs
+        self._shapes = shapes
+        self._prefixes: tuple[bytes, ...] = ()
+        if shapes:
+            from pai_tui.secrets.detect import VENDOR_PREFIXES
+
+            self._prefixes = (*VENDOR_PREFIXES, _BLOCK_START.strip())
         self._pending = b""
 
     def feed(self, chunk: bytes) -> bytes:
         """What of the stream so far can be released: `chunk` and what was held back, with
         every complete secret replaced, minus a tail that may be the start of one."""
-        if not self._pairs:
+        if not self._pairs and not self._shapes:
             return chunk
         data = self._replace(self._pending + chunk)
-        hold = self._partial_tail(data)
+        hold = max(self._partial_tail(data), self._shape_tail(data)) if self._shapes else \
+            self._partial_tail(data)
         self._pending = data[len(data) - hold:] if hold else b""
-        return data[:len(data) - hold]
+        return self._replace_shapes(data[:len(data) - hold])
 
     def flush(self) -> bytes:
-        """The end of the stream: what was held back was not a secret after all."""
+        """The end of the stream: what was held back was not a secret after all (or was a
+        whole one, replaced now)."""
         rest, self._pending = self._pending, b""
-        return rest
+        return self._replace_shapes(rest)
+
+    def _replace_shapes(self, data: bytes) -> bytes:
+        if not self._shapes or not any(mark in data for mark in _SHAPE_MARKS):
+            return data
+        # Latin-1 maps each byte to one character: the offsets stay those of the bytes.
+        return redact_shapes(data.decode("latin-1")).encode("latin-1")
+
+    def _shape_tail(self, data: bytes) -> int:
+        """The length of a tail that may be a key still arriving."""
+        block = data.rfind(_BLOCK_START, max(len(data) - MAX_HELD_BLOCK, 0))
+        if block != -1 and b"-----END " not in data[block:]:
+            header_end = data.find(b"-----", block + len(_BLOCK_START))
+            if header_end == -1 or b"PRIVATE KEY" in data[block:header_end]:
+                return len(data) - block
+        window = data[-MAX_HELD_TOKEN:]
+        token = window[len(window.rstrip(_TOKEN_BYTES)):]
+        if not token:
+            return 0
+        begun = any(token.startswith(prefix) or prefix.startswith(token)
+                    for prefix in self._prefixes)
+        return len(token) if begun else 0
 
     def _replace(self, data: bytes) -> bytes:
         for value, replacement in self._pairs:

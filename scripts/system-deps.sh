@@ -14,6 +14,7 @@ case "${1:-test}" in
     test)
         command -v espeak-ng >/dev/null 2>&1 || missing="$missing espeak-ng"
         command -v tmux >/dev/null 2>&1 || missing="$missing tmux"
+        command -v git >/dev/null 2>&1 || missing="$missing git"  # pai secrets' hook tests
         ;;
 esac
 [ -z "$missing" ] && exit 0

@@ -81,6 +81,9 @@ class Supervisor:
         # which keeps the two modules from importing each other).
         self.delegate_toolbox: DelegateToolbox | None = None
         self._watcher: asyncio.Task[None] | None = None
+        # Worktrees being committed or removed after their run ended (a stopped run too):
+        # quitting waits for them, or a worktree is left half done.
+        self.keeping: set[asyncio.Task[worktree.Kept]] = set()
 
     async def catalog(self, reload: bool = False) -> AgentCatalog:
         """The agents pai can run (read from disk in a thread, once until `reload`)."""
@@ -131,7 +134,7 @@ class Supervisor:
                 answer = await self._run_turn(request, choice, folder)
             finally:
                 if tree is not None:  # the agent's work is kept, whatever happened
-                    kept = await asyncio.shield(self._keep(tree, request))
+                    kept = await asyncio.shield(self._keeping(tree, request))
         result = RunResult(request, choice, answer, run_status(answer), notes)
         if kept is not None:
             result = replace(result, branch=kept.branch, folder=kept.path,
@@ -179,6 +182,18 @@ class Supervisor:
         stamp = time.strftime("%Y%m%d-%H%M%S")
         return await worktree.start(folder, self.config.home.root, request.agent.name,
                                     f"{stamp}-{next(_SERIAL)}")
+
+    def _keeping(self, tree: worktree.Worktree, request: RunRequest,
+                 ) -> asyncio.Task[worktree.Kept]:
+        task = asyncio.create_task(self._keep(tree, request))
+        self.keeping.add(task)
+        task.add_done_callback(self.keeping.discard)
+        return task
+
+    async def settle(self, wait: float) -> None:
+        """Give the worktrees of ended runs up to `wait` seconds to be kept."""
+        if self.keeping:
+            await asyncio.wait(set(self.keeping), timeout=wait)
 
     @staticmethod
     async def _keep(tree: worktree.Worktree, request: RunRequest) -> worktree.Kept:

@@ -38,7 +38,7 @@ from pai_tui.llm.base import ToolSpec
 from pai_tui.llm.keys import KEY_VARIABLES
 from pai_tui.paths import replace_durably
 from pai_tui.process import run
-from pai_tui.scrub import scrubbed_environment
+from pai_tui.scrub import redact_shapes, scrubbed_environment
 from pai_tui.skills.tools import secret_values
 
 READ_CAP = 100_000  # bytes of numbered lines `read` returns
@@ -221,10 +221,11 @@ def _os_problem(workspace: Workspace, error: OSError) -> str:
 
 
 def _redacted(text: str, secrets: Mapping[str, str]) -> str:
+    """`text` without the known secret values, nor anything shaped like a key."""
     for value in sorted(secrets, key=len, reverse=True):  # a value inside another: whole first
         if value and value in text:
             text = text.replace(value, secrets[value])
-    return text
+    return redact_shapes(text)
 
 
 _KINDS: dict[str, tuple[type | tuple[type, ...], str]] = {
@@ -546,5 +547,5 @@ async def _bash(workspace: Workspace, args: dict[str, Any]) -> ToolOutcome:
     vector = ["/bin/sh", "-c", command] if command is not None else list(argv)
     result = await run(vector, timeout=float(timeout), output_cap=BASH_CAP,
                        env=workspace.environment(), cwd=workspace.root,
-                       redact=workspace.redact or None)
+                       redact=workspace.redact)
     return ToolOutcome(result.as_text(), is_error=not result.ok, exit_code=result.exit_status)

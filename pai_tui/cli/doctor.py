@@ -141,6 +141,28 @@ def check_keys(providers: Providers) -> Check:
                  f"{providers.secrets.path}, mode 600)")
 
 
+def check_key_age(config: Config) -> Check:
+    """Keys of secrets.toml older than [security] key_max_age_days (`pai secrets rotate`)."""
+    from pai_tui.llm.key_store import SecretsFile, SecretsFileError
+
+    limit = config.security.key_max_age_days
+    try:
+        keys = SecretsFile(config.home.root / "secrets.toml").stored()
+    except SecretsFileError as error:
+        return Check("Key age", "warn", str(error), "see Provider keys above")
+    old = [f"{k.variable} ({k.masked}) added {k.added}, {k.age_days()} days ago"
+           for k in keys if (k.age_days() or 0) > limit]
+    undated = [f"{k.variable} ({k.masked})" for k in keys if k.added is None]
+    if old:
+        return Check("Key age", "warn", "; ".join(old) + f": older than {limit} days",
+                     "pai secrets rotate PROVIDER (checks the new key, then retires the old)")
+    if undated:
+        return Check("Key age", "ok", "added before pai recorded dates: " + ", ".join(undated),
+                     "pai secrets rotate PROVIDER dates a key")
+    return Check("Key age", "ok", f"{len(keys)} key(s) in secrets.toml, none older than "
+                 f"{limit} days" if keys else "no key in secrets.toml")
+
+
 def check_default_model(providers: Providers) -> Check:
     choice = providers.default()
     if choice.provider == OFFLINE:
@@ -259,6 +281,7 @@ def run_checks(config: Config, config_problem: str | None = None) -> list[Check]
         check_config(config, config_problem),
         check_database(config),
         check_keys(providers),
+        check_key_age(config),
         check_default_model(providers),
         check_reachable(providers),
         check_local_models(config),

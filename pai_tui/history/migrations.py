@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import (
+    Boolean,
     Column,
     DateTime,
     Engine,
@@ -267,6 +268,48 @@ def _v10_timeline(conn: Connection) -> None:
     meta.create_all(conn)
 
 
+def _v11_upgrade_feed(conn: Connection) -> None:
+    """The upgrade feed: how each source's fetching went (validators for conditional GET, when
+    to come back, errors in a row), and the items, one row per source and key; a deleted item
+    keeps its row, emptied, so that it never comes back."""
+    meta = MetaData()
+    Table(
+        "feed_sources", meta,
+        Column("id", Integer, primary_key=True),
+        Column("name", String(200), nullable=False, unique=True),
+        Column("url", Text, nullable=False),
+        Column("etag", Text),
+        Column("last_modified", Text),
+        Column("tried_at", DateTime),
+        Column("fetched_at", DateTime),
+        Column("next_at", DateTime),
+        Column("error", Text),
+        Column("errors", Integer, nullable=False, default=0),
+        Column("parse_failures", Integer, nullable=False, default=0),
+        Column("paused", Boolean, nullable=False, default=False),
+    )
+    Table(
+        "feed_items", meta,
+        Column("id", Integer, primary_key=True),
+        Column("source", String(200), nullable=False),
+        Column("key", String(64), nullable=False),
+        Column("guid", Text),
+        Column("title", Text, nullable=False, default=""),
+        Column("url", Text),
+        Column("summary", Text, nullable=False, default=""),
+        Column("published_at", DateTime),
+        Column("found_at", DateTime, nullable=False, index=True),
+        Column("read", Boolean, nullable=False, default=False),
+        Column("deleted_at", DateTime),
+        Column("score", Float, nullable=False, default=0.0),
+        Column("why", Text, nullable=False, default=""),
+        Column("extra", Text, nullable=False, default="{}"),
+        Index("ux_feed_items_source_key", "source", "key", unique=True),
+        sqlite_autoincrement=True,
+    )
+    meta.create_all(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "sessions and messages", _v1_sessions_and_messages),
     Migration(2, "full-text search over messages", _v2_full_text_search),
@@ -278,6 +321,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(8, "who writes a message being written", _v8_writers),
     Migration(9, "the agent that wrote an answer", _v9_agent_runs),
     Migration(10, "the timeline of turns, model calls and tool runs", _v10_timeline),
+    Migration(11, "the upgrade feed's sources and items", _v11_upgrade_feed),
 )
 LATEST = MIGRATIONS[-1].version
 

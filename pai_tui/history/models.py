@@ -98,3 +98,46 @@ class SpanRow(Base):
     output_tokens: Mapped[int] = mapped_column(Integer, default=0)
     cost: Mapped[float | None] = mapped_column(Float)
     attributes: Mapped[str] = mapped_column(Text, default="{}")
+
+
+class FeedSourceRow(Base):
+    """How fetching one upgrade source went; see migrations._v11_upgrade_feed."""
+
+    __tablename__ = "feed_sources"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    url: Mapped[str] = mapped_column(Text)  # what was fetched
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    tried_at: Mapped[datetime | None] = mapped_column(DateTime)
+    fetched_at: Mapped[datetime | None] = mapped_column(DateTime)  # the last good answer
+    next_at: Mapped[datetime | None] = mapped_column(DateTime)  # not polled before this
+    error: Mapped[str | None] = mapped_column(Text)  # the last failure, kept after a success
+    errors: Mapped[int] = mapped_column(Integer, default=0)  # failures in a row
+    parse_failures: Mapped[int] = mapped_column(Integer, default=0)  # in a row
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)  # until the user refreshes it
+
+
+class FeedItemRow(Base):
+    """One item of an upgrade source. A deleted item keeps its row (its key), emptied, so that
+    it never comes back."""
+
+    __tablename__ = "feed_items"
+    __table_args__ = (Index("ux_feed_items_source_key", "source", "key", unique=True),
+                      {"sqlite_autoincrement": True})
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(200))
+    key: Mapped[str] = mapped_column(String(64))
+    guid: Mapped[str | None] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(Text, default="")
+    url: Mapped[str | None] = mapped_column(Text)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    published_at: Mapped[datetime | None] = mapped_column(DateTime)
+    found_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    read: Mapped[bool] = mapped_column(Boolean, default=False)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    score: Mapped[float] = mapped_column(Float, default=0.0)
+    why: Mapped[str] = mapped_column(Text, default="")
+    extra: Mapped[str] = mapped_column(Text, default="{}")  # JSON: a release's tag, a video id

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
@@ -96,3 +96,47 @@ class UsageRow:
     unpriced: int  # calls whose cost is unknown
     seconds: float  # total duration
     slowest: float  # the longest one
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    """An item as a feed gives it (upgrade/parse.py), before the store numbers it."""
+
+    key: str  # identifies the item within its source (a hash of its GUID, link, or text)
+    guid: str | None
+    title: str
+    url: str | None
+    summary: str
+    published: datetime | None  # naive UTC, like the store's times
+    extra: dict[str, str] = field(default_factory=dict)  # a release's tag, a video's id
+
+
+@dataclass(frozen=True)
+class FeedItemRecord:
+    """An item of the upgrade feed as the store keeps it."""
+
+    id: int
+    source: str
+    item: FeedItem
+    found_at: datetime
+    read: bool
+    score: float
+    why: str
+
+
+@dataclass(frozen=True)
+class FeedSourceState:
+    """How fetching a source has gone: what to send back (conditional GET), when to come back,
+    and its trouble (errors in a row; paused after parse failures until the user refreshes)."""
+
+    name: str
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    tried_at: datetime | None = None
+    fetched_at: datetime | None = None
+    next_at: datetime | None = None
+    error: str | None = None
+    errors: int = 0
+    parse_failures: int = 0
+    paused: bool = False

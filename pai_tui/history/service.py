@@ -7,8 +7,8 @@ import asyncio
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from pai_tui import events
 from pai_tui.config import Config
@@ -41,13 +41,25 @@ def session_title(text: str) -> str:
     return line if len(line) <= TITLE_LENGTH else line[: TITLE_LENGTH - 1].rstrip() + "…"
 
 
+Period = Literal["today", "week", "month"]
+
+
+def period_start(period: Period, now: datetime | None = None) -> float:
+    """When the period began, in seconds since the epoch: local midnight today, on this week's
+    Monday or on the 1st, with the UTC offset of that day (not today's, across a DST change)."""
+    local = (now or datetime.now()).astimezone().replace(tzinfo=None)
+    day = datetime(local.year, local.month, local.day)
+    if period == "week":
+        day -= timedelta(days=day.weekday())
+    elif period == "month":
+        day = day.replace(day=1)
+    return day.timestamp()  # naive: read as local time
+
+
 def local_midnight_utc(now: datetime | None = None, month: bool = False) -> datetime:
     """Start of today (or of this month) in local time, as naive UTC like the store's times."""
-    local = (now or datetime.now()).astimezone()
-    start = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    if month:
-        start = start.replace(day=1)
-    return start.astimezone(UTC).replace(tzinfo=None)
+    start = period_start("month" if month else "today", now)
+    return datetime.fromtimestamp(start, UTC).replace(tzinfo=None)
 
 
 class History:

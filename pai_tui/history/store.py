@@ -18,6 +18,7 @@ from sqlalchemy import Engine, create_engine, event, func, insert, or_, select, 
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from pai_tui.history.feeds import FeedStore
 from pai_tui.history.migrations import MigrationResult, current_version, migrate
 from pai_tui.history.models import ChatSession, KeptCost, Message, utcnow
 from pai_tui.history.records import MessageRecord, Role, SessionRecord, Status
@@ -143,7 +144,7 @@ def _message_record(row: Message) -> MessageRecord:
     )
 
 
-class Store(TimelineStore):
+class Store(TimelineStore, FeedStore):
     def __init__(self, engine: Engine):
         self.engine = engine
         self._reading = sessionmaker(engine, expire_on_commit=False)

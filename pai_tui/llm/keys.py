@@ -1,7 +1,8 @@
 """API keys: where they come from and how they may be shown (masked, never whole).
 
-A key lives in an environment variable, or in $PAI_HOME/secrets.toml (`NAME = "value"`) which pai
-reads only when no one but its owner can (mode 600). Config names variables, never values; the
+A key lives in an environment variable, or in $PAI_HOME/secrets.toml (`NAME = "value"`, and an
+`[added]` table of dates that `pai secrets` keeps) which pai reads only when no one but its owner
+can (mode 600). Config names variables, never values; the
 database, logs, events and errors never hold a key.
 """
 
@@ -69,7 +70,8 @@ class Secrets:
             self.problem = f"{self.path}: not valid TOML ({reason}); ignored"
             return {}
         values = {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)}
-        skipped = sorted(k for k in data if k not in values)
+        # `[added]`: the dates `pai secrets` keeps beside the keys (llm/key_store.py).
+        skipped = sorted(k for k in data if k not in values and k != "added")
         if skipped:
             self.problem = f"{self.path}: ignored entries that are not NAME = \"key\": " + \
                 ", ".join(skipped)

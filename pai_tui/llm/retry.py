@@ -62,12 +62,14 @@ async def stream_with_retries(
     provider: Provider, request: ChatRequest, keys: list[Key], policy: RetryPolicy,
     key_variables: list[str], sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     watch: CallWatch | None = None,
+    on_key: Callable[[Key, ProviderError | None], None] | None = None,
 ) -> AsyncIterator[Delta]:
     """The provider's deltas, retried and rotated as the policy says. Once the answer has begun
     (text or a tool call) nothing is retried: a later failure is raised for the caller to mark
     the answer incomplete; a Usage alone is no beginning. Usage deltas are running totals over
     every attempt: the tokens of an attempt that failed after the model took them count too.
-    `watch` hears the call's start, usage, stop and end."""
+    `watch` hears the call's start, usage, stop and end; `on_key` hears which key was accepted
+    (None) or refused (the AuthError), for `pai secrets list`."""
     failure: BaseException | None = None
     try:
         if not keys and key_variables and provider.kind in ("anthropic", "openai"):
@@ -97,8 +99,12 @@ async def stream_with_retries(
                         elif isinstance(delta, Stop) and watch is not None:
                             watch.stopped(delta)
                         yield delta
+                    if on_key is not None and key is not None:
+                        on_key(key, None)
                     return
                 except ProviderError as error:
+                    if on_key is not None and key is not None and isinstance(error, AuthError):
+                        on_key(key, error)
                     if started:
                         raise
                     spent += used

@@ -94,6 +94,10 @@ class ModelCall:
         status: spans.SpanStatus = "ok"
         if isinstance(failure, asyncio.CancelledError | GeneratorExit):
             status = "cancelled"
+            if usage == Usage() and self._ledger is not None:
+                # Stopped before the provider said what it took: what the request cost is not
+                # known (it may be billed), so the turn's own cost is not shown as zero.
+                self._ledger.add(None, 0)
         elif failure is not None:
             status, said[spans.ERROR_TYPE] = "error", spans.error_type(failure)
         elif stop is None:

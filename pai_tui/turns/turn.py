@@ -28,6 +28,7 @@ from pai_tui.llm.base import (
     ProviderError,
     Usage,
 )
+from pai_tui.llm.keys import Key
 from pai_tui.llm.providers import Providers
 from pai_tui.llm.retry import RetryPolicy, stream_with_retries
 from pai_tui.llm.window import estimate_output_tokens
@@ -84,9 +85,20 @@ class Services:
                 request = fitted(request, ledger)
             watch = ModelCall(self.bus, ctx, request, info)
             return stream_with_retries(provider, request, keys, self.retry, variables,
-                                       watch=watch)
+                                       watch=watch, on_key=self._key_note)
 
         return call
+
+    def _key_note(self, key: Key, refused: ProviderError | None) -> None:
+        """When a key was last accepted or refused (`pai secrets list`): written on a thread,
+        never waited for."""
+        from pai_tui.llm.key_store import record_use
+
+        home = self.providers.config.home.root
+        reason = f"HTTP {refused.status}" if refused is not None and refused.status else \
+            "refused"
+        asyncio.get_running_loop().run_in_executor(
+            None, lambda: record_use(home, key.value, ok=refused is None, reason=reason))
 
     @staticmethod
     def tool_stream(streamer: Streamer, request: ChatRequest, execute: Execute,
@@ -258,6 +270,8 @@ class Turn:
         if estimated:
             usage = usage + Usage(0, estimate_output_tokens(final))
         cost = _cost(prepared, usage)
+        if ctx.ledger is not None and ctx.ledger.own_cost is None:
+            cost = None  # a call's price, or what a stopped call took, is not known
         saved = await row.finish(content=final, status=end.status,
                                  input_tokens=usage.input_tokens,
                                  output_tokens=usage.output_tokens, cost=cost,

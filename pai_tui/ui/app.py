@@ -437,6 +437,7 @@ class PaiApp(App[None], inherit_bindings=False):
         deadline = time.monotonic() + wait
         while supervisor.active and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
+        await supervisor.settle(max(0.5, deadline - time.monotonic()))  # their worktrees
 
     # actions on sessions and models (ui/session_actions.py)
 

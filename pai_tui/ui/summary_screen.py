@@ -5,8 +5,8 @@ worker (`History.usage_summary`), again when the period changes."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Literal
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -19,6 +19,7 @@ from textual.widgets import Static, Tab, Tabs
 from textual.worker import Worker
 
 from pai_tui.history.records import UsageRow
+from pai_tui.history.service import Period, period_start
 from pai_tui.observe.waterfall import Totals, seconds
 from pai_tui.safe_text import one_line
 from pai_tui.ui.errors import report_worker_failure
@@ -27,24 +28,11 @@ from pai_tui.ui.keymap import bindings_for
 if TYPE_CHECKING:
     from pai_tui.history.service import History
 
-Period = Literal["today", "week", "month"]
 PERIODS: dict[Period, str] = {"today": "Today", "week": "This week", "month": "This month"}
 SLOWEST = 10  # tools listed
 # (group, table title, what one call of it is)
 GROUPS = (("model", "By model", "calls"), ("agent", "By agent", "runs"),
           ("skill", "By skill", "answers"))
-
-
-def period_start(period: Period, now: datetime | None = None) -> float:
-    """When the period began, in seconds since the epoch: local midnight today, on this week's
-    Monday or on the 1st (whatever the UTC offset was that day)."""
-    local = (now or datetime.now()).astimezone().replace(tzinfo=None)
-    day = datetime(local.year, local.month, local.day)
-    if period == "week":
-        day -= timedelta(days=day.weekday())
-    elif period == "month":
-        day = day.replace(day=1)
-    return day.timestamp()  # naive: read as local time
 
 
 def cost_text(row: UsageRow) -> str:

@@ -425,3 +425,28 @@ def test_stopping_a_child_run_stops_it_alone_and_its_parent_hears_so(
     said = tool_result(server.requests[2])
     assert "cancelled" in said and "Fiona MacLeod" in said
 
+
+
+def test_a_run_stopped_before_the_model_said_what_it_took_costs_unknown_not_zero(
+        home: HomePaths, server: FakeLLMServer) -> None:
+    """The request was sent (and may be billed); no usage came back: the cost is unknown."""
+    import os
+    import sys
+    import time
+
+    from tests.conftest import REPO
+
+    server.queue(Reply(hang_after_headers=True))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pai_tui", "agent", "run", "--json", "architect", "long"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=REPO, env={**os.environ, **KEYS})
+    deadline = time.monotonic() + 30
+    while not server.requests:
+        assert time.monotonic() < deadline, "the run never asked"
+        time.sleep(0.02)
+    assert agent("stop", "--all").returncode == 0
+    out, err = process.communicate(timeout=60)
+    [result] = [json.loads(line) for line in out.splitlines()]
+    assert result["status"] == "cancelled" and result["cost"] is None, (result, err)
+    assert rows(home, "SELECT cost FROM messages WHERE agent = 'architect'") == [(None,)]

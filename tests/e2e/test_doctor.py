@@ -45,7 +45,7 @@ def test_fresh_machine_can_run_with_warnings_only(home: HomePaths) -> None:
     result = doctor()
     assert result.returncode == 0, result.stdout + result.stderr
     table = rows(result.stdout)
-    assert set(table) == {"Python", "PAI_HOME", "Config", "Database", "Provider keys",
+    assert set(table) == {"Python", "PAI_HOME", "Config", "Database", "Provider keys", "Key age",
                           "Default model", "Reachable", "Local models", "Voice engine",
                           "Themes", "Skills", "Log"}
     assert table["Default model"].startswith("WARN | offline")

@@ -190,3 +190,44 @@ def test_an_agent_waiting_for_an_answer_is_said_in_the_terminal_title(
         assert not (tmp_path / "spec.md").exists()
     finally:
         term.stop()
+
+
+def test_quitting_while_an_engineer_works_leaves_no_half_made_worktree(
+        home, llm_server, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Quit stops the run; its worktree, where nothing was done, is removed before pai exits,
+    not left half cleaned up when the process ends."""
+    from tests.conftest import TEST_KEYS, point_providers_at
+    from tests.fakes.llm_server import Reply
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True,
+                              text=True).stdout
+
+    git("init", "-q", "-b", "main")
+    (tmp_path / "app.py").write_text("print('hello')\n")
+    git("add", "-A")
+    git("-c", "user.name=Me", "-c", "user.email=me@example.com", "commit", "-q", "-m", "first")
+    point_providers_at(home, llm_server)
+    llm_server.queue(Reply(hang_after_headers=True))
+    term = Terminal(home.root, size=(140, 40), cwd=tmp_path,
+                    env={"ANTHROPIC_API_KEY": TEST_KEYS["anthropic"]})
+    term.start()
+    try:
+        term.wait_for(lambda s: "history ready" in s, "the cockpit to start")
+        term.tmux("send-keys", "-t", "pai", "-l", "@engineer refactor the app")
+        term.keys("Enter")
+        deadline = time.monotonic() + 15
+        while not llm_server.requests:
+            assert time.monotonic() < deadline, term.screen()
+            time.sleep(0.05)
+        term.keys("C-q")
+        term.wait_for(lambda s: "Quit anyway?" in s, "the question before quitting")
+        term.keys("y")
+        deadline = time.monotonic() + 15
+        while not term.exited():
+            assert time.monotonic() < deadline, term.screen()
+            time.sleep(0.05)
+    finally:
+        term.stop()
+    assert len(git("worktree", "list").splitlines()) == 1, git("worktree", "list")
+    assert git("branch", "--list", "pai/*") == ""

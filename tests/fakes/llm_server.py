@@ -173,6 +173,10 @@ class FakeLLMServer:
         # Called (in the server's thread) with each request before it is answered.
         self.on_request: Callable[[Recorded], None] | None = None
         self.ollama_models = ollama_models
+        # GET /v1/models (what `pai doctor` and `pai secrets rotate` ask, never a prompt):
+        # these models, and 401 for a key in `refused_keys`.
+        self.models = ["fake-model-1", "fake-model-2"]
+        self.refused_keys: set[str] = set()
         self.requests: list[Recorded] = []
         self.token_sent_at: list[float] = []  # when each token of the last stream was written
         self.token_sent_wall: list[float] = []  # the same, as wall-clock time (time.time())
@@ -278,6 +282,12 @@ class FakeLLMServer:
         if request.method == "GET" and request.path == "/api/tags" and self.ollama_models:
             body = {"models": [{"name": m, "model": m} for m in self.ollama_models]}
             return await self._json(writer, 200, body)
+        if request.method == "GET" and request.path == "/v1/models":
+            if request.api_key in self.refused_keys:
+                return await self._json(writer, 401, {"error": {
+                    "type": "authentication_error", "message": "invalid x-api-key"}})
+            return await self._json(writer, 200, {"object": "list", "data": [
+                {"id": m, "object": "model", "type": "model"} for m in self.models]})
         if request.method == "POST" and request.path.endswith("/messages"):
             return await self._reply(writer, request, self._next_reply(), "anthropic")
         if request.method == "POST" and request.path.endswith("/chat/completions"):

@@ -355,3 +355,4 @@ def test_agents_pane_mid_run_snapshot(  # type: ignore[no-untyped-def]
         await steady(pilot)
 
     assert snap_compare(app, terminal_size=(200, 30), run_before=show)
+

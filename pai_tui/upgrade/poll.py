@@ -1,0 +1,126 @@
+"""One poll of the upgrade sources: each source that is due is fetched (conditional GET), read,
+and its new items stored; how it went decides when it is asked again. A failing source backs
+off (doubling, up to a day; longer if the server asked), and a source whose document is not a
+feed three times in a row is paused until the user refreshes it, its last error kept in view."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Literal
+
+from pai_tui.history.records import FeedSourceState
+from pai_tui.upgrade.fetch import Fetched, Fetcher, Validators
+from pai_tui.upgrade.parse import FeedError, ParsedFeed, parse_feed
+from pai_tui.upgrade.sources import Source
+
+if TYPE_CHECKING:
+    from pai_tui.history.service import History
+
+EVERY = timedelta(hours=1)  # a healthy source is asked again after this (or what it asks)
+FIRST_BACKOFF = timedelta(minutes=15)
+MOST_BACKOFF = timedelta(days=1)
+PAUSE_AFTER = 3  # documents in a row that are not feeds
+
+Outcome = Literal["new", "unchanged", "failed", "paused", "not due"]
+
+
+@dataclass(frozen=True)
+class Polled:
+    source: str
+    outcome: Outcome
+    new: int = 0
+    error: str | None = None
+
+
+Progress = Callable[[int, int, Polled], None]  # sources done, sources in all, the last one
+
+
+async def poll(sources: Sequence[Source], history: History, fetcher: Fetcher,
+               now: datetime | None = None, force: bool = False,
+               progress: Progress | None = None) -> list[Polled]:
+    """Poll the sources that are due (with `force`, all but the paused ones), at once within
+    the fetcher's per-host limits; results in the order given."""
+    states = await history.run(lambda store: store.feed_sources())
+    done = 0
+
+    async def one(source: Source) -> Polled:
+        nonlocal done
+        polled = await _poll_one(source, states.get(source.name), history, fetcher, now, force)
+        done += 1
+        if progress is not None:
+            progress(done, len(sources), polled)
+        return polled
+
+    return list(await asyncio.gather(*(one(source) for source in sources)))
+
+
+async def _poll_one(source: Source, state: FeedSourceState | None, history: History,
+                    fetcher: Fetcher, now: datetime | None, force: bool) -> Polled:
+    from pai_tui.history.models import utcnow
+
+    when = now or utcnow()
+    url = source.fetch_url
+    if state is None or state.url != url:  # new, or its URL changed: nothing to send back
+        state = FeedSourceState(source.name, url)
+    if state.paused:  # until the user refreshes it (`refresh`)
+        return Polled(source.name, "paused", error=state.error)
+    if not force and state.next_at is not None and state.next_at > when:
+        return Polled(source.name, "not due")
+    fetched = await fetcher.fetch(url, Validators(state.etag, state.last_modified))
+    parsed: ParsedFeed | FeedError | None = None
+    if fetched.outcome == "fetched":
+        try:
+            parsed = await asyncio.to_thread(parse_feed, fetched.body, fetched.url,
+                                             fetched.content_type)
+        except FeedError as error:
+            parsed = error
+    new = 0
+    if isinstance(parsed, ParsedFeed):
+        items = parsed.items
+        new = await history.run(lambda store: store.add_feed_items(source.name, items, when))
+    state = after(state, fetched, parsed, when)
+    await history.run(lambda store: store.save_feed_source(state))
+    if state.paused:
+        return Polled(source.name, "paused", error=state.error)
+    if fetched.outcome == "failed" or isinstance(parsed, FeedError):
+        return Polled(source.name, "failed", error=state.error)
+    return Polled(source.name, "new" if new else "unchanged", new)
+
+
+def after(state: FeedSourceState, fetched: Fetched, parsed: ParsedFeed | FeedError | None,
+          now: datetime) -> FeedSourceState:
+    """The source's state after this fetch."""
+    asked = timedelta(seconds=fetched.wait) if fetched.wait is not None else timedelta(0)
+    state = replace(state, tried_at=now)
+    if fetched.outcome == "failed":
+        errors = state.errors + 1
+        return replace(state, error=fetched.error, errors=errors,
+                       next_at=now + max(_backoff(errors), asked))
+    if isinstance(parsed, FeedError):
+        failures = state.parse_failures + 1
+        return replace(state, error=str(parsed), errors=state.errors + 1,
+                       parse_failures=failures, paused=failures >= PAUSE_AFTER,
+                       next_at=now + _backoff(state.errors + 1))
+    validators = fetched.validators
+    problem = parsed.problem if isinstance(parsed, ParsedFeed) else None
+    return replace(state, etag=validators.etag, last_modified=validators.last_modified,
+                   fetched_at=now, next_at=now + max(EVERY, asked), errors=0,
+                   parse_failures=0, paused=False,
+                   error=f"read, though ill-formed: {problem}" if problem else state.error)
+
+
+def _backoff(errors: int) -> timedelta:
+    return min(FIRST_BACKOFF * 2 ** max(0, errors - 1), MOST_BACKOFF)
+
+
+async def refresh(history: History, name: str) -> None:
+    """The user asks for a source again: unpause it and forget its wait."""
+    def unpause(store) -> None:  # type: ignore[no-untyped-def]
+        state = store.feed_sources().get(name)
+        if state is not None:
+            store.save_feed_source(replace(state, paused=False, parse_failures=0, next_at=None))
+
+    await history.run(unpause)
