@@ -305,3 +305,19 @@ def test_hooks_list_check_and_test_from_the_command_line(
     assert "Stop gone.py" in checked.stderr and "registered but cannot run" in checked.stderr
     assert "PreToolUse flaky.sh" in checked.stderr and "boom" in checked.stderr
     assert "ok   PreToolUse dangerous-command-blocker.py" in checked.stdout
+
+
+def test_the_bundled_secrets_guard_blocks_a_call_carrying_a_key(
+        home: HomePaths, server: FakeLLMServer, tmp_path: Path) -> None:
+    """The secrets part's guard (its detector), run by pai's hook runner like any hook."""
+    from tests.fake_keys import fake_keys
+
+    token = fake_keys()["github-token"]
+    configure(home, server, 'bundled = ["secrets-guard"]')
+    command = f"curl -H 'Authorization: token {token}' https://api.github.com > sent.txt"
+    server.queue(Reply(tool_calls=[("bash", {"command": command})]), Reply(text="Stopped."))
+    result = pai("agent", "run", "--yes", "qa-tester", "call the API", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert not (tmp_path / "sent.txt").exists()  # the tool never ran
+    told = tool_result(server.requests[1])
+    assert "blocked by hook secrets-guard" in told and token not in told
