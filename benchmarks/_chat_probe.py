@@ -5,6 +5,7 @@ hooks that record, in wall-clock time, when things reach the screen; then it exi
     python _chat_probe.py OUTFILE open SESSION_ID     open a session from the history
     python _chat_probe.py OUTFILE idle SECONDS        wait (keys typed are still recorded)
     python _chat_probe.py OUTFILE agents N            start N agents at once, time them all
+    python _chat_probe.py OUTFILE speak N:SECONDS     queue N utterances, wait (keys recorded)
 """
 
 from __future__ import annotations
@@ -61,9 +62,36 @@ async def go(app: PaiApp) -> None:
         app.call_after_refresh(finish, app)
     elif MODE == "agents":
         start_agents(app, int(ARGUMENT))
+    elif MODE == "speak":
+        await speak(app, *ARGUMENT.split(":"))
     else:
         started()
         app.set_timer(float(ARGUMENT), lambda: finish(app))
+
+
+async def speak(app: PaiApp, count: str, seconds: str) -> None:
+    """Voice on (config.toml enables it), `count` utterances queued at once, then `seconds` of
+    typing while they are said; records how many were said."""
+    import asyncio
+
+    from pai_tui.voice.model import Utterance
+
+    voice = app.cockpit.voice
+    while not voice.running:
+        await asyncio.sleep(0.05)
+    book = voice.book
+    assert book is not None
+    for index in range(int(count)):
+        voice.say(Utterance(f"Utterance {index}: the speech thread keeps this off the loop.",
+                            book.voice_for(None)))
+    started()
+
+    def done() -> None:
+        assert voice.speaker is not None
+        record["said"] = voice.speaker.spoken
+        finish(app)
+
+    app.set_timer(float(seconds), done)
 
 
 # The bundled agents that work in the current folder (the engineer would make git worktrees

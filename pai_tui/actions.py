@@ -95,6 +95,12 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("usage.summary", "alt+o", "Show the usage summary", "show_usage",
                help="Calls, tokens, cost and errors today, this week or this month: by model, "
                     "agent and skill; the slowest tools.", priority=True),
+    ActionSpec("voice.toggle", "alt+v", "Voice on or off", "toggle_voice",
+               help="Agents speak, or not (mute), for this session; [voice] enabled = true in "
+                    "config.toml turns it on at start.", priority=True),
+    ActionSpec("voice.hush", "alt+h", "Hush: stop speaking", "hush",
+               help="Stop the clip being said and forget what waits to be said.",
+               priority=True),
     ActionSpec("agents.reload", "", "Reload agents", "reload_agents",
                help="Read the agent files again (after you add or edit one)."),
     ActionSpec("skills.reload", "", "Reload skills", "reload_skills",

@@ -11,6 +11,7 @@ services it builds.
     agents     running named agents, several at once (agents/runs.py)
     settings   the one writer of config.toml (settings.py)
     hooks      lifecycle hooks: the turn's gates call them, observers follow the bus (hooks/)
+    voice      agents speaking (voice/service.py); built only when voice is used
 
 Nothing here imports Textual, an SDK or SQLAlchemy: each service imports what it needs when first
 used, so starting the cockpit pays nothing for them.
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from pai_tui.skills.service import Skills
     from pai_tui.turns.gates import Approvals
     from pai_tui.turns.service import Turns
+    from pai_tui.voice.service import VoiceService
 
 
 class Cockpit:
@@ -107,6 +109,18 @@ class Cockpit:
         supervisor.delegate_toolbox = delegate_toolbox
         return supervisor
 
+    @cached_property
+    def voice(self) -> VoiceService:
+        """Speech, not started: `voice.start()` (blocking, off the UI loop) starts it."""
+        from pai_tui.voice.service import VoiceService
+
+        return VoiceService(self.config, self.bus, self._agent_task)
+
+    def _agent_task(self, turn_id: int) -> str | None:
+        """The task of the agent's run `turn_id`, for "Architect: design the export"."""
+        found = self.agents.active.get(turn_id) if "agents" in self.__dict__ else None
+        return found[0].task if found else None
+
     async def aclose(self) -> None:
         """Close the providers' connections (on the loop that opened them), then the rest."""
         if "providers" in self.__dict__:
@@ -117,6 +131,8 @@ class Cockpit:
         """Close what holds resources (the store), newest service first."""
         if "hooks" in self.__dict__:  # SessionEnd, and queued observers finish
             self.hooks.close()
+        if "voice" in self.__dict__:
+            self.voice.close()
         if "timeline" in self.__dict__:
             self.timeline.close()
         if "history" in self.__dict__:

@@ -189,6 +189,46 @@ class HooksSettings:
     on_error: dict[str, HookOnError] = field(default_factory=dict)
 
 
+VoiceEngine = Literal["pyttsx3", "espeak-ng", "command"]
+VoiceOutput = Literal["player", "folder"]
+
+
+@dataclass
+class VoiceSpec:
+    """One voice: an engine voice id (espeak-ng's, with a variant: `en-us+f3`), its speed in
+    words per minute, pitch (0..99) and volume (0..1)."""
+
+    id: str
+    rate: int = bounded(175, 80, 450, unit="words per minute")
+    pitch: int = bounded(50, 0, 99)
+    volume: float = bounded(0.9, 0, 1)
+
+
+@dataclass
+class VoiceSettings:
+    """`[voice]`: agents speaking. Off until enabled (a terminal app that suddenly talks
+    surprises people in a shared room; alt+v turns it on for the session)."""
+
+    enabled: bool = False
+    engine: VoiceEngine = "pyttsx3"
+    # engine = "command": a program reading text on stdin and writing the WAV file named by
+    # {out} (or playing it itself, if {out} is not in it); {voice} {rate} {pitch} {volume}.
+    command: list[str] = field(default_factory=list)
+    output: VoiceOutput = "player"  # "folder": write each clip to `folder` instead of playing
+    folder: str = ""  # default: $PAI_HOME/voice
+    main: str | VoiceSpec = "en-us+f5"  # the main assistant's voice
+    agents: dict[str, str | VoiceSpec] = field(default_factory=dict)  # agent name -> voice
+    # What is spoken, each on or off.
+    answers: bool = True  # the spoken line of an answer (a line starting 🗣️, else its start)
+    agent_start: bool = True
+    agent_finish: bool = True
+    permission: bool = True  # a tool's permission question waiting for you
+    only_main: bool = False  # agents say nothing; the main assistant alone speaks
+    max_chars: int = bounded(200, 20, 2000, unit="characters")  # of one spoken line
+    max_queue: int = bounded(8, 1, 1000, unit="utterances")  # beyond: the oldest dropped
+    max_age: float = bounded(60.0, 1, DAY, unit="seconds")  # older when its turn comes: dropped
+
+
 @dataclass
 class SecuritySettings:
     """`[security]`: how pai looks after the user's keys (`pai secrets`, `pai doctor`)."""
@@ -196,6 +236,16 @@ class SecuritySettings:
     # `pai doctor` warns about a key in secrets.toml added longer ago than this (rotate it:
     # `pai secrets rotate PROVIDER`).
     key_max_age_days: int = bounded(90, 1, 36_500, unit="days")
+
+
+@dataclass
+class UpgradeSettings:
+    """`[upgrade]`: the upgrade feed's scheduler (sources are in $PAI_HOME/sources.toml)."""
+
+    # Poll the sources in the background while the cockpit is open (one pai per database runs
+    # the polls; the others say which). Off until turned on: it fetches from the internet.
+    schedule: bool = False
+    every_minutes: float = bounded(60.0, 1, 7 * 24 * 60, unit="minutes")
 
 
 @dataclass
@@ -208,6 +258,8 @@ class Config:
     timeline: TimelineSettings = field(default_factory=TimelineSettings)
     hooks: HooksSettings = field(default_factory=HooksSettings)
     security: SecuritySettings = field(default_factory=SecuritySettings)
+    upgrade: UpgradeSettings = field(default_factory=UpgradeSettings)
+    voice: VoiceSettings = field(default_factory=VoiceSettings)
     providers: dict[str, ProviderSettings] = field(default_factory=dict)
     # Not from the file: where things are.
     home: HomePaths = field(default_factory=lambda: HomePaths(pai_home()), metadata={"file": False})
@@ -399,6 +451,9 @@ def _convert(value: Any, hint: Any, path: tuple[str, ...], where: KeyLocator) ->
         return value
     if origin in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(hint) if a is not type(None)]
+        tables = [a for a in args if is_dataclass(a)]
+        if isinstance(value, dict) and tables:  # a table's own errors say what is wrong in it
+            return _convert(value, tables[0], path, where)
         first: ConfigError | None = None
         for option in args:
             try:

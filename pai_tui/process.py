@@ -183,8 +183,12 @@ async def run(argv: Sequence[str], *, timeout: float, output_cap: int, env: Mapp
     argv = list(argv)
     started = time.monotonic()
     marker = f"{os.getpid()}-{next(_RUNS)}-{os.urandom(6).hex()}"
+    spawning = asyncio.ensure_future(_spawn(argv, stdin, cwd, {**env, MARKER: marker}))
     try:
-        process, exited = await _spawn(argv, stdin, cwd, {**env, MARKER: marker})
+        process, exited = await asyncio.shield(spawning)
+    except asyncio.CancelledError:
+        await _abandon(spawning, marker)
+        raise
     except OSError as error:
         problem = (start_error(error) if start_error is not None
                    else start_problem(error, cwd, name=argv[0]))
@@ -321,6 +325,20 @@ async def _finish_reading(process: asyncio.subprocess.Process, io: asyncio.Futur
         transport = getattr(process, "_transport", None)  # asyncio has no public close
         if transport is not None:
             transport.close()
+
+
+async def _abandon(spawning: asyncio.Future[tuple[asyncio.subprocess.Process, Any]],
+                   marker: str) -> None:
+    """Cancelled while the program was starting: let it start, then kill it with its group.
+    (asyncio's own clean-up of a cancelled start waits for the program to end by itself.)"""
+    try:
+        process, _ = await spawning
+    except OSError:
+        return
+    signal_group(process.pid, signal.SIGKILL)
+    kill_leftovers(process.pid, marker)
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(process.wait(), KILL_GRACE)
 
 
 async def _stop(process: asyncio.subprocess.Process, task: asyncio.Future[int],

@@ -62,6 +62,11 @@ HOOK_EVENT = "pai.hook.event"  # the Claude Code event it ran for ("PreToolUse")
 HOOK_OUTCOME = "pai.hook.outcome"  # ok, block, error
 HOOK_STDERR = "pai.hook.stderr"  # the head of what it printed on stderr
 HOOK_DURATION = "pai.hook.duration_s"
+SPEECH_KIND = "pai.speech.kind"  # what a clip says: answer, start, finish, permission, test
+SPEECH_VOICE = "pai.speech.voice"  # the engine voice id
+SPEECH_CHARS = "pai.speech.chars"  # of text said (the text itself is never kept)
+SPEECH_SECONDS = "pai.speech.seconds"  # the clip's length
+SPEECH_FILE = "pai.speech.file"  # where the clip was kept ([voice] output = "folder")
 
 # What a span is, for the timeline's marks and the summary's groups.
 Kind = Literal["turn", "model", "tool", "skill", "permission", "route", "hook", "speech"]

@@ -2,8 +2,9 @@
 # System packages pai needs, installed with apt-get when missing and we may (root, or sudo without a
 # password); otherwise it says what to run. Never fails the build by itself.
 #   system-deps.sh venv   what creating the virtual environment needs (python3-venv)
-#   system-deps.sh test   what the test suite uses: espeak-ng (real offline voices) and tmux (the
-#                         cockpit in a real terminal)
+#   system-deps.sh test   what the test suite uses: espeak-ng (real offline voices), sox and
+#                         PulseAudio (to measure them, and play them to a null sink) and tmux
+#                         (the cockpit in a real terminal)
 set -u
 python=${PYTHON:-python3}
 missing=""
@@ -15,6 +16,9 @@ case "${1:-test}" in
         command -v espeak-ng >/dev/null 2>&1 || missing="$missing espeak-ng"
         command -v tmux >/dev/null 2>&1 || missing="$missing tmux"
         command -v git >/dev/null 2>&1 || missing="$missing git"  # pai secrets' hook tests
+        command -v sox >/dev/null 2>&1 || missing="$missing sox"
+        command -v pulseaudio >/dev/null 2>&1 || missing="$missing pulseaudio"
+        command -v parec >/dev/null 2>&1 || missing="$missing pulseaudio-utils"
         ;;
 esac
 [ -z "$missing" ] && exit 0

@@ -198,6 +198,9 @@ def _agent_named(catalog: Any, name: str) -> AgentDefinition:
     return found  # type: ignore[no-any-return]
 
 
+VOICE_WAIT_S = 120.0  # seconds a finished command waits for what its agents still say
+
+
 def _run_and_print(config: Any, requests: list[Any], as_json: bool, yes: bool) -> int:
     import asyncio
 
@@ -205,8 +208,15 @@ def _run_and_print(config: Any, requests: list[Any], as_json: bool, yes: bool) -
     from pai_tui.cockpit import Cockpit
 
     cockpit = Cockpit(config)
+    if config.voice.enabled:  # the agents say they start and finish here too
+        problem = cockpit.voice.start()
+        if problem:
+            warn(f"pai: voice unavailable: {problem}")
     try:
-        return asyncio.run(_runs(cockpit, requests, as_json, yes))
+        code = asyncio.run(_runs(cockpit, requests, as_json, yes))
+        if "voice" in vars(cockpit):
+            cockpit.voice.finish(VOICE_WAIT_S)
+        return code
     except KeyboardInterrupt:
         warn("pai: cancelled; what the agents wrote is saved, marked cancelled.")
         return EXIT_INCOMPLETE

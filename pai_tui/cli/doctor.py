@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -208,12 +207,20 @@ def check_local_models(config: Config) -> Check:
                  f'kind = "openai-compatible", base_url = "{ollama_url()}/v1"')
 
 
-def check_voice() -> Check:
-    path = shutil.which("espeak-ng")
-    if path:
-        return Check("Voice engine", "ok", f"espeak-ng at {path}")
-    return Check("Voice engine", "warn", "espeak-ng not installed: agents cannot speak",
-                 "sudo apt-get install espeak-ng (Debian/Ubuntu)")
+def check_voice(config: Config) -> Check:
+    """The configured engine, and where its clips go (a player found, or the folder)."""
+    from pai_tui.voice.engines import make_engine
+    from pai_tui.voice.service import output_for
+
+    settings = config.voice
+    output = output_for(settings, config.home.root)
+    problems = [p for p in (make_engine(settings).problem(), output) if isinstance(p, str)]
+    if problems:
+        return Check("Voice engine", "warn", f"{settings.engine}: agents cannot speak",
+                     "; ".join(problems))
+    state = "on" if settings.enabled else "off until [voice] enabled = true (or alt+v)"
+    where = f"clips to {output}" if isinstance(output, Path) else f"plays with {output[0]}"
+    return Check("Voice engine", "ok", f"{settings.engine}, {where}; {state}")
 
 
 def check_themes(config: Config) -> Check:
@@ -285,7 +292,7 @@ def run_checks(config: Config, config_problem: str | None = None) -> list[Check]
         check_default_model(providers),
         check_reachable(providers),
         check_local_models(config),
-        check_voice(),
+        check_voice(config),
         check_themes(config),
         check_skills(config),
         check_hooks(config),

@@ -28,10 +28,13 @@ class PaiGroup(click.Group):
         "keys": ("pai_tui.cli.keys", "keys"),
         "route": ("pai_tui.cli.route", "route"),
         "runs": ("pai_tui.cli.timeline", "runs"),
+        "say": ("pai_tui.cli.voice", "say_command"),
         "secrets": ("pai_tui.cli.secrets", "secrets_group"),
         "skill": ("pai_tui.cli.skill", "skill"),
+        "telos": ("pai_tui.cli.telos", "telos"),
         "trace": ("pai_tui.cli.timeline", "trace"),
         "upgrade": ("pai_tui.cli.upgrade", "upgrade"),
+        "voice": ("pai_tui.cli.voice", "voice"),
     }
     # The first paragraph of each lazy command's help, for `pai --help`: listing the commands
     # imports none of them. tests/test_imports.py checks that these match the commands.
@@ -45,13 +48,17 @@ class PaiGroup(click.Group):
         "route": "Say which skill a message (TEXT, or stdin) would go to, and why.",
         "runs": "List chat turns and agents' runs from the timeline, newest first (pai trace ID "
                 "shows one).",
+        "say": "Say TEXT (or what stdin holds) in the main voice, an agent's or any voice id.",
         "secrets": "Secrets: scan files or staged changes for keys, a pre-commit hook, and key "
                    "rotation.",
         "skill": "Skills: folders with a SKILL.md (and Fabric patterns) that pai can run.",
+        "telos": "Your TELOS: mission, goals, problems... in $PAI_HOME/telos/, read by id (G1, "
+                 "P1...).",
         "trace": "Print the timeline of a turn or an agent's run: its model calls, tool runs, "
                  "questions and the runs it started (pai runs lists the ids).",
         "upgrade": "The upgrade feed: AI news sources watched, ranked against your goals, "
                    "proposed as changes.",
+        "voice": "Voices: every agent speaks in its own, offline (espeak-ng).",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

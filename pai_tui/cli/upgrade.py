@@ -69,16 +69,18 @@ def fetch(ctx: click.Context, name: str | None) -> None:
 
 async def _poll(cockpit: Cockpit, sources: list[Source], refreshing: bool) -> list[Polled]:
     from pai_tui.upgrade.fetch import Fetcher
-    from pai_tui.upgrade.poll import poll, refresh
+    from pai_tui.upgrade.poll import poll, refresh, rerank
 
     if refreshing:
         for source in sources:
             await refresh(cockpit.history, source.name)
     fetcher = Fetcher()
     try:
-        return await poll(sources, cockpit.history, fetcher, force=True, progress=_progress)
+        polled = await poll(sources, cockpit.history, fetcher, force=True, progress=_progress)
     finally:
         await fetcher.aclose()
+    await rerank(cockpit.history, cockpit.config.home.root, _sources(cockpit.config))
+    return polled
 
 
 def _progress(done: int, total: int, polled: Polled) -> None:
@@ -126,7 +128,7 @@ def _source_record(source: Source, state: Any) -> dict[str, Any]:
 
 
 @sources_group.command("add")
-@click.argument("url")
+@click.argument("url", required=False)
 @click.option("--name", help="What to call it (default: from the URL).")
 @click.option("--kind", type=click.Choice(["feed", "github", "youtube", "page"]),
               help="Default: guessed from the URL.")
@@ -135,12 +137,14 @@ def _source_record(source: Source, state: Any) -> dict[str, Any]:
               show_default=True, help="Multiplies its items' scores.")
 @click.option("--pattern", help="page: a regular expression the item links match.")
 @click.pass_context
-def sources_add(ctx: click.Context, url: str, name: str | None, kind: str | None,
+def sources_add(ctx: click.Context, url: str | None, name: str | None, kind: str | None,
                 tags: tuple[str, ...], priority: float, pattern: str | None) -> None:
     """Watch URL: a feed, a GitHub repository, a YouTube channel or playlist, or a page."""
     from pai_tui.upgrade.sources import Source, add_source, guess_kind
 
     config = config_for(ctx)
+    if url is None:
+        raise click.UsageError("which URL? pai upgrade sources add URL")
     kind = kind or guess_kind(url)
     source = Source(name or _name_for(url), kind, url, tags, priority,  # type: ignore[arg-type]
                     pattern=pattern)
@@ -162,13 +166,15 @@ def _name_for(url: str) -> str:
 
 
 @sources_group.command("remove")
-@click.argument("name")
+@click.argument("name", required=False)
 @click.pass_context
-def sources_remove(ctx: click.Context, name: str) -> None:
+def sources_remove(ctx: click.Context, name: str | None) -> None:
     """Stop watching NAME (a bundled source is turned off in your sources.toml)."""
     from pai_tui.upgrade.sources import remove_source
 
     config = config_for(ctx)
+    if name is None:
+        raise click.UsageError("which source? pai upgrade sources remove NAME")
     _sources(config)  # a broken file is said first
     try:
         done = remove_source(config.home.root, name)
@@ -179,13 +185,16 @@ def sources_remove(ctx: click.Context, name: str) -> None:
 
 
 @sources_group.command("test")
-@click.argument("url")
+@click.argument("url", required=False)
 @click.option("--kind", type=click.Choice(["feed", "github", "youtube", "page"]))
 @click.pass_context
-def sources_test(ctx: click.Context, url: str, kind: str | None) -> None:
+def sources_test(ctx: click.Context, url: str | None, kind: str | None) -> None:
     """Fetch URL once and show what would be stored; stores nothing."""
     from pai_tui.upgrade.sources import feed_url, guess_kind
 
+    config_for(ctx)  # a broken config.toml is said first, as by every command
+    if url is None:
+        raise click.UsageError("which URL? pai upgrade sources test URL")
     try:
         target = feed_url(kind or guess_kind(url), url)  # type: ignore[arg-type]
     except ValueError as error:
@@ -222,3 +231,78 @@ async def _try(url: str) -> int:
     if len(feed.items) > SHOWN_ITEMS:
         say(f"  … and {len(feed.items) - SHOWN_ITEMS} more")
     return 0
+
+
+LISTED = 20  # items `list` shows without --all
+
+
+@upgrade.command("list")
+@click.option("--json", "as_json", is_flag=True, help="One JSON array of items, best first.")
+@click.option("--all", "everything", is_flag=True, help="Every item kept, read ones too.")
+@click.option("--unread", is_flag=True, help="Only unread items (with --all: all of them).")
+@click.option("--min-score", type=float, help="Only items scoring at least this.")
+@click.pass_context
+def list_items(ctx: click.Context, as_json: bool, everything: bool, unread: bool,
+               min_score: float | None) -> None:
+    """The items found, best first, each with its score and why (the goals it serves)."""
+    config = config_for(ctx)
+    unread_only = unread or not everything
+    limit = None if everything else LISTED
+    records = in_cockpit(config, lambda c: c.history.run(
+        lambda store: store.feed_items(unread_only, limit, min_score)))
+    if as_json:
+        say_json([_item_record(r) for r in records])
+        return
+    if not records:
+        say("No items yet: pai upgrade fetch" if not everything else "No items.")
+    for record in records:
+        item = record.item
+        when = item.published.date().isoformat() if item.published else "no date"
+        mark = " " if record.read else "•"
+        say(f"{mark} {record.id:>5}  {record.score:6.3f}  {when}  {record.source}: "
+            f"{item.title or '(untitled)'}" + (f"  [{record.why}]" if record.why else ""))
+
+
+def _item_record(record: Any) -> dict[str, Any]:
+    item = record.item
+    return {"id": record.id, "source": record.source, "title": item.title, "url": item.url,
+            "published": item.published.isoformat() + "Z" if item.published else None,
+            "found": record.found_at.isoformat() + "Z", "score": record.score,
+            "why": record.why, "read": record.read, **({"extra": item.extra} if item.extra
+                                                      else {})}
+
+
+@upgrade.command("show")
+@click.argument("item_id", type=int, required=False)
+@click.option("--json", "as_json", is_flag=True, help="The item as one JSON object.")
+@click.pass_context
+def show(ctx: click.Context, item_id: int | None, as_json: bool) -> None:
+    """One item in full: title, source, date, its text and its link; marks it read."""
+    config = config_for(ctx)
+    if item_id is None:
+        raise click.UsageError("which item? pai upgrade show ITEM_ID (pai upgrade list)")
+
+    def read(store):  # type: ignore[no-untyped-def]
+        record = store.feed_item(item_id)
+        if record is not None:
+            store.mark_feed_item(item_id)
+        return record
+
+    record = in_cockpit(config, lambda c: c.history.run(read))
+    if record is None:
+        warn(f"pai: no item {item_id} (pai upgrade list --all)")
+        ctx.exit(EXIT_FAILED)
+    if as_json:
+        say_json({**_item_record(record), "summary": record.item.summary})
+        return
+    item = record.item
+    say(item.title or "(untitled)")
+    when = item.published.isoformat(sep=" ", timespec="minutes") if item.published else "no date"
+    say(f"{record.source} · {when} · score {record.score:.3f}")
+    if record.why:
+        say(f"why: {record.why}")
+    if item.url:
+        say(item.url)
+    if item.summary:
+        say()
+        say(item.summary)

@@ -10,7 +10,7 @@ from contextlib import AbstractContextManager
 from dataclasses import asdict
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from pai_tui.history.models import FeedItemRow, FeedSourceRow, utcnow
@@ -89,11 +89,11 @@ class FeedStore:
 
     def score_feed_items(self, scores: dict[int, tuple[float, str]]) -> None:
         """Each item's score and why (its ranking)."""
-        with self._session() as s:
-            for item_id, (score, why) in scores.items():
-                row = s.get(FeedItemRow, item_id)
-                if row is not None:
-                    row.score, row.why = score, why
+        if not scores:
+            return
+        with self._session() as s:  # one executemany by primary key
+            s.execute(update(FeedItemRow), [{"id": item_id, "score": score, "why": why}
+                                            for item_id, (score, why) in scores.items()])
 
 
 def _state(row: FeedSourceRow) -> FeedSourceState:

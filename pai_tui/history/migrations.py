@@ -310,6 +310,23 @@ def _v11_upgrade_feed(conn: Connection) -> None:
     meta.create_all(conn)
 
 
+def _v12_leases(conn: Connection) -> None:
+    """Jobs only one pai may run at a time (the upgrade scheduler), over one database: the
+    holder renews its lease before it expires; another takes over when it has. The token grows
+    at each new holder, so a holder that lost the lease can tell."""
+    meta = MetaData()
+    Table(
+        "leases", meta,
+        Column("name", String(100), primary_key=True),
+        Column("holder", String(300), nullable=False),
+        Column("token", Integer, nullable=False, default=0),
+        Column("acquired_at", DateTime, nullable=False),
+        Column("expires_at", DateTime, nullable=False),
+        Column("note", Text, nullable=False, default=""),
+    )
+    meta.create_all(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "sessions and messages", _v1_sessions_and_messages),
     Migration(2, "full-text search over messages", _v2_full_text_search),
@@ -322,6 +339,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(9, "the agent that wrote an answer", _v9_agent_runs),
     Migration(10, "the timeline of turns, model calls and tool runs", _v10_timeline),
     Migration(11, "the upgrade feed's sources and items", _v11_upgrade_feed),
+    Migration(12, "leases: jobs only one pai runs", _v12_leases),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -141,3 +141,17 @@ class FeedItemRow(Base):
     score: Mapped[float] = mapped_column(Float, default=0.0)
     why: Mapped[str] = mapped_column(Text, default="")
     extra: Mapped[str] = mapped_column(Text, default="{}")  # JSON: a release's tag, a video id
+
+
+class LeaseRow(Base):
+    """Who holds a job that only one pai may run (the upgrade scheduler); see
+    migrations._v12_leases."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(300))  # HOST:PID:NONCE
+    token: Mapped[int] = mapped_column(Integer, default=0)  # fencing: +1 at each new holder
+    acquired_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    note: Mapped[str] = mapped_column(Text, default="")  # what the holder says (its next run)

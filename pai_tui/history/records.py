@@ -140,3 +140,20 @@ class FeedSourceState:
     errors: int = 0
     parse_failures: int = 0
     paused: bool = False
+
+
+@dataclass(frozen=True)
+class Lease:
+    """A job only one pai runs: who holds it, since when, until when it is theirs."""
+
+    name: str
+    holder: str  # HOST:PID:NONCE
+    token: int
+    acquired_at: datetime
+    expires_at: datetime
+    note: str = ""
+
+    @property
+    def where(self) -> str:
+        """HOST:PID, as the user knows the holder."""
+        return ":".join(self.holder.split(":")[:2])

@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from pai_tui.history.feeds import FeedStore
+from pai_tui.history.leases import LeaseStore
 from pai_tui.history.migrations import MigrationResult, current_version, migrate
 from pai_tui.history.models import ChatSession, KeptCost, Message, utcnow
 from pai_tui.history.records import MessageRecord, Role, SessionRecord, Status
@@ -144,7 +145,7 @@ def _message_record(row: Message) -> MessageRecord:
     )
 
 
-class Store(TimelineStore, FeedStore):
+class Store(TimelineStore, FeedStore, LeaseStore):
     def __init__(self, engine: Engine):
         self.engine = engine
         self._reading = sessionmaker(engine, expire_on_commit=False)

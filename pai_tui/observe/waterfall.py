@@ -121,6 +121,9 @@ def label(span: SpanRecord) -> str:
     if span.kind == "route":
         return f"route → {attributes.get(spans.SKILL) or 'chat'} " \
                f"({attributes.get(spans.ROUTE_HOW, '?')})"
+    if span.kind == "speech":
+        return f"{span.name} ({attributes.get(spans.SPEECH_KIND, '?')}, " \
+               f"{attributes.get(spans.SPEECH_VOICE, '?')})"
     return span.name
 
 
@@ -135,6 +138,8 @@ def detail(span: SpanRecord) -> str:
         ttft = attributes.get(spans.TIME_TO_FIRST_TOKEN)
         if ttft is not None:
             parts.append(f"ttft {float(ttft) * 1000:.0f} ms")
+    if spans.SPEECH_SECONDS in attributes:
+        parts.append(f"{float(attributes[spans.SPEECH_SECONDS]):.1f} s of audio")
     if spans.EXIT_CODE in attributes:
         parts.append(f"exit {attributes[spans.EXIT_CODE]}")
     return " · ".join(parts)

@@ -53,6 +53,7 @@ class RunRow:
     parent: int | None = None  # the run (or chat answer) that started it
     calls: int = 0  # model requests so far
     asking: bool = False  # a permission question of its waits for the user
+    speaking: bool = False  # its voice is saying something now (♪)
 
     def text(self, now: float, depth: int = 0) -> Text:
         """The row: what matters first (a narrow pane cuts the end): who, the state, time,
@@ -64,6 +65,8 @@ class RunRow:
         row.append(f"{mark} ", style="bold reverse" if mark == "?" and running else "bold")
         persona = self.who and self.who != self.agent
         row.append(printable(self.who if persona else self.agent), style="bold")
+        if self.speaking:
+            row.append(" ♪", style="bold")
         row.append(self._state(running, now), style="dim")
         if persona:  # the agent's own name after the figures: a narrow pane keeps those
             row.append(f"  {printable(self.agent)}:")
@@ -128,6 +131,31 @@ class AgentsPane(Listening, Pane):
 
     def on_unmount(self) -> None:
         self._stop_listening()
+        if self._stop_speech is not None:
+            self._stop_speech()
+
+    _stop_speech: Callable[[], None] | None = None
+    _speech: dict[str, int]  # speech span id -> the run speaking
+
+    def follow_speech(self) -> None:
+        """Mark the run whose voice speaks (once voice is on: spans are not watched before)."""
+        if self._stop_speech is None:
+            self._speech = {}
+            self._stop_speech = self.bridge.listen(self, events.SpanStarted, events.SpanEnded)
+
+    def on_span_started(self, event: events.SpanStarted) -> None:
+        row = self.rows.get(event.turn_id) if event.turn_id is not None else None
+        if event.kind == "speech" and row is not None:
+            self._speech[event.span_id] = row.run_id
+            row.speaking = True
+            self._show()
+
+    def on_span_ended(self, event: events.SpanEnded) -> None:
+        run_id = self._speech.pop(event.span_id, None)
+        row = self.rows.get(run_id) if run_id is not None else None
+        if row is not None:
+            row.speaking = run_id in self._speech.values()
+            self._show()
 
     async def on_store_ready(self, event: events.StoreReady) -> None:
         history = self.cockpit.history

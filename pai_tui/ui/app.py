@@ -156,6 +156,8 @@ class PaiApp(App[None], inherit_bindings=False):
         choice = self.cockpit.providers.default()
         if choice.provider == "offline" and "ollama" not in self.cockpit.config.providers:
             self.sessions.look_for_ollama()
+        if self.cockpit.config.voice.enabled:
+            self._start_voice(announce=False)
         problem = self.cockpit.providers.secrets.problem  # a key may be missing for this
         if problem:
             self.notify(problem, severity="warning", timeout=20, markup=False)
@@ -438,6 +440,48 @@ class PaiApp(App[None], inherit_bindings=False):
         while supervisor.active and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
         await supervisor.settle(max(0.5, deadline - time.monotonic()))  # their worktrees
+
+    # voice (pai_tui/voice/: imported once voice is turned on, never at start-up when off)
+
+    def action_toggle_voice(self) -> None:
+        voice = self.cockpit.voice if "voice" in vars(self.cockpit) else None
+        if voice is None or not voice.running:  # (again, if it was unavailable: look again)
+            self._start_voice(announce=True)
+            return
+        voice.set_muted(not voice.muted)
+        self.main.query_one(StatusBar).show_voice()
+        self.notify("Voice muted (alt+v turns it back on)." if voice.muted else "Voice on.",
+                    timeout=3)
+
+    def action_hush(self) -> None:
+        voice = self.cockpit.voice if "voice" in vars(self.cockpit) else None
+        forgotten = voice.stop() if voice is not None else 0
+        self.notify(f"Speech stopped ({forgotten} waiting forgotten)." if forgotten
+                    else "Speech stopped.", timeout=3)
+
+    @work(thread=True, group="voice", exclusive=True, exit_on_error=False)
+    def _start_voice(self, announce: bool) -> None:
+        """Start voice off the UI loop: it loads the agents, lists the engine's voices (a
+        process) and starts the speech thread."""
+        problem = self.cockpit.voice.start()
+        self.call_from_thread(self._voice_started, problem, announce)
+
+    def _voice_started(self, problem: str | None, announce: bool) -> None:
+        voice = self.cockpit.voice
+        self.main.query_one(StatusBar).follow_voice(voice)
+        self.main.query_one(AgentsPane).follow_speech()
+        if problem:
+            self.notify(f"Voice unavailable: {problem}", severity="warning", timeout=15,
+                        markup=False)
+            return
+        if voice.muted:  # turned on again after a mute
+            voice.set_muted(False)
+            self.main.query_one(StatusBar).show_voice()
+        for warning in (voice.book.warnings if voice.book else [])[:3]:
+            self.notify(f"Voice: {warning}", severity="warning", timeout=10, markup=False)
+        if announce:
+            self.notify("Voice on: agents speak (alt+v mutes, alt+h stops the clip).",
+                        timeout=4)
 
     # actions on sessions and models (ui/session_actions.py)
 

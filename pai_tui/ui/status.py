@@ -3,6 +3,9 @@ whatever the user should act on (offline, a local Ollama to use)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual import work
 from textual.reactive import reactive
@@ -16,6 +19,9 @@ from pai_tui.safe_text import printable
 from pai_tui.ui.bus import Bridge, Listening
 from pai_tui.ui.errors import report_worker_failure
 from pai_tui.ui.soon import Soon
+
+if TYPE_CHECKING:
+    from pai_tui.voice.service import VoiceService
 
 COSTS_AFTER_S = 0.15  # the spending is summed once for the answers that end together
 
@@ -53,9 +59,12 @@ class StatusBar(Listening, Static):
         self._running: set[int] = set()  # agents' runs going now
         # One sum of the spending for the answers that end together (eight agents at once).
         self._costs = Soon(self, COSTS_AFTER_S, self.refresh_costs)
+        self._voice: VoiceService | None = None
+        self._stop_voice: Callable[[], None] = lambda: None
 
     def on_unmount(self) -> None:
         self._stop_listening()
+        self._stop_voice()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         report_worker_failure(self.app, event)
@@ -84,6 +93,25 @@ class StatusBar(Listening, Static):
         self._running.discard(event.message_id)
         self.agents_running = len(self._running)
         self._costs.ask()
+
+    def follow_voice(self, voice: VoiceService) -> None:
+        """Show voice's state from now on: on, off (muted), speaking, unavailable (why)."""
+        if self._voice is None:
+            self._stop_voice = self.bridge.listen(self, events.SpanStarted, events.SpanEnded)
+        self._voice = voice
+        self.show_voice()
+
+    def show_voice(self) -> None:
+        if self._voice is not None:
+            self.voice = self._voice.state()
+
+    def on_span_started(self, event: events.SpanStarted) -> None:
+        if event.kind == "speech":
+            self.voice = "speaking"
+
+    def on_span_ended(self, event: events.SpanEnded) -> None:
+        if self.voice == "speaking":
+            self.show_voice()
 
     def on_connectivity(self, event: events.Connectivity) -> None:
         self.offline = "" if event.online else event.detail

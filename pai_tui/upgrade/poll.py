@@ -9,6 +9,7 @@ import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from pai_tui.history.records import FeedSourceState
@@ -124,3 +125,24 @@ async def refresh(history: History, name: str) -> None:
             store.save_feed_source(replace(state, paused=False, parse_failures=0, next_at=None))
 
     await history.run(unpause)
+
+
+async def rerank(history: History, home: Path, sources: Sequence[Source],
+                 now: datetime | None = None) -> int:
+    """Score every item kept (not deleted) against the TELOS in `home`, and store the scores
+    and their explanations; how many were ranked. In a thread: 10,000 items take a while."""
+    from pai_tui.history.models import utcnow
+    from pai_tui.telos import load_telos
+    from pai_tui.upgrade.rank import rank
+
+    when = now or utcnow()
+    priorities = {source.name: source.priority for source in sources}
+
+    def work(store) -> int:  # type: ignore[no-untyped-def]
+        items = store.feed_items()
+        goals = load_telos(home).items
+        ranked = rank(items, goals, priorities, when)
+        store.score_feed_items({r.item_id: (r.score, r.why) for r in ranked})
+        return len(ranked)
+
+    return await history.run(work)

@@ -121,3 +121,48 @@ def test_a_broken_sources_file_is_said_with_its_line(home: HomePaths) -> None:
     result = upgrade("sources", "list")
     assert result.returncode == 2
     assert f"{home.root / 'sources.toml'}:1: key 'source.url'" in result.stderr
+
+
+def test_items_are_listed_best_first_against_the_user_s_goals_and_shown_in_full(
+        home: HomePaths, feeds: FeedServer) -> None:
+    (home.root / "telos").mkdir()
+    (home.root / "telos" / "GOALS.md").write_text(
+        "- G1: Better agents with tools\n  Keywords: claude, tool use\n- G2: Ship releases\n")
+    assert upgrade("fetch").returncode == 0
+    listed = json.loads(upgrade("list", "--json").stdout)
+    assert len(listed) == 20  # the top unread
+    assert set(listed[0]) >= {"id", "source", "title", "url", "published", "score", "why",
+                              "read"}
+    assert [i["score"] for i in listed] == sorted((i["score"] for i in listed), reverse=True)
+    assert listed[0]["why"].startswith(("G1 — ", "G2 — "))
+    everything = json.loads(upgrade("list", "--json", "--all").stdout)
+    assert len(everything) == 29
+    unmatched = [i for i in everything if not i["why"]]
+    assert all(i["score"] < listed[0]["score"] for i in unmatched)
+    assert json.loads(upgrade("list", "--json", "--all", "--min-score", "1000").stdout) == []
+
+    best = listed[0]
+    shown = upgrade("show", str(best["id"]))
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert lines[0] == best["title"] and f"why: {best['why']}" in lines
+    assert best["url"] in lines
+    after = {i["id"]: i for i in json.loads(upgrade("list", "--json", "--all").stdout)}
+    assert after[best["id"]]["read"] is True  # shown is read
+    unread = json.loads(upgrade("list", "--json", "--all", "--unread").stdout)
+    assert best["id"] not in {i["id"] for i in unread} and len(unread) == 28
+    missing = upgrade("show", "99999")
+    assert missing.returncode == 1 and "no item 99999" in missing.stderr
+
+
+def test_telos_show_lists_items_by_id_and_says_what_is_wrong(home: HomePaths) -> None:
+    (home.root / "telos").mkdir(parents=True)
+    telos = home.root / "telos" / "TELOS.md"
+    telos.write_text("## Goals\n- G1: Ship pai 1.0\n- G2:\n\n## Problems\nP1. Costs\n")
+    shown = run_pai("telos", "show")
+    assert shown.returncode == 0
+    assert shown.stdout == "Goals\n  G1  Ship pai 1.0\nProblems\n  P1  Costs\n"
+    assert f"{telos}:3: G2 has no text; not used" in shown.stderr
+    items = json.loads(run_pai("telos", "show", "--json").stdout)
+    assert [(i["id"], i["kind"], i["line"]) for i in items] == [("G1", "goal", 2),
+                                                                ("P1", "problem", 6)]

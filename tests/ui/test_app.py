@@ -23,6 +23,7 @@ from pai_tui.ui.dialogs import ConfirmDialog, InputDialog, TextDialog
 from pai_tui.ui.help import HelpScreen
 from pai_tui.ui.messages import AnswerView, UserView
 from pai_tui.ui.skills_screen import SkillsScreen
+from pai_tui.ui.status import StatusBar
 from pai_tui.ui.summary_screen import SummaryScreen
 from pai_tui.ui.timeline_screen import TimelineScreen
 from tests.conftest import TEST_KEYS, write_config
@@ -652,6 +653,9 @@ EFFECTS: dict[str, tuple[Callable[..., Any] | None, Callable[[PaiApp], bool]]] =
     "usage.summary": (None, _summary_of("today")),
     "summary.period": (_summary_open, _summary_of("week")),
     "summary.close": (_summary_open, lambda a: a.screen is a.main),
+    "voice.toggle": (None, lambda a: a.main.query_one(StatusBar).voice != "off"),
+    "voice.hush": (None, lambda a: any("Speech stopped" in str(n.message)
+                                       for n in a._notifications)),
 }
 
 ALL_KEYS = [(spec.id, key) for spec in ACTIONS for key in spec.keys.split(",") if key]

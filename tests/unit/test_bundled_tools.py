@@ -430,7 +430,8 @@ def test_telos_backs_up_logs_and_keeps_other_sections(home: HomePaths) -> None:
     done = run("telos", "telos", "add", "goals", "Learn Rust\nwith a project")
     assert done.returncode == 0, done.stderr
     text = (folder / "TELOS.md").read_text()
-    assert "## Goals\n\n- run\n```\n## not a heading\n```\n- Learn Rust\n  with a project\n" \
+    # An entry of Goals gets the next goal id: pai ranks the upgrade feed against G1, G2...
+    assert "## Goals\n\n- run\n```\n## not a heading\n```\n- G1: Learn Rust\n  with a project\n" \
         in text
     assert "## Mission ##\nBe kind.\n\n\n## Goals" in text  # untouched sections stay as written
     assert text.endswith("## Notes\nkeep   this   \n")
@@ -441,7 +442,7 @@ def test_telos_backs_up_logs_and_keeps_other_sections(home: HomePaths) -> None:
     assert run("telos", "telos", "set", "Mission", "Be very kind.").returncode == 0
     assert run("telos", "telos", "show", "MISSION").stdout == "Be very kind.\n"
     assert run("telos", "telos", "add", "Wisdom", "-", input="Sleep first\n").returncode == 0
-    assert run("telos", "telos", "show", "wisdom").stdout == "- Sleep first\n"
+    assert run("telos", "telos", "show", "wisdom").stdout == "- W1: Sleep first\n"
     same = run("telos", "telos", "set", "Mission", "Be very kind.")
     assert "nothing changed" in same.stdout
     assert len(list((folder / "backups").iterdir())) == 3  # one per change, none for no change
@@ -454,6 +455,12 @@ def test_telos_backs_up_logs_and_keeps_other_sections(home: HomePaths) -> None:
     assert all(re.match(r"- \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} · ", e) for e in entries)
     assert all(" · backup backups/TELOS-" in e for e in entries)
     assert "  > Learn Rust with a project" in log
+    assert run("telos", "telos", "add", "Goals", "G7: Keep my own id").returncode == 0
+    assert run("telos", "telos", "add", "Goals", "Then the next").returncode == 0
+    assert run("telos", "telos", "show", "Goals").stdout.endswith(
+        "- G1: Learn Rust\n  with a project\n- G7: Keep my own id\n- G8: Then the next\n")
+    assert run("telos", "telos", "add", "Books", "Dune").returncode == 0
+    assert run("telos", "telos", "show", "Books").stdout == "- Dune\n"  # books have no ids
 
 
 def test_telos_starts_a_file_and_refuses_bad_input(home: HomePaths) -> None:
@@ -461,7 +468,7 @@ def test_telos_starts_a_file_and_refuses_bad_input(home: HomePaths) -> None:
     assert shown.returncode == 1 and "no TELOS file yet" in shown.stderr
     assert run("telos", "telos", "add", "Goals", "Run a marathon").returncode == 0
     folder = home.root / "telos"
-    assert (folder / "TELOS.md").read_text() == "# TELOS\n\n## Goals\n\n- Run a marathon\n"
+    assert (folder / "TELOS.md").read_text() == "# TELOS\n\n## Goals\n\n- G1: Run a marathon\n"
     assert not (folder / "backups").exists()  # nothing to back up yet
     assert " · add · Goals · new file" in (folder / "updates.md").read_text()
     empty = run("telos", "telos", "add", "Goals", "   ")

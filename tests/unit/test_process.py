@@ -299,3 +299,23 @@ async def test_a_failing_callback_is_raised_and_the_program_does_not_outlive_it(
     with pytest.raises(BrokenPipeError, match="terminal went away"):
         await run(hang, on_stdout=broken, grace=0.5)
     assert pids and wait_gone(pids[0])
+
+
+@pytest.mark.parametrize("turns", [0, 1, 2])
+async def test_cancelled_while_starting_the_program_is_killed_at_once(turns: int,
+                                                                     tmp_path: Path) -> None:
+    """A cancel that lands while the program is being started (the voice's stop key, pressed
+    as a clip begins) kills it; asyncio's own clean-up would wait for it to end by itself."""
+    pid_file = tmp_path / "pid"
+    task = asyncio.ensure_future(process.run(
+        ["sh", "-c", f'echo $$ > "{pid_file}"; exec sleep 300'], timeout=600, output_cap=100,
+        env=dict(os.environ), stdin=b"text"))
+    for _ in range(turns):
+        await asyncio.sleep(0)
+    task.cancel()
+    started = time.monotonic()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(task, 10)
+    assert time.monotonic() - started < 5
+    if pid_file.exists() and pid_file.read_text().strip():
+        assert wait_gone(int(pid_file.read_text()))

@@ -75,6 +75,27 @@ def content(lines: list[str]) -> list[str]:
     return text.split("\n") if text.strip() else []
 
 
+# Sections whose entries get ids (G3, P1...), which pai ranks the upgrade feed against and
+# which reviews can name. Books and other lists get none.
+PREFIXES = {"mission": "M", "missions": "M", "goals": "G", "goal": "G", "problems": "P",
+            "challenges": "C", "strategies": "S", "projects": "PR", "narratives": "N",
+            "beliefs": "B", "lessons": "L", "wisdom": "W", "frames": "F", "values": "V",
+            "ideas": "I"}
+ITEM_ID = re.compile(r"^\s*(?:[-*+]\s+|#{1,6}\s+|\d+[.)]\s+)?(?:\*\*)?([A-Z]{1,2})(\d{1,3})"
+                     r"(?:\*\*)?(?=[\s:.)\-])")
+
+
+def with_id(text: str, section: str, value: str) -> str:
+    """`value` with the section's next id in front (`G4: ...`), unless it has one already or
+    the section's entries have none."""
+    prefix = PREFIXES.get(key(section))
+    if prefix is None or ITEM_ID.match(value):
+        return value
+    used = [int(match.group(2)) for line in text.splitlines()
+            if (match := ITEM_ID.match(line)) and match.group(1) == prefix]
+    return f"{prefix}{max(used, default=0) + 1}: {value.strip()}"
+
+
 def change(text: str, action: str, name: str, value: str) -> str:
     """The file's new text after `add` (a bullet at the end of the section) or `set` (the
     section's whole body); a missing section is added at the end. Other sections are kept as
@@ -89,7 +110,7 @@ def change(text: str, action: str, name: str, value: str) -> str:
             last.append("")
         sections.append(section)
     lines = value.strip("\n").split("\n") if action == "set" else \
-        content(section.body) + bullet(value)
+        content(section.body) + bullet(with_id(text, section.name, value))
     section.body = ["", *lines, ""]
     return render(preamble, sections)
 

@@ -1,0 +1,141 @@
+"""The upgrade scheduler for real: APScheduler with its job in pai's SQLite database, and the
+lease that lets exactly one pai run the jobs. Two pais on one database (one runs, the other
+says who does and takes over when it stops, or when it is killed and its lease expires), and a
+restart after missed runs (one catch-up run, not a burst)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import timedelta
+
+from pai_tui.cockpit import Cockpit
+from pai_tui.config import load_config
+from pai_tui.paths import HomePaths
+from pai_tui.upgrade.scheduler import UpgradeScheduler
+from tests.conftest import REPO
+
+FAST = {"every": timedelta(seconds=2), "lease_for": timedelta(seconds=1.5),
+        "first_run_after": timedelta(seconds=0.2)}
+
+
+async def until(condition: Callable[[], bool], timeout: float = 10) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.05)
+    return True
+
+
+def scheduler(home: HomePaths, ran: list[float]) -> tuple[Cockpit, UpgradeScheduler]:
+    cockpit = Cockpit(load_config(home))
+
+    async def work() -> None:
+        ran.append(time.monotonic())
+
+    return cockpit, UpgradeScheduler(cockpit.history, work, **FAST)  # type: ignore[arg-type]
+
+
+def test_one_pai_runs_the_jobs_the_other_says_who_and_takes_over(home: HomePaths) -> None:
+    async def go() -> None:
+        ran_a: list[float] = []
+        ran_b: list[float] = []
+        cockpit_a, a = scheduler(home, ran_a)
+        cockpit_b, b = scheduler(home, ran_b)
+        try:
+            a.start()
+            assert await until(lambda: a.state.startswith("on"))
+            b.start()
+            assert await until(lambda: b.state.startswith("held by"))
+            assert f":{os.getpid()} since " in b.state and "next run" in b.state
+            assert await until(lambda: len(ran_a) >= 1)
+            await a.stop()
+            assert await until(lambda: b.state.startswith("on"), timeout=3)
+            assert await until(lambda: len(ran_b) >= 1)
+            assert b.lease is not None and b.lease.token == 2  # a new holder, a new token
+        finally:
+            await a.stop()
+            await b.stop()
+            cockpit_a.close()
+            cockpit_b.close()
+
+    asyncio.run(go())
+
+
+HOLDER = """
+import asyncio, sys, time
+from datetime import timedelta
+from pai_tui.cockpit import Cockpit
+from pai_tui.config import load_config
+from pai_tui.upgrade.scheduler import UpgradeScheduler
+
+async def main():
+    cockpit = Cockpit(load_config())
+    async def work():
+        pass
+    s = UpgradeScheduler(cockpit.history, work, every=timedelta(seconds=30),
+                         lease_for=timedelta(seconds=2))
+    s.start()
+    while not s.state.startswith("on"):
+        await asyncio.sleep(0.05)
+    print("holding", flush=True)
+    await asyncio.sleep(3600)
+
+asyncio.run(main())
+"""
+
+
+def test_a_killed_holder_s_lease_expires_and_another_pai_takes_over(home: HomePaths) -> None:
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER], cwd=REPO, text=True,
+                              stdout=subprocess.PIPE, env={**os.environ})
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "holding\n"
+
+        async def go() -> None:
+            ran: list[float] = []
+            cockpit, waiting = scheduler(home, ran)
+            waiting.lease_for = timedelta(seconds=0.9)
+            try:
+                waiting.start()
+                assert await until(lambda: waiting.state.startswith("held by"))
+                assert f":{holder.pid} since" in waiting.state
+                os.kill(holder.pid, signal.SIGKILL)
+                killed = time.monotonic()
+                assert await until(lambda: waiting.state.startswith("on"), timeout=6)
+                assert time.monotonic() - killed < 4  # its 2 s lease, and one look
+            finally:
+                await waiting.stop()
+                cockpit.close()
+
+        asyncio.run(go())
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_runs_missed_while_closed_are_made_up_once_not_in_a_burst(home: HomePaths) -> None:
+    async def session(ran: list[float], seconds: float) -> None:
+        cockpit, s = scheduler(home, ran)
+        try:
+            s.start()
+            await asyncio.sleep(seconds)
+        finally:
+            await s.stop()
+            cockpit.close()
+
+    first: list[float] = []
+    asyncio.run(session(first, 2.6))  # the first run at 0.2 s, the next at 2.2 s
+    assert len(first) == 2
+    time.sleep(6.5)  # three runs missed
+    again: list[float] = []
+    started = time.monotonic()
+    asyncio.run(session(again, 1.2))
+    at_once = [moment for moment in again if moment - started < 0.6]
+    assert len(at_once) == 1  # one catch-up run at once; the schedule goes on from there
+    assert len(again) <= 2
