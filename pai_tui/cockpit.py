@@ -10,6 +10,7 @@ services it builds.
     timeline   the recorder that writes every turn's spans (observe/timeline.py)
     agents     running named agents, several at once (agents/runs.py)
     settings   the one writer of config.toml (settings.py)
+    hooks      lifecycle hooks: the turn's gates call them, observers follow the bus (hooks/)
     voice      agents speaking (voice/service.py); built only when voice is used
 
 Nothing here imports Textual, an SDK or SQLAlchemy: each service imports what it needs when first
@@ -27,6 +28,7 @@ from pai_tui.config import Config
 if TYPE_CHECKING:
     from pai_tui.agents.runs import Supervisor
     from pai_tui.history.service import History
+    from pai_tui.hooks.service import Hooks
     from pai_tui.llm.providers import Providers
     from pai_tui.observe.timeline import TimelineRecorder
     from pai_tui.settings import Settings
@@ -84,8 +86,14 @@ class Cockpit:
         chat = self.config.chat
         self.timeline  # noqa: B018 (subscribed before the first turn tells a span)
         return Turns(Services(self.config, self.bus, self.history, self.providers, self.skills,
-                              Gates(self.approvals), RetryPolicy(chat.retries,
+                              Gates(self.approvals, self.hooks), RetryPolicy(chat.retries,
                                                                  chat.max_retry_wait)))
+
+    @cached_property
+    def hooks(self) -> Hooks:
+        from pai_tui.hooks.service import Hooks
+
+        return Hooks(self.config, self.bus)
 
     @cached_property
     def timeline(self) -> TimelineRecorder:
@@ -128,6 +136,8 @@ class Cockpit:
 
     def close(self) -> None:
         """Close what holds resources (the store), newest service first."""
+        if "hooks" in self.__dict__:  # SessionEnd, and queued observers finish
+            self.hooks.close()
         if "voice" in self.__dict__:
             self.voice.close()
         if "timeline" in self.__dict__:

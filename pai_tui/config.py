@@ -166,6 +166,29 @@ class TimelineSettings:
     capture_content: bool = False
 
 
+HookOnError = Literal["block", "allow"]
+
+
+@dataclass
+class HooksSettings:
+    """`[hooks]`: lifecycle hooks in Claude Code's format (pai_tui/hooks/), read from
+    $PAI_HOME/hooks.json and the `hooks` section of the settings files named here."""
+
+    # Claude Code settings files whose `hooks` section pai runs too,
+    # e.g. ["~/.claude/settings.json", ".claude/settings.json"] (relative: to PAI_HOME).
+    settings_files: list[str] = field(default_factory=list)
+    # Bundled hooks turned on (`pai hooks list` shows them): "command-guard", "secrets-guard".
+    bundled: list[str] = field(default_factory=list)
+    # seconds a hook may run, unless its handler gives a `timeout`
+    timeout: float = bounded(60.0, 0, DAY, above=True, unit="seconds")
+    # bytes kept of a hook's stdout and of its stderr
+    output_cap: int = bounded(100_000, 1, 100_000_000, unit="bytes")
+    # A gate hook (UserPromptSubmit, PreToolUse, Stop) that times out, crashes or prints invalid
+    # JSON blocks ("block", the default: fail closed). Per hook name (`pai hooks list` shows the
+    # names): "allow" lets the turn go on, saying so.
+    on_error: dict[str, HookOnError] = field(default_factory=dict)
+
+
 VoiceEngine = Literal["pyttsx3", "espeak-ng", "command"]
 VoiceOutput = Literal["player", "folder"]
 
@@ -233,6 +256,7 @@ class Config:
     skills: SkillsSettings = field(default_factory=SkillsSettings)
     agents: AgentsSettings = field(default_factory=AgentsSettings)
     timeline: TimelineSettings = field(default_factory=TimelineSettings)
+    hooks: HooksSettings = field(default_factory=HooksSettings)
     security: SecuritySettings = field(default_factory=SecuritySettings)
     upgrade: UpgradeSettings = field(default_factory=UpgradeSettings)
     voice: VoiceSettings = field(default_factory=VoiceSettings)

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pai_tui.agents.definition import agent_key
 from pai_tui.agents.runs import RunRequest, RunResult
+from pai_tui.hooks.payload import agent_tool_input, tool_name
 from pai_tui.llm.base import ToolCallPart, ToolResult, ToolSpec
 from pai_tui.turns.collect import Collected, Listeners
 from pai_tui.turns.steps import StepRecorder
@@ -123,6 +125,10 @@ def delegate_toolbox(supervisor: Supervisor, agents: list[AgentDefinition], turn
         if agent is None or not task:
             return ToolResult(call.id, f"Not run: give 'agent' (one of {', '.join(names)}) "
                                        f"and 'task'", True)
+        blocked, _ = await turn.services.gates.tool_hooks(  # the policy does not ask here
+            turn.ctx, tool_name(DELEGATE), agent_tool_input(DELEGATE, call.arguments, Path()))
+        if blocked is not None:
+            return ToolResult(call.id, f"Not run: {blocked}", True)
         [result] = await supervisor.run_all([RunRequest(agent, task, parent=turn.ctx)])
         return ToolResult(call.id, section(result), result.status != "complete")
 

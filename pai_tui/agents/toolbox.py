@@ -1,5 +1,6 @@
 """An agent run's built-in tools as its turn offers them: the specs of the agent's tools, each
-call gated by the permission policy (read-only tools are allowed, the others asked; fail
+call gated by the PreToolUse hooks (which see Claude Code's tool names: `Bash`, `Read`...)
+and the permission policy (read-only tools are allowed, the others asked; fail
 closed), run in the run's working folder, and kept as a step of the answer.
 
 Permissions name them `agents/<tool>` in `[skills.permissions]` (e.g. `"agents/bash" = "allow"`).
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from pai_tui.agents.names import BUILTIN_TOOLS, DELEGATE, READ_ONLY_TOOLS
 from pai_tui.agents.tools import Workspace, run_tool, tool_specs
+from pai_tui.hooks.payload import agent_tool_input
 from pai_tui.llm.base import ToolCallPart, ToolResult, ToolResultPart
 from pai_tui.safe_text import clip
 from pai_tui.skills.skill_turn import MODEL_COPY_CHARS
@@ -38,7 +40,8 @@ def agent_toolbox(agent: AgentDefinition, turn: Turn, folder: Path) -> Toolbox:
     async def execute(call: ToolCallPart) -> ToolResult:
         tool = gate_tool(call.name, folder)
         detail = _detail(call.arguments)
-        refused = await turn.services.gates.tool_use(turn.ctx, tool, [detail], None)
+        tool_input = agent_tool_input(call.name, call.arguments, folder)
+        refused = await turn.services.gates.tool_use(turn.ctx, tool, [detail], None, tool_input)
         if refused is not None:
             await steps.refused(tool.qualified, refused, detail)
             return ToolResult(call.id, f"Not run: {refused}", True)

@@ -254,6 +254,21 @@ def check_skills(config: Config) -> Check:
     return Check("Skills", "ok", detail)
 
 
+def check_hooks(config: Config) -> Check:
+    from pai_tui.hooks.registry import command_problem, load_registry
+
+    registry = load_registry(config)
+    if registry.error:  # every gate fails closed on it
+        return Check("Hooks", "fail", registry.error, "fix the file named (pai hooks check)")
+    broken = [f"{hook.event} {hook.name}: {problem}" for hook in registry.hooks
+              if (problem := command_problem(hook))]
+    detail = f"{len(registry.hooks)} registered"
+    if broken:
+        return Check("Hooks", "warn", f"{detail}; cannot run: {'; '.join(broken)}",
+                     "fix the commands named (a gate hook that cannot run blocks)")
+    return Check("Hooks", "ok", detail)
+
+
 def check_log(config: Config) -> Check:
     from pai_tui.observe.logfile import log_path
 
@@ -280,6 +295,7 @@ def run_checks(config: Config, config_problem: str | None = None) -> list[Check]
         check_voice(config),
         check_themes(config),
         check_skills(config),
+        check_hooks(config),
         check_log(config),
     ]
 

@@ -20,6 +20,7 @@ from pai_tui.events import Status
 from pai_tui.history.records import MessageRecord
 from pai_tui.history.service import History
 from pai_tui.llm.base import (
+    ChatMessage,
     ChatRequest,
     Delta,
     MalformedStream,
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
     from pai_tui.turns.strategies import Plan, Toolbox
 
 Streamer = Callable[[ChatRequest], AsyncIterator[Delta]]
+STOP_CONTINUES = 3  # times Stop hooks may send the model back to work in one turn
 
 
 @dataclass
@@ -217,10 +219,13 @@ class Turn:
         from pai_tui.turns.tracing import child_span
 
         services, ctx = self.services, self.ctx
-        refused = await services.gates.prompt_submitted(ctx, prepared.question)
-        if refused is not None:
-            end.status, end.error = "error", refused
+        admission = await services.gates.prompt_submitted(ctx, prepared.question)
+        if admission.refused is not None:
+            end.status, end.error = "error", admission.refused
             return
+        if admission.context:  # what UserPromptSubmit hooks added, as Claude Code adds it
+            prepared = dataclasses.replace(prepared, request=_with_context(prepared.request,
+                                                                           admission.context))
         streamer = await services.streamer(ctx)
         routing = child_span(services.bus, ctx, "route", "route")
         decision, skill = await decide(services.skills, services.bus, ctx, prepared.question,
@@ -232,7 +237,21 @@ class Turn:
         self._start(plan.label)
         listen = Listeners(text=self._text, save=row.save_text, notice=self._notice,
                            over_budget=self._over_budget())
-        await plan.run(self, prepared, streamer, got, end, listen)
+        for rounds in range(STOP_CONTINUES + 1):
+            await plan.run(self, prepared, streamer, got, end, listen)
+            if end.status != "complete":
+                return
+            objection = await services.gates.turn_ending(ctx, got.text, rounds > 0)
+            if objection is None:
+                return
+            # Claude Code's Stop contract: the model goes on with the hook's reason. A skill's
+            # prompt is rebuilt from the question, so there it is only told.
+            if plan.label is not None or rounds == STOP_CONTINUES:
+                self._notice(f"Stop hook: {objection}")
+                return
+            self._notice(f"Stop hook: {objection} (the model goes on)")
+            prepared = dataclasses.replace(prepared, request=_continued(
+                prepared.request, got.text, objection))
 
     def _over_budget(self) -> Callable[[Usage], str | None] | None:
         """Why the turn must stop now (its budget, or one above it, is spent), checked as usage
@@ -284,6 +303,20 @@ class Turn:
                                     "cancelled" if end.status == "cancelled" else "error")
         if self._span is not None:
             self._span.end(status, attributes)
+
+
+def _with_context(request: ChatRequest, context: str) -> ChatRequest:
+    """`request` with hooks' added context at the end of its system prompt."""
+    added = f"<hook-context>\n{context}\n</hook-context>"
+    system = f"{request.system}\n\n{added}" if request.system else added
+    return dataclasses.replace(request, system=system)
+
+
+def _continued(request: ChatRequest, answer: str, objection: str) -> ChatRequest:
+    """`request` followed by the answer so far and a Stop hook's reason to go on."""
+    messages = [*request.messages, ChatMessage("assistant", answer),
+                ChatMessage("user", f"A Stop hook did not let you finish yet: {objection}")]
+    return dataclasses.replace(request, messages=messages)
 
 
 def _cost(prepared: Prepared | None, usage: Usage) -> float | None:

@@ -47,7 +47,8 @@ def test_fresh_machine_can_run_with_warnings_only(home: HomePaths) -> None:
     table = rows(result.stdout)
     assert set(table) == {"Python", "PAI_HOME", "Config", "Database", "Provider keys", "Key age",
                           "Default model", "Reachable", "Local models", "Voice engine",
-                          "Themes", "Skills", "Log"}
+                          "Themes", "Skills", "Hooks", "Log"}
+    assert table["Hooks"].startswith("OK | 0 registered")
     assert table["Default model"].startswith("WARN | offline")
     assert table["Python"].startswith("OK")
     assert table["Database"].startswith("OK") and "created on first start" in table["Database"]
