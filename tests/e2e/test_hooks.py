@@ -11,10 +11,11 @@ import subprocess
 from pathlib import Path
 
 from pai_tui.paths import HomePaths
+from tests.builders import corpus_dir
 from tests.conftest import KEYS, point_providers_at, run_pai
 from tests.fakes.llm_server import FakeLLMServer, Reply
 
-CORPUS = Path("/work/shared/corpus/hooks")
+CORPUS = corpus_dir() / "hooks"
 DAVILA = CORPUS / "davila7__claude-code-templates/cli-tool/components/hooks"
 KARAN = CORPUS / "karanb192__claude-code-hooks"
 

@@ -18,11 +18,10 @@ from pai_tui.config import load_config
 from pai_tui.hooks.registry import HookConfigError, Matcher, load_registry, read_hooks_file
 from pai_tui.hooks.service import Hooks, Parent, Verdict
 from pai_tui.paths import HomePaths
+from tests.builders import corpus_dir
 from tests.conftest import write_config
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "hooks"
-if not CORPUS.is_dir():
-    CORPUS = Path("/work/shared/corpus/hooks")
+CORPUS = corpus_dir() / "hooks"
 
 
 def register(home: HomePaths, hooks: dict[str, Any], config: str = "") -> Hooks:

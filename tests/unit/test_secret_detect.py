@@ -5,7 +5,6 @@ in the real corpora; and the redaction of tools' output built on it."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -13,6 +12,7 @@ from pai_tui.scrub import Redactor, redact_shapes
 from pai_tui.secrets.allow import AllowListError, parse_allow_list
 from pai_tui.secrets.detect import ALLOW_MARK, find_secrets, fingerprint
 from pai_tui.secrets.scan import Found, scan_paths
+from tests.builders import corpus_dir
 from tests.fake_keys import fake_keys, private_key_block
 
 KEYS = fake_keys()
@@ -99,7 +99,7 @@ CORPUS_ALLOWED = {
     # AWS_SECRET_ACCESS_KEY.
     "sha256:93f3cb58384a3f69b5e09579b6916ed4b6f3320e876d2fef7679e4c196fcfaa9",
 }
-CORPORA = [Path("/work/shared/corpus"), Path(__file__).parents[1] / "corpus"]
+CORPORA = [corpus_dir()]  # the copy in tests/corpus (or $PAI_CORPUS): every corpus
 
 
 def test_the_real_corpora_have_no_false_positive_beyond_the_allow_list() -> None:
