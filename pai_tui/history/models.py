@@ -6,6 +6,22 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+class Kept(TypeDecorator[str]):
+    """Text as pai keeps it: whatever is shaped like a key (a vendor's, a private key block) is
+    replaced by `[redacted KIND]` on its way into the database, by every write that binds it
+    (ORM or Core): one place, so no path forgets it. The detector is the one behind the
+    secrets guard and the redaction of tool output (secrets/detect.py)."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: object) -> str | None:
+        from pai_tui.scrub import redact_shapes
+
+        return redact_shapes(value) if value else value
 
 
 def utcnow() -> datetime:
@@ -21,10 +37,10 @@ class ChatSession(Base):
     __table_args__ = {"sqlite_autoincrement": True}  # noqa: RUF012 (ids never handed out twice)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    title: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(Kept(200))
     provider: Mapped[str | None] = mapped_column(String(100))
     model: Mapped[str | None] = mapped_column(String(200))
-    system_prompt: Mapped[str | None] = mapped_column(Text)
+    system_prompt: Mapped[str | None] = mapped_column(Kept)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
 
@@ -42,14 +58,14 @@ class Message(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
     role: Mapped[str] = mapped_column(String(20))
-    content: Mapped[str] = mapped_column(Text, default="")
+    content: Mapped[str] = mapped_column(Kept, default="")
     status: Mapped[str] = mapped_column(String(20), index=True)
     provider: Mapped[str | None] = mapped_column(String(100))
     model: Mapped[str | None] = mapped_column(String(200))
     input_tokens: Mapped[int] = mapped_column(Integer, default=0)
     output_tokens: Mapped[int] = mapped_column(Integer, default=0)
     cost: Mapped[float | None] = mapped_column(Float)  # USD; NULL: the price is unknown
-    error: Mapped[str | None] = mapped_column(Text)  # why the answer failed, for the user
+    error: Mapped[str | None] = mapped_column(Kept)  # why the answer failed, for the user
     skill: Mapped[str | None] = mapped_column(String(200))  # "summarize", "summarize/wordcount"
     parent_id: Mapped[int | None] = mapped_column(Integer)  # a step's answer
     # The output tokens were counted from the text (the stream ended before the provider said).
@@ -97,7 +113,7 @@ class SpanRow(Base):
     input_tokens: Mapped[int] = mapped_column(Integer, default=0)
     output_tokens: Mapped[int] = mapped_column(Integer, default=0)
     cost: Mapped[float | None] = mapped_column(Float)
-    attributes: Mapped[str] = mapped_column(Text, default="{}")
+    attributes: Mapped[str] = mapped_column(Kept, default="{}")
 
 
 class FeedSourceRow(Base):

@@ -254,3 +254,27 @@ def test_failures_read_as_sentences_and_no_skill_means_plain_chat(
     body = server.requests[-1].body
     assert body["messages"][-1]["content"] == "/summarize is a slash I mean literally"
     assert "summarize" not in (body.get("system") or "")  # no skill's instructions
+
+
+def test_a_key_in_a_question_or_an_answer_never_reaches_the_database(
+        home: HomePaths, server: FakeLLMServer) -> None:
+    """What pai keeps has key shapes redacted (the detector of `pai secrets scan`): the
+    question, the answer and the session's title. The model is asked the question as kept, so
+    a key pasted by mistake does not reach the provider either."""
+    from tests.fake_keys import fake_keys
+
+    github, openai_key = fake_keys()["github-token"], fake_keys()["openai-key"]
+    server.queue(Reply(text=f"Your token {openai_key} is now rotated."))
+    result = ask(f"{github} leaked, rotate it")
+    assert result.returncode == 0, result.stderr
+    sent = json.dumps(server.requests[0].body)
+    assert github not in sent and "[redacted github-token] leaked, rotate it" in sent
+    assert openai_key in result.stdout  # and the user sees the answer as written
+    stored = json.dumps(rows(home, "SELECT title FROM sessions") +
+                        rows(home, "SELECT content FROM messages"))
+    assert github not in stored and openai_key not in stored
+    assert "[redacted github-token] leaked, rotate it" in stored
+    assert "Your token [redacted openai-key] is now rotated." in stored
+    with open(home.database, "rb") as database:  # nor in the file's free pages
+        raw = database.read()
+    assert github.encode() not in raw and openai_key.encode() not in raw
