@@ -89,8 +89,9 @@ def sources_list(ctx: click.Context, as_json: bool) -> None:
         say_json(records)
         return
     for record in records:
+        errors = plural(record["errors"], "error")
         health = ("paused: " + str(record["error"])) if record["paused"] else \
-            (f"{record['errors']} errors: {record['error']}" if record["errors"] else
+            (f"{errors} in a row: {record['error']}" if record["errors"] else
              f"fetched {record['fetched_at'][:16]}" if record["fetched_at"] else "never fetched")
         say(f"{record['name']}  [{record['kind']}]  {record['url']}  ({health})")
 

@@ -16,6 +16,7 @@ from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import BindingType
 from textual.containers import Grid
+from textual.markup import escape as escape_markup
 from textual.screen import ModalScreen, Screen
 from textual.theme import Theme
 from textual.worker import Worker, WorkerCancelled, WorkerFailed
@@ -294,7 +295,9 @@ class PaiApp(App[None], inherit_bindings=False):
             if spec.palette and self._usable_on(spec, screen):
                 keys = keys_display(effective_keys(spec, self._keymap))
                 said = f"{spec.help} ({keys})" if keys else spec.help
-                yield SystemCommand(spec.title, said, partial(self.run_palette_action, spec))
+                # The palette reads help as markup: "[upgrade] schedule" would lose its table.
+                yield SystemCommand(spec.title, escape_markup(said),
+                                    partial(self.run_palette_action, spec))
 
     def _usable_on(self, spec: ActionSpec, screen: Screen) -> bool:
         """Whether an action works on `screen`: the panes' on the main screen, a screen's own
@@ -487,7 +490,9 @@ class PaiApp(App[None], inherit_bindings=False):
         status = self.main.query_one(StatusBar)
 
         def said(state: str) -> None:
-            status.scheduler = state
+            # Told from the scheduler's task, not a message handler: a reactive set there is
+            # painted only at the next event, so it is set as a message of the status bar's own.
+            status.call_later(setattr, status, "scheduler", state)
 
         self.cockpit.upgrades.start_scheduler(said)
 

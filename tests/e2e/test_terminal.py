@@ -150,7 +150,8 @@ def test_killed_mid_answer_the_restarted_cockpit_shows_it_interrupted(
             time.sleep(0.05)
 
         term.restart()
-        term.wait_for(lambda s: "history ready" in s, "the cockpit to start again")
+        term.wait_for(lambda s: "history ready" in s and "tell" in s,
+                      "the cockpit to start again, its History listed")
         term.keys("M-3", "Enter")  # open the newest session from History
         screen = term.wait_for(lambda s: "interrupted" in s, "the answer marked interrupted")
         assert "w0 w1 w2" in screen or "w1" in screen
@@ -231,3 +232,20 @@ def test_quitting_while_an_engineer_works_leaves_no_half_made_worktree(
         term.stop()
     assert len(git("worktree", "list").splitlines()) == 1, git("worktree", "list")
     assert git("branch", "--list", "pai/*") == ""
+
+
+def test_the_status_bar_says_the_scheduler_holds_the_lease(home) -> None:  # type: ignore[no-untyped-def]
+    """[upgrade] schedule = true: after the first frame the scheduler takes the lease and the
+    status bar says so at once (it is told from the scheduler's task, not from a key press)."""
+    from tests.conftest import write_config
+    from tests.ui.upgrade_steps import only_loopback_sources
+
+    write_config(home, "[upgrade]\nschedule = true\n")
+    only_loopback_sources(home)
+    term = Terminal(home.root, size=(140, 30))
+    term.start()
+    try:
+        term.wait_for(lambda s: "on · next run" in s,
+                      "the scheduler on, in the status bar")
+    finally:
+        term.stop()

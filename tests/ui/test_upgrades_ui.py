@@ -88,3 +88,11 @@ def test_upgrades_pane_snapshot(snap_compare, home: HomePaths) -> None:
         await steady(pilot)
 
     assert snap_compare(app, terminal_size=(150, 30), run_before=show)
+
+
+async def test_the_palette_shows_help_with_brackets_literally() -> None:
+    async with running(size=(160, 40)) as (app, pilot):
+        await press(pilot, "ctrl+p")
+        await press(pilot, *"upgrade scheduler")
+        assert await eventually(pilot, lambda: "saved as [upgrade] schedule"
+                                in " ".join(text_of(app, app.screen).split()))
