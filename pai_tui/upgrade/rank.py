@@ -22,6 +22,8 @@ from pai_tui.telos import TelosItem
 
 K1, B = 1.2, 0.75
 HALF_LIFE = timedelta(days=14)  # an item this old counts half
+# ...and one months old counts this much: among a first fetch's backlog, relevance still orders.
+OLDEST = 0.1
 UNMATCHED = 0.1  # what relevance an item that matches no goal starts from
 TEXT_CHARS = 1_500  # of an item's text that is ranked (and its title, always)
 TITLE_WEIGHT = 2  # a word in the title counts as this many in the text
@@ -178,4 +180,4 @@ def _best(parts: dict[str, float]) -> list[str]:
 def _freshness(record: FeedItemRecord, now: datetime) -> float:
     when = record.item.published or record.found_at
     age = max(timedelta(0), now - when)
-    return 0.5 ** (age / HALF_LIFE)
+    return max(OLDEST, 0.5 ** (age / HALF_LIFE))

@@ -1,6 +1,7 @@
 """The sources the upgrade feed watches: the bundled list (assets/upgrade/sources.toml) and the
 user's ($PAI_HOME/sources.toml, same format), which may replace a bundled source by name or turn
-it off (`disabled = [...]`). A source is named and kinded; GitHub repositories and YouTube
+bundled ones off (`disabled = [...]`; a source of the user's own is never disabled, only
+removed). A source is named and kinded; GitHub repositories and YouTube
 channels are given as people copy them from a browser and fetched as their Atom feeds."""
 
 from __future__ import annotations
@@ -88,13 +89,13 @@ def load_sources(home: Path) -> tuple[list[Source], list[str]]:
     user = home / FILE
     if user.is_file():
         mine, disabled = read_user_sources(user)
+        for name in disabled:  # bundled sources only: the user's own are removed, not disabled
+            if sources.pop(name, None) is None:
+                warnings.append(f"{user}: disabled {name!r} is not a bundled source")
         for source in mine:
             if source.name in sources:
                 warnings.append(f"{user}: {source.name!r} replaces the bundled source of that name")
             sources[source.name] = source
-        for name in disabled:
-            if sources.pop(name, None) is None:
-                warnings.append(f"{user}: disabled {name!r} is not a source")
     return list(sources.values()), warnings
 
 

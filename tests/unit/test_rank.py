@@ -57,7 +57,7 @@ def test_priority_and_age_count() -> None:
             record(2, "Voices on Linux", age=timedelta(days=1))]
     assert [r.item_id for r in rank(aged, GOALS, {}, NOW)] == [2, 1]
     old, new = sorted(rank(aged, GOALS, {}, NOW), key=lambda r: r.item_id)
-    assert 0 < old.score < new.score / 8  # 59 days later: about four half-lives
+    assert 0 < old.score < new.score / 8  # 59 days later: at the floor of a tenth
 
 
 def test_without_goals_items_rank_by_recency() -> None:
@@ -70,3 +70,10 @@ def test_word_variants_match_both_ways() -> None:
     assert {"agent", "agents"} <= set(variants("agents"))
     assert {"release", "released", "releases", "releasing"} <= set(variants("release"))
     assert {"library", "libraries"} <= set(variants("libraries"))
+
+
+def test_among_old_items_relevance_still_orders() -> None:
+    months = timedelta(days=150)
+    old = [record(1, "Quarterly earnings", age=months),
+           record(2, "Voices for Linux, offline", age=months)]
+    assert [r.item_id for r in rank(old, GOALS, {}, NOW)] == [2, 1]

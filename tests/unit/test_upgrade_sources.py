@@ -48,7 +48,17 @@ telos = ["G2"]
     assert papers.fetch_url == ("https://www.youtube.com/feeds/videos.xml"
                                 "?channel_id=UCbfYPyITQ-7l4upoX8nvctg")
     assert any("'Textual releases' replaces the bundled source" in w for w in warnings)
-    assert any("disabled 'No such source' is not a source" in w for w in warnings)
+    assert any("disabled 'No such source' is not a bundled source" in w for w in warnings)
+
+
+def test_disabled_turns_off_the_bundled_source_not_the_user_s_of_that_name(
+        tmp_path: Path) -> None:
+    (tmp_path / "sources.toml").write_text(
+        'disabled = ["Simon Willison"]\n\n[[source]]\nname = "Simon Willison"\n'
+        'url = "https://example.org/simon.xml"\n')
+    sources, warnings = load_sources(tmp_path)
+    [simon] = [s for s in sources if s.name == "Simon Willison"]
+    assert simon.url == "https://example.org/simon.xml" and warnings == []
 
 
 @pytest.mark.parametrize(("url", "feed"), [
