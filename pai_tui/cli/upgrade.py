@@ -169,25 +169,31 @@ def sources_remove(ctx: click.Context, name: str | None) -> None:
 @sources_group.command("test")
 @click.argument("url", required=False)
 @click.option("--kind", type=click.Choice(["feed", "github", "youtube", "page"]))
+@click.option("--pattern", help="page: a regular expression the item links match.")
 @click.pass_context
-def sources_test(ctx: click.Context, url: str | None, kind: str | None) -> None:
+def sources_test(ctx: click.Context, url: str | None, kind: str | None,
+                 pattern: str | None) -> None:
     """Fetch URL once and show what would be stored; stores nothing."""
-    from pai_tui.upgrade.sources import feed_url, guess_kind
+    from pai_tui.upgrade.sources import Source, guess_kind
 
     config_for(ctx)  # a broken config.toml is said first, as by every command
     if url is None:
         raise click.UsageError("which URL? pai upgrade sources test URL")
+    source = Source("test", kind or guess_kind(url), url, pattern=pattern)  # type: ignore[arg-type]
+    if source.kind == "page" and not pattern:
+        raise click.UsageError("a page needs --pattern (a regular expression its item links match)")
     try:
-        target = feed_url(kind or guess_kind(url), url)  # type: ignore[arg-type]
+        target = source.fetch_url
     except ValueError as error:
         warn(f"pai: {error}")
         ctx.exit(EXIT_USAGE)
-    ctx.exit(asyncio.run(_try(target)))
+    ctx.exit(asyncio.run(_try(source, target)))
 
 
-async def _try(url: str) -> int:
+async def _try(source: Source, url: str) -> int:
     from pai_tui.upgrade.fetch import Fetcher
-    from pai_tui.upgrade.parse import FeedError, parse_feed
+    from pai_tui.upgrade.parse import FeedError
+    from pai_tui.upgrade.poll import read_document
 
     fetcher = Fetcher()
     try:
@@ -198,8 +204,7 @@ async def _try(url: str) -> int:
         warn(f"pai: {url}: {fetched.error}")
         return EXIT_FAILED
     try:
-        feed = await asyncio.to_thread(parse_feed, fetched.body, fetched.url,
-                                       fetched.content_type)
+        feed = await asyncio.to_thread(read_document, source, fetched)
     except FeedError as error:
         warn(f"pai: {url}: {error}")
         return EXIT_FAILED

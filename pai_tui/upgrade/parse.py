@@ -89,7 +89,7 @@ def _xml_item(entry: Any, base: str) -> FeedItem:
     when = entry.get("published_parsed") or entry.get("updated_parsed")
     published = datetime(*when[:6]) if when else None
     summary = plain_text(text)[:SUMMARY_CHARS]
-    return FeedItem(_key(guid, link, title, summary), guid,
+    return FeedItem(item_key(guid, link, title, summary), guid,
                     title, urljoin(base, link) if link else None, summary, published, extra)
 
 
@@ -120,7 +120,7 @@ def _json_feed_items(data: dict[str, Any], url: str) -> ParsedFeed:
         text = entry.get("content_text") or entry.get("summary") or \
             entry.get("content_html") or ""
         summary = plain_text(str(text))[:SUMMARY_CHARS]
-        items.append(FeedItem(_key(guid or None, link, title, summary), guid or None, title,
+        items.append(FeedItem(item_key(guid or None, link, title, summary), guid or None, title,
                               urljoin(base, str(link)) if link else None, summary,
                               _iso_date(entry.get("date_published") or
                                         entry.get("date_modified"))))
@@ -144,7 +144,7 @@ def _rss_json_items(channel: dict[str, Any], url: str) -> ParsedFeed:
         link = entry.get("link")
         title = plain_text(str(entry.get("title") or ""), one_line=True)[:TITLE_CHARS]
         summary = plain_text(str(entry.get("description") or ""))[:SUMMARY_CHARS]
-        items.append(FeedItem(_key(guid, link, title, summary), guid, title,
+        items.append(FeedItem(item_key(guid, link, title, summary), guid, title,
                               urljoin(url, str(link)) if link else None, summary,
                               _mail_date(entry.get("pubDate"))))
     title = plain_text(str(channel.get("title") or ""), one_line=True)[:TITLE_CHARS]
@@ -170,7 +170,7 @@ def _mail_date(value: Any) -> datetime | None:
 
 # identity
 
-def _key(guid: str | None, link: str | None, title: str, summary: str) -> str:
+def item_key(guid: str | None, link: str | None, title: str, summary: str) -> str:
     source = f"id:{guid}" if guid else f"link:{link}" if link else f"text:{title}\n{summary}"
     return hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
@@ -186,7 +186,7 @@ def _distinct(items: list[FeedItem]) -> tuple[tuple[FeedItem, ...], int]:
             if (first.url, first.title, first.summary) == (item.url, item.title, item.summary):
                 duplicates += 1
                 continue
-            item = FeedItem(_key(f"{item.guid}\n{item.url}\n{item.title}", None, "", ""),
+            item = FeedItem(item_key(f"{item.guid}\n{item.url}\n{item.title}", None, "", ""),
                             item.guid, item.title, item.url, item.summary, item.published,
                             item.extra)
             if item.key in seen:

@@ -74,8 +74,7 @@ async def _poll_one(source: Source, state: FeedSourceState | None, history: Hist
     parsed: ParsedFeed | FeedError | None = None
     if fetched.outcome == "fetched":
         try:
-            parsed = await asyncio.to_thread(parse_feed, fetched.body, fetched.url,
-                                             fetched.content_type)
+            parsed = await asyncio.to_thread(read_document, source, fetched)
         except FeedError as error:
             parsed = error
     new = 0
@@ -89,6 +88,15 @@ async def _poll_one(source: Source, state: FeedSourceState | None, history: Hist
     if fetched.outcome == "failed" or isinstance(parsed, FeedError):
         return Polled(source.name, "failed", error=state.error)
     return Polled(source.name, "new" if new else "unchanged", new)
+
+
+def read_document(source: Source, fetched: Fetched) -> ParsedFeed:
+    """The items of what was fetched: a feed, or the matching links of a page."""
+    if source.kind == "page":
+        from pai_tui.upgrade.page import parse_page
+
+        return parse_page(fetched.body, fetched.url, source.pattern or ".")
+    return parse_feed(fetched.body, fetched.url, fetched.content_type)
 
 
 def after(state: FeedSourceState, fetched: Fetched, parsed: ParsedFeed | FeedError | None,

@@ -139,3 +139,23 @@ def test_sources_are_polled_at_once_and_each_is_reported(
     results = asyncio.run(go())
     assert [r.source for r in results] == [f"F{n}" for n in range(6)]
     assert seen == [(n, 6) for n in range(1, 7)] and feeds.most_at_once > 1
+
+
+PAGE = """<html><head><title>News &amp; notes</title></head><body>
+<a href="/news/one">First <b>post</b></a> <a href="/about">About</a>
+<a href="https://example.org/news/two#top">Second post</a> <a href="/news/one">First again</a>
+</body></html>"""
+
+
+def test_a_page_without_a_feed_gives_its_matching_links_and_later_only_new_ones(
+        cockpit: Cockpit, feeds: FeedServer) -> None:
+    feeds.routes["/news"] = Route(PAGE.encode(), content_type="text/html")
+    page = Source("Blog", "page", feeds.url("/news"), pattern=r"/news/")
+    assert run(cockpit, [page]) == [Polled("Blog", "new", 2)]
+    assert {(i.item.title, i.item.url) for i in items(cockpit)} == {
+        ("First post", feeds.url("/news/one")), ("Second post", "https://example.org/news/two")}
+    feeds.routes["/news"] = Route(PAGE.replace("</body>", '<a href="/news/three">Third</a>'
+                                                          "</body>").encode(),
+                                  content_type="text/html")
+    assert run(cockpit, [page], force=True) == [Polled("Blog", "new", 1)]
+    assert len(items(cockpit)) == 3
