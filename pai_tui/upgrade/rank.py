@@ -32,7 +32,6 @@ SHOWN_GOALS, SHOWN_WORDS = 3, 4
 # Words are runs of letters, digits, + and # (c++, c#): gpt-4o is "gpt" and "4o" in a goal and
 # in an item alike. One character class: the quickest scan re has.
 _WORD = re.compile(r"[a-z0-9+#]+")
-_SPLIT = _WORD
 _STOP_WORDS = """a about above after again all also am an and any are as at be because been
 before being below between both but by can could did do does doing down during each few for from
 further had has have having he her here hers him his how i if in into is it its itself just me
@@ -144,8 +143,8 @@ _MATCHES = _Remembered()
 def _matches(record: FeedItemRecord, vocabulary: dict[str, object]) -> tuple[dict[str, int], int]:
     """The goal words in the item, counted (a title word counts TITLE_WEIGHT times), and the
     item's length in words. The hot loop: C-level regex, counting and set operations only."""
-    title = _SPLIT.findall(record.item.title.lower())
-    text = _SPLIT.findall(record.item.summary[:TEXT_CHARS].lower())
+    title = _WORD.findall(record.item.title.lower())
+    text = _WORD.findall(record.item.summary[:TEXT_CHARS].lower())
     titled, said = Counter(title), Counter(text)
     counted = {w: TITLE_WEIGHT * titled[w] + said[w]
                for w in (titled.keys() | said.keys()) & vocabulary.keys()}
