@@ -319,7 +319,8 @@ def test_v5_keeps_every_message_and_marks_unknown_costs_unknown(home: HomePaths)
     store.close()
 
 
-def test_ids_are_never_handed_out_twice_even_after_a_deletion(home: HomePaths, database_url: str) -> None:
+def test_ids_are_never_handed_out_twice_even_after_a_deletion(home: HomePaths,
+                                                              database_url: str) -> None:
     """`pai ask --session 2` in a script must never continue someone else's conversation: once
     the newest session (and its messages) is deleted, the next one still gets a new id."""
     store = open_url(database_url, home.backups)
