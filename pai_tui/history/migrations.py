@@ -31,6 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
+from pai_tui.history import search_schema
 from pai_tui.history.urls import sqlite_path
 from pai_tui.paths import private_file, private_folder
 
@@ -340,6 +341,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(10, "the timeline of turns, model calls and tool runs", _v10_timeline),
     Migration(11, "the upgrade feed's sources and items", _v11_upgrade_feed),
     Migration(12, "leases: jobs only one pai runs", _v12_leases),
+    Migration(13, "one search index: messages, agents' results, upgrade items",
+              search_schema.create),
 )
 LATEST = MIGRATIONS[-1].version
 

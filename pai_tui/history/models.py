@@ -171,3 +171,22 @@ class LeaseRow(Base):
     acquired_at: Mapped[datetime] = mapped_column(DateTime)
     expires_at: Mapped[datetime] = mapped_column(DateTime)
     note: Mapped[str] = mapped_column(Text, default="")  # what the holder says (its next run)
+
+
+class SearchDoc(Base):
+    """One searchable text (a message, an agent's result, an upgrade item), kept by triggers in
+    the database; see history/search_schema.py."""
+
+    __tablename__ = "search_docs"
+    __table_args__ = (Index("ux_search_docs_kind_ref", "kind", "ref_id", unique=True),
+                      {"sqlite_autoincrement": True})
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # message, agent, item
+    ref_id: Mapped[int] = mapped_column(Integer)  # the message's or item's id
+    session_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    role: Mapped[str | None] = mapped_column(String(20))
+    agent: Mapped[str | None] = mapped_column(String(200))
+    model: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    body: Mapped[str] = mapped_column(Text)

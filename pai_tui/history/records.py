@@ -157,3 +157,21 @@ class Lease:
     def where(self) -> str:
         """HOST:PID, as the user knows the holder."""
         return ":".join(self.holder.split(":")[:2])
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One thing the search found: what it is (`message`, `agent`, `item`), its id (the
+    message's or the item's), where it belongs, a snippet with where the matches are in it,
+    and how well it matched (higher is better)."""
+
+    kind: str
+    id: int
+    session_id: int | None
+    role: str | None
+    agent: str | None
+    model: str | None
+    created_at: datetime
+    snippet: str
+    highlights: tuple[tuple[int, int], ...]
+    score: float

@@ -4,7 +4,6 @@ async callers run it in a thread (`asyncio.to_thread`), never on the UI loop."""
 from __future__ import annotations
 
 import os
-import re
 import sqlite3
 import threading
 import time
@@ -14,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, func, insert, or_, select, text, update
+from sqlalchemy import Engine, create_engine, event, func, insert, or_, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -23,6 +22,7 @@ from pai_tui.history.leases import LeaseStore
 from pai_tui.history.migrations import MigrationResult, current_version, migrate
 from pai_tui.history.models import ChatSession, KeptCost, Message, utcnow
 from pai_tui.history.records import MessageRecord, Role, SessionRecord, Status
+from pai_tui.history.search import SearchStore
 from pai_tui.history.timeline import TimelineStore
 from pai_tui.history.urls import sqlite_path
 from pai_tui.history.writers import is_gone, this_writer
@@ -145,7 +145,7 @@ def _message_record(row: Message) -> MessageRecord:
     )
 
 
-class Store(TimelineStore, FeedStore, LeaseStore):
+class Store(TimelineStore, FeedStore, LeaseStore, SearchStore):
     def __init__(self, engine: Engine):
         self.engine = engine
         self._reading = sessionmaker(engine, expire_on_commit=False)
@@ -465,26 +465,3 @@ class Store(TimelineStore, FeedStore, LeaseStore):
                 query = query.where(Message.status == "streaming")
             rows = s.scalars(query.order_by(Message.id.desc()).limit(limit))
             return [_message_record(row) for row in rows]
-
-    def search(self, query: str, limit: int = 50) -> list[MessageRecord]:
-        """Messages containing every word of `query`, best match first."""
-        words = re.findall(r"\w+", query)
-        if not words:
-            return []
-        with self._session(write=False) as s:
-            dialect = self.engine.dialect.name
-            if dialect == "sqlite":
-                match = " ".join('"' + w.replace('"', '""') + '"' for w in words)
-                ids = s.execute(text(
-                    "SELECT rowid FROM messages_fts WHERE messages_fts MATCH :q "
-                    "ORDER BY rank LIMIT :n"), {"q": match, "n": limit}).scalars().all()
-            elif dialect == "postgresql":
-                ids = s.execute(text(
-                    "SELECT id FROM messages WHERE to_tsvector('simple', content) "
-                    "@@ plainto_tsquery('simple', :q) LIMIT :n"), {"q": query, "n": limit}
-                ).scalars().all()
-            else:
-                condition = [Message.content.contains(w) for w in words]
-                ids = s.scalars(select(Message.id).where(*condition).limit(limit)).all()
-            rows = {row.id: row for row in s.scalars(select(Message).where(Message.id.in_(ids)))}
-            return [_message_record(rows[i]) for i in ids if i in rows]
