@@ -24,8 +24,9 @@ from pai_tui.history.search_schema import PG_VECTOR
 
 START, STOP = "\x02", "\x03"  # around each match in a snippet, until `_marked` reads them
 KINDS = ("message", "agent", "item")
-# SQLite's bm25 (lower is better) times this: the user's own words first, items last.
-_WEIGHT = ("CASE WHEN d.role = 'user' THEN 1.5 WHEN d.kind = 'item' THEN 0.8 ELSE 1.0 END")
+# SQLite's bm25 (lower is better) times this: the user's own words count double, items less
+# (PostgreSQL's weights A, B, C count 1.0, 0.4, 0.2).
+_WEIGHT = ("CASE WHEN d.role = 'user' THEN 2.0 WHEN d.kind = 'item' THEN 0.8 ELSE 1.0 END")
 SUBSTRING_SHARE = 0.3  # of a word match's score, for a match found only as a substring
 _WORD = re.compile(r"\w+")
 _COLUMNS = "d.kind, d.ref_id, d.session_id, d.role, d.agent, d.model, d.created_at"
