@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Scope = Literal["app", "screen", "chat-input", "history", "agents", "upgrades", "help",
-                "skills", "timeline", "summary", "upgrade-item"]
+Scope = Literal["app", "screen", "chat-input", "history", "history-search", "agents",
+                "upgrades", "help", "skills", "timeline", "summary", "upgrade-item"]
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
                priority=True),
     ActionSpec("session.system", "alt+s", "Set the system prompt", "edit_system_prompt",
                help="Edit this session's system prompt.", priority=True),
+    ActionSpec("history.find", "", "Search the history", "search_history",
+               help="Search messages, agents' results and upgrade items as you type, in the "
+                    "History pane (/ there)."),
     ActionSpec("session.rename", "alt+r", "Rename session", "rename_session",
                help="Rename the session (the History entry under the cursor, if History has "
                     "the focus; else the one in Chat).", priority=True),
@@ -143,6 +146,13 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("history.delete", "delete,d", "Delete this session", "app.delete_session",
                scope="history", help="In History: delete the session under the cursor.",
                palette=False),
+    ActionSpec("history.search", "slash", "Search as you type", "search", scope="history",
+               help="In History: search messages, agents' results and upgrade items as you "
+                    "type; enter goes to the results, enter on one opens it where it is.",
+               palette=False),  # the palette's "Search the history" does the same anywhere
+    ActionSpec("history.search_close", "escape", "Close the search", "close",
+               scope="history-search", help="In History's search box: back to the sessions.",
+               palette=False),
     ActionSpec("agents.stop", "x,delete", "Stop this agent", "stop_run", scope="agents",
                help="In Agents: stop the run under the cursor.", palette=False),
     ActionSpec("agents.rerun", "r", "Run this agent again", "run_again", scope="agents",
@@ -193,6 +203,7 @@ SHARED_BY_DESIGN: frozenset[frozenset[str]] = frozenset(frozenset(pair) for pair
     ("chat.complete", "focus.next"), ("chat.cancel", "help.close"),
     ("chat.cancel", "skills.close"), ("chat.cancel", "timeline.close"),
     ("chat.cancel", "summary.close"), ("chat.cancel", "upgrade_item.close"),
+    ("chat.cancel", "history.search_close"),
     ("app.help", "help.close"),
     ("screen.copy", "app.quit_hint")))
 

@@ -48,7 +48,7 @@ def since_moment(value: str, now: datetime | None = None) -> datetime:
 
 
 @history.command("search")
-@click.argument("query", nargs=-1, required=True)
+@click.argument("query", nargs=-1)
 @click.option("--kind", "kinds", multiple=True, type=click.Choice(KINDS),
               help="Only this kind (again for more).")
 @click.option("--since", metavar="WHEN", help="Only since: a date (2026-11-01) or an age (7d).")
@@ -65,7 +65,9 @@ def search(ctx: click.Context, query: tuple[str, ...], kinds: tuple[str, ...],
     and substrings such as code, ids and URLs. No match is not an error (exit 0)."""
     from pai_tui.history.search import Filters
 
-    config = config_for(ctx)
+    config = config_for(ctx)  # a broken config.toml is said first, as by every command
+    if not query:
+        raise click.UsageError("what to search for? pai history search QUERY")
     filters = Filters(kinds, session_id, agent, model,
                       since_moment(since) if since else None)
     text = " ".join(query)

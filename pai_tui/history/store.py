@@ -424,6 +424,14 @@ class Store(TimelineStore, FeedStore, LeaseStore, SearchStore):
             row = s.get(Message, message_id)
             return _message_record(row) if row else None
 
+    def messages_from(self, session_id: int, message_id: int) -> int:
+        """How many messages (not steps) of the session are `message_id` or newer: the window
+        that shows it, to the end."""
+        with self._session(write=False) as s:
+            return s.scalar(select(func.count(Message.id)).where(
+                Message.session_id == session_id, Message.role != "step",
+                Message.id >= message_id)) or 0
+
     def recent_messages(self, session_id: int, limit: int, before_id: int | None = None,
                         ) -> tuple[list[MessageRecord], int]:
         """The `limit` newest messages (older than `before_id` if given), oldest first, with the

@@ -545,6 +545,17 @@ def _agent_picker(app: PaiApp) -> bool:
         app.screen.query_one(Input).placeholder.startswith("Which agent?")
 
 
+def _searching(app: PaiApp) -> bool:
+    """The History pane's search box is open and has the focus."""
+    return getattr(app.focused, "id", "") == "history-search" and app.focused.display  # type: ignore[union-attr]
+
+
+async def _search_open(app: PaiApp, pilot: Pilot) -> None:
+    await _session_in_history(app, pilot)
+    await press(pilot, "slash")
+    assert await eventually(pilot, lambda: _searching(app))
+
+
 def _dialog(kind: type) -> Callable[[PaiApp], bool]:
     return lambda a: isinstance(a.screen, kind)
 
@@ -629,6 +640,10 @@ EFFECTS: dict[str, tuple[Callable[..., Any] | None, Callable[[PaiApp], bool]]] =
     "session.delete": (_start_session, _dialog(ConfirmDialog)),
     "history.rename": (_session_in_history, _dialog(InputDialog)),
     "history.delete": (_session_in_history, _dialog(ConfirmDialog)),
+    "history.find": (None, _searching),
+    "history.search": (_session_in_history, _searching),
+    "history.search_close": (_search_open, lambda a: not _searching(a)
+                             and a.focused is a.main.query_one("#history-list")),
     "ollama.use": (_ollama_found, lambda a: a.cockpit.providers.default().provider == "ollama"),
     "agents.start": (None, _agent_picker),
     "agents.stop_all": (_agent_running, lambda a: _agent_status(a) == "cancelled"),
