@@ -30,8 +30,8 @@ log = logging.getLogger("pai_tui.daemon")
 
 
 @click.command("daemon")
-@click.option("--once", is_flag=True, help="Run what is due now and exit (1 if a source "
-              "failed).")
+@click.option("--once", is_flag=True, help="Run what is due now and exit (1 if a source or "
+              "a job failed).")
 @click.option("--install-systemd", "install", is_flag=True,
               help=f"Write the systemd user unit {UNIT} that runs `pai daemon`.")
 @click.option("--force", is_flag=True, help="With --install-systemd: replace a different unit.")
@@ -88,7 +88,8 @@ def _start_logging(cockpit: Cockpit) -> None:
     redact = redactor(cockpit)
     to_stderr = logging.StreamHandler(sys.stderr)
     to_stderr.setFormatter(RedactingFormatter(lambda text: printable(redact(text))))
-    logging.getLogger("pai_tui").addHandler(to_stderr)
+    for name in ("pai_tui", "apscheduler"):  # (start_log set their levels)
+        logging.getLogger(name).addHandler(to_stderr)
     log.info("pai daemon %d for %s, logging to %s", os.getpid(), cockpit.config.home.root, path)
 
 
@@ -132,7 +133,7 @@ async def _serve(cockpit: Cockpit) -> int:
 
 
 async def _once(cockpit: Cockpit) -> int:
-    """Run what is due now under the lease; 1 if a source failed."""
+    """Run what is due now under the lease; 1 if a source or a job failed."""
     from pai_tui.upgrade.poll import Polled
 
     scheduler: UpgradeScheduler = cockpit.upgrades.new_scheduler(first_run_after=timedelta(0))
@@ -143,16 +144,20 @@ async def _once(cockpit: Cockpit) -> int:
     if results is None:
         warn(f"pai: scheduler {scheduler.state}: it runs the jobs; nothing was run here")
         return 0
-    polled = [p for p in results.get("upgrade-poll", []) or [] if isinstance(p, Polled)]
+    poll = results.get("upgrade-poll")
+    polled = [p for p in poll if isinstance(p, Polled)] if isinstance(poll, list) else []
     asked = [p for p in polled if p.outcome != "not due"]
     failed = [p for p in asked if p.outcome == "failed"]
     say(f"{plural(len(asked), 'source')} due of {len(polled)}: "
         f"{plural(sum(p.new for p in asked), 'new item')}"
         + (f", {len(failed)} failed" if failed else ""))
     digest = results.get("upgrade-digest")
-    if digest is not None:
+    if digest is not None and not isinstance(digest, Exception):
         say(f"digest: {digest}")
-    return EXIT_FAILED if failed else 0
+    broken = [job for job, result in results.items() if isinstance(result, Exception)]
+    for job in broken:
+        warn(f"pai: job {job} failed: {results[job]} (the log has the details)")
+    return EXIT_FAILED if failed or broken else 0
 
 
 # systemd

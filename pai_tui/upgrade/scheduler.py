@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from pai_tui.history.records import Lease
 
 if TYPE_CHECKING:
-    from apscheduler.events import JobEvent, JobExecutionEvent
+    from apscheduler.events import JobEvent
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
     from pai_tui.history.service import History
@@ -102,8 +102,9 @@ class UpgradeScheduler:
 
     async def run_once(self) -> dict[str, object] | None:
         """Take the lease, run each job that is due now (and each that `checks_itself`) once,
-        and give the lease up: `pai daemon --once`. What each job returned, by id; None if
-        another pai holds the lease (it runs the jobs: said in `state`)."""
+        and give the lease up: `pai daemon --once`. What each job returned (or the exception
+        it raised), by id; None if another pai holds the lease (it runs the jobs: said in
+        `state`)."""
         global _RUNNING
         if not await self._take():
             return None
@@ -115,7 +116,11 @@ class UpgradeScheduler:
                 stored = scheduler.get_job(job.id)
                 due = stored is not None and stored.next_run_time <= _utc(self.now())
                 if due or job.checks_itself:
-                    results[job.id] = await job.func()
+                    try:
+                        results[job.id] = await job.func()
+                    except Exception as error:  # said; the other jobs still run
+                        log.exception("upgrade scheduler: job %s failed", job.id)
+                        results[job.id] = error
                     self.runs += 1
                 if due:
                     scheduler.modify_job(job.id, next_run_time=_next_after(stored, self.now()))
@@ -236,11 +241,7 @@ class UpgradeScheduler:
         if event.code == EVENT_JOB_SUBMITTED:
             self._say("running")
             return
-        done: JobExecutionEvent = event  # type: ignore[assignment]
-        self.runs += 1
-        if done.exception is not None:
-            log.error("upgrade scheduler: job %s failed: %s\n%s", done.job_id, done.exception,
-                      done.traceback)
+        self.runs += 1  # (a job that raised is logged by APScheduler: observe/logfile.py)
         self._say(self._holding() if self.lease is not None else "off")
 
     async def _stop_jobs(self) -> None:

@@ -81,6 +81,17 @@ def test_once_exits_1_when_a_source_failed(home: HomePaths, feeds: FeedServer) -
     assert "Releases failed: HTTP 500 Internal Server Error" in result.stderr
 
 
+def test_once_says_a_job_that_failed_and_runs_the_others(
+        home: HomePaths, feeds: FeedServer) -> None:
+    (home.root / "upgrade").write_text("not a folder")  # where the digests would go
+    result = run_pai("daemon", "--once")
+    assert result.returncode == 1
+    assert result.stdout == "2 sources due of 2: 29 new items\n"
+    assert "pai: job upgrade-digest failed: " in result.stderr
+    assert "upgrade scheduler: job upgrade-digest failed" in (
+        home.root / "logs" / "pai.log").read_text()
+
+
 class Daemon:
     """`pai daemon` in a subprocess, its stderr read as it comes."""
 
