@@ -20,7 +20,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CHECK_EVERY = timedelta(minutes=5)  # how often the due sources are looked for (by default)
 DAY = timedelta(days=1)
 
 
@@ -29,6 +28,9 @@ def jobs(config: Config) -> list[Job]:
     upgrade = config.upgrade
     check = min(timedelta(seconds=upgrade.check_seconds),
                 timedelta(minutes=upgrade.every_minutes))
+    # One line per job: its id (the database keeps its next run under it), a module-level
+    # coroutine function of this module, and its interval. A job dropped from this list is
+    # removed from the database at the next start.
     return [
         Job("upgrade-poll", poll_due_sources, check, checks_itself=True),
         Job("upgrade-digest", daily_digest, DAY),
@@ -48,7 +50,7 @@ async def poll_due_sources() -> list[Polled]:
         failed = [p for p in asked if p.outcome == "failed"]
         log.info("upgrade poll: %d due of %d sources, %d new items%s", len(asked), len(polled),
                  new, "".join(f"; {p.source} failed: {p.error}" for p in failed))
-    if feed.on_polled is not None:
+    if asked and feed.on_polled is not None:  # (the Upgrades pane reloads)
         feed.on_polled()
     return polled
 
