@@ -144,3 +144,29 @@ def test_runs_missed_while_closed_are_made_up_once_not_in_a_burst(home: HomePath
     at_once = [moment for moment in again if moment - started < 0.6]
     assert len(at_once) == 1  # one catch-up run at once; the schedule goes on from there
     assert len(again) <= 2
+
+
+def test_the_job_table_decides_what_is_stored_and_once_runs_only_what_is_due(
+        home: HomePaths) -> None:
+    """A job new to the database runs at once under `--once`, one not due does not (until the
+    next interval), and one dropped from the table is removed from the database."""
+    from pai_tui.history.jobs import job_store
+
+    async def go(jobs: list[Job]) -> tuple[dict[str, object] | None, list[str]]:
+        cockpit = Cockpit(load_config(home))
+        try:
+            once = UpgradeScheduler(cockpit.history, jobs, [], first_run_after=timedelta(0))
+            results = await once.run_once()
+            stored = await cockpit.history.run(job_store)
+            return results, sorted(job.id for job in stored.get_all_jobs())
+        finally:
+            cockpit.close()
+
+    daily = Job("daily", tick, timedelta(days=1))
+    first, stored = asyncio.run(go([*JOBS, daily]))
+    assert first is not None and set(first) == {"upgrade-poll", "daily"}
+    assert stored == ["daily", "upgrade-poll"]
+    again, _ = asyncio.run(go([*JOBS, daily]))
+    assert again == {}  # neither is due: the next runs are 2 s and a day away
+    _, stored = asyncio.run(go(JOBS))
+    assert stored == ["upgrade-poll"]
