@@ -23,6 +23,7 @@ class PaiGroup(click.Group):
         "agent": ("pai_tui.cli.agent", "agent"),
         "ask": ("pai_tui.cli.ask", "ask_command"),
         "config": ("pai_tui.cli.config", "config_group"),
+        "daemon": ("pai_tui.cli.daemon", "daemon"),
         "doctor": ("pai_tui.cli.doctor", "doctor"),
         "history": ("pai_tui.cli.history", "history"),
         "hooks": ("pai_tui.cli.hooks", "hooks"),
@@ -43,6 +44,8 @@ class PaiGroup(click.Group):
         "agent": "Named agents: Markdown files (Claude Code's and PAI's format) that pai can run.",
         "ask": "Ask a model and stream the answer to stdout; saved to history like a chat turn.",
         "config": "Where pai's settings live.",
+        "daemon": "Run the upgrade scheduler in the foreground: poll the sources that are due, "
+                  "write the daily digest.",
         "doctor": "Check that pai can run here, and say how to fix what is wrong.",
         "history": "Your history: search it, show a session.",
         "hooks": "Lifecycle hooks (Claude Code's format): list, check and try them.",

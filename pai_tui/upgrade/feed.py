@@ -41,8 +41,7 @@ class UpgradeFeed:
         """Poll the sources now (all but the paused; a named one even if paused), then rank
         every item again."""
         from pai_tui.history.models import utcnow
-        from pai_tui.upgrade.fetch import Fetcher
-        from pai_tui.upgrade.poll import poll, refresh
+        from pai_tui.upgrade.poll import refresh
 
         started = utcnow()
         sources, _ = self.sources()
@@ -50,16 +49,38 @@ class UpgradeFeed:
             sources = [s for s in sources if s.name == name]
             for source in sources:
                 await refresh(self.history, source.name)
-        fetcher = Fetcher()
-        self.polling = True
-        try:
-            polled = await poll(sources, self.history, fetcher, force=True, progress=progress)
-        finally:
-            self.polling = False
-            await fetcher.aclose()
+        polled = await self._poll(sources, True, progress)
         await self.rerank()
         await self._announce(started)
         return polled
+
+    async def poll_due(self, progress: Progress | None = None) -> list[Polled]:
+        """Poll the sources that are due, each on its own interval (the scheduler's poll), and
+        rank again (and announce) if any brought new items."""
+        from pai_tui.history.models import utcnow
+
+        started = utcnow()
+        sources, _ = self.sources()
+        polled = await self._poll(sources, False, progress)
+        if any(p.new for p in polled):
+            await self.rerank()
+            await self._announce(started)
+        return polled
+
+    async def _poll(self, sources: list[Source], force: bool, progress: Progress | None,
+                    ) -> list[Polled]:
+        from pai_tui.upgrade.fetch import Fetcher
+        from pai_tui.upgrade.poll import poll
+
+        every = timedelta(minutes=self.config.upgrade.every_minutes)
+        fetcher = Fetcher()
+        self.polling = True
+        try:
+            return await poll(sources, self.history, fetcher, force=force, progress=progress,
+                              every=every)
+        finally:
+            self.polling = False
+            await fetcher.aclose()
 
     async def _announce(self, since: datetime) -> None:
         """Tell the bus of the items this poll found that score high and serve a goal."""
@@ -90,22 +111,26 @@ class UpgradeFeed:
     async def delete(self, item_id: int) -> bool:
         return await self.history.run(lambda store: store.delete_feed_item(item_id))
 
-    def start_scheduler(self, on_state: Callable[[str], None]) -> UpgradeScheduler:
-        """Poll in the background from now on (this pai, or whichever holds the lease)."""
-        from pai_tui.upgrade.scheduler import UpgradeScheduler
-
+    def start_scheduler(self, on_state: Callable[[str], None],
+                        first_run_after: timedelta | None = None) -> UpgradeScheduler:
+        """Run the jobs (upgrade/jobs.py) in the background from now on (this pai, or whichever
+        holds the lease); a job new to the database first runs `first_run_after` from now."""
         if self.scheduler is None:
-            every = timedelta(minutes=self.config.upgrade.every_minutes)
-            self.scheduler = UpgradeScheduler(self.history, self._scheduled, every,
-                                              on_state=on_state)
+            self.scheduler = self.new_scheduler(on_state, first_run_after)
         self.scheduler.start()
         return self.scheduler
+
+    def new_scheduler(self, on_state: Callable[[str], None] | None = None,
+                      first_run_after: timedelta | None = None) -> UpgradeScheduler:
+        """A scheduler of the jobs with this feed as their context, its lease from config."""
+        from pai_tui.upgrade.jobs import jobs
+        from pai_tui.upgrade.scheduler import FIRST_RUN_AFTER, UpgradeScheduler
+
+        return UpgradeScheduler(
+            self.history, jobs(self.config), self,
+            lease_for=timedelta(seconds=self.config.upgrade.lease_seconds), on_state=on_state,
+            first_run_after=FIRST_RUN_AFTER if first_run_after is None else first_run_after)
 
     async def stop_scheduler(self) -> None:
         if self.scheduler is not None:
             await self.scheduler.stop()
-
-    async def _scheduled(self) -> None:
-        await self.fetch()
-        if self.on_polled is not None:
-            self.on_polled()
