@@ -250,6 +250,11 @@ class UpgradeSettings:
     # A new item scoring at least this (and matching a goal) is announced once: a notice in
     # the cockpit, and spoken when voices are on (`[voice] upgrades`).
     announce_score: float = bounded(2.0, 0, 1_000, unit="points")
+    # After the code's ranking, the chat model re-ranks the top `rerank_top` new items against
+    # the TELOS (upgrade/rerank_model.py), at most `rerank_budget_usd` a day. Off: it costs.
+    model_rerank: bool = False
+    rerank_top: int = bounded(10, 1, 50, unit="items")
+    rerank_budget_usd: float = bounded(0.05, 0, 100, unit="USD")
 
 
 @dataclass

@@ -53,7 +53,7 @@ def fetch(ctx: click.Context, name: str | None) -> None:
     if name is not None and not any(s.name == name for s in sources):
         warn(f"pai: no source named {name!r} (pai upgrade sources list)")
         ctx.exit(EXIT_USAGE)
-    polled = in_cockpit(config, lambda cockpit: cockpit.upgrades.fetch(_progress, name))
+    polled, refined = in_cockpit(config, lambda cockpit: _fetched(cockpit, name))
     new = sum(p.new for p in polled)
     failed = [p for p in polled if p.outcome == "failed"]
     paused = [p for p in polled if p.outcome == "paused"]
@@ -61,7 +61,15 @@ def fetch(ctx: click.Context, name: str | None) -> None:
         + (f", {len(failed)} failed" if failed else "")
         + (f", {len(paused)} paused (pai upgrade fetch --source NAME tries one again)"
            if paused else ""))
+    if refined is not None and refined.outcome != "off":
+        warn(refined.said())
     ctx.exit(EXIT_FAILED if failed else 0)
+
+
+async def _fetched(cockpit: Any, name: str | None) -> tuple[list[Polled], Any]:
+    """The poll, and how the model's re-rank after it went."""
+    polled = await cockpit.upgrades.fetch(_progress, name)
+    return polled, cockpit.upgrades.refined
 
 
 def _progress(done: int, total: int, polled: Polled) -> None:
