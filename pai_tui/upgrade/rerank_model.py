@@ -106,10 +106,12 @@ async def refine(config: Config, history: History, now: datetime | None = None) 
     from pai_tui.telos import load_telos
 
     path = config.home.cache / FILE
-    kept = await asyncio.to_thread(_load, path)
-    records = await history.run(lambda store: _apply(store, kept))
     settings = config.upgrade
-    if not settings.model_rerank:
+    kept = await asyncio.to_thread(_load, path)
+    if not kept and not settings.model_rerank:  # the usual case: nothing to read again
+        return Refined("off")
+    records = await history.run(lambda store: _apply(store, kept))
+    if not settings.model_rerank:  # judgments made while it was on still count
         return Refined("off")
     top = [r for r in records if not r.read][:settings.rerank_top]
     new = [r for r in top if (r.source, r.item.key) not in kept]
