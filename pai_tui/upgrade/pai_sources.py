@@ -13,7 +13,10 @@ entry in Workflows/CheckForUpgrades.md of v2.3, and github_trending in Workflows
     {"name": "claude-code", "owner": "anthropics", "repo": "claude-code", "priority": "HIGH",
      "check_commits": true, "check_releases": true, "check_issues": false}
     {"name": "Channel", "channel_id": "UC…", "url": "https://www.youtube.com/…", ...}
-Fields pai has no use for (`note`, `description`, `check_issues`…) are ignored."""
+LifeOS's Upgrade skill (danielmiessler/LifeOS, LifeOS/install/skills/Upgrade/sources.json)
+adds `feeds` (`"type": "feed"`: a feed URL) and `indexes` (`"type": "index"`: a page whose
+links matching `link_pattern` are its items, as pai's page sources are).
+Fields pai has no use for (`note`, `site`, `description`, `check_issues`…) are ignored."""
 
 from __future__ import annotations
 
@@ -27,8 +30,10 @@ from urllib.parse import urlparse
 from pai_tui.telos import WEIGHTS
 from pai_tui.upgrade.sources import Source, add_source, guess_kind, load_sources, name_for
 
-# A blob on GitHub (a CHANGELOG.md): watched through the commits that touch it.
+# A file on GitHub (a CHANGELOG.md, shown or raw): watched through the commits that touch it.
 _BLOB = re.compile(r"^https?://(?:www\.)?github\.com/([\w.-]+)/([\w.-]+)/blob/([^/]+)/(.+?)/?$")
+_RAW = re.compile(r"^https?://raw\.githubusercontent\.com/([\w.-]+)/([\w.-]+)/"
+                  r"(?:refs/heads/)?([^/]+)/(.+?)$")
 _FEED_PATH = re.compile(r"(\.(xml|atom|rss)|/(feed|rss|atom)/?)$", re.I)
 UNPOLLED_TYPES = {"community": "PAI checks a community by hand (nothing to poll)"}
 IGNORED = {"github_trending": "GitHub search queries, not a source pai can watch"}
@@ -159,7 +164,7 @@ def _sources(entry: Any, category: str | None) -> list[Source]:
     priority = _priority(entry.get("priority"))
     tags = _tags(entry, category, kind_of)
     telos = _strings(entry, "telos")
-    pattern = _text(entry, "pattern")
+    pattern = _text(entry, "pattern") or _text(entry, "link_pattern")  # LifeOS's indexes
     name = _name(entry)
 
     def make(kind: str, url: str, name: str | None = name, pattern: str | None = pattern,
@@ -187,13 +192,14 @@ def _sources(entry: Any, category: str | None) -> list[Source]:
         raise _Unusable("no url (nor owner and repo, nor channel_id)")
     if not urlparse(url).scheme.startswith("http") and channel is None:
         raise _Unusable(f"url {url!r} is not an http(s) URL")
-    blob = _BLOB.match(url)
-    if blob:  # a changelog file in a repository: the commits that change it
+    blob = _BLOB.match(url) or _RAW.match(url)
+    if blob and not _FEED_PATH.search(url):  # a changelog file: the commits that change it
         owner, repo, branch, file = blob.groups()
         return [make("feed", f"https://github.com/{owner}/{repo}/commits/{branch}/{file}.atom")]
     kind = guess_kind(url) if channel is None else "youtube"
-    if kind == "feed" and not (_text(entry, "feed_url") or _text(entry, "rss")
-                               or _FEED_PATH.search(urlparse(url).path)):
+    said_feed = (kind_of or "").lower() == "feed" or _text(entry, "feed_url") or \
+        _text(entry, "rss") or _FEED_PATH.search(urlparse(url).path)
+    if kind == "feed" and not said_feed:
         # PAI fetches blogs and docs as pages; pai diffs their links, those under the page.
         return [make("page", url, pattern=pattern or "^" + re.escape(url.rstrip("/")) + "/.")]
     return [make(kind, url)]

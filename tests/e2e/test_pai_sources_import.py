@@ -170,3 +170,26 @@ def test_a_file_that_is_not_json_is_said_with_its_line_and_nothing_changes(
     missing = importing(tmp_path / "nope.json")
     assert missing.returncode == 2 and "nope.json: cannot read it" in missing.stderr
     assert not (home.root / "sources.toml").exists()
+
+
+def test_lifeos_s_feeds_indexes_and_raw_changelog_import(home: HomePaths,
+                                                         tmp_path: Path) -> None:
+    """The shapes LifeOS's Upgrade skill adds (its sources.json: `feeds`, `indexes`)."""
+    path = write(tmp_path, "sources.json", {
+        "indexes": [{"name": "Cursor Changelog", "url": "https://www.cursor.com/changelog",
+                     "link_pattern": r"cursor\.com/changelog/[a-z0-9-]+", "priority": "LOW",
+                     "type": "index", "note": "No RSS — index link-diff."}],
+        "feeds": [{"name": "Some Blog", "url": "https://blog.example/atom/everything/",
+                   "site": "https://blog.example/", "priority": "HIGH", "type": "feed"}],
+        "changelogs": [{"name": "CHANGELOG", "type": "changelog", "priority": "HIGH",
+                        "url": "https://raw.githubusercontent.com/o/r/refs/heads/main/"
+                               "CHANGELOG.md"}],
+    })
+    result = importing(path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "3 imported, 0 unchanged, 0 skipped"
+    got = mine(home)
+    assert got["Cursor Changelog"]["kind"] == "page"
+    assert got["Cursor Changelog"]["pattern"] == r"cursor\.com/changelog/[a-z0-9-]+"
+    assert got["Some Blog"]["kind"] == "feed"
+    assert got["CHANGELOG"]["url"] == "https://github.com/o/r/commits/main/CHANGELOG.md.atom"
