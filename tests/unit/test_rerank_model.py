@@ -4,10 +4,25 @@ judgment changes the score and the explanation as the module documents."""
 from __future__ import annotations
 
 import json
+import time
+from datetime import datetime
+from pathlib import Path
 
 import pytest
 
-from pai_tui.upgrade.rerank_model import InvalidAnswer, Judgment, adjusted, parse_answer
+from pai_tui import events, spans
+from pai_tui.cockpit import Cockpit
+from pai_tui.history.records import FeedItem, FeedItemRecord
+from pai_tui.telos import TelosItem
+from pai_tui.upgrade.rerank_model import (
+    PURPOSE,
+    InvalidAnswer,
+    Judgment,
+    adjusted,
+    parse_answer,
+    prompt,
+)
+from tests.fake_keys import fake_keys
 
 ASKED, GOALS = {4, 7}, {"G1", "P2"}
 
@@ -64,3 +79,34 @@ def test_relevance_multiplies_the_code_s_score_and_the_explanation_keeps_the_cod
     # Equal relevance: the code's order stands.
     one = {"goal": "G1", "relevance": 2, "why": "x"}
     assert adjusted(0.9, "", one)[0] > adjusted(0.8, "", one)[0]
+
+
+def test_a_key_in_an_item_or_a_goal_is_not_sent_to_the_model(tmp_path: Path) -> None:
+    key = fake_keys()["anthropic-key"]
+    item = FeedItem("k1", None, "Release notes", None, f"set ANTHROPIC_API_KEY={key} to try",
+                    None)
+    record = FeedItemRecord(3, "Eng", item, datetime(2026, 1, 1), False, 1.0, "")
+    goal = TelosItem("G1", "goal", f"Agents (my key is {key})", tmp_path / "GOALS.md", 1)
+    said = prompt([record], [goal])
+    assert key not in said and "[redacted anthropic-key]" in said
+    assert '"item": 3' in said and "G1: Agents" in said
+
+
+def test_today_s_spending_counts_an_unknown_cost_and_an_unfinished_call_as_unknown(
+        cockpit: Cockpit) -> None:
+    store = cockpit.history.open()
+    purpose = {spans.PURPOSE: PURPOSE}
+
+    def call(span_id: str, cost: float | None, ended: bool = True,
+             attributes: dict[str, str] = purpose, session_id: int | None = None) -> None:
+        start = events.SpanStarted(span_id, "t" * 32, None, "model", "chat m", session_id,
+                                   dict(attributes))
+        end = events.SpanEnded(span_id, "ok", {} if cost is None else {spans.COST: cost})
+        store.record_spans([start], [end] if ended else [])
+
+    call("a" * 16, 0.01)
+    call("b" * 16, None)  # a model without prices
+    call("c" * 16, 0.02, ended=False)  # pai was killed mid-call
+    call("d" * 16, 0.5, attributes={})  # a chat answer's call: not this budget's
+    assert sorted(store.purpose_costs(PURPOSE, 0.0), key=str) == [0.01, None, None]
+    assert store.purpose_costs(PURPOSE, time.time() + 60) == []  # tomorrow counts afresh
