@@ -172,6 +172,7 @@ async def _ask(config: Config, history: History, items: Sequence[FeedItemRecord]
     from pai_tui.llm.base import ChatMessage, ChatRequest, ProviderError, Stop, TextPart, Usage
     from pai_tui.llm.providers import OFFLINE, Providers
     from pai_tui.llm.retry import RetryPolicy, stream_with_retries
+    from pai_tui.scrub import redact_shapes
 
     providers = Providers(config)
     choice = providers.default()
@@ -198,6 +199,9 @@ async def _ask(config: Config, history: History, items: Sequence[FeedItemRecord]
                     stop = delta
     except (ProviderError, TimeoutError, asyncio.CancelledError) as error:
         failure = error
+    except Exception as error:  # a refinement: whatever breaks it, the code's order stands
+        log.warning("upgrade re-rank: the call broke", exc_info=True)
+        failure = error
     finally:
         await providers.aclose()
     cost = _cost(providers, choice, usage, failure)
@@ -205,7 +209,9 @@ async def _ask(config: Config, history: History, items: Sequence[FeedItemRecord]
     if isinstance(failure, asyncio.CancelledError):
         raise failure
     if failure is not None:
-        reason = "no answer in time" if isinstance(failure, TimeoutError) else str(failure)
+        reason = "no answer in time" if isinstance(failure, TimeoutError) else \
+            str(failure) if isinstance(failure, ProviderError) else \
+            redact_shapes(f"{type(failure).__name__}: {failure}")
         log.info("upgrade re-rank: the call failed: %s", reason)
         return Refined("failed", reason, cost=cost), [], choice.model
     if stop is None or stop.reason != "end":

@@ -159,3 +159,17 @@ def test_a_call_whose_cost_is_unknown_counts_as_over_budget(
     second = fetch()
     assert "model re-rank: over budget (a call today has an unknown cost)" in second.stderr
     assert len(llm_server.requests) == 1
+
+
+def test_a_failed_call_keeps_the_code_s_order_and_says_why(
+        home: HomePaths, feed: FeedServer, llm_server: FakeLLMServer) -> None:
+    configure(home, llm_server, "model_rerank = true")
+    llm_server.queue(Reply(status=400, error_message="max_tokens is too large"))
+    result = fetch()
+    assert "model re-rank: the code's order stands (" in result.stderr
+    assert "max_tokens is too large" in result.stderr
+    assert TEST_KEYS["anthropic"] not in result.stderr
+    assert not any(i["why"].startswith("model:") for i in listed())
+    [(cost, attributes)] = rerank_spans(home)
+    assert json.loads(attributes)["error.type"] == "BadRequest"
+    assert cost == 0  # refused before any token: nothing billed (a known zero, not unknown)
