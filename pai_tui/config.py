@@ -256,6 +256,11 @@ class UpgradeSettings:
     # unrenewed: another pai (or `pai daemon`) takes over this long after the holder died.
     check_seconds: float = bounded(300.0, 1, DAY, unit="seconds")
     lease_seconds: float = bounded(60.0, 1, DAY, unit="seconds")
+    # After the code's ranking, the chat model re-ranks the top `rerank_top` new items against
+    # the TELOS (upgrade/rerank_model.py), at most `rerank_budget_usd` a day. Off: it costs.
+    model_rerank: bool = False
+    rerank_top: int = bounded(10, 1, 50, unit="items")
+    rerank_budget_usd: float = bounded(0.05, 0, 100, unit="USD")
 
 
 @dataclass

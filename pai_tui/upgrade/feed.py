@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from pai_tui.history.records import FeedItemRecord, FeedSourceState
     from pai_tui.history.service import History
     from pai_tui.upgrade.poll import Polled, Progress
+    from pai_tui.upgrade.rerank_model import Refined
     from pai_tui.upgrade.scheduler import UpgradeScheduler
     from pai_tui.upgrade.sources import Source
 
@@ -29,6 +30,7 @@ class UpgradeFeed:
         self.scheduler: UpgradeScheduler | None = None
         self.polling = False
         self.on_polled: Callable[[], None] | None = None  # told after a scheduled poll
+        self.refined: Refined | None = None  # how the model's re-rank went, the last time
 
     def sources(self) -> tuple[list[Source], list[str]]:
         """The sources, and warnings; ConfigError for a sources.toml pai cannot use."""
@@ -93,10 +95,15 @@ class UpgradeFeed:
             self.bus.publish(events.UpgradeItemsFound(items=items))
 
     async def rerank(self, now: datetime | None = None) -> int:
+        """Rank by code, then let the model refine the top when [upgrade] model_rerank is on
+        (`self.refined` says how that went)."""
         from pai_tui.upgrade.poll import rerank
+        from pai_tui.upgrade.rerank_model import refine
 
         sources, _ = self.sources()
-        return await rerank(self.history, self.config.home.root, sources, now)
+        ranked = await rerank(self.history, self.config.home.root, sources, now)
+        self.refined = await refine(self.config, self.history, now)
+        return ranked
 
     async def items(self, unread_only: bool = False, limit: int | None = None,
                     ) -> list[FeedItemRecord]:
