@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from pai_tui.history.records import FeedItemRecord, ProposalDraft
 from pai_tui.upgrade.draft_context import home_listing, item_text, telos_text
-from pai_tui.upgrade.home_git import Git
+from pai_tui.upgrade.home_git import Git, why
 from pai_tui.upgrade.proposal_diff import refusals
 
 if TYPE_CHECKING:
@@ -125,7 +125,7 @@ async def check_diff(home: Path, diff: str) -> None:
     home.mkdir(parents=True, exist_ok=True)
     code, said = await Git(home).run("apply", "--check", stdin=diff.encode("utf-8"))
     if code != 0:
-        raise DraftError(f"the diff does not apply to {home} (git apply --check: {said})")
+        raise DraftError(f"the diff does not apply to {home} (git apply --check: {why(said)})")
 
 
 async def _ask(turns: Turns, text: str) -> MessageRecord:

@@ -33,6 +33,10 @@ class GitError(Exception):
     """git could not do it: `str()` says what and why."""
 
 
+def why(said: str) -> str:
+    return said.strip() or "no reason given"
+
+
 @dataclass(frozen=True)
 class Git:
     """git in one folder (PAI_HOME)."""
@@ -40,25 +44,27 @@ class Git:
     root: Path
 
     async def run(self, *args: str, stdin: bytes | None = None) -> tuple[int | None, str]:
-        """Its exit code (None: timed out or could not start) and what it said."""
+        """Its exit code (None: timed out or could not start) and what it said (as it said
+        it: `status --porcelain` begins with a space)."""
         env = {**scrubbed_environment(os.environ), "GIT_TERMINAL_PROMPT": "0",
                "GIT_CEILING_DIRECTORIES": str(self.root.resolve().parent), "LC_ALL": "C"}
         done = await run(["git", *IDENTITY, *args], timeout=GIT_TIMEOUT_S,
                          output_cap=OUTPUT_CAP, env=env, cwd=self.root, stdin=stdin)
-        said = done.error or (done.stdout + done.stderr).strip()
-        return done.exit_code, said if not done.timed_out else done.status()
+        if done.error or done.timed_out:
+            return None, done.error or done.status()
+        return done.exit_code, done.stdout + done.stderr
 
     async def must(self, *args: str, stdin: bytes | None = None, doing: str = "") -> str:
         code, said = await self.run(*args, stdin=stdin)
         if code != 0:
-            raise GitError(f"{doing or 'git ' + args[0]} failed: {said or 'no reason given'}")
+            raise GitError(f"{doing or 'git ' + args[0]} failed: {why(said)}")
         return said
 
     def is_repository(self) -> bool:
         return (self.root / ".git").exists()
 
     async def head(self) -> str:
-        return await self.must("rev-parse", "HEAD")
+        return (await self.must("rev-parse", "HEAD")).strip()
 
     async def changed_files(self) -> list[str]:
         """Files changed and not committed (untracked ones too; ignored ones not)."""
@@ -119,7 +125,7 @@ async def commit_diff(git: Git, diff: str, message: str) -> str:
     code, said = await git.run("commit", "-q", "-m", message)
     if code != 0:
         await git.run("reset", "-q", "--hard", "HEAD")  # the tree was clean: only the diff goes
-        raise GitError(f"committing the change failed: {said or 'no reason given'}")
+        raise GitError(f"committing the change failed: {why(said)}")
     return await git.head()
 
 
@@ -128,9 +134,9 @@ async def revert_commit(git: Git, sha: str, message: str) -> str:
     code, said = await git.run("revert", "--no-commit", sha)
     if code != 0:
         await git.run("revert", "--abort")
-        raise GitError(f"undoing commit {sha[:12]} failed: {said or 'no reason given'}")
+        raise GitError(f"undoing commit {sha[:12]} failed: {why(said)}")
     code, said = await git.run("commit", "-q", "--allow-empty", "-m", message)
     if code != 0:
         await git.run("revert", "--abort")
-        raise GitError(f"committing the undo of {sha[:12]} failed: {said or 'no reason given'}")
+        raise GitError(f"committing the undo of {sha[:12]} failed: {why(said)}")
     return await git.head()
