@@ -42,6 +42,8 @@ class ProposalStore:
             s.flush()
             s.add(ProposalEventRow(proposal_id=row.id, from_state=None, to_state=state, at=at,
                                    cause=cause))
+            s.flush()
+            s.refresh(row)  # as stored: key shapes redacted (Kept)
             return _record(s, row)
 
     def proposal(self, proposal_id: int) -> ProposalRecord | None:
@@ -80,6 +82,7 @@ class ProposalStore:
             for name, value in fields.items():
                 setattr(row, name, value)
             s.flush()
+            s.refresh(row)
             return _record(s, row), True
 
 

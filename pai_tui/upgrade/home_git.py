@@ -10,6 +10,7 @@ repository is its own repository, never theirs."""
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,21 +88,28 @@ class Git:
 
 async def ensure_repository(git: Git) -> bool:
     """Make PAI_HOME a repository if it is not one (a .gitignore, the secrets hook, what is
-    there committed as the starting point). Whether it was made now."""
+    there committed as the starting point). Whether it was made now. When the starting point
+    cannot be committed (the hook found a key), nothing of it is left: fix it, and try again."""
     if git.is_repository():
         return False
     from pai_tui.secrets.githook import install_home_hook
 
     await git.must("init", "-q", doing="making PAI_HOME a git repository")
     ignore = git.root / ".gitignore"
-    if not ignore.exists():
+    wrote = not ignore.exists()
+    if wrote:
         ignore.write_text(GITIGNORE, encoding="utf-8")
-    install_home_hook(git.root)
-    await git.must("add", "-A")
-    await git.must("commit", "-q", "--allow-empty", "-m",
-                   "pai: PAI_HOME as it was before the first upgrade",
-                   doing="committing PAI_HOME as it was (git's secrets hook may have refused "
-                         "a file that looks like it holds a key)")
+    try:
+        install_home_hook(git.root)
+        await git.must("add", "-A")
+        await git.must("commit", "-q", "--allow-empty", "-m",
+                       "pai: PAI_HOME as it was before the first upgrade",
+                       doing="committing PAI_HOME as it was")
+    except GitError:
+        shutil.rmtree(git.root / ".git", ignore_errors=True)  # pai's own, made just now
+        if wrote:
+            ignore.unlink(missing_ok=True)
+        raise
     return True
 
 

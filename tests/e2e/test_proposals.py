@@ -24,6 +24,7 @@ from pai_tui.upgrade.draft import DraftError
 from pai_tui.upgrade.home_git import GitError
 from pai_tui.upgrade.proposals import IllegalTransition
 from tests.conftest import KEYS, TEST_KEYS, point_providers_at, run_pai
+from tests.fake_keys import fake_keys
 from tests.fakes.llm_server import FakeLLMServer, Reply
 
 URL = "https://example.com/news/release-notes"
@@ -347,3 +348,18 @@ def test_git_refusing_a_diff_at_apply_time_leaves_the_proposal_accepted(
         call(pai, "apply", second.id)
     assert call(pai, "proposal", second.id).state == "accepted"
     assert git(setup, "status", "--porcelain") == ""
+
+
+def test_a_key_in_pai_home_stops_the_first_commit_and_leaves_no_repository(
+        pai: Cockpit, setup: HomePaths, llm_server: FakeLLMServer) -> None:
+    key = fake_keys()["anthropic-key"]
+    (setup.root / "skills/greeter/notes.md").write_text(f"token = {key}\n")
+    proposal = draft(pai, llm_server, answer(NEW_SKILL))
+    call(pai, "accept", proposal.id)
+    with pytest.raises(GitError, match="committing PAI_HOME as it was failed") as refused:
+        call(pai, "apply", proposal.id)
+    assert key not in str(refused.value) and "notes.md" in str(refused.value)
+    assert not (setup.root / ".git").exists() and not (setup.root / ".gitignore").exists()
+    assert call(pai, "proposal", proposal.id).state == "accepted"
+    (setup.root / "skills/greeter/notes.md").unlink()
+    assert call(pai, "apply", proposal.id).state == "verified"
