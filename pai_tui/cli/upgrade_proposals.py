@@ -39,7 +39,9 @@ def _run(ctx: click.Context, work: Callable[[Cockpit], Coroutine[Any, Any, Any]]
 
 def cost_text(cost: float | None) -> str:
     """What drafting cost; unknown is said, never shown as $0."""
-    return "cost unknown (no prices for its model)" if cost is None else f"cost ${cost:.4f}"
+    if cost is None:
+        return "cost unknown (no prices for its model)"
+    return "cost <$0.0001" if 0 < cost < 0.00005 else f"cost ${cost:.4f}"
 
 
 def iso(moment: Any) -> str | None:
