@@ -7,6 +7,7 @@ session."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import shlex
@@ -149,7 +150,8 @@ async def draft(turns: Turns, history: History, home: Path, item_id: int) -> Pro
     record = await history.run(lambda store: store.feed_item(item_id))
     if record is None:
         raise DraftError(f"no item {item_id} (pai upgrade list --all)")
-    answer = await _ask(turns, prompt(record, home))
+    text = await asyncio.to_thread(prompt, record, home)  # reads files: off the loop
+    answer = await _ask(turns, text)
     try:
         drafted = parse_answer(answer.content, record)
         await check_diff(home, drafted.diff)

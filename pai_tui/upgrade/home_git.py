@@ -9,6 +9,7 @@ repository is its own repository, never theirs."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 from dataclasses import dataclass
@@ -100,7 +101,7 @@ async def ensure_repository(git: Git) -> bool:
     if wrote:
         ignore.write_text(GITIGNORE, encoding="utf-8")
     try:
-        install_home_hook(git.root)
+        await asyncio.to_thread(install_home_hook, git.root)  # it runs git: off the loop
         await git.must("add", "-A")
         await git.must("commit", "-q", "--allow-empty", "-m",
                        "pai: PAI_HOME as it was before the first upgrade",
