@@ -98,3 +98,21 @@ def test_no_history_is_lost_when_the_store_reopens(home: HomePaths) -> None:
     assert [p.id for p in store.proposals(("proposed",))] == [made.id]
     assert store.proposal(made.id + 1) is None
     store.close()
+
+
+def test_an_answer_in_a_fence_with_a_command_line_check_is_read_and_made_to_cite_its_item(
+) -> None:
+    from pai_tui.history.records import FeedItem, FeedItemRecord
+    from pai_tui.upgrade.draft import parse_answer
+
+    item = FeedItem("k", None, "SDK 2.0 is out", "https://example.com/sdk", "", None)
+    record = FeedItemRecord(7, "News", item, NOON, False, 0.0, "")
+    text = ('Here it is:\n```json\n{"title": "  Pin the\\nSDK ", "rationale": "Serves G1.", '
+            '"diff": "--- a/x\\n+++ b/x\\n@@ -1 +1 @@\\n-a\\n+b\\n ", "check": "pai doctor '
+            '--json"}\n```')
+    drafted = parse_answer(text, record)
+    assert drafted.title == "Pin the SDK"
+    assert drafted.rationale == ("Serves G1.\n\nFrom item 7: SDK 2.0 is out "
+                                 "<https://example.com/sdk>")
+    assert drafted.diff.endswith("+b\n \n")  # a context line of one space is kept
+    assert drafted.check == ("pai", "doctor", "--json")
