@@ -1,6 +1,7 @@
 """Checking an applied proposal by code, not by the model's word: config.toml still parses,
-every skill it changed passes what `pai skill validate` checks, routing.toml and sources.toml
-still load, and the proposal's own check (an argv run in PAI_HOME) passes if it names one."""
+every skill it changed passes what `pai skill validate` checks, routing.toml, sources.toml and
+hooks.json still load, and the proposal's own check (an argv run in PAI_HOME) passes if it
+names one."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ def file_problems(home: Path, changed: Sequence[str]) -> list[str]:
         problems += _routing(home)
     if "sources.toml" in changed:
         problems += _sources(home)
+    if "hooks.json" in changed:
+        problems += _hooks(home)
     return problems
 
 
@@ -67,6 +70,18 @@ def _sources(home: Path) -> list[str]:
         load_sources(home)
     except (ConfigError, ValueError) as error:
         return [f"sources.toml: {error}"]
+    return []
+
+
+def _hooks(home: Path) -> list[str]:
+    from pai_tui.hooks.registry import HookConfigError, read_hooks_file
+
+    path = home / "hooks.json"
+    try:
+        if path.exists():
+            read_hooks_file(path, False, [])
+    except HookConfigError as error:
+        return [f"hooks.json: {error}"]
     return []
 
 

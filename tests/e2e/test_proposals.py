@@ -363,3 +363,16 @@ def test_a_key_in_pai_home_stops_the_first_commit_and_leaves_no_repository(
     assert call(pai, "proposal", proposal.id).state == "accepted"
     (setup.root / "skills/greeter/notes.md").unlink()
     assert call(pai, "apply", proposal.id).state == "verified"
+
+
+def test_a_routing_rule_or_hooks_file_that_does_not_load_fails_the_proposal(
+        pai: Cockpit, setup: HomePaths, llm_server: FakeLLMServer) -> None:
+    diff = ("--- /dev/null\n+++ b/routing.toml\n@@ -0,0 +1,2 @@\n+[[rule]]\n+skill = 3\n"
+            "--- /dev/null\n+++ b/hooks.json\n@@ -0,0 +1 @@\n+{\"hooks\": \n")
+    proposal = draft(pai, llm_server, answer(diff, "Route and hook", check=None))
+    call(pai, "accept", proposal.id)
+    done = call(pai, "apply", proposal.id)
+    assert done.state == "failed"
+    assert "routing.toml: " in (done.failure or "") and "rule 1" in done.failure
+    assert "hooks.json: " in done.failure and "not valid JSON" in done.failure
+    assert not (setup.root / "routing.toml").exists() and not (setup.root / "hooks.json").exists()
