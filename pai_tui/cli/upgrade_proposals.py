@@ -26,13 +26,11 @@ STATES = ("proposed", "accepted", "applied", "verified", "rejected", "expired", 
 
 def _run(ctx: click.Context, work: Callable[[Cockpit], Coroutine[Any, Any, Any]]) -> Any:
     """`work` in a cockpit; a refusal (its message) exits 1."""
-    from pai_tui.upgrade.draft import DraftError
-    from pai_tui.upgrade.home_git import GitError
-    from pai_tui.upgrade.proposals import IllegalTransition, NoSuchProposal
+    from pai_tui.upgrade.proposals import ProposalError
 
     try:
         return in_cockpit(config_for(ctx), work)
-    except (DraftError, GitError, IllegalTransition, NoSuchProposal) as error:
+    except ProposalError as error:
         warn(f"pai: {error}")
         ctx.exit(EXIT_FAILED)
 

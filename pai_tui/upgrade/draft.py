@@ -19,6 +19,7 @@ from pai_tui.history.records import FeedItemRecord, ProposalDraft
 from pai_tui.upgrade.draft_context import home_listing, item_text, telos_text
 from pai_tui.upgrade.home_git import Git, why
 from pai_tui.upgrade.proposal_diff import refusals
+from pai_tui.upgrade.proposals import ProposalError
 
 if TYPE_CHECKING:
     from pai_tui.history.records import MessageRecord, ProposalRecord
@@ -43,7 +44,7 @@ Answer with one JSON object and nothing else:
 - check: an optional command (argv list) run in PAI_HOME that exits 0 when the change works."""
 
 
-class DraftError(Exception):
+class DraftError(ProposalError):
     """No proposal was stored: `str()` says why."""
 
 

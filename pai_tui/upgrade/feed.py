@@ -112,8 +112,8 @@ class UpgradeFeed:
         if self.on_polled is not None:
             self.on_polled()
 
-    # Proposals (upgrade/proposals.py: the lifecycle). Each raises an exception whose str() is
-    # the message for the user: DraftError, IllegalTransition, NoSuchProposal, GitError.
+    # Proposals (upgrade/proposals.py: the lifecycle). A refusal or failure raises
+    # upgrade.proposals.ProposalError, whose str() is the message for the user.
 
     async def propose(self, item_id: int, turns: Turns) -> ProposalRecord:
         """Draft a proposal from item `item_id` with the model (stored as proposed)."""

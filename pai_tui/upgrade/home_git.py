@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pai_tui.process import run, scrubbed_environment
+from pai_tui.upgrade.proposals import ProposalError
 
 GIT_TIMEOUT_S = 60.0
 OUTPUT_CAP = 1_000_000
@@ -31,7 +32,7 @@ GITIGNORE = ("# Written by pai when PAI_HOME became a git repository (pai upgrad
              + "".join(f"{name}\n" for name in PRIVATE_NAMES))
 
 
-class GitError(Exception):
+class GitError(ProposalError):
     """git could not do it: `str()` says what and why."""
 
 

@@ -37,7 +37,12 @@ NEXT: dict[str, str] = {"proposed": "accept or reject it", "accepted": "apply or
                         "applied": "revert it", "verified": "revert it"}
 
 
-class IllegalTransition(Exception):
+class ProposalError(Exception):
+    """Why a proposal could not be drafted, moved, applied or reverted; `str()` is the message
+    for the user (what the faces catch)."""
+
+
+class IllegalTransition(ProposalError):
     """A move the lifecycle does not allow from the proposal's current state."""
 
     def __init__(self, proposal_id: int, current: str, to: str):
@@ -48,7 +53,7 @@ class IllegalTransition(Exception):
                          f"can){hint}")
 
 
-class NoSuchProposal(LookupError):
+class NoSuchProposal(ProposalError, LookupError):
     def __init__(self, proposal_id: int):
         super().__init__(f"no proposal {proposal_id} (pai upgrade proposals)")
 
