@@ -1,5 +1,6 @@
-"""Proposals in a real SQLite store (every transition kept with its time and cause, a move from a
-state the lifecycle does not allow refused, keys never stored) and what a diff may touch."""
+"""Proposals in a real store, SQLite and PostgreSQL (every transition kept with its time and
+cause, a move from a state the lifecycle does not allow refused, keys never stored), and what a
+diff may touch."""
 
 from __future__ import annotations
 
@@ -7,21 +8,21 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from pai_tui.config import Config
 from pai_tui.events import Bus
 from pai_tui.history.records import ProposalDraft
 from pai_tui.history.service import History
 from pai_tui.history.store import Store
-from pai_tui.history.urls import sqlite_url
 from pai_tui.paths import HomePaths
 from pai_tui.upgrade.proposal_diff import diff_paths, refusals
 from pai_tui.upgrade.proposals import REACHED_FROM, STATES, IllegalTransition, move
 from tests.fake_keys import fake_keys
 
 
-def open_store(path: Path, backups: Path) -> Store:
-    store, _, _ = Store.open(sqlite_url(path), backups)
+def open_store(url: str, home: HomePaths) -> Store:
+    store, _, _ = Store.open(url, home.backups)
     return store
 
 
@@ -30,8 +31,9 @@ DRAFT = ProposalDraft(4, "Add a skill", "Because", "--- /dev/null\n+++ b/x\n", (
                       "anthropic:claude-sonnet-4-6", 9, 0.0123)
 
 
-def test_a_proposal_keeps_each_transition_with_its_time_and_cause(home: HomePaths) -> None:
-    store = open_store(home.database, home.backups)
+def test_a_proposal_keeps_each_transition_with_its_time_and_cause(home: HomePaths,
+                                                                  database_url: str) -> None:
+    store = open_store(database_url, home)
     made = store.add_proposal(DRAFT, "proposed", "drafted", NOON)
     moved, ok = store.move_proposal(made.id, ("proposed",), "accepted", "by me", NOON)
     refused, again = store.move_proposal(made.id, ("proposed",), "accepted", "twice", NOON)
@@ -43,15 +45,17 @@ def test_a_proposal_keeps_each_transition_with_its_time_and_cause(home: HomePath
         (None, "proposed", NOON, "drafted"), ("proposed", "accepted", NOON, "by me")]
 
 
-def test_keys_in_a_draft_never_reach_the_database(home: HomePaths) -> None:
+def test_keys_in_a_draft_never_reach_the_database(home: HomePaths, database_url: str) -> None:
     key = fake_keys()["anthropic-key"]
-    store = open_store(home.database, home.backups)
+    store = open_store(database_url, home)
     leaky = ProposalDraft(None, f"use {key}", f"rationale {key}", f"+{key}\n", ("echo", key),
                           "model")
     made = store.add_proposal(leaky, "proposed", f"drafted with {key}")
+    with store.engine.connect() as conn:
+        stored = [*conn.execute(text("SELECT title, rationale, diff, check_argv FROM proposals")),
+                  *conn.execute(text("SELECT cause FROM proposal_events"))]
     store.close()
-    for path in home.root.glob("pai.db*"):  # the WAL too
-        assert key not in path.read_bytes().decode("latin-1")
+    assert stored and not [value for row in stored for value in row if key in value]
     assert "[redacted anthropic-key]" in made.draft.rationale
 
 
@@ -62,8 +66,8 @@ def test_every_state_but_proposed_is_reached_from_another() -> None:
         assert set(sources) <= set(STATES)
 
 
-async def test_an_illegal_move_names_the_current_state(home: HomePaths) -> None:
-    history = History(Config(home=home), Bus())
+async def test_an_illegal_move_names_the_current_state(home: HomePaths, database_url: str) -> None:
+    history = History(Config(home=home, database_url=database_url), Bus())
     try:
         made = await history.run(lambda store: store.add_proposal(DRAFT, "proposed", "drafted"))
         with pytest.raises(IllegalTransition) as refused:
@@ -90,11 +94,11 @@ def test_a_rename_into_a_private_place_is_refused(tmp_path: Path) -> None:
         ".git/config: git's own files are not part of an upgrade"]
 
 
-def test_no_history_is_lost_when_the_store_reopens(home: HomePaths) -> None:
-    store = open_store(home.database, home.backups)
+def test_no_history_is_lost_when_the_store_reopens(home: HomePaths, database_url: str) -> None:
+    store = open_store(database_url, home)
     made = store.add_proposal(DRAFT, "proposed", "drafted", NOON)
     store.close()
-    store = open_store(home.database, home.backups)
+    store = open_store(database_url, home)
     assert [p.id for p in store.proposals(("proposed",))] == [made.id]
     assert store.proposal(made.id + 1) is None
     store.close()
