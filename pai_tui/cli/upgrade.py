@@ -332,3 +332,14 @@ def show(ctx: click.Context, item_id: int | None, as_json: bool) -> None:
     if item.summary:
         say()
         say(item.summary)
+
+
+def _add_proposal_commands() -> None:
+    """propose, proposals, proposal, accept, reject, apply, revert (cli/upgrade_proposals.py)."""
+    from pai_tui.cli.upgrade_proposals import COMMANDS
+
+    for command in COMMANDS:
+        upgrade.add_command(command)
+
+
+_add_proposal_commands()

@@ -328,6 +328,44 @@ def _v12_leases(conn: Connection) -> None:
     meta.create_all(conn)
 
 
+def _v14_proposals(conn: Connection) -> None:
+    """Upgrade proposals: a change to PAI_HOME drafted from a feed item (a unified diff), and
+    its lifecycle (proposed, accepted, applied, verified; rejected, expired, failed, reverted),
+    each transition kept as an event with its time and cause."""
+    meta = MetaData()
+    Table(
+        "proposals", meta,
+        Column("id", Integer, primary_key=True),
+        Column("item_id", Integer, index=True),  # the feed item it cites; NULL: none
+        Column("title", Text, nullable=False),
+        Column("rationale", Text, nullable=False),
+        Column("diff", Text, nullable=False),
+        Column("check_argv", Text),  # JSON list: the proposal's own check; NULL: none
+        Column("state", String(20), nullable=False, index=True),
+        Column("created_at", DateTime, nullable=False),
+        Column("updated_at", DateTime, nullable=False),
+        Column("commit_sha", String(64)),
+        Column("revert_sha", String(64)),
+        Column("failure", Text),
+        Column("drafted_by", String(300), nullable=False),
+        Column("message_id", Integer),  # the answer that drafted it (its cost is there)
+        Column("cost", Float),  # USD; NULL: unknown
+        sqlite_autoincrement=True,
+    )
+    Table(
+        "proposal_events", meta,
+        Column("id", Integer, primary_key=True),
+        Column("proposal_id", Integer, ForeignKey("proposals.id", ondelete="CASCADE"),
+               nullable=False, index=True),
+        Column("from_state", String(20)),  # NULL: drafted
+        Column("to_state", String(20), nullable=False),
+        Column("at", DateTime, nullable=False),
+        Column("cause", Text, nullable=False),
+        sqlite_autoincrement=True,
+    )
+    meta.create_all(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "sessions and messages", _v1_sessions_and_messages),
     Migration(2, "full-text search over messages", _v2_full_text_search),
@@ -343,6 +381,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(12, "leases: jobs only one pai runs", _v12_leases),
     Migration(13, "one search index: messages, agents' results, upgrade items",
               search_schema.create),
+    Migration(14, "upgrade proposals and their lifecycle", _v14_proposals),
 )
 LATEST = MIGRATIONS[-1].version
 

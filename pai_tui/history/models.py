@@ -190,3 +190,42 @@ class SearchDoc(Base):
     model: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
     body: Mapped[str] = mapped_column(Text)
+
+
+class ProposalRow(Base):
+    """An upgrade proposal: a diff to PAI_HOME and where it is in its lifecycle; see
+    migrations._v14_proposals."""
+
+    __tablename__ = "proposals"
+    __table_args__ = {"sqlite_autoincrement": True}  # noqa: RUF012
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    title: Mapped[str] = mapped_column(Kept)
+    rationale: Mapped[str] = mapped_column(Kept)
+    diff: Mapped[str] = mapped_column(Kept)
+    check_argv: Mapped[str | None] = mapped_column(Kept)  # JSON list of strings
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    commit_sha: Mapped[str | None] = mapped_column(String(64))
+    revert_sha: Mapped[str | None] = mapped_column(String(64))
+    failure: Mapped[str | None] = mapped_column(Kept)
+    drafted_by: Mapped[str] = mapped_column(String(300))
+    message_id: Mapped[int | None] = mapped_column(Integer)
+    cost: Mapped[float | None] = mapped_column(Float)  # USD; NULL: unknown
+
+
+class ProposalEventRow(Base):
+    """One transition of a proposal: from, to, when, why."""
+
+    __tablename__ = "proposal_events"
+    __table_args__ = {"sqlite_autoincrement": True}  # noqa: RUF012
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"),
+                                             index=True)
+    from_state: Mapped[str | None] = mapped_column(String(20))
+    to_state: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime] = mapped_column(DateTime)
+    cause: Mapped[str] = mapped_column(Kept)

@@ -175,3 +175,46 @@ class SearchHit:
     snippet: str
     highlights: tuple[tuple[int, int], ...]
     score: float
+
+
+@dataclass(frozen=True)
+class ProposalDraft:
+    """A proposal as drafted, before the store numbers it."""
+
+    item_id: int | None  # the feed item it cites
+    title: str
+    rationale: str
+    diff: str  # a unified diff against PAI_HOME
+    check: tuple[str, ...] | None  # an argv verifying it, run in PAI_HOME; None: none
+    drafted_by: str  # "provider:model", or an agent's name
+    message_id: int | None = None  # the answer that drafted it
+    cost: float | None = None  # USD; None: unknown
+
+
+@dataclass(frozen=True)
+class ProposalEvent:
+    """One transition of a proposal."""
+
+    from_state: str | None  # None: drafted
+    to_state: str
+    at: datetime
+    cause: str
+
+
+@dataclass(frozen=True)
+class ProposalRecord:
+    """A proposal as the store keeps it, with its transitions (oldest first)."""
+
+    id: int
+    draft: ProposalDraft
+    state: str
+    created_at: datetime
+    updated_at: datetime
+    commit_sha: str | None = None
+    revert_sha: str | None = None
+    failure: str | None = None
+    events: tuple[ProposalEvent, ...] = ()
+
+    @property
+    def title(self) -> str:
+        return self.draft.title

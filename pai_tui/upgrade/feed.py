@@ -12,9 +12,11 @@ from pai_tui import events
 from pai_tui.config import Config
 
 if TYPE_CHECKING:
-    from pai_tui.history.records import FeedItemRecord, FeedSourceState
+    from pai_tui.history.records import FeedItemRecord, FeedSourceState, ProposalRecord
     from pai_tui.history.service import History
+    from pai_tui.turns.service import Turns
     from pai_tui.upgrade.poll import Polled, Progress
+    from pai_tui.upgrade.proposals import State
     from pai_tui.upgrade.rerank_model import Refined
     from pai_tui.upgrade.scheduler import UpgradeScheduler
     from pai_tui.upgrade.sources import Source
@@ -141,3 +143,52 @@ class UpgradeFeed:
     async def stop_scheduler(self) -> None:
         if self.scheduler is not None:
             await self.scheduler.stop()
+
+
+    # Proposals (upgrade/proposals.py: the lifecycle). A refusal or failure raises
+    # upgrade.proposals.ProposalError, whose str() is the message for the user.
+
+    async def propose(self, item_id: int, turns: Turns) -> ProposalRecord:
+        """Draft a proposal from item `item_id` with the model (stored as proposed)."""
+        from pai_tui.upgrade.draft import draft
+
+        return await draft(turns, self.history, self.config.home.root, item_id)
+
+    async def proposals(self, states: tuple[State, ...] | None = None) -> list[ProposalRecord]:
+        """Proposals, newest first (only those in `states`, if given)."""
+        return await self.history.run(lambda store: store.proposals(states))
+
+    async def proposal(self, proposal_id: int) -> ProposalRecord | None:
+        return await self.history.run(lambda store: store.proposal(proposal_id))
+
+    async def accept(self, proposal_id: int, cause: str = "accepted by the user",
+                     ) -> ProposalRecord:
+        from pai_tui.upgrade.proposals import move
+
+        return await move(self.history, proposal_id, "accepted", cause)
+
+    async def reject(self, proposal_id: int, cause: str = "rejected by the user",
+                     ) -> ProposalRecord:
+        from pai_tui.upgrade.proposals import move
+
+        return await move(self.history, proposal_id, "rejected", cause)
+
+    async def apply(self, proposal_id: int) -> ProposalRecord:
+        """Commit an accepted proposal in PAI_HOME and verify it: verified, or failed (and
+        undone by a new commit)."""
+        from pai_tui.upgrade.proposal_apply import apply
+
+        return await apply(self.history, self.config.home.root, proposal_id)
+
+    async def revert(self, proposal_id: int) -> ProposalRecord:
+        """Undo an applied or verified proposal with a new commit."""
+        from pai_tui.upgrade.proposal_apply import revert
+
+        return await revert(self.history, self.config.home.root, proposal_id)
+
+    async def expire_proposals(self, now: datetime | None = None) -> list[int]:
+        """Expire proposals unanswered for 30 days; their ids."""
+        from pai_tui.history.models import utcnow
+        from pai_tui.upgrade.proposals import expire
+
+        return await expire(self.history, now or utcnow())
