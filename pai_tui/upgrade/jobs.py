@@ -34,6 +34,7 @@ def jobs(config: Config) -> list[Job]:
     return [
         Job("upgrade-poll", poll_due_sources, check, checks_itself=True),
         Job("upgrade-digest", daily_digest, DAY),
+        Job("upgrade-expire", expire_proposals, DAY),
     ]
 
 
@@ -63,3 +64,15 @@ async def daily_digest() -> Path | None:
     if feed is None:
         return None
     return await write_digest(feed)
+
+
+async def expire_proposals() -> list[int]:
+    """Proposals left unanswered for 30 days become expired (upgrade/proposals.py)."""
+    feed: UpgradeFeed | None = await fenced()
+    if feed is None:
+        return []
+    expired = await feed.expire_proposals()
+    if expired:
+        log.info("upgrade proposals expired (unanswered for 30 days): %s",
+                 ", ".join(map(str, expired)))
+    return expired

@@ -226,3 +226,25 @@ def test_install_systemd_from_the_pai_script_runs_that_script(
     assert result.returncode == 0, result.stderr
     unit = tmp_path / "xdg" / "systemd" / "user" / "pai-daemon.service"
     assert f"\nExecStart={script} daemon\n" in unit.read_text()
+
+
+def test_once_expires_proposals_unanswered_for_30_days(home: HomePaths,
+                                                       feeds: FeedServer) -> None:
+    from datetime import timedelta
+
+    from pai_tui.history.models import utcnow
+    from pai_tui.history.records import ProposalDraft
+    from pai_tui.history.store import Store
+    from pai_tui.history.urls import sqlite_url
+
+    store, _, _ = Store.open(sqlite_url(home.database), home.backups)
+    draft = ProposalDraft(None, "An old idea", "why", "", None, "test")
+    old = store.add_proposal(draft, "proposed", "drafted", utcnow() - timedelta(days=31))
+    recent = store.add_proposal(draft, "proposed", "drafted", utcnow() - timedelta(days=2))
+    store.close()
+    done = run_pai("daemon", "--once")
+    assert done.returncode == 0, done.stderr
+    store, _, _ = Store.open(sqlite_url(home.database), home.backups)
+    assert (store.proposal(old.id).state, store.proposal(recent.id).state) == (  # type: ignore[union-attr]
+        "expired", "proposed")
+    store.close()
