@@ -62,7 +62,7 @@ MAIN_SCREEN_ACTIONS = frozenset(
      "show_earlier", "switch_model", "edit_system_prompt", "rename_session", "delete_session",
      "use_ollama", "browse_skills", "last_answer_timeline"})
 # Scopes of screens of their own (the screen's id is the scope): their actions act there.
-SCREEN_SCOPES = ("help", "skills", "timeline", "summary", "upgrade-item")
+SCREEN_SCOPES = ("help", "skills", "timeline", "summary", "upgrade-item", "upgrade-proposal")
 
 
 class MainScreen(Screen[None], inherit_bindings=False):

@@ -16,6 +16,7 @@ SCOPE_NAMES = {"app": "Anywhere", "screen": "Anywhere", "chat-input": "In the ch
                "history": "In the History list", "history-search": "In History's search box",
                "agents": "In the Agents list",
                "upgrades": "In the Upgrades list", "upgrade-item": "On an upgrade item",
+               "upgrade-proposal": "On a proposal",
                "help": "On this screen",
                "skills": "In the Skills browser", "timeline": "In a timeline",
                "summary": "In the usage summary"}
