@@ -73,6 +73,7 @@ def line(record: ProposalRecord) -> str:
 def propose(ctx: click.Context, item_id: int | None, as_json: bool) -> None:
     """Draft a proposal from item ITEM_ID with the model: a change to your setup in $PAI_HOME
     (a diff), with its rationale. Nothing is changed until you accept and apply it."""
+    config_for(ctx)  # a broken config.toml is said first, as by every command
     if item_id is None:
         raise click.UsageError("which item? pai upgrade propose ITEM_ID (pai upgrade list)")
     record = _run(ctx, lambda c: _propose(c, item_id))
@@ -117,6 +118,7 @@ def show_proposal(ctx: click.Context, proposal_id: int | None, as_json: bool) ->
     """One proposal in full: its rationale, check, diff and every change of state."""
     from pai_tui.upgrade.proposals import NoSuchProposal
 
+    config_for(ctx)  # a broken config.toml is said first, as by every command
     if proposal_id is None:
         raise click.UsageError("which proposal? pai upgrade proposal ID (pai upgrade proposals)")
     record = _run(ctx, lambda c: c.upgrades.proposal(proposal_id))
@@ -154,6 +156,7 @@ def _mover(name: str, doc: str) -> click.Command:
     @click.argument("proposal_id", type=int, required=False)
     @click.pass_context
     def command(ctx: click.Context, proposal_id: int | None) -> None:
+        config_for(ctx)  # a broken config.toml is said first, as by every command
         if proposal_id is None:
             raise click.UsageError(f"which proposal? pai upgrade {name} ID "
                                    "(pai upgrade proposals)")
