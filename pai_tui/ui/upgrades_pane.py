@@ -300,7 +300,8 @@ class ItemScreen(Screen[None]):
         with VerticalScroll():
             yield Static(head, id="item-head")
             yield Static(Text(printable(item.summary) or "(no text)"), id="item-text")
-            yield Static(Text("esc or q closes", style="dim"), id="item-hint")
+            yield Static(Text("esc or q closes; in the list, p drafts a proposal from it",
+                              style="dim"), id="item-hint")
 
     def action_close(self) -> None:
         self.dismiss()

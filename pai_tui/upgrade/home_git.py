@@ -15,6 +15,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from pai_tui.paths import private_file
 from pai_tui.process import run, scrubbed_environment
 from pai_tui.upgrade.proposals import ProposalError
 
@@ -97,9 +98,11 @@ async def ensure_repository(git: Git) -> bool:
     from pai_tui.secrets.githook import install_home_hook
 
     await git.must("init", "-q", doing="making PAI_HOME a git repository")
+    os.chmod(git.root / ".git", 0o700)  # it will hold copies of the user's files: theirs only
     ignore = git.root / ".gitignore"
     wrote = not ignore.exists()
     if wrote:
+        private_file(ignore)
         ignore.write_text(GITIGNORE, encoding="utf-8")
     try:
         await asyncio.to_thread(install_home_hook, git.root)  # it runs git: off the loop

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import stat
 import subprocess
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -154,6 +155,9 @@ def test_the_database_logs_and_secrets_stay_out_of_the_repository(
     assert not [name for name in tracked if name.startswith(("pai.db", "logs/", "secrets"))]
     assert "skills/greeter/SKILL.md" in tracked and ".gitignore" in tracked
     assert git(setup, "status", "--porcelain") == ""  # the database's -wal/-shm are ignored too
+    # The repository holds copies of the user's files: the user's only, like them.
+    assert stat.S_IMODE((setup.root / ".git").stat().st_mode) == 0o700
+    assert stat.S_IMODE((setup.root / ".gitignore").stat().st_mode) == 0o600
 
 
 def test_a_skill_change_that_fails_validation_is_undone_by_a_new_commit(
