@@ -152,7 +152,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
                     "type; enter goes to the results, enter on one opens it where it is.",
                palette=False),  # the palette's "Search the history" does the same anywhere
     ActionSpec("history.search_close", "escape", "Close the search", "close",
-               scope="history-search", help="In History's search box: back to the sessions.",
+               scope="history-search", help="In History's search (the box or the results): back "
+                                        "to the sessions.",
                palette=False),
     ActionSpec("agents.stop", "x,delete", "Stop this agent", "stop_run", scope="agents",
                help="In Agents: stop the run under the cursor.", palette=False),

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from rich.text import Text
 from textual.message import Message
-from textual.widgets import Input
+from textual.widgets import Input, OptionList
 
 from pai_tui.history.records import SearchHit
 from pai_tui.safe_text import printable
@@ -19,16 +19,26 @@ FOUND = 100  # results listed
 KIND_NAMES = {"message": "chat", "agent": "agent", "item": "upgrade"}
 
 
+class SearchClosed(Message):
+    """The user closed the search (esc in the box or in the results)."""
+
+
 class SearchBox(Input):
-    """The History pane's search box; esc closes it."""
+    """The History pane's search box; esc closes the search."""
 
     BINDINGS = bindings_for("history-search")
 
     def action_close(self) -> None:
-        self.post_message(self.Closed())
+        self.post_message(SearchClosed())
 
-    class Closed(Message):
-        """The user closed the search."""
+
+class SearchResults(OptionList):
+    """What the search found; esc closes the search here too."""
+
+    BINDINGS = bindings_for("history-search")
+
+    def action_close(self) -> None:
+        self.post_message(SearchClosed())
 
 
 def result_line(hit: SearchHit, titles: dict[int, str], now: datetime) -> Text:

@@ -69,11 +69,11 @@ class HistoryPane(Listening, Pane):
         self._searches = Soon(self, SEARCH_AFTER_S, self.run_search)
 
     def compose(self):  # type: ignore[override]
-        from pai_tui.ui.history_search import SearchBox
+        from pai_tui.ui.history_search import SearchBox, SearchResults
 
         yield SearchBox(placeholder="Search the history… (esc closes)", id="history-search")
         yield OptionList(id="history-list")
-        yield OptionList(id="history-results")
+        yield SearchResults(id="history-results")
         yield EmptyState("Opening history…", id="history-state")
 
     def on_mount(self) -> None:
@@ -189,7 +189,7 @@ class HistoryPane(Listening, Pane):
         if results.display and results.option_count:
             results.focus()
 
-    def on_search_box_closed(self) -> None:
+    def on_search_closed(self) -> None:
         box = self.query_one("#history-search", Input)
         box.value, box.display = "", False
         self.hits = []

@@ -5,7 +5,7 @@ from the history shown literally."""
 
 from __future__ import annotations
 
-from textual.widgets import Input, OptionList
+from textual.widgets import OptionList
 
 from pai_tui.history.records import FeedItem
 from pai_tui.ui.app import PaiApp
@@ -83,8 +83,8 @@ async def test_an_item_opens_in_full_and_esc_goes_back_to_the_sessions() -> None
         assert "A quokka smiles." in text_of(app, app.screen)
         await press(pilot, "escape")
         assert await eventually(pilot, lambda: app.screen is app.main)
-        app.main.query_one("#history-search", Input).focus()
-        await press(pilot, "escape")
+        assert app.focused is results(app)
+        await press(pilot, "escape")  # from the results, as from the box
         listing = app.main.query_one("#history-list", OptionList)
         assert await eventually(pilot, lambda: listing.display and app.focused is listing)
         assert not results(app).display and listing.option_count == 2
