@@ -16,7 +16,7 @@ from pai_tui.cli.output import say, say_json
 if TYPE_CHECKING:
     from pai_tui.history.records import SearchHit
 
-KINDS = ("message", "agent", "item")
+KINDS = ("message", "agent", "note", "item")
 _AGO = re.compile(r"^(\d+)\s*([hdwm])$")
 _UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1),
           "m": timedelta(days=30)}

@@ -31,7 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
-from pai_tui.history import search_schema
+from pai_tui.history import notes_schema, search_schema
 from pai_tui.history.urls import sqlite_path
 from pai_tui.paths import private_file, private_folder
 
@@ -382,6 +382,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(13, "one search index: messages, agents' results, upgrade items",
               search_schema.create),
     Migration(14, "upgrade proposals and their lifecycle", _v14_proposals),
+    Migration(15, "notes: learnings, decisions, research, preferences", notes_schema.create),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -75,6 +75,7 @@ class Message(Base):
     agent: Mapped[str | None] = mapped_column(String(200), index=True)  # an agent's run
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    notes_used: Mapped[str | None] = mapped_column(Text)  # ids of the notes in its context
 
     session: Mapped[ChatSession] = relationship(back_populates="messages")
 
@@ -229,3 +230,27 @@ class ProposalEventRow(Base):
     to_state: Mapped[str] = mapped_column(String(20))
     at: Mapped[datetime] = mapped_column(DateTime)
     cause: Mapped[str] = mapped_column(Kept)
+
+
+class NoteRow(Base):
+    """A note (history/notes_schema.py): append-only; an edit supersedes, a forget tombstones."""
+
+    __tablename__ = "notes"
+    __table_args__ = {"sqlite_autoincrement": True}  # noqa: RUF012
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    title: Mapped[str] = mapped_column(Kept)
+    body: Mapped[str] = mapped_column(Kept)
+    tags: Mapped[str] = mapped_column(Text, default="")
+    telos: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), index=True, default="active")
+    superseded_by: Mapped[int | None] = mapped_column(ForeignKey("notes.id"))
+    created_by: Mapped[str] = mapped_column(String(20))
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sessions.id", ondelete="SET NULL"))
+    message_id: Mapped[int | None] = mapped_column(Integer)
+    agent: Mapped[str | None] = mapped_column(String(200))
+    host: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

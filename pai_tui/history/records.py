@@ -218,3 +218,42 @@ class ProposalRecord:
     @property
     def title(self) -> str:
         return self.draft.title
+
+
+NoteKind = Literal["learning", "decision", "research", "preference"]
+NOTE_KINDS: tuple[str, ...] = ("learning", "decision", "research", "preference")
+NoteStatus = Literal["active", "superseded", "forgotten"]
+
+
+@dataclass(frozen=True)
+class NoteDraft:
+    """A note as written, before the store numbers it."""
+
+    kind: str
+    title: str
+    body: str = ""
+    tags: tuple[str, ...] = ()
+    telos: tuple[str, ...] = ()  # TELOS ids it relates to: G1, P2
+    created_by: str = "user"  # user, agent, rule
+    session_id: int | None = None  # where it came from
+    message_id: int | None = None
+    agent: str | None = None
+
+
+@dataclass(frozen=True)
+class NoteRecord:
+    id: int
+    draft: NoteDraft
+    status: str
+    superseded_by: int | None
+    host: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def kind(self) -> str:
+        return self.draft.kind
+
+    @property
+    def title(self) -> str:
+        return self.draft.title

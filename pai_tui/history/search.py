@@ -23,7 +23,7 @@ from pai_tui.history.records import SearchHit
 from pai_tui.history.search_schema import PG_VECTOR
 
 START, STOP = "\x02", "\x03"  # around each match in a snippet, until `_marked` reads them
-KINDS = ("message", "agent", "item")
+KINDS = ("message", "agent", "note", "item")
 # SQLite's bm25 (lower is better) times this: the user's own words count double, items less
 # (PostgreSQL's weights A, B, C count 1.0, 0.4, 0.2).
 _WEIGHT = ("CASE WHEN d.role = 'user' THEN 2.0 WHEN d.kind = 'item' THEN 0.8 ELSE 1.0 END")

@@ -21,6 +21,7 @@ from pai_tui.history.feeds import FeedStore
 from pai_tui.history.leases import LeaseStore
 from pai_tui.history.migrations import MigrationResult, current_version, migrate
 from pai_tui.history.models import ChatSession, KeptCost, Message, utcnow
+from pai_tui.history.notes import NoteStore
 from pai_tui.history.proposals import ProposalStore
 from pai_tui.history.records import MessageRecord, Role, SessionRecord, Status
 from pai_tui.history.search import SearchStore
@@ -146,7 +147,7 @@ def _message_record(row: Message) -> MessageRecord:
     )
 
 
-class Store(TimelineStore, FeedStore, LeaseStore, SearchStore, ProposalStore):
+class Store(TimelineStore, FeedStore, LeaseStore, SearchStore, ProposalStore, NoteStore):
     def __init__(self, engine: Engine):
         self.engine = engine
         self._reading = sessionmaker(engine, expire_on_commit=False)
