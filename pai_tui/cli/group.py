@@ -28,6 +28,7 @@ class PaiGroup(click.Group):
         "history": ("pai_tui.cli.history", "history"),
         "hooks": ("pai_tui.cli.hooks", "hooks"),
         "keys": ("pai_tui.cli.keys", "keys"),
+        "notes": ("pai_tui.cli.notes", "notes"),
         "route": ("pai_tui.cli.route", "route"),
         "runs": ("pai_tui.cli.timeline", "runs"),
         "say": ("pai_tui.cli.voice", "say_command"),
@@ -50,6 +51,7 @@ class PaiGroup(click.Group):
         "history": "Your history: search it, show a session.",
         "hooks": "Lifecycle hooks (Claude Code's format): list, check and try them.",
         "keys": "List every key binding: id, keys (after your [keymap]), and what it does.",
+        "notes": "What pai remembers: learnings, decisions, research and preferences.",
         "route": "Say which skill a message (TEXT, or stdin) would go to, and why.",
         "runs": "List chat turns and agents' runs from the timeline, newest first (pai trace ID "
                 "shows one).",
