@@ -51,6 +51,7 @@ class MessageRecord:
     output_estimated: bool = False  # output tokens counted from the text, not told
     superseded: bool = False  # a retry replaced this answer (it stays reachable)
     agent: str | None = None  # the agent whose run this answer is; None: the main chat
+    notes_used: tuple[int, ...] = ()  # the notes put in its context (turns/recall.py)
 
 
 @dataclass(frozen=True)
