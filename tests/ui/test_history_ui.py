@@ -10,7 +10,8 @@ from textual.widgets import OptionList
 from pai_tui.history.records import FeedItem
 from pai_tui.ui.app import PaiApp
 from pai_tui.ui.chat import ChatPane
-from pai_tui.ui.messages import UserView
+from pai_tui.ui.chat_input import ChatInput
+from pai_tui.ui.messages import AnswerView, UserView
 from pai_tui.ui.upgrades_pane import ItemScreen
 from tests.pilot import eventually, press, running, settle, text_of
 
@@ -99,3 +100,21 @@ async def test_nothing_found_is_said_and_raw_text_never_fails() -> None:
         pane = app.pane("history")
         assert await eventually(pilot, lambda: str(pane.border_subtitle) == "nothing found")
         assert lines(app) == []
+
+
+async def test_learn_and_decide_in_the_chat_keep_notes_without_asking_the_model() -> None:
+    async with running(size=(160, 40)) as (app, pilot):
+        await press(pilot, *"/lea", "tab")
+        chat_input = app.main.query_one(ChatInput)
+        assert chat_input.text == "/learn "
+        await press(pilot, *"Retry 529s with backoff", "enter")
+        await press(pilot, *"/decide Ship on Fridays", "enter")
+        assert await eventually(pilot, lambda: sum(
+            "Kept" in str(n.message) for n in app._notifications) == 2)
+        notes = await app.cockpit.history.run(lambda store: store.notes())
+        assert [(n.kind, n.title) for n in notes] == [("decision", "Ship on Fridays"),
+                                                      ("learning", "Retry 529s with backoff")]
+        assert list(app.main.query(AnswerView)) == []  # nothing was asked
+        await press(pilot, *"/learn", "enter")  # what to keep?
+        assert await eventually(pilot, lambda: chat_input.text == "/learn ")
+        assert any("/learn what?" in str(n.message) for n in app._notifications)
