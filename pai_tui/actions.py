@@ -150,6 +150,13 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("history.delete", "delete,d", "Delete this session", "app.delete_session",
                scope="history", help="In History: delete the session under the cursor.",
                palette=False),
+    ActionSpec("history.view", "v", "Switch History's view", "switch_view", scope="history",
+               help="In History: sessions, then your notes, then the forgotten notes."),
+    ActionSpec("history.forget", "f", "Forget this note", "forget_note", scope="history",
+               help="In History's notes: forget the note under the cursor (it leaves search "
+                    "and answers' context; u restores it from the forgotten view)."),
+    ActionSpec("history.restore", "u", "Restore this note", "restore_note", scope="history",
+               help="In History's forgotten notes: bring the note under the cursor back."),
     ActionSpec("history.search", "slash", "Search as you type", "search", scope="history",
                help="In History: search messages, agents' results and upgrade items as you "
                     "type; enter goes to the results, enter on one opens it where it is.",

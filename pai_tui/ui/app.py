@@ -320,7 +320,7 @@ class PaiApp(App[None], inherit_bindings=False):
             await self.run_action(spec.action, self.main.query_one(ChatInput))
         elif spec.scope in SCREEN_SCOPES:
             await self.run_action(spec.action, self.screen)
-        elif spec.scope in ("agents", "upgrades"):  # on the row highlighted there
+        elif spec.scope in ("agents", "upgrades", "history"):  # on the row highlighted there
             await self.run_action(spec.action, self.pane(spec.scope))
         else:
             await self.run_action(spec.action)

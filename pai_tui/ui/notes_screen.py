@@ -1,5 +1,5 @@
-"""What the history put in an answer's context: the notes, each in full, as the model read
-them (turns/recall.py), literal. Opened for the last answer (alt+j)."""
+"""Notes in full, literal: those the history put in an answer's context (turns/recall.py),
+opened for the last answer (alt+j), or one note opened from the History pane."""
 
 from __future__ import annotations
 
@@ -17,14 +17,20 @@ from pai_tui.ui.keymap import bindings_for
 class NotesUsedScreen(Screen[None]):
     BINDINGS = bindings_for("notes-used")
 
-    def __init__(self, message_id: int, notes: list[NoteRecord]):
+    def __init__(self, message_id: int | None, notes: list[NoteRecord]):
         super().__init__(id="notes-used")
         self.message_id, self.notes = message_id, notes
 
     def compose(self) -> ComposeResult:
-        head = Text(f"The notes given to answer {self.message_id}", style="bold")
-        head.append("\nfrom your history, added to the system prompt before it was asked "
-                    "([notes] in config.toml; pai notes forget ID keeps one out)", style="dim")
+        if self.message_id is None:
+            head = Text("A note from your history", style="bold")
+            head.append("\nin History: f forgets it (u restores), v switches the view",
+                        style="dim")
+        else:
+            head = Text(f"The notes given to answer {self.message_id}", style="bold")
+            head.append("\nfrom your history, added to the system prompt before it was asked "
+                        "([notes] in config.toml; pai notes forget ID keeps one out)",
+                        style="dim")
         with VerticalScroll():
             yield Static(head, id="notes-head")
             for note in self.notes:

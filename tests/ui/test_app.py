@@ -573,6 +573,31 @@ def _agent_picker(app: PaiApp) -> bool:
         app.screen.query_one(Input).placeholder.startswith("Which agent?")
 
 
+async def _note_in_history(app: PaiApp, pilot: Pilot, forgotten: bool = False) -> None:
+    """A note, listed in History's notes view (or the forgotten view), under the cursor."""
+    from pai_tui.history.records import NoteDraft
+
+    def keep(store):  # type: ignore[no-untyped-def]
+        note = store.add_note(NoteDraft("learning", "Retry 529s with backoff"))
+        if forgotten:
+            store.forget_note(note.id)
+
+    await app.cockpit.history.run(keep)
+    await _focus(app, pilot, "history")
+    pane = app.pane("history")
+    for _ in range(2 if forgotten else 1):
+        await press(pilot, "v")
+    assert await eventually(pilot, lambda: len(pane.notes) == 1)  # type: ignore[attr-defined]
+
+
+async def _forgotten_note_in_history(app: PaiApp, pilot: Pilot) -> None:
+    await _note_in_history(app, pilot, forgotten=True)
+
+
+def _history_notes(app: PaiApp) -> list[object]:
+    return app.pane("history").notes  # type: ignore[attr-defined, no-any-return]
+
+
 def _searching(app: PaiApp) -> bool:
     """The History pane's search box is open and has the focus."""
     return getattr(app.focused, "id", "") == "history-search" and app.focused.display  # type: ignore[union-attr]
@@ -669,6 +694,9 @@ EFFECTS: dict[str, tuple[Callable[..., Any] | None, Callable[[PaiApp], bool]]] =
     "history.rename": (_session_in_history, _dialog(InputDialog)),
     "history.delete": (_session_in_history, _dialog(ConfirmDialog)),
     "history.find": (None, _searching),
+    "history.view": (_session_in_history, lambda a: a.pane("history").view == "notes"),
+    "history.forget": (_note_in_history, lambda a: _history_notes(a) == []),
+    "history.restore": (_forgotten_note_in_history, lambda a: _history_notes(a) == []),
     "history.search": (_session_in_history, _searching),
     "history.search_close": (_search_open, lambda a: not _searching(a)
                              and a.focused is a.main.query_one("#history-list")),
