@@ -24,6 +24,7 @@ class PaiGroup(click.Group):
         "ask": ("pai_tui.cli.ask", "ask_command"),
         "config": ("pai_tui.cli.config", "config_group"),
         "doctor": ("pai_tui.cli.doctor", "doctor"),
+        "history": ("pai_tui.cli.history", "history"),
         "hooks": ("pai_tui.cli.hooks", "hooks"),
         "keys": ("pai_tui.cli.keys", "keys"),
         "route": ("pai_tui.cli.route", "route"),
@@ -43,6 +44,8 @@ class PaiGroup(click.Group):
         "ask": "Ask a model and stream the answer to stdout; saved to history like a chat turn.",
         "config": "Where pai's settings live.",
         "doctor": "Check that pai can run here, and say how to fix what is wrong.",
+        "history": "Your history: show a session, export it (JSONL, Markdown), import your other "
+                   "chats.",
         "hooks": "Lifecycle hooks (Claude Code's format): list, check and try them.",
         "keys": "List every key binding: id, keys (after your [keymap]), and what it does.",
         "route": "Say which skill a message (TEXT, or stdin) would go to, and why.",

@@ -29,6 +29,8 @@ class SessionRecord:
     created_at: datetime
     updated_at: datetime
     message_count: int = 0
+    source: str | None = None  # where it was imported from (chatgpt, claude…); None: pai's own
+    external_id: str | None = None  # its id there
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,9 @@ class MessageRecord:
     output_estimated: bool = False  # output tokens counted from the text, not told
     superseded: bool = False  # a retry replaced this answer (it stays reachable)
     agent: str | None = None  # the agent whose run this answer is; None: the main chat
+    external_id: str | None = None  # its id where it was imported from
+    reply_to: int | None = None  # the message it answers, in a tree (an imported ChatGPT chat)
+    on_path: bool = True  # on the branch the user last saw (False: another branch)
 
 
 @dataclass(frozen=True)

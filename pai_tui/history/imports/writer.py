@@ -1,0 +1,70 @@
+"""The common writer: conversations from any importer into the store, a batch per transaction,
+with counts of what happened to each (imported, updated, unchanged, skipped and why, where)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import TYPE_CHECKING
+
+from pai_tui.history.imports.model import ImportedConversation, Skipped
+
+if TYPE_CHECKING:
+    from pai_tui.history.transfer import TransferStore
+
+BATCH = 100  # conversations per transaction
+Progress = Callable[["Report"], None]
+
+
+@dataclass
+class Report:
+    imported: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    messages: int = 0  # messages added
+    skipped: list[Skipped] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def seen(self) -> int:
+        return self.imported + self.updated + self.unchanged + len(self.skipped)
+
+    def as_json(self) -> dict[str, object]:
+        return {"imported": self.imported, "updated": self.updated,
+                "unchanged": self.unchanged, "messages": self.messages,
+                "skipped": [{"position": s.position, "reason": s.reason} for s in self.skipped]}
+
+
+def write(items: Iterable[ImportedConversation | Skipped], store: TransferStore, *,
+          dry_run: bool = False, progress: Progress | None = None,
+          every: float = 1.0) -> Report:
+    """Import `items` (read lazily: a batch in memory at a time); `progress(report)` about
+    every `every` seconds while it runs."""
+    report, began = Report(), time.monotonic()
+    shown = began
+    iterator = iter(items)
+    while batch := list(islice(iterator, BATCH)):
+        _count(report, batch, store, dry_run)
+        now = time.monotonic()
+        if progress and now - shown >= every:
+            report.seconds, shown = now - began, now
+            progress(report)
+    report.seconds = time.monotonic() - began
+    return report
+
+
+def _count(report: Report, batch: list[ImportedConversation | Skipped], store: TransferStore,
+           dry_run: bool) -> None:
+    report.skipped += [item for item in batch if isinstance(item, Skipped)]
+    conversations = [item for item in batch if isinstance(item, ImportedConversation)]
+    if not conversations:
+        return
+    for conversation, outcome in zip(conversations, store.import_conversations(
+            conversations, dry_run), strict=True):
+        if outcome.verdict == "skipped":
+            report.skipped.append(Skipped(conversation.position, outcome.reason))
+            continue
+        setattr(report, outcome.verdict, getattr(report, outcome.verdict) + 1)
+        report.messages += outcome.messages
