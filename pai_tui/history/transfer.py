@@ -10,9 +10,10 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -23,6 +24,7 @@ from pai_tui.history.rows import message_record, session_record
 if TYPE_CHECKING:  # (the importers come above the store: they never import it)
     from pai_tui.history.imports.model import ImportedConversation, ImportedMessage
 
+MESSAGES = Message.__table__  # Core statements (the Kept columns redact as with the ORM)
 Verdict = Literal["imported", "updated", "unchanged", "skipped"]
 
 
@@ -111,7 +113,7 @@ def _import(s: Session, conversation: ImportedConversation) -> Outcome:
     row.system_prompt, row.content_hash = conversation.system_prompt, digest
     row.updated_at = conversation.updated_at or _last(conversation) or start
     s.flush()
-    added = _write_messages(s, row.id, conversation, start)
+    added = _write_messages(s, row.id, conversation, start, verdict == "imported")
     return Outcome(verdict, added, session_id=row.id)
 
 
@@ -125,35 +127,51 @@ def _last(conversation: ImportedConversation) -> datetime | None:
 
 
 def _write_messages(s: Session, session_id: int, conversation: ImportedConversation,
-                    start: datetime) -> int:
+                    start: datetime, new: bool) -> int:
     """Add the messages not kept yet, update those that changed, then link them (a reply to
-    its message, a step to its answer) by their new ids. Returns how many were added."""
-    kept = {row.external_id: row for row in s.scalars(
-        select(Message).where(Message.session_id == session_id))}
-    rows: list[tuple[Message, ImportedMessage]] = []
-    added = 0
+    its message, a step to its answer) by their ids. Core statements, several rows each: an
+    export of 200,000 messages must not take a round of the ORM per message. Returns how many
+    were added."""
+    kept = {} if new else {key: (ident, digest) for key, ident, digest in s.execute(
+        select(Message.external_id, Message.id, Message.content_hash)
+        .where(Message.session_id == session_id))}
+    fresh, changed = [], []
     for message in conversation.messages:
-        row = kept.get(message.key)
-        if row is None:
-            row, added = Message(session_id=session_id, external_id=message.key), added + 1
-            s.add(row)
-        if row.content_hash != (digest := message.digest()):
-            _fill(row, message, start, digest)
-        rows.append((row, message))
-    s.flush()
-    ids = {message.key: row.id for row, message in rows}
-    for row, message in rows:
-        row.reply_to = ids.get(message.reply_to or "")
-        row.parent_id = ids.get(message.step_of or "")
-    return added
+        digest = conversation.message_digest(message)
+        if message.key not in kept:
+            fresh.append(_values(message, start, digest) | {"session_id": session_id})
+        elif kept[message.key][1] != digest:
+            changed.append(_values(message, start, digest) | {"row_id": kept[message.key][0]})
+    ids = {key: ident for key, (ident, _) in kept.items()}
+    conn = s.connection()
+    if fresh:
+        rows = conn.execute(insert(MESSAGES).returning(MESSAGES.c.id,
+                                                       sort_by_parameter_order=True), fresh)
+        ids.update(zip((v["external_id"] for v in fresh), rows.scalars(), strict=True))
+    if changed:
+        conn.execute(update(MESSAGES).where(MESSAGES.c.id == bindparam("row_id")),
+                     [{k: v for k, v in row.items() if k != "external_id"} for row in changed])
+    _link(conn, conversation, ids)
+    return len(fresh)
 
 
-def _fill(row: Message, message: ImportedMessage, start: datetime, digest: str) -> None:
+def _link(conn: Connection, conversation: ImportedConversation, ids: dict[str, int]) -> None:
+    links = [{"row_id": ids[m.key], "reply": ids.get(m.reply_to or ""),
+              "parent": ids.get(m.step_of or "")}
+             for m in conversation.messages if m.reply_to or m.step_of]
+    if links:
+        conn.execute(update(MESSAGES).where(MESSAGES.c.id == bindparam("row_id"))
+                     .values(reply_to=bindparam("reply"), parent_id=bindparam("parent")), links)
+
+
+def _values(message: ImportedMessage, start: datetime, digest: str) -> dict[str, Any]:
     created = message.created_at or start
-    row.role, row.content, row.status = message.role, message.content, message.status
-    row.provider, row.model, row.cost = message.provider, message.model, message.cost
-    row.input_tokens, row.output_tokens = message.input_tokens, message.output_tokens
-    row.error, row.skill, row.agent = message.error, message.skill, message.agent
-    row.on_path, row.superseded = message.on_path, message.superseded
-    row.output_estimated, row.content_hash = message.output_estimated, digest
-    row.created_at, row.updated_at = created, message.updated_at or created
+    return {
+        "external_id": message.key, "role": message.role, "content": message.content,
+        "status": message.status, "provider": message.provider, "model": message.model,
+        "input_tokens": message.input_tokens, "output_tokens": message.output_tokens,
+        "cost": message.cost, "error": message.error, "skill": message.skill,
+        "agent": message.agent, "on_path": message.on_path, "superseded": message.superseded,
+        "output_estimated": message.output_estimated, "content_hash": digest,
+        "created_at": created, "updated_at": message.updated_at or created,
+    }

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 
 from pai_tui.history.records import Role
@@ -38,7 +38,10 @@ class ImportedMessage:
     updated_at: datetime | None = None
 
     def digest(self) -> str:
-        return digest(asdict(self))
+        return digest([getattr(self, name) for name in MESSAGE_FIELDS])
+
+
+MESSAGE_FIELDS = tuple(f.name for f in fields(ImportedMessage))
 
 
 @dataclass
@@ -53,10 +56,17 @@ class ImportedConversation:
     model: str | None = None
     system_prompt: str | None = None
     messages: list[ImportedMessage] = field(default_factory=list)
+    _digests: dict[int, str] = field(default_factory=dict, repr=False, compare=False)
+
+    def message_digest(self, message: ImportedMessage) -> str:
+        """The message's hash, made once (the conversation's hash is made of them)."""
+        if id(message) not in self._digests:
+            self._digests[id(message)] = message.digest()
+        return self._digests[id(message)]
 
     def digest(self) -> str:
         head = [self.title, self.system_prompt, self.model, self.provider]
-        return digest([head, [message.digest() for message in self.messages]])
+        return digest([head, [self.message_digest(message) for message in self.messages]])
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ with counts of what happened to each (imported, updated, unchanged, skipped and 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import TYPE_CHECKING
@@ -44,7 +44,8 @@ def write(items: Iterable[ImportedConversation | Skipped], store: TransferStore,
     every `every` seconds while it runs."""
     report, began = Report(), time.monotonic()
     shown = began
-    iterator = iter(items)
+    failure: list[Exception] = []
+    iterator = _until_failure(items, failure)
     while batch := list(islice(iterator, BATCH)):
         _count(report, batch, store, dry_run)
         now = time.monotonic()
@@ -52,7 +53,18 @@ def write(items: Iterable[ImportedConversation | Skipped], store: TransferStore,
             report.seconds, shown = now - began, now
             progress(report)
     report.seconds = time.monotonic() - began
+    if failure:
+        raise failure[0]  # after what came before it was written
     return report
+
+
+def _until_failure(items: Iterable[ImportedConversation | Skipped], failure: list[Exception],
+                   ) -> Iterator[ImportedConversation | Skipped]:
+    """`items` until reading them fails (the failure kept in `failure`)."""
+    try:
+        yield from items
+    except Exception as error:
+        failure.append(error)
 
 
 def _count(report: Report, batch: list[ImportedConversation | Skipped], store: TransferStore,
