@@ -64,6 +64,7 @@ def message_line(message: MessageRecord) -> dict[str, Any]:
         "on_path": message.on_path, "output_estimated": message.output_estimated,
         "superseded": message.superseded, "agent": message.agent,
         "created_at": _time(message.created_at), "updated_at": _time(message.updated_at),
+        "content_hash": message.content_hash,
     }
 
 
@@ -71,7 +72,8 @@ def session_record(session: SessionRecord, messages: list[MessageRecord]) -> Rec
     line = {
         "kind": "session", "format": FORMAT, "version": VERSION, "id": session.id,
         "uid": session_uid(session), "source": session.source,
-        "external_id": session.external_id, "title": clean(session.title),
+        "external_id": session.external_id, "content_hash": session.content_hash,
+        "title": clean(session.title),
         "provider": session.provider, "model": session.model,
         "system_prompt": clean(session.system_prompt),
         "created_at": _time(session.created_at), "updated_at": _time(session.updated_at),

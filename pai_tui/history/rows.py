@@ -11,6 +11,7 @@ def session_record(row: ChatSession, count: int = 0) -> SessionRecord:
         id=row.id, title=row.title, provider=row.provider, model=row.model,
         system_prompt=row.system_prompt, created_at=row.created_at, updated_at=row.updated_at,
         message_count=count, source=row.source, external_id=row.external_id,
+        content_hash=row.content_hash,
     )
 
 
@@ -23,5 +24,6 @@ def message_record(row: Message) -> MessageRecord:
         updated_at=row.updated_at, error=row.error, skill=row.skill,
         parent_id=row.parent_id, output_estimated=bool(row.output_estimated),
         superseded=bool(row.superseded), agent=row.agent, external_id=row.external_id,
+        content_hash=row.content_hash,
         reply_to=row.reply_to, on_path=row.on_path is not False,
     )

@@ -1,8 +1,8 @@
 """pai's own export (`pai history export --format jsonl`): one JSON object a line, `kind` saying
 what it is (`session` now; notes will be one more kind). Everything is kept: a round trip gives
 the same history. A session pai wrote itself comes back marked with the source `pai` (its id
-there is `uid`); an imported one keeps its first source and id, so importing the original file
-later still adds nothing."""
+there is `uid`); an imported one keeps its first source, id and content hashes, so importing
+the original file later still adds nothing."""
 
 from __future__ import annotations
 
@@ -59,7 +59,8 @@ def parse(item: dict[str, Any], position: str) -> ImportedConversation:
         source=str(source), external_id=str(ident), position=position,
         title=text_of(item.get("title")), created_at=when(item.get("created_at")),
         updated_at=when(item.get("updated_at")), provider=item.get("provider"),
-        model=item.get("model"), system_prompt=item.get("system_prompt"), messages=messages)
+        model=item.get("model"), system_prompt=item.get("system_prompt"), messages=messages,
+        known_digest=item.get("content_hash"))
 
 
 def _key(raw: dict[str, Any]) -> str:
@@ -83,4 +84,5 @@ def _message(raw: Any, keys: dict[Any, str], number: int) -> ImportedMessage:
         skill=raw.get("skill"), agent=raw.get("agent"),
         reply_to=keys.get(raw.get("reply_to")), step_of=keys.get(raw.get("parent_id")),
         on_path=bool(raw.get("on_path", True)), superseded=bool(raw.get("superseded")),
-        output_estimated=bool(raw.get("output_estimated")))
+        output_estimated=bool(raw.get("output_estimated")),
+        known_digest=raw.get("content_hash"))

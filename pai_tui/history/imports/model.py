@@ -36,12 +36,13 @@ class ImportedMessage:
     superseded: bool = False
     output_estimated: bool = False
     updated_at: datetime | None = None
+    known_digest: str | None = None  # the hash a pai export carried (kept as it was)
 
     def digest(self) -> str:
-        return digest([getattr(self, name) for name in MESSAGE_FIELDS])
+        return self.known_digest or digest([getattr(self, name) for name in MESSAGE_FIELDS])
 
 
-MESSAGE_FIELDS = tuple(f.name for f in fields(ImportedMessage))
+MESSAGE_FIELDS = tuple(f.name for f in fields(ImportedMessage) if f.name != "known_digest")
 
 
 @dataclass
@@ -56,6 +57,7 @@ class ImportedConversation:
     model: str | None = None
     system_prompt: str | None = None
     messages: list[ImportedMessage] = field(default_factory=list)
+    known_digest: str | None = None  # the hash a pai export carried (kept as it was)
     _digests: dict[int, str] = field(default_factory=dict, repr=False, compare=False)
 
     def message_digest(self, message: ImportedMessage) -> str:
@@ -65,6 +67,8 @@ class ImportedConversation:
         return self._digests[id(message)]
 
     def digest(self) -> str:
+        if self.known_digest:
+            return self.known_digest
         head = [self.title, self.system_prompt, self.model, self.provider]
         return digest([head, [self.message_digest(message) for message in self.messages]])
 
