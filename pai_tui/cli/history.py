@@ -164,4 +164,5 @@ def _heading(message: MessageRecord) -> str:
         return f"{mark}  ↳ {message.skill or 'step'} ({message.status})"
     model = f" · {message.model}" if message.role == "assistant" and message.model else ""
     agent = f" · {message.agent}" if message.agent else ""
-    return f"{mark}[{message.role}{model}{agent}] {message.created_at:%Y-%m-%d %H:%M}"
+    status = "" if message.status == "complete" else f" ({message.status})"
+    return f"{mark}[{message.role}{model}{agent}] {message.created_at:%Y-%m-%d %H:%M}{status}"

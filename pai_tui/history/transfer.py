@@ -142,12 +142,14 @@ def _write_messages(s: Session, session_id: int, conversation: ImportedConversat
             fresh.append(_values(message, start, digest) | {"session_id": session_id})
         elif kept[message.key][1] != digest:
             changed.append(_values(message, start, digest) | {"row_id": kept[message.key][0]})
-    ids = {key: ident for key, (ident, _) in kept.items()}
     conn = s.connection()
-    if fresh:
-        rows = conn.execute(insert(MESSAGES).returning(MESSAGES.c.id,
-                                                       sort_by_parameter_order=True), fresh)
-        ids.update(zip((v["external_id"] for v in fresh), rows.scalars(), strict=True))
+    if fresh:  # (no RETURNING: SQLite would send the rows one statement each)
+        conn.execute(insert(MESSAGES), fresh)
+        ids = {key: ident for key, ident in conn.execute(  # (dict() would call its keys())
+            select(MESSAGES.c.external_id, MESSAGES.c.id)
+            .where(MESSAGES.c.session_id == session_id))}
+    else:
+        ids = {key: ident for key, (ident, _) in kept.items()}
     if changed:
         conn.execute(update(MESSAGES).where(MESSAGES.c.id == bindparam("row_id")),
                      [{k: v for k, v in row.items() if k != "external_id"} for row in changed])
