@@ -109,7 +109,8 @@ def _import(s: Session, conversation: ImportedConversation) -> Outcome:
                           created_at=start)
         s.add(row)
     row.title = conversation.title[:200] or "Imported conversation"
-    row.provider, row.model = conversation.provider, conversation.model
+    row.provider = _short(conversation.provider, 100)
+    row.model = _short(conversation.model, 200)
     row.system_prompt, row.content_hash = conversation.system_prompt, digest
     row.updated_at = conversation.updated_at or _last(conversation) or start
     s.flush()
@@ -169,11 +170,17 @@ def _link(conn: Connection, conversation: ImportedConversation, ids: dict[str, i
 def _values(message: ImportedMessage, start: datetime, digest: str) -> dict[str, Any]:
     created = message.created_at or start
     return {
-        "external_id": message.key, "role": message.role, "content": message.content,
-        "status": message.status, "provider": message.provider, "model": message.model,
-        "input_tokens": message.input_tokens, "output_tokens": message.output_tokens,
-        "cost": message.cost, "error": message.error, "skill": message.skill,
-        "agent": message.agent, "on_path": message.on_path, "superseded": message.superseded,
+        "external_id": message.key[:300], "role": message.role, "content": message.content,
+        "status": message.status[:20], "provider": _short(message.provider, 100),
+        "model": _short(message.model, 200), "input_tokens": message.input_tokens,
+        "output_tokens": message.output_tokens, "cost": message.cost, "error": message.error,
+        "skill": _short(message.skill, 200), "agent": _short(message.agent, 200),
+        "on_path": message.on_path, "superseded": message.superseded,
         "output_estimated": message.output_estimated, "content_hash": digest,
         "created_at": created, "updated_at": message.updated_at or created,
     }
+
+
+def _short(value: str | None, length: int) -> str | None:
+    """A name cut to its column's length (PostgreSQL refuses longer ones; SQLite keeps them)."""
+    return value[:length] if value else value

@@ -98,12 +98,31 @@ def test_importing_again_adds_nothing_and_a_continued_chat_adds_only_its_new_mes
     assert messages[-1].content == "And their lifespan?" and len(messages) == 6
 
 
-def test_a_zip_export_is_read_as_is(store: Store, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("kind", "sample", "member"), [
+    ("chatgpt", CHATGPT, "conversations.json"),
+    ("claude", CLAUDE, "data-2025-03-04-10-00-00/conversations.json"),
+])
+def test_a_zip_export_is_read_as_is(store: Store, tmp_path: Path, kind: str, sample: Path,
+                                    member: str) -> None:
     archive = tmp_path / "export.zip"
-    with zipfile.ZipFile(archive, "w") as zipped:
-        zipped.write(CHATGPT, "conversations.json")
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
         zipped.writestr("chat.html", "<html></html>")
-    assert run(store, "chatgpt", archive).imported == 2
+        zipped.write(sample, member)
+        zipped.writestr("users.json", "[]")
+    report = run(store, kind, archive)
+    assert (report.imported, report.unchanged) == (2 if kind == "chatgpt" else 3, 0)
+    assert run(store, kind, sample).unchanged == report.imported  # the same conversations
+
+
+def test_names_longer_than_their_columns_are_cut_not_refused(store: Store,
+                                                            tmp_path: Path) -> None:
+    data = json.loads(CHATGPT.read_text())[:1]
+    data[0]["mapping"]["a3"]["message"]["metadata"]["model_slug"] = "m" * 500
+    path = tmp_path / "conversations.json"
+    path.write_text(json.dumps(data))
+    assert run(store, "chatgpt", path).imported == 1
+    _, messages = sessions(store, "chatgpt")["c0ffee00-0000-4000-8000-000000000001"]
+    assert messages[-1].model == "m" * 200
 
 
 def test_claude_attachments_files_tools_and_edited_branches(store: Store) -> None:
@@ -209,3 +228,22 @@ def test_a_file_that_breaks_part_way_keeps_what_came_before(store: Store,
     with pytest.raises(ImportFileError, match="not valid JSON after item 1"):
         run(store, "chatgpt", path)
     assert [s.title for s in store.list_sessions()] == ["Quokka facts"]
+
+
+def test_llm_logs_of_the_first_releases(store: Store, tmp_path: Path) -> None:
+    """llm's first table (m001: `log`, no id; its time in `timestamp`), as old files keep it."""
+    import sqlite3
+    from contextlib import closing
+
+    path = tmp_path / "logs.db"
+    with closing(sqlite3.connect(path)) as db, db:
+        db.execute("CREATE TABLE log (provider TEXT, system TEXT, prompt TEXT, chat_id TEXT, "
+                   "response TEXT, model TEXT, timestamp TEXT)")
+        db.execute("INSERT INTO log VALUES ('openai', NULL, 'Ten pelican facts', NULL, "
+                   "'1. They fly.', 'gpt-3.5-turbo', '2023-05-01 12:00:00.000')")
+    report = run(store, "llm", path)
+    assert (report.imported, report.skipped) == (1, [])
+    [(session, messages)] = sessions(store, "llm").values()
+    assert session.title == "Ten pelican facts"
+    assert [m.content for m in messages] == ["Ten pelican facts", "1. They fly."]
+    assert messages[0].created_at.year == 2023
