@@ -43,22 +43,25 @@ def export_command(ctx: click.Context, session_id: int | None, form: str,
     config = config_for(ctx)
     folder = (out or config.home.root / "exports").expanduser()
 
-    def work(store: Store) -> tuple[Path, int]:
+    def work(store: Store) -> tuple[Path, int] | None:
         from pai_tui.history import export
 
+        if session_id is not None and store.get_session(session_id) is None:
+            return None
         items = export.records(store, session_id)
         if form == "jsonl":
             return export.write_jsonl(items, folder)
         return export.write_markdown(items, folder)
 
     try:
-        where, count = in_cockpit(config, lambda cockpit: cockpit.history.run(work))
+        done = in_cockpit(config, lambda cockpit: cockpit.history.run(work))
     except OSError as error:
         warn(f"pai: cannot write to {error.filename or folder}: {error.strerror}")
         ctx.exit(1)
-    if session_id is not None and count == 0:
-        warn(f"pai: no session {session_id} (pai history show ID; the History pane lists them)")
+    if done is None:
+        warn(f"pai: no session {session_id} (the History pane lists them); nothing was written")
         ctx.exit(2)
+    where, count = done
     say(where)
     warn(f"exported {plural(count, 'session')}")
 

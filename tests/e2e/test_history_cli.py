@@ -19,7 +19,7 @@ def test_import_twice_then_show(home: HomePaths) -> None:
     first = run_pai("history", "import", "chatgpt", str(FIXTURES / "chatgpt"))
     assert first.returncode == 0, first.stderr
     assert first.stdout.splitlines()[0].startswith(
-        "chatgpt: 2 imported, 0 updated, 0 unchanged, 2 skipped; 11 messages added")
+        "chatgpt: 2 imported, 0 updated, 0 unchanged, 2 skipped; 12 messages added")
     assert "  skipped conversation 3: no 'mapping' (the conversation's messages)" in first.stdout
     again = run_pai("history", "import", "chatgpt", str(FIXTURES / "chatgpt" /
                                                         "conversations.json"))

@@ -43,7 +43,7 @@ def sessions(store: Store, source: str) -> dict[str, tuple[SessionRecord, list[M
 
 def test_chatgpt_keeps_every_branch_and_marks_the_active_path(store: Store) -> None:
     report = run(store, "chatgpt", CHATGPT)
-    assert (report.imported, report.unchanged, report.messages) == (2, 0, 11)
+    assert (report.imported, report.unchanged, report.messages) == (2, 0, 12)
     assert [(s.position, s.reason) for s in report.skipped] == [
         ("conversation 3", "no 'mapping' (the conversation's messages)"),
         ("conversation 4", "not an object but str")]
@@ -61,10 +61,13 @@ def test_chatgpt_keeps_every_branch_and_marks_the_active_path(store: Store) -> N
     assert all(m.cost is None for m in messages if m.role == "assistant")  # unknown, not 0
 
 
-def test_chatgpt_images_tools_empty_and_null_parts(store: Store) -> None:
+def test_chatgpt_instructions_images_tools_empty_and_null_parts(store: Store) -> None:
     run(store, "chatgpt", CHATGPT)
     _, messages = sessions(store, "chatgpt")["c0ffee00-0000-4000-8000-000000000002"]
-    question = messages[0]
+    instructions, question = messages[:2]
+    assert (instructions.role, instructions.content.splitlines()[0]) == (
+        "system", "[user_editable_context]")  # the custom instructions ChatGPT was sent
+    assert "Be brief." in instructions.content
     assert question.content == ("[image: file-service://file-AbC123 1024×768]\n\n"
                                 "Plot the wombat counts in this picture")
     call = next(m for m in messages if m.skill == "tool/python" and m.role == "assistant")

@@ -19,6 +19,7 @@ from pai_tui.history.imports.model import (
 from pai_tui.history.imports.reading import conversations, text_of
 
 SOURCE = "chatgpt"
+CONTEXT = ("user_editable_context", "model_editable_context")  # instructions and memory
 DONE = {"finished_successfully": "complete", "finished_partial_completion": "incomplete",
         "in_progress": "incomplete"}
 
@@ -96,11 +97,8 @@ def _message(node_id: str, raw: Any, above: str | None,
     if not isinstance(raw, dict):
         return None  # the root: no message
     author = raw.get("author") or {}
-    role = author.get("role") or "assistant"
-    content = content_text(raw.get("content"))
-    metadata = raw.get("metadata") or {}
-    if role == "system" and (not content.strip() or metadata.get("is_visually_hidden_from_"
-                                                                 "conversation")):
+    role, content = _role_and_content(raw, author)
+    if role is None:
         return None
     message = ImportedMessage(
         key=node_id, role="user", content=content, created_at=when(raw.get("create_time")),
@@ -109,12 +107,26 @@ def _message(node_id: str, raw: Any, above: str | None,
         message.role, message.cost = role, 0.0
         return message
     message.role, message.provider = "assistant", "openai"
-    message.model = metadata.get("model_slug")
+    message.model = (raw.get("metadata") or {}).get("model_slug")
     message.status = DONE.get(str(raw.get("status")), "complete")
     recipient = raw.get("recipient") or "all"
     if role == "tool" or recipient != "all":
         _as_step(message, author.get("name") or recipient, above, kept)
     return message
+
+
+def _role_and_content(raw: dict[str, Any], author: dict[str, Any]) -> tuple[str | None, str]:
+    """Who wrote it and its text; no role for what ChatGPT never showed (an empty or hidden
+    system message). The user's custom instructions (or memory) are a system message."""
+    role = author.get("role") or "assistant"
+    content = content_text(raw.get("content"))
+    hidden = (raw.get("metadata") or {}).get("is_visually_hidden_from_conversation")
+    kind = raw["content"].get("content_type") if isinstance(raw.get("content"), dict) else None
+    if kind in CONTEXT:
+        return "system", f"[{kind}]\n{content}"
+    if role == "system" and (hidden or not content.strip()):
+        return None, ""
+    return role, content
 
 
 def _as_step(message: ImportedMessage, tool: str, above: str | None,
@@ -145,7 +157,10 @@ def content_text(content: Any) -> str:
         return "\n\n".join(text_of((t or {}).get("content")) for t in content.get("thoughts") or [])
     if isinstance(content.get("parts"), list):
         return "\n\n".join(filter(None, (_part(part) for part in content["parts"])))
-    for name in ("text", "result", "content", "user_instructions", "model_set_context"):
+    if content.get("user_profile") or content.get("user_instructions"):
+        return "\n\n".join(filter(None, (text_of(content.get("user_profile")),
+                                          text_of(content.get("user_instructions")))))
+    for name in ("text", "result", "content", "model_set_context"):
         if content.get(name):
             return text_of(content[name])
     return ""
