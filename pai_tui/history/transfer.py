@@ -25,6 +25,9 @@ if TYPE_CHECKING:  # (the importers come above the store: they never import it)
     from pai_tui.history.imports.model import ImportedConversation, ImportedMessage
 
 MESSAGES = Message.__table__  # Core statements (the Kept columns redact as with the ORM)
+# What the database (or its driver) says of a value it will not keep: a number too large for
+# its column, say. The conversation holding it is skipped, with the reason.
+REFUSED = (SQLAlchemyError, ValueError, ArithmeticError)
 Verdict = Literal["imported", "updated", "unchanged", "skipped"]
 
 
@@ -44,19 +47,24 @@ class TransferStore:
 
     def import_conversations(self, batch: Sequence[ImportedConversation],
                              dry_run: bool = False) -> list[Outcome]:
-        """Each conversation added, updated or left alone, in one transaction (a savepoint
-        each: one that fails is skipped with the database's reason, the others are kept).
-        `dry_run`: what would happen, nothing written."""
+        """Each conversation added, updated or left alone, in one transaction. Should one fail,
+        the batch is done again with a savepoint each: that one is skipped with the database's
+        reason, the others are kept. `dry_run`: what would happen, nothing written."""
         if dry_run:
             with self._session(write=False) as s:
                 return [_judge(s, conversation) for conversation in batch]
+        try:
+            with self._session() as s:
+                return [_import(s, conversation) for conversation in batch]
+        except REFUSED:
+            pass  # rolled back; found again below, with the others kept
         outcomes = []
         with self._session() as s:
             for conversation in batch:
                 try:
                     with s.begin_nested():
                         outcomes.append(_import(s, conversation))
-                except (SQLAlchemyError, ValueError) as error:
+                except REFUSED as error:
                     reason = str(getattr(error, "orig", None) or error).splitlines()[0]
                     outcomes.append(Outcome("skipped", reason=f"not saved: {reason}"))
         return outcomes
@@ -108,10 +116,10 @@ def _import(s: Session, conversation: ImportedConversation) -> Outcome:
         row = ChatSession(source=conversation.source, external_id=conversation.external_id,
                           created_at=start)
         s.add(row)
-    row.title = conversation.title[:200] or "Imported conversation"
+    row.title = (_text(conversation.title) or "")[:200] or "Imported conversation"
     row.provider = _short(conversation.provider, 100)
     row.model = _short(conversation.model, 200)
-    row.system_prompt, row.content_hash = conversation.system_prompt, digest
+    row.system_prompt, row.content_hash = _text(conversation.system_prompt), digest
     row.updated_at = conversation.updated_at or _last(conversation) or start
     s.flush()
     added = _write_messages(s, row.id, conversation, start, verdict == "imported")
@@ -170,10 +178,12 @@ def _link(conn: Connection, conversation: ImportedConversation, ids: dict[str, i
 def _values(message: ImportedMessage, start: datetime, digest: str) -> dict[str, Any]:
     created = message.created_at or start
     return {
-        "external_id": message.key[:300], "role": message.role, "content": message.content,
+        "external_id": message.key[:300], "role": message.role,
+        "content": _text(message.content) or "",
         "status": message.status[:20], "provider": _short(message.provider, 100),
         "model": _short(message.model, 200), "input_tokens": message.input_tokens,
-        "output_tokens": message.output_tokens, "cost": message.cost, "error": message.error,
+        "output_tokens": message.output_tokens, "cost": message.cost,
+        "error": _text(message.error),
         "skill": _short(message.skill, 200), "agent": _short(message.agent, 200),
         "on_path": message.on_path, "superseded": message.superseded,
         "output_estimated": message.output_estimated, "content_hash": digest,
@@ -184,3 +194,8 @@ def _values(message: ImportedMessage, start: datetime, digest: str) -> dict[str,
 def _short(value: str | None, length: int) -> str | None:
     """A name cut to its column's length (PostgreSQL refuses longer ones; SQLite keeps them)."""
     return value[:length] if value else value
+
+
+def _text(value: str | None) -> str | None:
+    """Text as both databases keep it: PostgreSQL refuses NUL characters (exports hold some)."""
+    return value.replace("\x00", "") if value else value

@@ -250,3 +250,26 @@ def test_llm_logs_of_the_first_releases(store: Store, tmp_path: Path) -> None:
     assert session.title == "Ten pelican facts"
     assert [m.content for m in messages] == ["Ten pelican facts", "1. They fly."]
     assert messages[0].created_at.year == 2023
+
+
+def test_what_the_database_refuses_skips_that_conversation_only(store: Store,
+                                                               tmp_path: Path) -> None:
+    """A NUL character (PostgreSQL refuses them) is dropped; a token count no INTEGER column
+    holds makes the database refuse that conversation: it is skipped with the reason, and the
+    rest of its batch is kept."""
+    data = json.loads(CLAUDE.read_text())[:3]
+    data[0]["chat_messages"][0]["content"][0]["text"] = "nul\u0000here"
+    lines = [json.dumps({"kind": "session", "uid": f"s{n}", "title": f"chat {n}", "messages": [
+        {"id": 1, "role": "user", "content": f"hello {n}\u0000"},
+        {"id": 2, "role": "assistant", "content": "hi", "input_tokens": 2**70 if n == 1 else 5},
+    ]}) for n in range(3)]
+    (tmp_path / "conversations.json").write_text(json.dumps(data))
+    (tmp_path / "export.jsonl").write_text("\n".join(lines) + "\n")
+    assert run(store, "claude", tmp_path / "conversations.json").imported == 3
+    report = run(store, "jsonl", tmp_path / "export.jsonl")
+    assert report.imported == 2
+    [(position, reason)] = [(s.position, s.reason) for s in report.skipped]
+    assert position == "export.jsonl:2" and reason.startswith("not saved: ")
+    texts = {m.content for s in store.list_sessions() for m in store.messages(s.id)}
+    assert {"hello 0", "hello 2"} <= texts
+    assert any(text.startswith("nulhere\n\n[attachment: budget.csv") for text in texts)
