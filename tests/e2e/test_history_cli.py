@@ -50,6 +50,12 @@ def test_dry_run_and_claude_code_default_folder(home: HomePaths, tmp_path: Path)
     assert ".jsonl:13: not valid JSON" in real.stdout
 
 
+def test_llm_default_path_follows_llm_user_path(home: HomePaths, tmp_path: Path) -> None:
+    llm_logs(tmp_path / "logs.db")
+    done = run_pai("history", "import", "llm", env={"LLM_USER_PATH": str(tmp_path)})
+    assert done.stdout.startswith("llm: 3 imported"), done.stdout + done.stderr
+
+
 def test_export_jsonl_imports_into_another_home(home: HomePaths, tmp_path: Path) -> None:
     run_pai("history", "import", "llm", str(llm_logs(tmp_path / "logs.db")))
     out = tmp_path / "exports"

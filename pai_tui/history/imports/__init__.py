@@ -11,7 +11,7 @@ from pathlib import Path
 from pai_tui.history.imports.model import ImportedConversation, Skipped
 
 # KIND (as `pai history import KIND` names it) → its module, which has `read(path)` and may
-# have `DEFAULT` (the path used when none is given).
+# have `default()` (the path used when none is given).
 KINDS = {
     "chatgpt": "chatgpt",
     "claude": "claude",
@@ -31,5 +31,5 @@ def reader(kind: str) -> Reader:
 def default_path(kind: str) -> Path | None:
     """Where the format's files are when the user does not say (Claude Code's, llm's)."""
     module = importlib.import_module(f"pai_tui.history.imports.{KINDS[kind]}")
-    default = getattr(module, "DEFAULT", None)
-    return default.expanduser() if default else None
+    default: Callable[[], Path] | None = getattr(module, "default", None)
+    return default() if default else None

@@ -9,6 +9,7 @@ their own, their answers marked with the subagent."""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +26,12 @@ from pai_tui.history.imports.model import (
 from pai_tui.history.imports.reading import ImportFileError, text_of
 
 SOURCE = "claude-code"
-DEFAULT = Path("~/.claude/projects")
+
+
+def default() -> Path:
+    """Claude Code's transcripts: `projects/` in its folder ($CLAUDE_CONFIG_DIR, else
+    ~/.claude)."""
+    return Path(os.environ.get("CLAUDE_CONFIG_DIR") or "~/.claude").expanduser() / "projects"
 
 
 def read(path: Path) -> Iterator[ImportedConversation | Skipped]:

@@ -8,6 +8,7 @@ a question and its answer; the file is opened read-only."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing
@@ -24,7 +25,12 @@ from pai_tui.history.imports.model import (
 from pai_tui.history.imports.reading import ImportFileError, text_of
 
 SOURCE = "llm"
-DEFAULT = Path("~/.config/io.datasette.llm/logs.db")
+
+
+def default() -> Path:
+    """Where llm keeps logs.db: $LLM_USER_PATH, else its folder under ~/.config (Linux)."""
+    folder = os.environ.get("LLM_USER_PATH") or "~/.config/io.datasette.llm"
+    return Path(folder).expanduser() / "logs.db"
 
 
 def read(path: Path) -> Iterator[ImportedConversation | Skipped]:
