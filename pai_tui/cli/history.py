@@ -88,6 +88,8 @@ def import_command(ctx: click.Context, kind: str, path: Path | None, dry_run: bo
     try:
         report = in_cockpit(config, lambda cockpit: cockpit.history.run(work))
     except ImportFileError as error:
+        if error.report is not None:
+            _print_report(error.report, kind, dry_run)
         warn(f"pai: {error}")
         ctx.exit(1)
     except OSError as error:

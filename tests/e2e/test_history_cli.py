@@ -94,3 +94,14 @@ def test_unreadable_files_say_what_and_where(home: HomePaths, tmp_path: Path, ki
     done = run_pai("history", "import", kind, str(tmp_path / name))
     assert done.returncode == 1 and expected in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_file_broken_part_way_keeps_and_counts_what_came_before(home: HomePaths,
+                                                                 tmp_path: Path) -> None:
+    text = (FIXTURES / "chatgpt" / "conversations.json").read_text()
+    path = tmp_path / "conversations.json"
+    path.write_text(text[: text.index('"title": "Chart of my data"')] + '"title": [')
+    done = run_pai("history", "import", "chatgpt", str(path))
+    assert done.returncode == 1
+    assert done.stdout.startswith("chatgpt: 1 imported")
+    assert "not valid JSON after item 1" in done.stderr and "Traceback" not in done.stderr

@@ -16,7 +16,9 @@ Parse = Callable[[dict[str, Any], str], ImportedConversation]
 
 class ImportFileError(Exception):
     """The file cannot be read at all, or stops being readable part way (the message says where;
-    what came before it was imported)."""
+    what came before it was imported, and `report` counts it)."""
+
+    report: Any = None  # writer.Report, once the writer has seen the error
 
 
 @contextmanager

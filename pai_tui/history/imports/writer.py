@@ -10,6 +10,7 @@ from itertools import islice
 from typing import TYPE_CHECKING
 
 from pai_tui.history.imports.model import ImportedConversation, Skipped
+from pai_tui.history.imports.reading import ImportFileError
 
 if TYPE_CHECKING:
     from pai_tui.history.transfer import TransferStore
@@ -31,11 +32,6 @@ class Report:
     def seen(self) -> int:
         return self.imported + self.updated + self.unchanged + len(self.skipped)
 
-    def as_json(self) -> dict[str, object]:
-        return {"imported": self.imported, "updated": self.updated,
-                "unchanged": self.unchanged, "messages": self.messages,
-                "skipped": [{"position": s.position, "reason": s.reason} for s in self.skipped]}
-
 
 def write(items: Iterable[ImportedConversation | Skipped], store: TransferStore, *,
           dry_run: bool = False, progress: Progress | None = None,
@@ -53,8 +49,10 @@ def write(items: Iterable[ImportedConversation | Skipped], store: TransferStore,
             report.seconds, shown = now - began, now
             progress(report)
     report.seconds = time.monotonic() - began
-    if failure:
-        raise failure[0]  # after what came before it was written
+    if failure:  # after what came before it was written, which the error carries
+        if isinstance(failure[0], ImportFileError):
+            failure[0].report = report
+        raise failure[0]
     return report
 
 
