@@ -273,3 +273,17 @@ def test_what_the_database_refuses_skips_that_conversation_only(store: Store,
     texts = {m.content for s in store.list_sessions() for m in store.messages(s.id)}
     assert {"hello 0", "hello 2"} <= texts
     assert any(text.startswith("nulhere\n\n[attachment: budget.csv") for text in texts)
+
+
+def test_a_damaged_zip_says_so(store: Store, tmp_path: Path) -> None:
+    from pai_tui.history.imports.reading import ImportFileError
+
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
+        zipped.write(CHATGPT, "conversations.json")
+    data = bytearray(archive.read_bytes())
+    middle = data.index(b"conversations.json") + 400  # inside the compressed member
+    data[middle:middle + 64] = bytes(64)
+    archive.write_bytes(bytes(data))
+    with pytest.raises(ImportFileError, match=r"export\.zip: "):
+        run(store, "chatgpt", archive)

@@ -39,6 +39,8 @@ def _line(line: bytes, position: str) -> ImportedConversation | Skipped:
         item = json.loads(line)
     except json.JSONDecodeError as error:
         return Skipped(position, f"not valid JSON ({error.msg}, column {error.colno})")
+    except ValueError as error:  # not UTF-8
+        return Skipped(position, f"unreadable ({error})")
     if isinstance(item, dict) and item.get("kind") != "session":
         return Skipped(position, f"kind {item.get('kind')!r}: this pai imports sessions only")
     return parse_one(parse, item, position)

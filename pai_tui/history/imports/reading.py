@@ -4,6 +4,7 @@ ZIP) item by item, with how far into the file the reader is (for progress)."""
 from __future__ import annotations
 
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,7 +32,7 @@ def opened(path: Path, member: str) -> Iterator[tuple[IO[bytes], int]]:
         if not path.is_file():
             raise ImportFileError(f"{path}: no such file (give the export's {member} or ZIP)")
     if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as archive:
+        with _zip(path) as archive:
             names = [n for n in archive.namelist() if n.rsplit("/", 1)[-1] == member]
             if not names:
                 raise ImportFileError(f"{path}: the ZIP holds no {member}")
@@ -40,6 +41,16 @@ def opened(path: Path, member: str) -> Iterator[tuple[IO[bytes], int]]:
         return
     with path.open("rb") as stream:
         yield stream, path.stat().st_size
+
+
+@contextmanager
+def _zip(path: Path) -> Iterator[zipfile.ZipFile]:
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as error:
+        raise ImportFileError(f"{path}: a damaged ZIP ({error})") from None
+    with archive:
+        yield archive
 
 
 def json_items(stream: IO[bytes], where: str) -> Iterator[tuple[int, Any]]:
@@ -53,6 +64,9 @@ def json_items(stream: IO[bytes], where: str) -> Iterator[tuple[int, Any]]:
     except ijson.JSONError as error:
         raise ImportFileError(f"{where}: not valid JSON after item {number} ({error}); the "
                               f"{number} items before it were read") from None
+    except (zipfile.BadZipFile, zlib.error, EOFError) as error:
+        raise ImportFileError(f"{where}: the ZIP is damaged after item {number} ({error}); "
+                              f"the {number} items before it were read") from None
     if number == 0:
         stream.seek(0)
         first = stream.read(64).lstrip()[:1]
