@@ -38,8 +38,9 @@ def history() -> None:
 @click.pass_context
 def export_command(ctx: click.Context, session_id: int | None, form: str,
                    out: Path | None) -> None:
-    """Export the history (or one session): JSON Lines or Markdown, files readable by you
-    only."""
+    """Export the history (or one session) as JSON Lines or Markdown.
+
+    The files are readable by you only; keys in them are redacted."""
     config = config_for(ctx)
     folder = (out or config.home.root / "exports").expanduser()
 
@@ -67,14 +68,16 @@ def export_command(ctx: click.Context, session_id: int | None, form: str,
 
 
 @history.command("import")
-@click.argument("kind", type=click.Choice(IMPORT_KINDS))
+@click.argument("kind", type=click.Choice(IMPORT_KINDS), metavar="KIND")
 @click.argument("path", type=click.Path(path_type=Path), required=False)
 @click.option("--dry-run", is_flag=True, help="Say what would be imported; change nothing.")
 @click.pass_context
 def import_command(ctx: click.Context, kind: str, path: Path | None, dry_run: bool) -> None:
-    """Import chats: KIND is chatgpt or claude (conversations.json or the export's ZIP),
-    claude-code (transcripts; default ~/.claude/projects), llm (logs.db) or jsonl (pai history
-    export). Importing the same file again adds nothing."""
+    """Import your other chats; the same file again adds nothing.
+
+    KIND is chatgpt or claude (conversations.json or the export's ZIP), claude-code (its
+    transcripts; default ~/.claude/projects), llm (its logs.db) or jsonl (pai history export).
+    """
     from pai_tui.history.imports import default_path, reader
     from pai_tui.history.imports.reading import ImportFileError
     from pai_tui.history.imports.writer import write
@@ -122,8 +125,10 @@ def _print_report(report: Report, kind: str, dry_run: bool) -> None:
               help="One JSON object: the session and its messages (every branch).")
 @click.pass_context
 def show(ctx: click.Context, session_id: int, as_json: bool) -> None:
-    """Print a session: its messages, tool steps under their answers; messages off the active
-    branch of an imported tree are marked."""
+    """Print a session with its messages.
+
+    Tool steps are shown under their answers; messages off the active branch of an imported
+    tree are marked ⑂."""
     config = config_for(ctx)
     found = in_cockpit(config, lambda cockpit: cockpit.history.run(
         lambda store: (store.get_session(session_id), store.messages(session_id))))
