@@ -287,3 +287,21 @@ def test_a_damaged_zip_says_so(store: Store, tmp_path: Path) -> None:
     archive.write_bytes(bytes(data))
     with pytest.raises(ImportFileError, match=r"export\.zip: "):
         run(store, "chatgpt", archive)
+
+
+def test_chatgpt_trees_without_a_current_node_or_with_a_loop(store: Store,
+                                                             tmp_path: Path) -> None:
+    data = json.loads(CHATGPT.read_text())[:1]
+    del data[0]["current_node"]  # older exports: every branch counts as shown
+    looped = json.loads(json.dumps(data[0]))
+    looped["id"] = looped["conversation_id"] = "looped"
+    looped["mapping"]["root"]["parent"] = "a3"  # a cycle: no root at all
+    looped["mapping"]["a3"]["children"] = ["root"]
+    path = tmp_path / "conversations.json"
+    path.write_text(json.dumps([*data, looped]))
+    report = run(store, "chatgpt", path)
+    assert report.imported == 1
+    assert [(s.position, s.reason) for s in report.skipped] == [
+        ("conversation 2", "its messages' parents form a loop: the tree has no root")]
+    _, messages = sessions(store, "chatgpt")["c0ffee00-0000-4000-8000-000000000001"]
+    assert len(messages) == 5 and all(m.on_path for m in messages)

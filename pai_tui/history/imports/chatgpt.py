@@ -65,6 +65,8 @@ def _in_order(mapping: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any], st
 
     roots = [key for key, node in mapping.items()
              if not isinstance(node, dict) or node.get("parent") not in mapping]
+    if mapping and not roots:
+        raise Malformed("its messages' parents form a loop: the tree has no root")
     stack = sorted(roots, key=stamp, reverse=True)
     seen: set[str] = set()
     while stack:
