@@ -106,8 +106,9 @@ def _need_path(kind: str) -> Path:
 
 
 def _progress(report: Report) -> None:
-    tell(sys.stderr, f"… {report.seen:,} conversations read, {report.messages:,} messages "
-                     f"added ({report.seconds:.0f} s)")
+    done = "" if report.done is None else f" ({report.done:.0%} of the input)"
+    tell(sys.stderr, f"… {report.seen:,} conversations read{done}, {report.messages:,} "
+                     f"messages added, {report.seconds:.0f} s")
 
 
 def _print_report(report: Report, kind: str, dry_run: bool) -> None:

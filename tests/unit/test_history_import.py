@@ -214,9 +214,12 @@ def test_dry_run_counts_and_writes_nothing(store: Store) -> None:
 
 def test_a_large_export_streams_with_progress(store: Store, tmp_path: Path) -> None:
     path = chatgpt_export(tmp_path / "conversations.json", 250, turns=2)
-    seen: list[int] = []
-    report = run(store, "chatgpt", path, progress=lambda r: seen.append(r.seen), every=0)
-    assert report.imported == 250 and seen == [100, 200, 250]
+    seen: list[tuple[int, float | None]] = []
+    report = run(store, "chatgpt", path, progress=lambda r: seen.append((r.seen, r.done)),
+                 every=0)
+    assert report.imported == 250 and [count for count, _ in seen] == [100, 200, 250]
+    fractions = [done or 0.0 for _, done in seen]
+    assert 0 < fractions[0] < fractions[1] < fractions[2] == 1.0  # how far into the file
     assert report.messages == 250 * 4 + 50  # every fifth has a regenerated answer
 
 

@@ -42,8 +42,11 @@ def read(path: Path) -> Iterator[ImportedConversation | Skipped]:
         files = [path]
     else:
         raise ImportFileError(f"{path}: no such file or folder")
-    for file in files:
-        yield from read_file(file)
+    for number, file in enumerate(files, 1):
+        for item in read_file(file):
+            if isinstance(item, ImportedConversation):
+                item.done = number / len(files)
+            yield item
 
 
 @dataclass

@@ -58,6 +58,7 @@ class ImportedConversation:
     system_prompt: str | None = None
     messages: list[ImportedMessage] = field(default_factory=list)
     known_digest: str | None = None  # the hash a pai export carried (kept as it was)
+    done: float | None = None  # how much of the input was read when it came (for progress)
     _digests: dict[int, str] = field(default_factory=dict, repr=False, compare=False)
 
     def message_digest(self, message: ImportedMessage) -> str:

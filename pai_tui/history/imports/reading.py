@@ -77,9 +77,12 @@ def json_items(stream: IO[bytes], where: str) -> Iterator[tuple[int, Any]]:
 def conversations(path: Path, member: str, parse: Parse, noun: str = "conversation",
                   ) -> Iterator[ImportedConversation | Skipped]:
     """Each item of the export's JSON array parsed, or skipped with its position and why."""
-    with opened(path, member) as (stream, _size):
+    with opened(path, member) as (stream, size):
         for number, item in json_items(stream, str(path)):
-            yield parse_one(parse, item, f"{noun} {number}")
+            parsed = parse_one(parse, item, f"{noun} {number}")
+            if isinstance(parsed, ImportedConversation) and size:
+                parsed.done = min(stream.tell() / size, 1.0)
+            yield parsed
 
 
 def parse_one(parse: Parse, item: Any, position: str) -> ImportedConversation | Skipped:

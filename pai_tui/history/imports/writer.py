@@ -27,6 +27,7 @@ class Report:
     messages: int = 0  # messages added
     skipped: list[Skipped] = field(default_factory=list)
     seconds: float = 0.0
+    done: float | None = None  # how much of the input was read, when the reader can tell
 
     @property
     def seen(self) -> int:
@@ -71,6 +72,7 @@ def _count(report: Report, batch: list[ImportedConversation | Skipped], store: T
     conversations = [item for item in batch if isinstance(item, ImportedConversation)]
     if not conversations:
         return
+    report.done = conversations[-1].done
     for conversation, outcome in zip(conversations, store.import_conversations(
             conversations, dry_run), strict=True):
         if outcome.verdict == "skipped":
