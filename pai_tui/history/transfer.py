@@ -24,7 +24,8 @@ from pai_tui.history.rows import message_record, session_record
 if TYPE_CHECKING:  # (the importers come above the store: they never import it)
     from pai_tui.history.imports.model import ImportedConversation, ImportedMessage
 
-MESSAGES = Message.__table__  # Core statements (the Kept columns redact as with the ORM)
+# Core statements (the Kept columns redact as with the ORM)
+MESSAGES, SESSIONS = Message.__table__, ChatSession.__table__
 # What the database (or its driver) says of a value it will not keep: a number too large for
 # its column, say. The conversation holding it is skipped, with the reason.
 REFUSED = (SQLAlchemyError, ValueError, ArithmeticError)
@@ -88,42 +89,50 @@ class TransferStore:
                 yield session_record(row, len(messages)), messages
 
 
-def _existing(s: Session, conversation: ImportedConversation) -> ChatSession | None:
-    return s.scalar(select(ChatSession).where(
-        ChatSession.source == conversation.source,
-        ChatSession.external_id == conversation.external_id))
+def _existing(s: Session, conversation: ImportedConversation) -> tuple[int, str | None] | None:
+    """The id and content hash of the session this conversation was imported as, if it was."""
+    row = s.connection().execute(select(SESSIONS.c.id, SESSIONS.c.content_hash).where(
+        SESSIONS.c.source == conversation.source,
+        SESSIONS.c.external_id == conversation.external_id)).first()
+    return None if row is None else (row[0], row[1])
 
 
 def _judge(s: Session, conversation: ImportedConversation) -> Outcome:
-    row = _existing(s, conversation)
-    if row is None:
+    found = _existing(s, conversation)
+    if found is None:
         return Outcome("imported", len(conversation.messages))
-    if row.content_hash == conversation.digest():
-        return Outcome("unchanged", session_id=row.id)
-    known = set(s.scalars(select(Message.external_id).where(Message.session_id == row.id)))
+    if found[1] == conversation.digest():
+        return Outcome("unchanged", session_id=found[0])
+    known = set(s.scalars(select(Message.external_id).where(Message.session_id == found[0])))
     fresh = [m for m in conversation.messages if m.key not in known]
-    return Outcome("updated", len(fresh), session_id=row.id)
+    return Outcome("updated", len(fresh), session_id=found[0])
 
 
 def _import(s: Session, conversation: ImportedConversation) -> Outcome:
+    """One conversation, in Core statements (the ORM's unit of work costs more than the rows
+    here: an export holds thousands of conversations)."""
     digest = conversation.digest()
-    row = _existing(s, conversation)
-    if row is not None and row.content_hash == digest:
-        return Outcome("unchanged", session_id=row.id)
-    verdict: Verdict = "updated" if row is not None else "imported"
+    found = _existing(s, conversation)
+    if found is not None and found[1] == digest:
+        return Outcome("unchanged", session_id=found[0])
     start = _start(conversation)
-    if row is None:
-        row = ChatSession(source=conversation.source, external_id=conversation.external_id,
-                          created_at=start)
-        s.add(row)
-    row.title = (_text(conversation.title) or "")[:200] or "Imported conversation"
-    row.provider = _short(conversation.provider, 100)
-    row.model = _short(conversation.model, 200)
-    row.system_prompt, row.content_hash = _text(conversation.system_prompt), digest
-    row.updated_at = conversation.updated_at or _last(conversation) or start
-    s.flush()
-    added = _write_messages(s, row.id, conversation, start, verdict == "imported")
-    return Outcome(verdict, added, session_id=row.id)
+    values = {
+        "title": (_text(conversation.title) or "")[:200] or "Imported conversation",
+        "provider": _short(conversation.provider, 100),
+        "model": _short(conversation.model, 200),
+        "system_prompt": _text(conversation.system_prompt), "content_hash": digest,
+        "updated_at": conversation.updated_at or _last(conversation) or start,
+    }
+    conn = s.connection()
+    if found is None:
+        session_id = conn.execute(insert(SESSIONS).returning(SESSIONS.c.id), values | {
+            "source": conversation.source, "external_id": conversation.external_id,
+            "created_at": start}).scalar_one()
+    else:
+        session_id = found[0]
+        conn.execute(update(SESSIONS).where(SESSIONS.c.id == session_id).values(values))
+    added = _write_messages(s, session_id, conversation, start, found is None)
+    return Outcome("imported" if found is None else "updated", added, session_id=session_id)
 
 
 def _start(conversation: ImportedConversation) -> datetime:
