@@ -90,7 +90,15 @@ class TransferStore:
 
 
 def _existing(s: Session, conversation: ImportedConversation) -> tuple[int, str | None] | None:
-    """The id and content hash of the session this conversation was imported as, if it was."""
+    """The id and content hash of the session this conversation was imported as, if it was
+    (a session of pai's own exported from this very database: itself, as it is now)."""
+    if conversation.native is not None:
+        ident, created = conversation.native
+        row = s.connection().execute(select(SESSIONS.c.id).where(
+            SESSIONS.c.id == ident, SESSIONS.c.source.is_(None),
+            SESSIONS.c.created_at == created)).first()
+        if row is not None:
+            return row[0], conversation.digest()
     row = s.connection().execute(select(SESSIONS.c.id, SESSIONS.c.content_hash).where(
         SESSIONS.c.source == conversation.source,
         SESSIONS.c.external_id == conversation.external_id)).first()

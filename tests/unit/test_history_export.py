@@ -155,10 +155,20 @@ def test_a_pai_export_with_bad_lines_skips_them_by_line(store: Store, tmp_path: 
         (f"{path.name}:5", "kind 'note': this pai imports sessions only"),
         (f"{path.name}:6", "message 1: role 'robot' is not one of user, assistant, system, "
                            "step")]
-    # One session of pai's own came in (as "pai"; the other's line was broken); the ChatGPT
-    # ones are the conversations imported before.
-    assert (report.imported, report.unchanged) == (1, 2)
+    # The file came from this very database: the sessions whose lines could be read are
+    # already here (pai's own one, and the ChatGPT ones imported before).
+    assert (report.imported, report.unchanged) == (0, 3)
 
 
 def shape_costs(store: Store) -> list[float | None]:
     return [m.cost for s, ms in store.export_sessions() for m in ms if m.role == "assistant"]
+
+
+def test_an_export_imported_into_the_database_it_came_from_adds_nothing(
+        store: Store, tmp_path: Path) -> None:
+    a_history(store)
+    before = shape(store)
+    path, _ = export.write_jsonl(export.records(store), tmp_path / "out")
+    report = write(reader("jsonl")(path), store)
+    assert (report.imported, report.updated, report.unchanged) == (0, 0, 4)
+    assert shape(store) == before

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -53,16 +54,24 @@ def parse(item: dict[str, Any], position: str) -> ImportedConversation:
     keys = {m.get("id"): _key(m) for m in raw_messages if isinstance(m, dict)}
     messages = [_message(raw, keys, number) for number, raw in enumerate(raw_messages, 1)]
     source, ident = item.get("source"), item.get("external_id")
+    native = None
     if not source or not ident:
         source, ident = SOURCE, item.get("uid")
+        native = _native(item)
     if not ident:
         raise Malformed("no 'uid'")
-    return ImportedConversation(
+    return ImportedConversation(native=native,
         source=str(source), external_id=str(ident), position=position,
         title=text_of(item.get("title")), created_at=when(item.get("created_at")),
         updated_at=when(item.get("updated_at")), provider=item.get("provider"),
         model=item.get("model"), system_prompt=item.get("system_prompt"), messages=messages,
         known_digest=item.get("content_hash"))
+
+
+def _native(item: dict[str, Any]) -> tuple[int, datetime] | None:
+    created = when(item.get("created_at"))
+    ident = item.get("id")
+    return (ident, created) if isinstance(ident, int) and created else None
 
 
 def _key(raw: dict[str, Any]) -> str:

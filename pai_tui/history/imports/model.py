@@ -59,6 +59,9 @@ class ImportedConversation:
     messages: list[ImportedMessage] = field(default_factory=list)
     known_digest: str | None = None  # the hash a pai export carried (kept as it was)
     done: float | None = None  # how much of the input was read when it came (for progress)
+    # A session pai wrote, exported: its id and creation time in the database it came from
+    # (imported back into that database, it is already there).
+    native: tuple[int, datetime] | None = None
     _digests: dict[int, str] = field(default_factory=dict, repr=False, compare=False)
 
     def message_digest(self, message: ImportedMessage) -> str:
