@@ -1,8 +1,9 @@
 """pai's own export (`pai history export --format jsonl`): one JSON object a line, `kind` saying
 what it is (`session` now; notes will be one more kind). Everything is kept: a round trip gives
 the same history. A session pai wrote itself comes back marked with the source `pai` (its id
-there is `uid`); an imported one keeps its first source, id and content hashes, so importing
-the original file later still adds nothing."""
+there is `uid`), or, into the database it was exported from, is found there and left alone; an
+imported one keeps its first source, id and content hashes, so importing the original file
+later still adds nothing."""
 
 from __future__ import annotations
 
