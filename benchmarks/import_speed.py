@@ -10,7 +10,9 @@ the same file (what any reader of the export pays at least). A second import of 
 from __future__ import annotations
 
 import json
+import os
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -35,6 +37,7 @@ def main() -> None:
     conversations = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
     turns = int(sys.argv[2]) if len(sys.argv) > 2 else 10
     folder = Path(tempfile.mkdtemp(prefix="pai-import-bench-"))
+    os.environ["PAI_HOME"] = str(folder / "home")  # never the user's
     path = chatgpt_export(folder / "conversations.json", conversations, turns)
     size = path.stat().st_size / 1e6
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -51,6 +54,7 @@ def main() -> None:
           f"{seconds / baseline:.1f}× the baseline")
     print(f"import again (all unchanged: {second.unchanged:,}): {again:.2f} s, "  # type: ignore[attr-defined]
           f"{again / baseline:.1f}× the baseline")
+    shutil.rmtree(folder)
     print(f"peak memory (RSS) while importing: {peak:.0f} MB (before: {before:.0f} MB; "
           f"the file is {size:.0f} MB and is streamed, never loaded whole)")
 
