@@ -4,7 +4,6 @@ async callers run it in a thread (`asyncio.to_thread`), never on the UI loop."""
 from __future__ import annotations
 
 import os
-import re
 import sqlite3
 import threading
 import time
@@ -14,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, func, insert, or_, select, text, update
+from sqlalchemy import Engine, create_engine, event, func, insert, or_, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,9 +21,12 @@ from pai_tui.history.feeds import FeedStore
 from pai_tui.history.leases import LeaseStore
 from pai_tui.history.migrations import MigrationResult, current_version, migrate
 from pai_tui.history.models import ChatSession, KeptCost, Message, utcnow
+from pai_tui.history.notes import NoteStore
+from pai_tui.history.proposals import ProposalStore
 from pai_tui.history.records import MessageRecord, Role, SessionRecord, Status
 from pai_tui.history.rows import message_record as _message_record
 from pai_tui.history.rows import session_record as _session_record
+from pai_tui.history.search import SearchStore
 from pai_tui.history.timeline import TimelineStore
 from pai_tui.history.transfer import TransferStore
 from pai_tui.history.urls import sqlite_path
@@ -128,7 +130,8 @@ def _message_values(*, cost: float | Unset | None = UNSET, **fields: Any) -> dic
     return values
 
 
-class Store(TimelineStore, FeedStore, LeaseStore, TransferStore):
+class Store(TimelineStore, FeedStore, LeaseStore, SearchStore, ProposalStore, NoteStore,
+            TransferStore):
     def __init__(self, engine: Engine):
         self.engine = engine
         self._reading = sessionmaker(engine, expire_on_commit=False)
@@ -407,6 +410,14 @@ class Store(TimelineStore, FeedStore, LeaseStore, TransferStore):
             row = s.get(Message, message_id)
             return _message_record(row) if row else None
 
+    def messages_from(self, session_id: int, message_id: int) -> int:
+        """How many messages (not steps) of the session are `message_id` or newer: the window
+        that shows it, to the end."""
+        with self._session(write=False) as s:
+            return s.scalar(select(func.count(Message.id)).where(
+                Message.session_id == session_id, Message.role != "step",
+                Message.id >= message_id)) or 0
+
     def recent_messages(self, session_id: int, limit: int, before_id: int | None = None,
                         ) -> tuple[list[MessageRecord], int]:
         """The `limit` newest messages (older than `before_id` if given), oldest first, with the
@@ -448,26 +459,3 @@ class Store(TimelineStore, FeedStore, LeaseStore, TransferStore):
                 query = query.where(Message.status == "streaming")
             rows = s.scalars(query.order_by(Message.id.desc()).limit(limit))
             return [_message_record(row) for row in rows]
-
-    def search(self, query: str, limit: int = 50) -> list[MessageRecord]:
-        """Messages containing every word of `query`, best match first."""
-        words = re.findall(r"\w+", query)
-        if not words:
-            return []
-        with self._session(write=False) as s:
-            dialect = self.engine.dialect.name
-            if dialect == "sqlite":
-                match = " ".join('"' + w.replace('"', '""') + '"' for w in words)
-                ids = s.execute(text(
-                    "SELECT rowid FROM messages_fts WHERE messages_fts MATCH :q "
-                    "ORDER BY rank LIMIT :n"), {"q": match, "n": limit}).scalars().all()
-            elif dialect == "postgresql":
-                ids = s.execute(text(
-                    "SELECT id FROM messages WHERE to_tsvector('simple', content) "
-                    "@@ plainto_tsquery('simple', :q) LIMIT :n"), {"q": query, "n": limit}
-                ).scalars().all()
-            else:
-                condition = [Message.content.contains(w) for w in words]
-                ids = s.scalars(select(Message.id).where(*condition).limit(limit)).all()
-            rows = {row.id: row for row in s.scalars(select(Message).where(Message.id.in_(ids)))}
-            return [_message_record(rows[i]) for i in ids if i in rows]

@@ -62,7 +62,7 @@ MAIN_SCREEN_ACTIONS = frozenset(
      "show_earlier", "switch_model", "edit_system_prompt", "rename_session", "delete_session",
      "use_ollama", "browse_skills", "last_answer_timeline"})
 # Scopes of screens of their own (the screen's id is the scope): their actions act there.
-SCREEN_SCOPES = ("help", "skills", "timeline", "summary", "upgrade-item")
+SCREEN_SCOPES = ("help", "skills", "timeline", "summary", "upgrade-item", "upgrade-proposal")
 
 
 class MainScreen(Screen[None], inherit_bindings=False):
@@ -86,7 +86,7 @@ class MainScreen(Screen[None], inherit_bindings=False):
 
     @on(OpenSession)
     def _open_session(self, message: OpenSession) -> None:
-        self.query_one(ChatPane).open_session(message.session_id, message.title)
+        self.query_one(ChatPane).open_session(message.session_id, message.title, message.at)
 
     @on(ChatPane.SessionShown)
     def _session_shown(self, message: ChatPane.SessionShown) -> None:
@@ -283,6 +283,10 @@ class PaiApp(App[None], inherit_bindings=False):
             grid.set_class(layout == self.layout_name, f"-{layout}")
         self._save_setting("layout")
         self.notify(f"Layout: {self.layout_name}", timeout=2)
+
+    def action_search_history(self) -> None:
+        self.action_focus_pane("history")
+        self.main.query_one(HistoryPane).action_search()
 
     async def action_new_session(self) -> None:
         self.action_focus_pane("chat")

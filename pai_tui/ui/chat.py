@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from pai_tui.turns.turn import Turn
 
 WINDOW = 24  # messages put on screen when a session opens, and per "show earlier"
+MOST_SHOWN = 400  # messages put on screen to show one a search found (from it to the end)
 MAX_SHOWN = 120  # beyond this, the oldest leave the screen (they stay in the history)
 
 
@@ -437,30 +438,48 @@ class ChatPane(Listening, Pane):
         self.messages.anchor()
 
     @work(group="chat-open", exclusive=True, exit_on_error=False)
-    async def open_session(self, session_id: int, title: str) -> None:
-        """Show a session from the history: its newest messages; older ones on request."""
+    async def open_session(self, session_id: int, title: str, at: int | None = None) -> None:
+        """Show a session from the history: its newest messages; older ones on request. `at`:
+        a message to show (a search found it), scrolled to and marked."""
         if self.busy:
             self.notify("An answer is being written: esc stops it first.", severity="warning")
             return
-        await self._load(session_id, title)
+        await self._load(session_id, title, at)
 
-    async def _load(self, session_id: int, title: str = "") -> None:
+    async def _load(self, session_id: int, title: str = "", at: int | None = None) -> None:
         history = self.cockpit.history
         session = await history.session(session_id)
         if session is None:
             self.notify("That session no longer exists.", severity="warning")
             return
-        shown, earlier = await history.recent_messages(session_id, WINDOW)
+        window = WINDOW
+        if at is not None:  # from the found message to the end (a few more above it)
+            window = max(WINDOW, min(await history.messages_from(session_id, at) + 2, MOST_SHOWN))
+        shown, earlier = await history.recent_messages(session_id, window)
         self.session_id = session_id
         self.set_title(session.title or title)
         views = self._build_views(shown) or [EmptyChat(id="empty-chat")]
-        above, visible = self._split_at_screen_top(views)
+        above, visible = ([], views) if at is not None else self._split_at_screen_top(views)
         await self._reset(visible, hidden=earlier)
         self._follow_run(shown, visible)
         if above:  # rendered after the first frame: the bottom shows at once
             self.call_after_refresh(self._mount_above, above, self.marker)
+        if at is not None:
+            self.call_after_refresh(self._show_found, at)
         choice = self.cockpit.providers.choice_for(session.provider, session.model)
         self.post_message(self.SessionShown(choice))
+
+    def _show_found(self, message_id: int) -> None:
+        """Scroll to the message a search found and mark it (until another is opened)."""
+        found = next((v for v in self._views() if getattr(v, "message_id", None) == message_id),
+                     None)
+        if found is None:
+            self.notify("That message is further back than the chat shows: scroll up (or "
+                        "search again with --session).", severity="warning")
+            return
+        self.messages.anchor(False)  # the user is reading back: stop following the bottom
+        found.add_class("-found")
+        self.messages.scroll_to_widget(found, top=True, animate=False)
 
     def _follow_run(self, records: list[MessageRecord], views: list[Widget]) -> None:
         """An agent's run still going in the shown session: its text so far (all of it, from

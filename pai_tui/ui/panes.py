@@ -7,12 +7,13 @@ from datetime import UTC, datetime
 from rich.text import Text
 from textual import on, work
 from textual.message import Message
-from textual.widgets import OptionList, Static
+from textual.widget import Widget
+from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from pai_tui import events
 from pai_tui.cockpit import Cockpit
-from pai_tui.history.records import SessionRecord
+from pai_tui.history.records import SearchHit, SessionRecord
 from pai_tui.safe_text import printable
 from pai_tui.ui.bus import Bridge, Listening
 from pai_tui.ui.keymap import bindings_for
@@ -43,11 +44,12 @@ class EmptyState(Static, can_focus=True):
 
 
 class OpenSession(Message):
-    """Show this session in the Chat pane (from History, or an agent's run from Agents)."""
+    """Show this session in the Chat pane (from History, or an agent's run from Agents); `at`:
+    the message to scroll to and mark (a search found it)."""
 
-    def __init__(self, session_id: int, title: str):
+    def __init__(self, session_id: int, title: str, at: int | None = None):
         super().__init__()
-        self.session_id, self.title = session_id, title
+        self.session_id, self.title, self.at = session_id, title, at
 
 
 class HistoryPane(Listening, Pane):
@@ -56,19 +58,28 @@ class HistoryPane(Listening, Pane):
     OpenSession = OpenSession
 
     def __init__(self, cockpit: Cockpit, bridge: Bridge, **kwargs: object):
+        from pai_tui.ui.history_search import SEARCH_AFTER_S
+
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.cockpit = cockpit
         self.bridge = bridge
         self.sessions: list[SessionRecord] = []
+        self.hits: list[SearchHit] = []
         self._reloads = Soon(self, RELOAD_AFTER_S, self.reload)
+        self._searches = Soon(self, SEARCH_AFTER_S, self.run_search)
 
     def compose(self):  # type: ignore[override]
+        from pai_tui.ui.history_search import SearchBox, SearchResults
+
+        yield SearchBox(placeholder="Search the history… (esc closes)", id="history-search")
         yield OptionList(id="history-list")
+        yield SearchResults(id="history-results")
         yield EmptyState("Opening history…", id="history-state")
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.query_one("#history-list").display = False
+        for hidden in ("#history-list", "#history-search", "#history-results"):
+            self.query_one(hidden).display = False
         self._stop_listening = self.bridge.listen(self, events.StoreReady, events.StoreFailed,
                                                   events.SessionCreated, events.SessionUpdated)
         self.set_interval(TIMES_EVERY_S, self.refresh_times)  # "just now" becomes "5 min ago"
@@ -108,6 +119,8 @@ class HistoryPane(Listening, Pane):
         self.sessions = await self.cockpit.history.sessions()
         listing = self.query_one("#history-list", OptionList)
         state = self.query_one("#history-state", EmptyState)
+        if self.searching and self.query_one("#history-results").display:
+            return  # the results stay in view; the sessions are kept for their titles
         if not self.sessions:
             self._show_state("No sessions yet.\nYour chats are listed here, newest first.")
             return
@@ -147,3 +160,88 @@ class HistoryPane(Listening, Pane):
         session_id = int(message.option.id or 0)
         title = next((s.title for s in self.sessions if s.id == session_id), "")
         self.post_message(self.OpenSession(session_id, title))
+
+    def focus_target(self) -> Widget:
+        """The results while searching, else the sessions (or what the pane says instead)."""
+        for name in ("#history-results", "#history-list", "#history-search"):
+            widget = self.query_one(name)
+            if widget.display:
+                return widget
+        return self.query_one("#history-state")
+
+    # search
+
+    @property
+    def searching(self) -> bool:
+        return bool(self.query_one("#history-search").display)
+
+    def action_search(self) -> None:
+        """Open the search box (or go back to it) and put the focus there."""
+        box = self.query_one("#history-search", Input)
+        box.display = True
+        box.focus()
+
+    @on(Input.Changed, "#history-search")
+    def _typed(self) -> None:
+        self._searches.ask()
+
+    @on(Input.Submitted, "#history-search")
+    def _to_results(self) -> None:
+        results = self.query_one("#history-results", OptionList)
+        if results.display and results.option_count:
+            results.focus()
+
+    def on_search_closed(self) -> None:
+        box = self.query_one("#history-search", Input)
+        box.value, box.display = "", False
+        self.hits = []
+        self.query_one("#history-results").display = False
+        self.border_subtitle = ""
+        self.reload()  # the sessions again
+        self.focus_target().focus()
+
+    @work(group="history-search", exclusive=True, exit_on_error=False)
+    async def run_search(self) -> None:
+        from pai_tui.ui.history_search import FOUND, result_line
+
+        query = self.query_one("#history-search", Input).value
+        results = self.query_one("#history-results", OptionList)
+        self.hits = await self.cockpit.history.search(query, limit=FOUND, prefix=True) \
+            if query.strip() else []
+        if not query.strip():
+            results.display, self.border_subtitle = False, ""
+            self.reload()
+            return
+        if any(h.session_id not in {s.id for s in self.sessions} for h in self.hits
+               if h.session_id is not None):  # a session this list has not seen yet
+            self.sessions = await self.cockpit.history.sessions()
+        titles = {s.id: s.title for s in self.sessions}
+        now = datetime.now(UTC).replace(tzinfo=None)
+        results.set_options(Option(result_line(hit, titles, now), id=f"{hit.kind}:{hit.id}")
+                            for hit in self.hits)
+        results.highlighted = 0 if self.hits else None  # enter opens the best at once
+        self.border_subtitle = f"{len(self.hits)} found" if self.hits else "nothing found"
+        self.query_one("#history-list").display = False
+        self.query_one("#history-state").display = False
+        results.display = True
+
+    @on(OptionList.OptionSelected, "#history-results")
+    def _open_hit(self, message: OptionList.OptionSelected) -> None:
+        hit = next((h for h in self.hits if f"{h.kind}:{h.id}" == message.option.id), None)
+        if hit is None:
+            return
+        if hit.kind == "item":
+            self._open_item(hit.id)
+        elif hit.session_id is not None:
+            title = next((s.title for s in self.sessions if s.id == hit.session_id), "")
+            self.post_message(self.OpenSession(hit.session_id, title, at=hit.id))
+
+    @work(group="history-open", exit_on_error=False)
+    async def _open_item(self, item_id: int) -> None:
+        from pai_tui.ui.upgrades_pane import ItemScreen
+
+        record = await self.cockpit.history.run(lambda store: store.feed_item(item_id))
+        if record is None:
+            self.notify("That item was deleted.", severity="warning")
+            return
+        self.app.push_screen(ItemScreen(record))

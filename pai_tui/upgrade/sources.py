@@ -81,6 +81,13 @@ def guess_kind(url: str) -> Kind:
     return "feed"
 
 
+def name_for(url: str) -> str:
+    """A source's name when none is given: the URL's host and path."""
+    parsed = urlparse(url)
+    path = parsed.path.strip("/")
+    return f"{parsed.netloc}/{path}" if path else parsed.netloc or url
+
+
 def load_sources(home: Path) -> tuple[list[Source], list[str]]:
     """The bundled sources with the user's over them, and warnings (a shadowed or unknown name).
     ConfigError (file:line) for a file that is not a sources list."""

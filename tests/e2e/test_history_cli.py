@@ -1,107 +1,68 @@
-"""`pai history import / export / show` as a user runs them: counts and skipped items with their
-position, a second import that adds nothing, the source shown, a JSONL export that imports into
-another PAI_HOME, Markdown files, and clear errors for a missing or broken file."""
+"""`pai history search` as a script uses it: results best first with kind, id, session,
+snippet and score; filters; no match is exit 0 with `[]`; text from outside printed literally.
+On SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
 import json
-import stat
-from pathlib import Path
+from datetime import timedelta
 
 import pytest
 
+from pai_tui.history.models import utcnow
+from pai_tui.history.store import Store
 from pai_tui.paths import HomePaths
 from tests.conftest import run_pai
-from tests.history_samples import FIXTURES, llm_logs
+
+pytestmark = pytest.mark.usefixtures("database_url")
 
 
-def test_import_twice_then_show(home: HomePaths) -> None:
-    first = run_pai("history", "import", "chatgpt", str(FIXTURES / "chatgpt"))
-    assert first.returncode == 0, first.stderr
-    assert first.stdout.splitlines()[0].startswith(
-        "chatgpt: 2 imported, 0 updated, 0 unchanged, 2 skipped; 12 messages added")
-    assert "  skipped conversation 3: no 'mapping' (the conversation's messages)" in first.stdout
-    again = run_pai("history", "import", "chatgpt", str(FIXTURES / "chatgpt" /
-                                                        "conversations.json"))
-    assert "0 imported, 0 updated, 2 unchanged" in again.stdout
-    shown = run_pai("history", "show", "1")
-    assert shown.returncode == 0, shown.stderr
-    lines = shown.stdout.splitlines()
-    assert lines[0] == "#1 Quokka facts · imported from chatgpt"
-    assert "1 message on other branches (marked ⑂)" in shown.stdout
-    assert any(line.startswith("⑂ [assistant · gpt-4]") for line in lines)
-    data = json.loads(run_pai("history", "show", "1", "--json").stdout)
-    assert data["source"] == "chatgpt" and len(data["messages"]) == 5
-    assert [m["on_path"] for m in data["messages"]] == [True, False, True, True, True]
+def fill(home: HomePaths, database_url: str) -> dict[str, int]:
+    store, _, _ = Store.open(database_url, home.backups)
+    session = store.create_session("export")
+    asked = store.add_message(session.id, "user", "How do I export my history to markdown?")
+    answered = store.add_message(session.id, "assistant",
+                                 "Exporting: pai history export --format markdown \x1b[2J")
+    _, _, run = store.ask(None, "Design the feature", "anthropic", "m", agent="architect")
+    store.update_message(run.id, content="The export design is ready.", status="complete")
+    store.close()
+    return {"asked": asked.id, "answered": answered.id, "run": run.id,
+            "session": session.id}
 
 
-def test_dry_run_and_claude_code_default_folder(home: HomePaths, tmp_path: Path) -> None:
-    fake_home = tmp_path / "user"
-    (fake_home / ".claude").mkdir(parents=True)
-    import shutil
-
-    shutil.copytree(FIXTURES / "claude-code" / "projects", fake_home / ".claude" / "projects")
-    dry = run_pai("history", "import", "claude-code", "--dry-run", env={"HOME": str(fake_home)})
-    assert dry.returncode == 0, dry.stderr
-    assert dry.stdout.startswith("claude-code: 3 would be imported")
-    assert run_pai("history", "show", "1").returncode == 2  # nothing was written
-    real = run_pai("history", "import", "claude-code", env={"HOME": str(fake_home)})
-    assert real.stdout.startswith("claude-code: 3 imported")
-    assert ".jsonl:13: not valid JSON" in real.stdout
-
-
-def test_llm_default_path_follows_llm_user_path(home: HomePaths, tmp_path: Path) -> None:
-    llm_logs(tmp_path / "logs.db")
-    done = run_pai("history", "import", "llm", env={"LLM_USER_PATH": str(tmp_path)})
-    assert done.stdout.startswith("llm: 3 imported"), done.stdout + done.stderr
-
-
-def test_export_jsonl_imports_into_another_home(home: HomePaths, tmp_path: Path) -> None:
-    run_pai("history", "import", "llm", str(llm_logs(tmp_path / "logs.db")))
-    out = tmp_path / "exports"
-    done = run_pai("history", "export", "--out", str(out))
+def test_search_prints_json_best_first_with_the_contract_fields(
+        home: HomePaths, database_url: str) -> None:
+    ids = fill(home, database_url)
+    done = run_pai("history", "search", "export", "--json")
     assert done.returncode == 0, done.stderr
-    path = Path(done.stdout.strip())
-    assert path.parent == out and "exported 3 sessions" in done.stderr
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    other = {"PAI_HOME": str(tmp_path / "other-home")}
-    moved = run_pai("history", "import", "jsonl", str(path), env=other)
-    assert moved.stdout.startswith("jsonl: 3 imported"), moved.stdout + moved.stderr
-    shown = run_pai("history", "show", "1", env=other).stdout
-    assert shown.startswith("#1 ") and "imported from llm" in shown
+    results = json.loads(done.stdout)
+    assert [(r["kind"], r["id"]) for r in results][:1] == [("message", ids["asked"])]
+    assert {(r["kind"], r["id"]) for r in results} == {
+        ("message", ids["asked"]), ("message", ids["answered"]), ("agent", ids["run"])}
+    assert all({"kind", "id", "session", "snippet", "score"} <= set(r) for r in results)
+    assert [r["score"] for r in results] == sorted((r["score"] for r in results), reverse=True)
+    first = results[0]
+    assert first["session"] == ids["session"]
+    assert [first["snippet"][a:b].lower() for a, b in first["highlights"]] == ["export"]
 
 
-def test_export_markdown_one_session(home: HomePaths, tmp_path: Path) -> None:
-    run_pai("history", "import", "claude", str(FIXTURES / "claude" / "conversations.json"))
-    done = run_pai("history", "export", "--session", "2", "--format", "markdown", "--out",
-                   str(tmp_path / "md"))
-    assert done.returncode == 0, done.stderr
-    [page] = (tmp_path / "md" / "history" / "sessions").rglob("*.md")
-    assert page.name == "2025-03-03-100000_SESSION_name-a-bird-that-cannot-fly.md"
-    assert page.read_text().startswith('---\ntype: "session"\nid: 2\n')
-    missing = run_pai("history", "export", "--session", "99", "--out", str(tmp_path / "x"))
-    assert missing.returncode == 2 and "no session 99" in missing.stderr
+def test_filters_and_no_match(home: HomePaths, database_url: str) -> None:
+    ids = fill(home, database_url)
+    agent = json.loads(run_pai("history", "search", "export", "--kind", "agent",
+                               "--json").stdout)
+    assert [r["id"] for r in agent] == [ids["run"]]
+    future = (utcnow() + timedelta(days=1)).date().isoformat()
+    later = run_pai("history", "search", "export", "--since", future, "--json")
+    assert (later.returncode, json.loads(later.stdout)) == (0, [])
+    nothing = run_pai("history", "search", "wombat", "--json")
+    assert (nothing.returncode, nothing.stdout.strip()) == (0, "[]")
+    bad = run_pai("history", "search", "x", "--since", "yesterday")
+    assert bad.returncode == 2 and "'yesterday': not a date" in bad.stderr
 
 
-@pytest.mark.parametrize(("kind", "name", "expected"), [
-    ("chatgpt", "nothing.json", "nothing.json: no such file"),
-    ("claude", "broken.json", "not valid JSON after item 0"),
-    ("llm", "broken.json", "not an SQLite database"),
-])
-def test_unreadable_files_say_what_and_where(home: HomePaths, tmp_path: Path, kind: str,
-                                             name: str, expected: str) -> None:
-    (tmp_path / "broken.json").write_text("[{\"uuid\": ")
-    done = run_pai("history", "import", kind, str(tmp_path / name))
-    assert done.returncode == 1 and expected in done.stderr
-    assert "Traceback" not in done.stderr
-
-
-def test_a_file_broken_part_way_keeps_and_counts_what_came_before(home: HomePaths,
-                                                                 tmp_path: Path) -> None:
-    text = (FIXTURES / "chatgpt" / "conversations.json").read_text()
-    path = tmp_path / "conversations.json"
-    path.write_text(text[: text.index('"title": "Chart of my data"')] + '"title": [')
-    done = run_pai("history", "import", "chatgpt", str(path))
-    assert done.returncode == 1
-    assert done.stdout.startswith("chatgpt: 1 imported")
-    assert "not valid JSON after item 1" in done.stderr and "Traceback" not in done.stderr
+def test_text_lists_results_literally(home: HomePaths, database_url: str) -> None:
+    fill(home, database_url)
+    done = run_pai("history", "search", "markdown")
+    assert done.returncode == 0
+    assert "\x1b" not in done.stdout and "--format markdown" in done.stdout
+    assert "session" in done.stdout

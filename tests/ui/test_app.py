@@ -125,7 +125,8 @@ async def test_every_action_is_in_the_command_palette() -> None:
                 assert spec.title not in titles, spec.id
                 continue
             if spec.id in ("help.close", "chat.cancel", "ollama.use") \
-                    or spec.scope in ("skills", "timeline", "summary", "upgrade-item"):
+                    or spec.scope in ("skills", "timeline", "summary", "upgrade-item",
+                                      "upgrade-proposal"):
                 # listed on their screens (test_skills_ui, test_timeline_ui, test_upgrades_ui)
                 # the help screen's own key, and two listed only when there is something to
                 # do (test_every_palette_entry shows them then)
@@ -545,6 +546,17 @@ def _agent_picker(app: PaiApp) -> bool:
         app.screen.query_one(Input).placeholder.startswith("Which agent?")
 
 
+def _searching(app: PaiApp) -> bool:
+    """The History pane's search box is open and has the focus."""
+    return getattr(app.focused, "id", "") == "history-search" and app.focused.display  # type: ignore[union-attr]
+
+
+async def _search_open(app: PaiApp, pilot: Pilot) -> None:
+    await _session_in_history(app, pilot)
+    await press(pilot, "slash")
+    assert await eventually(pilot, lambda: _searching(app))
+
+
 def _dialog(kind: type) -> Callable[[PaiApp], bool]:
     return lambda a: isinstance(a.screen, kind)
 
@@ -629,6 +641,10 @@ EFFECTS: dict[str, tuple[Callable[..., Any] | None, Callable[[PaiApp], bool]]] =
     "session.delete": (_start_session, _dialog(ConfirmDialog)),
     "history.rename": (_session_in_history, _dialog(InputDialog)),
     "history.delete": (_session_in_history, _dialog(ConfirmDialog)),
+    "history.find": (None, _searching),
+    "history.search": (_session_in_history, _searching),
+    "history.search_close": (_search_open, lambda a: not _searching(a)
+                             and a.focused is a.main.query_one("#history-list")),
     "ollama.use": (_ollama_found, lambda a: a.cockpit.providers.default().provider == "ollama"),
     "agents.start": (None, _agent_picker),
     "agents.stop_all": (_agent_running, lambda a: _agent_status(a) == "cancelled"),
@@ -662,6 +678,17 @@ EFFECTS: dict[str, tuple[Callable[..., Any] | None, Callable[[PaiApp], bool]]] =
     "upgrades.read": (upgrade_steps.items_in_pane, upgrade_steps.first_read),
     "upgrades.delete": (upgrade_steps.items_in_pane, upgrade_steps.one_deleted),
     "upgrade_item.close": (upgrade_steps.item_open, lambda a: a.screen is a.main),
+    "upgrades.propose": (upgrade_steps.item_for_a_proposal,
+                         lambda a: upgrade_steps.proposal_of(a, "proposed")),
+    "upgrades.accept": (upgrade_steps.proposal_in_pane,
+                        lambda a: upgrade_steps.proposal_of(a, "accepted")),
+    "upgrades.reject": (upgrade_steps.proposal_in_pane,
+                        lambda a: upgrade_steps.proposal_of(a, "rejected")),
+    "upgrades.apply": (upgrade_steps.accepted_in_pane,
+                       lambda a: upgrade_steps.proposal_of(a, "verified")),
+    "upgrades.revert": (upgrade_steps.verified_in_pane,
+                        lambda a: upgrade_steps.proposal_of(a, "reverted")),
+    "upgrade_proposal.close": (upgrade_steps.proposal_open, lambda a: a.screen is a.main),
     "voice.hush": (None, lambda a: any("Speech stopped" in str(n.message)
                                        for n in a._notifications)),
 }

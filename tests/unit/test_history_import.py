@@ -190,8 +190,11 @@ def test_llm_logs_of_both_table_generations(store: Store, tmp_path: Path) -> Non
 def test_imported_messages_are_searchable_at_once(store: Store) -> None:
     run(store, "claude-code", CLAUDE_CODE)
     run(store, "chatgpt", CHATGPT)
-    assert "Lovely tomatoes!" in [m.content for m in store.search("tomatoes")]
-    assert any("Rottnest" in m.content for m in store.search("Rottnest"))
+    found = {hit.id for hit in store.search("tomatoes") + store.search("Rottnest")}
+    texts = {m.content for s in store.list_sessions() for m in store.messages(s.id)
+             if m.id in found}
+    assert "Lovely tomatoes!" in texts
+    assert "Quokkas live on Rottnest Island and are famous for smiling." in texts
 
 
 def test_keys_in_an_import_never_reach_the_database(store: Store, tmp_path: Path) -> None:
