@@ -18,6 +18,8 @@ from pai_tui.cli import config_for, in_cockpit
 from pai_tui.cli.output import plural, say, say_json, tell, warn
 
 if TYPE_CHECKING:
+    from collections import Counter
+
     from pai_tui.history.imports.writer import Report
     from pai_tui.history.records import MessageRecord, SearchHit, SessionRecord
     from pai_tui.history.store import Store
@@ -133,7 +135,7 @@ def export_command(ctx: click.Context, session_id: int | None, form: str,
     config = config_for(ctx)
     folder = (out or config.home.root / "exports").expanduser()
 
-    def work(store: Store) -> tuple[Path, int] | None:
+    def work(store: Store) -> tuple[Path, Counter[str]] | None:
         from pai_tui.history import export
 
         if session_id is not None and store.get_session(session_id) is None:
@@ -153,7 +155,7 @@ def export_command(ctx: click.Context, session_id: int | None, form: str,
         ctx.exit(2)
     where, count = done
     say(where)
-    warn(f"exported {plural(count, 'session')}")
+    warn(f"exported {plural(count['session'], 'session')}, {plural(count['note'], 'note')}")
 
 
 @history.command("import")

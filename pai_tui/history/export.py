@@ -1,26 +1,27 @@
 """Exporting the history: JSON Lines that `pai history import jsonl` reads back into the same
 history, or Markdown in PAI's history layout
 (`history/{sessions,learnings,research,decisions}/YYYY-MM/YYYY-MM-DD-HHMMSS_TYPE_slug.md`, YAML
-frontmatter) for PAI's tools and for reading. Sessions only for now: each kind of record is one
-entry of KINDS, so notes will be one more. Text is redacted again on its way out (rows written
-before pai redacted keys on every write); files are 0600, folders 0700."""
+frontmatter) for PAI's tools and for reading. Each kind of record (sessions, notes) is one entry
+of KINDS. Text is redacted again on its way out (rows written before pai redacted keys on every
+write); files are 0600, folders 0700."""
 
 from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from pai_tui.history.records import MessageRecord, SessionRecord
+from pai_tui.history.records import MessageRecord, NoteRecord, SessionRecord
 from pai_tui.paths import PRIVATE_FILE, private_folder
 from pai_tui.scrub import redact_shapes
 
 if TYPE_CHECKING:
-    from pai_tui.history.transfer import TransferStore
+    from pai_tui.history.store import Store
 
 FORMAT = "pai-history"
 VERSION = 1
@@ -38,6 +39,11 @@ class Record:
     line: dict[str, Any]
     frontmatter: dict[str, Any]
     body: str
+    readable: bool = True  # written as Markdown too (a forgotten note is not: only in JSONL)
+
+    @property
+    def noun(self) -> str:
+        return str(self.line["kind"])
 
 
 def clean(text: str | None) -> str | None:
@@ -111,15 +117,54 @@ def transcript(messages: list[MessageRecord]) -> str:
     return "\n".join(parts)
 
 
-# What export can write: a kind → the records of it in the store (notes will be one more).
-KINDS: dict[str, Callable[[TransferStore, int | None], Iterator[Record]]] = {
-    "sessions": lambda store, session_id: (
-        session_record(session, messages)
-        for session, messages in store.export_sessions(session_id)),
+# Where PAI keeps each kind of note (a preference is a learning about the user).
+NOTE_PLACES = {"learning": ("learnings", "LEARNING"), "decision": ("decisions", "DECISION"),
+               "research": ("research", "RESEARCH"), "preference": ("learnings", "PREFERENCE")}
+
+
+def note_record(note: NoteRecord) -> Record:
+    draft = note.draft
+    folder, kind = NOTE_PLACES.get(draft.kind, ("learnings", draft.kind.upper()))
+    line = {
+        "kind": "note", "format": FORMAT, "version": VERSION, "id": note.id,
+        "note_kind": draft.kind, "title": clean(draft.title), "body": clean(draft.body),
+        "tags": list(draft.tags), "telos": list(draft.telos), "status": note.status,
+        "superseded_by": note.superseded_by, "created_by": draft.created_by,
+        "session_id": draft.session_id, "message_id": draft.message_id, "agent": draft.agent,
+        "host": note.host, "created_at": _time(note.created_at),
+        "updated_at": _time(note.updated_at),
+    }
+    front = {"type": draft.kind, "id": note.id, "title": clean(draft.title),
+             "created": _time(note.created_at), "updated": _time(note.updated_at),
+             "status": note.status, "tags": list(draft.tags), "telos": list(draft.telos),
+             "created_by": draft.created_by, "session": draft.session_id,
+             "superseded_by": note.superseded_by}
+    body = f"# {clean(draft.title)}\n\n{clean(draft.body) or ''}\n"
+    return Record(folder, kind, note.created_at, draft.title, line, front, body,
+                  readable=note.status != "forgotten")
+
+
+def _sessions(store: Store, session_id: int | None) -> Iterator[Record]:
+    for session, messages in store.export_sessions(session_id):
+        yield session_record(session, messages)
+
+
+def _notes(store: Store, session_id: int | None) -> Iterator[Record]:
+    """Every note, oldest first, forgotten ones too (JSONL keeps everything); with a session,
+    the notes that came from it."""
+    for note in reversed(store.notes(statuses=())):
+        if session_id is None or note.draft.session_id == session_id:
+            yield note_record(note)
+
+
+# What export can write: a kind → its records in the store.
+KINDS: dict[str, Callable[[Store, int | None], Iterator[Record]]] = {
+    "sessions": _sessions,
+    "notes": _notes,
 }
 
 
-def records(store: TransferStore, session_id: int | None = None) -> Iterator[Record]:
+def records(store: Store, session_id: int | None = None) -> Iterator[Record]:
     for kind in KINDS.values():
         yield from kind(store, session_id)
 
@@ -133,15 +178,15 @@ def _open_private(path: Path) -> IO[str]:
 
 
 def write_jsonl(items: Iterator[Record], out: Path, now: datetime | None = None,
-                ) -> tuple[Path, int]:
-    """One file in `out`, one line per record; returns it and how many lines."""
+                ) -> tuple[Path, Counter[str]]:
+    """One file in `out`, one line per record; returns it and how many of each kind."""
     private_folder(out)
     stamp = (now or datetime.now(UTC)).strftime("%Y%m%d-%H%M%S")
-    path, count = out / f"pai-history-{stamp}.jsonl", 0
+    path, count = out / f"pai-history-{stamp}.jsonl", Counter[str]()
     with _open_private(path) as stream:
         for record in items:
             stream.write(json.dumps(record.line, ensure_ascii=False) + "\n")
-            count += 1
+            count[record.noun] += 1
     return path, count
 
 
@@ -150,11 +195,13 @@ def slug(title: str) -> str:
     return words[:60].rstrip("-") or "untitled"
 
 
-def write_markdown(items: Iterator[Record], out: Path) -> tuple[Path, int]:
+def write_markdown(items: Iterator[Record], out: Path) -> tuple[Path, Counter[str]]:
     """A file per record under `out`/history/FOLDER/YYYY-MM/; returns the history folder and
-    how many files."""
-    root, count, taken = out / "history", 0, set()
+    how many of each kind."""
+    root, count, taken = out / "history", Counter[str](), set()
     for record in items:
+        if not record.readable:
+            continue
         folder = root / record.folder / record.created_at.strftime("%Y-%m")
         name = f"{record.created_at.strftime('%Y-%m-%d-%H%M%S')}_{record.type}_{slug(record.title)}"
         path = folder / f"{name}.md"
@@ -167,7 +214,7 @@ def write_markdown(items: Iterator[Record], out: Path) -> tuple[Path, int]:
             private_folder(out / parent)
         with _open_private(path) as stream:
             stream.write(frontmatter(record.frontmatter) + "\n" + record.body)
-        count += 1
+        count[record.noun] += 1
     return root, count
 
 

@@ -62,7 +62,7 @@ def test_export_jsonl_imports_into_another_home(home: HomePaths, tmp_path: Path)
     done = run_pai("history", "export", "--out", str(out))
     assert done.returncode == 0, done.stderr
     path = Path(done.stdout.strip())
-    assert path.parent == out and "exported 3 sessions" in done.stderr
+    assert path.parent == out and "exported 3 sessions, 0 notes" in done.stderr
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     other = {"PAI_HOME": str(tmp_path / "other-home")}
     moved = run_pai("history", "import", "jsonl", str(path), env=other)

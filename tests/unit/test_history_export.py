@@ -75,7 +75,7 @@ def test_jsonl_round_trip_gives_the_same_history(store: Store, home: HomePaths,
                                                   tmp_path: Path) -> None:
     a_history(store)
     path, count = export.write_jsonl(export.records(store), tmp_path / "out")
-    assert count == 4
+    assert count == {"session": 4}
     other, _, _ = Store.open(sqlite_url(tmp_path / "other.db"), None)
     try:
         report = write(reader("jsonl")(path), other)
@@ -99,7 +99,7 @@ def test_one_session_and_private_files(store: Store, tmp_path: Path) -> None:
     a_history(store)
     first = store.list_sessions()[-1]
     path, count = export.write_jsonl(export.records(store, first.id), tmp_path / "out")
-    assert count == 1
+    assert count == {"session": 1}
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
 
@@ -108,7 +108,7 @@ def test_markdown_in_pais_history_layout(store: Store, tmp_path: Path) -> None:
     a_history(store)
     root, count = export.write_markdown(export.records(store), tmp_path / "out")
     files = sorted(root.rglob("*.md"))
-    assert count == len(files) == 4
+    assert count == {"session": 4} and len(files) == 4
     week = next(f for f in files if f.name.endswith("_SESSION_week-plan.md"))
     assert week.parent.parent.name == "sessions" and week.parent.parent.parent == root
     created = next(s for s in store.list_sessions() if s.title == "Week plan").created_at
@@ -172,3 +172,32 @@ def test_an_export_imported_into_the_database_it_came_from_adds_nothing(
     report = write(reader("jsonl")(path), store)
     assert (report.imported, report.updated, report.unchanged) == (0, 0, 4)
     assert shape(store) == before
+
+
+def test_notes_go_to_pais_folders_and_forgotten_ones_only_to_jsonl(store: Store,
+                                                                    tmp_path: Path) -> None:
+    from pai_tui.history.records import NoteDraft
+
+    key = fake_keys()["github-token"]
+    session = store.create_session("where it was learned")
+    learned = store.add_note(NoteDraft("learning", "Water tomatoes at dawn", f"Less mildew. {key}",
+                                       tags=("garden",), telos=("G2",), session_id=session.id))
+    store.add_note(NoteDraft("decision", "Use cron, not systemd timers"))
+    store.add_note(NoteDraft("research", "Quokka lifespans"))
+    gone = store.add_note(NoteDraft("preference", "Answers in French"))
+    store.forget_note(gone.id)
+    root, count = export.write_markdown(export.records(store), tmp_path / "md")
+    assert count == {"session": 1, "note": 3}
+    names = sorted(str(p.relative_to(root)) for p in root.rglob("*.md"))
+    month = learned.created_at.strftime("%Y-%m")
+    assert [n.split("/")[0] for n in names] == ["decisions", "learnings", "research", "sessions"]
+    page = next(root.glob(f"learnings/{month}/*_LEARNING_water-tomatoes-at-dawn.md"))
+    head, body = page.read_text().removeprefix("---\n").split("\n---\n", 1)
+    front = yaml.safe_load(head)
+    assert (front["type"], front["tags"], front["telos"], front["session"]) == (
+        "learning", ["garden"], ["G2"], session.id)
+    assert body == "\n# Water tomatoes at dawn\n\nLess mildew. [redacted github-token]\n"
+    lines = export.write_jsonl(export.records(store), tmp_path / "j")[1]
+    assert lines == {"session": 1, "note": 4}  # the forgotten one too: JSONL keeps everything
+    only = export.write_jsonl(export.records(store, session.id), tmp_path / "one")[1]
+    assert only == {"session": 1, "note": 1}  # a session's export: the notes learned in it
