@@ -12,7 +12,7 @@ from typing import Literal
 
 Scope = Literal["app", "screen", "chat-input", "history", "history-search", "agents",
                 "upgrades", "help", "skills", "timeline", "summary", "upgrade-item",
-                "upgrade-proposal"]
+                "upgrade-proposal", "notes-used"]
 
 
 @dataclass(frozen=True)
@@ -92,6 +92,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("agents.stop_all", "alt+x", "Stop all agents", "stop_all_agents",
                help="Stop every running agent; what they wrote is kept, marked cancelled.",
                priority=True),
+    ActionSpec("chat.notes", "alt+j", "Notes given to the last answer", "notes_used",
+               help="Show the notes from your history that were put in the last answer's "
+                    "context (its header says how many).", priority=True),
     ActionSpec("timeline.last", "alt+w", "Timeline of the last answer", "last_answer_timeline",
                help="The chat's last answer as a waterfall: its model calls, tool runs, "
                     "questions and the agents it started, with times, tokens and cost.",
@@ -190,6 +193,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
                scope="upgrade-item", help="Leave the item."),
     ActionSpec("upgrade_proposal.close", "escape,q", "Close the proposal", "close",
                scope="upgrade-proposal", help="Leave the proposal."),
+    ActionSpec("notes_used.close", "escape,q", "Close the notes", "close", scope="notes-used",
+               help="Leave the notes given to the answer."),
     ActionSpec("help.close", "escape,f1,q", "Close help", "dismiss", scope="help",
                help="Leave the help screen."),
     ActionSpec("skills.run", "r", "Run a tool of this skill", "run_tool", scope="skills",
@@ -221,6 +226,7 @@ SHARED_BY_DESIGN: frozenset[frozenset[str]] = frozenset(frozenset(pair) for pair
     ("chat.cancel", "skills.close"), ("chat.cancel", "timeline.close"),
     ("chat.cancel", "summary.close"), ("chat.cancel", "upgrade_item.close"),
     ("chat.cancel", "history.search_close"), ("chat.cancel", "upgrade_proposal.close"),
+    ("chat.cancel", "notes_used.close"),
     ("app.help", "help.close"),
     ("screen.copy", "app.quit_hint")))
 

@@ -70,7 +70,7 @@ def message_line(message: MessageRecord) -> dict[str, Any]:
         "on_path": message.on_path, "output_estimated": message.output_estimated,
         "superseded": message.superseded, "agent": message.agent,
         "created_at": _time(message.created_at), "updated_at": _time(message.updated_at),
-        "content_hash": message.content_hash,
+        "content_hash": message.content_hash, "notes_used": list(message.notes_used),
     }
 
 

@@ -410,6 +410,12 @@ class Store(TimelineStore, FeedStore, LeaseStore, SearchStore, ProposalStore, No
             row = s.get(Message, message_id)
             return _message_record(row) if row else None
 
+    def set_notes_used(self, message_id: int, note_ids: list[int]) -> None:
+        """Which notes were put in the context of the answer `message_id`."""
+        with self._session() as s:
+            s.execute(update(Message).where(Message.id == message_id)
+                      .values(notes_used=" ".join(map(str, note_ids)) or None))
+
     def messages_from(self, session_id: int, message_id: int) -> int:
         """How many messages (not steps) of the session are `message_id` or newer: the window
         that shows it, to the end."""

@@ -60,9 +60,10 @@ MAIN_SCREEN_ACTIONS = frozenset(
      "cancel_answer", "retry_answer", "switch_answer", "take_back_queued", "copy_answer",
      "toggle_details",
      "show_earlier", "switch_model", "edit_system_prompt", "rename_session", "delete_session",
-     "use_ollama", "browse_skills", "last_answer_timeline"})
+     "use_ollama", "browse_skills", "last_answer_timeline", "notes_used"})
 # Scopes of screens of their own (the screen's id is the scope): their actions act there.
-SCREEN_SCOPES = ("help", "skills", "timeline", "summary", "upgrade-item", "upgrade-proposal")
+SCREEN_SCOPES = ("help", "skills", "timeline", "summary", "upgrade-item", "upgrade-proposal",
+                 "notes-used")
 
 
 class MainScreen(Screen[None], inherit_bindings=False):
@@ -393,6 +394,20 @@ class PaiApp(App[None], inherit_bindings=False):
             self.notify("No answer yet: the timeline shows one once it has begun.", timeout=3)
             return
         self.push_screen(TimelineScreen(self.cockpit.history, answer.message_id))
+
+    @work(group="notes-used", exclusive=True, exit_on_error=False)
+    async def action_notes_used(self) -> None:
+        from pai_tui.ui.notes_screen import NotesUsedScreen
+
+        answer = self.chat.last_answer()
+        if answer is None or not answer.notes_used:
+            self.notify("The last answer was given no notes from your history (pai notes add "
+                        "keeps one; [notes] in config.toml).", timeout=4)
+            return
+        ids = list(answer.notes_used)
+        notes = await self.cockpit.history.run(
+            lambda store: store.notes(statuses=(), ids=ids))
+        self.push_screen(NotesUsedScreen(answer.message_id, notes))
 
     def action_show_usage(self) -> None:
         from pai_tui.ui.summary_screen import SummaryScreen

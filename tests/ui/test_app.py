@@ -126,7 +126,7 @@ async def test_every_action_is_in_the_command_palette() -> None:
                 continue
             if spec.id in ("help.close", "chat.cancel", "ollama.use") \
                     or spec.scope in ("skills", "timeline", "summary", "upgrade-item",
-                                      "upgrade-proposal"):
+                                      "upgrade-proposal", "notes-used"):
                 # listed on their screens (test_skills_ui, test_timeline_ui, test_upgrades_ui)
                 # the help screen's own key, and two listed only when there is something to
                 # do (test_every_palette_entry shows them then)
@@ -381,6 +381,33 @@ async def _open_help(app: PaiApp, pilot: Pilot) -> None:
 async def _start_session(app: PaiApp, pilot: Pilot) -> None:
     await press(pilot, *"hi", "enter")
     await settle(pilot)
+
+
+async def _answered_with_notes(app: PaiApp, pilot: Pilot) -> None:
+    """An answer that was given two notes from the history (its header says so)."""
+    from pai_tui.history.records import NoteDraft
+
+    await app.cockpit.history.run(lambda store: [store.add_note(NoteDraft(
+        "preference", "British spelling")), store.add_note(NoteDraft(
+            "learning", "Greetings", "Say hi back warmly."))])
+    await press(pilot, *"hi greetings", "enter")
+    await settle(pilot)
+    answer = app.chat.last_answer()
+    assert await eventually(pilot, lambda: answer is not None and len(answer.notes_used) == 2)
+    assert "used 2 notes" in text_of(app, answer)  # type: ignore[arg-type]
+
+
+def _notes_shown(app: PaiApp) -> bool:
+    from pai_tui.ui.notes_screen import NotesUsedScreen
+
+    return isinstance(app.screen, NotesUsedScreen) and len(app.screen.notes) == 2 and \
+        "Say hi back warmly." in text_of(app, app.screen)
+
+
+async def _notes_open(app: PaiApp, pilot: Pilot) -> None:
+    await _answered_with_notes(app, pilot)
+    await press(pilot, "alt+j")
+    assert await eventually(pilot, lambda: _notes_shown(app))
 
 
 async def _select_agents_text(app: PaiApp, pilot: Pilot) -> None:
@@ -665,6 +692,8 @@ EFFECTS: dict[str, tuple[Callable[..., Any] | None, Callable[[PaiApp], bool]]] =
     "skills.filter": (_skills_open, lambda a: getattr(a.focused, "id", "") == "skills-filter"),
     "skills.close": (_skills_open, lambda a: a.screen is a.main),
     "timeline.last": (_answered, _timeline_of(_last_answer_id)),
+    "chat.notes": (_answered_with_notes, _notes_shown),
+    "notes_used.close": (_notes_open, lambda a: a.screen is a.main),
     "agents.timeline": (_agent_under_cursor, _timeline_of(_run_id)),
     "timeline.close": (_timeline_open, lambda a: a.screen is a.main),
     "usage.summary": (None, _summary_of("today")),
