@@ -24,8 +24,11 @@ from pai_tui.history.models import ChatSession, KeptCost, Message, utcnow
 from pai_tui.history.notes import NoteStore
 from pai_tui.history.proposals import ProposalStore
 from pai_tui.history.records import MessageRecord, Role, SessionRecord, Status
+from pai_tui.history.rows import message_record as _message_record
+from pai_tui.history.rows import session_record as _session_record
 from pai_tui.history.search import SearchStore
 from pai_tui.history.timeline import TimelineStore
+from pai_tui.history.transfer import TransferStore
 from pai_tui.history.urls import sqlite_path
 from pai_tui.history.writers import is_gone, this_writer
 from pai_tui.paths import narrow, private_file, private_folder
@@ -117,14 +120,6 @@ def make_engine(url: str, create_folder: bool = True) -> Engine:
     return engine
 
 
-def _session_record(row: ChatSession, count: int = 0) -> SessionRecord:
-    return SessionRecord(
-        id=row.id, title=row.title, provider=row.provider, model=row.model,
-        system_prompt=row.system_prompt, created_at=row.created_at, updated_at=row.updated_at,
-        message_count=count,
-    )
-
-
 def _message_values(*, cost: float | Unset | None = UNSET, **fields: Any) -> dict[str, Any]:
     """The columns `update_message` sets: the fields given (None leaves one alone), the cost
     when given (None: unknown), and the time."""
@@ -135,20 +130,8 @@ def _message_values(*, cost: float | Unset | None = UNSET, **fields: Any) -> dic
     return values
 
 
-def _message_record(row: Message) -> MessageRecord:
-    return MessageRecord(
-        id=row.id, session_id=row.session_id, role=row.role,  # type: ignore[arg-type]
-        content=row.content, status=row.status,  # type: ignore[arg-type]
-        provider=row.provider, model=row.model, input_tokens=row.input_tokens,
-        output_tokens=row.output_tokens, cost=row.cost, created_at=row.created_at,
-        updated_at=row.updated_at, error=row.error, skill=row.skill,
-        parent_id=row.parent_id, output_estimated=bool(row.output_estimated),
-        superseded=bool(row.superseded), agent=row.agent,
-        notes_used=tuple(int(n) for n in (row.notes_used or "").split()),
-    )
-
-
-class Store(TimelineStore, FeedStore, LeaseStore, SearchStore, ProposalStore, NoteStore):
+class Store(TimelineStore, FeedStore, LeaseStore, SearchStore, ProposalStore, NoteStore,
+            TransferStore):
     def __init__(self, engine: Engine):
         self.engine = engine
         self._reading = sessionmaker(engine, expire_on_commit=False)

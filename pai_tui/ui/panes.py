@@ -159,6 +159,8 @@ class HistoryPane(Listening, Pane):
     def _prompt(record: SessionRecord, now: datetime | None = None) -> Text:
         prompt = Text(printable(record.title), no_wrap=True, overflow="ellipsis")
         prompt.append(f"  {ago(record.updated_at, now)}", style="dim")
+        if record.source:  # imported (pai history import): from where
+            prompt.append(f"  ⇣{printable(record.source)}", style="dim")
         return prompt
 
     def _option(self, record: SessionRecord) -> Option:

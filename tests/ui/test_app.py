@@ -969,3 +969,21 @@ async def test_an_ignored_secrets_file_is_said_when_the_cockpit_starts(home: Hom
         told = [str(n.message) for n in app._notifications]
         assert any(f"{secrets} is readable by others" in m and "chmod 600" in m for m in told)
         assert all("sk-ant-kept-out" not in m for m in told)
+
+
+async def test_history_marks_imported_sessions_with_their_source(home: HomePaths) -> None:
+    from pai_tui.history.imports import reader
+    from pai_tui.history.imports.writer import write
+    from pai_tui.history.store import Store
+    from pai_tui.history.urls import sqlite_url
+    from tests.history_samples import FIXTURES
+
+    home.ensure()
+    store, _, _ = Store.open(sqlite_url(home.database), home.backups)
+    write(reader("claude")(FIXTURES / "claude" / "conversations.json"), store)
+    store.close()
+    async with running() as (app, pilot):
+        listing = app.screen.query_one("#history-list", OptionList)
+        assert await eventually(pilot, lambda: listing.option_count == 3)
+        prompts = [str(listing.get_option_at_index(i).prompt) for i in range(3)]
+        assert all(prompt.endswith("⇣claude") for prompt in prompts), prompts
