@@ -1,4 +1,4 @@
-"""The History pane, and what the panes share (EmptyState, `ago`, OpenSession)."""
+"""The History pane, and OpenSession (what opens a session in the Chat pane)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from rich.text import Text
 from textual import on, work
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import Input, OptionList, Static
+from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
 from pai_tui import events
@@ -17,26 +17,11 @@ from pai_tui.history.records import NoteRecord, SearchHit, SessionRecord
 from pai_tui.safe_text import printable
 from pai_tui.ui.bus import Bridge, Listening
 from pai_tui.ui.keymap import bindings_for
-from pai_tui.ui.pane import Pane
+from pai_tui.ui.pane import EmptyState, Pane, ago
 from pai_tui.ui.soon import Soon
 
 TIMES_EVERY_S = 30.0
 RELOAD_AFTER_S = 0.1
-
-
-def ago(moment: datetime, now: datetime | None = None) -> str:
-    """'just now', '5 min ago', '3 h ago', 'yesterday', or the date (moments are naive UTC)."""
-    now = now or datetime.now(UTC).replace(tzinfo=None)
-    seconds = max(0, (now - moment).total_seconds())
-    if seconds < 60:
-        return "just now"
-    if seconds < 3600:
-        return f"{int(seconds // 60)} min ago"
-    if seconds < 86400:
-        return f"{int(seconds // 3600)} h ago"
-    if seconds < 2 * 86400:
-        return "yesterday"
-    return moment.strftime("%Y-%m-%d")
 
 
 def note_line(note: NoteRecord, now: datetime) -> Text:
@@ -49,10 +34,6 @@ def note_line(note: NoteRecord, now: datetime) -> Text:
     if extra:
         line.append(f"\n           {printable(extra)}", style="dim")
     return line
-
-
-class EmptyState(Static, can_focus=True):
-    """A focusable explanation shown where a pane has nothing yet."""
 
 
 class OpenSession(Message):

@@ -23,8 +23,7 @@ from pai_tui.history.records import FeedItemRecord, FeedSourceState, ProposalRec
 from pai_tui.safe_text import printable
 from pai_tui.ui.bus import Bridge, Listening
 from pai_tui.ui.keymap import bindings_for
-from pai_tui.ui.pane import Pane
-from pai_tui.ui.panes import EmptyState, ago
+from pai_tui.ui.pane import EmptyState, Pane, ago
 
 SHOWN = 200  # items listed (the best)
 CLOSED_SHOWN = 5  # proposals listed that are done with (the latest), besides the open ones
