@@ -92,6 +92,12 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("agents.stop_all", "alt+x", "Stop all agents", "stop_all_agents",
                help="Stop every running agent; what they wrote is kept, marked cancelled.",
                priority=True),
+    ActionSpec("chat.learn", "alt+b", "Keep the last answer as a learning", "keep_learning",
+               help="Keep what the last answer taught as a note: edit the draft first (its "
+                    "first line is the title).", priority=True),
+    ActionSpec("chat.rate", "alt+y", "Rate the last answer", "rate_answer",
+               help="Rate the last answer 1 to 10; a low rating asks what went wrong and "
+                    "offers to keep it as a learning.", priority=True),
     ActionSpec("chat.notes", "alt+j", "Notes given to the last answer", "notes_used",
                help="Show the notes from your history that were put in the last answer's "
                     "context (its header says how many).", priority=True),

@@ -71,6 +71,7 @@ def message_line(message: MessageRecord) -> dict[str, Any]:
         "superseded": message.superseded, "agent": message.agent,
         "created_at": _time(message.created_at), "updated_at": _time(message.updated_at),
         "content_hash": message.content_hash, "notes_used": list(message.notes_used),
+        "rating": message.rating,
     }
 
 

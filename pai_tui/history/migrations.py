@@ -385,6 +385,11 @@ def _v16_imports(conn: Connection) -> None:
         conn.execute(text(statement))
 
 
+def _v17_ratings(conn: Connection) -> None:
+    """An answer's rating by the user, 1 to 10 (PAI's scale); NULL: not rated."""
+    conn.execute(text("ALTER TABLE messages ADD COLUMN rating INTEGER"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "sessions and messages", _v1_sessions_and_messages),
     Migration(2, "full-text search over messages", _v2_full_text_search),
@@ -404,6 +409,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(15, "notes: learnings, decisions, research, preferences", notes_schema.create),
     Migration(16, "imported conversations: their source, content hashes, branches",
               _v16_imports),
+    Migration(17, "answers rated by the user", _v17_ratings),
 )
 LATEST = MIGRATIONS[-1].version
 

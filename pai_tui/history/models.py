@@ -81,6 +81,7 @@ class Message(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     notes_used: Mapped[str | None] = mapped_column(Text)  # ids of the notes in its context
+    rating: Mapped[int | None] = mapped_column(Integer)  # the user's, 1..10; NULL: not rated
     external_id: Mapped[str | None] = mapped_column(String(300))  # its id where it was imported
     content_hash: Mapped[str | None] = mapped_column(String(64))  # of what was imported
     reply_to: Mapped[int | None] = mapped_column(Integer)  # the message it answers (a tree)

@@ -55,6 +55,7 @@ class MessageRecord:
     superseded: bool = False  # a retry replaced this answer (it stays reachable)
     agent: str | None = None  # the agent whose run this answer is; None: the main chat
     notes_used: tuple[int, ...] = ()  # the notes put in its context (turns/recall.py)
+    rating: int | None = None  # the user's, 1..10; None: not rated
     external_id: str | None = None  # its id where it was imported from
     content_hash: str | None = None  # of what was imported
     reply_to: int | None = None  # the message it answers, in a tree (an imported ChatGPT chat)

@@ -24,7 +24,7 @@ def message_record(row: Message) -> MessageRecord:
         updated_at=row.updated_at, error=row.error, skill=row.skill,
         parent_id=row.parent_id, output_estimated=bool(row.output_estimated),
         superseded=bool(row.superseded), agent=row.agent,
-        notes_used=tuple(int(n) for n in (row.notes_used or "").split()),
+        notes_used=tuple(int(n) for n in (row.notes_used or "").split()), rating=row.rating,
         external_id=row.external_id, content_hash=row.content_hash,
         reply_to=row.reply_to, on_path=row.on_path is not False,
     )

@@ -410,6 +410,13 @@ class Store(TimelineStore, FeedStore, LeaseStore, SearchStore, ProposalStore, No
             row = s.get(Message, message_id)
             return _message_record(row) if row else None
 
+    def rate(self, message_id: int, rating: int) -> None:
+        """The user's rating of an answer, 1..10 (a new one replaces the old)."""
+        if not 1 <= rating <= 10:
+            raise ValueError(f"a rating is 1 to 10, not {rating}")
+        with self._session() as s:
+            s.execute(update(Message).where(Message.id == message_id).values(rating=rating))
+
     def set_notes_used(self, message_id: int, note_ids: list[int]) -> None:
         """Which notes were put in the context of the answer `message_id`."""
         with self._session() as s:

@@ -204,6 +204,7 @@ def _values(message: ImportedMessage, start: datetime, digest: str) -> dict[str,
         "skill": _short(message.skill, 200), "agent": _short(message.agent, 200),
         "on_path": message.on_path, "superseded": message.superseded,
         "output_estimated": message.output_estimated, "content_hash": digest,
+        "rating": message.rating,
         "created_at": created, "updated_at": message.updated_at or created,
     }
 

@@ -37,6 +37,7 @@ from pai_tui.ui.keymap import (
     use_standard_alt_digits,
 )
 from pai_tui.ui.markdown_body import warm_up as markdown_warm_up
+from pai_tui.ui.note_actions import NoteActions
 from pai_tui.ui.pane import Pane
 from pai_tui.ui.panes import HistoryPane, OpenSession
 from pai_tui.ui.session_actions import SessionActions
@@ -60,7 +61,8 @@ MAIN_SCREEN_ACTIONS = frozenset(
      "cancel_answer", "retry_answer", "switch_answer", "take_back_queued", "copy_answer",
      "toggle_details",
      "show_earlier", "switch_model", "edit_system_prompt", "rename_session", "delete_session",
-     "use_ollama", "browse_skills", "last_answer_timeline", "notes_used"})
+     "use_ollama", "browse_skills", "last_answer_timeline", "notes_used",
+     "keep_learning", "rate_answer"})
 # Scopes of screens of their own (the screen's id is the scope): their actions act there.
 SCREEN_SCOPES = ("help", "skills", "timeline", "summary", "upgrade-item", "upgrade-proposal",
                  "notes-used")
@@ -111,6 +113,7 @@ class PaiApp(App[None], inherit_bindings=False):
         self.bridge = Bridge(self, cockpit.bus)
         self.main = MainScreen(cockpit, self.bridge)
         self.sessions = SessionActions(self, cockpit, self.main.query_one)
+        self.memory = NoteActions(self, cockpit, self.main.query_one)
         cockpit.approvals.answerer = self.ask_permission
         self.terminal_title = TerminalTitle(self)
         self._theme_saved = cockpit.config.ui.theme
@@ -557,6 +560,12 @@ class PaiApp(App[None], inherit_bindings=False):
     def action_retry_answer(self) -> None:
         self.action_focus_pane("chat")
         self.chat.retry()
+
+    def action_keep_learning(self) -> None:
+        self.memory.keep_as_learning()
+
+    def action_rate_answer(self) -> None:
+        self.memory.rate()
 
     def action_copy_answer(self) -> None:
         answer = self.chat.last_answer()

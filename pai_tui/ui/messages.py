@@ -92,6 +92,7 @@ class AnswerView(VerticalGroup):
         self.notice = ""
         self.alternative: tuple[int, int] | None = None  # answer k of n to its question
         self.notes_used: tuple[int, ...] = ()  # the history's notes in its context
+        self.rating: int | None = None  # the user's, 1..10
         self._pending: list[str] = []
 
     @classmethod
@@ -113,8 +114,12 @@ class AnswerView(VerticalGroup):
                                record.output_tokens, record.cost, record.output_estimated)
         view = cls(record.id, record.provider, record.model, record.status, record.content,
                    record.error, details, record.skill)
-        view.notes_used = record.notes_used
+        view.notes_used, view.rating = record.notes_used, record.rating
         return view
+
+    def rated(self, rating: int) -> None:
+        self.rating = rating
+        self._refresh_frame()
 
     def compose(self) -> ComposeResult:
         yield Static(classes="answer-header")
@@ -147,6 +152,8 @@ class AnswerView(VerticalGroup):
         if self.notes_used:
             count = len(self.notes_used)
             header.append(f"  used {count} note{'s' * (count != 1)} (alt+j)", style="dim")
+        if self.rating is not None:
+            header.append(f"  rated {self.rating}/10", style="dim")
         if label := STATUS_LABELS.get(self.status):
             header.append(f"  {label}" if header else label, style="italic")
         if self.notice and self.status == "streaming":

@@ -721,6 +721,8 @@ EFFECTS: dict[str, tuple[Callable[..., Any] | None, Callable[[PaiApp], bool]]] =
     "skills.close": (_skills_open, lambda a: a.screen is a.main),
     "timeline.last": (_answered, _timeline_of(_last_answer_id)),
     "chat.notes": (_answered_with_notes, _notes_shown),
+    "chat.learn": (_answered, _dialog(TextDialog)),
+    "chat.rate": (_answered, _dialog(InputDialog)),
     "notes_used.close": (_notes_open, lambda a: a.screen is a.main),
     "agents.timeline": (_agent_under_cursor, _timeline_of(_run_id)),
     "timeline.close": (_timeline_open, lambda a: a.screen is a.main),

@@ -5,14 +5,16 @@ from the history shown literally."""
 
 from __future__ import annotations
 
-from textual.widgets import OptionList
+from textual.widgets import OptionList, TextArea
 
 from pai_tui.history.records import FeedItem
 from pai_tui.ui.app import PaiApp
 from pai_tui.ui.chat import ChatPane
 from pai_tui.ui.chat_input import ChatInput
+from pai_tui.ui.dialogs import InputDialog, TextDialog
 from pai_tui.ui.messages import AnswerView, UserView
 from pai_tui.ui.upgrades_pane import ItemScreen
+from tests.fakes.llm_server import FakeLLMServer
 from tests.pilot import eventually, press, running, settle, text_of
 
 LONG = 60  # messages in the long session: the found one is far above the bottom
@@ -118,3 +120,44 @@ async def test_learn_and_decide_in_the_chat_keep_notes_without_asking_the_model(
         await press(pilot, *"/learn", "enter")  # what to keep?
         assert await eventually(pilot, lambda: chat_input.text == "/learn ")
         assert any("/learn what?" in str(n.message) for n in app._notifications)
+
+
+async def test_a_low_rating_asks_what_went_wrong_and_keeps_it_as_a_learning(
+        llm_server: FakeLLMServer) -> None:
+    async with running(size=(160, 40), server=llm_server) as (app, pilot):
+        await press(pilot, *"hi", "enter")
+        answer = app.chat.last_answer()
+        assert await eventually(pilot, lambda: answer is not None
+                                and answer.status == "complete")
+        await press(pilot, "alt+y")
+        assert await eventually(pilot, lambda: isinstance(app.screen, InputDialog))
+        await press(pilot, *"3", "enter")
+        assert await eventually(pilot, lambda: isinstance(app.screen, TextDialog))
+        app.screen.query_one(TextArea).text = "Too chatty for a greeting\n\nKeep it short."
+        await press(pilot, "ctrl+o")
+        assert await eventually(pilot, lambda: app.screen is app.main)
+        assert await eventually(pilot, lambda: "rated 3/10" in text_of(app, answer))
+        notes = await app.cockpit.history.run(lambda store: store.notes())
+        assert [(n.kind, n.title, n.draft.message_id) for n in notes] == [
+            ("learning", "Too chatty for a greeting", answer.message_id)]
+        stored = await app.cockpit.history.run(
+            lambda store: store.get_message(answer.message_id))
+        assert stored is not None and stored.rating == 3
+
+
+async def test_an_answer_is_kept_as_a_learning_from_an_editable_draft(
+        llm_server: FakeLLMServer) -> None:
+    async with running(size=(160, 40), server=llm_server) as (app, pilot):
+        await press(pilot, *"hi", "enter")
+        answer = app.chat.last_answer()
+        assert await eventually(pilot, lambda: answer is not None
+                                and answer.status == "complete")
+        await press(pilot, "alt+b")
+        assert await eventually(pilot, lambda: isinstance(app.screen, TextDialog))
+        area = app.screen.query_one(TextArea)
+        assert area.text == "Hello from the fake model."  # the draft: the answer's start
+        area.text = "Greet back in one line"
+        await press(pilot, "ctrl+o")
+        assert await eventually(pilot, lambda: app.screen is app.main)
+        notes = await app.cockpit.history.run(lambda store: store.notes())
+        assert [(n.kind, n.title) for n in notes] == [("learning", "Greet back in one line")]

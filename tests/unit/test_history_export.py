@@ -41,6 +41,7 @@ def a_history(store: Store) -> None:
                       parent_id=answer.id)
     store.update_message(answer.id, content="Monday: garden", status="complete",
                          input_tokens=120, output_tokens=40, cost=0.0021)
+    store.rate(answer.id, 8)  # the user's rating travels too
     store.supersede_answers(session.id, answer.id - 1)
     _, _, retry = store.ask(session.id, "Again, shorter", "openai", "gpt-x",
                             agent="researcher", parent_id=answer.id)

@@ -96,5 +96,10 @@ def _message(raw: Any, keys: dict[Any, str], number: int) -> ImportedMessage:
         skill=raw.get("skill"), agent=raw.get("agent"),
         reply_to=keys.get(raw.get("reply_to")), step_of=keys.get(raw.get("parent_id")),
         on_path=bool(raw.get("on_path", True)), superseded=bool(raw.get("superseded")),
-        output_estimated=bool(raw.get("output_estimated")),
+        output_estimated=bool(raw.get("output_estimated")), rating=_rating(raw.get("rating")),
         known_digest=raw.get("content_hash"))
+
+
+def _rating(value: object) -> int | None:
+    """A rating 1..10 as exported; anything else is no rating."""
+    return value if isinstance(value, int) and 1 <= value <= 10 else None

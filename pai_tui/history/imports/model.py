@@ -35,6 +35,7 @@ class ImportedMessage:
     on_path: bool = True  # on the branch the user last saw
     superseded: bool = False
     output_estimated: bool = False
+    rating: int | None = None  # the user's, 1..10 (pai's own exports)
     updated_at: datetime | None = None
     known_digest: str | None = None  # the hash a pai export carried (kept as it was)
 
