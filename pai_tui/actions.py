@@ -12,7 +12,7 @@ from typing import Literal
 
 Scope = Literal["app", "screen", "chat-input", "history", "history-search", "agents",
                 "upgrades", "help", "skills", "timeline", "summary", "upgrade-item",
-                "upgrade-proposal", "notes-used"]
+                "upgrade-proposal", "notes-used", "notes-preview"]
 
 
 @dataclass(frozen=True)
@@ -98,6 +98,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("chat.rate", "alt+y", "Rate the last answer", "rate_answer",
                help="Rate the last answer 1 to 10; a low rating asks what went wrong and "
                     "offers to keep it as a learning.", priority=True),
+    ActionSpec("chat.preview_notes", "alt+p", "Notes for this message", "preview_notes",
+               help="Before sending: the notes from your history the message being written "
+                    "would be given; untick one to leave it out of that turn.", priority=True),
     ActionSpec("chat.notes", "alt+j", "Notes given to the last answer", "notes_used",
                help="Show the notes from your history that were put in the last answer's "
                     "context (its header says how many).", priority=True),
@@ -206,6 +209,11 @@ ACTIONS: tuple[ActionSpec, ...] = (
                scope="upgrade-item", help="Leave the item."),
     ActionSpec("upgrade_proposal.close", "escape,q", "Close the proposal", "close",
                scope="upgrade-proposal", help="Leave the proposal."),
+    ActionSpec("notes_preview.keep", "enter", "Keep these notes", "keep",
+               scope="notes-preview", help="Give the next message the ticked notes only.",
+               priority=True),  # before the list's own enter (space ticks there)
+    ActionSpec("notes_preview.cancel", "escape", "Cancel", "cancel", scope="notes-preview",
+               help="Leave the notes as they were."),
     ActionSpec("notes_used.close", "escape,q", "Close the notes", "close", scope="notes-used",
                help="Leave the notes given to the answer."),
     ActionSpec("help.close", "escape,f1,q", "Close help", "dismiss", scope="help",
@@ -239,7 +247,7 @@ SHARED_BY_DESIGN: frozenset[frozenset[str]] = frozenset(frozenset(pair) for pair
     ("chat.cancel", "skills.close"), ("chat.cancel", "timeline.close"),
     ("chat.cancel", "summary.close"), ("chat.cancel", "upgrade_item.close"),
     ("chat.cancel", "history.search_close"), ("chat.cancel", "upgrade_proposal.close"),
-    ("chat.cancel", "notes_used.close"),
+    ("chat.cancel", "notes_used.close"), ("chat.cancel", "notes_preview.cancel"),
     ("app.help", "help.close"),
     ("screen.copy", "app.quit_hint")))
 

@@ -106,7 +106,7 @@ def _recall(store: Store, ctx: TurnContext, question: str | None,
     remembered on the answer."""
     if settings is None or question is None or (ctx.parent_id is not None and not ctx.agent):
         return []
-    recalled = recall(store, question, settings)
+    recalled = recall(store, question, settings, ctx.without_notes)
     if recalled:
         store.set_notes_used(ctx.turn_id, [note.id for note in recalled])
     return recalled

@@ -62,10 +62,10 @@ MAIN_SCREEN_ACTIONS = frozenset(
      "toggle_details",
      "show_earlier", "switch_model", "edit_system_prompt", "rename_session", "delete_session",
      "use_ollama", "browse_skills", "last_answer_timeline", "notes_used",
-     "keep_learning", "rate_answer"})
+     "keep_learning", "rate_answer", "preview_notes"})
 # Scopes of screens of their own (the screen's id is the scope): their actions act there.
 SCREEN_SCOPES = ("help", "skills", "timeline", "summary", "upgrade-item", "upgrade-proposal",
-                 "notes-used")
+                 "notes-used", "notes-preview")
 
 
 class MainScreen(Screen[None], inherit_bindings=False):
@@ -560,6 +560,9 @@ class PaiApp(App[None], inherit_bindings=False):
     def action_retry_answer(self) -> None:
         self.action_focus_pane("chat")
         self.chat.retry()
+
+    def action_preview_notes(self) -> None:
+        self.memory.preview_notes()
 
     def action_keep_learning(self) -> None:
         self.memory.keep_as_learning()

@@ -68,6 +68,7 @@ class ChatPane(Listening, Pane):
         self._asking: UserView | None = None  # the message being answered now
         self._sending: AnswerView | None = None  # its answer's place, until the turn starts
         self._queued: list[UserView] = []  # sent while busy: each goes when the one before ends
+        self.without_notes: frozenset[int] = frozenset()  # left out of the next message (alt+p)
 
     def compose(self):  # type: ignore[override]
         with MessageList(id="messages"):
@@ -274,9 +275,11 @@ class ChatPane(Listening, Pane):
                 await view.remove()
                 self._give_back(text)
                 return
+            without, self.without_notes = self.without_notes, frozenset()  # this one only
             try:
                 turn = await self.cockpit.turns.start(
-                    self.session_id, text, decision=_as_written(text) if plan else None)
+                    self.session_id, text, decision=_as_written(text) if plan else None,
+                    without_notes=without)
             except NotSaved as error:
                 await view.remove()
                 self._give_back(text)

@@ -31,6 +31,34 @@ class NoteActions:
             return None
         return answer
 
+    def preview_notes(self) -> None:
+        self.app.run_worker(self._preview(), group="note-preview", exclusive=True,
+                            exit_on_error=False)
+
+    async def _preview(self) -> None:
+        from pai_tui.turns.recall import recall
+        from pai_tui.ui.chat_input import ChatInput
+        from pai_tui.ui.notes_preview import NotesPreview
+
+        chat: ChatPane = self._find(ChatPane)
+        text = chat.query_one(ChatInput).text
+        settings = self.cockpit.config.notes
+        if not text.strip():
+            self.app.notify("Write the message first: its notes are those that match it.",
+                            timeout=4)
+            return
+        notes = await self.cockpit.history.run(lambda store: recall(store, text, settings))
+        if not notes:
+            self.app.notify("No notes from your history match this message"
+                            + ("" if settings.in_context else " ([notes] in_context is off)")
+                            + ".", timeout=4)
+            return
+        left_out = await self.app.push_screen_wait(NotesPreview(notes, chat.without_notes))
+        if left_out is not None:
+            chat.without_notes = left_out
+            kept = len(notes) - len(left_out & {n.id for n in notes})
+            self.app.notify(f"The next message gets {kept} of {len(notes)} notes.", timeout=4)
+
     def keep_as_learning(self) -> None:
         answer = self._answer("keep")
         if answer is not None:

@@ -126,7 +126,8 @@ async def test_every_action_is_in_the_command_palette() -> None:
                 continue
             if spec.id in ("help.close", "chat.cancel", "ollama.use") \
                     or spec.scope in ("skills", "timeline", "summary", "upgrade-item",
-                                      "upgrade-proposal", "notes-used"):
+                                      "upgrade-proposal", "notes-used",
+                                      "notes-preview"):
                 # listed on their screens (test_skills_ui, test_timeline_ui, test_upgrades_ui)
                 # the help screen's own key, and two listed only when there is something to
                 # do (test_every_palette_entry shows them then)
@@ -408,6 +409,30 @@ async def _notes_open(app: PaiApp, pilot: Pilot) -> None:
     await _answered_with_notes(app, pilot)
     await press(pilot, "alt+j")
     assert await eventually(pilot, lambda: _notes_shown(app))
+
+
+async def _message_with_notes(app: PaiApp, pilot: Pilot) -> None:
+    """Two notes in the history; a message that matches both, typed and not sent."""
+    from pai_tui.history.records import NoteDraft
+
+    await app.cockpit.history.run(lambda store: [store.add_note(NoteDraft(
+        "learning", "Greetings are short")), store.add_note(NoteDraft(
+            "decision", "Greetings in English"))])
+    app.main.query_one(ChatInput).text = "write greetings"
+    await settle(pilot)
+
+
+def _previewing(app: PaiApp) -> bool:
+    from pai_tui.ui.notes_preview import NotesPreview
+
+    return isinstance(app.screen, NotesPreview)
+
+
+async def _preview_one_unticked(app: PaiApp, pilot: Pilot) -> None:
+    await _message_with_notes(app, pilot)
+    await press(pilot, "alt+p")
+    assert await eventually(pilot, lambda: _previewing(app))
+    await press(pilot, "space")  # the first note: left out
 
 
 async def _select_agents_text(app: PaiApp, pilot: Pilot) -> None:
@@ -722,6 +747,11 @@ EFFECTS: dict[str, tuple[Callable[..., Any] | None, Callable[[PaiApp], bool]]] =
     "timeline.last": (_answered, _timeline_of(_last_answer_id)),
     "chat.notes": (_answered_with_notes, _notes_shown),
     "chat.learn": (_answered, _dialog(TextDialog)),
+    "chat.preview_notes": (_message_with_notes, _previewing),
+    "notes_preview.keep": (_preview_one_unticked,
+                           lambda a: a.screen is a.main and len(a.chat.without_notes) == 1),
+    "notes_preview.cancel": (_preview_one_unticked,
+                             lambda a: a.screen is a.main and not a.chat.without_notes),
     "chat.rate": (_answered, _dialog(InputDialog)),
     "notes_used.close": (_notes_open, lambda a: a.screen is a.main),
     "agents.timeline": (_agent_under_cursor, _timeline_of(_run_id)),
