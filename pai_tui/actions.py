@@ -12,7 +12,7 @@ from typing import Literal
 
 Scope = Literal["app", "screen", "chat-input", "history", "history-search", "agents",
                 "upgrades", "help", "skills", "timeline", "summary", "upgrade-item",
-                "upgrade-proposal", "notes-used", "notes-preview"]
+                "upgrade-proposal", "notes-used", "note-picker"]
 
 
 @dataclass(frozen=True)
@@ -209,11 +209,12 @@ ACTIONS: tuple[ActionSpec, ...] = (
                scope="upgrade-item", help="Leave the item."),
     ActionSpec("upgrade_proposal.close", "escape,q", "Close the proposal", "close",
                scope="upgrade-proposal", help="Leave the proposal."),
-    ActionSpec("notes_preview.keep", "enter", "Keep these notes", "keep",
-               scope="notes-preview", help="Give the next message the ticked notes only.",
+    ActionSpec("note_picker.keep", "enter", "Keep these notes", "keep", scope="note-picker",
+               help="Keep the ticked notes (for a message: the notes it gets; after a "
+                    "session: the learnings kept).",
                priority=True),  # before the list's own enter (space ticks there)
-    ActionSpec("notes_preview.cancel", "escape", "Cancel", "cancel", scope="notes-preview",
-               help="Leave the notes as they were."),
+    ActionSpec("note_picker.cancel", "escape", "Cancel", "cancel", scope="note-picker",
+               help="Change nothing, keep nothing."),
     ActionSpec("notes_used.close", "escape,q", "Close the notes", "close", scope="notes-used",
                help="Leave the notes given to the answer."),
     ActionSpec("help.close", "escape,f1,q", "Close help", "dismiss", scope="help",
@@ -247,7 +248,7 @@ SHARED_BY_DESIGN: frozenset[frozenset[str]] = frozenset(frozenset(pair) for pair
     ("chat.cancel", "skills.close"), ("chat.cancel", "timeline.close"),
     ("chat.cancel", "summary.close"), ("chat.cancel", "upgrade_item.close"),
     ("chat.cancel", "history.search_close"), ("chat.cancel", "upgrade_proposal.close"),
-    ("chat.cancel", "notes_used.close"), ("chat.cancel", "notes_preview.cancel"),
+    ("chat.cancel", "notes_used.close"), ("chat.cancel", "note_picker.cancel"),
     ("app.help", "help.close"),
     ("screen.copy", "app.quit_hint")))
 

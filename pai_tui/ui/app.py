@@ -65,7 +65,7 @@ MAIN_SCREEN_ACTIONS = frozenset(
      "keep_learning", "rate_answer", "preview_notes"})
 # Scopes of screens of their own (the screen's id is the scope): their actions act there.
 SCREEN_SCOPES = ("help", "skills", "timeline", "summary", "upgrade-item", "upgrade-proposal",
-                 "notes-used", "notes-preview")
+                 "notes-used", "note-picker")
 
 
 class MainScreen(Screen[None], inherit_bindings=False):

@@ -38,7 +38,7 @@ class NoteActions:
     async def _preview(self) -> None:
         from pai_tui.turns.recall import recall
         from pai_tui.ui.chat_input import ChatInput
-        from pai_tui.ui.notes_preview import NotesPreview
+        from pai_tui.ui.notes_preview import NotePicker, note_label
 
         chat: ChatPane = self._find(ChatPane)
         text = chat.query_one(ChatInput).text
@@ -53,11 +53,16 @@ class NoteActions:
                             + ("" if settings.in_context else " ([notes] in_context is off)")
                             + ".", timeout=4)
             return
-        left_out = await self.app.push_screen_wait(NotesPreview(notes, chat.without_notes))
-        if left_out is not None:
-            chat.without_notes = left_out
-            kept = len(notes) - len(left_out & {n.id for n in notes})
-            self.app.notify(f"The next message gets {kept} of {len(notes)} notes.", timeout=4)
+        ticked = frozenset(n for n, note in enumerate(notes)
+                           if note.id not in chat.without_notes)
+        chosen = await self.app.push_screen_wait(NotePicker(
+            "Notes for this message", "Ticked notes go into the context of the message you "
+            "are writing; untick one to leave it out of this turn.",
+            [note_label(note) for note in notes], ticked))
+        if chosen is not None:
+            chat.without_notes = frozenset(n.id for i, n in enumerate(notes) if i not in chosen)
+            self.app.notify(f"The next message gets {len(chosen)} of {len(notes)} notes.",
+                            timeout=4)
 
     def keep_as_learning(self) -> None:
         answer = self._answer("keep")

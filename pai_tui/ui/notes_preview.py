@@ -1,5 +1,7 @@
-"""Before sending: the notes the history would put in the message's context, each ticked; the
-user unticks what should stay out of this one turn (turns/recall.py decides the rest)."""
+"""A list of notes to tick, shared by two questions: before sending, which of the notes the
+history would give the message stay in (all ticked; untick to leave one out of that turn), and
+after a session, which of the learnings the model proposed are kept (none ticked: nothing is
+kept that the user did not choose)."""
 
 from __future__ import annotations
 
@@ -10,42 +12,50 @@ from textual.screen import ModalScreen
 from textual.widgets import SelectionList, Static
 from textual.widgets.selection_list import Selection
 
-from pai_tui.history.records import NoteRecord
+from pai_tui.history.records import NoteDraft, NoteRecord
 from pai_tui.safe_text import printable
 from pai_tui.ui.keymap import bindings_for
 
 
-class NotesPreview(ModalScreen[frozenset[int] | None]):
-    """Dismissed with the notes to leave out (None: nothing changed)."""
+class NotePicker(ModalScreen[frozenset[int] | None]):
+    """Dismissed with the positions ticked (None: cancelled)."""
 
-    BINDINGS = bindings_for("notes-preview")
+    BINDINGS = bindings_for("note-picker")
 
-    def __init__(self, notes: list[NoteRecord], left_out: frozenset[int]):
-        super().__init__(id="notes-preview", classes="dialog")
-        self.notes, self.left_out = notes, left_out
+    def __init__(self, title: str, explanation: str, labels: list[Text],
+                 ticked: frozenset[int]):
+        super().__init__(id="note-picker", classes="dialog")
+        self.title_text, self.explanation = title, explanation
+        self.labels, self.ticked = labels, ticked
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-frame") as frame:
-            frame.border_title = "Notes for this message"
-            yield Static(Text("Ticked notes go into the context of the message you are "
-                              "writing; untick one to leave it out of this turn.", style="dim"))
+            frame.border_title = self.title_text
+            yield Static(Text(self.explanation, style="dim"))
             yield SelectionList[int](*(
-                Selection(label(note), note.id, note.id not in self.left_out)
-                for note in self.notes), id="notes-choice")
+                Selection(label, n, n in self.ticked) for n, label in enumerate(self.labels)),
+                id="notes-choice")
             yield Static(Text("space ticks · enter keeps · esc cancels", style="dim"))
 
     def on_mount(self) -> None:
         self.query_one(SelectionList).focus()
 
     def action_keep(self) -> None:
-        chosen = set(self.query_one(SelectionList).selected)
-        self.dismiss(frozenset(n.id for n in self.notes if n.id not in chosen))
+        self.dismiss(frozenset(self.query_one(SelectionList).selected))
 
     def action_cancel(self) -> None:
         self.dismiss(None)
 
 
-def label(note: NoteRecord) -> Text:
+def note_label(note: NoteRecord) -> Text:
     text = Text(f"{note.kind} {note.id}: ", style="bold")
     text.append(printable(note.title))
+    return text
+
+
+def draft_label(draft: NoteDraft) -> Text:
+    text = Text(f"{draft.kind}: ", style="bold")
+    text.append(printable(draft.title))
+    if draft.body:
+        text.append(f"\n  {printable(' '.join(draft.body.split()))[:200]}", style="dim")
     return text

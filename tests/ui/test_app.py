@@ -127,7 +127,7 @@ async def test_every_action_is_in_the_command_palette() -> None:
             if spec.id in ("help.close", "chat.cancel", "ollama.use") \
                     or spec.scope in ("skills", "timeline", "summary", "upgrade-item",
                                       "upgrade-proposal", "notes-used",
-                                      "notes-preview"):
+                                      "note-picker"):
                 # listed on their screens (test_skills_ui, test_timeline_ui, test_upgrades_ui)
                 # the help screen's own key, and two listed only when there is something to
                 # do (test_every_palette_entry shows them then)
@@ -423,9 +423,9 @@ async def _message_with_notes(app: PaiApp, pilot: Pilot) -> None:
 
 
 def _previewing(app: PaiApp) -> bool:
-    from pai_tui.ui.notes_preview import NotesPreview
+    from pai_tui.ui.notes_preview import NotePicker
 
-    return isinstance(app.screen, NotesPreview)
+    return isinstance(app.screen, NotePicker)
 
 
 async def _preview_one_unticked(app: PaiApp, pilot: Pilot) -> None:
@@ -748,9 +748,9 @@ EFFECTS: dict[str, tuple[Callable[..., Any] | None, Callable[[PaiApp], bool]]] =
     "chat.notes": (_answered_with_notes, _notes_shown),
     "chat.learn": (_answered, _dialog(TextDialog)),
     "chat.preview_notes": (_message_with_notes, _previewing),
-    "notes_preview.keep": (_preview_one_unticked,
+    "note_picker.keep": (_preview_one_unticked,
                            lambda a: a.screen is a.main and len(a.chat.without_notes) == 1),
-    "notes_preview.cancel": (_preview_one_unticked,
+    "note_picker.cancel": (_preview_one_unticked,
                              lambda a: a.screen is a.main and not a.chat.without_notes),
     "chat.rate": (_answered, _dialog(InputDialog)),
     "notes_used.close": (_notes_open, lambda a: a.screen is a.main),

@@ -166,22 +166,23 @@ async def test_an_answer_is_kept_as_a_learning_from_an_editable_draft(
 async def test_a_note_left_out_before_sending_is_not_given_to_that_message_only(
         llm_server: FakeLLMServer) -> None:
     from pai_tui.history.records import NoteDraft
-    from pai_tui.ui.notes_preview import NotesPreview
+    from pai_tui.ui.notes_preview import NotePicker
 
     async with running(size=(160, 40), server=llm_server) as (app, pilot):
         await app.cockpit.history.run(lambda store: [store.add_note(NoteDraft(
             "learning", "Greetings are short")), store.add_note(NoteDraft(
                 "decision", "Greetings in English"))])
         await press(pilot, *"write greetings", "alt+p")
-        assert await eventually(pilot, lambda: isinstance(app.screen, NotesPreview))
+        assert await eventually(pilot, lambda: isinstance(app.screen, NotePicker))
         shown = app.screen.query_one("#notes-choice")
-        first = shown.get_option_at_index(0).value  # type: ignore[attr-defined]
+        first = shown.get_option_at_index(0).prompt  # type: ignore[attr-defined]
         await press(pilot, "space", "enter")  # the first one stays out
         assert await eventually(pilot, lambda: app.screen is app.main)
         await press(pilot, "enter")
         assert await eventually(pilot, lambda: len(llm_server.requests) == 1)
         system = str(llm_server.requests[0].body.get("system"))
-        assert f" {first}]" not in system and "Greetings" in system
+        left_out = str(first).split(": ", 1)[1]
+        assert left_out not in system and "Greetings" in system
         assert await eventually(pilot, lambda: not app.chat.busy)
         await press(pilot, *"more greetings", "enter")  # the next message: both again
         assert await eventually(pilot, lambda: len(llm_server.requests) == 2)
