@@ -95,6 +95,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("chat.learn", "alt+b", "Keep the last answer as a learning", "keep_learning",
                help="Keep what the last answer taught as a note: edit the draft first (its "
                     "first line is the title).", priority=True),
+    ActionSpec("session.learnings", "alt+f", "Learnings from this session",
+               "propose_learnings", help="The model reads this session and proposes what is "
+               "worth keeping as notes; you tick what is kept.", priority=True),
     ActionSpec("chat.rate", "alt+y", "Rate the last answer", "rate_answer",
                help="Rate the last answer 1 to 10; a low rating asks what went wrong and "
                     "offers to keep it as a learning.", priority=True),

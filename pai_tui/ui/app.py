@@ -62,7 +62,7 @@ MAIN_SCREEN_ACTIONS = frozenset(
      "toggle_details",
      "show_earlier", "switch_model", "edit_system_prompt", "rename_session", "delete_session",
      "use_ollama", "browse_skills", "last_answer_timeline", "notes_used",
-     "keep_learning", "rate_answer", "preview_notes"})
+     "keep_learning", "rate_answer", "preview_notes", "propose_learnings"})
 # Scopes of screens of their own (the screen's id is the scope): their actions act there.
 SCREEN_SCOPES = ("help", "skills", "timeline", "summary", "upgrade-item", "upgrade-proposal",
                  "notes-used", "note-picker")
@@ -563,6 +563,9 @@ class PaiApp(App[None], inherit_bindings=False):
 
     def action_preview_notes(self) -> None:
         self.memory.preview_notes()
+
+    def action_propose_learnings(self) -> None:
+        self.memory.propose_learnings()
 
     def action_keep_learning(self) -> None:
         self.memory.keep_as_learning()

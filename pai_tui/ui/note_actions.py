@@ -64,6 +64,39 @@ class NoteActions:
             self.app.notify(f"The next message gets {len(chosen)} of {len(notes)} notes.",
                             timeout=4)
 
+    def propose_learnings(self) -> None:
+        chat: ChatPane = self._find(ChatPane)
+        if chat.session_id is None:
+            self.app.notify("No session to learn from yet.", timeout=3)
+            return
+        self.app.run_worker(self._propose(chat.session_id), group="note-propose",
+                            exclusive=True, exit_on_error=False)
+
+    async def _propose(self, session_id: int) -> None:
+        from pai_tui.turns.ask_json import Unanswered
+        from pai_tui.turns.learnings import propose
+        from pai_tui.ui.notes_preview import NotePicker, draft_label
+
+        self.app.notify("Reading the session for what is worth keeping…", timeout=3)
+        try:
+            drafts = await propose(self.cockpit.turns, self.cockpit.history, session_id)
+        except Unanswered as error:
+            self.app.notify(f"No learnings: {error}", severity="warning", markup=False,
+                            timeout=10)
+            return
+        if not drafts:
+            self.app.notify("The model found nothing worth keeping in this session.",
+                            timeout=5)
+            return
+        chosen = await self.app.push_screen_wait(NotePicker(
+            "Learnings from this session", "Proposed by the model from this session. Tick "
+            "what to keep: nothing is kept that you do not tick.",
+            [draft_label(d) for d in drafts], frozenset()))
+        keep = [d for n, d in enumerate(drafts) if chosen and n in chosen]
+        if keep:
+            await self.cockpit.history.run(lambda store: [store.add_note(d) for d in keep])
+        self.app.notify(f"Kept {len(keep)} of {len(drafts)} proposed notes.", timeout=5)
+
     def keep_as_learning(self) -> None:
         answer = self._answer("keep")
         if answer is not None:

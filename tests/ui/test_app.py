@@ -428,6 +428,15 @@ def _previewing(app: PaiApp) -> bool:
     return isinstance(app.screen, NotePicker)
 
 
+async def _answered_with_proposals_queued(app: PaiApp, pilot: Pilot) -> None:
+    """An answered session, and the model ready to propose a learning from it."""
+    import json
+
+    await _answered(app, pilot)
+    app.test_server.queue(Reply(text=json.dumps(  # type: ignore[attr-defined]
+        [{"kind": "learning", "title": "Greet back", "body": "Short is fine."}])))
+
+
 async def _preview_one_unticked(app: PaiApp, pilot: Pilot) -> None:
     await _message_with_notes(app, pilot)
     await press(pilot, "alt+p")
@@ -748,6 +757,7 @@ EFFECTS: dict[str, tuple[Callable[..., Any] | None, Callable[[PaiApp], bool]]] =
     "chat.notes": (_answered_with_notes, _notes_shown),
     "chat.learn": (_answered, _dialog(TextDialog)),
     "chat.preview_notes": (_message_with_notes, _previewing),
+    "session.learnings": (_answered_with_proposals_queued, _previewing),
     "note_picker.keep": (_preview_one_unticked,
                            lambda a: a.screen is a.main and len(a.chat.without_notes) == 1),
     "note_picker.cancel": (_preview_one_unticked,

@@ -13,6 +13,7 @@ from pai_tui.ui.chat import ChatPane
 from pai_tui.ui.chat_input import ChatInput
 from pai_tui.ui.dialogs import InputDialog, TextDialog
 from pai_tui.ui.messages import AnswerView, UserView
+from pai_tui.ui.notes_preview import NotePicker
 from pai_tui.ui.upgrades_pane import ItemScreen
 from tests.fakes.llm_server import FakeLLMServer
 from tests.pilot import eventually, press, running, settle, text_of
@@ -166,7 +167,6 @@ async def test_an_answer_is_kept_as_a_learning_from_an_editable_draft(
 async def test_a_note_left_out_before_sending_is_not_given_to_that_message_only(
         llm_server: FakeLLMServer) -> None:
     from pai_tui.history.records import NoteDraft
-    from pai_tui.ui.notes_preview import NotePicker
 
     async with running(size=(160, 40), server=llm_server) as (app, pilot):
         await app.cockpit.history.run(lambda store: [store.add_note(NoteDraft(
@@ -187,3 +187,32 @@ async def test_a_note_left_out_before_sending_is_not_given_to_that_message_only(
         await press(pilot, *"more greetings", "enter")  # the next message: both again
         assert await eventually(pilot, lambda: len(llm_server.requests) == 2)
         assert str(llm_server.requests[1].body.get("system")).count("Greetings") == 2
+
+
+async def test_learnings_proposed_from_a_session_are_kept_only_when_ticked(
+        llm_server: FakeLLMServer) -> None:
+    import json
+
+    from tests.fakes.llm_server import Reply
+
+    async with running(size=(160, 40), server=llm_server) as (app, pilot):
+        await press(pilot, *"how do I retry 529s?", "enter")
+        assert await eventually(pilot, lambda: not app.chat.busy)
+        session = app.chat.session_id
+        llm_server.queue(Reply(text="```json\n" + json.dumps([
+            {"kind": "learning", "title": "Retry 529s with backoff", "body": "Three tries."},
+            {"kind": "gossip", "title": "not a kind", "body": "dropped"},
+            {"kind": "decision", "title": "Keep answers short", "body": ""}]) + "\n```"))
+        await press(pilot, "alt+f")
+        assert await eventually(pilot, lambda: isinstance(app.screen, NotePicker))
+        picker = app.screen.query_one("#notes-choice")
+        assert picker.option_count == 2 and picker.selected == []  # type: ignore[attr-defined]
+        transcript = str(llm_server.requests[-1].messages[0]["content"])
+        assert "User: how do I retry 529s?" in transcript
+        await press(pilot, "space", "enter")  # the first one only
+        assert await eventually(pilot, lambda: app.screen is app.main)
+        assert await eventually(pilot, lambda: any(
+            "Kept 1 of 2" in str(n.message) for n in app._notifications))
+        notes = await app.cockpit.history.run(lambda store: store.notes())
+        assert [(n.kind, n.title, n.draft.session_id) for n in notes] == [
+            ("learning", "Retry 529s with backoff", session)]
