@@ -105,7 +105,7 @@ class Cockpit:
     def upgrades(self) -> UpgradeFeed:
         from pai_tui.upgrade.feed import UpgradeFeed
 
-        return UpgradeFeed(self.config, self.history)
+        return UpgradeFeed(self.config, self.history, self.bus)
 
     @cached_property
     def agents(self) -> Supervisor:

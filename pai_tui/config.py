@@ -223,6 +223,7 @@ class VoiceSettings:
     agent_start: bool = True
     agent_finish: bool = True
     permission: bool = True  # a tool's permission question waiting for you
+    upgrades: bool = True  # a new upgrade item above `[upgrade] announce_score`
     only_main: bool = False  # agents say nothing; the main assistant alone speaks
     max_chars: int = bounded(200, 20, 2000, unit="characters")  # of one spoken line
     max_queue: int = bounded(8, 1, 1000, unit="utterances")  # beyond: the oldest dropped
@@ -246,6 +247,9 @@ class UpgradeSettings:
     # the polls; the others say which). Off until turned on: it fetches from the internet.
     schedule: bool = False
     every_minutes: float = bounded(60.0, 1, 7 * 24 * 60, unit="minutes")
+    # A new item scoring at least this (and matching a goal) is announced once: a notice in
+    # the cockpit, and spoken when voices are on (`[voice] upgrades`).
+    announce_score: float = bounded(2.0, 0, 1_000, unit="points")
 
 
 @dataclass

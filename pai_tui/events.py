@@ -221,6 +221,25 @@ class SpanEnded(Event):
     attributes: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class FoundItem:
+    """An upgrade item worth telling the user about (its text as the feed gave it)."""
+
+    id: int
+    source: str
+    title: str
+    score: float
+    why: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class UpgradeItemsFound(Event):
+    """A poll of the upgrade feed found items scoring at least `[upgrade] announce_score`,
+    best first. Each item is found by one poll only, so it is told once."""
+
+    items: tuple[FoundItem, ...]
+
+
 E = TypeVar("E", bound=Event)
 Handler = Callable[[Any], None]
 

@@ -4,7 +4,8 @@
 #   system-deps.sh venv   what creating the virtual environment needs (python3-venv)
 #   system-deps.sh test   what the test suite uses: espeak-ng (real offline voices), sox and
 #                         PulseAudio (to measure them, and play them to a null sink) and tmux
-#                         (the cockpit in a real terminal)
+#                         (the cockpit in a real terminal), postgresql (a real server for the
+#                         PostgreSQL half of the suite)
 set -u
 python=${PYTHON:-python3}
 missing=""
@@ -19,6 +20,8 @@ case "${1:-test}" in
         command -v sox >/dev/null 2>&1 || missing="$missing sox"
         command -v pulseaudio >/dev/null 2>&1 || missing="$missing pulseaudio"
         command -v parec >/dev/null 2>&1 || missing="$missing pulseaudio-utils"
+        # A throwaway PostgreSQL server: the suite runs the history on it too (tests/postgres.py)
+        ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$missing postgresql"
         ;;
 esac
 [ -z "$missing" ] && exit 0

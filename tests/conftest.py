@@ -13,6 +13,7 @@ import pytest
 from pai_tui.cockpit import Cockpit
 from pai_tui.config import Config, load_config
 from pai_tui.paths import HomePaths
+from tests import postgres
 from tests.fakes.llm_server import FakeLLMServer
 
 REPO = Path(__file__).resolve().parent.parent
@@ -25,6 +26,24 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> HomePaths:
     for name in ("PAI_DATABASE_URL", "ANTHROPIC_API_KEY", "OPENAI_API_KEY"):
         monkeypatch.delenv(name, raising=False)
     return HomePaths(root)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, home: HomePaths,
+                 monkeypatch: pytest.MonkeyPatch) -> str:
+    """The test runs twice: on the SQLite file in its PAI_HOME, and on a fresh database of a
+    real PostgreSQL server (tests/postgres.py), which PAI_DATABASE_URL then names."""
+    from pai_tui.history.urls import sqlite_url
+
+    if request.param == "sqlite":
+        return sqlite_url(home.database)
+    url = postgres.cluster().new_database()
+    monkeypatch.setenv("PAI_DATABASE_URL", url)
+    return url
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    postgres.stop()
 
 
 def write_config(home: HomePaths, text: str) -> Path:

@@ -52,9 +52,12 @@ class FeedStore:
             return len(new)
 
     def feed_items(self, unread_only: bool = False, limit: int | None = None,
-                   min_score: float | None = None) -> list[FeedItemRecord]:
+                   min_score: float | None = None, found_since: datetime | None = None,
+                   ) -> list[FeedItemRecord]:
         """Items not deleted, best first (then newest)."""
         query = select(FeedItemRow).where(FeedItemRow.deleted_at.is_(None))
+        if found_since is not None:
+            query = query.where(FeedItemRow.found_at >= found_since)
         if unread_only:
             query = query.where(FeedItemRow.read.is_(False))
         if min_score is not None:

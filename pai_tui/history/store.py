@@ -174,6 +174,7 @@ class Store(TimelineStore, FeedStore, LeaseStore):
         return store, result, interrupted
 
     def close(self) -> None:
+        self.close_leases()
         self.engine.dispose()
 
     @contextmanager

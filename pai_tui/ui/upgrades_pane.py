@@ -48,7 +48,8 @@ class UpgradesPane(Listening, Pane):
     def on_mount(self) -> None:
         super().on_mount()
         self.query_one("#upgrades-list").display = False
-        self._stop_listening = self.bridge.listen(self, events.StoreReady)
+        self._stop_listening = self.bridge.listen(self, events.StoreReady,
+                                                  events.UpgradeItemsFound)
         self.cockpit.upgrades.on_polled = self.reload
 
     def on_unmount(self) -> None:
@@ -57,6 +58,12 @@ class UpgradesPane(Listening, Pane):
 
     def on_store_ready(self, event: events.StoreReady) -> None:
         self.reload()
+
+    def on_upgrade_items_found(self, event: events.UpgradeItemsFound) -> None:
+        best, more = event.items[0], len(event.items) - 1
+        self.notify(f"New upgrade: {printable(best.title)[:100]} ({printable(best.why)})"
+                    + (f" and {more} more" if more else ""), title="Upgrades", timeout=8,
+                    markup=False)
 
     @work(group="upgrades-load", exclusive=True, exit_on_error=False)
     async def reload(self) -> None:

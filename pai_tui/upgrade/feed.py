@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from pai_tui import events
 from pai_tui.config import Config
 
 if TYPE_CHECKING:
@@ -18,9 +19,13 @@ if TYPE_CHECKING:
     from pai_tui.upgrade.sources import Source
 
 
+ANNOUNCED = 20  # items told at most, of one poll
+
+
 class UpgradeFeed:
-    def __init__(self, config: Config, history: History):
+    def __init__(self, config: Config, history: History, bus: events.Bus | None = None):
         self.config, self.history = config, history
+        self.bus = bus or history.bus
         self.scheduler: UpgradeScheduler | None = None
         self.polling = False
         self.on_polled: Callable[[], None] | None = None  # told after a scheduled poll
@@ -35,9 +40,11 @@ class UpgradeFeed:
                     ) -> list[Polled]:
         """Poll the sources now (all but the paused; a named one even if paused), then rank
         every item again."""
+        from pai_tui.history.models import utcnow
         from pai_tui.upgrade.fetch import Fetcher
         from pai_tui.upgrade.poll import poll, refresh
 
+        started = utcnow()
         sources, _ = self.sources()
         if name is not None:
             sources = [s for s in sources if s.name == name]
@@ -51,7 +58,18 @@ class UpgradeFeed:
             self.polling = False
             await fetcher.aclose()
         await self.rerank()
+        await self._announce(started)
         return polled
+
+    async def _announce(self, since: datetime) -> None:
+        """Tell the bus of the items this poll found that score high and serve a goal."""
+        least = self.config.upgrade.announce_score
+        found = await self.history.run(
+            lambda store: store.feed_items(True, ANNOUNCED, least, found_since=since))
+        items = tuple(events.FoundItem(r.id, r.source, r.item.title, r.score, r.why)
+                      for r in found if r.why)
+        if items:
+            self.bus.publish(events.UpgradeItemsFound(items=items))
 
     async def rerank(self, now: datetime | None = None) -> int:
         from pai_tui.upgrade.poll import rerank

@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Literal
 
-UtteranceKind = Literal["answer", "start", "finish", "permission", "test"]
+UtteranceKind = Literal["answer", "start", "finish", "permission", "upgrade", "test"]
 
 RATE = (80, 450)  # words per minute an engine accepts
 PITCH = (0, 99)

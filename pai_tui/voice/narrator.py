@@ -29,6 +29,17 @@ def spoken_name(agent: str) -> str:
     return " ".join([first, *words[1:]])
 
 
+def upgrade_line(items: tuple[events.FoundItem, ...], max_chars: int) -> str:
+    """"New upgrade for G2: Textual 1.2 adds …", or "3 new upgrades. Best, for G2: …": the
+    best item's title and the goal it serves most."""
+    best = items[0]
+    goal = best.why.split(" — ", 1)[0].strip()
+    title = spoken_line(best.title, max_chars) or "untitled"
+    if len(items) == 1:
+        return f"New upgrade for {goal}: {title}"
+    return f"{len(items)} new upgrades. Best, for {goal}: {title}"
+
+
 @dataclass(frozen=True)
 class _TurnSpan:
     trace_id: str
@@ -47,7 +58,8 @@ class Narrator:
         self._lock = threading.Lock()
         self._unsubscribe = [bus.subscribe(events.SpanStarted, self._on_span),
                              bus.subscribe(events.TurnStarted, self._on_started),
-                             bus.subscribe(events.TurnFinished, self._on_finished)]
+                             bus.subscribe(events.TurnFinished, self._on_finished),
+                             bus.subscribe(events.UpgradeItemsFound, self._on_upgrades)]
 
     def close(self) -> None:
         for unsubscribe in self._unsubscribe:
@@ -87,6 +99,10 @@ class Narrator:
                         "finish", event, turn=turn)
         elif line:
             self._utter(f"{spoken_name(event.agent)}: {line}", "answer", event, turn=turn)
+
+    def _on_upgrades(self, event: events.UpgradeItemsFound) -> None:
+        if self.settings.upgrades and event.items:
+            self._utter(upgrade_line(event.items, self.settings.max_chars), "upgrade", event)
 
     def _utter(self, text: str, kind: UtteranceKind, event: events.Event, *,
                priority: bool = False, anyone: bool = False, turn: _TurnSpan | None = None,

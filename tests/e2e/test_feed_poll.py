@@ -23,6 +23,7 @@ NEWS = (FEEDS / "Olshansk__rss-feeds/feeds/feed_anthropic_engineering.xml").read
 BROKEN = (FEEDS / "kurtmckee__feedparser/tests/illformed/"
           "rss_item_link_corrupted_ampersands.xml").read_bytes()
 NOON = datetime(2026, 11, 30, 12, 0)
+pytestmark = pytest.mark.usefixtures("database_url")  # each test on SQLite and on PostgreSQL
 
 
 @pytest.fixture

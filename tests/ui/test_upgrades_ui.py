@@ -4,9 +4,13 @@ failing source said; the item screen's action in its palette; a deterministic sn
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+
 from textual.command import CommandPalette
 from textual.pilot import Pilot
 
+from pai_tui import events
 from pai_tui.cockpit import Cockpit
 from pai_tui.config import load_config
 from pai_tui.paths import HomePaths
@@ -96,3 +100,39 @@ async def test_the_palette_shows_help_with_brackets_literally() -> None:
         await press(pilot, *"upgrade scheduler")
         assert await eventually(pilot, lambda: "saved as [upgrade] schedule"
                                 in " ".join(text_of(app, app.screen).split()))
+
+
+def fresh_feed(*titles: str) -> bytes:
+    """An RSS feed whose items were published an hour ago (the corpus's are months old)."""
+    when = format_datetime(datetime.now(UTC) - timedelta(hours=1))
+    items = "".join(f"<item><title>{t}</title><link>https://example.com/{n}</link>"
+                    f"<pubDate>{when}</pubDate></item>" for n, t in enumerate(titles))
+    return f"<rss version='2.0'><channel><title>Fresh</title>{items}</channel></rss>".encode()
+
+
+async def test_a_poll_that_finds_fresh_items_serving_a_goal_announces_the_best_once() -> None:
+    async with running(size=(160, 40)) as (app, pilot):
+        (app.cockpit.config.home.root / "telos").mkdir()
+        (app.cockpit.config.home.root / "telos" / "GOALS.md").write_text(
+            "- G1: Claude Code agents with tools and context engineering\n")
+        await upgrade_steps.feed_sources(app, pilot)  # Eng: 25 items, months old
+        server = upgrade_steps.feed_server()
+        server.routes["/fresh.xml"] = Route(fresh_feed(
+            "Claude Code agents get context engineering tools", "Quarterly numbers"))
+        with (app.cockpit.config.home.root / "sources.toml").open("a") as sources:
+            sources.write(f'\n[[source]]\nname = "Fresh"\nurl = "{server.url("/fresh.xml")}"\n')
+        found: list[events.UpgradeItemsFound] = []
+        app.cockpit.bus.subscribe(events.UpgradeItemsFound, found.append)
+        await press(pilot, "f")
+        assert await eventually(pilot, lambda: len(upgrade_steps.pane(app).items) == 27)
+        assert await eventually(pilot, lambda: any(
+            "New upgrade:" in str(n.message) for n in app._notifications))
+        told = [str(n.message) for n in app._notifications if "New upgrade:" in str(n.message)]
+        assert told == ["New upgrade: Claude Code agents get context engineering tools "
+                        "(G1 — tools, context, code, engineering)"]
+        assert [i.title for i in found[0].items] == [
+            "Claude Code agents get context engineering tools"]  # not the old backlog
+        await press(pilot, "f")  # the same items again: nothing new, nothing said
+        assert await eventually(pilot, lambda: any(
+            "0 new items" in str(n.message) for n in app._notifications))
+        assert len(found) == 1

@@ -22,7 +22,11 @@ from tests.conftest import REPO
 
 
 def open_store(path: Path, backups: Path) -> Store:
-    store, _, _ = Store.open(sqlite_url(path), backups)
+    return open_url(sqlite_url(path), backups)
+
+
+def open_url(url: str, backups: Path) -> Store:
+    store, _, _ = Store.open(url, backups)
     return store
 
 
@@ -122,8 +126,8 @@ def test_sqlite_settings(home: HomePaths) -> None:
     store.close()
 
 
-def test_sessions_and_messages_round_trip(home: HomePaths) -> None:
-    store = open_store(home.database, home.backups)
+def test_sessions_and_messages_round_trip(home: HomePaths, database_url: str) -> None:
+    store = open_url(database_url, home.backups)
     first = store.create_session("first", provider="offline", model="none")
     second = store.create_session("second")
     user = store.add_message(first.id, "user", "hello")
@@ -203,8 +207,8 @@ def test_a_live_pai_keeps_writing_its_answer_when_another_starts(home: HomePaths
 
 
 def test_a_window_counts_messages_not_steps_and_brings_the_steps_of_its_answers(
-        home: HomePaths) -> None:
-    store = open_store(home.database, home.backups)
+        home: HomePaths, database_url: str) -> None:
+    store = open_url(database_url, home.backups)
     session = store.create_session("tools")
     for turn in range(3):
         store.add_message(session.id, "user", f"question {turn}")
@@ -315,10 +319,11 @@ def test_v5_keeps_every_message_and_marks_unknown_costs_unknown(home: HomePaths)
     store.close()
 
 
-def test_ids_are_never_handed_out_twice_even_after_a_deletion(home: HomePaths) -> None:
+def test_ids_are_never_handed_out_twice_even_after_a_deletion(home: HomePaths,
+                                                              database_url: str) -> None:
     """`pai ask --session 2` in a script must never continue someone else's conversation: once
     the newest session (and its messages) is deleted, the next one still gets a new id."""
-    store = open_store(home.database, home.backups)
+    store = open_url(database_url, home.backups)
     first = store.create_session("first")
     newest = store.create_session("newest")
     last_message = store.add_message(newest.id, "user", "the newest words")
@@ -328,7 +333,7 @@ def test_ids_are_never_handed_out_twice_even_after_a_deletion(home: HomePaths) -
     assert again.id > newest.id > first.id
     assert message.id > last_message.id
     store.close()
-    store = open_store(home.database, home.backups)  # and after a restart
+    store = open_url(database_url, home.backups)  # and after a restart
     assert store.create_session("later").id > again.id
     store.close()
 
@@ -362,14 +367,14 @@ def test_v6_keeps_ids_links_and_search_and_stops_reusing_ids(home: HomePaths) ->
     store.close()
 
 
-def test_deleting_a_session_keeps_what_it_cost(home: HomePaths) -> None:
+def test_deleting_a_session_keeps_what_it_cost(home: HomePaths, database_url: str) -> None:
     """Money spent stays spent: the totals of today and this month do not drop when the session
     that spent it is deleted, also after a restart, and unpriced answers stay counted."""
     from datetime import timedelta
 
     from pai_tui.history.models import utcnow
 
-    store = open_store(home.database, home.backups)
+    store = open_url(database_url, home.backups)
     kept = store.create_session("kept")
     answer = store.add_message(kept.id, "assistant", "cheap")
     store.update_message(answer.id, cost=0.10)
@@ -385,7 +390,7 @@ def test_deleting_a_session_keeps_what_it_cost(home: HomePaths) -> None:
     store.delete_session(gone.id)
     assert store.cost_since(since) == (pytest.approx(0.35), 1)
     store.close()
-    store = open_store(home.database, home.backups)
+    store = open_url(database_url, home.backups)
     assert store.cost_since(since) == (pytest.approx(0.35), 1)
     assert store.cost_since(utcnow() + timedelta(hours=1)) == (0.0, 0)  # still by time
     store.close()

@@ -99,3 +99,24 @@ def test_muted_says_nothing() -> None:
     turn(bus, 1, None)
     finish(bus, 1, None)
     assert said == []
+
+
+def found(*titles: str) -> events.UpgradeItemsFound:
+    return events.UpgradeItemsFound(items=tuple(
+        events.FoundItem(i + 1, "textual", title, 5.0 - i, f"G{i + 2} — voice, linux")
+        for i, title in enumerate(titles)))
+
+
+def test_new_upgrade_items_are_announced_by_the_main_voice_with_the_goal_they_serve() -> None:
+    bus, said = narrate(VoiceSettings())
+    bus.publish(found("Textual 1.2 adds `voices`. And more."))
+    bus.publish(found("espeak-ng 1.52", "Textual 9", "Ollama 2"))
+    assert [(u.text, u.kind, u.voice) for u in said] == [
+        ("New upgrade for G2: Textual 1.2 adds voices.", "upgrade", MAIN),
+        ("3 new upgrades. Best, for G2: espeak-ng 1.52", "upgrade", MAIN)]
+
+
+def test_upgrade_announcements_can_be_switched_off() -> None:
+    bus, said = narrate(VoiceSettings(upgrades=False))
+    bus.publish(found("Textual 1.2"))
+    assert said == []
