@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import contextlib
 import csv
+import os
 import re
 import statistics
 import sys
