@@ -75,11 +75,7 @@ class UpgradesPane(Listening, Pane):
     def _show(self) -> None:
         listing = self.query_one("#upgrades-list", OptionList)
         state = self.query_one("#upgrades-state", EmptyState)
-        unread = sum(not r.read for r in self.items)
-        failing = len(self.trouble)
-        self.border_subtitle = " · ".join(filter(None, [
-            self.progress, f"{unread} unread" if unread else "",
-            f"{failing} source{'s' if failing != 1 else ''} failing" if failing else ""]))
+        self._show_counts()
         if not self.items:
             return
         keep = listing.highlighted_option.id if listing.highlighted_option else None
@@ -92,6 +88,15 @@ class UpgradesPane(Listening, Pane):
         state.display, listing.display = False, True
         if focus:
             listing.focus()
+
+    def _show_counts(self) -> None:
+        """Progress, unread and failing in the border: all a poll's progress changes (the
+        list is built again only when the items change)."""
+        unread = sum(not r.read for r in self.items)
+        failing = len(self.trouble)
+        self.border_subtitle = " · ".join(filter(None, [
+            self.progress, f"{unread} unread" if unread else "",
+            f"{failing} source{'s' if failing != 1 else ''} failing" if failing else ""]))
 
     def _highlighted(self) -> FeedItemRecord | None:
         option = self.query_one("#upgrades-list", OptionList).highlighted_option
@@ -141,7 +146,7 @@ class UpgradesPane(Listening, Pane):
 
         def told(done: int, total: int, _: object) -> None:
             self.progress = f"fetching {done}/{total}"
-            self._show()
+            self._show_counts()
 
         try:
             polled = await self.cockpit.upgrades.fetch(told)
