@@ -19,6 +19,7 @@ from pai_tui.ui.app import PaiApp
 from pai_tui.ui.chat import ChatPane
 from pai_tui.ui.chat_input import ChatInput
 from pai_tui.ui.messages import AnswerView
+from pai_tui.ui.upgrades_pane import UpgradesPane
 
 OUTFILE, MODE, ARGUMENT = sys.argv[1], sys.argv[2], sys.argv[3]
 record: dict[str, object] = {"echo": []}
@@ -100,7 +101,8 @@ async def speak(app: PaiApp, count: str, seconds: str) -> None:
 async def fetch(app: PaiApp, seconds: float) -> None:
     """A second after the typing begins, the Upgrades pane's fetch (the palette's
     upgrades.fetch); records when it began, when the last source was polled, when the ranking
-    after it ended, and the CPU time between; finishes once it has ended and `seconds` passed."""
+    after it ended, the CPU time between, and when the pane showed the new list; finishes
+    once it has ended and `seconds` passed."""
     import asyncio
 
     feed = app.cockpit.upgrades
@@ -118,18 +120,31 @@ async def fetch(app: PaiApp, seconds: float) -> None:
         try:
             polled = await fetch_now(told, name)
             record["outcomes"] = [p.outcome for p in polled]
+            record["errors"] = sorted({p.error for p in polled if p.error})[:3]
             return polled
+        except Exception as error:
+            record["errors"] = [repr(error)]
+            raise
         finally:
             record["fetch_end"], record["fetch_cpu_end"] = time.time(), time.process_time()
             ended.set()
 
     feed.fetch = timed  # type: ignore[method-assign]
+    pane = app.main.query_one(UpgradesPane)
+    show = pane._show
+
+    def shown() -> None:  # the list drawn again after the fetch: the end of the wait
+        show()
+        if "fetch_end" in record and not pane.progress:
+            record["shown"] = time.time()
+
+    pane._show = shown  # type: ignore[method-assign]
     started()
     began = time.time()
     await asyncio.sleep(1.0)  # the typist's first key comes now
     await app.action_fetch_upgrades()
     await ended.wait()
-    await asyncio.sleep(max(0.5, began + seconds - time.time()))
+    await asyncio.sleep(max(1.0, began + seconds - time.time()))
     app.call_after_refresh(finish, app)
 
 
