@@ -134,9 +134,11 @@ async def fetch(app: PaiApp, seconds: float) -> None:
     show = pane._show
 
     def shown() -> None:  # the list drawn again after the fetch: the end of the wait
+        began = time.perf_counter()
         show()
         if "fetch_end" in record and not pane.progress:
             record["shown"] = time.time()
+            record["show_s"] = time.perf_counter() - began  # on the UI loop
 
     pane._show = shown  # type: ignore[method-assign]
     started()

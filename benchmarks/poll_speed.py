@@ -210,7 +210,8 @@ def main() -> None:
                 listed = float(record.get("shown", record["fetch_end"])) - \
                     float(record["fetch_end"])
                 print(f"  {name}: fetch {wall:.2f} s (polling {polling:.2f} s; the list shown "
-                      f"{listed * 1000:.0f} ms after), "
+                      f"{listed * 1000:.0f} ms after, drawn in "
+                      f"{float(record.get('show_s', 0)) * 1000:.0f} ms), "
                       f"{len(latencies)} keys typed meanwhile: key echo {spread(latencies)} "
                       f"(target p95 <= {TARGET_P95_MS:.0f} ms); cockpit CPU {cpu:.2f} s, "
                       f"{cpu / wall:.0%} of one core")

@@ -5,6 +5,7 @@ now. Everything from a feed is shown literally."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 from rich.text import Text
@@ -25,6 +26,7 @@ from pai_tui.ui.pane import Pane
 from pai_tui.ui.panes import EmptyState, ago
 
 SHOWN = 200  # items listed (the best)
+PROGRESS_EVERY_S = 0.25  # a poll's progress is drawn at most this often
 EMPTY = ("No upgrade items yet.\nf fetches the sources now (pai upgrade sources list shows "
          "them); [upgrade] schedule = true in config.toml polls in the background. Items are "
          "ranked against your goals in $PAI_HOME/telos/.")
@@ -144,9 +146,13 @@ class UpgradesPane(Listening, Pane):
         self.progress = "fetching…"
         self._show()
 
+        drawn = [0.0]
+
         def told(done: int, total: int, _: object) -> None:
             self.progress = f"fetching {done}/{total}"
-            self._show_counts()
+            if done == total or time.monotonic() - drawn[0] >= PROGRESS_EVERY_S:
+                drawn[0] = time.monotonic()  # a redraw per source kept keys waiting
+                self._show_counts()
 
         try:
             polled = await self.cockpit.upgrades.fetch(told)
