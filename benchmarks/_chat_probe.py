@@ -130,6 +130,17 @@ async def fetch(app: PaiApp, seconds: float) -> None:
             ended.set()
 
     feed.fetch = timed  # type: ignore[method-assign]
+
+    async def watch_loop() -> None:  # where the UI loop was held up, and for how long
+        stalls = record.setdefault("stalls", [])
+        while True:
+            before = time.perf_counter()
+            await asyncio.sleep(0.005)
+            late = time.perf_counter() - before - 0.005
+            if late > 0.03:
+                stalls.append((time.time() - late, late))  # type: ignore[union-attr]
+
+    app.run_worker(watch_loop(), exit_on_error=False)
     pane = app.main.query_one(UpgradesPane)
     show = pane._show
 

@@ -215,6 +215,14 @@ def main() -> None:
                       f"{len(latencies)} keys typed meanwhile: key echo {spread(latencies)} "
                       f"(target p95 <= {TARGET_P95_MS:.0f} ms); cockpit CPU {cpu:.2f} s, "
                       f"{cpu / wall:.0%} of one core")
+                start = float(record["fetch_start"])
+                stalls = sorted(record.get("stalls", []), key=lambda stall: -stall[1])[:3]
+                marks = {"polled": record.get("polled_at"), "ranked": record["fetch_end"],
+                         "listed": record.get("shown")}
+                print("    the UI loop's longest stalls: " + ", ".join(
+                    f"{late * 1000:.0f} ms at {at - start:.2f} s" for at, late in stalls)
+                    + " (" + ", ".join(f"{mark} at {float(when) - start:.2f} s"
+                                       for mark, when in marks.items() if when) + ")")
 
 
 if __name__ == "__main__":

@@ -144,7 +144,7 @@ class UpgradesPane(Listening, Pane):
         from pai_tui.config import ConfigError
 
         self.progress = "fetching…"
-        self._show()
+        self._show_counts()  # the list is as it was: drawing it again held keys ~0.1-0.2 s
 
         drawn = [0.0]
 

@@ -4,6 +4,7 @@ this; it calls the pieces (sources, fetch, poll, rank, scheduler)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -40,6 +41,7 @@ class UpgradeFeed:
                     ) -> list[Polled]:
         """Poll the sources now (all but the paused; a named one even if paused), then rank
         every item again."""
+        await asyncio.to_thread(_poll_modules)  # ~0.25 s of imports, off the UI loop
         from pai_tui.history.models import utcnow
         from pai_tui.upgrade.fetch import Fetcher
         from pai_tui.upgrade.poll import poll, refresh
@@ -51,6 +53,7 @@ class UpgradeFeed:
             for source in sources:
                 await refresh(self.history, source.name)
         fetcher = Fetcher()
+        await fetcher.ready()
         self.polling = True
         try:
             polled = await poll(sources, self.history, fetcher, force=True, progress=progress)
@@ -109,3 +112,11 @@ class UpgradeFeed:
         await self.fetch()
         if self.on_polled is not None:
             self.on_polled()
+
+
+def _poll_modules() -> None:
+    """Import what a poll needs (httpx2 alone takes ~0.1 s): run in a thread, so the first
+    fetch does not hold the cockpit's keys."""
+    import httpx2  # noqa: F401
+
+    from pai_tui.upgrade import fetch, poll  # noqa: F401
