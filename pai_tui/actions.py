@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Scope = Literal["app", "screen", "chat-input", "history", "agents", "upgrades", "help",
-                "skills", "timeline", "summary", "upgrade-item"]
+Scope = Literal["app", "screen", "chat-input", "history", "history-search", "agents",
+                "upgrades", "help", "skills", "timeline", "summary", "upgrade-item",
+                "upgrade-proposal", "notes-used"]
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
                priority=True),
     ActionSpec("session.system", "alt+s", "Set the system prompt", "edit_system_prompt",
                help="Edit this session's system prompt.", priority=True),
+    ActionSpec("history.find", "", "Search the history", "search_history",
+               help="Search messages, agents' results and upgrade items as you type, in the "
+                    "History pane (/ there)."),
     ActionSpec("session.rename", "alt+r", "Rename session", "rename_session",
                help="Rename the session (the History entry under the cursor, if History has "
                     "the focus; else the one in Chat).", priority=True),
@@ -88,6 +92,15 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("agents.stop_all", "alt+x", "Stop all agents", "stop_all_agents",
                help="Stop every running agent; what they wrote is kept, marked cancelled.",
                priority=True),
+    ActionSpec("chat.learn", "alt+b", "Keep the last answer as a learning", "keep_learning",
+               help="Keep what the last answer taught as a note: edit the draft first (its "
+                    "first line is the title).", priority=True),
+    ActionSpec("chat.rate", "alt+y", "Rate the last answer", "rate_answer",
+               help="Rate the last answer 1 to 10; a low rating asks what went wrong and "
+                    "offers to keep it as a learning.", priority=True),
+    ActionSpec("chat.notes", "alt+j", "Notes given to the last answer", "notes_used",
+               help="Show the notes from your history that were put in the last answer's "
+                    "context (its header says how many).", priority=True),
     ActionSpec("timeline.last", "alt+w", "Timeline of the last answer", "last_answer_timeline",
                help="The chat's last answer as a waterfall: its model calls, tool runs, "
                     "questions and the agents it started, with times, tokens and cost.",
@@ -143,6 +156,21 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("history.delete", "delete,d", "Delete this session", "app.delete_session",
                scope="history", help="In History: delete the session under the cursor.",
                palette=False),
+    ActionSpec("history.view", "v", "Switch History's view", "switch_view", scope="history",
+               help="In History: sessions, then your notes, then the forgotten notes."),
+    ActionSpec("history.forget", "f", "Forget this note", "forget_note", scope="history",
+               help="In History's notes: forget the note under the cursor (it leaves search "
+                    "and answers' context; u restores it from the forgotten view)."),
+    ActionSpec("history.restore", "u", "Restore this note", "restore_note", scope="history",
+               help="In History's forgotten notes: bring the note under the cursor back."),
+    ActionSpec("history.search", "slash", "Search as you type", "search", scope="history",
+               help="In History: search messages, agents' results and upgrade items as you "
+                    "type; enter goes to the results, enter on one opens it where it is.",
+               palette=False),  # the palette's "Search the history" does the same anywhere
+    ActionSpec("history.search_close", "escape", "Close the search", "close",
+               scope="history-search", help="In History's search (the box or the results): back "
+                                        "to the sessions.",
+               palette=False),
     ActionSpec("agents.stop", "x,delete", "Stop this agent", "stop_run", scope="agents",
                help="In Agents: stop the run under the cursor.", palette=False),
     ActionSpec("agents.rerun", "r", "Run this agent again", "run_again", scope="agents",
@@ -161,8 +189,25 @@ ACTIONS: tuple[ActionSpec, ...] = (
                help="In Upgrades: delete the item under the cursor; it never comes back."),
     ActionSpec("upgrades.fetch_here", "f", "Fetch now", "fetch_now", scope="upgrades",
                help="In Upgrades: poll the sources now.", palette=False),
+    ActionSpec("upgrades.propose", "p", "Propose a change from this item", "propose",
+               scope="upgrades", help="In Upgrades: the model drafts a change to your setup "
+                                      "(a diff in $PAI_HOME) from the item under the cursor."),
+    ActionSpec("upgrades.accept", "a", "Accept this proposal", "accept", scope="upgrades",
+               help="In Upgrades: accept the proposal under the cursor (then g applies it)."),
+    ActionSpec("upgrades.reject", "r", "Reject this proposal", "reject", scope="upgrades",
+               help="In Upgrades: reject the proposal under the cursor."),
+    ActionSpec("upgrades.apply", "g", "Apply this proposal", "apply", scope="upgrades",
+               help="In Upgrades: commit the accepted proposal under the cursor in $PAI_HOME "
+                    "and verify it; a failed check is undone by a new commit."),
+    ActionSpec("upgrades.revert", "u", "Revert this proposal", "revert", scope="upgrades",
+               help="In Upgrades: undo the applied proposal under the cursor with a new "
+                    "commit."),
     ActionSpec("upgrade_item.close", "escape,q", "Close the item", "close",
                scope="upgrade-item", help="Leave the item."),
+    ActionSpec("upgrade_proposal.close", "escape,q", "Close the proposal", "close",
+               scope="upgrade-proposal", help="Leave the proposal."),
+    ActionSpec("notes_used.close", "escape,q", "Close the notes", "close", scope="notes-used",
+               help="Leave the notes given to the answer."),
     ActionSpec("help.close", "escape,f1,q", "Close help", "dismiss", scope="help",
                help="Leave the help screen."),
     ActionSpec("skills.run", "r", "Run a tool of this skill", "run_tool", scope="skills",
@@ -193,6 +238,8 @@ SHARED_BY_DESIGN: frozenset[frozenset[str]] = frozenset(frozenset(pair) for pair
     ("chat.complete", "focus.next"), ("chat.cancel", "help.close"),
     ("chat.cancel", "skills.close"), ("chat.cancel", "timeline.close"),
     ("chat.cancel", "summary.close"), ("chat.cancel", "upgrade_item.close"),
+    ("chat.cancel", "history.search_close"), ("chat.cancel", "upgrade_proposal.close"),
+    ("chat.cancel", "notes_used.close"),
     ("app.help", "help.close"),
     ("screen.copy", "app.quit_hint")))
 

@@ -116,6 +116,16 @@ class ChatSettings:
     max_retry_wait: float = bounded(20.0, 0, 3600, unit="seconds")
 
 
+@dataclass
+class NotesSettings:
+    """`[notes]`: what the history remembers, put before the model in each chat turn and agent
+    run (your preferences, then the notes that match the message), within a budget."""
+
+    in_context: bool = True
+    context_chars: int = bounded(2000, 200, 100_000, unit="characters")
+    context_max: int = bounded(6, 1, 100, unit="notes")
+
+
 Permission = Literal["allow", "ask", "deny"]
 
 
@@ -246,10 +256,21 @@ class UpgradeSettings:
     # Poll the sources in the background while the cockpit is open (one pai per database runs
     # the polls; the others say which). Off until turned on: it fetches from the internet.
     schedule: bool = False
+    # A source that posts about daily is polled this often; one that posts more often sooner,
+    # a quiet one later (15 minutes to a day, jittered), or when it asks (Retry-After).
     every_minutes: float = bounded(60.0, 1, 7 * 24 * 60, unit="minutes")
     # A new item scoring at least this (and matching a goal) is announced once: a notice in
     # the cockpit, and spoken when voices are on (`[voice] upgrades`).
     announce_score: float = bounded(2.0, 0, 1_000, unit="points")
+    # How often the scheduler looks for sources that are due, and how long its lease lasts
+    # unrenewed: another pai (or `pai daemon`) takes over this long after the holder died.
+    check_seconds: float = bounded(300.0, 1, DAY, unit="seconds")
+    lease_seconds: float = bounded(60.0, 1, DAY, unit="seconds")
+    # After the code's ranking, the chat model re-ranks the top `rerank_top` new items against
+    # the TELOS (upgrade/rerank_model.py), at most `rerank_budget_usd` a day. Off: it costs.
+    model_rerank: bool = False
+    rerank_top: int = bounded(10, 1, 50, unit="items")
+    rerank_budget_usd: float = bounded(0.05, 0, 100, unit="USD")
 
 
 @dataclass
@@ -257,6 +278,7 @@ class Config:
     ui: UISettings = field(default_factory=UISettings)
     keymap: dict[str, str] = field(default_factory=dict)
     chat: ChatSettings = field(default_factory=ChatSettings)
+    notes: NotesSettings = field(default_factory=NotesSettings)
     skills: SkillsSettings = field(default_factory=SkillsSettings)
     agents: AgentsSettings = field(default_factory=AgentsSettings)
     timeline: TimelineSettings = field(default_factory=TimelineSettings)

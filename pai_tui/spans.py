@@ -56,6 +56,7 @@ SKILL = "pai.skill.name"
 ROUTE_HOW = "pai.route.how"
 ROUTE_REASONS = "pai.route.reasons"
 PERMISSION_ANSWER = "pai.permission.answer"
+PURPOSE = "pai.purpose"  # what a model call outside a turn was for ("upgrade.rerank")
 STATUS_DETAIL = "pai.status.detail"  # why a span did not end well, for the user
 HOOK_NAME = "pai.hook.name"  # a hook run (hooks/): its script's name
 HOOK_EVENT = "pai.hook.event"  # the Claude Code event it ran for ("PreToolUse")

@@ -22,7 +22,7 @@ def build_schema(path: Path, version: int) -> None:
     """A database as an older pai left it: migrations applied up to `version`."""
     engine = make_engine(sqlite_url(path))
     with engine.begin() as conn:
-        for migration in MIGRATIONS[:version]:
+        for migration in (m for m in MIGRATIONS if m.version <= version):
             migration.upgrade(conn)
         conn.exec_driver_sql("CREATE TABLE schema_version (version INTEGER NOT NULL)")
         conn.exec_driver_sql(f"INSERT INTO schema_version VALUES ({version})")

@@ -23,9 +23,12 @@ class PaiGroup(click.Group):
         "agent": ("pai_tui.cli.agent", "agent"),
         "ask": ("pai_tui.cli.ask", "ask_command"),
         "config": ("pai_tui.cli.config", "config_group"),
+        "daemon": ("pai_tui.cli.daemon", "daemon"),
         "doctor": ("pai_tui.cli.doctor", "doctor"),
+        "history": ("pai_tui.cli.history", "history"),
         "hooks": ("pai_tui.cli.hooks", "hooks"),
         "keys": ("pai_tui.cli.keys", "keys"),
+        "notes": ("pai_tui.cli.notes", "notes"),
         "route": ("pai_tui.cli.route", "route"),
         "runs": ("pai_tui.cli.timeline", "runs"),
         "say": ("pai_tui.cli.voice", "say_command"),
@@ -42,9 +45,14 @@ class PaiGroup(click.Group):
         "agent": "Named agents: Markdown files (Claude Code's and PAI's format) that pai can run.",
         "ask": "Ask a model and stream the answer to stdout; saved to history like a chat turn.",
         "config": "Where pai's settings live.",
+        "daemon": "Run the upgrade scheduler in the foreground: poll the sources that are due, "
+                  "write the daily digest.",
         "doctor": "Check that pai can run here, and say how to fix what is wrong.",
+        "history": "Your history: search it, show a session, export it, import your other "
+                   "chats.",
         "hooks": "Lifecycle hooks (Claude Code's format): list, check and try them.",
         "keys": "List every key binding: id, keys (after your [keymap]), and what it does.",
+        "notes": "What pai remembers: learnings, decisions, research and preferences.",
         "route": "Say which skill a message (TEXT, or stdin) would go to, and why.",
         "runs": "List chat turns and agents' runs from the timeline, newest first (pai trace ID "
                 "shows one).",

@@ -53,7 +53,7 @@ def fetch(ctx: click.Context, name: str | None) -> None:
     if name is not None and not any(s.name == name for s in sources):
         warn(f"pai: no source named {name!r} (pai upgrade sources list)")
         ctx.exit(EXIT_USAGE)
-    polled = in_cockpit(config, lambda cockpit: cockpit.upgrades.fetch(_progress, name))
+    polled, refined = in_cockpit(config, lambda cockpit: _fetched(cockpit, name))
     new = sum(p.new for p in polled)
     failed = [p for p in polled if p.outcome == "failed"]
     paused = [p for p in polled if p.outcome == "paused"]
@@ -61,7 +61,15 @@ def fetch(ctx: click.Context, name: str | None) -> None:
         + (f", {len(failed)} failed" if failed else "")
         + (f", {len(paused)} paused (pai upgrade fetch --source NAME tries one again)"
            if paused else ""))
+    if refined is not None and refined.outcome != "off":
+        warn(refined.said())
     ctx.exit(EXIT_FAILED if failed else 0)
+
+
+async def _fetched(cockpit: Any, name: str | None) -> tuple[list[Polled], Any]:
+    """The poll, and how the model's re-rank after it went."""
+    polled = await cockpit.upgrades.fetch(_progress, name)
+    return polled, cockpit.upgrades.refined
 
 
 def _progress(done: int, total: int, polled: Polled) -> None:
@@ -122,13 +130,13 @@ def _source_record(source: Source, state: Any) -> dict[str, Any]:
 def sources_add(ctx: click.Context, url: str | None, name: str | None, kind: str | None,
                 tags: tuple[str, ...], priority: float, pattern: str | None) -> None:
     """Watch URL: a feed, a GitHub repository, a YouTube channel or playlist, or a page."""
-    from pai_tui.upgrade.sources import Source, add_source, guess_kind
+    from pai_tui.upgrade.sources import Source, add_source, guess_kind, name_for
 
     config = config_for(ctx)
     if url is None:
         raise click.UsageError("which URL? pai upgrade sources add URL")
     kind = kind or guess_kind(url)
-    source = Source(name or _name_for(url), kind, url, tags, priority,  # type: ignore[arg-type]
+    source = Source(name or name_for(url), kind, url, tags, priority,  # type: ignore[arg-type]
                     pattern=pattern)
     try:
         source.fetch_url  # noqa: B018 (checks a repository or channel URL)
@@ -139,12 +147,43 @@ def sources_add(ctx: click.Context, url: str | None, name: str | None, kind: str
     say(f"added {source.name!r} ({source.kind}): {source.fetch_url}")
 
 
-def _name_for(url: str) -> str:
-    from urllib.parse import urlparse
+@sources_group.command("import")
+@click.argument("file", required=False, type=click.Path(dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Say what would be imported; write nothing.")
+@click.pass_context
+def sources_import(ctx: click.Context, file: str | None, dry_run: bool) -> None:
+    """Import PAI's or LifeOS's sources.json / user-sources.json / youtube-channels.json as they
+    are: each entry becomes a source in your sources.toml; one already there (same name or
+    URL) is left unchanged, one pai cannot watch is skipped with its place and why."""
+    from pathlib import Path
 
-    parsed = urlparse(url)
-    path = parsed.path.strip("/")
-    return f"{parsed.netloc}/{path}" if path else parsed.netloc or url
+    from pai_tui.config import ConfigError
+    from pai_tui.upgrade.pai_sources import NotASourceList, import_sources
+
+    config = config_for(ctx)
+    if file is None:
+        raise click.UsageError("which file? pai upgrade sources import FILE (PAI's "
+                               "sources.json or user-sources.json)")
+    try:
+        report = import_sources(config.home.root, Path(file), dry_run)
+    except NotASourceList as error:
+        warn(f"pai: {error}")
+        ctx.exit(EXIT_USAGE)
+    except ConfigError as error:
+        warn(f"pai: {error}")
+        ctx.exit(EXIT_USAGE)
+    verb = "would import" if dry_run else "imported"
+    for result in report.results:
+        if result.outcome == "imported" and result.source is not None:
+            say(f"{verb} {result.where}: {result.name!r} ({result.source.kind}) "
+                f"{result.source.url}")
+        elif result.outcome == "unchanged":
+            say(f"unchanged {result.where}: {result.name!r}: {result.reason}")
+        else:
+            warn(f"pai: {file}: {result.where}"
+                 + (f" ({result.name!r})" if result.name else "") + f": skipped: {result.reason}")
+    say(f"{report.count('imported')} {verb}, {report.count('unchanged')} unchanged, "
+        f"{report.count('skipped')} skipped" + (" (dry run: nothing written)" if dry_run else ""))
 
 
 @sources_group.command("remove")
@@ -293,3 +332,14 @@ def show(ctx: click.Context, item_id: int | None, as_json: bool) -> None:
     if item.summary:
         say()
         say(item.summary)
+
+
+def _add_proposal_commands() -> None:
+    """propose, proposals, proposal, accept, reject, apply, revert (cli/upgrade_proposals.py)."""
+    from pai_tui.cli.upgrade_proposals import COMMANDS
+
+    for command in COMMANDS:
+        upgrade.add_command(command)
+
+
+_add_proposal_commands()

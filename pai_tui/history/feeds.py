@@ -51,6 +51,15 @@ class FeedStore:
                                   extra=json.dumps(item.extra)) for item in new)
             return len(new)
 
+    def feed_published(self, source: str, limit: int) -> list[datetime]:
+        """When `source`'s latest dated items (deleted ones too) were posted, newest first:
+        its pace, which sets how often it is asked."""
+        query = (select(FeedItemRow.published_at)
+                 .where(FeedItemRow.source == source, FeedItemRow.published_at.is_not(None))
+                 .order_by(FeedItemRow.published_at.desc()).limit(limit))
+        with self._session(write=False) as s:
+            return [moment for moment in s.scalars(query) if moment is not None]
+
     def feed_items(self, unread_only: bool = False, limit: int | None = None,
                    min_score: float | None = None, found_since: datetime | None = None,
                    ) -> list[FeedItemRecord]:

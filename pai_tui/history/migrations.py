@@ -31,6 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
+from pai_tui.history import notes_schema, search_schema
 from pai_tui.history.urls import sqlite_path
 from pai_tui.paths import private_file, private_folder
 
@@ -327,6 +328,68 @@ def _v12_leases(conn: Connection) -> None:
     meta.create_all(conn)
 
 
+def _v14_proposals(conn: Connection) -> None:
+    """Upgrade proposals: a change to PAI_HOME drafted from a feed item (a unified diff), and
+    its lifecycle (proposed, accepted, applied, verified; rejected, expired, failed, reverted),
+    each transition kept as an event with its time and cause."""
+    meta = MetaData()
+    Table(
+        "proposals", meta,
+        Column("id", Integer, primary_key=True),
+        Column("item_id", Integer, index=True),  # the feed item it cites; NULL: none
+        Column("title", Text, nullable=False),
+        Column("rationale", Text, nullable=False),
+        Column("diff", Text, nullable=False),
+        Column("check_argv", Text),  # JSON list: the proposal's own check; NULL: none
+        Column("state", String(20), nullable=False, index=True),
+        Column("created_at", DateTime, nullable=False),
+        Column("updated_at", DateTime, nullable=False),
+        Column("commit_sha", String(64)),
+        Column("revert_sha", String(64)),
+        Column("failure", Text),
+        Column("drafted_by", String(300), nullable=False),
+        Column("message_id", Integer),  # the answer that drafted it (its cost is there)
+        Column("cost", Float),  # USD; NULL: unknown
+        sqlite_autoincrement=True,
+    )
+    Table(
+        "proposal_events", meta,
+        Column("id", Integer, primary_key=True),
+        Column("proposal_id", Integer, ForeignKey("proposals.id", ondelete="CASCADE"),
+               nullable=False, index=True),
+        Column("from_state", String(20)),  # NULL: drafted
+        Column("to_state", String(20), nullable=False),
+        Column("at", DateTime, nullable=False),
+        Column("cause", Text, nullable=False),
+        sqlite_autoincrement=True,
+    )
+    meta.create_all(conn)
+
+
+def _v16_imports(conn: Connection) -> None:
+    """Imported conversations (ChatGPT, Claude.ai, Claude Code, llm, pai's own JSONL): a
+    session says where it came from (`source`, NULL: written by pai) and its id there; sessions
+    and messages keep a content hash, so importing the same file again adds nothing. A message
+    may answer another (`reply_to`: ChatGPT's conversations are trees) and lie off the branch
+    the user last saw (`on_path` false)."""
+    for statement in (
+        "ALTER TABLE sessions ADD COLUMN source VARCHAR(40)",
+        "ALTER TABLE sessions ADD COLUMN external_id VARCHAR(300)",
+        "ALTER TABLE sessions ADD COLUMN content_hash VARCHAR(64)",
+        "ALTER TABLE messages ADD COLUMN external_id VARCHAR(300)",
+        "ALTER TABLE messages ADD COLUMN content_hash VARCHAR(64)",
+        "ALTER TABLE messages ADD COLUMN reply_to INTEGER",
+        "ALTER TABLE messages ADD COLUMN on_path BOOLEAN NOT NULL DEFAULT TRUE",
+        "CREATE UNIQUE INDEX ux_sessions_source_external ON sessions (source, external_id)",
+    ):
+        conn.execute(text(statement))
+
+
+def _v17_ratings(conn: Connection) -> None:
+    """An answer's rating by the user, 1 to 10 (PAI's scale); NULL: not rated."""
+    conn.execute(text("ALTER TABLE messages ADD COLUMN rating INTEGER"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "sessions and messages", _v1_sessions_and_messages),
     Migration(2, "full-text search over messages", _v2_full_text_search),
@@ -340,6 +403,13 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(10, "the timeline of turns, model calls and tool runs", _v10_timeline),
     Migration(11, "the upgrade feed's sources and items", _v11_upgrade_feed),
     Migration(12, "leases: jobs only one pai runs", _v12_leases),
+    Migration(13, "one search index: messages, agents' results, upgrade items",
+              search_schema.create),
+    Migration(14, "upgrade proposals and their lifecycle", _v14_proposals),
+    Migration(15, "notes: learnings, decisions, research, preferences", notes_schema.create),
+    Migration(16, "imported conversations: their source, content hashes, branches",
+              _v16_imports),
+    Migration(17, "answers rated by the user", _v17_ratings),
 )
 LATEST = MIGRATIONS[-1].version
 

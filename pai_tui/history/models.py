@@ -43,6 +43,11 @@ class ChatSession(Base):
     system_prompt: Mapped[str | None] = mapped_column(Kept)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    # Imported conversations (migrations._v15_imports): where from (NULL: written by pai), the
+    # id there, and a hash of what was imported (the same again changes nothing).
+    source: Mapped[str | None] = mapped_column(String(40))
+    external_id: Mapped[str | None] = mapped_column(String(300))
+    content_hash: Mapped[str | None] = mapped_column(String(64))
 
     messages: Mapped[list[Message]] = relationship(
         back_populates="session", cascade="all, delete-orphan", passive_deletes=True,
@@ -75,6 +80,12 @@ class Message(Base):
     agent: Mapped[str | None] = mapped_column(String(200), index=True)  # an agent's run
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    notes_used: Mapped[str | None] = mapped_column(Text)  # ids of the notes in its context
+    rating: Mapped[int | None] = mapped_column(Integer)  # the user's, 1..10; NULL: not rated
+    external_id: Mapped[str | None] = mapped_column(String(300))  # its id where it was imported
+    content_hash: Mapped[str | None] = mapped_column(String(64))  # of what was imported
+    reply_to: Mapped[int | None] = mapped_column(Integer)  # the message it answers (a tree)
+    on_path: Mapped[bool] = mapped_column(Boolean, default=True)  # on the branch last shown
 
     session: Mapped[ChatSession] = relationship(back_populates="messages")
 
@@ -171,3 +182,85 @@ class LeaseRow(Base):
     acquired_at: Mapped[datetime] = mapped_column(DateTime)
     expires_at: Mapped[datetime] = mapped_column(DateTime)
     note: Mapped[str] = mapped_column(Text, default="")  # what the holder says (its next run)
+
+
+class SearchDoc(Base):
+    """One searchable text (a message, an agent's result, an upgrade item), kept by triggers in
+    the database; see history/search_schema.py."""
+
+    __tablename__ = "search_docs"
+    __table_args__ = (Index("ux_search_docs_kind_ref", "kind", "ref_id", unique=True),
+                      {"sqlite_autoincrement": True})
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # message, agent, item
+    ref_id: Mapped[int] = mapped_column(Integer)  # the message's or item's id
+    session_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    role: Mapped[str | None] = mapped_column(String(20))
+    agent: Mapped[str | None] = mapped_column(String(200))
+    model: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    body: Mapped[str] = mapped_column(Text)
+
+
+class ProposalRow(Base):
+    """An upgrade proposal: a diff to PAI_HOME and where it is in its lifecycle; see
+    migrations._v14_proposals."""
+
+    __tablename__ = "proposals"
+    __table_args__ = {"sqlite_autoincrement": True}  # noqa: RUF012
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    title: Mapped[str] = mapped_column(Kept)
+    rationale: Mapped[str] = mapped_column(Kept)
+    diff: Mapped[str] = mapped_column(Kept)
+    check_argv: Mapped[str | None] = mapped_column(Kept)  # JSON list of strings
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    commit_sha: Mapped[str | None] = mapped_column(String(64))
+    revert_sha: Mapped[str | None] = mapped_column(String(64))
+    failure: Mapped[str | None] = mapped_column(Kept)
+    drafted_by: Mapped[str] = mapped_column(String(300))
+    message_id: Mapped[int | None] = mapped_column(Integer)
+    cost: Mapped[float | None] = mapped_column(Float)  # USD; NULL: unknown
+
+
+class ProposalEventRow(Base):
+    """One transition of a proposal: from, to, when, why."""
+
+    __tablename__ = "proposal_events"
+    __table_args__ = {"sqlite_autoincrement": True}  # noqa: RUF012
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"),
+                                             index=True)
+    from_state: Mapped[str | None] = mapped_column(String(20))
+    to_state: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime] = mapped_column(DateTime)
+    cause: Mapped[str] = mapped_column(Kept)
+
+
+class NoteRow(Base):
+    """A note (history/notes_schema.py): append-only; an edit supersedes, a forget tombstones."""
+
+    __tablename__ = "notes"
+    __table_args__ = {"sqlite_autoincrement": True}  # noqa: RUF012
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    title: Mapped[str] = mapped_column(Kept)
+    body: Mapped[str] = mapped_column(Kept)
+    tags: Mapped[str] = mapped_column(Text, default="")
+    telos: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), index=True, default="active")
+    superseded_by: Mapped[int | None] = mapped_column(ForeignKey("notes.id"))
+    created_by: Mapped[str] = mapped_column(String(20))
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sessions.id", ondelete="SET NULL"))
+    message_id: Mapped[int | None] = mapped_column(Integer)
+    agent: Mapped[str | None] = mapped_column(String(200))
+    host: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -29,6 +29,9 @@ class SessionRecord:
     created_at: datetime
     updated_at: datetime
     message_count: int = 0
+    source: str | None = None  # where it was imported from (chatgpt, claude…); None: pai's own
+    external_id: str | None = None  # its id there
+    content_hash: str | None = None  # of what was imported (the same again changes nothing)
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,12 @@ class MessageRecord:
     output_estimated: bool = False  # output tokens counted from the text, not told
     superseded: bool = False  # a retry replaced this answer (it stays reachable)
     agent: str | None = None  # the agent whose run this answer is; None: the main chat
+    notes_used: tuple[int, ...] = ()  # the notes put in its context (turns/recall.py)
+    rating: int | None = None  # the user's, 1..10; None: not rated
+    external_id: str | None = None  # its id where it was imported from
+    content_hash: str | None = None  # of what was imported
+    reply_to: int | None = None  # the message it answers, in a tree (an imported ChatGPT chat)
+    on_path: bool = True  # on the branch the user last saw (False: another branch)
 
 
 @dataclass(frozen=True)
@@ -157,3 +166,103 @@ class Lease:
     def where(self) -> str:
         """HOST:PID, as the user knows the holder."""
         return ":".join(self.holder.split(":")[:2])
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One thing the search found: what it is (`message`, `agent`, `item`), its id (the
+    message's or the item's), where it belongs, a snippet with where the matches are in it,
+    and how well it matched (higher is better)."""
+
+    kind: str
+    id: int
+    session_id: int | None
+    role: str | None
+    agent: str | None
+    model: str | None
+    created_at: datetime
+    snippet: str
+    highlights: tuple[tuple[int, int], ...]
+    score: float
+
+
+@dataclass(frozen=True)
+class ProposalDraft:
+    """A proposal as drafted, before the store numbers it."""
+
+    item_id: int | None  # the feed item it cites
+    title: str
+    rationale: str
+    diff: str  # a unified diff against PAI_HOME
+    check: tuple[str, ...] | None  # an argv verifying it, run in PAI_HOME; None: none
+    drafted_by: str  # "provider:model", or an agent's name
+    message_id: int | None = None  # the answer that drafted it
+    cost: float | None = None  # USD; None: unknown
+
+
+@dataclass(frozen=True)
+class ProposalEvent:
+    """One transition of a proposal."""
+
+    from_state: str | None  # None: drafted
+    to_state: str
+    at: datetime
+    cause: str
+
+
+@dataclass(frozen=True)
+class ProposalRecord:
+    """A proposal as the store keeps it, with its transitions (oldest first)."""
+
+    id: int
+    draft: ProposalDraft
+    state: str
+    created_at: datetime
+    updated_at: datetime
+    commit_sha: str | None = None
+    revert_sha: str | None = None
+    failure: str | None = None
+    events: tuple[ProposalEvent, ...] = ()
+
+    @property
+    def title(self) -> str:
+        return self.draft.title
+
+
+NoteKind = Literal["learning", "decision", "research", "preference"]
+NOTE_KINDS: tuple[str, ...] = ("learning", "decision", "research", "preference")
+NoteStatus = Literal["active", "superseded", "forgotten"]
+
+
+@dataclass(frozen=True)
+class NoteDraft:
+    """A note as written, before the store numbers it."""
+
+    kind: str
+    title: str
+    body: str = ""
+    tags: tuple[str, ...] = ()
+    telos: tuple[str, ...] = ()  # TELOS ids it relates to: G1, P2
+    created_by: str = "user"  # user, agent, rule
+    session_id: int | None = None  # where it came from
+    message_id: int | None = None
+    agent: str | None = None
+
+
+@dataclass(frozen=True)
+class NoteRecord:
+    id: int
+    draft: NoteDraft
+    status: str
+    superseded_by: int | None
+    host: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def kind(self) -> str:
+        return self.draft.kind
+
+    @property
+    def title(self) -> str:
+        return self.draft.title

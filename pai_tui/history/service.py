@@ -12,9 +12,16 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from pai_tui import events
 from pai_tui.config import Config
-from pai_tui.history.records import MessageRecord, SessionRecord, SpanRecord, UsageRow
+from pai_tui.history.records import (
+    MessageRecord,
+    SearchHit,
+    SessionRecord,
+    SpanRecord,
+    UsageRow,
+)
 
 if TYPE_CHECKING:
+    from pai_tui.history.search import Filters
     from pai_tui.history.store import Store
 
 T = TypeVar("T")
@@ -189,6 +196,13 @@ class History:
 
     async def messages(self, session_id: int) -> list[MessageRecord]:
         return await self.run(lambda store: store.messages(session_id))
+
+    async def search(self, query: str, filters: Filters | None = None, limit: int = 50,
+                     prefix: bool = False) -> list[SearchHit]:
+        return await self.run(lambda store: store.search(query, filters, limit, prefix))
+
+    async def messages_from(self, session_id: int, message_id: int) -> int:
+        return await self.run(lambda store: store.messages_from(session_id, message_id))
 
     async def recent_messages(self, session_id: int, limit: int, before_id: int | None = None,
                               ) -> tuple[list[MessageRecord], int]:

@@ -91,6 +91,17 @@ class TimelineStore:
                 groups.setdefault(key, []).append(row)
         return [_usage(group, name, members) for (group, name), members in sorted(groups.items())]
 
+    def purpose_costs(self, purpose: str, since: float) -> list[float | None]:
+        """What each model call made for `purpose` (`spans.PURPOSE`, outside any session) since
+        `since` cost: None where unknown (no prices, or a call that never ended), for the daily
+        budgets of calls made outside a turn (upgrade/rerank_model.py)."""
+        with self._session(write=False) as s:
+            rows = list(s.scalars(select(SpanRow).where(
+                SpanRow.kind == "model", SpanRow.session_id.is_(None),
+                SpanRow.started_at >= since)))
+        return [row.cost if row.ended_at is not None else None for row in rows
+                if json.loads(row.attributes or "{}").get(spans.PURPOSE) == purpose]
+
     def delete_spans(self, s: Session, session_id: int) -> None:
         """A deleted session's spans go with it (they name its tools' arguments)."""
         s.execute(delete(SpanRow).where(SpanRow.session_id == session_id))

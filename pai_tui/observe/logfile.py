@@ -62,10 +62,14 @@ def start_log(cockpit: Cockpit) -> Path:
     cockpit for another PAI_HOME takes it over). Blocking: call it in a thread."""
     path = log_path(cockpit.config.home)
     logger = logging.getLogger("pai_tui")
+    # APScheduler's own warnings (a job that raised, a stored job that cannot be restored)
+    # go to the same file, not to stderr under the cockpit's screen.
+    scheduler = logging.getLogger("apscheduler")
     for handler in [h for h in logger.handlers if isinstance(h, PrivateRotatingFile)]:
         if handler.baseFilename == str(path.resolve()):
             return path
         logger.removeHandler(handler)
+        scheduler.removeHandler(handler)
         handler.close()
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     handler = PrivateRotatingFile(path, maxBytes=LOG_BYTES, backupCount=LOG_FILES - 1,
@@ -73,4 +77,6 @@ def start_log(cockpit: Cockpit) -> Path:
     handler.setFormatter(RedactingFormatter(redactor(cockpit)))
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
+    scheduler.addHandler(handler)
+    scheduler.setLevel(logging.WARNING)
     return path

@@ -138,7 +138,7 @@ class Turns:
         try:
             prepared: Prepared | Exception = prepare(
                 store, services.providers, ctx, limits.max_output_tokens,
-                services.skills.loaded_router())
+                services.skills.loaded_router(), services.config.notes)
         except Exception as error:  # handed to the turn, which reports it when it runs
             prepared = error
         return session, created, user, answer, prepared

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from pai_tui.turns.turn import Turn
 
 WINDOW = 24  # messages put on screen when a session opens, and per "show earlier"
+MOST_SHOWN = 400  # messages put on screen to show one a search found (from it to the end)
 MAX_SHOWN = 120  # beyond this, the oldest leave the screen (they stay in the history)
 
 
@@ -76,8 +77,14 @@ class ChatPane(Listening, Pane):
                      id="new-below")
         yield Static(id="slash-hint")
         # The skills service is made on the first keystroke, not at start-up.
-        yield ChatInput(self.cockpit.config.keymap,
-                        lambda prefix: self.cockpit.skills.completions(prefix))
+        yield ChatInput(self.cockpit.config.keymap, self._completions)
+
+    def _completions(self, prefix: str) -> list[str]:
+        """`/le` -> the note commands (/learn …) and the skills it may become."""
+        from pai_tui.history.notes import CHAT_COMMANDS
+
+        notes = [c for c in CHAT_COMMANDS if c.startswith(prefix.lower())]
+        return notes + [s for s in self.cockpit.skills.completions(prefix) if s not in notes]
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -185,7 +192,14 @@ class ChatPane(Listening, Pane):
 
     @on(ChatInput.Submitted)
     async def _submitted(self, message: ChatInput.Submitted) -> None:
-        """Send it; while an answer is being written, queue it (in order, never lost)."""
+        """Send it; while an answer is being written, queue it (in order, never lost). A note
+        command (/learn …, /decide …) keeps a note instead."""
+        from pai_tui.history.notes import chat_note
+
+        note = chat_note(message.text)
+        if note is not None:
+            self.keep_note(*note)
+            return
         if self.busy:
             view = UserView(message.text, queued=True)
             self._queued.append(view)
@@ -195,6 +209,31 @@ class ChatPane(Listening, Pane):
         view, answer = UserView(message.text), AnswerView.sending()
         await self._show(view, answer)
         self._send(message.text, view, answer)
+
+    @work(group="chat-note", exit_on_error=False)
+    async def keep_note(self, kind: str, text: str) -> None:
+        """Keep `text` as a note of `kind`, from this session; the input gets it back if it
+        cannot be kept."""
+        from pai_tui.history.notes import CHAT_COMMANDS, split_text
+        from pai_tui.history.records import NoteDraft
+
+        command = next(c for c, k in CHAT_COMMANDS.items() if k == kind)
+        title, body = split_text(text)
+        if not title:
+            self._give_back(command + " ")
+            self.notify(f"{command} what? Type what to remember after it: {command} TEXT",
+                        severity="warning", timeout=5)
+            return
+        draft = NoteDraft(kind, title, body, session_id=self.session_id)
+        try:
+            note = await self.cockpit.history.run(lambda store: store.add_note(draft))
+        except Exception as error:  # the store failed: nothing typed is lost
+            self._give_back(f"{command} {text}")
+            self.notify(f"Not kept ({error}); it is back in the input.", severity="error",
+                        markup=False, timeout=10)
+            return
+        self.notify(f"Kept {kind} {note.id}: {printable(note.title)[:80]} (pai notes; "
+                    "forget it there or in History)", markup=False, timeout=5)
 
     def _next_queued(self) -> None:
         """The answer ended: send the oldest queued message, if any."""
@@ -437,30 +476,48 @@ class ChatPane(Listening, Pane):
         self.messages.anchor()
 
     @work(group="chat-open", exclusive=True, exit_on_error=False)
-    async def open_session(self, session_id: int, title: str) -> None:
-        """Show a session from the history: its newest messages; older ones on request."""
+    async def open_session(self, session_id: int, title: str, at: int | None = None) -> None:
+        """Show a session from the history: its newest messages; older ones on request. `at`:
+        a message to show (a search found it), scrolled to and marked."""
         if self.busy:
             self.notify("An answer is being written: esc stops it first.", severity="warning")
             return
-        await self._load(session_id, title)
+        await self._load(session_id, title, at)
 
-    async def _load(self, session_id: int, title: str = "") -> None:
+    async def _load(self, session_id: int, title: str = "", at: int | None = None) -> None:
         history = self.cockpit.history
         session = await history.session(session_id)
         if session is None:
             self.notify("That session no longer exists.", severity="warning")
             return
-        shown, earlier = await history.recent_messages(session_id, WINDOW)
+        window = WINDOW
+        if at is not None:  # from the found message to the end (a few more above it)
+            window = max(WINDOW, min(await history.messages_from(session_id, at) + 2, MOST_SHOWN))
+        shown, earlier = await history.recent_messages(session_id, window)
         self.session_id = session_id
         self.set_title(session.title or title)
         views = self._build_views(shown) or [EmptyChat(id="empty-chat")]
-        above, visible = self._split_at_screen_top(views)
+        above, visible = ([], views) if at is not None else self._split_at_screen_top(views)
         await self._reset(visible, hidden=earlier)
         self._follow_run(shown, visible)
         if above:  # rendered after the first frame: the bottom shows at once
             self.call_after_refresh(self._mount_above, above, self.marker)
+        if at is not None:
+            self.call_after_refresh(self._show_found, at)
         choice = self.cockpit.providers.choice_for(session.provider, session.model)
         self.post_message(self.SessionShown(choice))
+
+    def _show_found(self, message_id: int) -> None:
+        """Scroll to the message a search found and mark it (until another is opened)."""
+        found = next((v for v in self._views() if getattr(v, "message_id", None) == message_id),
+                     None)
+        if found is None:
+            self.notify("That message is further back than the chat shows: scroll up (or "
+                        "search again with --session).", severity="warning")
+            return
+        self.messages.anchor(False)  # the user is reading back: stop following the bottom
+        found.add_class("-found")
+        self.messages.scroll_to_widget(found, top=True, animate=False)
 
     def _follow_run(self, records: list[MessageRecord], views: list[Widget]) -> None:
         """An agent's run still going in the shown session: its text so far (all of it, from

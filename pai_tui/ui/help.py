@@ -13,8 +13,11 @@ from pai_tui.actions import ACTIONS
 from pai_tui.ui.keymap import bindings_for, effective_keys, keys_display
 
 SCOPE_NAMES = {"app": "Anywhere", "screen": "Anywhere", "chat-input": "In the chat input",
-               "history": "In the History list", "agents": "In the Agents list",
+               "history": "In the History list", "history-search": "In History's search",
+               "agents": "In the Agents list",
                "upgrades": "In the Upgrades list", "upgrade-item": "On an upgrade item",
+               "upgrade-proposal": "On a proposal",
+               "notes-used": "On the notes given to an answer",
                "help": "On this screen",
                "skills": "In the Skills browser", "timeline": "In a timeline",
                "summary": "In the usage summary"}

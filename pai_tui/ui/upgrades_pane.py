@@ -1,7 +1,9 @@
-"""The Upgrades pane: what the upgrade feed found, best first against the user's TELOS (unread
-marked; source, age, score and why on one line), sources in trouble said in the title, progress
-while fetching. Enter opens an item; keys mark it read, delete it (it never comes back), fetch
-now. Everything from a feed is shown literally."""
+"""The Upgrades pane: the proposals (state and title) above what the upgrade feed found, best
+first against the user's TELOS (unread marked; source, age, score and why on one line),
+sources in trouble said in the title, progress while fetching, drafting or applying. Enter
+opens an item or a proposal; keys mark an item read, delete it (it never comes back), fetch
+now, draft a proposal from it, and accept, reject, apply or revert a proposal. Everything from
+a feed or a model is shown literally."""
 
 from __future__ import annotations
 
@@ -18,15 +20,19 @@ from textual.widgets.option_list import Option
 
 from pai_tui import events
 from pai_tui.cockpit import Cockpit
-from pai_tui.history.records import FeedItemRecord, FeedSourceState
+from pai_tui.history.records import FeedItemRecord, FeedSourceState, ProposalRecord
 from pai_tui.safe_text import printable
 from pai_tui.ui.bus import Bridge, Listening
 from pai_tui.ui.keymap import bindings_for
-from pai_tui.ui.pane import Pane
-from pai_tui.ui.panes import EmptyState, ago
+from pai_tui.ui.pane import EmptyState, Pane, ago
 
 SHOWN = 200  # items listed (the best)
 PROGRESS_EVERY_S = 0.25  # a poll's progress is drawn at most this often
+CLOSED_SHOWN = 5  # proposals listed that are done with (the latest), besides the open ones
+OPEN = ("proposed", "accepted", "applied")  # the user has something to do, or pai is doing it
+STATE_STYLES = {"proposed": "bold", "accepted": "bold green", "applied": "yellow",
+                "verified": "green", "failed": "red", "rejected": "dim", "expired": "dim",
+                "reverted": "dim"}
 EMPTY = ("No upgrade items yet.\nf fetches the sources now (pai upgrade sources list shows "
          "them); [upgrade] schedule = true in config.toml polls in the background. Items are "
          "ranked against your goals in $PAI_HOME/telos/.")
@@ -40,6 +46,7 @@ class UpgradesPane(Listening, Pane):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.cockpit, self.bridge = cockpit, bridge
         self.items: list[FeedItemRecord] = []
+        self.proposals: list[ProposalRecord] = []
         self.trouble: list[FeedSourceState] = []
         self.progress = ""  # "fetching 3/13" while a poll goes
 
@@ -71,6 +78,9 @@ class UpgradesPane(Listening, Pane):
     async def reload(self) -> None:
         feed = self.cockpit.upgrades
         self.items = await feed.items(limit=SHOWN)
+        every = await feed.proposals()
+        done = [p for p in every if p.state not in OPEN][:CLOSED_SHOWN]
+        self.proposals = [p for p in every if p.state in OPEN] + done
         self.trouble = [s for s in (await feed.states()).values() if s.paused or s.errors]
         self._show()
 
@@ -78,14 +88,16 @@ class UpgradesPane(Listening, Pane):
         listing = self.query_one("#upgrades-list", OptionList)
         state = self.query_one("#upgrades-state", EmptyState)
         self._show_counts()
-        if not self.items:
+        if not self.items and not self.proposals:
             return
         keep = listing.highlighted_option.id if listing.highlighted_option else None
         now = datetime.now(UTC).replace(tzinfo=None)
-        listing.set_options(Option(line(record, now), id=str(record.id))
-                            for record in self.items)
-        ids = [str(r.id) for r in self.items]
-        listing.highlighted = ids.index(keep) if keep in ids else 0
+        options = [Option(proposal_line(p, now), id=f"p{p.id}") for p in self.proposals]
+        options += [Option(line(record, now), id=str(record.id)) for record in self.items]
+        listing.set_options(options)
+        ids = [option.id for option in options]
+        first_item = len(self.proposals) if self.items else 0
+        listing.highlighted = ids.index(keep) if keep in ids else first_item
         focus = state.has_focus
         state.display, listing.display = False, True
         if focus:
@@ -102,12 +114,21 @@ class UpgradesPane(Listening, Pane):
 
     def _highlighted(self) -> FeedItemRecord | None:
         option = self.query_one("#upgrades-list", OptionList).highlighted_option
-        item_id = int(option.id or 0) if option is not None else 0
-        return next((r for r in self.items if r.id == item_id), None)
+        item_id = option.id if option is not None else None
+        return next((r for r in self.items if str(r.id) == item_id), None)
+
+    def _highlighted_proposal(self) -> ProposalRecord | None:
+        option = self.query_one("#upgrades-list", OptionList).highlighted_option
+        wanted = option.id if option is not None else None
+        return next((p for p in self.proposals if f"p{p.id}" == wanted), None)
 
     @on(OptionList.OptionSelected, "#upgrades-list")
     def _selected(self, message: OptionList.OptionSelected) -> None:
-        record = next((r for r in self.items if r.id == int(message.option.id or 0)), None)
+        proposal = next((p for p in self.proposals if f"p{p.id}" == message.option.id), None)
+        if proposal is not None:
+            self.app.push_screen(ProposalScreen(proposal))
+            return
+        record = next((r for r in self.items if str(r.id) == message.option.id), None)
         if record is not None:
             self.app.push_screen(ItemScreen(record))
             if not record.read:
@@ -170,6 +191,87 @@ class UpgradesPane(Listening, Pane):
         self.reload()
 
 
+    # proposals
+
+    def action_propose(self) -> None:
+        record = self._highlighted()
+        if record is None:
+            self.notify("Put the cursor on an item to draft a proposal from it.",
+                        severity="warning")
+            return
+        self._propose(record)
+
+    @work(group="upgrades-propose", exclusive=True, exit_on_error=False)
+    async def _propose(self, record: FeedItemRecord) -> None:
+        from pai_tui.upgrade.proposals import ProposalError
+
+        self._busy(f"drafting a proposal from item {record.id}…")
+        try:
+            proposal = await self.cockpit.upgrades.propose(record.id, self.cockpit.turns)
+        except ProposalError as error:
+            self.notify(str(error), severity="error", markup=False, timeout=12)
+            return
+        finally:
+            self._busy("")
+        self.notify(f"Proposal {proposal.id}: {printable(proposal.title)[:80]} (a accepts, "
+                    "r rejects, enter shows the diff)", markup=False, timeout=8)
+        self.reload()
+
+    def action_accept(self) -> None:
+        self._move("accept", "accepting")
+
+    def action_reject(self) -> None:
+        self._move("reject", "rejecting")
+
+    def action_apply(self) -> None:
+        self._move("apply", "applying")
+
+    def action_revert(self) -> None:
+        self._move("revert", "reverting")
+
+    def _move(self, verb: str, doing: str) -> None:
+        proposal = self._highlighted_proposal()
+        if proposal is None:
+            self.notify(f"Put the cursor on a proposal to {verb} it.", severity="warning")
+            return
+        self._moving(proposal, verb, doing)
+
+    @work(group="upgrades-change", exit_on_error=False)
+    async def _moving(self, proposal: ProposalRecord, verb: str, doing: str) -> None:
+        from pai_tui.upgrade.proposals import ProposalError
+
+        self._busy(f"{doing} proposal {proposal.id}…")
+        try:
+            done = await getattr(self.cockpit.upgrades, verb)(proposal.id)
+        except ProposalError as error:
+            self.notify(str(error), severity="error", markup=False, timeout=12)
+            return
+        finally:
+            self._busy("")
+        failed = done.state == "failed"
+        self.notify(f"Proposal {done.id}: {done.state}"
+                    + (f": {printable(done.failure or '')}" if failed else ""),
+                    severity="error" if failed else "information", markup=False,
+                    timeout=12 if failed else 5)
+        self.reload()
+
+    def _busy(self, said: str) -> None:
+        self.progress = said
+        self._show()
+
+
+def proposal_line(proposal: ProposalRecord, now: datetime) -> Text:
+    """A proposal: its number, state, age and title; a failed one says why under it."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(f"⚑ {proposal.id:>3} ", style="bold")
+    text.append(f"{proposal.state:<9}", style=STATE_STYLES.get(proposal.state, ""))
+    text.append(f"{ago(proposal.updated_at, now):>10}  ", style="dim")
+    text.append(printable(proposal.title) or "(untitled)")
+    if proposal.state == "failed" and proposal.failure:
+        text.append(f"\n             why: {printable(proposal.failure)}", style="dim")
+    return text
+
+
 def line(record: FeedItemRecord, now: datetime) -> Text:
     """One item: unread mark, score, age, source and title; under it, why (goal ids and the
     words that matched)."""
@@ -208,7 +310,55 @@ class ItemScreen(Screen[None]):
         with VerticalScroll():
             yield Static(head, id="item-head")
             yield Static(Text(printable(item.summary) or "(no text)"), id="item-text")
-            yield Static(Text("esc or q closes", style="dim"), id="item-hint")
+            yield Static(Text("esc or q closes; in the list, p drafts a proposal from it",
+                              style="dim"), id="item-hint")
 
     def action_close(self) -> None:
         self.dismiss()
+
+
+class ProposalScreen(Screen[None]):
+    """One proposal in full: title, state, what drafted it and what that cost, the rationale,
+    its check, the diff and each change of state, all literal."""
+
+    BINDINGS = bindings_for("upgrade-proposal")
+
+    def __init__(self, proposal: ProposalRecord):
+        super().__init__(id="upgrade-proposal")
+        self.proposal = proposal
+
+    def compose(self) -> ComposeResult:
+        proposal, draft = self.proposal, self.proposal.draft
+        cost = "cost unknown" if draft.cost is None else f"cost ${draft.cost:.4f}"
+        head = Text(f"Proposal {proposal.id}: ", style="bold")
+        head.append(printable(draft.title) or "(untitled)", style="bold")
+        head.append(f"\n{proposal.state} · drafted by {printable(draft.drafted_by)} · {cost}",
+                    style=STATE_STYLES.get(proposal.state, "dim"))
+        if proposal.failure:
+            head.append(f"\nwhy it failed: {printable(proposal.failure)}", style="red")
+        head.append(f"\n\n{printable(draft.rationale)}")
+        if draft.check:
+            head.append(f"\ncheck: {printable(' '.join(draft.check))}", style="dim")
+        history = Text("\n".join(
+            f"{e.at:%Y-%m-%d %H:%M} UTC  {e.from_state or '—'} → {e.to_state}: "
+            f"{printable(e.cause)}" for e in proposal.events), style="dim")
+        with VerticalScroll():
+            yield Static(head, id="proposal-head")
+            yield Static(diff_text(draft.diff), id="proposal-diff")
+            yield Static(history, id="proposal-history")
+            yield Static(Text("esc or q closes; in the list: a accepts, r rejects, g applies, "
+                              "u reverts", style="dim"), id="proposal-hint")
+
+    def action_close(self) -> None:
+        self.dismiss()
+
+
+def diff_text(diff: str) -> Text:
+    """The diff, literal, its added and removed lines coloured."""
+    text = Text()
+    for row in printable(diff).splitlines():
+        style = "green" if row.startswith("+") and not row.startswith("+++") else \
+            "red" if row.startswith("-") and not row.startswith("---") else \
+            "bold" if row.startswith(("diff ", "+++", "---", "@@")) else ""
+        text.append(row + "\n", style=style)
+    return text

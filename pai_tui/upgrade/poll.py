@@ -1,11 +1,15 @@
 """One poll of the upgrade sources: each source that is due is fetched (conditional GET), read,
 and its new items stored; how it went decides when it is asked again. A failing source backs
 off (doubling, up to a day; longer if the server asked), and a source whose document is not a
-feed three times in a row is paused until the user refreshes it, its last error kept in view."""
+feed three times in a row is paused until the user refreshes it, its last error kept in view.
+A healthy source is asked again after its own interval: `every` (hourly by default) for one that
+posts about daily, shorter for one that posts more often, longer for a quiet one, bounded and
+jittered so that sources do not all come due at once."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -22,7 +26,12 @@ from pai_tui.upgrade.sources import Source
 if TYPE_CHECKING:
     from pai_tui.history.service import History
 
-EVERY = timedelta(hours=1)  # a healthy source is asked again after this (or what it asks)
+EVERY = timedelta(hours=1)  # a healthy source that posts about daily is asked again after this
+POSTS_DAILY = timedelta(days=1)  # the posting gap at which a source is asked every `EVERY`
+FASTEST = timedelta(minutes=15)  # the bounds of a healthy source's interval (widened to
+SLOWEST = timedelta(days=1)  # include the user's own `every`)
+RECENT_POSTS = 10  # the posts its pace is read from
+JITTER = 0.1  # ± this fraction of the interval
 FIRST_BACKOFF = timedelta(minutes=15)
 MOST_BACKOFF = timedelta(days=1)
 PAUSE_AFTER = 3  # documents in a row that are not feeds
@@ -43,9 +52,10 @@ Progress = Callable[[int, int, Polled], None]  # sources done, sources in all, t
 
 async def poll(sources: Sequence[Source], history: History, fetcher: Fetcher,
                now: datetime | None = None, force: bool = False,
-               progress: Progress | None = None) -> list[Polled]:
+               progress: Progress | None = None, every: timedelta = EVERY) -> list[Polled]:
     """Poll the sources that are due (with `force`, all but the paused ones), at once within
-    the fetcher's per-host limits; results in the order given."""
+    the fetcher's per-host limits; results in the order given. `every`: the interval of a
+    source that posts about daily (see `interval`)."""
     states = await history.run(lambda store: store.feed_sources())
     done = 0
     readers = Readers()
@@ -53,7 +63,7 @@ async def poll(sources: Sequence[Source], history: History, fetcher: Fetcher,
     async def one(source: Source) -> Polled:
         nonlocal done
         polled = await _poll_one(source, states.get(source.name), history, fetcher, readers,
-                                 now, force)
+                                 now, force, every)
         done += 1
         if progress is not None:
             progress(done, len(sources), polled)
@@ -66,8 +76,8 @@ async def poll(sources: Sequence[Source], history: History, fetcher: Fetcher,
 
 
 async def _poll_one(source: Source, state: FeedSourceState | None, history: History,
-                    fetcher: Fetcher, readers: Readers, now: datetime | None,
-                    force: bool) -> Polled:
+                    fetcher: Fetcher, readers: Readers, now: datetime | None, force: bool,
+                    every: timedelta = EVERY) -> Polled:
     from pai_tui.history.models import utcnow
 
     when = now or utcnow()
@@ -89,7 +99,8 @@ async def _poll_one(source: Source, state: FeedSourceState | None, history: Hist
     if isinstance(parsed, ParsedFeed):
         items = parsed.items
         new = await history.run(lambda store: store.add_feed_items(source.name, items, when))
-    state = after(state, fetched, parsed, when)
+    published = await history.run(lambda store: store.feed_published(source.name, RECENT_POSTS))
+    state = after(state, fetched, parsed, when, every, published)
     await history.run(lambda store: store.save_feed_source(state))
     if state.paused:
         return Polled(source.name, "paused", error=state.error)
@@ -99,8 +110,9 @@ async def _poll_one(source: Source, state: FeedSourceState | None, history: Hist
 
 
 def after(state: FeedSourceState, fetched: Fetched, parsed: ParsedFeed | FeedError | None,
-          now: datetime) -> FeedSourceState:
-    """The source's state after this fetch."""
+          now: datetime, every: timedelta = EVERY,
+          published: Sequence[datetime] = ()) -> FeedSourceState:
+    """The source's state after this fetch; `published`: when its latest items were posted."""
     asked = timedelta(seconds=fetched.wait) if fetched.wait is not None else timedelta(0)
     state = replace(state, tried_at=now)
     if fetched.outcome == "failed":
@@ -115,9 +127,33 @@ def after(state: FeedSourceState, fetched: Fetched, parsed: ParsedFeed | FeedErr
     validators = fetched.validators
     problem = parsed.problem if isinstance(parsed, ParsedFeed) else None
     return replace(state, etag=validators.etag, last_modified=validators.last_modified,
-                   fetched_at=now, next_at=now + max(EVERY, asked), errors=0,
+                   fetched_at=now, next_at=now + max(interval(state.name, published, now, every),
+                                                     asked), errors=0,
                    parse_failures=0, paused=False,
                    error=f"read, though ill-formed: {problem}" if problem else state.error)
+
+
+def interval(name: str, published: Sequence[datetime], now: datetime,
+             every: timedelta = EVERY) -> timedelta:
+    """How long until a healthy source is asked again. Its pace is the mean gap between its
+    last posts, or the time since its newest if that is longer (it went quiet): a source that
+    posts about daily gets `every`, one posting four times a day a quarter of it, a weekly one
+    seven times it; within FASTEST … SLOWEST (widened to include `every`), jittered by ±10%
+    (the same for the same source and time). A source without dated posts gets `every`."""
+    times = sorted(moment for moment in published if moment <= now)[-RECENT_POSTS:]
+    wanted = every
+    if times:
+        since = now - times[-1]
+        gap = (times[-1] - times[0]) / (len(times) - 1) if len(times) > 1 else since
+        wanted = every * (max(gap, since) / POSTS_DAILY)
+    wanted *= 1 + JITTER * _spread(f"{name}|{now.isoformat()}")
+    return min(max(wanted, min(FASTEST, every)), max(SLOWEST, every))
+
+
+def _spread(text: str) -> float:
+    """A number in [-1, 1] that depends only on `text`."""
+    digest = hashlib.sha256(text.encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2 ** 63 - 1
 
 
 def _backoff(errors: int) -> timedelta:

@@ -1,41 +1,61 @@
-"""The upgrade feed's scheduler: APScheduler 3 polling the sources every so often, its job
-kept in pai's database so that a poll missed while pai was closed runs once (not once per
-missed period) when it opens again. Exactly one pai runs the jobs for one database: it holds
-the "upgrade-scheduler" lease (history/leases.py) and renews it; every other pai waits, says
-who holds it and when the next run is, and takes over when the holder stops or its lease
-expires. A holder whose renewal is refused (it was paused past its lease) stops at once."""
+"""The upgrade feed's scheduler: APScheduler 3 running the jobs of a table (upgrade/jobs.py),
+kept in pai's database so that a job missed while pai was closed runs once (not once per missed
+period) when it opens again. Exactly one pai runs the jobs for one database: it holds the
+"upgrade-scheduler" lease (history/leases.py) and renews it; every other pai waits, says who
+holds it and when the next run is, and takes over when the holder stops or its lease expires.
+A holder whose renewal is refused (it was paused past its lease) stops at once, and a job checks
+the lease (renewing it: the fencing token) before it does anything."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import secrets
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pai_tui.history.records import Lease
 
 if TYPE_CHECKING:
+    from apscheduler.events import JobEvent
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
     from pai_tui.history.service import History
 
 LEASE = "upgrade-scheduler"
-JOB = "upgrade-poll"
-FIRST_RUN_AFTER = timedelta(seconds=60)  # a new schedule's first poll: not during start-up
+FIRST_RUN_AFTER = timedelta(seconds=60)  # a new job's first run: not during start-up
+log = logging.getLogger(__name__)
 
-# The scheduler of this process whose job runs (APScheduler keeps a reference to a function
-# in its store, not to an object).
+
+@dataclass(frozen=True)
+class Job:
+    """One job of the table: a module-level coroutine function without arguments (the job store
+    keeps its reference, "module:name", not an object), run every `every`. A job that decides
+    for itself what is due (`checks_itself`: the poll) runs at each `pai daemon --once`."""
+
+    id: str
+    func: Callable[[], Awaitable[object]]
+    every: timedelta
+    checks_itself: bool = False
+
+
+# The scheduler of this process whose jobs run (APScheduler calls functions, not methods).
 _RUNNING: UpgradeScheduler | None = None
 
 
-async def run_poll() -> None:
-    """The job APScheduler runs: this process's scheduler's work, if it still holds the lease."""
-    if _RUNNING is not None:
-        await _RUNNING.run_job()
+async def fenced() -> Any:
+    """What the jobs work with (the scheduler's `context`, the UpgradeFeed) if this process's
+    scheduler still holds the lease, checked now with its fencing token; else None: the job
+    does nothing."""
+    scheduler = _RUNNING
+    if scheduler is None or not await scheduler.confirm():
+        return None
+    return scheduler.context
 
 
 def holder_name() -> str:
@@ -44,21 +64,22 @@ def holder_name() -> str:
 
 
 class UpgradeScheduler:
-    def __init__(self, history: History, work: Callable[[], Awaitable[object]],
-                 every: timedelta, lease_for: timedelta = timedelta(seconds=60),
+    def __init__(self, history: History, jobs: Sequence[Job], context: object = None,
+                 lease_for: timedelta = timedelta(seconds=60),
                  on_state: Callable[[str], None] | None = None,
                  now: Callable[[], datetime] | None = None,
                  first_run_after: timedelta = FIRST_RUN_AFTER):
         from pai_tui.history.models import utcnow
 
-        self.history, self.work, self.every, self.lease_for = history, work, every, lease_for
+        self.history, self.jobs, self.context = history, tuple(jobs), context
+        self.lease_for = lease_for
         self.on_state = on_state or (lambda state: None)
         self.now = now or utcnow
         self.first_run_after = first_run_after
         self.holder = holder_name()
         self.state = "off"
         self.lease: Lease | None = None
-        self.runs = 0  # polls this process ran
+        self.runs = 0  # jobs this process ran
         self._scheduler: AsyncIOScheduler | None = None
         self._keeper: asyncio.Task[None] | None = None
 
@@ -79,42 +100,82 @@ class UpgradeScheduler:
         await self._let_go()
         self._say("off")
 
+    async def run_once(self) -> dict[str, object] | None:
+        """Take the lease, run each job that is due now (and each that `checks_itself`) once,
+        and give the lease up: `pai daemon --once`. What each job returned (or the exception
+        it raised), by id; None if another pai holds the lease (it runs the jobs: said in
+        `state`)."""
+        global _RUNNING
+        if not await self._take():
+            return None
+        results: dict[str, object] = {}
+        try:
+            scheduler = await self._open()
+            _RUNNING, self._scheduler = self, scheduler
+            for job in self.jobs:
+                stored = scheduler.get_job(job.id)
+                due = stored is not None and stored.next_run_time <= _utc(self.now())
+                if due or job.checks_itself:
+                    try:
+                        results[job.id] = await job.func()
+                    except Exception as error:  # said; the other jobs still run
+                        log.exception("upgrade scheduler: job %s failed", job.id)
+                        results[job.id] = error
+                    self.runs += 1
+                if due:
+                    scheduler.modify_job(job.id, next_run_time=_next_after(stored, self.now()))
+        finally:
+            await self._let_go()
+        return results
+
+    async def confirm(self) -> bool:
+        """Whether this scheduler still holds the lease: renewed now, which fails if another
+        pai took it meanwhile (then this one stops running jobs)."""
+        if self.lease is None:
+            return False
+        await self._renew()
+        return self.lease is not None
+
     async def _keep(self) -> None:
         """Take the lease when it is free and renew it while held, a third of its time apart."""
         pause = self.lease_for.total_seconds() / 3
         while True:
             try:
                 if self.lease is None:
-                    await self._try_to_take()
+                    if await self._take():
+                        await self._run_jobs()
                 else:
                     await self._renew()
             except Exception as error:  # the store failed: said, and tried again
+                log.exception("upgrade scheduler: the store failed")
                 self._say(f"error: {error}")
             await asyncio.sleep(pause)
 
-    async def _try_to_take(self) -> None:
+    async def _take(self) -> bool:
         now = self.now()
         lease = await self.history.run(
             lambda store: store.take_lease(LEASE, self.holder, self.lease_for, now))
         if lease is None:
             held = await self.history.run(lambda store: store.lease(LEASE))
             self._say(self._held_by(held))
-            return
+            return False
         self.lease = lease
-        await self._run_jobs()
+        return True
 
     async def _renew(self) -> None:
-        assert self.lease is not None
+        lease = self.lease
+        assert lease is not None
         now, note = self.now(), self._next_run_text()
         renewed = await self.history.run(
-            lambda store: store.renew_lease(self.lease, self.lease_for, now, note))
+            lambda store: store.renew_lease(lease, self.lease_for, now, note))
         if renewed is None:  # another pai has it now: this one must not run jobs
             await self._stop_jobs()
             self.lease = None
             self._say("lost the lease to another pai")
             return
         self.lease = renewed
-        self._say(self._holding())
+        if self.state != "running":
+            self._say(self._holding())
 
     async def _let_go(self) -> None:
         await self._stop_jobs()
@@ -126,9 +187,15 @@ class UpgradeScheduler:
 
     # APScheduler
 
-    async def _run_jobs(self) -> None:
-        global _RUNNING
+    async def _open(self) -> AsyncIOScheduler:
+        """APScheduler on the job store, started paused, with the jobs of the table: a job new
+        to the store first runs `first_run_after` from now; one whose interval or function
+        changed is rescheduled; one no longer in the table is removed. A job already stored
+        keeps its next run time, however long ago (never re-added: that would drop the run
+        missed while pai was closed)."""
+        from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_SUBMITTED
         from apscheduler.schedulers.asyncio import AsyncIOScheduler
+        from apscheduler.util import obj_to_ref
 
         from pai_tui.history.jobs import job_store
 
@@ -136,15 +203,29 @@ class UpgradeScheduler:
         scheduler = AsyncIOScheduler(
             jobstores={"default": store}, timezone="UTC",
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None})
+        scheduler.add_listener(self._on_event,
+                               EVENT_JOB_SUBMITTED | EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
         scheduler.start(paused=True)
-        job = scheduler.get_job(JOB)
-        interval = {"seconds": self.every.total_seconds()}
-        if job is None:
-            scheduler.add_job(run_poll, "interval", id=JOB, **interval,
-                              next_run_time=_utc(self.now() + self.first_run_after))
-        elif getattr(job.trigger, "interval", None) != self.every:
-            # The interval was changed in config: the next run is one new interval away.
-            scheduler.reschedule_job(JOB, trigger="interval", **interval)
+        wanted = {job.id for job in self.jobs}
+        for stored in scheduler.get_jobs():
+            if stored.id not in wanted:
+                scheduler.remove_job(stored.id)
+        for job in self.jobs:
+            stored = scheduler.get_job(job.id)
+            interval = {"seconds": job.every.total_seconds()}
+            if stored is None:
+                scheduler.add_job(job.func, "interval", id=job.id, **interval,
+                                  next_run_time=_utc(self.now() + self.first_run_after))
+            elif getattr(stored.trigger, "interval", None) != job.every:
+                # Changed in config: the next run is one new interval away.
+                scheduler.reschedule_job(job.id, trigger="interval", **interval)
+            if stored is not None and stored.func_ref != obj_to_ref(job.func):
+                scheduler.modify_job(job.id, func=job.func)
+        return scheduler
+
+    async def _run_jobs(self) -> None:
+        global _RUNNING
+        scheduler = await self._open()
         _RUNNING, self._scheduler = self, scheduler
         scheduler.resume()  # a run missed while closed happens now, once
         self._say(self._holding())
@@ -153,6 +234,15 @@ class UpgradeScheduler:
         if lease is not None:
             self.lease = await self.history.run(
                 lambda s: s.renew_lease(lease, self.lease_for, self.now(), note)) or lease
+
+    def _on_event(self, event: JobEvent) -> None:
+        from apscheduler.events import EVENT_JOB_SUBMITTED
+
+        if event.code == EVENT_JOB_SUBMITTED:
+            self._say("running")
+            return
+        self.runs += 1  # (a job that raised is logged by APScheduler: observe/logfile.py)
+        self._say(self._holding() if self.lease is not None else "off")
 
     async def _stop_jobs(self) -> None:
         global _RUNNING
@@ -163,21 +253,15 @@ class UpgradeScheduler:
         if _RUNNING is self:
             _RUNNING = None
 
-    async def run_job(self) -> None:
-        if self.lease is None:
-            return
-        self._say("polling")
-        try:
-            await self.work()
-            self.runs += 1
-        finally:
-            self._say(self._holding() if self.lease is not None else self.state)
-
     # what is said
 
     def next_run(self) -> datetime | None:
-        job = self._scheduler.get_job(JOB) if self._scheduler is not None else None
-        when = job.next_run_time if job is not None else None
+        """The earliest next run of a job (UTC, naive)."""
+        if self._scheduler is None:
+            return None
+        times = [job.next_run_time for job in self._scheduler.get_jobs()
+                 if job.next_run_time is not None]
+        when = min(times, default=None)
         return None if when is None else when.replace(tzinfo=None) + _offset(when)
 
     def _next_run_text(self) -> str:
@@ -199,6 +283,14 @@ class UpgradeScheduler:
         if state != self.state:
             self.state = state
             self.on_state(state)
+
+
+def _next_after(job: Any, now: datetime) -> datetime | None:
+    """A due job's next run after `now` (the missed ones coalesced into the run just made)."""
+    moment, when = _utc(now), job.next_run_time
+    while when is not None and when <= moment:
+        when = job.trigger.get_next_fire_time(when, moment)
+    return when
 
 
 def _utc(moment: datetime) -> datetime:

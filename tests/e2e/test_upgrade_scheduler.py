@@ -17,11 +17,21 @@ from datetime import timedelta
 from pai_tui.cockpit import Cockpit
 from pai_tui.config import load_config
 from pai_tui.paths import HomePaths
-from pai_tui.upgrade.scheduler import UpgradeScheduler
+from pai_tui.upgrade.scheduler import Job, UpgradeScheduler, fenced
 from tests.conftest import REPO
 
-FAST = {"every": timedelta(seconds=2), "lease_for": timedelta(seconds=1.5),
-        "first_run_after": timedelta(seconds=0.2)}
+FAST = {"lease_for": timedelta(seconds=1.5), "first_run_after": timedelta(seconds=0.2)}
+
+
+async def tick() -> None:
+    """The job: a module-level function (the job store keeps its reference), noting when it
+    ran in the list its scheduler was given, if that scheduler holds the lease."""
+    ran = await fenced()
+    if ran is not None:
+        ran.append(time.monotonic())
+
+
+JOBS = [Job("upgrade-poll", tick, timedelta(seconds=2))]
 
 
 async def until(condition: Callable[[], bool], timeout: float = 10) -> bool:
@@ -35,11 +45,7 @@ async def until(condition: Callable[[], bool], timeout: float = 10) -> bool:
 
 def scheduler(home: HomePaths, ran: list[float]) -> tuple[Cockpit, UpgradeScheduler]:
     cockpit = Cockpit(load_config(home))
-
-    async def work() -> None:
-        ran.append(time.monotonic())
-
-    return cockpit, UpgradeScheduler(cockpit.history, work, **FAST)  # type: ignore[arg-type]
+    return cockpit, UpgradeScheduler(cockpit.history, JOBS, ran, **FAST)  # type: ignore[arg-type]
 
 
 def test_one_pai_runs_the_jobs_the_other_says_who_and_takes_over(home: HomePaths) -> None:
@@ -73,14 +79,13 @@ import asyncio, sys, time
 from datetime import timedelta
 from pai_tui.cockpit import Cockpit
 from pai_tui.config import load_config
-from pai_tui.upgrade.scheduler import UpgradeScheduler
+from pai_tui.upgrade.scheduler import Job, UpgradeScheduler
+from tests.e2e.test_upgrade_scheduler import tick
 
 async def main():
     cockpit = Cockpit(load_config())
-    async def work():
-        pass
-    s = UpgradeScheduler(cockpit.history, work, every=timedelta(seconds=30),
-                         lease_for=timedelta(seconds=2))
+    s = UpgradeScheduler(cockpit.history, [Job("upgrade-poll", tick, timedelta(seconds=30))],
+                         [], lease_for=timedelta(seconds=2))
     s.start()
     while not s.state.startswith("on"):
         await asyncio.sleep(0.05)
@@ -139,3 +144,29 @@ def test_runs_missed_while_closed_are_made_up_once_not_in_a_burst(home: HomePath
     at_once = [moment for moment in again if moment - started < 0.6]
     assert len(at_once) == 1  # one catch-up run at once; the schedule goes on from there
     assert len(again) <= 2
+
+
+def test_the_job_table_decides_what_is_stored_and_once_runs_only_what_is_due(
+        home: HomePaths) -> None:
+    """A job new to the database runs at once under `--once`, one not due does not (until the
+    next interval), and one dropped from the table is removed from the database."""
+    from pai_tui.history.jobs import job_store
+
+    async def go(jobs: list[Job]) -> tuple[dict[str, object] | None, list[str]]:
+        cockpit = Cockpit(load_config(home))
+        try:
+            once = UpgradeScheduler(cockpit.history, jobs, [], first_run_after=timedelta(0))
+            results = await once.run_once()
+            stored = await cockpit.history.run(job_store)
+            return results, sorted(job.id for job in stored.get_all_jobs())
+        finally:
+            cockpit.close()
+
+    daily = Job("daily", tick, timedelta(days=1))
+    first, stored = asyncio.run(go([*JOBS, daily]))
+    assert first is not None and set(first) == {"upgrade-poll", "daily"}
+    assert stored == ["daily", "upgrade-poll"]
+    again, _ = asyncio.run(go([*JOBS, daily]))
+    assert again == {}  # neither is due: the next runs are 2 s and a day away
+    _, stored = asyncio.run(go(JOBS))
+    assert stored == ["upgrade-poll"]

@@ -9,13 +9,14 @@ from datetime import datetime, timedelta
 from textual.pilot import Pilot
 from textual.widgets import OptionList
 
-from pai_tui.history.records import FeedItem
+from pai_tui.history.records import FeedItem, ProposalDraft
 from pai_tui.paths import HomePaths, bundled, pai_home
 from pai_tui.ui.app import PaiApp
-from pai_tui.ui.upgrades_pane import ItemScreen, UpgradesPane
+from pai_tui.ui.upgrades_pane import ItemScreen, ProposalScreen, UpgradesPane
 from pai_tui.upgrade.sources import read_sources
 from tests.builders import corpus_dir
 from tests.fakes.feed_server import FeedServer, Route
+from tests.fakes.llm_server import Reply
 from tests.pilot import eventually, settle
 
 ENGINEERING = (corpus_dir() / "feeds" / "Olshansk__rss-feeds" / "feeds" /
@@ -88,3 +89,68 @@ async def item_open(app: PaiApp, pilot: Pilot) -> None:
     await items_in_pane(app, pilot)
     await pilot.press("enter")
     assert await eventually(pilot, lambda: isinstance(app.screen, ItemScreen))
+
+
+NEW_SKILL = """diff --git a/skills/release-notes/SKILL.md b/skills/release-notes/SKILL.md
+new file mode 100644
+--- /dev/null
++++ b/skills/release-notes/SKILL.md
+@@ -0,0 +1,4 @@
++---
++name: release-notes
++description: Summarize a release's notes against my goals.
++---
+"""
+
+
+def proposal_reply(title: str = "Add a release-notes skill") -> Reply:
+    """The model's answer drafting a proposal: a new skill, checked by its own command."""
+    return Reply(text=json.dumps({
+        "title": title, "rationale": "Voices for Linux agents (https://example.com/0) serves "
+                                     "G2: read releases faster.",
+        "diff": NEW_SKILL, "check": ["test", "-f", "skills/release-notes/SKILL.md"]}))
+
+
+def proposal_of(app: PaiApp, state: str) -> bool:
+    """The pane lists a proposal in `state`."""
+    return any(p.state == state for p in pane(app).proposals)
+
+
+async def proposal_in_pane(app: PaiApp, pilot: Pilot, state: str = "proposed") -> None:
+    """A proposal drafted (and taken on to `state`), listed, under the cursor."""
+    draft = ProposalDraft(None, "Add a release-notes skill", "It serves G2.", NEW_SKILL,
+                          ("test", "-f", "skills/release-notes/SKILL.md"), "test:model")
+    proposal = await app.cockpit.history.run(
+        lambda store: store.add_proposal(draft, "proposed", "drafted"))
+    feed = app.cockpit.upgrades
+    for verb in {"proposed": [], "accepted": ["accept"],
+                 "verified": ["accept", "apply"]}[state]:
+        await getattr(feed, verb)(proposal.id)
+    pane(app).reload()
+    app.action_focus_pane("upgrades")
+    await settle(pilot)
+    assert await eventually(pilot, lambda: proposal_of(app, state))
+    listing = app.main.query_one("#upgrades-list", OptionList)
+    listing.focus()
+    listing.highlighted = 0
+    await settle(pilot)
+
+
+async def accepted_in_pane(app: PaiApp, pilot: Pilot) -> None:
+    await proposal_in_pane(app, pilot, "accepted")
+
+
+async def verified_in_pane(app: PaiApp, pilot: Pilot) -> None:
+    await proposal_in_pane(app, pilot, "verified")
+
+
+async def item_for_a_proposal(app: PaiApp, pilot: Pilot) -> None:
+    """Items listed, the best under the cursor, and the model ready to draft from it."""
+    await items_in_pane(app, pilot)
+    app.test_server.queue(proposal_reply())  # type: ignore[attr-defined]
+
+
+async def proposal_open(app: PaiApp, pilot: Pilot) -> None:
+    await proposal_in_pane(app, pilot)
+    await pilot.press("enter")
+    assert await eventually(pilot, lambda: isinstance(app.screen, ProposalScreen))

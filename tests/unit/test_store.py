@@ -64,7 +64,8 @@ def test_migrates_the_previous_schema_keeping_data_and_backing_up_first(home: Ho
     # The data survived the migration, and the new schema works on it (search).
     [session] = store.list_sessions()
     assert session.title == "old chat" and session.message_count == 1
-    assert [m.content for m in store.search("quokka")] == ["remember the quokka"]
+    assert [store.get_message(h.id).content for h in store.search("quokka")] == [  # type: ignore[union-attr]
+        "remember the quokka"]
     store.close()
 
     # Opening again migrates nothing and makes no second backup.
@@ -229,21 +230,25 @@ def test_a_window_counts_messages_not_steps_and_brings_the_steps_of_its_answers(
     store.close()
 
 
-def test_search_finds_words_regardless_of_accents_and_ignores_fts_syntax(home: HomePaths) -> None:
-    store = open_store(home.database, home.backups)
+def test_search_finds_words_regardless_of_accents_and_ignores_fts_syntax(
+        home: HomePaths, database_url: str) -> None:
+    store = open_url(database_url, home.backups)
     session = store.create_session("s")
     store.add_message(session.id, "user", "Le café était très bon")
     store.add_message(session.id, "assistant", "Try NEAR(the, pier) AND \"quoted\" OR stuff")
     kept = store.add_message(session.id, "assistant", "placeholder")
     store.update_message(kept.id, content="the quokka smiled")
-    assert [m.content for m in store.search("cafe")] == ["Le café était très bon"]
-    assert [m.content for m in store.search('NEAR( "quoted')] == [
-        "Try NEAR(the, pier) AND \"quoted\" OR stuff"]
-    assert [m.content for m in store.search("quokka")] == ["the quokka smiled"]
-    assert store.search("placeholder") == []  # the index follows updates
-    assert store.search("***") == []
-    store.close()
 
+    def found(query: str) -> list[str]:
+        hits = store.search(query)
+        return [store.get_message(hit.id).content for hit in hits]  # type: ignore[union-attr]
+
+    assert found("cafe") == ["Le café était très bon"]
+    assert found('NEAR( "quoted') == ["Try NEAR(the, pier) AND \"quoted\" OR stuff"]
+    assert found("quokka") == ["the quokka smiled"]
+    assert found("placeholder") == []  # the index follows updates
+    assert found("***") == []
+    store.close()
 
 def test_database_url_selects_another_database(home: HomePaths, tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,0 +1,232 @@
+"""One `search()` over everything the history keeps (the index: history/search_schema.py):
+words with their variants (stemmed), and substrings such as code, ids and URLs, best first,
+each with a snippet and where its matches are in it. What the user typed weighs more than
+answers. Raw text never fails: a query the index cannot parse (an unbalanced quote, a `:`, a
+bare operator) is asked again with each word quoted. Part of the store API (`Store` inherits
+it)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import DateTime, Engine, TextClause, bindparam, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.selectable import TextualSelect
+
+from pai_tui.history.records import SearchHit
+from pai_tui.history.search_schema import PG_VECTOR
+
+START, STOP = "\x02", "\x03"  # around each match in a snippet, until `_marked` reads them
+KINDS = ("message", "agent", "note", "item")
+# SQLite's bm25 (lower is better) times this: the user's own words count double, items less
+# (PostgreSQL's weights A, B, C count 1.0, 0.4, 0.2).
+_WEIGHT = ("CASE WHEN d.role = 'user' THEN 2.0 WHEN d.kind = 'item' THEN 0.8 ELSE 1.0 END")
+SUBSTRING_SHARE = 0.3  # of a word match's score, for a match found only as a substring
+_WORD = re.compile(r"\w+")
+_COLUMNS = "d.kind, d.ref_id, d.session_id, d.role, d.agent, d.model, d.created_at"
+
+
+@dataclass(frozen=True)
+class Filters:
+    kinds: tuple[str, ...] = ()
+    session_id: int | None = None
+    agent: str | None = None
+    model: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def sql(self) -> tuple[str, dict[str, Any]]:
+        clauses, values = [], {}
+        for name, value, clause in (
+                ("kinds", list(self.kinds) or None, "d.kind IN :kinds"),
+                ("session", self.session_id, "d.session_id = :session"),
+                ("agent", self.agent, "d.agent = :agent"),
+                ("model", self.model, "d.model = :model"),
+                ("since", self.since, "d.created_at >= :since"),
+                ("until", self.until, "d.created_at < :until")):
+            if value is not None:
+                clauses.append(clause)
+                values[name] = value
+        return "".join(f" AND {c}" for c in clauses), values
+
+
+class SearchStore:
+    """The store's search (mixed into `Store`, which provides `_session` and `engine`)."""
+
+    engine: Engine
+
+    def _session(self, write: bool = True) -> AbstractContextManager[Session]:
+        raise NotImplementedError
+
+    def search(self, query: str, filters: Filters | None = None, limit: int = 50,
+               prefix: bool = False, any_word: bool = False) -> list[SearchHit]:
+        """The best `limit` matches of `query`; `prefix`: its last word may be unfinished
+        (search as you type); `any_word`: a match needs one of its words, not all (what
+        relates to a message, rather than what the user looks for)."""
+        filters = filters or Filters()
+        if not query.strip():
+            return []
+        with self._session(write=False) as s:
+            if any_word:
+                return _best(_any_word(s, self.engine.dialect.name, query, filters, limit),
+                             limit)
+            if self.engine.dialect.name == "postgresql":
+                hits = _pg_words(s, query, filters, limit, prefix) + \
+                    _pg_substrings(s, query, filters, limit)
+            else:
+                hits = _sqlite_words(s, query, filters, limit, prefix) + \
+                    _sqlite_substrings(s, query, filters, limit)
+        return _best(hits, limit)
+
+
+def _best(hits: Sequence[SearchHit], limit: int) -> list[SearchHit]:
+    """Each thing once (its best match), best first, then newest."""
+    kept: dict[tuple[str, int], SearchHit] = {}
+    for hit in hits:
+        key = (hit.kind, hit.id)
+        if key not in kept or hit.score > kept[key].score:
+            kept[key] = hit
+    return sorted(kept.values(), key=lambda h: (-h.score, -h.created_at.timestamp()))[:limit]
+
+
+def quoted(query: str, prefix: bool = False) -> str:
+    """Each word of `query` as an FTS5 string: nothing in it is syntax any more."""
+    words = _WORD.findall(query)
+    if not words:
+        return ""
+    said = " ".join(f'"{w}"' for w in words)
+    return said + "*" if prefix and query[-1:].isalnum() else said
+
+
+def _any_word(s: Session, dialect: str, query: str, filters: Filters,
+              limit: int) -> list[SearchHit]:
+    words = [w for w in _WORD.findall(query.lower()) if len(w) > 2 or w.isdigit()]
+    if not words:
+        return []
+    if dialect == "postgresql":  # its english configuration drops the stop words itself
+        return _pg_words(s, " or ".join(words), filters, limit, False)
+    return _sqlite_match(s, "search_words", " OR ".join(f'"{w}"' for w in words), filters,
+                         limit, 1.0)
+
+
+# SQLite ------------------------------------------------------------------------------------
+
+def _sqlite_words(s: Session, query: str, filters: Filters, limit: int,
+                  prefix: bool) -> list[SearchHit]:
+    forms = [quoted(query, prefix)] if prefix else [query, quoted(query)]
+    for match in filter(None, forms):
+        try:
+            with s.begin_nested():
+                return _sqlite_match(s, "search_words", match, filters, limit, 1.0)
+        except OperationalError:  # not FTS5 syntax after all: the words, quoted
+            continue
+    return []
+
+
+def _sqlite_substrings(s: Session, query: str, filters: Filters, limit: int) -> list[SearchHit]:
+    needle = query.strip()
+    if len(needle) < 3:  # trigrams need three characters
+        return []
+    match = '"' + needle.replace('"', '""') + '"'
+    return _sqlite_match(s, "search_grams", match, filters, limit, SUBSTRING_SHARE)
+
+
+def _sqlite_match(s: Session, index: str, match: str, filters: Filters, limit: int,
+                  share: float) -> list[SearchHit]:
+    where, values = filters.sql()
+    statement = text(
+        f"SELECT {_COLUMNS}, bm25({index}) * {_WEIGHT} AS rank, "
+        f"snippet({index}, 0, char(2), char(3), '…', 16) AS snip "
+        f"FROM {index} JOIN search_docs d ON d.id = {index}.rowid "
+        f"WHERE {index} MATCH :match{where} ORDER BY rank LIMIT :limit")
+    rows = s.execute(_typed(statement, values), {"match": match, "limit": limit, **values})
+    return [_hit(row, -row.rank * share, row.snip) for row in rows]
+
+
+# PostgreSQL --------------------------------------------------------------------------------
+
+def _pg_words(s: Session, query: str, filters: Filters, limit: int,
+              prefix: bool) -> list[SearchHit]:
+    if prefix:
+        words = _WORD.findall(query)
+        if not words:
+            return []
+        said = " & ".join(words) + (":*" if query[-1:].isalnum() else "")
+        parse, value = "to_tsquery('english', pai_fold(:query))", said
+    else:
+        parse, value = "websearch_to_tsquery('english', pai_fold(:query))", query
+    where, values = filters.sql()
+    vector = PG_VECTOR.replace("(body)", "(d.body)").replace("role =", "d.role =") \
+        .replace("kind =", "d.kind =")
+    statement = text(
+        f"SELECT {_COLUMNS}, ts_rank_cd({vector}, q) AS rank, ts_headline('english', d.body, "
+        "q, :options) AS snip "
+        f"FROM search_docs d, {parse} q WHERE {vector} @@ q{where} "
+        "ORDER BY rank DESC LIMIT :limit")
+    options = (f'StartSel="{START}", StopSel="{STOP}", MaxWords=24, MinWords=10, '
+               'MaxFragments=1, FragmentDelimiter=" … "')
+    rows = s.execute(_typed(statement, values),
+                     {"query": value, "limit": limit, "options": options, **values})
+    return [_hit(row, float(row.rank), row.snip) for row in rows]
+
+
+def _pg_substrings(s: Session, query: str, filters: Filters, limit: int) -> list[SearchHit]:
+    needle = query.strip()
+    if len(needle) < 3:
+        return []
+    where, values = filters.sql()
+    like = "%" + re.sub(r"([\\%_])", r"\\\1", needle) + "%"
+    statement = text(f"SELECT {_COLUMNS}, d.body FROM search_docs d "
+                     f"WHERE d.body ILIKE :like ESCAPE '\\'{where} "
+                     "ORDER BY d.created_at DESC LIMIT :limit")
+    rows = s.execute(_typed(statement, values), {"like": like, "limit": limit, **values})
+    return [_hit(row, 0.01 * SUBSTRING_SHARE, around(row.body, needle)) for row in rows]
+
+
+def around(body: str, needle: str, width: int = 60) -> str:
+    """The part of `body` around the first `needle` (any case), marked."""
+    at = body.lower().find(needle.lower())
+    if at < 0:
+        return body[: width * 2]
+    start, end = max(0, at - width), min(len(body), at + len(needle) + width)
+    return ("…" if start else "") + body[start:at] + START + body[at:at + len(needle)] + STOP + \
+        body[at + len(needle):end] + ("…" if end < len(body) else "")
+
+
+# both --------------------------------------------------------------------------------------
+
+def _typed(statement: TextClause, values: dict[str, Any]) -> TextualSelect:
+    """The statement with its list of kinds expanded and its times read as times."""
+    if "kinds" in values:
+        statement = statement.bindparams(bindparam("kinds", expanding=True))
+    return statement.columns(created_at=DateTime)
+
+
+def _hit(row: Any, score: float, snip: str | None) -> SearchHit:
+    snippet, spans = marked(snip or "")
+    return SearchHit(row.kind, row.ref_id, row.session_id, row.role, row.agent, row.model,
+                     row.created_at, snippet, spans, round(score, 6))
+
+
+def marked(snip: str) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """The snippet without its match marks, and where each match is in it."""
+    plain: list[str] = []
+    spans: list[tuple[int, int]] = []
+    length, start = 0, None
+    for part in re.split(f"([{START}{STOP}])", snip.replace("\n", " ")):
+        if part == START:
+            start = length
+        elif part == STOP:
+            if start is not None and length > start:
+                spans.append((start, length))
+            start = None
+        else:
+            plain.append(part)
+            length += len(part)
+    return "".join(plain), tuple(spans)
