@@ -147,10 +147,9 @@ def read_sources(path: Path, origin: str, data: dict[str, Any] | None = None) ->
 
 def _source(entry: dict[str, Any], number: int, path: Path, where: KeyLocator,
             origin: str) -> Source:
-    line = _nth_table_line(where, number)
-
-    def wrong(field: str, message: str) -> ConfigError:
-        return ConfigError(path, f"source {number}: {message}", line, f"source.{field}")
+    def wrong(field: str, message: str) -> ConfigError:  # the line found only when needed
+        return ConfigError(path, f"source {number}: {message}", _nth_table_line(where, number),
+                           f"source.{field}")
 
     unknown = set(entry) - {"name", "kind", "url", "tags", "priority", "telos", "pattern"}
     if unknown:
