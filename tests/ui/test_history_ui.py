@@ -5,6 +5,7 @@ from the history shown literally."""
 
 from __future__ import annotations
 
+from textual.pilot import Pilot
 from textual.widgets import OptionList, TextArea
 
 from pai_tui.history.records import FeedItem
@@ -123,13 +124,18 @@ async def test_learn_and_decide_in_the_chat_keep_notes_without_asking_the_model(
         assert any("/learn what?" in str(n.message) for n in app._notifications)
 
 
+async def answered(app: PaiApp, pilot: Pilot) -> AnswerView:
+    """The answer to "hi", complete."""
+    await press(pilot, *"hi", "enter")
+    answer = app.chat.last_answer()
+    assert await eventually(pilot, lambda: answer is not None and answer.status == "complete")
+    return answer  # type: ignore[return-value]
+
+
 async def test_a_low_rating_asks_what_went_wrong_and_keeps_it_as_a_learning(
         llm_server: FakeLLMServer) -> None:
     async with running(size=(160, 40), server=llm_server) as (app, pilot):
-        await press(pilot, *"hi", "enter")
-        answer = app.chat.last_answer()
-        assert await eventually(pilot, lambda: answer is not None
-                                and answer.status == "complete")
+        answer = await answered(app, pilot)
         await press(pilot, "alt+y")
         assert await eventually(pilot, lambda: isinstance(app.screen, InputDialog))
         await press(pilot, *"3", "enter")
@@ -149,10 +155,7 @@ async def test_a_low_rating_asks_what_went_wrong_and_keeps_it_as_a_learning(
 async def test_an_answer_is_kept_as_a_learning_from_an_editable_draft(
         llm_server: FakeLLMServer) -> None:
     async with running(size=(160, 40), server=llm_server) as (app, pilot):
-        await press(pilot, *"hi", "enter")
-        answer = app.chat.last_answer()
-        assert await eventually(pilot, lambda: answer is not None
-                                and answer.status == "complete")
+        await answered(app, pilot)
         await press(pilot, "alt+b")
         assert await eventually(pilot, lambda: isinstance(app.screen, TextDialog))
         area = app.screen.query_one(TextArea)
