@@ -27,7 +27,13 @@ from pai_tui.history.store import Store  # noqa: E402
 from pai_tui.history.urls import sqlite_url  # noqa: E402
 
 TARGET_P95_MS = 50.0
-WORDS = ["agent", "voice", "linux", "budget", "export", "history", "search", "model", "provider", "retry", "stream", "terminal", "textual", "session", "skill", "routing", "upgrade", "feed", "proposal", "commit", "worktree", "timeline", "notes", "learning", "decision", "research", "preference", "kangaroo", "quokka", "platypus", "wombat", "echidna", "numbat", "dingo", "koala", "emu", "cassowary"]
+WORDS = (
+    "agent", "voice", "linux", "budget", "export", "history", "search", "model", "provider",
+    "retry", "stream", "terminal", "textual", "session", "skill", "routing", "upgrade", "feed",
+    "proposal", "commit", "worktree", "timeline", "notes", "learning", "decision", "research",
+    "preference", "kangaroo", "quokka", "platypus", "wombat", "echidna", "numbat", "dingo",
+    "koala", "emu", "cassowary",
+)
 
 
 def sentence(pick: random.Random) -> str:
