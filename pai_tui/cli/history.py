@@ -159,11 +159,12 @@ def export_command(ctx: click.Context, session_id: int | None, form: str,
 
 
 @history.command("import")
-@click.argument("kind", type=click.Choice(IMPORT_KINDS), metavar="KIND")
+@click.argument("kind", type=click.Choice(IMPORT_KINDS), metavar="KIND", required=False)
 @click.argument("path", type=click.Path(path_type=Path), required=False)
 @click.option("--dry-run", is_flag=True, help="Say what would be imported; change nothing.")
 @click.pass_context
-def import_command(ctx: click.Context, kind: str, path: Path | None, dry_run: bool) -> None:
+def import_command(ctx: click.Context, kind: str | None, path: Path | None,
+                   dry_run: bool) -> None:
     """Import your other chats; the same file again adds nothing.
 
     KIND is chatgpt or claude (conversations.json or the export's ZIP), claude-code (its
@@ -173,7 +174,10 @@ def import_command(ctx: click.Context, kind: str, path: Path | None, dry_run: bo
     from pai_tui.history.imports.reading import ImportFileError
     from pai_tui.history.imports.writer import write
 
-    config = config_for(ctx)
+    config = config_for(ctx)  # a broken config.toml is said first, as by every command
+    if kind is None:
+        raise click.UsageError(f"which kind? pai history import KIND [PATH], KIND one of "
+                               f"{', '.join(IMPORT_KINDS)}")
     path = (path or default_path(kind) or _need_path(kind)).expanduser()
 
     def work(store: Store) -> Report:
@@ -212,16 +216,19 @@ def _print_report(report: Report, kind: str, dry_run: bool) -> None:
 
 
 @history.command("show")
-@click.argument("session_id", metavar="SESSION_ID", type=int)
+@click.argument("session_id", metavar="SESSION_ID", type=int, required=False)
 @click.option("--json", "as_json", is_flag=True,
               help="One JSON object: the session and its messages (every branch).")
 @click.pass_context
-def show(ctx: click.Context, session_id: int, as_json: bool) -> None:
+def show(ctx: click.Context, session_id: int | None, as_json: bool) -> None:
     """Print a session with its messages.
 
     Tool steps are shown under their answers; messages off the active branch of an imported
     tree are marked ⑂."""
-    config = config_for(ctx)
+    config = config_for(ctx)  # a broken config.toml is said first, as by every command
+    if session_id is None:
+        raise click.UsageError("which session? pai history show SESSION_ID (pai history "
+                               "search, or the History pane)")
     found = in_cockpit(config, lambda cockpit: cockpit.history.run(
         lambda store: (store.get_session(session_id), store.messages(session_id))))
     session, messages = found
