@@ -31,7 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
-from pai_tui.history import notes_schema, search_schema
+from pai_tui.history import hosts_schema, notes_schema, search_schema
 from pai_tui.history.urls import sqlite_path
 from pai_tui.paths import private_file, private_folder
 
@@ -383,6 +383,8 @@ MIGRATIONS: tuple[Migration, ...] = (
               search_schema.create),
     Migration(14, "upgrade proposals and their lifecycle", _v14_proposals),
     Migration(15, "notes: learnings, decisions, research, preferences", notes_schema.create),
+    Migration(16, "the host every row came from; other pais told of changes",
+              hosts_schema.create),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -8,6 +8,8 @@ from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Index, Integer, Str
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from pai_tui.history.hosts import this_host
+
 
 class Kept(TypeDecorator[str]):
     """Text as pai keeps it: whatever is shaped like a key (a vendor's, a private key block) is
@@ -43,6 +45,7 @@ class ChatSession(Base):
     system_prompt: Mapped[str | None] = mapped_column(Kept)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    host: Mapped[str | None] = mapped_column(String(255), default=this_host, index=True)
 
     messages: Mapped[list[Message]] = relationship(
         back_populates="session", cascade="all, delete-orphan", passive_deletes=True,
@@ -76,6 +79,7 @@ class Message(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     notes_used: Mapped[str | None] = mapped_column(Text)  # ids of the notes in its context
+    host: Mapped[str | None] = mapped_column(String(255), default=this_host, index=True)
 
     session: Mapped[ChatSession] = relationship(back_populates="messages")
 
@@ -115,6 +119,7 @@ class SpanRow(Base):
     output_tokens: Mapped[int] = mapped_column(Integer, default=0)
     cost: Mapped[float | None] = mapped_column(Float)
     attributes: Mapped[str] = mapped_column(Kept, default="{}")
+    host: Mapped[str | None] = mapped_column(String(255), default=this_host)
 
 
 class FeedSourceRow(Base):
@@ -158,6 +163,7 @@ class FeedItemRow(Base):
     score: Mapped[float] = mapped_column(Float, default=0.0)
     why: Mapped[str] = mapped_column(Text, default="")
     extra: Mapped[str] = mapped_column(Text, default="{}")  # JSON: a release's tag, a video id
+    host: Mapped[str | None] = mapped_column(String(255), default=this_host)
 
 
 class LeaseRow(Base):
@@ -215,6 +221,7 @@ class ProposalRow(Base):
     drafted_by: Mapped[str] = mapped_column(String(300))
     message_id: Mapped[int | None] = mapped_column(Integer)
     cost: Mapped[float | None] = mapped_column(Float)  # USD; NULL: unknown
+    host: Mapped[str | None] = mapped_column(String(255), default=this_host)
 
 
 class ProposalEventRow(Base):
@@ -251,6 +258,6 @@ class NoteRow(Base):
         ForeignKey("sessions.id", ondelete="SET NULL"))
     message_id: Mapped[int | None] = mapped_column(Integer)
     agent: Mapped[str | None] = mapped_column(String(200))
-    host: Mapped[str | None] = mapped_column(String(255))
+    host: Mapped[str | None] = mapped_column(String(255), default=this_host)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
