@@ -425,16 +425,19 @@ def backup_sqlite(source: Path, backup_dir: Path, version: int) -> Path:
     return target
 
 
+def too_new(version: int) -> str:
+    """Why this pai refuses to write to a database a newer pai has migrated."""
+    return (f"the database is at schema version {version}, newer than this pai knows ({LATEST}): "
+            "upgrade pai (pip install -U pai-tui) to write to it")
+
+
 def migrate(engine: Engine, backup_dir: Path | None) -> MigrationResult:
     """Bring the schema to LATEST. Backs an existing SQLite file up first."""
     with engine.connect() as conn:
         start = current_version(conn)
         has_tables = bool(inspect(conn).get_table_names())
     if start > LATEST:
-        raise SchemaError(
-            f"the database is at schema version {start}, newer than this pai knows ({LATEST}): "
-            "upgrade pai (pip install -U pai-tui); the database was not touched"
-        )
+        raise SchemaError(too_new(start) + "; the database was not touched")
     if start == LATEST:
         return MigrationResult(start, start, None)
     backup = None
