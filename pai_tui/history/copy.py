@@ -75,8 +75,8 @@ def _fingerprint(values: tuple[Any, ...]) -> bytes:
 
 
 def _rows(conn: Connection, table: Table) -> Iterator[dict[str, Any]]:
-    result = conn.execution_options(stream_results=True, yield_per=BATCH).execute(
-        select(table).order_by(table.c.id))
+    result = conn.execute(select(table).order_by(table.c.id).execution_options(
+        stream_results=True, yield_per=BATCH))
     for row in result.mappings():
         yield dict(row)
 
@@ -87,8 +87,9 @@ def _present(conn: Connection | None, table: Table, key: tuple[str, ...],
     found: dict[bytes, list[int]] = defaultdict(list)
     if conn is None:
         return found
-    query = select(table.c.id, *(table.c[name] for name in key)).order_by(table.c.id)
-    for row in conn.execution_options(stream_results=True, yield_per=BATCH).execute(query):
+    query = (select(table.c.id, *(table.c[name] for name in key)).order_by(table.c.id)
+             .execution_options(stream_results=True, yield_per=BATCH))
+    for row in conn.execute(query):
         found[_fingerprint(tuple(row[1:]))].append(row[0])
     return found
 
@@ -121,6 +122,8 @@ class Copier:
         target = self.target.connect() if self.target is not None else None
         try:
             present = _present(target, table, spec.key)
+            if target is not None:
+                target.commit()  # the reading's transaction: each batch is one of its own
             batch: list[tuple[int, dict[str, Any]]] = []
             done = 0
             for row in _rows(source, table):
