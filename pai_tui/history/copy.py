@@ -16,9 +16,20 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, bindparam, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    bindparam,
+    func,
+    insert,
+    inspect,
+    select,
+    update,
+)
 
 from pai_tui.history.hosts import this_host
 from pai_tui.history.models import Base, Kept
@@ -214,3 +225,72 @@ class Copier:
                 for start in range(0, len(pairs), BATCH):
                     target.execute(statement, pairs[start:start + BATCH])
 
+
+
+class CopyError(Exception):
+    """Why a copy cannot be made (said to the user; no password in it)."""
+
+
+def same_database(one: str, other: str) -> bool:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(one) == make_url(other)
+    except Exception as error:
+        raise CopyError(f"not a database URL ({error})") from error
+
+
+def copy_history(source_url: str, target_url: str, backup_dir: Path | None, dry_run: bool,
+                 progress: Progress | None = None) -> dict[str, Counts]:
+    """Copy the history at `source_url` (migrated first, like any opening) into `target_url`
+    (migrated too, unless `dry_run`). A target newer than this pai is refused untouched."""
+    from pai_tui.history.migrations import LATEST, current_version, too_new
+    from pai_tui.history.store import Store, make_engine
+    from pai_tui.history.urls import shown_url
+
+    where = shown_url(target_url)
+    if same_database(target_url, source_url):
+        raise CopyError(f"{where} is this history's own database: nothing to copy")
+    try:
+        source, _, _ = Store.open(source_url, backup_dir)
+    except Exception as error:
+        raise CopyError(f"cannot open this history: {error}") from error
+    try:
+        engine = make_engine(target_url)
+        try:
+            with engine.connect() as conn:
+                version = current_version(conn)
+                empty = not inspect(conn).get_table_names()
+        except Exception as error:
+            raise CopyError(f"cannot reach {where}: {error}") from error
+        finally:
+            engine.dispose()
+        if version > LATEST:
+            raise CopyError(f"{where}: {too_new(version)}; nothing was copied")
+        if dry_run:
+            if not empty and version != LATEST:
+                raise CopyError(f"{where} is at schema version {version}: a copy would migrate "
+                                f"it to {LATEST} first, so a dry run cannot compare with it")
+            return _copy_into(source.engine, None if empty else make_engine(target_url), True,
+                              progress)
+        target, _, _ = Store.open(target_url, None)
+        try:
+            return _copy_into(source.engine, target.engine, False, progress)
+        finally:
+            target.close()
+    finally:
+        source.close()
+
+
+def _copy_into(source: Engine, target: Engine | None, dry_run: bool,
+               progress: Progress | None) -> dict[str, Counts]:
+    try:
+        return Copier(source, target, dry_run, progress).run()
+    except CopyError:
+        raise
+    except Exception as error:
+        raise CopyError(f"copying failed: {error} (what was copied stays; run again to copy "
+                        "the rest)") from error
+    finally:
+        if target is not None and dry_run:
+            target.dispose()
