@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import json
 import queue
-import subprocess
-import sys
-import textwrap
+import threading
 
 import pytest
 from sqlalchemy import text
@@ -20,27 +18,10 @@ from pai_tui.history.migrations import LATEST, SchemaError
 from pai_tui.history.service import History
 from pai_tui.history.store import Store, make_engine
 from pai_tui.paths import HomePaths
-from tests.conftest import REPO, run_pai
+from tests.conftest import run_pai
+from tests.other_pai import writes_answer, writes_session
 
 SEEN_WITHIN_S = 8.0
-
-WRITE_SESSION = textwrap.dedent("""
-    import sys
-    from pai_tui.history.store import Store
-    store, _, _ = Store.open(sys.argv[1], None)
-    session, _ = store.begin_session(sys.argv[2], sys.argv[2] + " says hello")
-    print(session.id)
-    store.close()
-""")
-
-
-def another_pai_writes(url: str, host: str, title: str) -> int:
-    """A session written by another process, as another host; its id."""
-    done = subprocess.run([sys.executable, "-c", WRITE_SESSION, url, title], env={
-        "PAI_HOST": host, "PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
-        capture_output=True, text=True, timeout=60, check=True)
-    return int(done.stdout.strip())
-
 
 @pytest.fixture
 def alpha(database_url: str, home: HomePaths, monkeypatch: pytest.MonkeyPatch):
@@ -54,7 +35,10 @@ def alpha(database_url: str, home: HomePaths, monkeypatch: pytest.MonkeyPatch):
     history.open()
     assert history._watcher is not None and history._watcher.listening.wait(10)
     yield history
+    watcher = history._watcher
     history.close()
+    assert watcher._thread is None and not any(  # stopped with the history, not left behind
+        thread.name == "pai-history-changes" for thread in threading.enumerate())
 
 
 def wait_for(updates: queue.Queue[int], session_id: int, told: list[int] | None = None,
@@ -79,7 +63,7 @@ def test_another_pais_session_reaches_this_one_and_rows_say_their_host(
         alpha: History, database_url: str) -> None:
     store = alpha.open()
     mine, _ = store.begin_session("from alpha", "alpha says hello")
-    theirs = another_pai_writes(database_url, "beta", "from beta")
+    theirs = writes_session(database_url, "beta", "from beta")
     told: list[int] = []
     assert wait_for(alpha.updates, theirs, told), "beta's session never reached alpha's bus"
     if database_url.startswith("postgresql"):  # its own writes are not news to a pai (SQLite
@@ -94,14 +78,7 @@ def test_another_pais_session_reaches_this_one_and_rows_say_their_host(
     # a message added later to beta's session by beta refreshes it again
     while not alpha.updates.empty():
         alpha.updates.get()
-    subprocess.run([sys.executable, "-c", textwrap.dedent("""
-        import sys
-        from pai_tui.history.store import Store
-        store, _, _ = Store.open(sys.argv[1], None)
-        store.add_message(int(sys.argv[2]), "assistant", "beta answers")
-        store.close()
-    """), database_url, str(theirs)], env={"PAI_HOST": "beta", "PYTHONPATH": str(REPO)},
-        check=True, timeout=60)
+    writes_answer(database_url, "beta", theirs, "beta answers")
     assert wait_for(alpha.updates, theirs)
 
     status = run_pai("sync", "status", "--json", env={"PAI_HOST": "alpha"})
