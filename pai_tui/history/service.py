@@ -80,7 +80,9 @@ class History:
         self._lock = threading.Lock()
         self._updates: list[tuple[int, dict[str, Any], asyncio.Future[None]]] = []
         self._updating = False  # a trip is on its way to write `_updates`
-        self.watch_changes = True  # other pais' writes published on the bus (changes.py)
+        # Other pais' writes published on the bus (changes.py), from the opening on: what a
+        # face that shows the history asks for (a one-shot command needs no thread for it).
+        self.watch_changes = False
         self._watcher: ChangeWatcher | None = None
 
     @property

@@ -32,6 +32,7 @@ def alpha(database_url: str, home: HomePaths, monkeypatch: pytest.MonkeyPatch):
     history = History(load_config(home), bus)
     history.updates = queue.Queue()  # type: ignore[attr-defined]
     bus.subscribe(events.SessionUpdated, lambda e: history.updates.put(e.session_id))
+    history.watch_changes = True
     history.open()
     assert history._watcher is not None and history._watcher.listening.wait(10)
     yield history
