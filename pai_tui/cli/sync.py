@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from pai_tui.cli import config_for
 from pai_tui.cli.output import say, say_json, warn
+
+if TYPE_CHECKING:
+    from pai_tui.history.sync import SyncStatus
 
 EXIT_FAILED = 1
 
@@ -25,20 +28,15 @@ def status(ctx: click.Context, as_json: bool) -> None:
     database (without its password) and its schema version. Reads only."""
     from pai_tui.history.hosts import this_host
     from pai_tui.history.migrations import LATEST, too_new
-    from pai_tui.history.store import make_engine
-    from pai_tui.history.sync import KINDS, sync_status
-    from pai_tui.history.urls import redact, shown_url, sqlite_url
+    from pai_tui.history.sync import KINDS, SyncStatus
+    from pai_tui.history.urls import shown_url, sqlite_path, sqlite_url
 
     config = config_for(ctx)
     url = config.database_url or sqlite_url(config.home.database)
-    engine = make_engine(url)
-    try:
-        found = sync_status(engine)
-    except Exception as error:
-        warn(f"pai: cannot read {shown_url(url)}: {redact(str(error), url)}")
-        ctx.exit(EXIT_FAILED)
-    finally:
-        engine.dispose()
+    path = sqlite_path(url)
+    # Reading only: no file is made to say there is none.
+    missing = path is not None and not path.exists()
+    found = SyncStatus(0, []) if missing else _read(ctx, url)
     me = this_host()
     hosts: list[dict[str, Any]] = [
         {"host": row.host, "this_host": row.host == me, **row.counts,
@@ -73,3 +71,19 @@ def status(ctx: click.Context, as_json: bool) -> None:
                if any(h["host"] is None for h in hosts) else [])]
     if notes:
         say("\n" + "; ".join(notes) + ".")
+
+
+def _read(ctx: click.Context, url: str) -> SyncStatus:
+    from pai_tui.history.store import make_engine
+    from pai_tui.history.sync import sync_status
+    from pai_tui.history.urls import redact, shown_url
+
+    engine = make_engine(url)
+    try:
+        return sync_status(engine)
+    except Exception as error:
+        warn(f"pai: cannot read {shown_url(url)}: {redact(str(error), url)}")
+        ctx.exit(EXIT_FAILED)
+        raise  # not reached: exit raises
+    finally:
+        engine.dispose()
