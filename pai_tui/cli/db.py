@@ -27,6 +27,7 @@ def copy(ctx: click.Context, to: str, dry_run: bool) -> None:
     the database at URL, keeping their links and costs; rows already there are not copied
     again. Progress goes to stderr."""
     from pai_tui.history.copy import CopyError, copy_history
+    from pai_tui.history.errors import plain
     from pai_tui.history.urls import redact, shown_url, sqlite_url
 
     config = config_for(ctx)
@@ -38,7 +39,8 @@ def copy(ctx: click.Context, to: str, dry_run: bool) -> None:
     try:
         counts = copy_history(source, to, config.home.backups, dry_run, progress)
     except CopyError as error:
-        warn(f"pai: --to {shown_url(to)}: {redact(redact(str(error), to), source)}")
+        said = plain(redact(redact(str(error), to), source), shown_url(to), config.home.backups)
+        warn(f"pai db copy: {said}")  # no SQL, no parameters, no password
         ctx.exit(EXIT_FAILED)
         return
     verb = "Would add" if dry_run else "Added"

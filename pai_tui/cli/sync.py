@@ -74,6 +74,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
 
 
 def _read(ctx: click.Context, url: str) -> SyncStatus:
+    from pai_tui.history.errors import plain
     from pai_tui.history.store import make_engine
     from pai_tui.history.sync import sync_status
     from pai_tui.history.urls import redact, shown_url
@@ -82,7 +83,8 @@ def _read(ctx: click.Context, url: str) -> SyncStatus:
     try:
         return sync_status(engine)
     except Exception as error:
-        warn(f"pai: cannot read {shown_url(url)}: {redact(str(error), url)}")
+        said = plain(redact(str(error), url), shown_url(url), config_for(ctx).home.backups)
+        warn(f"pai: cannot read {shown_url(url)}: {said}")
         ctx.exit(EXIT_FAILED)
         raise  # not reached: exit raises
     finally:

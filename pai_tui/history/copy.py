@@ -237,7 +237,7 @@ def same_database(one: str, other: str) -> bool:
     try:
         return make_url(one) == make_url(other)
     except Exception as error:
-        raise CopyError(f"not a database URL ({error})") from error
+        raise CopyError(f"--to: cannot be read as a database URL ({error})") from error
 
 
 def copy_history(source_url: str, target_url: str, backup_dir: Path | None, dry_run: bool,
@@ -272,10 +272,13 @@ def copy_history(source_url: str, target_url: str, backup_dir: Path | None, dry_
                 raise CopyError(f"{where} is at schema version {version}: a copy would migrate "
                                 f"it to {LATEST} first, so a dry run cannot compare with it")
             return _copy_into(source.engine, None if empty else make_engine(target_url), True,
-                              progress)
-        target, _, _ = Store.open(target_url, None)
+                              progress, where)
         try:
-            return _copy_into(source.engine, target.engine, False, progress)
+            target, _, _ = Store.open(target_url, None)
+        except Exception as error:
+            raise CopyError(f"cannot open {where}: {error}") from error
+        try:
+            return _copy_into(source.engine, target.engine, False, progress, where)
         finally:
             target.close()
     finally:
@@ -283,14 +286,14 @@ def copy_history(source_url: str, target_url: str, backup_dir: Path | None, dry_
 
 
 def _copy_into(source: Engine, target: Engine | None, dry_run: bool,
-               progress: Progress | None) -> dict[str, Counts]:
+               progress: Progress | None, where: str) -> dict[str, Counts]:
     try:
         return Copier(source, target, dry_run, progress).run()
     except CopyError:
         raise
     except Exception as error:
-        raise CopyError(f"copying failed: {error} (what was copied stays; run again to copy "
-                        "the rest)") from error
+        raise CopyError(f"copying to {where} failed: {error} (what was copied stays; run "
+                        "again to copy the rest)") from error
     finally:
         if target is not None and dry_run:
             target.dispose()

@@ -142,4 +142,4 @@ def test_refuses_a_target_newer_than_this_pai(local_history: str) -> None:
 
 def test_a_target_url_that_is_not_one_is_said(local_history: str) -> None:
     said = run_pai("db", "copy", "--to", "not a url")
-    assert said.returncode == 1 and "not a database URL" in said.stderr
+    assert said.returncode == 1 and "--to: cannot be read as a database URL" in said.stderr
