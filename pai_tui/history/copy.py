@@ -5,7 +5,8 @@ A row is matched in the target by what it is, not by its id (the target may hold
 rows under the same ids): a session by its host, creation time and title, a message by its
 session, role, creation time and text, and so on (`SPECS`). Rows already there are left alone;
 the others are inserted with the target's ids, their links (a message's session, a step's
-answer, a proposal's item, a note's successor) mapped to the target's ids. Costs are copied as
+answer, a proposal's item, a note's successor, the notes in an answer's context) mapped to the
+target's ids. Costs are copied as
 they are: unknown (NULL) stays unknown. The search index fills itself (triggers).
 Rows written before pai recorded hosts are the copying machine's (`this_host()`).
 """
@@ -13,6 +14,7 @@ Rows written before pai recorded hosts are the copying machine's (`this_host()`)
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -35,6 +37,7 @@ from pai_tui.history.hosts import this_host
 from pai_tui.history.models import Base, Kept
 
 BATCH = 500
+_NUMBER = re.compile(r"\d+")
 
 
 @dataclass(frozen=True)
@@ -115,13 +118,32 @@ class Copier:
         self.progress = progress or (lambda _table, _done, _total: None)
         self.ids: dict[str, dict[int, int]] = defaultdict(dict)  # table: source id -> target's
         self._placeholder = 0  # dry run: ids the target would give, negative
+        self._notes_used: list[tuple[int, str]] = []  # new messages' notes, by source ids
 
     def run(self) -> dict[str, Counts]:
         counts = {}
         with self.source.connect() as source:
             for spec in SPECS:
                 counts[spec.table] = self._copy(source, spec)
+        if self.target is not None and not self.dry_run:
+            self._map_notes_used()
         return counts
+
+    def _map_notes_used(self) -> None:
+        """The notes an answer had in its context, named by the target's ids (notes are copied
+        after the messages that may cite them)."""
+        notes, messages = self.ids["notes"], self.ids["messages"]
+        table = Base.metadata.tables["messages"]
+        changes = [{"row": messages[source_id], "used": _NUMBER.sub(
+                    lambda m: str(notes.get(int(m.group()), m.group())), used)}
+                   for source_id, used in self._notes_used if source_id in messages]
+        if not changes or self.target is None:
+            return
+        statement = (update(table).where(table.c.id == bindparam("row"))
+                     .values(notes_used=bindparam("used")))
+        with self.target.begin() as conn:
+            for start in range(0, len(changes), BATCH):
+                conn.execute(statement, changes[start:start + BATCH])
 
     def _copy(self, source: Connection, spec: Spec) -> Counts:
         table = Base.metadata.tables[spec.table]
@@ -150,6 +172,8 @@ class Copier:
                     continue
                 counts.added += 1
                 batch.append((row["id"], values))
+                if values.get("notes_used"):
+                    self._notes_used.append((row["id"], values["notes_used"]))
                 if len(batch) >= BATCH:
                     self._insert(target, table, batch, writing)
                     batch = []

@@ -3,6 +3,7 @@ links and unknown costs kept, searchable there at once, and a second copy adds n
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 import pytest
@@ -66,25 +67,34 @@ def local_history(home: HomePaths, monkeypatch: pytest.MonkeyPatch) -> str:
     store.add_proposal(ProposalDraft(item.id, "adopt 2.0", "because", "--- a\n+++ b\n", None,
                                      "anthropic:m", cost=None), "proposed", "drafted")
     with store.engine.begin() as conn:
+        conn.execute(text("UPDATE messages SET notes_used = :used WHERE id = :id"),
+                     {"used": json.dumps([note.id]), "id": answer.id})
         conn.execute(text("UPDATE sessions SET host = NULL WHERE id = :id"), {"id": second.id})
     store.close()
     return url
 
 
-def test_copies_everything_once_with_links_costs_and_search(local_history: str) -> None:
+def test_copies_everything_once_with_links_costs_and_search(
+        local_history: str, monkeypatch: pytest.MonkeyPatch) -> None:
     target = postgres.cluster().new_database()
+    monkeypatch.setenv("PAI_HOST", "server")  # the shared database has another host's rows:
+    shared, _, _ = Store.open(target, None)   # the copied ones get other ids than at home
+    shared.begin_session("the server's", "its own words")
+    shared.add_note(NoteDraft("decision", "the server's note"))
+    shared.close()
+    theirs = counts(target)
     before = counts(local_history)
 
     copied = run_pai("db", "copy", "--to", target, env={"PAI_HOST": "laptop"})
     assert copied.returncode == 0, copied.stderr
     assert f"messages: {before['messages']}/{before['messages']}" in copied.stderr
     assert f"Added {sum(before.values())} rows" in copied.stdout
-    assert counts(target) == before
+    assert counts(target) == {table: before[table] + theirs[table] for table in TABLES}
 
     # links: each message in its session, the step under its answer, the note's successor,
     # the proposal's item
     query = ("SELECT s.title, m.role, m.content, m.cost, m.host FROM messages m "
-             "JOIN sessions s ON s.id = m.session_id")
+             "JOIN sessions s ON s.id = m.session_id WHERE COALESCE(s.host, '') <> 'server'")
     assert rows(target, query) == sorted(
         (title, role, content, cost, host or "laptop")
         for title, role, content, cost, host in rows(local_history, query))
@@ -99,8 +109,11 @@ def test_copies_everything_once_with_links_costs_and_search(local_history: str) 
                         "JOIN feed_items i ON i.id = p.item_id") == [
         ("adopt 2.0", "pai 2.0 released", None)]
     assert rows(target, "SELECT cost FROM kept_costs") == [(0.5,)]
-    assert rows(target, "SELECT title, host FROM sessions") == [("fish", "desk"),
-                                                                ("old", "laptop")]
+    assert rows(target, "SELECT title, host FROM sessions") == [
+        ("fish", "desk"), ("old", "laptop"), ("the server's", "server")]
+    used = rows(target, "SELECT notes_used FROM messages WHERE notes_used IS NOT NULL")
+    assert [tuple(rows(target, f"SELECT title FROM notes WHERE id = {note_id}"))
+            for note_id in json.loads(used[0][0])] == [(("pin versions",),)]
 
     store, _, _ = Store.open(target, None)
     try:
@@ -114,7 +127,7 @@ def test_copies_everything_once_with_links_costs_and_search(local_history: str) 
     again = run_pai("db", "copy", "--to", target, env={"PAI_HOST": "laptop"})
     assert again.returncode == 0, again.stderr
     assert "Added 0 rows" in again.stdout
-    assert counts(target) == before
+    assert counts(target) == {table: before[table] + theirs[table] for table in TABLES}
 
 
 def test_dry_run_counts_and_changes_nothing(local_history: str) -> None:
