@@ -26,6 +26,8 @@ bench: $(VENV)/.test-installed
 	$(BIN)/python benchmarks/skill_index.py
 	$(BIN)/python benchmarks/route_speed.py
 	$(BIN)/python benchmarks/route_accuracy.py
+	$(BIN)/python benchmarks/rank_speed.py
+	$(BIN)/python benchmarks/poll_speed.py
 
 system-deps:
 	@PYTHON=$(PYTHON) scripts/system-deps.sh test

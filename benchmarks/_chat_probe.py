@@ -6,6 +6,7 @@ hooks that record, in wall-clock time, when things reach the screen; then it exi
     python _chat_probe.py OUTFILE idle SECONDS        wait (keys typed are still recorded)
     python _chat_probe.py OUTFILE agents N            start N agents at once, time them all
     python _chat_probe.py OUTFILE speak N:SECONDS     queue N utterances, wait (keys recorded)
+    python _chat_probe.py OUTFILE fetch SECONDS       fetch the upgrade sources (keys recorded)
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pai_tui.ui.app import PaiApp
 from pai_tui.ui.chat import ChatPane
 from pai_tui.ui.chat_input import ChatInput
 from pai_tui.ui.messages import AnswerView
+from pai_tui.ui.upgrades_pane import UpgradesPane
 
 OUTFILE, MODE, ARGUMENT = sys.argv[1], sys.argv[2], sys.argv[3]
 record: dict[str, object] = {"echo": []}
@@ -64,6 +66,8 @@ async def go(app: PaiApp) -> None:
         start_agents(app, int(ARGUMENT))
     elif MODE == "speak":
         await speak(app, *ARGUMENT.split(":"))
+    elif MODE == "fetch":
+        await fetch(app, float(ARGUMENT))
     else:
         started()
         app.set_timer(float(ARGUMENT), lambda: finish(app))
@@ -92,6 +96,69 @@ async def speak(app: PaiApp, count: str, seconds: str) -> None:
         finish(app)
 
     app.set_timer(float(seconds), done)
+
+
+async def fetch(app: PaiApp, seconds: float) -> None:
+    """A second after the typing begins, the Upgrades pane's fetch (the palette's
+    upgrades.fetch); records when it began, when the last source was polled, when the ranking
+    after it ended, the CPU time between, and when the pane showed the new list; finishes
+    once it has ended and `seconds` passed."""
+    import asyncio
+
+    feed = app.cockpit.upgrades
+    fetch_now = feed.fetch
+    ended = asyncio.Event()
+
+    async def timed(progress=None, name=None):  # type: ignore[no-untyped-def]
+        def told(done: int, total: int, polled: object) -> None:
+            if done == total:
+                record["polled_at"] = time.time()
+            if progress is not None:
+                progress(done, total, polled)
+
+        record["fetch_start"], record["fetch_cpu_start"] = time.time(), time.process_time()
+        try:
+            polled = await fetch_now(told, name)
+            record["outcomes"] = [p.outcome for p in polled]
+            record["errors"] = sorted({p.error for p in polled if p.error})[:3]
+            return polled
+        except Exception as error:
+            record["errors"] = [repr(error)]
+            raise
+        finally:
+            record["fetch_end"], record["fetch_cpu_end"] = time.time(), time.process_time()
+            ended.set()
+
+    feed.fetch = timed  # type: ignore[method-assign]
+
+    async def watch_loop() -> None:  # where the UI loop was held up, and for how long
+        stalls = record.setdefault("stalls", [])
+        while True:
+            before = time.perf_counter()
+            await asyncio.sleep(0.005)
+            late = time.perf_counter() - before - 0.005
+            if late > 0.03:
+                stalls.append((time.time() - late, late))  # type: ignore[union-attr]
+
+    app.run_worker(watch_loop(), exit_on_error=False)
+    pane = app.main.query_one(UpgradesPane)
+    show = pane._show
+
+    def shown() -> None:  # the list drawn again after the fetch: the end of the wait
+        began = time.perf_counter()
+        show()
+        if "fetch_end" in record and not pane.progress:
+            record["shown"] = time.time()
+            record["show_s"] = time.perf_counter() - began  # on the UI loop
+
+    pane._show = shown  # type: ignore[method-assign]
+    started()
+    began = time.time()
+    await asyncio.sleep(1.0)  # the typist's first key comes now
+    await app.action_fetch_upgrades()
+    await ended.wait()
+    await asyncio.sleep(max(1.0, began + seconds - time.time()))
+    app.call_after_refresh(finish, app)
 
 
 # The bundled agents that work in the current folder (the engineer would make git worktrees

@@ -12,7 +12,7 @@ from typing import Literal
 
 Scope = Literal["app", "screen", "chat-input", "history", "history-search", "agents",
                 "upgrades", "help", "skills", "timeline", "summary", "upgrade-item",
-                "upgrade-proposal"]
+                "upgrade-proposal", "notes-used", "note-picker"]
 
 
 @dataclass(frozen=True)
@@ -92,6 +92,21 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("agents.stop_all", "alt+x", "Stop all agents", "stop_all_agents",
                help="Stop every running agent; what they wrote is kept, marked cancelled.",
                priority=True),
+    ActionSpec("chat.learn", "alt+b", "Keep the last answer as a learning", "keep_learning",
+               help="Keep what the last answer taught as a note: edit the draft first (its "
+                    "first line is the title).", priority=True),
+    ActionSpec("session.learnings", "alt+f", "Learnings from this session",
+               "propose_learnings", help="The model reads this session and proposes what is "
+               "worth keeping as notes; you tick what is kept.", priority=True),
+    ActionSpec("chat.rate", "alt+y", "Rate the last answer", "rate_answer",
+               help="Rate the last answer 1 to 10; a low rating asks what went wrong and "
+                    "offers to keep it as a learning.", priority=True),
+    ActionSpec("chat.preview_notes", "alt+p", "Notes for this message", "preview_notes",
+               help="Before sending: the notes from your history the message being written "
+                    "would be given; untick one to leave it out of that turn.", priority=True),
+    ActionSpec("chat.notes", "alt+j", "Notes given to the last answer", "notes_used",
+               help="Show the notes from your history that were put in the last answer's "
+                    "context (its header says how many).", priority=True),
     ActionSpec("timeline.last", "alt+w", "Timeline of the last answer", "last_answer_timeline",
                help="The chat's last answer as a waterfall: its model calls, tool runs, "
                     "questions and the agents it started, with times, tokens and cost.",
@@ -147,6 +162,13 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("history.delete", "delete,d", "Delete this session", "app.delete_session",
                scope="history", help="In History: delete the session under the cursor.",
                palette=False),
+    ActionSpec("history.view", "v", "Switch History's view", "switch_view", scope="history",
+               help="In History: sessions, then your notes, then the forgotten notes."),
+    ActionSpec("history.forget", "f", "Forget this note", "forget_note", scope="history",
+               help="In History's notes: forget the note under the cursor (it leaves search "
+                    "and answers' context; u restores it from the forgotten view)."),
+    ActionSpec("history.restore", "u", "Restore this note", "restore_note", scope="history",
+               help="In History's forgotten notes: bring the note under the cursor back."),
     ActionSpec("history.search", "slash", "Search as you type", "search", scope="history",
                help="In History: search messages, agents' results and upgrade items as you "
                     "type; enter goes to the results, enter on one opens it where it is.",
@@ -190,6 +212,14 @@ ACTIONS: tuple[ActionSpec, ...] = (
                scope="upgrade-item", help="Leave the item."),
     ActionSpec("upgrade_proposal.close", "escape,q", "Close the proposal", "close",
                scope="upgrade-proposal", help="Leave the proposal."),
+    ActionSpec("note_picker.keep", "enter", "Keep these notes", "keep", scope="note-picker",
+               help="Keep the ticked notes (for a message: the notes it gets; after a "
+                    "session: the learnings kept).",
+               priority=True),  # before the list's own enter (space ticks there)
+    ActionSpec("note_picker.cancel", "escape", "Cancel", "cancel", scope="note-picker",
+               help="Change nothing, keep nothing."),
+    ActionSpec("notes_used.close", "escape,q", "Close the notes", "close", scope="notes-used",
+               help="Leave the notes given to the answer."),
     ActionSpec("help.close", "escape,f1,q", "Close help", "dismiss", scope="help",
                help="Leave the help screen."),
     ActionSpec("skills.run", "r", "Run a tool of this skill", "run_tool", scope="skills",
@@ -221,6 +251,7 @@ SHARED_BY_DESIGN: frozenset[frozenset[str]] = frozenset(frozenset(pair) for pair
     ("chat.cancel", "skills.close"), ("chat.cancel", "timeline.close"),
     ("chat.cancel", "summary.close"), ("chat.cancel", "upgrade_item.close"),
     ("chat.cancel", "history.search_close"), ("chat.cancel", "upgrade_proposal.close"),
+    ("chat.cancel", "notes_used.close"), ("chat.cancel", "note_picker.cancel"),
     ("app.help", "help.close"),
     ("screen.copy", "app.quit_hint")))
 

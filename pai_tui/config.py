@@ -116,6 +116,16 @@ class ChatSettings:
     max_retry_wait: float = bounded(20.0, 0, 3600, unit="seconds")
 
 
+@dataclass
+class NotesSettings:
+    """`[notes]`: what the history remembers, put before the model in each chat turn and agent
+    run (your preferences, then the notes that match the message), within a budget."""
+
+    in_context: bool = True
+    context_chars: int = bounded(2000, 200, 100_000, unit="characters")
+    context_max: int = bounded(6, 1, 100, unit="notes")
+
+
 Permission = Literal["allow", "ask", "deny"]
 
 
@@ -268,6 +278,7 @@ class Config:
     ui: UISettings = field(default_factory=UISettings)
     keymap: dict[str, str] = field(default_factory=dict)
     chat: ChatSettings = field(default_factory=ChatSettings)
+    notes: NotesSettings = field(default_factory=NotesSettings)
     skills: SkillsSettings = field(default_factory=SkillsSettings)
     agents: AgentsSettings = field(default_factory=AgentsSettings)
     timeline: TimelineSettings = field(default_factory=TimelineSettings)

@@ -77,6 +77,7 @@ class TurnStarted(Event):
     model: str
     skill: str | None = None  # the skill answering, if one does
     answers: int = 1  # this is answer `answers` of `answers` to its question (retries)
+    notes: tuple[int, ...] = ()  # the history's notes put in its context
 
 
 @dataclass(frozen=True, init=False)

@@ -22,7 +22,7 @@ def build_schema(path: Path, version: int) -> None:
     """A database as an older pai left it: migrations applied up to `version`."""
     engine = make_engine(sqlite_url(path))
     with engine.begin() as conn:
-        for migration in MIGRATIONS[:version]:
+        for migration in (m for m in MIGRATIONS if m.version <= version):
             migration.upgrade(conn)
         conn.exec_driver_sql("CREATE TABLE schema_version (version INTEGER NOT NULL)")
         conn.exec_driver_sql(f"INSERT INTO schema_version VALUES ({version})")
@@ -90,3 +90,16 @@ def tool_results(request_body: dict) -> list[str]:  # type: ignore[type-arg]
             found += [str(b.get("content")) for b in message["content"]
                       if b.get("type") == "tool_result"]
     return found
+
+
+# A proposal's diff: a new skill, valid (the upgrade proposals' tests and the Upgrades pane's).
+NEW_SKILL = """diff --git a/skills/release-notes/SKILL.md b/skills/release-notes/SKILL.md
+new file mode 100644
+--- /dev/null
++++ b/skills/release-notes/SKILL.md
+@@ -0,0 +1,4 @@
++---
++name: release-notes
++description: Summarize a release's notes against my goals.
++---
+"""

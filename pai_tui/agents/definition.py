@@ -38,7 +38,10 @@ KNOWN_FIELDS = frozenset({
     "name", "description", "tools", "disallowedTools", "allowedTools", "model", "color",
     "maxTurns", "isolation", "permissions", "permissionMode", "skills", "mcpServers", "hooks",
     "memory", "background", "effort", "initialPrompt", "persona", "voiceId", "voice", "budget",
+    "keeps",
 })
+# pai's `keeps`: what a finished run's result is kept as in the history's notes.
+KEEPS = ("learning", "decision", "research", "preference")
 BUDGET_FIELDS = {"max_turns": int, "max_output_tokens": int, "max_usd": float,
                  "max_seconds": float}
 _CLAUDE_NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -79,6 +82,7 @@ class AgentDefinition:
     voice: Any = None  # pai's voice settings, or PAI's mapping (the voices issue reads it)
     voice_id: str | None = None  # PAI's ElevenLabs voice id (no meaning offline)
     budget: Budget = field(default_factory=Budget)
+    keeps: str | None = None  # a finished run's result becomes a note of this kind
     fields: dict[str, Any] = field(default_factory=dict, repr=False)
     warnings: list[Finding] = field(default_factory=list)
 
@@ -126,6 +130,7 @@ def read_agent(path: Path, root: Path) -> AgentDefinition:
     agent.persona = reader.persona()
     agent.voice, agent.voice_id = fm.fields.get("voice"), reader.text("voiceId") or None
     agent.budget = reader.budget()
+    agent.keeps = reader.keeps()
     if not agent.prompt.strip():
         reader.warn("the file has no body: the agent has no system prompt", fm.body_line)
     agent.warnings = fm.warnings + reader.warnings
@@ -260,6 +265,14 @@ class _Reader:
                       f"{', '.join(CLAUDE_COLORS[:3])}, or #RRGGBB): none is used", key="color")
             return None
         return color
+
+    def keeps(self) -> str | None:
+        keeps = self.text("keeps")
+        if keeps and keeps not in KEEPS:
+            self.warn(f"keeps '{keeps}' is not one of {', '.join(KEEPS)}: its results are not "
+                      "kept as notes", key="keeps")
+            return None
+        return keeps or None
 
     def isolation(self) -> str | None:
         isolation = self.text("isolation")

@@ -139,7 +139,24 @@ class Supervisor:
         if kept is not None:
             result = replace(result, branch=kept.branch, folder=kept.path,
                              notes=(*result.notes, *filter(None, [kept.note])))
+        await self._keep_result(request, answer)
         return result
+
+    async def _keep_result(self, request: RunRequest, answer: MessageRecord) -> None:
+        """An agent whose results are kept (`keeps: research`, the researcher; `decision`,
+        the architect): its finished answer becomes a note, found by search and given to
+        later turns."""
+        from pai_tui.history.notes import split_text
+        from pai_tui.history.records import NoteDraft
+
+        agent = request.agent
+        if agent.keeps is None or answer.status != "complete" or not answer.content.strip():
+            return
+        task, _ = split_text(request.task)
+        draft = NoteDraft(agent.keeps, f"{agent.name}: {task}", answer.content,
+                          created_by="agent", session_id=answer.session_id,
+                          message_id=answer.id, agent=agent.name)
+        await self.turns.services.history.run(lambda store: store.add_note(draft))
 
     async def _run_turn(self, request: RunRequest, choice: ModelChoice,
                         folder: Path) -> MessageRecord:

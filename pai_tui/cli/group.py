@@ -51,7 +51,8 @@ class PaiGroup(click.Group):
                   "write the daily digest.",
         "db": "The history's database: copy it into another (SQLite into PostgreSQL).",
         "doctor": "Check that pai can run here, and say how to fix what is wrong.",
-        "history": "Your history: search it, show a session.",
+        "history": "Your history: search it, show a session, export it, import your other "
+                   "chats.",
         "hooks": "Lifecycle hooks (Claude Code's format): list, check and try them.",
         "keys": "List every key binding: id, keys (after your [keymap]), and what it does.",
         "notes": "What pai remembers: learnings, decisions, research and preferences.",

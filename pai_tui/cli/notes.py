@@ -19,7 +19,6 @@ if TYPE_CHECKING:
 
 KINDS = ("learning", "decision", "research", "preference")  # history/records.py NOTE_KINDS
 EXIT_FAILED = 1
-TITLE_CHARS = 100
 
 
 @click.group("notes")
@@ -109,15 +108,6 @@ def show(ctx: click.Context, note_id: int | None, as_json: bool) -> None:
         say(draft.body)
 
 
-def split_text(text: str) -> tuple[str, str]:
-    """A title (the first line, cut at a word) and a body (all of it, when there is more)."""
-    text = text.strip()
-    first = text.splitlines()[0].strip() if text else ""
-    title = first if len(first) <= TITLE_CHARS else \
-        first[:TITLE_CHARS].rsplit(" ", 1)[0].rstrip(" ,.;:") + "…"
-    return title, ("" if title == text else text)
-
-
 def _text(words: tuple[str, ...]) -> str:
     """TEXT as given, else what stdin holds (when it is not a terminal)."""
     if words:
@@ -137,6 +127,7 @@ def _text(words: tuple[str, ...]) -> str:
 def add(ctx: click.Context, text: tuple[str, ...], kind: str, title: str | None,
         tags: tuple[str, ...], telos: tuple[str, ...], as_json: bool) -> None:
     """Remember TEXT (or stdin) as a note."""
+    from pai_tui.history.notes import split_text
     from pai_tui.history.records import NoteDraft
 
     config_for(ctx)

@@ -53,12 +53,15 @@ class Spec:
     table: str
     key: tuple[str, ...]  # what the row is, its links mapped to the target's ids
     links: tuple[Link, ...] = ()
+    unique: tuple[str, ...] = ()  # a unique index of the target's, where its values are set
 
 
 SPECS = (
-    Spec("sessions", ("host", "created_at", "title")),
+    # An imported conversation is the same one whichever machine imported it.
+    Spec("sessions", ("host", "created_at", "title"), unique=("source", "external_id")),
     Spec("messages", ("session_id", "role", "created_at", "content"),
-         (Link("session_id", "sessions", required=True), Link("parent_id", "messages", True))),
+         (Link("session_id", "sessions", required=True), Link("parent_id", "messages", True),
+          Link("reply_to", "messages", True))),
     Spec("kept_costs", ("created_at", "cost")),
     Spec("spans", ("span_id",), (Link("session_id", "sessions"), Link("turn_id", "messages"))),
     Spec("feed_sources", ("name",)),
@@ -155,6 +158,7 @@ class Copier:
         target = self.target.connect() if self.target is not None else None
         try:
             present = _present(target, table, spec.key)
+            unique = _present(target, table, spec.unique) if spec.unique else {}
             if target is not None:
                 target.commit()  # the reading's transaction: each batch is one of its own
             batch: list[tuple[int, dict[str, Any]]] = []
@@ -166,6 +170,9 @@ class Copier:
                     counts.skipped += 1
                     continue
                 same = present.get(_fingerprint(tuple(values[name] for name in spec.key)))
+                named = tuple(values[name] for name in spec.unique)
+                if spec.unique and None not in named and not same:
+                    same = unique.get(_fingerprint(named))
                 if same:
                     mapped[row["id"]] = same.pop(0)
                     counts.present += 1

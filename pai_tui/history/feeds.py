@@ -10,7 +10,7 @@ from contextlib import AbstractContextManager
 from dataclasses import asdict
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from pai_tui.history.models import FeedItemRow, FeedSourceRow, utcnow
@@ -64,7 +64,8 @@ class FeedStore:
                    min_score: float | None = None, found_since: datetime | None = None,
                    ) -> list[FeedItemRecord]:
         """Items not deleted, best first (then newest)."""
-        query = select(FeedItemRow).where(FeedItemRow.deleted_at.is_(None))
+        # Columns, not ORM objects: 10,000 items load in a third of the time (rerank loads all).
+        query = select(*_ITEM_COLUMNS).where(FeedItemRow.deleted_at.is_(None))
         if found_since is not None:
             query = query.where(FeedItemRow.found_at >= found_since)
         if unread_only:
@@ -74,7 +75,7 @@ class FeedStore:
         query = query.order_by(FeedItemRow.score.desc(), FeedItemRow.published_at.desc(),
                                FeedItemRow.id.desc()).limit(limit)
         with self._session(write=False) as s:
-            return [_item(row) for row in s.scalars(query)]
+            return [_record(*row) for row in s.execute(query)]
 
     def feed_item(self, item_id: int) -> FeedItemRecord | None:
         with self._session(write=False) as s:
@@ -103,15 +104,33 @@ class FeedStore:
         """Each item's score and why (its ranking)."""
         if not scores:
             return
-        with self._session() as s:  # one executemany by primary key
-            s.execute(update(FeedItemRow), [{"id": item_id, "score": score, "why": why}
-                                            for item_id, (score, why) in scores.items()])
+        # One executemany of plain SQL: the ORM's bulk update by primary key took 190 ms for
+        # 10,000 items, this 70 (benchmarks/rank_speed.py).
+        statement = text(f"UPDATE {FeedItemRow.__tablename__} SET score = :score, why = :why "
+                         "WHERE id = :item_id")
+        with self._session() as s:
+            s.execute(statement, [{"item_id": item_id, "score": score, "why": why}
+                                  for item_id, (score, why) in scores.items()])
 
 
 def _state(row: FeedSourceRow) -> FeedSourceState:
     return FeedSourceState(row.name, row.url, row.etag, row.last_modified, row.tried_at,
                            row.fetched_at, row.next_at, row.error, row.errors,
                            row.parse_failures, row.paused)
+
+
+_ITEM_COLUMNS = (FeedItemRow.id, FeedItemRow.source, FeedItemRow.key, FeedItemRow.guid,
+                 FeedItemRow.title, FeedItemRow.url, FeedItemRow.summary,
+                 FeedItemRow.published_at, FeedItemRow.extra, FeedItemRow.found_at,
+                 FeedItemRow.read, FeedItemRow.score, FeedItemRow.why)
+
+
+def _record(item_id: int, source: str, key: str, guid: str | None, title: str, url: str | None,
+            summary: str, published: datetime | None, extra: str | None, found: datetime,
+            read: bool, score: float, why: str) -> FeedItemRecord:
+    """An item from `_ITEM_COLUMNS`, in that order."""
+    item = FeedItem(key, guid, title, url, summary, published, json.loads(extra or "{}"))
+    return FeedItemRecord(item_id, source, item, found, read, score, why)
 
 
 def _item(row: FeedItemRow) -> FeedItemRecord:

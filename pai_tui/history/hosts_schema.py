@@ -1,4 +1,4 @@
-"""Migration 16 (frozen: a later change is a new migration): every row records the host it came
+"""Migration 18 (frozen: a later change is a new migration): every row records the host it came
 from, and on PostgreSQL every change to sessions, messages, notes and the schema version is
 announced on a channel (LISTEN/NOTIFY) so that other pais refresh (history/changes.py).
 

@@ -366,6 +366,30 @@ def _v14_proposals(conn: Connection) -> None:
     meta.create_all(conn)
 
 
+def _v16_imports(conn: Connection) -> None:
+    """Imported conversations (ChatGPT, Claude.ai, Claude Code, llm, pai's own JSONL): a
+    session says where it came from (`source`, NULL: written by pai) and its id there; sessions
+    and messages keep a content hash, so importing the same file again adds nothing. A message
+    may answer another (`reply_to`: ChatGPT's conversations are trees) and lie off the branch
+    the user last saw (`on_path` false)."""
+    for statement in (
+        "ALTER TABLE sessions ADD COLUMN source VARCHAR(40)",
+        "ALTER TABLE sessions ADD COLUMN external_id VARCHAR(300)",
+        "ALTER TABLE sessions ADD COLUMN content_hash VARCHAR(64)",
+        "ALTER TABLE messages ADD COLUMN external_id VARCHAR(300)",
+        "ALTER TABLE messages ADD COLUMN content_hash VARCHAR(64)",
+        "ALTER TABLE messages ADD COLUMN reply_to INTEGER",
+        "ALTER TABLE messages ADD COLUMN on_path BOOLEAN NOT NULL DEFAULT TRUE",
+        "CREATE UNIQUE INDEX ux_sessions_source_external ON sessions (source, external_id)",
+    ):
+        conn.execute(text(statement))
+
+
+def _v17_ratings(conn: Connection) -> None:
+    """An answer's rating by the user, 1 to 10 (PAI's scale); NULL: not rated."""
+    conn.execute(text("ALTER TABLE messages ADD COLUMN rating INTEGER"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "sessions and messages", _v1_sessions_and_messages),
     Migration(2, "full-text search over messages", _v2_full_text_search),
@@ -383,7 +407,10 @@ MIGRATIONS: tuple[Migration, ...] = (
               search_schema.create),
     Migration(14, "upgrade proposals and their lifecycle", _v14_proposals),
     Migration(15, "notes: learnings, decisions, research, preferences", notes_schema.create),
-    Migration(16, "the host every row came from; other pais told of changes",
+    Migration(16, "imported conversations: their source, content hashes, branches",
+              _v16_imports),
+    Migration(17, "answers rated by the user", _v17_ratings),
+    Migration(18, "the host every row came from; other pais told of changes",
               hosts_schema.create),
 )
 LATEST = MIGRATIONS[-1].version

@@ -45,6 +45,11 @@ class ChatSession(Base):
     system_prompt: Mapped[str | None] = mapped_column(Kept)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    # Imported conversations (migrations._v15_imports): where from (NULL: written by pai), the
+    # id there, and a hash of what was imported (the same again changes nothing).
+    source: Mapped[str | None] = mapped_column(String(40))
+    external_id: Mapped[str | None] = mapped_column(String(300))
+    content_hash: Mapped[str | None] = mapped_column(String(64))
     host: Mapped[str | None] = mapped_column(String(255), default=this_host, index=True)
 
     messages: Mapped[list[Message]] = relationship(
@@ -79,6 +84,11 @@ class Message(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     notes_used: Mapped[str | None] = mapped_column(Text)  # ids of the notes in its context
+    rating: Mapped[int | None] = mapped_column(Integer)  # the user's, 1..10; NULL: not rated
+    external_id: Mapped[str | None] = mapped_column(String(300))  # its id where it was imported
+    content_hash: Mapped[str | None] = mapped_column(String(64))  # of what was imported
+    reply_to: Mapped[int | None] = mapped_column(Integer)  # the message it answers (a tree)
+    on_path: Mapped[bool] = mapped_column(Boolean, default=True)  # on the branch last shown
     host: Mapped[str | None] = mapped_column(String(255), default=this_host, index=True)
 
     session: Mapped[ChatSession] = relationship(back_populates="messages")

@@ -15,6 +15,27 @@ from pai_tui.history.hosts import this_host
 from pai_tui.history.models import NoteRow, utcnow
 from pai_tui.history.records import NoteDraft, NoteRecord
 
+TITLE_CHARS = 100
+# What typed in the chat keeps a note instead of asking: /learn TEXT, /decide TEXT ...
+CHAT_COMMANDS = {"/learn": "learning", "/decide": "decision", "/research": "research",
+                 "/prefer": "preference"}
+
+
+def split_text(text: str) -> tuple[str, str]:
+    """A title (the first line, cut at a word) and a body (all of it, when there is more)."""
+    text = text.strip()
+    first = text.splitlines()[0].strip() if text else ""
+    title = first if len(first) <= TITLE_CHARS else \
+        first[:TITLE_CHARS].rsplit(" ", 1)[0].rstrip(" ,.;:") + "…"
+    return title, ("" if title == text else text)
+
+
+def chat_note(text: str) -> tuple[str, str] | None:
+    """(kind, what to keep) when `text` is a note command (/learn …), else None."""
+    word, _, rest = text.strip().partition(" ")
+    kind = CHAT_COMMANDS.get(word.lower())
+    return None if kind is None else (kind, rest.strip())
+
 
 class NoteError(Exception):
     """A note cannot be changed so (no such note, or not in a state that allows it)."""

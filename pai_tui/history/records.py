@@ -29,6 +29,9 @@ class SessionRecord:
     created_at: datetime
     updated_at: datetime
     message_count: int = 0
+    source: str | None = None  # where it was imported from (chatgpt, claude…); None: pai's own
+    external_id: str | None = None  # its id there
+    content_hash: str | None = None  # of what was imported (the same again changes nothing)
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,12 @@ class MessageRecord:
     output_estimated: bool = False  # output tokens counted from the text, not told
     superseded: bool = False  # a retry replaced this answer (it stays reachable)
     agent: str | None = None  # the agent whose run this answer is; None: the main chat
+    notes_used: tuple[int, ...] = ()  # the notes put in its context (turns/recall.py)
+    rating: int | None = None  # the user's, 1..10; None: not rated
+    external_id: str | None = None  # its id where it was imported from
+    content_hash: str | None = None  # of what was imported
+    reply_to: int | None = None  # the message it answers, in a tree (an imported ChatGPT chat)
+    on_path: bool = True  # on the branch the user last saw (False: another branch)
 
 
 @dataclass(frozen=True)

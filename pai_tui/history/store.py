@@ -29,8 +29,11 @@ from pai_tui.history.models import ChatSession, KeptCost, Message, utcnow
 from pai_tui.history.notes import NoteStore
 from pai_tui.history.proposals import ProposalStore
 from pai_tui.history.records import MessageRecord, Role, SessionRecord, Status
+from pai_tui.history.rows import message_record as _message_record
+from pai_tui.history.rows import session_record as _session_record
 from pai_tui.history.search import SearchStore
 from pai_tui.history.timeline import TimelineStore
+from pai_tui.history.transfer import TransferStore
 from pai_tui.history.urls import sqlite_path
 from pai_tui.history.writers import is_gone, this_writer
 from pai_tui.paths import narrow, private_file, private_folder
@@ -122,14 +125,6 @@ def make_engine(url: str, create_folder: bool = True) -> Engine:
     return engine
 
 
-def _session_record(row: ChatSession, count: int = 0) -> SessionRecord:
-    return SessionRecord(
-        id=row.id, title=row.title, provider=row.provider, model=row.model,
-        system_prompt=row.system_prompt, created_at=row.created_at, updated_at=row.updated_at,
-        message_count=count,
-    )
-
-
 def _message_values(*, cost: float | Unset | None = UNSET, **fields: Any) -> dict[str, Any]:
     """The columns `update_message` sets: the fields given (None leaves one alone), the cost
     when given (None: unknown), and the time."""
@@ -140,19 +135,8 @@ def _message_values(*, cost: float | Unset | None = UNSET, **fields: Any) -> dic
     return values
 
 
-def _message_record(row: Message) -> MessageRecord:
-    return MessageRecord(
-        id=row.id, session_id=row.session_id, role=row.role,  # type: ignore[arg-type]
-        content=row.content, status=row.status,  # type: ignore[arg-type]
-        provider=row.provider, model=row.model, input_tokens=row.input_tokens,
-        output_tokens=row.output_tokens, cost=row.cost, created_at=row.created_at,
-        updated_at=row.updated_at, error=row.error, skill=row.skill,
-        parent_id=row.parent_id, output_estimated=bool(row.output_estimated),
-        superseded=bool(row.superseded), agent=row.agent,
-    )
-
-
-class Store(TimelineStore, FeedStore, LeaseStore, SearchStore, ProposalStore, NoteStore):
+class Store(TimelineStore, FeedStore, LeaseStore, SearchStore, ProposalStore, NoteStore,
+            TransferStore):
     def __init__(self, engine: Engine):
         self.engine = engine
         self._reading = sessionmaker(engine, expire_on_commit=False)
@@ -435,6 +419,19 @@ class Store(TimelineStore, FeedStore, LeaseStore, SearchStore, ProposalStore, No
         with self._session(write=False) as s:
             row = s.get(Message, message_id)
             return _message_record(row) if row else None
+
+    def rate(self, message_id: int, rating: int) -> None:
+        """The user's rating of an answer, 1..10 (a new one replaces the old)."""
+        if not 1 <= rating <= 10:
+            raise ValueError(f"a rating is 1 to 10, not {rating}")
+        with self._session() as s:
+            s.execute(update(Message).where(Message.id == message_id).values(rating=rating))
+
+    def set_notes_used(self, message_id: int, note_ids: list[int]) -> None:
+        """Which notes were put in the context of the answer `message_id`."""
+        with self._session() as s:
+            s.execute(update(Message).where(Message.id == message_id)
+                      .values(notes_used=" ".join(map(str, note_ids)) or None))
 
     def messages_from(self, session_id: int, message_id: int) -> int:
         """How many messages (not steps) of the session are `message_id` or newer: the window

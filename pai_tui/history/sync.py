@@ -50,7 +50,7 @@ def sync_status(engine: Engine) -> SyncStatus:
                 continue
             table = Base.metadata.tables[table_name]
             columns = {column["name"] for column in inspect(conn).get_columns(table_name)}
-            # Before schema 16 no row says its host: all of them are the unknown host's.
+            # Before schema 18 no row says its host: all of them are the unknown host's.
             host = table.c.host if "host" in columns else null().label("host")
             query = select(host, func.count(), *(func.max(table.c[t]) for t in times))
             query = query.group_by(table.c.host) if "host" in columns else query

@@ -85,6 +85,7 @@ class TurnContext:
     decision: RouteDecision | None = None  # routed already (pai skill run); None: route it
     trace_id: str = field(default_factory=new_trace_id)  # the tree's: children share it
     ledger: Ledger | None = None  # what it spends against its budget and its parents'
+    without_notes: frozenset[int] = frozenset()  # notes the user took out of this turn
 
     @property
     def ids(self) -> dict[str, Any]:

@@ -13,12 +13,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pai_tui.history.records import MessageRecord, SessionRecord
+from pai_tui.history.records import MessageRecord, NoteRecord, SessionRecord
 from pai_tui.llm.base import ChatMessage, ChatRequest
 from pai_tui.llm.models import ModelInfo
 from pai_tui.llm.window import fit
+from pai_tui.turns.recall import recall, with_notes
 
 if TYPE_CHECKING:
+    from pai_tui.config import NotesSettings
     from pai_tui.history.store import Store
     from pai_tui.llm.providers import Providers
     from pai_tui.skills.router import RouteDecision, Router
@@ -33,6 +35,7 @@ class Prepared:
     left_out: int  # earlier messages not sent, to fit the window
     question: str | None  # the user's message being answered: what is routed
     routed: RouteDecision | None = None  # routed in the same thread trip, when it could be
+    notes: tuple[NoteRecord, ...] = ()  # from the history, in the system prompt
 
 
 def conversation(stored: list[MessageRecord], question_id: int | None) -> list[ChatMessage]:
@@ -76,7 +79,7 @@ def _sent_answer(answers: list[MessageRecord]) -> MessageRecord | None:
 
 
 def prepare(store: Store, providers: Providers, ctx: TurnContext, max_output_tokens: int,
-            router: Router | None = None) -> Prepared:
+            router: Router | None = None, notes: NotesSettings | None = None) -> Prepared:
     """Blocking (one trip to the database thread): the request of the turn `ctx`, and its
     routing decision when a `router` is given (routing is pure computation: doing it in the
     same trip saves the first token a thread hop)."""
@@ -87,9 +90,23 @@ def prepare(store: Store, providers: Providers, ctx: TurnContext, max_output_tok
     stored = store.messages(ctx.session_id)
     question = next((m.content for m in stored if m.id == ctx.user_id), None)
     reserve = min(max_output_tokens, info.max_output_tokens)
-    kept, left_out = fit(conversation(stored, ctx.user_id), session.system_prompt,
-                         info.context_window, reserve)
-    request = ChatRequest(kept, ctx.choice.model, session.system_prompt, reserve)
+    recalled = _recall(store, ctx, question, notes)
+    system = with_notes(session.system_prompt, recalled)
+    kept, left_out = fit(conversation(stored, ctx.user_id), system, info.context_window,
+                         reserve)
+    request = ChatRequest(kept, ctx.choice.model, system, reserve)
     routed = router.route(question) if router is not None and question is not None \
         and ctx.decision is None else None
-    return Prepared(session, info, request, left_out, question, routed)
+    return Prepared(session, info, request, left_out, question, routed, tuple(recalled))
+
+
+def _recall(store: Store, ctx: TurnContext, question: str | None,
+            settings: NotesSettings | None) -> list[NoteRecord]:
+    """A chat turn's or an agent run's notes (not a nested skill's: its parent had them),
+    remembered on the answer."""
+    if settings is None or question is None or (ctx.parent_id is not None and not ctx.agent):
+        return []
+    recalled = recall(store, question, settings, ctx.without_notes)
+    if recalled:
+        store.set_notes_used(ctx.turn_id, [note.id for note in recalled])
+    return recalled

@@ -46,9 +46,11 @@ class Turns:
     async def start(self, session_id: int | None, text: str, *,
                     choice: ModelChoice | None = None, system: str | None = None,
                     decision: RouteDecision | None = None, agent: str | None = None,
-                    limits: Limits | None = None, parent: TurnContext | None = None) -> Turn:
+                    limits: Limits | None = None, parent: TurnContext | None = None,
+                    without_notes: frozenset[int] = frozenset()) -> Turn:
         """Save `text` (in a new session if `session_id` is None, answered by `choice` with
-        `system`, else the defaults) and the answer's row; the turn that answers it.
+        `system`, else the defaults) and the answer's row; the turn that answers it
+        (`without_notes`: notes of the history the user took out of its context).
 
         Raises NotSaved, with a reason safe to show, when it could not be saved. Under a
         `parent` turn (an agent's run it started), stopping the parent stops it too.
@@ -58,13 +60,14 @@ class Turns:
         try:
             session, created, user, answer, prepared = await history.run(
                 self._save_and_prepare, session_id, text, choice, system, decision, limits,
-                agent, parent)
+                agent, parent, without_notes)
         except Exception as error:
             raise NotSaved(history.redact(str(error)) or type(error).__name__) from error
         if created:
             self.services.bus.publish(events.SessionCreated(session.id, session.title,
                                                             agent=agent))
-        return self._turn(session, user, answer, decision, agent, limits, prepared, parent)
+        return self._turn(session, user, answer, decision, agent, limits, prepared, parent,
+                          without_notes)
 
     async def retry(self, session_id: int) -> Turn:
         """A new answer to the session's last question, replacing the answers it had (they stay
@@ -85,8 +88,10 @@ class Turns:
               decision: RouteDecision | None, agent: str | None,
               limits: Limits | None = None,
               prepared: Prepared | Exception | None = None,
-              parent: TurnContext | None = None) -> Turn:
-        ctx = self._context(session, user, answer, decision, limits, agent, parent)
+              parent: TurnContext | None = None,
+              without_notes: frozenset[int] = frozenset()) -> Turn:
+        ctx = replace(self._context(session, user, answer, decision, limits, agent, parent),
+                      without_notes=without_notes)
         self.services.bus.publish(events.MessageSaved(session.id, user.id, "user", user.status,
                                                       **ctx.ids))
         return Turn(self.services, ctx, user.content, answer, prepared)
@@ -124,6 +129,7 @@ class Turns:
                           choice: ModelChoice | None, system: str | None,
                           decision: RouteDecision | None, limits: Limits,
                           agent: str | None = None, parent: TurnContext | None = None,
+                          without_notes: frozenset[int] = frozenset(),
                           ) -> tuple[SessionRecord, bool, MessageRecord, MessageRecord,
                                      Prepared | Exception]:
         """Blocking: the question saved, and the request prepared in the same trip to the
@@ -133,12 +139,13 @@ class Turns:
         session, created, user, answer = self._save_question(
             store, session_id, text, choice, system, agent,
             parent.turn_id if parent is not None else None)
-        ctx = self._context(session, user, answer, decision, limits, agent, parent)
+        ctx = replace(self._context(session, user, answer, decision, limits, agent, parent),
+                      without_notes=without_notes)
         services = self.services
         try:
             prepared: Prepared | Exception = prepare(
                 store, services.providers, ctx, limits.max_output_tokens,
-                services.skills.loaded_router())
+                services.skills.loaded_router(), services.config.notes)
         except Exception as error:  # handed to the turn, which reports it when it runs
             prepared = error
         return session, created, user, answer, prepared

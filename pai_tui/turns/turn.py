@@ -141,6 +141,7 @@ class Turn:
         self.toolbox: Toolbox | None = None  # tools offered besides skills' (an agent's)
         self.plan: Plan | None = None  # how it is answered, if not by routing (a delegation)
         self._started = False
+        self._notes: tuple[int, ...] = ()  # the history's notes in its context
         self._span: spans.Span | None = None
 
     # what the turn tells
@@ -162,7 +163,8 @@ class Turn:
             self._started = True
             ctx = self.ctx
             self._publish(events.TurnStarted(ctx.session_id, ctx.turn_id, ctx.choice.provider,
-                                             ctx.choice.model, skill, self.answers, **ctx.ids))
+                                             ctx.choice.model, skill, self.answers,
+                                             self._notes, **ctx.ids))
 
     # the turn
 
@@ -204,7 +206,8 @@ class Turn:
             # One trip to the database thread: every hop costs the first token milliseconds.
             prepared = await services.history.run(prepare, services.providers, ctx,
                                                    ctx.limits.max_output_tokens,
-                                                   services.skills.loaded_router())
+                                                   services.skills.loaded_router(),
+                                                   services.config.notes)
         if isinstance(prepared, Exception):
             raise prepared
         if prepared.left_out:
@@ -234,6 +237,7 @@ class Turn:
                            spans.ROUTE_REASONS: list(decision.reasons)})
         plan = self.plan or strategies.plan(decision, skill, self.toolbox)
         end.skill = plan.label
+        self._notes = tuple(note.id for note in prepared.notes)
         self._start(plan.label)
         listen = Listeners(text=self._text, save=row.save_text, notice=self._notice,
                            over_budget=self._over_budget())

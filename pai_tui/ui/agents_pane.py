@@ -20,8 +20,8 @@ from pai_tui.history.records import MessageRecord
 from pai_tui.safe_text import printable
 from pai_tui.ui.bus import Bridge, Listening
 from pai_tui.ui.keymap import bindings_for
-from pai_tui.ui.pane import Pane
-from pai_tui.ui.panes import EmptyState, OpenSession
+from pai_tui.ui.pane import EmptyState, Pane
+from pai_tui.ui.panes import OpenSession
 from pai_tui.ui.soon import Soon
 
 MARKS = {"complete": "✓", "failed": "✗", "cancelled": "■", "over budget": "$",

@@ -37,6 +37,7 @@ from pai_tui.ui.keymap import (
     use_standard_alt_digits,
 )
 from pai_tui.ui.markdown_body import warm_up as markdown_warm_up
+from pai_tui.ui.note_actions import NoteActions
 from pai_tui.ui.pane import Pane
 from pai_tui.ui.panes import HistoryPane, OpenSession
 from pai_tui.ui.session_actions import SessionActions
@@ -60,9 +61,11 @@ MAIN_SCREEN_ACTIONS = frozenset(
      "cancel_answer", "retry_answer", "switch_answer", "take_back_queued", "copy_answer",
      "toggle_details",
      "show_earlier", "switch_model", "edit_system_prompt", "rename_session", "delete_session",
-     "use_ollama", "browse_skills", "last_answer_timeline"})
+     "use_ollama", "browse_skills", "last_answer_timeline", "notes_used",
+     "keep_learning", "rate_answer", "preview_notes", "propose_learnings"})
 # Scopes of screens of their own (the screen's id is the scope): their actions act there.
-SCREEN_SCOPES = ("help", "skills", "timeline", "summary", "upgrade-item", "upgrade-proposal")
+SCREEN_SCOPES = ("help", "skills", "timeline", "summary", "upgrade-item", "upgrade-proposal",
+                 "notes-used", "note-picker")
 
 
 class MainScreen(Screen[None], inherit_bindings=False):
@@ -111,6 +114,7 @@ class PaiApp(App[None], inherit_bindings=False):
         self.bridge = Bridge(self, cockpit.bus)
         self.main = MainScreen(cockpit, self.bridge)
         self.sessions = SessionActions(self, cockpit, self.main.query_one)
+        self.memory = NoteActions(self, cockpit, self.main.query_one)
         cockpit.approvals.answerer = self.ask_permission
         self.terminal_title = TerminalTitle(self)
         self._theme_saved = cockpit.config.ui.theme
@@ -320,7 +324,7 @@ class PaiApp(App[None], inherit_bindings=False):
             await self.run_action(spec.action, self.main.query_one(ChatInput))
         elif spec.scope in SCREEN_SCOPES:
             await self.run_action(spec.action, self.screen)
-        elif spec.scope in ("agents", "upgrades"):  # on the row highlighted there
+        elif spec.scope in ("agents", "upgrades", "history"):  # on the row highlighted there
             await self.run_action(spec.action, self.pane(spec.scope))
         else:
             await self.run_action(spec.action)
@@ -394,6 +398,20 @@ class PaiApp(App[None], inherit_bindings=False):
             self.notify("No answer yet: the timeline shows one once it has begun.", timeout=3)
             return
         self.push_screen(TimelineScreen(self.cockpit.history, answer.message_id))
+
+    @work(group="notes-used", exclusive=True, exit_on_error=False)
+    async def action_notes_used(self) -> None:
+        from pai_tui.ui.notes_screen import NotesUsedScreen
+
+        answer = self.chat.last_answer()
+        if answer is None or not answer.notes_used:
+            self.notify("The last answer was given no notes from your history (pai notes add "
+                        "keeps one; [notes] in config.toml).", timeout=4)
+            return
+        ids = list(answer.notes_used)
+        notes = await self.cockpit.history.run(
+            lambda store: store.notes(statuses=(), ids=ids))
+        self.push_screen(NotesUsedScreen(answer.message_id, notes))
 
     def action_show_usage(self) -> None:
         from pai_tui.ui.summary_screen import SummaryScreen
@@ -543,6 +561,18 @@ class PaiApp(App[None], inherit_bindings=False):
     def action_retry_answer(self) -> None:
         self.action_focus_pane("chat")
         self.chat.retry()
+
+    def action_preview_notes(self) -> None:
+        self.memory.preview_notes()
+
+    def action_propose_learnings(self) -> None:
+        self.memory.propose_learnings()
+
+    def action_keep_learning(self) -> None:
+        self.memory.keep_as_learning()
+
+    def action_rate_answer(self) -> None:
+        self.memory.rate()
 
     def action_copy_answer(self) -> None:
         answer = self.chat.last_answer()

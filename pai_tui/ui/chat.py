@@ -68,6 +68,7 @@ class ChatPane(Listening, Pane):
         self._asking: UserView | None = None  # the message being answered now
         self._sending: AnswerView | None = None  # its answer's place, until the turn starts
         self._queued: list[UserView] = []  # sent while busy: each goes when the one before ends
+        self.without_notes: frozenset[int] = frozenset()  # left out of the next message (alt+p)
 
     def compose(self):  # type: ignore[override]
         with MessageList(id="messages"):
@@ -77,8 +78,14 @@ class ChatPane(Listening, Pane):
                      id="new-below")
         yield Static(id="slash-hint")
         # The skills service is made on the first keystroke, not at start-up.
-        yield ChatInput(self.cockpit.config.keymap,
-                        lambda prefix: self.cockpit.skills.completions(prefix))
+        yield ChatInput(self.cockpit.config.keymap, self._completions)
+
+    def _completions(self, prefix: str) -> list[str]:
+        """`/le` -> the note commands (/learn …) and the skills it may become."""
+        from pai_tui.history.notes import CHAT_COMMANDS
+
+        notes = [c for c in CHAT_COMMANDS if c.startswith(prefix.lower())]
+        return notes + [s for s in self.cockpit.skills.completions(prefix) if s not in notes]
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -186,7 +193,14 @@ class ChatPane(Listening, Pane):
 
     @on(ChatInput.Submitted)
     async def _submitted(self, message: ChatInput.Submitted) -> None:
-        """Send it; while an answer is being written, queue it (in order, never lost)."""
+        """Send it; while an answer is being written, queue it (in order, never lost). A note
+        command (/learn …, /decide …) keeps a note instead."""
+        from pai_tui.history.notes import chat_note
+
+        note = chat_note(message.text)
+        if note is not None:
+            self.keep_note(*note)
+            return
         if self.busy:
             view = UserView(message.text, queued=True)
             self._queued.append(view)
@@ -196,6 +210,31 @@ class ChatPane(Listening, Pane):
         view, answer = UserView(message.text), AnswerView.sending()
         await self._show(view, answer)
         self._send(message.text, view, answer)
+
+    @work(group="chat-note", exit_on_error=False)
+    async def keep_note(self, kind: str, text: str) -> None:
+        """Keep `text` as a note of `kind`, from this session; the input gets it back if it
+        cannot be kept."""
+        from pai_tui.history.notes import CHAT_COMMANDS, split_text
+        from pai_tui.history.records import NoteDraft
+
+        command = next(c for c, k in CHAT_COMMANDS.items() if k == kind)
+        title, body = split_text(text)
+        if not title:
+            self._give_back(command + " ")
+            self.notify(f"{command} what? Type what to remember after it: {command} TEXT",
+                        severity="warning", timeout=5)
+            return
+        draft = NoteDraft(kind, title, body, session_id=self.session_id)
+        try:
+            note = await self.cockpit.history.run(lambda store: store.add_note(draft))
+        except Exception as error:  # the store failed: nothing typed is lost
+            self._give_back(f"{command} {text}")
+            self.notify(f"Not kept ({error}); it is back in the input.", severity="error",
+                        markup=False, timeout=10)
+            return
+        self.notify(f"Kept {kind} {note.id}: {printable(note.title)[:80]} (pai notes; "
+                    "forget it there or in History)", markup=False, timeout=5)
 
     def _next_queued(self) -> None:
         """The answer ended: send the oldest queued message, if any."""
@@ -236,9 +275,11 @@ class ChatPane(Listening, Pane):
                 await view.remove()
                 self._give_back(text)
                 return
+            without, self.without_notes = self.without_notes, frozenset()  # this one only
             try:
                 turn = await self.cockpit.turns.start(
-                    self.session_id, text, decision=_as_written(text) if plan else None)
+                    self.session_id, text, decision=_as_written(text) if plan else None,
+                    without_notes=without)
             except NotSaved as error:
                 await view.remove()
                 self._give_back(text)

@@ -17,6 +17,8 @@ SCOPE_NAMES = {"app": "Anywhere", "screen": "Anywhere", "chat-input": "In the ch
                "agents": "In the Agents list",
                "upgrades": "In the Upgrades list", "upgrade-item": "On an upgrade item",
                "upgrade-proposal": "On a proposal",
+               "notes-used": "On the notes given to an answer",
+               "note-picker": "Choosing notes",
                "help": "On this screen",
                "skills": "In the Skills browser", "timeline": "In a timeline",
                "summary": "In the usage summary"}

@@ -43,7 +43,7 @@ class SearchResults(OptionList):
 
 def result_line(hit: SearchHit, titles: dict[int, str], now: datetime) -> Text:
     """What a result is, where and when; under it, its snippet with the matches marked."""
-    from pai_tui.ui.panes import ago
+    from pai_tui.ui.pane import ago
 
     where = ""
     if hit.session_id is not None:

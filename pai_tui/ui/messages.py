@@ -91,6 +91,8 @@ class AnswerView(VerticalGroup):
         self.details = details
         self.notice = ""
         self.alternative: tuple[int, int] | None = None  # answer k of n to its question
+        self.notes_used: tuple[int, ...] = ()  # the history's notes in its context
+        self.rating: int | None = None  # the user's, 1..10
         self._pending: list[str] = []
 
     @classmethod
@@ -103,14 +105,21 @@ class AnswerView(VerticalGroup):
         self.message_id, self.provider, self.model = event.message_id, event.provider, \
             event.model
         self.skill, self.status = event.skill, "streaming"
+        self.notes_used = event.notes
         self._refresh_frame()
 
     @classmethod
     def from_record(cls, record: MessageRecord) -> AnswerView:
         details = details_text(record.provider, record.model, record.input_tokens,
                                record.output_tokens, record.cost, record.output_estimated)
-        return cls(record.id, record.provider, record.model, record.status, record.content,
+        view = cls(record.id, record.provider, record.model, record.status, record.content,
                    record.error, details, record.skill)
+        view.notes_used, view.rating = record.notes_used, record.rating
+        return view
+
+    def rated(self, rating: int) -> None:
+        self.rating = rating
+        self._refresh_frame()
 
     def compose(self) -> ComposeResult:
         yield Static(classes="answer-header")
@@ -140,6 +149,11 @@ class AnswerView(VerticalGroup):
         if self.alternative is not None:
             shown, count = self.alternative
             header.append(f"  answer {shown} of {count} (alt+a switches)", style="dim")
+        if self.notes_used:
+            count = len(self.notes_used)
+            header.append(f"  used {count} note{'s' * (count != 1)} (alt+j)", style="dim")
+        if self.rating is not None:
+            header.append(f"  rated {self.rating}/10", style="dim")
         if label := STATUS_LABELS.get(self.status):
             header.append(f"  {label}" if header else label, style="italic")
         if self.notice and self.status == "streaming":

@@ -1,4 +1,4 @@
-"""The History pane, and what the panes share (EmptyState, `ago`, OpenSession)."""
+"""The History pane, and OpenSession (what opens a session in the Chat pane)."""
 
 from __future__ import annotations
 
@@ -8,39 +8,32 @@ from rich.text import Text
 from textual import on, work
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import Input, OptionList, Static
+from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
 from pai_tui import events
 from pai_tui.cockpit import Cockpit
-from pai_tui.history.records import SearchHit, SessionRecord
+from pai_tui.history.records import NoteRecord, SearchHit, SessionRecord
 from pai_tui.safe_text import printable
 from pai_tui.ui.bus import Bridge, Listening
 from pai_tui.ui.keymap import bindings_for
-from pai_tui.ui.pane import Pane
+from pai_tui.ui.pane import EmptyState, Pane, ago
 from pai_tui.ui.soon import Soon
 
 TIMES_EVERY_S = 30.0
 RELOAD_AFTER_S = 0.1
 
 
-def ago(moment: datetime, now: datetime | None = None) -> str:
-    """'just now', '5 min ago', '3 h ago', 'yesterday', or the date (moments are naive UTC)."""
-    now = now or datetime.now(UTC).replace(tzinfo=None)
-    seconds = max(0, (now - moment).total_seconds())
-    if seconds < 60:
-        return "just now"
-    if seconds < 3600:
-        return f"{int(seconds // 60)} min ago"
-    if seconds < 86400:
-        return f"{int(seconds // 3600)} h ago"
-    if seconds < 2 * 86400:
-        return "yesterday"
-    return moment.strftime("%Y-%m-%d")
-
-
-class EmptyState(Static, can_focus=True):
-    """A focusable explanation shown where a pane has nothing yet."""
+def note_line(note: NoteRecord, now: datetime) -> Text:
+    """A note: its kind, title and age; under it, its TELOS ids and tags."""
+    line = Text(no_wrap=True, overflow="ellipsis")
+    line.append(f"{note.kind:<10} ", style="bold")
+    line.append(printable(note.title))
+    line.append(f"  {ago(note.created_at, now)}", style="dim")
+    extra = " ".join([*note.draft.telos, *(f"#{t}" for t in note.draft.tags)])
+    if extra:
+        line.append(f"\n           {printable(extra)}", style="dim")
+    return line
 
 
 class OpenSession(Message):
@@ -65,6 +58,8 @@ class HistoryPane(Listening, Pane):
         self.bridge = bridge
         self.sessions: list[SessionRecord] = []
         self.hits: list[SearchHit] = []
+        self.view = "sessions"  # or "notes", "forgotten" (v switches)
+        self.notes: list[NoteRecord] = []
         self._reloads = Soon(self, RELOAD_AFTER_S, self.reload)
         self._searches = Soon(self, SEARCH_AFTER_S, self.run_search)
 
@@ -73,12 +68,14 @@ class HistoryPane(Listening, Pane):
 
         yield SearchBox(placeholder="Search the history… (esc closes)", id="history-search")
         yield OptionList(id="history-list")
+        yield OptionList(id="history-notes")
         yield SearchResults(id="history-results")
         yield EmptyState("Opening history…", id="history-state")
 
     def on_mount(self) -> None:
         super().on_mount()
-        for hidden in ("#history-list", "#history-search", "#history-results"):
+        for hidden in ("#history-list", "#history-search", "#history-results",
+                       "#history-notes"):
             self.query_one(hidden).display = False
         self._stop_listening = self.bridge.listen(self, events.StoreReady, events.StoreFailed,
                                                   events.SessionCreated, events.SessionUpdated)
@@ -121,6 +118,9 @@ class HistoryPane(Listening, Pane):
         state = self.query_one("#history-state", EmptyState)
         if self.searching and self.query_one("#history-results").display:
             return  # the results stay in view; the sessions are kept for their titles
+        if self.view != "sessions":
+            await self._show_notes()
+            return
         if not self.sessions:
             self._show_state("No sessions yet.\nYour chats are listed here, newest first.")
             return
@@ -140,6 +140,8 @@ class HistoryPane(Listening, Pane):
     def _prompt(record: SessionRecord, now: datetime | None = None) -> Text:
         prompt = Text(printable(record.title), no_wrap=True, overflow="ellipsis")
         prompt.append(f"  {ago(record.updated_at, now)}", style="dim")
+        if record.source:  # imported (pai history import): from where
+            prompt.append(f"  ⇣{printable(record.source)}", style="dim")
         return prompt
 
     def _option(self, record: SessionRecord) -> Option:
@@ -161,11 +163,80 @@ class HistoryPane(Listening, Pane):
 
     def focus_target(self) -> Widget:
         """The results while searching, else the sessions (or what the pane says instead)."""
-        for name in ("#history-results", "#history-list", "#history-search"):
+        for name in ("#history-results", "#history-notes", "#history-list",
+                     "#history-search"):
             widget = self.query_one(name)
             if widget.display:
                 return widget
         return self.query_one("#history-state")
+
+    # notes
+
+    VIEWS = ("sessions", "notes", "forgotten")
+
+    def action_switch_view(self) -> None:
+        """Sessions, then the notes, then the forgotten notes, and round again."""
+        self.view = self.VIEWS[(self.VIEWS.index(self.view) + 1) % len(self.VIEWS)]
+        self.query_one("#history-notes").display = self.view != "sessions"
+        self.query_one("#history-list").display = self.view == "sessions"
+        self.border_subtitle = "" if self.view == "sessions" else self.view
+        self.reload()
+        self.call_after_refresh(lambda: self.focus_target().focus())
+
+    async def _show_notes(self) -> None:
+        status = "active" if self.view == "notes" else "forgotten"
+        self.notes = await self.cockpit.history.run(
+            lambda store: store.notes(statuses=(status,)))
+        listing = self.query_one("#history-notes", OptionList)
+        keep = listing.highlighted_option.id if listing.highlighted_option else None
+        now = datetime.now(UTC).replace(tzinfo=None)
+        listing.set_options(Option(note_line(note, now), id=str(note.id))
+                            for note in self.notes)
+        ids = [str(n.id) for n in self.notes]
+        listing.highlighted = ids.index(keep) if keep in ids else (0 if ids else None)
+        if not self.notes:
+            said = ("No notes yet.\n/learn TEXT or /decide TEXT in the chat keeps one; so does "
+                    "pai notes add." if self.view == "notes" else "No forgotten notes.")
+            listing.set_options([Option(Text(said, style="dim"), disabled=True)])
+        self.query_one("#history-state").display = False
+        self.query_one("#history-list").display = False
+        listing.display = True
+        self.border_subtitle = f"{self.view} · {len(self.notes)}"
+
+    def _note_under_cursor(self) -> NoteRecord | None:
+        option = self.query_one("#history-notes", OptionList).highlighted_option
+        wanted = option.id if option is not None else None
+        return next((n for n in self.notes if str(n.id) == wanted), None)
+
+    @on(OptionList.OptionSelected, "#history-notes")
+    def _open_note(self) -> None:
+        from pai_tui.ui.notes_screen import NotesUsedScreen
+
+        note = self._note_under_cursor()
+        if note is not None:
+            self.app.push_screen(NotesUsedScreen(None, [note]))
+
+    def action_forget_note(self) -> None:
+        self._change_note("forget_note", "notes", "forgotten (u restores it in the "
+                                                   "forgotten view)")
+
+    def action_restore_note(self) -> None:
+        self._change_note("restore_note", "forgotten", "restored")
+
+    def _change_note(self, change: str, view: str, said: str) -> None:
+        note = self._note_under_cursor() if self.view == view else None
+        if note is None:
+            self.notify(f"Put the cursor on a note in the {view} view (v switches).",
+                        severity="warning", timeout=4)
+            return
+        self._changing_note(note, change, said)
+
+    @work(group="history-note", exit_on_error=False)
+    async def _changing_note(self, note: NoteRecord, change: str, said: str) -> None:
+        await self.cockpit.history.run(lambda store: getattr(store, change)(note.id))
+        self.notify(f"Note {note.id} {said}: {printable(note.title)[:60]}", markup=False,
+                    timeout=4)
+        self.reload()
 
     # search
 

@@ -7,6 +7,7 @@ a feed or a model is shown literally."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 from rich.text import Text
@@ -23,10 +24,10 @@ from pai_tui.history.records import FeedItemRecord, FeedSourceState, ProposalRec
 from pai_tui.safe_text import printable
 from pai_tui.ui.bus import Bridge, Listening
 from pai_tui.ui.keymap import bindings_for
-from pai_tui.ui.pane import Pane
-from pai_tui.ui.panes import EmptyState, ago
+from pai_tui.ui.pane import EmptyState, Pane, ago
 
 SHOWN = 200  # items listed (the best)
+PROGRESS_EVERY_S = 0.25  # a poll's progress is drawn at most this often
 CLOSED_SHOWN = 5  # proposals listed that are done with (the latest), besides the open ones
 OPEN = ("proposed", "accepted", "applied")  # the user has something to do, or pai is doing it
 STATE_STYLES = {"proposed": "bold", "accepted": "bold green", "applied": "yellow",
@@ -86,11 +87,7 @@ class UpgradesPane(Listening, Pane):
     def _show(self) -> None:
         listing = self.query_one("#upgrades-list", OptionList)
         state = self.query_one("#upgrades-state", EmptyState)
-        unread = sum(not r.read for r in self.items)
-        failing = len(self.trouble)
-        self.border_subtitle = " · ".join(filter(None, [
-            self.progress, f"{unread} unread" if unread else "",
-            f"{failing} source{'s' if failing != 1 else ''} failing" if failing else ""]))
+        self._show_counts()
         if not self.items and not self.proposals:
             return
         keep = listing.highlighted_option.id if listing.highlighted_option else None
@@ -105,6 +102,15 @@ class UpgradesPane(Listening, Pane):
         state.display, listing.display = False, True
         if focus:
             listing.focus()
+
+    def _show_counts(self) -> None:
+        """Progress, unread and failing in the border: all a poll's progress changes (the
+        list is built again only when the items change)."""
+        unread = sum(not r.read for r in self.items)
+        failing = len(self.trouble)
+        self.border_subtitle = " · ".join(filter(None, [
+            self.progress, f"{unread} unread" if unread else "",
+            f"{failing} source{'s' if failing != 1 else ''} failing" if failing else ""]))
 
     def _highlighted(self) -> FeedItemRecord | None:
         option = self.query_one("#upgrades-list", OptionList).highlighted_option
@@ -159,11 +165,15 @@ class UpgradesPane(Listening, Pane):
         from pai_tui.config import ConfigError
 
         self.progress = "fetching…"
-        self._show()
+        self._show_counts()  # the list is as it was: drawing it again held keys ~0.1-0.2 s
+
+        drawn = [0.0]
 
         def told(done: int, total: int, _: object) -> None:
             self.progress = f"fetching {done}/{total}"
-            self._show()
+            if done == total or time.monotonic() - drawn[0] >= PROGRESS_EVERY_S:
+                drawn[0] = time.monotonic()  # a redraw per source kept keys waiting
+                self._show_counts()
 
         try:
             polled = await self.cockpit.upgrades.fetch(told)

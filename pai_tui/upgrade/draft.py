@@ -8,8 +8,6 @@ session."""
 from __future__ import annotations
 
 import asyncio
-import json
-import re
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,19 +63,12 @@ def prompt(record: FeedItemRecord, home: Path) -> str:
 
 
 def _json_object(text: str) -> dict[str, Any]:
-    body = text.strip()
-    fenced = re.match(r"^```[a-zA-Z]*\n(.*)\n```$", body, re.S)
-    if fenced:
-        body = fenced.group(1)
-    start, end = body.find("{"), body.rfind("}")
-    if start < 0 or end < start:
-        raise DraftError("the model's answer holds no JSON object")
+    from pai_tui.turns.ask_json import Unanswered, json_in
+
     try:
-        found = json.loads(body[start:end + 1])
-    except json.JSONDecodeError as error:
-        raise DraftError(f"the model's answer is not valid JSON ({error})") from None
-    if not isinstance(found, dict):
-        raise DraftError("the model's answer is not a JSON object")
+        found: dict[str, Any] = json_in(text, "{")
+    except Unanswered as error:
+        raise DraftError(str(error)) from None
     return found
 
 
@@ -131,18 +122,12 @@ async def check_diff(home: Path, diff: str) -> None:
 
 
 async def _ask(turns: Turns, text: str) -> MessageRecord:
-    from pai_tui.llm.providers import OFFLINE
-    from pai_tui.skills.router import RouteDecision
+    from pai_tui.turns.ask_json import Unanswered, ask
 
-    if turns.default_choice().provider == OFFLINE:
-        raise DraftError("no model is set up to draft it (pai doctor says what is missing)")
-    plain = RouteDecision(None, "chat", text, reasons=("drafting an upgrade proposal",))
-    turn = await turns.start(None, text, system=SYSTEM, decision=plain)
-    answer = await turn.run()
-    if answer.status != "complete":
-        raise DraftError(f"the model did not finish its answer ({answer.status}: "
-                         f"{answer.error or 'no reason given'}); session {answer.session_id}")
-    return answer
+    try:
+        return await ask(turns, text, SYSTEM, "drafting an upgrade proposal")
+    except Unanswered as error:
+        raise DraftError(str(error)) from None
 
 
 async def draft(turns: Turns, history: History, home: Path, item_id: int) -> ProposalRecord:

@@ -4,6 +4,7 @@ this; it calls the pieces (sources, fetch, poll, rank, scheduler)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -73,11 +74,13 @@ class UpgradeFeed:
 
     async def _poll(self, sources: list[Source], force: bool, progress: Progress | None,
                     ) -> list[Polled]:
+        await asyncio.to_thread(_poll_modules)  # ~0.25 s of imports, off the UI loop
         from pai_tui.upgrade.fetch import Fetcher
         from pai_tui.upgrade.poll import poll
 
         every = timedelta(minutes=self.config.upgrade.every_minutes)
         fetcher = Fetcher()
+        await fetcher.ready()
         self.polling = True
         try:
             return await poll(sources, self.history, fetcher, force=force, progress=progress,
@@ -192,3 +195,11 @@ class UpgradeFeed:
         from pai_tui.upgrade.proposals import expire
 
         return await expire(self.history, now or utcnow())
+
+
+def _poll_modules() -> None:
+    """Import what a poll needs (httpx2 alone takes ~0.1 s): run in a thread, so the first
+    fetch does not hold the cockpit's keys."""
+    import httpx2  # noqa: F401
+
+    from pai_tui.upgrade import fetch, poll  # noqa: F401

@@ -67,6 +67,12 @@ class Fetcher:
                                    "application/feed+json, application/xml;q=0.9, */*;q=0.8"})
         return self._client
 
+    async def ready(self) -> None:
+        """Make the HTTP client now, in a thread: loading the CA certificates takes 35-80 ms
+        that the cockpit's keys would wait for on the UI loop."""
+        if self._client is None:
+            await asyncio.to_thread(self._http)
+
     async def aclose(self) -> None:
         if self._client is not None:
             await self._client.aclose()

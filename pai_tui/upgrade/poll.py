@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Literal
 
 from pai_tui.history.records import FeedSourceState
 from pai_tui.upgrade.fetch import Fetched, Fetcher, Validators
-from pai_tui.upgrade.parse import FeedError, ParsedFeed, parse_feed
+from pai_tui.upgrade.parse import FeedError, ParsedFeed
+from pai_tui.upgrade.reader import Readers
+from pai_tui.upgrade.reader import read_document as read_document  # where it was before
 from pai_tui.upgrade.sources import Source
 
 if TYPE_CHECKING:
@@ -56,21 +58,25 @@ async def poll(sources: Sequence[Source], history: History, fetcher: Fetcher,
     source that posts about daily (see `interval`)."""
     states = await history.run(lambda store: store.feed_sources())
     done = 0
+    readers = Readers()
 
     async def one(source: Source) -> Polled:
         nonlocal done
-        polled = await _poll_one(source, states.get(source.name), history, fetcher, now, force,
-                                 every)
+        polled = await _poll_one(source, states.get(source.name), history, fetcher, readers,
+                                 now, force, every)
         done += 1
         if progress is not None:
             progress(done, len(sources), polled)
         return polled
 
-    return list(await asyncio.gather(*(one(source) for source in sources)))
+    try:
+        return list(await asyncio.gather(*(one(source) for source in sources)))
+    finally:
+        await readers.close()
 
 
 async def _poll_one(source: Source, state: FeedSourceState | None, history: History,
-                    fetcher: Fetcher, now: datetime | None, force: bool,
+                    fetcher: Fetcher, readers: Readers, now: datetime | None, force: bool,
                     every: timedelta = EVERY) -> Polled:
     from pai_tui.history.models import utcnow
 
@@ -86,7 +92,7 @@ async def _poll_one(source: Source, state: FeedSourceState | None, history: Hist
     parsed: ParsedFeed | FeedError | None = None
     if fetched.outcome == "fetched":
         try:
-            parsed = await asyncio.to_thread(read_document, source, fetched)
+            parsed = await readers.read(source, fetched)
         except FeedError as error:
             parsed = error
     new = 0
@@ -101,15 +107,6 @@ async def _poll_one(source: Source, state: FeedSourceState | None, history: Hist
     if fetched.outcome == "failed" or isinstance(parsed, FeedError):
         return Polled(source.name, "failed", error=state.error)
     return Polled(source.name, "new" if new else "unchanged", new)
-
-
-def read_document(source: Source, fetched: Fetched) -> ParsedFeed:
-    """The items of what was fetched: a feed, or the matching links of a page."""
-    if source.kind == "page":
-        from pai_tui.upgrade.page import parse_page
-
-        return parse_page(fetched.body, fetched.url, source.pattern or ".")
-    return parse_feed(fetched.body, fetched.url, fetched.content_type)
 
 
 def after(state: FeedSourceState, fetched: Fetched, parsed: ParsedFeed | FeedError | None,

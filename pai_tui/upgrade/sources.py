@@ -19,7 +19,7 @@ Kind = Literal["feed", "github", "youtube", "page"]
 KINDS: tuple[str, ...] = get_args(Kind)
 FILE = "sources.toml"
 
-_GITHUB = re.compile(r"^https?://(?:www\.)?github\.com/([\w.-]+)/([\w.-]+?)(?:\.git)?(?:/.*)?$")
+_GITHUB = re.compile(r"^https?://(?:www\.)?github\.com/([\w.-]+)/([\w.-]+?)(?:\.git)?(/.*)?$")
 _CHANNEL_ID = re.compile(r"^UC[\w-]{22}$")
 _YOUTUBE = "https://www.youtube.com/feeds/videos.xml"
 
@@ -46,11 +46,22 @@ def feed_url(kind: Kind, url: str) -> str:
         match = _GITHUB.match(url.strip())
         if match is None:
             raise ValueError(f"not a GitHub repository URL: {url}")
-        owner, repo = match.groups()
-        return f"https://github.com/{owner}/{repo}/releases.atom"
+        owner, repo, rest = match.groups()
+        return f"https://github.com/{owner}/{repo}/{_github_feed(rest or '')}"
     if kind == "youtube":
         return _youtube_feed(url.strip())
     return url
+
+
+def _github_feed(rest: str) -> str:
+    """A repository's releases; `…/tags` its tags; `…/commits/BRANCH` or `…/tree/BRANCH` the
+    commits of that branch (GitHub serves each as Atom)."""
+    parts = [p for p in rest.strip("/").split("/") if p]
+    if parts[:1] == ["tags"]:
+        return "tags.atom"
+    if parts[:1] in (["commits"], ["tree"]) and len(parts) >= 2:
+        return f"commits/{'/'.join(parts[1:]).removesuffix('.atom')}.atom"
+    return "releases.atom"
 
 
 def _youtube_feed(url: str) -> str:
@@ -136,10 +147,9 @@ def read_sources(path: Path, origin: str, data: dict[str, Any] | None = None) ->
 
 def _source(entry: dict[str, Any], number: int, path: Path, where: KeyLocator,
             origin: str) -> Source:
-    line = _nth_table_line(where, number)
-
-    def wrong(field: str, message: str) -> ConfigError:
-        return ConfigError(path, f"source {number}: {message}", line, f"source.{field}")
+    def wrong(field: str, message: str) -> ConfigError:  # the line found only when needed
+        return ConfigError(path, f"source {number}: {message}", _nth_table_line(where, number),
+                           f"source.{field}")
 
     unknown = set(entry) - {"name", "kind", "url", "tags", "priority", "telos", "pattern"}
     if unknown:

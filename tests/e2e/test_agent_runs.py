@@ -450,3 +450,16 @@ def test_a_run_stopped_before_the_model_said_what_it_took_costs_unknown_not_zero
     [result] = [json.loads(line) for line in out.splitlines()]
     assert result["status"] == "cancelled" and result["cost"] is None, (result, err)
     assert rows(home, "SELECT cost FROM messages WHERE agent = 'architect'") == [(None,)]
+
+
+def test_the_researcher_s_findings_are_kept_as_a_research_note(
+        home: HomePaths, server: FakeLLMServer) -> None:
+    server.queue(Reply(text="Textual 8 supports anchors [1]. Unverified: the 9.0 date."),
+                 Reply(text="Three risks."))
+    assert agent("run", "researcher", "does Textual support anchors?").returncode == 0
+    assert agent("run", "red-teamer", "attack it").returncode == 0  # keeps nothing
+    [note] = json.loads(run_pai("notes", "list", "--json").stdout)
+    assert (note["kind"], note["title"], note["created_by"], note["agent"]) == (
+        "research", "researcher: does Textual support anchors?", "agent", "researcher")
+    assert note["body"] == "Textual 8 supports anchors [1]. Unverified: the 9.0 date."
+    assert note["message"] is not None and note["session"] is not None

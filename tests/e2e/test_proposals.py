@@ -24,6 +24,7 @@ from pai_tui.secrets.githook import MARK
 from pai_tui.upgrade.draft import DraftError
 from pai_tui.upgrade.home_git import GitError
 from pai_tui.upgrade.proposals import IllegalTransition
+from tests.builders import NEW_SKILL
 from tests.conftest import KEYS, TEST_KEYS, point_providers_at, run_pai
 from tests.fake_keys import fake_keys
 from tests.fakes.llm_server import FakeLLMServer, Reply
@@ -31,16 +32,6 @@ from tests.fakes.llm_server import FakeLLMServer, Reply
 URL = "https://example.com/news/release-notes"
 TITLE = "Release notes are now machine readable"
 GREETER = "---\nname: greeter\ndescription: Greets people.\n---\nGreet the user.\n"
-NEW_SKILL = """diff --git a/skills/release-notes/SKILL.md b/skills/release-notes/SKILL.md
-new file mode 100644
---- /dev/null
-+++ b/skills/release-notes/SKILL.md
-@@ -0,0 +1,4 @@
-+---
-+name: release-notes
-+description: Summarize a release's notes against my goals.
-+---
-"""
 BREAK_GREETER = """--- a/skills/greeter/SKILL.md
 +++ b/skills/greeter/SKILL.md
 @@ -1,5 +1,4 @@

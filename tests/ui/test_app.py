@@ -126,7 +126,8 @@ async def test_every_action_is_in_the_command_palette() -> None:
                 continue
             if spec.id in ("help.close", "chat.cancel", "ollama.use") \
                     or spec.scope in ("skills", "timeline", "summary", "upgrade-item",
-                                      "upgrade-proposal"):
+                                      "upgrade-proposal", "notes-used",
+                                      "note-picker"):
                 # listed on their screens (test_skills_ui, test_timeline_ui, test_upgrades_ui)
                 # the help screen's own key, and two listed only when there is something to
                 # do (test_every_palette_entry shows them then)
@@ -383,6 +384,66 @@ async def _start_session(app: PaiApp, pilot: Pilot) -> None:
     await settle(pilot)
 
 
+async def _answered_with_notes(app: PaiApp, pilot: Pilot) -> None:
+    """An answer that was given two notes from the history (its header says so)."""
+    from pai_tui.history.records import NoteDraft
+
+    await app.cockpit.history.run(lambda store: [store.add_note(NoteDraft(
+        "preference", "British spelling")), store.add_note(NoteDraft(
+            "learning", "Greetings", "Say hi back warmly."))])
+    await press(pilot, *"hi greetings", "enter")
+    await settle(pilot)
+    answer = app.chat.last_answer()
+    assert await eventually(pilot, lambda: answer is not None and len(answer.notes_used) == 2)
+    assert "used 2 notes" in text_of(app, answer)  # type: ignore[arg-type]
+
+
+def _notes_shown(app: PaiApp) -> bool:
+    from pai_tui.ui.notes_screen import NotesUsedScreen
+
+    return isinstance(app.screen, NotesUsedScreen) and len(app.screen.notes) == 2 and \
+        "Say hi back warmly." in text_of(app, app.screen)
+
+
+async def _notes_open(app: PaiApp, pilot: Pilot) -> None:
+    await _answered_with_notes(app, pilot)
+    await press(pilot, "alt+j")
+    assert await eventually(pilot, lambda: _notes_shown(app))
+
+
+async def _message_with_notes(app: PaiApp, pilot: Pilot) -> None:
+    """Two notes in the history; a message that matches both, typed and not sent."""
+    from pai_tui.history.records import NoteDraft
+
+    await app.cockpit.history.run(lambda store: [store.add_note(NoteDraft(
+        "learning", "Greetings are short")), store.add_note(NoteDraft(
+            "decision", "Greetings in English"))])
+    app.main.query_one(ChatInput).text = "write greetings"
+    await settle(pilot)
+
+
+def _previewing(app: PaiApp) -> bool:
+    from pai_tui.ui.notes_preview import NotePicker
+
+    return isinstance(app.screen, NotePicker)
+
+
+async def _answered_with_proposals_queued(app: PaiApp, pilot: Pilot) -> None:
+    """An answered session, and the model ready to propose a learning from it."""
+    import json
+
+    await _answered(app, pilot)
+    app.test_server.queue(Reply(text=json.dumps(  # type: ignore[attr-defined]
+        [{"kind": "learning", "title": "Greet back", "body": "Short is fine."}])))
+
+
+async def _preview_one_unticked(app: PaiApp, pilot: Pilot) -> None:
+    await _message_with_notes(app, pilot)
+    await press(pilot, "alt+p")
+    assert await eventually(pilot, lambda: _previewing(app))
+    await press(pilot, "space")  # the first note: left out
+
+
 async def _select_agents_text(app: PaiApp, pilot: Pilot) -> None:
     from textual.selection import Selection
 
@@ -546,6 +607,31 @@ def _agent_picker(app: PaiApp) -> bool:
         app.screen.query_one(Input).placeholder.startswith("Which agent?")
 
 
+async def _note_in_history(app: PaiApp, pilot: Pilot, forgotten: bool = False) -> None:
+    """A note, listed in History's notes view (or the forgotten view), under the cursor."""
+    from pai_tui.history.records import NoteDraft
+
+    def keep(store):  # type: ignore[no-untyped-def]
+        note = store.add_note(NoteDraft("learning", "Retry 529s with backoff"))
+        if forgotten:
+            store.forget_note(note.id)
+
+    await app.cockpit.history.run(keep)
+    await _focus(app, pilot, "history")
+    pane = app.pane("history")
+    for _ in range(2 if forgotten else 1):
+        await press(pilot, "v")
+    assert await eventually(pilot, lambda: len(pane.notes) == 1)  # type: ignore[attr-defined]
+
+
+async def _forgotten_note_in_history(app: PaiApp, pilot: Pilot) -> None:
+    await _note_in_history(app, pilot, forgotten=True)
+
+
+def _history_notes(app: PaiApp) -> list[object]:
+    return app.pane("history").notes  # type: ignore[attr-defined, no-any-return]
+
+
 def _searching(app: PaiApp) -> bool:
     """The History pane's search box is open and has the focus."""
     return getattr(app.focused, "id", "") == "history-search" and app.focused.display  # type: ignore[union-attr]
@@ -642,6 +728,9 @@ EFFECTS: dict[str, tuple[Callable[..., Any] | None, Callable[[PaiApp], bool]]] =
     "history.rename": (_session_in_history, _dialog(InputDialog)),
     "history.delete": (_session_in_history, _dialog(ConfirmDialog)),
     "history.find": (None, _searching),
+    "history.view": (_session_in_history, lambda a: a.pane("history").view == "notes"),
+    "history.forget": (_note_in_history, lambda a: _history_notes(a) == []),
+    "history.restore": (_forgotten_note_in_history, lambda a: _history_notes(a) == []),
     "history.search": (_session_in_history, _searching),
     "history.search_close": (_search_open, lambda a: not _searching(a)
                              and a.focused is a.main.query_one("#history-list")),
@@ -665,6 +754,16 @@ EFFECTS: dict[str, tuple[Callable[..., Any] | None, Callable[[PaiApp], bool]]] =
     "skills.filter": (_skills_open, lambda a: getattr(a.focused, "id", "") == "skills-filter"),
     "skills.close": (_skills_open, lambda a: a.screen is a.main),
     "timeline.last": (_answered, _timeline_of(_last_answer_id)),
+    "chat.notes": (_answered_with_notes, _notes_shown),
+    "chat.learn": (_answered, _dialog(TextDialog)),
+    "chat.preview_notes": (_message_with_notes, _previewing),
+    "session.learnings": (_answered_with_proposals_queued, _previewing),
+    "note_picker.keep": (_preview_one_unticked,
+                           lambda a: a.screen is a.main and len(a.chat.without_notes) == 1),
+    "note_picker.cancel": (_preview_one_unticked,
+                             lambda a: a.screen is a.main and not a.chat.without_notes),
+    "chat.rate": (_answered, _dialog(InputDialog)),
+    "notes_used.close": (_notes_open, lambda a: a.screen is a.main),
     "agents.timeline": (_agent_under_cursor, _timeline_of(_run_id)),
     "timeline.close": (_timeline_open, lambda a: a.screen is a.main),
     "usage.summary": (None, _summary_of("today")),
@@ -912,3 +1011,21 @@ async def test_an_ignored_secrets_file_is_said_when_the_cockpit_starts(home: Hom
         told = [str(n.message) for n in app._notifications]
         assert any(f"{secrets} is readable by others" in m and "chmod 600" in m for m in told)
         assert all("sk-ant-kept-out" not in m for m in told)
+
+
+async def test_history_marks_imported_sessions_with_their_source(home: HomePaths) -> None:
+    from pai_tui.history.imports import reader
+    from pai_tui.history.imports.writer import write
+    from pai_tui.history.store import Store
+    from pai_tui.history.urls import sqlite_url
+    from tests.history_samples import FIXTURES
+
+    home.ensure()
+    store, _, _ = Store.open(sqlite_url(home.database), home.backups)
+    write(reader("claude")(FIXTURES / "claude" / "conversations.json"), store)
+    store.close()
+    async with running() as (app, pilot):
+        listing = app.screen.query_one("#history-list", OptionList)
+        assert await eventually(pilot, lambda: listing.option_count == 3)
+        prompts = [str(listing.get_option_at_index(i).prompt) for i in range(3)]
+        assert all(prompt.endswith("⇣claude") for prompt in prompts), prompts

@@ -5,13 +5,18 @@ from the history shown literally."""
 
 from __future__ import annotations
 
-from textual.widgets import OptionList
+from textual.pilot import Pilot
+from textual.widgets import OptionList, TextArea
 
 from pai_tui.history.records import FeedItem
 from pai_tui.ui.app import PaiApp
 from pai_tui.ui.chat import ChatPane
-from pai_tui.ui.messages import UserView
+from pai_tui.ui.chat_input import ChatInput
+from pai_tui.ui.dialogs import InputDialog, TextDialog
+from pai_tui.ui.messages import AnswerView, UserView
+from pai_tui.ui.notes_preview import NotePicker
 from pai_tui.ui.upgrades_pane import ItemScreen
+from tests.fakes.llm_server import FakeLLMServer
 from tests.pilot import eventually, press, running, settle, text_of
 
 LONG = 60  # messages in the long session: the found one is far above the bottom
@@ -99,3 +104,118 @@ async def test_nothing_found_is_said_and_raw_text_never_fails() -> None:
         pane = app.pane("history")
         assert await eventually(pilot, lambda: str(pane.border_subtitle) == "nothing found")
         assert lines(app) == []
+
+
+async def test_learn_and_decide_in_the_chat_keep_notes_without_asking_the_model() -> None:
+    async with running(size=(160, 40)) as (app, pilot):
+        await press(pilot, *"/lea", "tab")
+        chat_input = app.main.query_one(ChatInput)
+        assert chat_input.text == "/learn "
+        await press(pilot, *"Retry 529s with backoff", "enter")
+        await press(pilot, *"/decide Ship on Fridays", "enter")
+        assert await eventually(pilot, lambda: sum(
+            "Kept" in str(n.message) for n in app._notifications) == 2)
+        notes = await app.cockpit.history.run(lambda store: store.notes())
+        assert [(n.kind, n.title) for n in notes] == [("decision", "Ship on Fridays"),
+                                                      ("learning", "Retry 529s with backoff")]
+        assert list(app.main.query(AnswerView)) == []  # nothing was asked
+        await press(pilot, *"/learn", "enter")  # what to keep?
+        assert await eventually(pilot, lambda: chat_input.text == "/learn ")
+        assert any("/learn what?" in str(n.message) for n in app._notifications)
+
+
+async def answered(app: PaiApp, pilot: Pilot) -> AnswerView:
+    """The answer to "hi", complete."""
+    await press(pilot, *"hi", "enter")
+    answer = app.chat.last_answer()
+    assert await eventually(pilot, lambda: answer is not None and answer.status == "complete")
+    return answer  # type: ignore[return-value]
+
+
+async def test_a_low_rating_asks_what_went_wrong_and_keeps_it_as_a_learning(
+        llm_server: FakeLLMServer) -> None:
+    async with running(size=(160, 40), server=llm_server) as (app, pilot):
+        answer = await answered(app, pilot)
+        await press(pilot, "alt+y")
+        assert await eventually(pilot, lambda: isinstance(app.screen, InputDialog))
+        await press(pilot, *"3", "enter")
+        assert await eventually(pilot, lambda: isinstance(app.screen, TextDialog))
+        app.screen.query_one(TextArea).text = "Too chatty for a greeting\n\nKeep it short."
+        await press(pilot, "ctrl+o")
+        assert await eventually(pilot, lambda: app.screen is app.main)
+        assert await eventually(pilot, lambda: "rated 3/10" in text_of(app, answer))
+        notes = await app.cockpit.history.run(lambda store: store.notes())
+        assert [(n.kind, n.title, n.draft.message_id) for n in notes] == [
+            ("learning", "Too chatty for a greeting", answer.message_id)]
+        stored = await app.cockpit.history.run(
+            lambda store: store.get_message(answer.message_id))
+        assert stored is not None and stored.rating == 3
+
+
+async def test_an_answer_is_kept_as_a_learning_from_an_editable_draft(
+        llm_server: FakeLLMServer) -> None:
+    async with running(size=(160, 40), server=llm_server) as (app, pilot):
+        await answered(app, pilot)
+        await press(pilot, "alt+b")
+        assert await eventually(pilot, lambda: isinstance(app.screen, TextDialog))
+        area = app.screen.query_one(TextArea)
+        assert area.text == "Hello from the fake model."  # the draft: the answer's start
+        area.text = "Greet back in one line"
+        await press(pilot, "ctrl+o")
+        assert await eventually(pilot, lambda: app.screen is app.main)
+        notes = await app.cockpit.history.run(lambda store: store.notes())
+        assert [(n.kind, n.title) for n in notes] == [("learning", "Greet back in one line")]
+
+
+async def test_a_note_left_out_before_sending_is_not_given_to_that_message_only(
+        llm_server: FakeLLMServer) -> None:
+    from pai_tui.history.records import NoteDraft
+
+    async with running(size=(160, 40), server=llm_server) as (app, pilot):
+        await app.cockpit.history.run(lambda store: [store.add_note(NoteDraft(
+            "learning", "Greetings are short")), store.add_note(NoteDraft(
+                "decision", "Greetings in English"))])
+        await press(pilot, *"write greetings", "alt+p")
+        assert await eventually(pilot, lambda: isinstance(app.screen, NotePicker))
+        shown = app.screen.query_one("#notes-choice")
+        first = shown.get_option_at_index(0).prompt  # type: ignore[attr-defined]
+        await press(pilot, "space", "enter")  # the first one stays out
+        assert await eventually(pilot, lambda: app.screen is app.main)
+        await press(pilot, "enter")
+        assert await eventually(pilot, lambda: len(llm_server.requests) == 1)
+        system = str(llm_server.requests[0].body.get("system"))
+        left_out = str(first).split(": ", 1)[1]
+        assert left_out not in system and "Greetings" in system
+        assert await eventually(pilot, lambda: not app.chat.busy)
+        await press(pilot, *"more greetings", "enter")  # the next message: both again
+        assert await eventually(pilot, lambda: len(llm_server.requests) == 2)
+        assert str(llm_server.requests[1].body.get("system")).count("Greetings") == 2
+
+
+async def test_learnings_proposed_from_a_session_are_kept_only_when_ticked(
+        llm_server: FakeLLMServer) -> None:
+    import json
+
+    from tests.fakes.llm_server import Reply
+
+    async with running(size=(160, 40), server=llm_server) as (app, pilot):
+        await press(pilot, *"how do I retry 529s?", "enter")
+        assert await eventually(pilot, lambda: not app.chat.busy)
+        session = app.chat.session_id
+        llm_server.queue(Reply(text="```json\n" + json.dumps([
+            {"kind": "learning", "title": "Retry 529s with backoff", "body": "Three tries."},
+            {"kind": "gossip", "title": "not a kind", "body": "dropped"},
+            {"kind": "decision", "title": "Keep answers short", "body": ""}]) + "\n```"))
+        await press(pilot, "alt+f")
+        assert await eventually(pilot, lambda: isinstance(app.screen, NotePicker))
+        picker = app.screen.query_one("#notes-choice")
+        assert picker.option_count == 2 and picker.selected == []  # type: ignore[attr-defined]
+        transcript = str(llm_server.requests[-1].messages[0]["content"])
+        assert "User: how do I retry 529s?" in transcript
+        await press(pilot, "space", "enter")  # the first one only
+        assert await eventually(pilot, lambda: app.screen is app.main)
+        assert await eventually(pilot, lambda: any(
+            "Kept 1 of 2" in str(n.message) for n in app._notifications))
+        notes = await app.cockpit.history.run(lambda store: store.notes())
+        assert [(n.kind, n.title, n.draft.session_id) for n in notes] == [
+            ("learning", "Retry 529s with backoff", session)]

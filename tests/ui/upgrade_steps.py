@@ -14,7 +14,7 @@ from pai_tui.paths import HomePaths, bundled, pai_home
 from pai_tui.ui.app import PaiApp
 from pai_tui.ui.upgrades_pane import ItemScreen, ProposalScreen, UpgradesPane
 from pai_tui.upgrade.sources import read_sources
-from tests.builders import corpus_dir
+from tests.builders import NEW_SKILL, corpus_dir
 from tests.fakes.feed_server import FeedServer, Route
 from tests.fakes.llm_server import Reply
 from tests.pilot import eventually, settle
@@ -91,16 +91,6 @@ async def item_open(app: PaiApp, pilot: Pilot) -> None:
     assert await eventually(pilot, lambda: isinstance(app.screen, ItemScreen))
 
 
-NEW_SKILL = """diff --git a/skills/release-notes/SKILL.md b/skills/release-notes/SKILL.md
-new file mode 100644
---- /dev/null
-+++ b/skills/release-notes/SKILL.md
-@@ -0,0 +1,4 @@
-+---
-+name: release-notes
-+description: Summarize a release's notes against my goals.
-+---
-"""
 
 
 def proposal_reply(title: str = "Add a release-notes skill") -> Reply:

@@ -86,6 +86,15 @@ def test_a_repository_is_watched_through_its_releases_feed(url: str) -> None:
     assert feed_url("github", url) == "https://github.com/Textualize/textual/releases.atom"
 
 
+@pytest.mark.parametrize(("url", "feed"), [
+    ("https://github.com/Textualize/textual/tags", "tags.atom"),
+    ("https://github.com/Textualize/textual/commits/main", "commits/main.atom"),
+    ("https://github.com/Textualize/textual/tree/release/1.x", "commits/release/1.x.atom")])
+def test_a_repository_s_tags_or_a_branch_s_commits_can_be_watched(url: str, feed: str) -> None:
+    assert guess_kind(url) == "github"
+    assert feed_url("github", url) == f"https://github.com/Textualize/textual/{feed}"
+
+
 def test_a_plain_feed_url_is_a_feed() -> None:
     assert guess_kind("https://simonwillison.net/atom/everything/") == "feed"
     assert guess_kind("https://github.com/Textualize/textual/releases.atom") == "feed"
