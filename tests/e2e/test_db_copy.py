@@ -156,3 +156,21 @@ def test_refuses_a_target_newer_than_this_pai(local_history: str) -> None:
 def test_a_target_url_that_is_not_one_is_said(local_history: str) -> None:
     said = run_pai("db", "copy", "--to", "not a url")
     assert said.returncode == 1 and "--to: cannot be read as a database URL" in said.stderr
+
+
+def test_a_conversation_imported_on_both_machines_is_copied_into_the_one_there(
+        home: HomePaths, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = postgres.cluster().new_database()
+    for url, host in ((target, "server"), (sqlite_url(home.database), "desk")):
+        monkeypatch.setenv("PAI_HOST", host)
+        store, _, _ = Store.open(url, home.backups)
+        session, _ = store.begin_session("imported chat", f"imported on {host}")
+        with store.engine.begin() as conn:
+            conn.execute(text("UPDATE sessions SET source = 'chatgpt', external_id = 'c-1' "
+                              "WHERE id = :id"), {"id": session.id})
+        store.close()
+    copied = run_pai("db", "copy", "--to", target)
+    assert copied.returncode == 0, copied.stderr
+    assert rows(target, "SELECT s.host, m.content FROM messages m JOIN sessions s "
+                        "ON s.id = m.session_id") == [("server", "imported on desk"),
+                                                      ("server", "imported on server")]
