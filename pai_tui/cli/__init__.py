@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 EXIT_CONFIG = 2
+EXIT_FAILED = 1
 
 
 def config_for(ctx: click.Context) -> Config:
@@ -102,5 +103,22 @@ def main() -> None:
         sys.exit(run_cockpit(config))
     from pai_tui.cli.group import cli
 
-    cli(prog_name="pai")
+    try:
+        cli(prog_name="pai")
+    except Exception as error:
+        from pai_tui.history.migrations import SchemaError
+
+        if not isinstance(error, SchemaError):
+            raise
+        _say_schema_error(error)
+        sys.exit(EXIT_FAILED)
+
+
+def _say_schema_error(error: Exception) -> None:
+    """A database this pai may not write (a newer pai migrated it), or a failed migration, as
+    a message rather than a traceback (without the database's password)."""
+    from pai_tui.history.urls import redact
+
+    url = load_config().database_url
+    print(f"pai: {redact(str(error), url) if url else error}", file=sys.stderr)
 

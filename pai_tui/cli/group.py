@@ -24,6 +24,7 @@ class PaiGroup(click.Group):
         "ask": ("pai_tui.cli.ask", "ask_command"),
         "config": ("pai_tui.cli.config", "config_group"),
         "daemon": ("pai_tui.cli.daemon", "daemon"),
+        "db": ("pai_tui.cli.db", "db"),
         "doctor": ("pai_tui.cli.doctor", "doctor"),
         "history": ("pai_tui.cli.history", "history"),
         "hooks": ("pai_tui.cli.hooks", "hooks"),
@@ -34,6 +35,7 @@ class PaiGroup(click.Group):
         "say": ("pai_tui.cli.voice", "say_command"),
         "secrets": ("pai_tui.cli.secrets", "secrets_group"),
         "skill": ("pai_tui.cli.skill", "skill"),
+        "sync": ("pai_tui.cli.sync", "sync"),
         "telos": ("pai_tui.cli.telos", "telos"),
         "trace": ("pai_tui.cli.timeline", "trace"),
         "upgrade": ("pai_tui.cli.upgrade", "upgrade"),
@@ -47,6 +49,7 @@ class PaiGroup(click.Group):
         "config": "Where pai's settings live.",
         "daemon": "Run the upgrade scheduler in the foreground: poll the sources that are due, "
                   "write the daily digest.",
+        "db": "The history's database: copy it into another (SQLite into PostgreSQL).",
         "doctor": "Check that pai can run here, and say how to fix what is wrong.",
         "history": "Your history: search it, show a session, export it, import your other "
                    "chats.",
@@ -60,6 +63,8 @@ class PaiGroup(click.Group):
         "secrets": "Secrets: scan files or staged changes for keys, a pre-commit hook, and key "
                    "rotation.",
         "skill": "Skills: folders with a SKILL.md (and Fabric patterns) that pai can run.",
+        "sync": "One history across machines: what each host has written to the shared "
+                "database.",
         "telos": "Your TELOS: mission, goals, problems... in $PAI_HOME/telos/, read by id (G1, "
                  "P1...).",
         "trace": "Print the timeline of a turn or an agent's run: its model calls, tool runs, "

@@ -31,7 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
-from pai_tui.history import notes_schema, search_schema
+from pai_tui.history import hosts_schema, notes_schema, search_schema
 from pai_tui.history.urls import sqlite_path
 from pai_tui.paths import private_file, private_folder
 
@@ -410,6 +410,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(16, "imported conversations: their source, content hashes, branches",
               _v16_imports),
     Migration(17, "answers rated by the user", _v17_ratings),
+    Migration(18, "the host every row came from; other pais told of changes",
+              hosts_schema.create),
 )
 LATEST = MIGRATIONS[-1].version
 
@@ -450,16 +452,19 @@ def backup_sqlite(source: Path, backup_dir: Path, version: int) -> Path:
     return target
 
 
+def too_new(version: int) -> str:
+    """Why this pai refuses to write to a database a newer pai has migrated."""
+    return (f"the database is at schema version {version}, newer than this pai knows ({LATEST}): "
+            "upgrade pai (pip install -U pai-tui) to write to it")
+
+
 def migrate(engine: Engine, backup_dir: Path | None) -> MigrationResult:
     """Bring the schema to LATEST. Backs an existing SQLite file up first."""
     with engine.connect() as conn:
         start = current_version(conn)
         has_tables = bool(inspect(conn).get_table_names())
     if start > LATEST:
-        raise SchemaError(
-            f"the database is at schema version {start}, newer than this pai knows ({LATEST}): "
-            "upgrade pai (pip install -U pai-tui); the database was not touched"
-        )
+        raise SchemaError(too_new(start) + "; the database was not touched")
     if start == LATEST:
         return MigrationResult(start, start, None)
     backup = None

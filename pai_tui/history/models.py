@@ -8,6 +8,8 @@ from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Index, Integer, Str
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from pai_tui.history.hosts import this_host
+
 
 class Kept(TypeDecorator[str]):
     """Text as pai keeps it: whatever is shaped like a key (a vendor's, a private key block) is
@@ -48,6 +50,7 @@ class ChatSession(Base):
     source: Mapped[str | None] = mapped_column(String(40))
     external_id: Mapped[str | None] = mapped_column(String(300))
     content_hash: Mapped[str | None] = mapped_column(String(64))
+    host: Mapped[str | None] = mapped_column(String(255), default=this_host, index=True)
 
     messages: Mapped[list[Message]] = relationship(
         back_populates="session", cascade="all, delete-orphan", passive_deletes=True,
@@ -86,6 +89,7 @@ class Message(Base):
     content_hash: Mapped[str | None] = mapped_column(String(64))  # of what was imported
     reply_to: Mapped[int | None] = mapped_column(Integer)  # the message it answers (a tree)
     on_path: Mapped[bool] = mapped_column(Boolean, default=True)  # on the branch last shown
+    host: Mapped[str | None] = mapped_column(String(255), default=this_host, index=True)
 
     session: Mapped[ChatSession] = relationship(back_populates="messages")
 
@@ -125,6 +129,7 @@ class SpanRow(Base):
     output_tokens: Mapped[int] = mapped_column(Integer, default=0)
     cost: Mapped[float | None] = mapped_column(Float)
     attributes: Mapped[str] = mapped_column(Kept, default="{}")
+    host: Mapped[str | None] = mapped_column(String(255), default=this_host)
 
 
 class FeedSourceRow(Base):
@@ -168,6 +173,7 @@ class FeedItemRow(Base):
     score: Mapped[float] = mapped_column(Float, default=0.0)
     why: Mapped[str] = mapped_column(Text, default="")
     extra: Mapped[str] = mapped_column(Text, default="{}")  # JSON: a release's tag, a video id
+    host: Mapped[str | None] = mapped_column(String(255), default=this_host)
 
 
 class LeaseRow(Base):
@@ -225,6 +231,7 @@ class ProposalRow(Base):
     drafted_by: Mapped[str] = mapped_column(String(300))
     message_id: Mapped[int | None] = mapped_column(Integer)
     cost: Mapped[float | None] = mapped_column(Float)  # USD; NULL: unknown
+    host: Mapped[str | None] = mapped_column(String(255), default=this_host)
 
 
 class ProposalEventRow(Base):
@@ -261,6 +268,6 @@ class NoteRow(Base):
         ForeignKey("sessions.id", ondelete="SET NULL"))
     message_id: Mapped[int | None] = mapped_column(Integer)
     agent: Mapped[str | None] = mapped_column(String(200))
-    host: Mapped[str | None] = mapped_column(String(255))
+    host: Mapped[str | None] = mapped_column(String(255), default=this_host)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

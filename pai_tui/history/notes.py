@@ -4,7 +4,6 @@ API (`Store` inherits it)."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
@@ -12,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pai_tui.history.hosts import this_host
 from pai_tui.history.models import NoteRow, utcnow
 from pai_tui.history.records import NoteDraft, NoteRecord
 
@@ -121,7 +121,7 @@ def _row(draft: NoteDraft, at: datetime) -> NoteRow:
     return NoteRow(kind=draft.kind, title=draft.title, body=draft.body,
                    tags=" ".join(draft.tags), telos=" ".join(draft.telos), status="active",
                    created_by=draft.created_by, session_id=draft.session_id,
-                   message_id=draft.message_id, agent=draft.agent, host=socket.gethostname(),
+                   message_id=draft.message_id, agent=draft.agent, host=this_host(),
                    created_at=at, updated_at=at)
 
 

@@ -21,6 +21,7 @@ from pai_tui.history.records import (
 )
 
 if TYPE_CHECKING:
+    from pai_tui.history.changes import ChangeWatcher
     from pai_tui.history.search import Filters
     from pai_tui.history.store import Store
 
@@ -79,6 +80,10 @@ class History:
         self._lock = threading.Lock()
         self._updates: list[tuple[int, dict[str, Any], asyncio.Future[None]]] = []
         self._updating = False  # a trip is on its way to write `_updates`
+        # Other pais' writes published on the bus (changes.py), from the opening on: what a
+        # face that shows the history asks for (a one-shot command needs no thread for it).
+        self.watch_changes = False
+        self._watcher: ChangeWatcher | None = None
 
     @property
     def database_url(self) -> str:
@@ -114,7 +119,26 @@ class History:
                 self._store = store
                 backup = str(result.backup) if result.backup else None
                 self.bus.publish(events.StoreReady(result.to_version, backup))
+                if self.watch_changes:
+                    self._watch(store)
             return self._store
+
+    def _watch(self, store: Store) -> None:
+        """Other pais' writes (another process, another machine) become this bus's events."""
+        from pai_tui.history.changes import ChangeWatcher
+        from pai_tui.history.migrations import LATEST, too_new
+
+        def changed(sessions: set[int]) -> None:
+            for session_id in sorted(sessions):
+                self.bus.publish(events.SessionUpdated(session_id))
+
+        def schema(version: int) -> None:
+            if version > LATEST and not store.refused:
+                store.refused = too_new(version)
+                self.bus.publish(events.StoreFailed(store.refused))
+
+        self._watcher = ChangeWatcher(store.engine, changed, schema)
+        self._watcher.start()
 
     async def update_message(self, message_id: int, **fields: Any) -> None:
         """`Store.update_message`, grouped: updates asked for while one trip is on its way go
@@ -164,6 +188,9 @@ class History:
 
     def close(self) -> None:
         with self._lock:
+            if self._watcher is not None:
+                self._watcher.stop()
+                self._watcher = None
             if self._store is not None:
                 self._store.close()
                 self._store = None

@@ -19,7 +19,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pai_tui.history.feeds import FeedStore
 from pai_tui.history.leases import LeaseStore
-from pai_tui.history.migrations import MigrationResult, current_version, migrate
+from pai_tui.history.migrations import (
+    MigrationResult,
+    SchemaError,
+    current_version,
+    migrate,
+)
 from pai_tui.history.models import ChatSession, KeptCost, Message, utcnow
 from pai_tui.history.notes import NoteStore
 from pai_tui.history.proposals import ProposalStore
@@ -144,6 +149,9 @@ class Store(TimelineStore, FeedStore, LeaseStore, SearchStore, ProposalStore, No
         # This process's writers queue here, not in SQLite's busy handler (which sleeps up to
         # 100 ms at a time: eight runs ending at once would wait for each other's sleeps).
         self._write_turn = threading.Lock()
+        # Set when another pai migrated the database past this one while it runs
+        # (history/changes.py): from then on every write is refused with this reason.
+        self.refused: str | None = None
 
     @classmethod
     def open(cls, url: str, backup_dir: Path | None) -> tuple[Store, MigrationResult, int]:
@@ -170,6 +178,8 @@ class Store(TimelineStore, FeedStore, LeaseStore, SearchStore, ProposalStore, No
             with self._reading.begin() as session:
                 yield session
             return
+        if self.refused:
+            raise SchemaError(self.refused)
         # One wait in all, as long as SQLite's alone would be, failing as SQLite would (the
         # caller tells the user): what is spent in the queue is not waited again for SQLite.
         began = time.monotonic()

@@ -109,6 +109,7 @@ class PaiApp(App[None], inherit_bindings=False):
         use_standard_alt_digits()
         super().__init__()
         self.cockpit = cockpit
+        cockpit.history.watch_changes = True  # other pais' writes refresh the panes
         self.layout_name: Layout = cockpit.config.ui.layout
         self.bridge = Bridge(self, cockpit.bus)
         self.main = MainScreen(cockpit, self.bridge)

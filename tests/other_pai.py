@@ -1,0 +1,43 @@
+"""Another pai writing to the same history: a separate process (as another host, `PAI_HOST`),
+running pai's own store code."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+from tests.conftest import REPO
+
+WRITE_SESSION = textwrap.dedent("""
+    import sys
+    from pai_tui.history.store import Store
+    store, _, _ = Store.open(sys.argv[1], None)
+    session, _ = store.begin_session(sys.argv[2], sys.argv[2] + " says hello")
+    print(session.id)
+    store.close()
+""")
+ADD_ANSWER = textwrap.dedent("""
+    import sys
+    from pai_tui.history.store import Store
+    store, _, _ = Store.open(sys.argv[1], None)
+    store.add_message(int(sys.argv[2]), "assistant", sys.argv[3])
+    store.close()
+""")
+
+
+def _run(script: str, host: str, *args: str) -> str:
+    done = subprocess.run([sys.executable, "-c", script, *args],
+                          env={"PAI_HOST": host, "PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def writes_session(url: str, host: str, title: str) -> int:
+    """A session (and its first message) written by another process as `host`; its id."""
+    return int(_run(WRITE_SESSION, host, url, title).strip())
+
+
+def writes_answer(url: str, host: str, session_id: int, content: str) -> None:
+    _run(ADD_ANSWER, host, url, str(session_id), content)
