@@ -18,11 +18,11 @@ def db() -> None:
 
 
 @db.command("copy")
-@click.option("--to", "to", required=True, metavar="URL",
+@click.option("--to", "to", metavar="URL",
               help="The database to copy into: postgresql+psycopg://user@host/db, sqlite:///path.")
 @click.option("--dry-run", is_flag=True, help="Count what would be copied; change nothing.")
 @click.pass_context
-def copy(ctx: click.Context, to: str, dry_run: bool) -> None:
+def copy(ctx: click.Context, to: str | None, dry_run: bool) -> None:
     """Copy this history (sessions, messages, notes, timeline, upgrade items, proposals) into
     the database at URL, keeping their links and costs; rows already there are not copied
     again. Progress goes to stderr."""
@@ -30,7 +30,10 @@ def copy(ctx: click.Context, to: str, dry_run: bool) -> None:
     from pai_tui.history.errors import plain
     from pai_tui.history.urls import redact, shown_url, sqlite_url
 
-    config = config_for(ctx)
+    config = config_for(ctx)  # a broken config.toml is said first, as by every command
+    if not to:
+        raise click.UsageError("copy to where? pai db copy --to URL "
+                               "(e.g. postgresql+psycopg://me@host/pai)")
     source = config.database_url or sqlite_url(config.home.database)
 
     def progress(table: str, done: int, total: int) -> None:

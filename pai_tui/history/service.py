@@ -84,6 +84,7 @@ class History:
         # face that shows the history asks for (a one-shot command needs no thread for it).
         self.watch_changes = False
         self._watcher: ChangeWatcher | None = None
+        self._closed = False  # a trip after close opens the store, but watches nothing
 
     @property
     def database_url(self) -> str:
@@ -119,7 +120,7 @@ class History:
                 self._store = store
                 backup = str(result.backup) if result.backup else None
                 self.bus.publish(events.StoreReady(result.to_version, backup))
-                if self.watch_changes:
+                if self.watch_changes and not self._closed:  # not for a late trip after close
                     self._watch(store)
             return self._store
 
@@ -188,6 +189,7 @@ class History:
 
     def close(self) -> None:
         with self._lock:
+            self._closed = True
             if self._watcher is not None:
                 self._watcher.stop()
                 self._watcher = None

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import queue
-import threading
 
 import pytest
 from sqlalchemy import text
@@ -37,9 +36,10 @@ def alpha(database_url: str, home: HomePaths, monkeypatch: pytest.MonkeyPatch):
     assert history._watcher is not None and history._watcher.listening.wait(10)
     yield history
     watcher = history._watcher
+    thread = watcher._thread
     history.close()
-    assert watcher._thread is None and not any(  # stopped with the history, not left behind
-        thread.name == "pai-history-changes" for thread in threading.enumerate())
+    # Stopped with the history, not left behind (other tests' apps may have their own).
+    assert watcher._thread is None and thread is not None and not thread.is_alive()
 
 
 def wait_for(updates: queue.Queue[int], session_id: int, told: list[int] | None = None,
