@@ -64,12 +64,13 @@ def since_moment(value: str, now: datetime | None = None) -> datetime:
 @click.option("--session", "session_id", type=int, help="Only this session.")
 @click.option("--agent", help="Only this agent's runs.")
 @click.option("--model", help="Only answers by this model.")
+@click.option("--host", help="Only what this machine wrote (pai sync status lists them).")
 @click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="A JSON array of results, best first.")
 @click.pass_context
 def search(ctx: click.Context, query: tuple[str, ...], kinds: tuple[str, ...],
            since: str | None, session_id: int | None, agent: str | None, model: str | None,
-           limit: int, as_json: bool) -> None:
+           host: str | None, limit: int, as_json: bool) -> None:
     """Find QUERY in messages, agents' results and upgrade items: words with their variants,
     and substrings such as code, ids and URLs. No match is not an error (exit 0)."""
     from pai_tui.history.search import Filters
@@ -78,7 +79,7 @@ def search(ctx: click.Context, query: tuple[str, ...], kinds: tuple[str, ...],
     if not query:
         raise click.UsageError("what to search for? pai history search QUERY")
     filters = Filters(kinds, session_id, agent, model,
-                      since_moment(since) if since else None)
+                      since_moment(since) if since else None, host=host)
     text = " ".join(query)
     hits = in_cockpit(config, lambda c: c.history.run(
         lambda store: store.search(text, filters, limit)))

@@ -29,6 +29,11 @@ KINDS = ("message", "agent", "note", "item")
 _WEIGHT = ("CASE WHEN d.role = 'user' THEN 2.0 WHEN d.kind = 'item' THEN 0.8 ELSE 1.0 END")
 SUBSTRING_SHARE = 0.3  # of a word match's score, for a match found only as a substring
 _WORD = re.compile(r"\w+")
+# A search document's row, where its host is kept (the index itself does not keep hosts).
+_BY_HOST = ("(d.kind IN ('message', 'agent') AND d.ref_id IN (SELECT id FROM messages "
+            "WHERE host = :host) OR d.kind = 'note' AND d.ref_id IN (SELECT id FROM notes "
+            "WHERE host = :host) OR d.kind = 'item' AND d.ref_id IN (SELECT id FROM feed_items "
+            "WHERE host = :host))")
 _COLUMNS = "d.kind, d.ref_id, d.session_id, d.role, d.agent, d.model, d.created_at"
 
 
@@ -40,6 +45,7 @@ class Filters:
     model: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    host: str | None = None  # written on this machine (every row records its host)
 
     def sql(self) -> tuple[str, dict[str, Any]]:
         clauses, values = [], {}
@@ -49,7 +55,8 @@ class Filters:
                 ("agent", self.agent, "d.agent = :agent"),
                 ("model", self.model, "d.model = :model"),
                 ("since", self.since, "d.created_at >= :since"),
-                ("until", self.until, "d.created_at < :until")):
+                ("until", self.until, "d.created_at < :until"),
+                ("host", self.host, _BY_HOST)):
             if value is not None:
                 clauses.append(clause)
                 values[name] = value

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from pai_tui.history.records import FeedItem
+from pai_tui.history.records import FeedItem, NoteDraft
 from pai_tui.history.search import Filters
 from pai_tui.history.store import Store
 from pai_tui.paths import HomePaths
@@ -27,6 +27,8 @@ def contents(store: Store, query: str, **options: object) -> list[str]:
 
 
 def text_of(store: Store, kind: str, ref: int) -> str:
+    if kind == "note":
+        return store.note(ref).title  # type: ignore[union-attr]
     if kind == "item":
         return store.feed_item(ref).item.title  # type: ignore[union-attr]
     return store.get_message(ref).content  # type: ignore[union-attr]
@@ -135,3 +137,17 @@ def test_best_first_then_newest(store: Store) -> None:
     hits = store.search("numbat")
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
     assert all(isinstance(h.created_at, datetime) for h in hits)
+
+
+def test_filters_by_the_host_that_wrote_it(store: Store, monkeypatch: pytest.MonkeyPatch,
+                                           ) -> None:
+    monkeypatch.setenv("PAI_HOST", "alpha")
+    here = store.create_session("a")
+    store.add_message(here.id, "user", "dingo on alpha")
+    monkeypatch.setenv("PAI_HOST", "beta")
+    there = store.create_session("b")
+    store.add_message(there.id, "user", "dingo on beta")
+    store.add_note(NoteDraft("learning", "dingo note on beta"))
+    assert sorted(contents(store, "dingo", filters=Filters(host="beta"))) == [
+        "dingo note on beta", "dingo on beta"]
+    assert contents(store, "dingo", filters=Filters(host="alpha")) == ["dingo on alpha"]
