@@ -1,11 +1,13 @@
-"""What the history adds to a turn's system prompt: the user's standing preferences, then the
-active notes that best match the message (the one search), as one bounded block that says what
-it is. The answer remembers which notes it was given (the user can open exactly that), and
-nothing shaped like a key is ever put in (redacted once more, however the note was written).
-Code decides what goes in; the model only reads it."""
+"""What the history adds to a turn's system prompt: the user's standing preferences, the notes
+of the TELOS goals the message names (G1, P2...), then the active notes that best match the
+message (the one search), as one bounded block that says what it is. The answer remembers
+which notes it was given (the user can open exactly that), and nothing shaped like a key is
+ever put in (redacted once more, however the note was written). Code decides what goes in; the
+model only reads it."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -15,6 +17,7 @@ if TYPE_CHECKING:
     from pai_tui.config import NotesSettings
     from pai_tui.history.store import Store
 
+TELOS_ID = re.compile(r"\b([A-Z]{1,2}\d{1,3})\b")  # G1, P2, M1 as the TELOS files write them
 OPEN = ("<notes>\nNotes from the user's history (learnings, decisions, research, preferences "
         "kept from earlier sessions). Follow them where they apply; say so if one seems wrong."
         "\n")
@@ -32,7 +35,9 @@ def recall(store: Store, question: str, settings: NotesSettings,
     hits = store.search(question, Filters(kinds=("note",)), limit=settings.context_max * 2,
                         any_word=True)
     preferences = store.notes(kinds=("preference",), limit=settings.context_max)
-    ranked = [n.id for n in preferences] + [h.id for h in hits]
+    named = set(TELOS_ID.findall(question))
+    of_goals = [n for n in store.notes() if named & set(n.draft.telos)] if named else []
+    ranked = [n.id for n in preferences] + [n.id for n in of_goals] + [h.id for h in hits]
     found = {n.id: n for n in store.notes(ids=ranked)}
     chosen: list[NoteRecord] = []
     room = settings.context_chars - len(OPEN) - len(CLOSE)

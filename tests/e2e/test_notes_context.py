@@ -79,3 +79,12 @@ async def test_the_block_keeps_to_its_budget_and_can_be_turned_off(
     stored = await cockpit.history.run(lambda store: store.get_message(answer.id))
     assert stored is not None and stored.notes_used == ()
     await cockpit.aclose()
+
+
+async def test_a_message_naming_a_goal_gets_that_goal_s_notes(
+        home: HomePaths, llm_server: FakeLLMServer) -> None:
+    cockpit = cockpit_for(home, llm_server)
+    [of_g2] = await keep(cockpit, NoteDraft("decision", "Voices stay offline", telos=("G2",)))
+    await cockpit.turns.send(None, "Where are we on G2?")  # no word of the note's
+    assert f"[decision {of_g2} (G2)] Voices stay offline" in system_sent(llm_server)
+    await cockpit.aclose()
