@@ -28,7 +28,9 @@ KINDS = ("message", "agent", "note", "item")
 # (PostgreSQL's weights A, B, C count 1.0, 0.4, 0.2).
 _WEIGHT = ("CASE WHEN d.role = 'user' THEN 2.0 WHEN d.kind = 'item' THEN 0.8 ELSE 1.0 END")
 SUBSTRING_SHARE = 0.3  # of a word match's score, for a match found only as a substring
+CANDIDATES = 3  # times the results asked for, ranked by the index before the writer's weight
 _WORD = re.compile(r"\w+")
+_NOT_WORDS = re.compile(r"[^\w\s]")
 # A search document's row, where its host is kept (the index itself does not keep hosts).
 _BY_HOST = ("(d.kind IN ('message', 'agent') AND d.ref_id IN (SELECT id FROM messages "
             "WHERE host = :host) OR d.kind = 'note' AND d.ref_id IN (SELECT id FROM notes "
@@ -83,12 +85,13 @@ class SearchStore:
             if any_word:
                 return _best(_any_word(s, self.engine.dialect.name, query, filters, limit),
                              limit)
-            if self.engine.dialect.name == "postgresql":
-                hits = _pg_words(s, query, filters, limit, prefix) + \
-                    _pg_substrings(s, query, filters, limit)
-            else:
-                hits = _sqlite_words(s, query, filters, limit, prefix) + \
-                    _sqlite_substrings(s, query, filters, limit)
+            postgresql = self.engine.dialect.name == "postgresql"
+            hits = (_pg_words if postgresql else _sqlite_words)(s, query, filters, limit, prefix)
+            # Substrings too when the words found too few, or the query is code, an id or a
+            # URL (a common word's thousands of matches need no second look).
+            if len(hits) < limit or _NOT_WORDS.search(query):
+                hits += (_pg_substrings if postgresql else _sqlite_substrings)(
+                    s, query, filters, limit)
         return _best(hits, limit)
 
 
@@ -146,14 +149,25 @@ def _sqlite_substrings(s: Session, query: str, filters: Filters, limit: int) -> 
 
 def _sqlite_match(s: Session, index: str, match: str, filters: Filters, limit: int,
                   share: float) -> list[SearchHit]:
+    """Two steps, so that a common word (thousands of matches) stays quick: the best few
+    times `limit` by FTS5's own rank (joined to the documents only when filtering), then, for
+    those alone, their rows, their snippets and the weight of who wrote them."""
     where, values = filters.sql()
-    statement = text(
-        f"SELECT {_COLUMNS}, bm25({index}) * {_WEIGHT} AS rank, "
+    joined = f" JOIN search_docs d ON d.id = {index}.rowid" if where else ""
+    best = s.execute(_typed(text(
+        f"SELECT {index}.rowid AS id, bm25({index}) AS rank FROM {index}{joined} "
+        f"WHERE {index} MATCH :match{where} ORDER BY rank LIMIT :many"), values, times=False),
+        {"match": match, "many": limit * CANDIDATES, **values}).all()
+    if not best:
+        return []
+    ranks = {row.id: row.rank for row in best}
+    rows = s.execute(_typed(text(
+        f"SELECT {_COLUMNS}, d.id AS doc, {_WEIGHT} AS weight, "
         f"snippet({index}, 0, char(2), char(3), '…', 16) AS snip "
         f"FROM {index} JOIN search_docs d ON d.id = {index}.rowid "
-        f"WHERE {index} MATCH :match{where} ORDER BY rank LIMIT :limit")
-    rows = s.execute(_typed(statement, values), {"match": match, "limit": limit, **values})
-    return [_hit(row, -row.rank * share, row.snip) for row in rows]
+        f"WHERE {index} MATCH :match AND {index}.rowid IN :ids"), {"ids": []}),
+        {"match": match, "ids": list(ranks)})
+    return [_hit(row, -ranks[row.doc] * row.weight * share, row.snip) for row in rows]
 
 
 # PostgreSQL --------------------------------------------------------------------------------
@@ -208,11 +222,13 @@ def around(body: str, needle: str, width: int = 60) -> str:
 
 # both --------------------------------------------------------------------------------------
 
-def _typed(statement: TextClause, values: dict[str, Any]) -> TextualSelect:
-    """The statement with its list of kinds expanded and its times read as times."""
-    if "kinds" in values:
-        statement = statement.bindparams(bindparam("kinds", expanding=True))
-    return statement.columns(created_at=DateTime)
+def _typed(statement: TextClause, values: dict[str, Any], times: bool = True,
+           ) -> TextClause | TextualSelect:
+    """The statement with its lists (kinds, ids) expanded and its times read as times."""
+    for name in ("kinds", "ids"):
+        if name in values:
+            statement = statement.bindparams(bindparam(name, expanding=True))
+    return statement.columns(created_at=DateTime) if times else statement
 
 
 def _hit(row: Any, score: float, snip: str | None) -> SearchHit:
