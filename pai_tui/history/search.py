@@ -183,8 +183,7 @@ def _pg_words(s: Session, query: str, filters: Filters, limit: int,
     else:
         parse, value = "websearch_to_tsquery('english', pai_fold(:query))", query
     where, values = filters.sql()
-    vector = PG_VECTOR.replace("(body)", "(d.body)").replace("role =", "d.role =") \
-        .replace("kind =", "d.kind =")
+    vector = PG_VECTOR  # the index's own expression (its columns can only be search_docs')
     statement = text(
         f"SELECT {_COLUMNS}, ts_rank_cd({vector}, q) AS rank, ts_headline('english', d.body, "
         "q, :options) AS snip "
