@@ -29,6 +29,7 @@ KINDS = ("message", "agent", "note", "item")
 _WEIGHT = ("CASE WHEN d.role = 'user' THEN 2.0 WHEN d.kind = 'item' THEN 0.8 ELSE 1.0 END")
 SUBSTRING_SHARE = 0.3  # of a word match's score, for a match found only as a substring
 CANDIDATES = 3  # times the results asked for, ranked by the index before the writer's weight
+POOL = 2_000  # a query's newest matches that are ranked, when more match (a common word)
 _WORD = re.compile(r"\w+")
 _NOT_WORDS = re.compile(r"[^\w\s]")
 # A search document's row, where its host is kept (the index itself does not keep hosts).
@@ -140,34 +141,73 @@ def _sqlite_words(s: Session, query: str, filters: Filters, limit: int,
 
 
 def _sqlite_substrings(s: Session, query: str, filters: Filters, limit: int) -> list[SearchHit]:
+    """The newest documents holding `query` as it is (a substring has no rank worth the cost
+    of scoring every match: it is found, or not)."""
     needle = query.strip()
     if len(needle) < 3:  # trigrams need three characters
         return []
     match = '"' + needle.replace('"', '""') + '"'
-    return _sqlite_match(s, "search_grams", match, filters, limit, SUBSTRING_SHARE)
+    where, values = filters.sql()
+    newest = s.execute(_typed(text(
+        f"SELECT search_grams.rowid AS id FROM search_grams{_joined('search_grams', where)} "
+        f"WHERE search_grams MATCH :match{where} ORDER BY search_grams.rowid DESC "
+        "LIMIT :many"), values, times=False), {"match": match, "many": limit, **values}).all()
+    return _sqlite_found(s, "search_grams", match, {row.id: -0.01 for row in newest},
+                         SUBSTRING_SHARE, limit)
+
+
+def _joined(index: str, where: str) -> str:
+    """The documents joined to the index, only when a filter needs their columns."""
+    return f" JOIN search_docs d ON d.id = {index}.rowid" if where else ""
 
 
 def _sqlite_match(s: Session, index: str, match: str, filters: Filters, limit: int,
                   share: float) -> list[SearchHit]:
-    """Two steps, so that a common word (thousands of matches) stays quick: the best few
-    times `limit` by FTS5's own rank (joined to the documents only when filtering), then, for
-    those alone, their rows, their snippets and the weight of who wrote them."""
+    """Steps that keep a common word (a match in most messages) quick: only the newest POOL
+    matches are ranked when there are more (scoring every match of a word found in a million
+    messages takes seconds, and among so many the newest are what is looked for); of those,
+    the best few times `limit` by FTS5's own rank; then, for those alone, their rows, their
+    snippets and the weight of who wrote them. A filter joins the documents to the index."""
     where, values = filters.sql()
-    joined = f" JOIN search_docs d ON d.id = {index}.rowid" if where else ""
+    joined = _joined(index, where)
+    oldest = s.execute(_typed(text(
+        f"SELECT {index}.rowid FROM {index}{joined} WHERE {index} MATCH :match{where} "
+        f"ORDER BY {index}.rowid DESC LIMIT 1 OFFSET :pool"), values, times=False),
+        {"match": match, "pool": POOL - 1, **values}).scalar()
+    newest = f" AND {index}.rowid >= :oldest" if oldest is not None else ""
     best = s.execute(_typed(text(
         f"SELECT {index}.rowid AS id, bm25({index}) AS rank FROM {index}{joined} "
-        f"WHERE {index} MATCH :match{where} ORDER BY rank LIMIT :many"), values, times=False),
-        {"match": match, "many": limit * CANDIDATES, **values}).all()
-    if not best:
+        f"WHERE {index} MATCH :match{where}{newest} ORDER BY rank LIMIT :many"), values,
+        times=False),
+        {"match": match, "many": limit * CANDIDATES, "oldest": oldest, **values}).all()
+    return _sqlite_found(s, index, match, {row.id: row.rank for row in best}, share, limit)
+
+
+def _sqlite_found(s: Session, index: str, match: str, ranks: dict[int, float], share: float,
+                  limit: int) -> list[SearchHit]:
+    """The best `limit` of the documents `ranks` names (by their rank in `index`) once who
+    wrote them is weighed in, with their snippets."""
+    if not ranks:
         return []
-    ranks = {row.id: row.rank for row in best}
+    docs = {row.doc: row for row in s.execute(_typed(text(
+        f"SELECT {_COLUMNS}, d.id AS doc, {_WEIGHT} AS weight FROM search_docs d "
+        "WHERE d.id IN :ids"), {"ids": []}), {"ids": list(ranks)})}
+    scores = {doc: -ranks[doc] * row.weight * share for doc, row in docs.items()}
+    kept = sorted(scores, key=lambda doc: (-scores[doc], -doc))[:limit]
+    snips = _snippets(s, index, match, kept)
+    return [_hit(docs[doc], scores[doc], snips.get(doc)) for doc in kept]
+
+
+def _snippets(s: Session, index: str, match: str, docs: list[int]) -> dict[int, str]:
+    """The snippets of `docs`, read in one pass along the index's matches from the oldest of
+    them (all among a query's newest few thousand matches) rather than by looking each up: a
+    lookup costs a seek in every segment of the index, a pass reads them in order."""
     rows = s.execute(_typed(text(
-        f"SELECT {_COLUMNS}, d.id AS doc, {_WEIGHT} AS weight, "
-        f"snippet({index}, 0, char(2), char(3), '…', 16) AS snip "
-        f"FROM {index} JOIN search_docs d ON d.id = {index}.rowid "
-        f"WHERE {index} MATCH :match AND {index}.rowid IN :ids"), {"ids": []}),
-        {"match": match, "ids": list(ranks)})
-    return [_hit(row, -ranks[row.doc] * row.weight * share, row.snip) for row in rows]
+        f"SELECT {index}.rowid AS doc, CASE WHEN {index}.rowid IN :ids THEN "
+        f"snippet({index}, 0, char(2), char(3), '…', 16) END AS snip FROM {index} "
+        f"WHERE {index} MATCH :match AND {index}.rowid >= :lowest"), {"ids": []}, times=False),
+        {"match": match, "ids": docs, "lowest": min(docs)})
+    return {row.doc: row.snip for row in rows if row.snip is not None}
 
 
 # PostgreSQL --------------------------------------------------------------------------------
