@@ -28,7 +28,7 @@ sys.path.insert(0, str(REPO))
 
 from sqlalchemy import insert, text  # noqa: E402
 
-from pai_tui.history.models import Message, ChatSession  # noqa: E402
+from pai_tui.history.models import ChatSession, Message  # noqa: E402
 from pai_tui.history.search import Filters  # noqa: E402
 from pai_tui.history.store import Store  # noqa: E402
 from pai_tui.history.urls import sqlite_url  # noqa: E402
@@ -95,7 +95,7 @@ def fill(store: Store, count: int, words: list[str], per_session: int = 40,
     done = 0
     while done < count:
         size = min(chunk, count - done)
-        with store._session() as s:  # noqa: SLF001 (a benchmark's bulk load)
+        with store._session() as s:  # (a benchmark's bulk load)
             sessions = s.execute(insert(ChatSession).returning(ChatSession.id), [
                 {"title": f"session {n}", "created_at": start + timedelta(minutes=n)}
                 for n in range(done // per_session, (done + size - 1) // per_session + 1)
@@ -176,9 +176,10 @@ def run(store: Store, count: int) -> None:
     times, scans = [], []
     for what, query, prefix, name in QUERIES:
         query = fill_in(query, words, pick)
-        hits: list = []
+        hits: list[object] = []
 
-        def once(query: str = query, prefix: bool = prefix, name: str | None = name) -> None:
+        def once(query: str = query, prefix: bool = prefix, name: str | None = name,
+                 hits: list[object] = hits) -> None:
             hits[:] = store.search(query, filters_for(name), limit=50, prefix=prefix)
 
         took = timed(once)
