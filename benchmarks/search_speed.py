@@ -203,9 +203,16 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=1_000_000)
     parser.add_argument("--database", type=Path,
                         help="an SQLite file to keep (searched again as it is if it has data)")
+    parser.add_argument("--database-url",
+                        help="a PostgreSQL URL to keep (searched again as it is if it has data)")
     parser.add_argument("--postgresql", action="store_true",
                         help="on a throwaway PostgreSQL cluster (Debian's postgresql package)")
     args = parser.parse_args()
+    if args.database_url:
+        store, _, _ = Store.open(args.database_url, None)
+        run(store, args.messages)
+        store.close()
+        return
     if args.postgresql:
         from tests.postgres import Cluster, binaries
 

@@ -406,6 +406,23 @@ def _v19_prefix_index(conn: Connection) -> None:
         conn.exec_driver_sql(statement)
 
 
+def _stored_search_words(conn: Connection) -> None:
+    """PostgreSQL: each search document keeps its weighted words (`words`, a stored generated
+    column, the same expression the index was built on) and the word index is built on that
+    column. Ranking a match read the words again from the text (a `to_tsvector` of every
+    match: seconds for a common word), and finding a query's newest matches can now check
+    each row's stored words rather than parse its text. (SQLite's FTS5 keeps its own.)"""
+    if conn.dialect.name != "postgresql":
+        return
+    for statement in (
+            "DROP INDEX IF EXISTS ix_search_docs_words",
+            f"ALTER TABLE search_docs ADD COLUMN words tsvector GENERATED ALWAYS AS "
+            f"({search_schema.PG_VECTOR}) STORED",
+            "CREATE INDEX ix_search_docs_words ON search_docs USING gin (words)",
+            "ANALYZE search_docs"):
+        conn.exec_driver_sql(statement)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "sessions and messages", _v1_sessions_and_messages),
     Migration(2, "full-text search over messages", _v2_full_text_search),
@@ -429,6 +446,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(18, "the host every row came from; other pais told of changes",
               hosts_schema.create),
     Migration(19, "searching as you type reads a prefix index", _v19_prefix_index),
+    Migration(21, "PostgreSQL keeps each search document's words", _stored_search_words),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.selectable import TextualSelect
 
 from pai_tui.history.records import SearchHit
-from pai_tui.history.search_schema import PG_VECTOR
 
 START, STOP = "\x02", "\x03"  # around each match in a snippet, until `_marked` reads them
 KINDS = ("message", "agent", "note", "item")
@@ -214,6 +213,10 @@ def _snippets(s: Session, index: str, match: str, docs: list[int]) -> dict[int, 
 
 def _pg_words(s: Session, query: str, filters: Filters, limit: int,
               prefix: bool) -> list[SearchHit]:
+    """As SQLite's: a common word's newest POOL matches are ranked, not all of them (found by
+    walking the documents newest first and checking their stored words, when the planner's
+    statistics say most match; through the word index otherwise); the headlines are worked
+    out for the results alone."""
     if prefix:
         words = _WORD.findall(query)
         if not words:
@@ -223,16 +226,18 @@ def _pg_words(s: Session, query: str, filters: Filters, limit: int,
     else:
         parse, value = "websearch_to_tsquery('english', pai_fold(:query))", query
     where, values = filters.sql()
-    vector = PG_VECTOR  # the index's own expression (its columns can only be search_docs')
     statement = text(
-        f"SELECT {_COLUMNS}, ts_rank_cd({vector}, q) AS rank, ts_headline('english', d.body, "
-        "q, :options) AS snip "
-        f"FROM search_docs d, {parse} q WHERE {vector} @@ q{where} "
-        "ORDER BY rank DESC LIMIT :limit")
+        f"WITH pool AS MATERIALIZED (SELECT d.id FROM search_docs d WHERE d.words @@ {parse}"
+        f"{where} ORDER BY d.id DESC LIMIT :pool), "
+        f"best AS MATERIALIZED (SELECT {_COLUMNS}, d.body, ts_rank_cd(d.words, {parse}) AS rank "
+        "FROM search_docs d JOIN pool ON pool.id = d.id ORDER BY rank DESC, d.id DESC "
+        "LIMIT :limit) "
+        f"SELECT best.*, ts_headline('english', best.body, {parse}, :options) AS snip "
+        "FROM best ORDER BY rank DESC")
     options = (f'StartSel="{START}", StopSel="{STOP}", MaxWords=24, MinWords=10, '
                'MaxFragments=1, FragmentDelimiter=" … "')
-    rows = s.execute(_typed(statement, values),
-                     {"query": value, "limit": limit, "options": options, **values})
+    rows = s.execute(_typed(statement, values), {
+        "query": value, "limit": limit, "pool": POOL, "options": options, **values})
     return [_hit(row, float(row.rank), row.snip) for row in rows]
 
 
