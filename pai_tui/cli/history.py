@@ -212,6 +212,10 @@ def _print_report(report: Report, kind: str, dry_run: bool) -> None:
     say(f"{kind}: {report.imported:,} {would}imported, {report.updated:,} {would}updated, "
         f"{report.unchanged:,} unchanged, {len(report.skipped):,} skipped; "
         f"{report.messages:,} messages {would}added ({report.seconds:.1f} s)")
+    notes = report.notes
+    if notes.seen:
+        say(f"notes: {notes.imported:,} {would}imported, {notes.updated:,} {would}updated, "
+            f"{notes.unchanged:,} unchanged")
     for item in report.skipped:
         say(f"  skipped {item.position}: {item.reason}")
 

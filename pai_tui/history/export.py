@@ -123,15 +123,35 @@ NOTE_PLACES = {"learning": ("learnings", "LEARNING"), "decision": ("decisions", 
                "research": ("research", "RESEARCH"), "preference": ("learnings", "PREFERENCE")}
 
 
-def note_record(note: NoteRecord) -> Record:
+def message_key(message: MessageRecord) -> str:
+    """How the session import keeps a message (its `external_id` there): the id it was
+    imported with, else its id here."""
+    return message.external_id or f"pai:{message.id}"
+
+
+def session_key(session: SessionRecord) -> dict[str, Any]:
+    """What names a session wherever its export is imported (imports/jsonl.py reads it as the
+    session line's own keys)."""
+    return {"id": session.id, "uid": session_uid(session), "source": session.source,
+            "external_id": session.external_id, "created_at": _time(session.created_at)}
+
+
+def note_record(note: NoteRecord, successor: str | None = None,
+                session: SessionRecord | None = None, message: MessageRecord | None = None,
+                ) -> Record:
+    """A note; `successor` (the uid of the note that superseded it), `session` and `message`
+    (where it came from) name its links in a way any database can resolve."""
     draft = note.draft
     folder, kind = NOTE_PLACES.get(draft.kind, ("learnings", draft.kind.upper()))
     line = {
-        "kind": "note", "format": FORMAT, "version": VERSION, "id": note.id,
+        "kind": "note", "format": FORMAT, "version": VERSION, "id": note.id, "uid": note.uid,
         "note_kind": draft.kind, "title": clean(draft.title), "body": clean(draft.body),
         "tags": list(draft.tags), "telos": list(draft.telos), "status": note.status,
-        "superseded_by": note.superseded_by, "created_by": draft.created_by,
+        "superseded_by": note.superseded_by, "superseded_by_uid": successor,
+        "created_by": draft.created_by,
         "session_id": draft.session_id, "message_id": draft.message_id, "agent": draft.agent,
+        "session": None if session is None else session_key(session),
+        "message_key": None if message is None else message_key(message),
         "host": note.host, "created_at": _time(note.created_at),
         "updated_at": _time(note.updated_at),
     }
@@ -152,10 +172,24 @@ def _sessions(store: Store, session_id: int | None) -> Iterator[Record]:
 
 def _notes(store: Store, session_id: int | None) -> Iterator[Record]:
     """Every note, oldest first, forgotten ones too (JSONL keeps everything); with a session,
-    the notes that came from it."""
-    for note in reversed(store.notes(statuses=())):
-        if session_id is None or note.draft.session_id == session_id:
-            yield note_record(note)
+    the notes that came from it. Each names its successor, session and message by what they
+    are, not by their ids here."""
+    notes = store.notes(statuses=())
+    uids = {note.id: note.uid for note in notes}
+    sessions: dict[int, SessionRecord | None] = {}
+    for note in reversed(notes):
+        draft = note.draft
+        if session_id is not None and draft.session_id != session_id:
+            continue
+        session = None
+        if draft.session_id is not None:
+            if draft.session_id not in sessions:
+                sessions[draft.session_id] = store.get_session(draft.session_id)
+            session = sessions[draft.session_id]
+        message = None if draft.message_id is None else store.get_message(draft.message_id)
+        if message is not None and (session is None or message.session_id != session.id):
+            message = None  # named within its session only
+        yield note_record(note, uids.get(note.superseded_by or -1), session, message)
 
 
 # What export can write: a kind → its records in the store.

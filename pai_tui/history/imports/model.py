@@ -79,6 +79,42 @@ class ImportedConversation:
 
 
 @dataclass(frozen=True)
+class SessionKey:
+    """How a session is known wherever it was imported: the source and id the session import
+    keeps (`pai` and the export's uid for one pai wrote), and, for one pai wrote, its id and
+    creation time in the database it came from (there, it is itself)."""
+
+    source: str
+    external_id: str
+    native: tuple[int, datetime] | None = None
+
+
+@dataclass
+class ImportedNote:
+    """A note of a pai export, its links named by what they are in any database: itself and
+    its successor by uid, its session by `SessionKey`, its message by the key that message is
+    kept under in its session (`ImportedMessage.key`)."""
+
+    uid: str
+    position: str
+    kind: str
+    title: str
+    body: str
+    status: str  # active, superseded, forgotten
+    created_by: str  # user, agent, rule
+    created_at: datetime
+    updated_at: datetime
+    tags: tuple[str, ...] = ()
+    telos: tuple[str, ...] = ()
+    host: str | None = None
+    agent: str | None = None  # the agent whose run it came from
+    superseded_by: str | None = None  # the uid of the note that replaced it
+    session: SessionKey | None = None
+    message: str | None = None
+    done: float | None = None
+
+
+@dataclass(frozen=True)
 class Skipped:
     position: str  # "conversation 12", "file.jsonl:40"
     reason: str

@@ -1,22 +1,36 @@
-"""The common writer: conversations from any importer into the store, a batch per transaction,
-with counts of what happened to each (imported, updated, unchanged, skipped and why, where)."""
+"""The common writer: conversations (and the notes of pai's own export) from any importer into
+the store, a batch per transaction, with counts of what happened to each (imported, updated,
+unchanged, skipped and why, where). A note's links that name what comes later in the file are
+set once every line is in; those that name nothing even then are dropped (imports/jsonl.py)."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import islice
 from typing import TYPE_CHECKING
 
-from pai_tui.history.imports.model import ImportedConversation, Skipped
+from pai_tui.history.imports.model import ImportedConversation, ImportedNote, Skipped
 from pai_tui.history.imports.reading import ImportFileError
 
 if TYPE_CHECKING:
-    from pai_tui.history.transfer import TransferStore
+    from pai_tui.history.store import Store
 
-BATCH = 100  # conversations per transaction
+BATCH = 100  # conversations (or notes) per transaction
 Progress = Callable[["Report"], None]
+Item = ImportedConversation | ImportedNote | Skipped
+
+
+@dataclass
+class NoteCounts:
+    imported: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    @property
+    def seen(self) -> int:
+        return self.imported + self.updated + self.unchanged
 
 
 @dataclass
@@ -28,13 +42,16 @@ class Report:
     skipped: list[Skipped] = field(default_factory=list)
     seconds: float = 0.0
     done: float | None = None  # how much of the input was read, when the reader can tell
+    notes: NoteCounts = field(default_factory=NoteCounts)  # (conversations: the fields above)
+    # Imported notes whose links name lines further on (their text dropped: only links kept).
+    pending: list[ImportedNote] = field(default_factory=list, repr=False)
 
     @property
     def seen(self) -> int:
         return self.imported + self.updated + self.unchanged + len(self.skipped)
 
 
-def write(items: Iterable[ImportedConversation | Skipped], store: TransferStore, *,
+def write(items: Iterable[Item], store: Store, *,
           dry_run: bool = False, progress: Progress | None = None,
           every: float = 1.0) -> Report:
     """Import `items` (read lazily: a batch in memory at a time); `progress(report)` about
@@ -49,6 +66,9 @@ def write(items: Iterable[ImportedConversation | Skipped], store: TransferStore,
         if progress and now - shown >= every:
             report.seconds, shown = now - began, now
             progress(report)
+    if report.pending and not dry_run:
+        store.link_notes(report.pending)
+    report.pending = []
     report.seconds = time.monotonic() - began
     if failure:  # after what came before it was written, which the error carries
         if isinstance(failure[0], ImportFileError):
@@ -57,8 +77,7 @@ def write(items: Iterable[ImportedConversation | Skipped], store: TransferStore,
     return report
 
 
-def _until_failure(items: Iterable[ImportedConversation | Skipped], failure: list[Exception],
-                   ) -> Iterator[ImportedConversation | Skipped]:
+def _until_failure(items: Iterable[Item], failure: list[Exception]) -> Iterator[Item]:
     """`items` until reading them fails (the failure kept in `failure`)."""
     try:
         yield from items
@@ -66,9 +85,10 @@ def _until_failure(items: Iterable[ImportedConversation | Skipped], failure: lis
         failure.append(error)
 
 
-def _count(report: Report, batch: list[ImportedConversation | Skipped], store: TransferStore,
-           dry_run: bool) -> None:
+def _count(report: Report, batch: list[Item], store: Store, dry_run: bool) -> None:
     report.skipped += [item for item in batch if isinstance(item, Skipped)]
+    _count_notes(report, [item for item in batch if isinstance(item, ImportedNote)], store,
+                 dry_run)
     conversations = [item for item in batch if isinstance(item, ImportedConversation)]
     if not conversations:
         return
@@ -80,3 +100,17 @@ def _count(report: Report, batch: list[ImportedConversation | Skipped], store: T
             continue
         setattr(report, outcome.verdict, getattr(report, outcome.verdict) + 1)
         report.messages += outcome.messages
+
+
+def _count_notes(report: Report, notes: list[ImportedNote], store: Store,
+                 dry_run: bool) -> None:
+    if not notes:
+        return
+    report.done = notes[-1].done if notes[-1].done is not None else report.done
+    for note, outcome in zip(notes, store.import_notes(notes, dry_run), strict=True):
+        if outcome.verdict == "skipped":
+            report.skipped.append(Skipped(note.position, outcome.reason))
+            continue
+        setattr(report.notes, outcome.verdict, getattr(report.notes, outcome.verdict) + 1)
+        if outcome.pending:
+            report.pending.append(replace(note, title="", body=""))
