@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -59,8 +59,11 @@ def session_uid(session: SessionRecord) -> str:
     return f"{session.created_at.isoformat()}#{session.id}"
 
 
-def message_line(message: MessageRecord) -> dict[str, Any]:
-    return {
+def message_line(message: MessageRecord, uids: Mapping[int, str] | None = None,
+                 ) -> dict[str, Any]:
+    """A message as JSON; with `uids` (note id -> uid), the notes in its context named so that
+    any database can resolve them (`notes_used_uids`)."""
+    line = {
         "id": message.id, "external_id": message.external_id, "role": message.role,
         "content": clean(message.content), "status": message.status,
         "provider": message.provider, "model": message.model,
@@ -73,9 +76,13 @@ def message_line(message: MessageRecord) -> dict[str, Any]:
         "content_hash": message.content_hash, "notes_used": list(message.notes_used),
         "rating": message.rating,
     }
+    if uids is not None:
+        line["notes_used_uids"] = [uids[n] for n in message.notes_used if n in uids]
+    return line
 
 
-def session_record(session: SessionRecord, messages: list[MessageRecord]) -> Record:
+def session_record(session: SessionRecord, messages: list[MessageRecord],
+                   uids: Mapping[int, str] | None = None) -> Record:
     line = {
         "kind": "session", "format": FORMAT, "version": VERSION, "id": session.id,
         "uid": session_uid(session), "source": session.source,
@@ -84,7 +91,7 @@ def session_record(session: SessionRecord, messages: list[MessageRecord]) -> Rec
         "provider": session.provider, "model": session.model,
         "system_prompt": clean(session.system_prompt),
         "created_at": _time(session.created_at), "updated_at": _time(session.updated_at),
-        "messages": [message_line(message) for message in messages],
+        "messages": [message_line(message, uids) for message in messages],
     }
     costs = [m.cost for m in messages if m.role != "user" and m.role != "system"]
     front = {
@@ -166,8 +173,11 @@ def note_record(note: NoteRecord, successor: str | None = None,
 
 
 def _sessions(store: Store, session_id: int | None) -> Iterator[Record]:
+    uids: dict[int, str] | None = None  # (read once, when an answer had notes in its context)
     for session, messages in store.export_sessions(session_id):
-        yield session_record(session, messages)
+        if uids is None and any(m.notes_used for m in messages):
+            uids = {note.id: note.uid for note in store.notes(statuses=())}
+        yield session_record(session, messages, uids or {})
 
 
 def _notes(store: Store, session_id: int | None) -> Iterator[Record]:

@@ -11,10 +11,11 @@ every line is in."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from pai_tui.history.models import ChatSession, Message, NoteRow
@@ -25,6 +26,7 @@ if TYPE_CHECKING:  # (the importers come above the store: they never import it)
 
 NOTES, SESSIONS, MESSAGES = NoteRow.__table__, ChatSession.__table__, Message.__table__
 LINKS = ("superseded_by", "session_id", "message_id")
+CHUNK = 500  # uids looked up per statement
 
 
 def judge(s: Session, note: ImportedNote) -> Outcome:
@@ -67,6 +69,26 @@ def link_notes(s: Session, notes: list[ImportedNote]) -> int:
             s.connection().execute(update(NOTES).where(NOTES.c.id == row["id"]).values(changes))
             changed += 1
     return changed
+
+
+def link_notes_used(s: Session, contexts: Sequence[tuple[int, str, tuple[str, ...]]]) -> None:
+    """`messages.notes_used` of imported answers: (session id, message key, the notes' uids)
+    each, set where it is not yet; a note that is not here is left out."""
+    wanted = sorted({uid for _, _, uids in contexts for uid in uids})
+    ids: dict[str, int] = {}
+    for start in range(0, len(wanted), CHUNK):
+        ids |= {uid: ident for uid, ident in s.connection().execute(
+            select(NOTES.c.uid, NOTES.c.id).where(NOTES.c.uid.in_(wanted[start:start + CHUNK]))
+            .order_by(NOTES.c.id.desc()))}  # (the first, should a copy have made two)
+    changes = [{"session": session, "key": key[:300],
+                "used": " ".join(str(ids[uid]) for uid in uids if uid in ids)}
+               for session, key, uids in contexts if any(uid in ids for uid in uids)]
+    if changes:
+        s.connection().execute(
+            update(MESSAGES).where(MESSAGES.c.session_id == bindparam("session"),
+                                   MESSAGES.c.external_id == bindparam("key"),
+                                   MESSAGES.c.notes_used.is_(None))
+            .values(notes_used=bindparam("used")), changes)
 
 
 def _found(s: Session, uid: str) -> dict[str, Any] | None:

@@ -129,6 +129,13 @@ class NoteStore:
         with self._session() as s:
             return note_transfer.link_notes(s, list(notes))
 
+    def link_notes_used(self, contexts: Sequence[tuple[int, str, tuple[str, ...]]]) -> None:
+        """The notes imported answers had in their context, by their ids here."""
+        from pai_tui.history import note_transfer
+
+        with self._session() as s:
+            note_transfer.link_notes_used(s, contexts)
+
 
 def _active(s: Session, note_id: int) -> NoteRow:
     row = s.get(NoteRow, note_id)

@@ -122,7 +122,8 @@ def _message(raw: Any, keys: dict[Any, str], number: int) -> ImportedMessage:
         reply_to=keys.get(raw.get("reply_to")), step_of=keys.get(raw.get("parent_id")),
         on_path=bool(raw.get("on_path", True)), superseded=bool(raw.get("superseded")),
         output_estimated=bool(raw.get("output_estimated")), rating=_rating(raw.get("rating")),
-        known_digest=raw.get("content_hash"))
+        known_digest=raw.get("content_hash"),
+        notes_used=_words(raw.get("notes_used_uids"), f"message {number}: notes_used_uids"))
 
 
 def _rating(value: object) -> int | None:

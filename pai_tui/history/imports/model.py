@@ -38,12 +38,16 @@ class ImportedMessage:
     rating: int | None = None  # the user's, 1..10 (pai's own exports)
     updated_at: datetime | None = None
     known_digest: str | None = None  # the hash a pai export carried (kept as it was)
+    # The notes put in its context (pai's own exports), by uid: set once the notes are in. Not
+    # hashed: they are links, and hashes made before pai exported them stay as they were.
+    notes_used: tuple[str, ...] = ()
 
     def digest(self) -> str:
         return self.known_digest or digest([getattr(self, name) for name in MESSAGE_FIELDS])
 
 
-MESSAGE_FIELDS = tuple(f.name for f in fields(ImportedMessage) if f.name != "known_digest")
+MESSAGE_FIELDS = tuple(f.name for f in fields(ImportedMessage)
+                       if f.name not in ("known_digest", "notes_used"))
 
 
 @dataclass

@@ -45,6 +45,8 @@ class Report:
     notes: NoteCounts = field(default_factory=NoteCounts)  # (conversations: the fields above)
     # Imported notes whose links name lines further on (their text dropped: only links kept).
     pending: list[ImportedNote] = field(default_factory=list, repr=False)
+    # Messages added whose context held notes: (session id, message key, the notes' uids).
+    contexts: list[tuple[int, str, tuple[str, ...]]] = field(default_factory=list, repr=False)
 
     @property
     def seen(self) -> int:
@@ -68,7 +70,9 @@ def write(items: Iterable[Item], store: Store, *,
             progress(report)
     if report.pending and not dry_run:
         store.link_notes(report.pending)
-    report.pending = []
+    if report.contexts and not dry_run:
+        store.link_notes_used(report.contexts)
+    report.pending, report.contexts = [], []
     report.seconds = time.monotonic() - began
     if failure:  # after what came before it was written, which the error carries
         if isinstance(failure[0], ImportFileError):
@@ -100,6 +104,9 @@ def _count(report: Report, batch: list[Item], store: Store, dry_run: bool) -> No
             continue
         setattr(report, outcome.verdict, getattr(report, outcome.verdict) + 1)
         report.messages += outcome.messages
+        if outcome.verdict != "unchanged" and outcome.session_id is not None:
+            report.contexts += [(outcome.session_id, m.key, m.notes_used)
+                                for m in conversation.messages if m.notes_used]
 
 
 def _count_notes(report: Report, notes: list[ImportedNote], store: Store,
