@@ -55,10 +55,10 @@ def import_note(s: Session, note: ImportedNote) -> Outcome:
     return Outcome("updated" if changes else "unchanged", pending=pending)
 
 
-def link_notes(s: Session, notes: list[ImportedNote]) -> int:
+def link_notes(s: Session, notes: list[ImportedNote]) -> set[str]:
     """Set the links of these notes (imported earlier in the run) that can be resolved now
-    and are not set; how many notes changed."""
-    changed = 0
+    and are not set; the uids of the notes changed."""
+    changed = set()
     for note in notes:
         row = _found(s, note.uid)
         if row is None:
@@ -67,7 +67,7 @@ def link_notes(s: Session, notes: list[ImportedNote]) -> int:
                    if value is not None and row[name] is None}
         if changes:
             s.connection().execute(update(NOTES).where(NOTES.c.id == row["id"]).values(changes))
-            changed += 1
+            changed.add(note.uid)
     return changed
 
 

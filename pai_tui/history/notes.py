@@ -122,8 +122,9 @@ class NoteStore:
                 return [note_transfer.judge(s, note) for note in batch]
         return each_kept(self._session, batch, note_transfer.import_note)
 
-    def link_notes(self, notes: Sequence[ImportedNote]) -> int:
-        """The links of imported notes that name what came after them in the file."""
+    def link_notes(self, notes: Sequence[ImportedNote]) -> set[str]:
+        """The links of imported notes that name what came after them in the file; the uids
+        of the notes changed."""
         from pai_tui.history import note_transfer
 
         with self._session() as s:

@@ -88,7 +88,8 @@ def session_key(item: dict[str, Any]) -> SessionKey:
     was first imported from, else `pai` and its export uid (and its id and time here)."""
     source, ident = item.get("source"), item.get("external_id")
     if source and ident:
-        return SessionKey(str(source), str(ident))
+        native = _from_uid(str(ident)) if source == SOURCE else None
+        return SessionKey(str(source), str(ident), native)
     if not item.get("uid"):
         raise Malformed("no 'uid'")
     return SessionKey(SOURCE, str(item["uid"]), _native(item))
@@ -98,6 +99,17 @@ def _native(item: dict[str, Any]) -> tuple[int, datetime] | None:
     created = when(item.get("created_at"))
     ident = item.get("id")
     return (ident, created) if isinstance(ident, int) and created else None
+
+
+def _from_uid(uid: str) -> tuple[int, datetime] | None:
+    """A session pai wrote, imported elsewhere and exported from there: its uid (`TIME#ID`,
+    export.session_uid) still names it in the database it was written in."""
+    moment, _, ident = uid.rpartition("#")
+    try:
+        created = when(moment)
+    except Malformed:
+        return None
+    return (int(ident), created) if ident.isdigit() and created else None
 
 
 def _key(raw: dict[str, Any]) -> str:

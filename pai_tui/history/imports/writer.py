@@ -44,7 +44,7 @@ class Report:
     done: float | None = None  # how much of the input was read, when the reader can tell
     notes: NoteCounts = field(default_factory=NoteCounts)  # (conversations: the fields above)
     # Imported notes whose links name lines further on (their text dropped: only links kept).
-    pending: list[ImportedNote] = field(default_factory=list, repr=False)
+    pending: list[tuple[ImportedNote, str]] = field(default_factory=list, repr=False)
     # Messages added whose context held notes: (session id, message key, the notes' uids).
     contexts: list[tuple[int, str, tuple[str, ...]]] = field(default_factory=list, repr=False)
 
@@ -69,7 +69,7 @@ def write(items: Iterable[Item], store: Store, *,
             report.seconds, shown = now - began, now
             progress(report)
     if report.pending and not dry_run:
-        store.link_notes(report.pending)
+        _link_pending(report, store)
     if report.contexts and not dry_run:
         store.link_notes_used(report.contexts)
     report.pending, report.contexts = [], []
@@ -91,9 +91,14 @@ def _until_failure(items: Iterable[Item], failure: list[Exception]) -> Iterator[
 
 def _count(report: Report, batch: list[Item], store: Store, dry_run: bool) -> None:
     report.skipped += [item for item in batch if isinstance(item, Skipped)]
+    _count_conversations(report, [item for item in batch
+                                  if isinstance(item, ImportedConversation)], store, dry_run)
     _count_notes(report, [item for item in batch if isinstance(item, ImportedNote)], store,
                  dry_run)
-    conversations = [item for item in batch if isinstance(item, ImportedConversation)]
+
+
+def _count_conversations(report: Report, conversations: list[ImportedConversation],
+                         store: Store, dry_run: bool) -> None:
     if not conversations:
         return
     report.done = conversations[-1].done
@@ -120,4 +125,14 @@ def _count_notes(report: Report, notes: list[ImportedNote], store: Store,
             continue
         setattr(report.notes, outcome.verdict, getattr(report.notes, outcome.verdict) + 1)
         if outcome.pending:
-            report.pending.append(replace(note, title="", body=""))
+            report.pending.append((replace(note, title="", body=""), outcome.verdict))
+
+
+def _link_pending(report: Report, store: Store) -> None:
+    """The links that named lines further on; a note left unchanged so far whose link is set
+    now was updated."""
+    linked = store.link_notes([note for note, _ in report.pending])
+    for note, verdict in report.pending:
+        if verdict == "unchanged" and note.uid in linked:
+            report.notes.unchanged -= 1
+            report.notes.updated += 1
