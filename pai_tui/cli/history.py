@@ -203,7 +203,8 @@ def _need_path(kind: str) -> Path:
 
 def _progress(report: Report) -> None:
     done = "" if report.done is None else f" ({report.done:.0%} of the input)"
-    tell(sys.stderr, f"… {report.seen:,} conversations read{done}, {report.messages:,} "
+    notes = f" and {report.notes.seen:,} notes" if report.notes.seen else ""
+    tell(sys.stderr, f"… {report.seen:,} conversations{notes} read{done}, {report.messages:,} "
                      f"messages added, {report.seconds:.0f} s")
 
 

@@ -7,7 +7,7 @@ followed: forgotten, restored, superseded) or names a link this one lacks.
 Links name what they point at, not ids: the successor by uid, the session by its import keys
 (`SessionKey`), the message by the key it is kept under in its session. What cannot be resolved
 yet (a successor further down the file) is said `pending`, and resolved by `link_notes` once
-every line is in."""
+every line is in; so are the notes imported answers had in their context (`link_notes_used`)."""
 
 from __future__ import annotations
 
