@@ -21,7 +21,7 @@ from pai_tui.config import NotesSettings
 from pai_tui.history import export
 from pai_tui.history.imports import reader
 from pai_tui.history.imports.writer import Report, write
-from pai_tui.history.migrations import migrate
+from pai_tui.history.migrations import MIGRATIONS, migrate
 from pai_tui.history.note_uids import content_uid
 from pai_tui.history.records import NoteDraft
 from pai_tui.history.search import Filters
@@ -30,7 +30,6 @@ from pai_tui.history.urls import sqlite_url
 from pai_tui.paths import HomePaths
 from pai_tui.turns.recall import recall
 from tests import postgres
-from tests.builders import build_schema
 from tests.fake_keys import fake_keys
 from tests.history_samples import FIXTURES
 
@@ -262,29 +261,43 @@ def test_keys_in_a_note_line_never_reach_the_database(store: Store, tmp_path: Pa
         assert keys[kind] not in stored, kind
 
 
-def test_notes_written_before_uids_get_the_same_uid_in_every_copy(tmp_path: Path) -> None:
+def at_schema_19(url: str) -> None:
+    """A database as the pai before note uids left it."""
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        for migration in (m for m in MIGRATIONS if m.version <= 19):
+            migration.upgrade(conn)
+        conn.exec_driver_sql("INSERT INTO schema_version VALUES (19)")
+    engine.dispose()
+
+
+def test_notes_written_before_uids_get_the_same_uid_in_every_copy(database_url: str,
+                                                                   tmp_path: Path) -> None:
     """Migration 20 names an old note by what it is, so two databases holding it (`pai db copy`
-    before the migration) agree, and an export made before uids is recognised."""
+    before the migration, SQLite or PostgreSQL) agree, and an export made before uids is
+    recognised."""
+    urls = ([postgres.cluster().new_database() for _ in range(2)]
+            if database_url.startswith("postgresql")
+            else [sqlite_url(tmp_path / name) for name in ("one.db", "two.db")])
     uids = []
-    for name in ("one.db", "two.db"):
-        path = tmp_path / name
-        build_schema(path, 19)
-        engine = make_engine(sqlite_url(path))
+    for url in urls:
+        at_schema_19(url)
+        engine = make_engine(url)
         with engine.begin() as conn:
             for title in ("Same", "Same", "Other"):
                 conn.execute(text(
                     "INSERT INTO notes (kind, title, body, tags, telos, status, created_by, "
                     "created_at, updated_at) VALUES ('learning', :t, '', '', '', 'active', "
-                    "'user', :at, :at)"), {"t": title, "at": "2026-02-01 08:00:00.000000"})
+                    "'user', :at, :at)"), {"t": title, "at": datetime(2026, 2, 1, 8)})
         migrate(engine, None)
         with engine.connect() as conn:
             uids.append([row[0] for row in conn.execute(text("SELECT uid FROM notes ORDER BY id"))])
         engine.dispose()
     assert uids[0] == uids[1] and len(set(uids[0])) == 3
-    assert uids[0][0] == content_uid(datetime(2026, 2, 1, 8), "learning",
-                                     "Same", "")
+    assert uids[0][0] == content_uid(datetime(2026, 2, 1, 8), "learning", "Same", "")
     # A note line as exported before uids: the database it came from knows it.
-    old, _, _ = Store.open(sqlite_url(tmp_path / "one.db"), None)
+    old, _, _ = Store.open(urls[0], None)
     try:
         line = {"kind": "note", "note_kind": "learning", "title": "Other", "body": "",
                 "status": "active", "created_at": "2026-02-01T08:00:00"}
