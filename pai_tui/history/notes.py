@@ -109,7 +109,6 @@ class NoteStore:
             row.status, row.updated_at = "active", now or utcnow()
             return _record(row)
 
-
     def import_notes(self, batch: Sequence[ImportedNote], dry_run: bool = False,
                      ) -> list[Outcome]:
         """Notes of a pai export (history/note_transfer.py), in one transaction; one the
