@@ -203,7 +203,8 @@ def _need_path(kind: str) -> Path:
 
 def _progress(report: Report) -> None:
     done = "" if report.done is None else f" ({report.done:.0%} of the input)"
-    tell(sys.stderr, f"… {report.seen:,} conversations read{done}, {report.messages:,} "
+    notes = f" and {report.notes.seen:,} notes" if report.notes.seen else ""
+    tell(sys.stderr, f"… {report.seen:,} conversations{notes} read{done}, {report.messages:,} "
                      f"messages added, {report.seconds:.0f} s")
 
 
@@ -212,6 +213,10 @@ def _print_report(report: Report, kind: str, dry_run: bool) -> None:
     say(f"{kind}: {report.imported:,} {would}imported, {report.updated:,} {would}updated, "
         f"{report.unchanged:,} unchanged, {len(report.skipped):,} skipped; "
         f"{report.messages:,} messages {would}added ({report.seconds:.1f} s)")
+    notes = report.notes
+    if notes.seen:
+        say(f"notes: {notes.imported:,} {would}imported, {notes.updated:,} {would}updated, "
+            f"{notes.unchanged:,} unchanged")
     for item in report.skipped:
         say(f"  skipped {item.position}: {item.reason}")
 

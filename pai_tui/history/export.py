@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -59,8 +59,11 @@ def session_uid(session: SessionRecord) -> str:
     return f"{session.created_at.isoformat()}#{session.id}"
 
 
-def message_line(message: MessageRecord) -> dict[str, Any]:
-    return {
+def message_line(message: MessageRecord, uids: Mapping[int, str] | None = None,
+                 ) -> dict[str, Any]:
+    """A message as JSON; with `uids` (note id -> uid), the notes in its context named so that
+    any database can resolve them (`notes_used_uids`)."""
+    line = {
         "id": message.id, "external_id": message.external_id, "role": message.role,
         "content": clean(message.content), "status": message.status,
         "provider": message.provider, "model": message.model,
@@ -73,9 +76,13 @@ def message_line(message: MessageRecord) -> dict[str, Any]:
         "content_hash": message.content_hash, "notes_used": list(message.notes_used),
         "rating": message.rating,
     }
+    if uids is not None:
+        line["notes_used_uids"] = [uids[n] for n in message.notes_used if n in uids]
+    return line
 
 
-def session_record(session: SessionRecord, messages: list[MessageRecord]) -> Record:
+def session_record(session: SessionRecord, messages: list[MessageRecord],
+                   uids: Mapping[int, str] | None = None) -> Record:
     line = {
         "kind": "session", "format": FORMAT, "version": VERSION, "id": session.id,
         "uid": session_uid(session), "source": session.source,
@@ -84,7 +91,7 @@ def session_record(session: SessionRecord, messages: list[MessageRecord]) -> Rec
         "provider": session.provider, "model": session.model,
         "system_prompt": clean(session.system_prompt),
         "created_at": _time(session.created_at), "updated_at": _time(session.updated_at),
-        "messages": [message_line(message) for message in messages],
+        "messages": [message_line(message, uids) for message in messages],
     }
     costs = [m.cost for m in messages if m.role != "user" and m.role != "system"]
     front = {
@@ -123,15 +130,35 @@ NOTE_PLACES = {"learning": ("learnings", "LEARNING"), "decision": ("decisions", 
                "research": ("research", "RESEARCH"), "preference": ("learnings", "PREFERENCE")}
 
 
-def note_record(note: NoteRecord) -> Record:
+def message_key(message: MessageRecord) -> str:
+    """How the session import keeps a message (its `external_id` there): the id it was
+    imported with, else its id here."""
+    return message.external_id or f"pai:{message.id}"
+
+
+def session_key(session: SessionRecord) -> dict[str, Any]:
+    """What names a session wherever its export is imported (imports/jsonl.py reads it as the
+    session line's own keys)."""
+    return {"id": session.id, "uid": session_uid(session), "source": session.source,
+            "external_id": session.external_id, "created_at": _time(session.created_at)}
+
+
+def note_record(note: NoteRecord, successor: str | None = None,
+                session: SessionRecord | None = None, message: MessageRecord | None = None,
+                ) -> Record:
+    """A note; `successor` (the uid of the note that superseded it), `session` and `message`
+    (where it came from) name its links in a way any database can resolve."""
     draft = note.draft
     folder, kind = NOTE_PLACES.get(draft.kind, ("learnings", draft.kind.upper()))
     line = {
-        "kind": "note", "format": FORMAT, "version": VERSION, "id": note.id,
+        "kind": "note", "format": FORMAT, "version": VERSION, "id": note.id, "uid": note.uid,
         "note_kind": draft.kind, "title": clean(draft.title), "body": clean(draft.body),
         "tags": list(draft.tags), "telos": list(draft.telos), "status": note.status,
-        "superseded_by": note.superseded_by, "created_by": draft.created_by,
+        "superseded_by": note.superseded_by, "superseded_by_uid": successor,
+        "created_by": draft.created_by,
         "session_id": draft.session_id, "message_id": draft.message_id, "agent": draft.agent,
+        "session": None if session is None else session_key(session),
+        "message_key": None if message is None else message_key(message),
         "host": note.host, "created_at": _time(note.created_at),
         "updated_at": _time(note.updated_at),
     }
@@ -146,16 +173,33 @@ def note_record(note: NoteRecord) -> Record:
 
 
 def _sessions(store: Store, session_id: int | None) -> Iterator[Record]:
+    uids: dict[int, str] | None = None  # (read once, when an answer had notes in its context)
     for session, messages in store.export_sessions(session_id):
-        yield session_record(session, messages)
+        if uids is None and any(m.notes_used for m in messages):
+            uids = {note.id: note.uid for note in store.notes(statuses=())}
+        yield session_record(session, messages, uids or {})
 
 
 def _notes(store: Store, session_id: int | None) -> Iterator[Record]:
     """Every note, oldest first, forgotten ones too (JSONL keeps everything); with a session,
-    the notes that came from it."""
-    for note in reversed(store.notes(statuses=())):
-        if session_id is None or note.draft.session_id == session_id:
-            yield note_record(note)
+    the notes that came from it. Each names its successor, session and message by what they
+    are, not by their ids here."""
+    notes = store.notes(statuses=())
+    uids = {note.id: note.uid for note in notes}
+    sessions: dict[int, SessionRecord | None] = {}
+    for note in reversed(notes):
+        draft = note.draft
+        if session_id is not None and draft.session_id != session_id:
+            continue
+        session = None
+        if draft.session_id is not None:
+            if draft.session_id not in sessions:
+                sessions[draft.session_id] = store.get_session(draft.session_id)
+            session = sessions[draft.session_id]
+        message = None if draft.message_id is None else store.get_message(draft.message_id)
+        if message is not None and (session is None or message.session_id != session.id):
+            message = None  # named within its session only
+        yield note_record(note, uids.get(note.superseded_by or -1), session, message)
 
 
 # What export can write: a kind → its records in the store.

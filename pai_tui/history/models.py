@@ -9,6 +9,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from pai_tui.history.hosts import this_host
+from pai_tui.history.note_uids import UID_CHARS, new_uid
 
 
 class Kept(TypeDecorator[str]):
@@ -259,8 +260,8 @@ class NoteRow(Base):
     kind: Mapped[str] = mapped_column(String(20), index=True)
     title: Mapped[str] = mapped_column(Kept)
     body: Mapped[str] = mapped_column(Kept)
-    tags: Mapped[str] = mapped_column(Text, default="")
-    telos: Mapped[str] = mapped_column(Text, default="")
+    tags: Mapped[str] = mapped_column(Kept, default="")  # (text too: redacted like the body)
+    telos: Mapped[str] = mapped_column(Kept, default="")
     status: Mapped[str] = mapped_column(String(20), index=True, default="active")
     superseded_by: Mapped[int | None] = mapped_column(ForeignKey("notes.id"))
     created_by: Mapped[str] = mapped_column(String(20))
@@ -271,3 +272,5 @@ class NoteRow(Base):
     host: Mapped[str | None] = mapped_column(String(255), default=this_host)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Its name in every database (history/note_uids.py): export and import match notes by it.
+    uid: Mapped[str] = mapped_column(String(UID_CHARS), default=new_uid, index=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,6 +15,10 @@ from sqlalchemy.orm import Session
 from pai_tui.history.hosts import this_host
 from pai_tui.history.models import NoteRow, utcnow
 from pai_tui.history.records import NoteDraft, NoteRecord
+
+if TYPE_CHECKING:  # (the importers come above the store: they never import it)
+    from pai_tui.history.imports.model import ImportedNote
+    from pai_tui.history.transfer import Outcome
 
 TITLE_CHARS = 100
 # What typed in the chat keeps a note instead of asking: /learn TEXT, /decide TEXT ...
@@ -104,6 +109,33 @@ class NoteStore:
             row.status, row.updated_at = "active", now or utcnow()
             return _record(row)
 
+    def import_notes(self, batch: Sequence[ImportedNote], dry_run: bool = False,
+                     ) -> list[Outcome]:
+        """Notes of a pai export (history/note_transfer.py), in one transaction; one the
+        database refuses is skipped with its reason. `dry_run`: what would happen."""
+        from pai_tui.history import note_transfer
+        from pai_tui.history.transfer import each_kept
+
+        if dry_run:
+            with self._session(write=False) as s:
+                return [note_transfer.judge(s, note) for note in batch]
+        return each_kept(self._session, batch, note_transfer.import_note)
+
+    def link_notes(self, notes: Sequence[ImportedNote]) -> set[str]:
+        """The links of imported notes that name what came after them in the file; the uids
+        of the notes changed."""
+        from pai_tui.history import note_transfer
+
+        with self._session() as s:
+            return note_transfer.link_notes(s, list(notes))
+
+    def link_notes_used(self, contexts: Sequence[tuple[int, str, tuple[str, ...]]]) -> None:
+        """The notes imported answers had in their context, by their ids here."""
+        from pai_tui.history import note_transfer
+
+        with self._session() as s:
+            note_transfer.link_notes_used(s, contexts)
+
 
 def _active(s: Session, note_id: int) -> NoteRow:
     row = s.get(NoteRow, note_id)
@@ -130,4 +162,4 @@ def _record(row: NoteRow) -> NoteRecord:
                       tuple(row.telos.split()), row.created_by, row.session_id,
                       row.message_id, row.agent)
     return NoteRecord(row.id, draft, row.status, row.superseded_by, row.host, row.created_at,
-                      row.updated_at)
+                      row.updated_at, row.uid)

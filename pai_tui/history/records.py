@@ -258,6 +258,7 @@ class NoteRecord:
     host: str | None
     created_at: datetime
     updated_at: datetime
+    uid: str = ""  # its name in every database (history/note_uids.py)
 
     @property
     def kind(self) -> str:

@@ -6,11 +6,11 @@ the ORM like any other, so the full-text index's triggers see them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
@@ -30,6 +30,7 @@ MESSAGES, SESSIONS = Message.__table__, ChatSession.__table__
 # its column, say. The conversation holding it is skipped, with the reason.
 REFUSED = (SQLAlchemyError, ValueError, ArithmeticError)
 Verdict = Literal["imported", "updated", "unchanged", "skipped"]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,29 @@ class Outcome:
     messages: int = 0  # messages added (or that would be, in a dry run)
     reason: str = ""  # why it was skipped
     session_id: int | None = None
+    pending: bool = False  # a note whose links are resolved once every line is in
+
+
+def each_kept(transaction: Callable[[], AbstractContextManager[Session]], batch: Sequence[T],
+              one: Callable[[Session, T], Outcome]) -> list[Outcome]:
+    """`one(s, item)` for each item, in one transaction. Should one fail, the batch is done
+    again with a savepoint each: that one is skipped with the database's reason, the others are
+    kept."""
+    try:
+        with transaction() as s:
+            return [one(s, item) for item in batch]
+    except REFUSED:
+        pass  # rolled back; found again below, with the others kept
+    outcomes = []
+    with transaction() as s:
+        for item in batch:
+            try:
+                with s.begin_nested():
+                    outcomes.append(one(s, item))
+            except REFUSED as error:
+                reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+                outcomes.append(Outcome("skipped", reason=f"not saved: {reason}"))
+    return outcomes
 
 
 class TransferStore:
@@ -54,21 +78,7 @@ class TransferStore:
         if dry_run:
             with self._session(write=False) as s:
                 return [_judge(s, conversation) for conversation in batch]
-        try:
-            with self._session() as s:
-                return [_import(s, conversation) for conversation in batch]
-        except REFUSED:
-            pass  # rolled back; found again below, with the others kept
-        outcomes = []
-        with self._session() as s:
-            for conversation in batch:
-                try:
-                    with s.begin_nested():
-                        outcomes.append(_import(s, conversation))
-                except REFUSED as error:
-                    reason = str(getattr(error, "orig", None) or error).splitlines()[0]
-                    outcomes.append(Outcome("skipped", reason=f"not saved: {reason}"))
-        return outcomes
+        return each_kept(self._session, batch, _import)
 
     def export_sessions(self, session_id: int | None = None,
                         ) -> Iterator[tuple[SessionRecord, list[MessageRecord]]]:

@@ -1,6 +1,7 @@
 """`pai history import / export / show` as a user runs them: counts and skipped items with their
-position, a second import that adds nothing, the source shown, a JSONL export that imports into
-another PAI_HOME, Markdown files, and clear errors for a missing or broken file."""
+position, a second import that adds nothing, the source shown, a JSONL export (sessions and
+notes) that imports into another PAI_HOME, Markdown files, and clear errors for a missing or
+broken file."""
 
 from __future__ import annotations
 
@@ -58,15 +59,20 @@ def test_llm_default_path_follows_llm_user_path(home: HomePaths, tmp_path: Path)
 
 def test_export_jsonl_imports_into_another_home(home: HomePaths, tmp_path: Path) -> None:
     run_pai("history", "import", "llm", str(llm_logs(tmp_path / "logs.db")))
+    run_pai("notes", "add", "--kind", "decision", "Mulch with straw")
     out = tmp_path / "exports"
     done = run_pai("history", "export", "--out", str(out))
     assert done.returncode == 0, done.stderr
     path = Path(done.stdout.strip())
-    assert path.parent == out and "exported 3 sessions, 0 notes" in done.stderr
+    assert path.parent == out and "exported 3 sessions, 1 note" in done.stderr
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     other = {"PAI_HOME": str(tmp_path / "other-home")}
     moved = run_pai("history", "import", "jsonl", str(path), env=other)
     assert moved.stdout.startswith("jsonl: 3 imported"), moved.stdout + moved.stderr
+    assert "\nnotes: 1 imported, 0 updated, 0 unchanged\n" in moved.stdout
+    assert "Mulch with straw" in run_pai("notes", "list", env=other).stdout
+    again = run_pai("history", "import", "jsonl", str(path), env=other).stdout
+    assert "notes: 0 imported, 0 updated, 1 unchanged" in again
     shown = run_pai("history", "show", "1", env=other).stdout
     assert shown.startswith("#1 ") and "imported from llm" in shown
 

@@ -149,13 +149,16 @@ def test_a_pai_export_with_bad_lines_skips_them_by_line(store: Store, tmp_path: 
     lines[1] = lines[1][:50]
     lines.append('{"kind": "note", "title": "later"}')
     lines.append('{"kind": "session", "uid": "x", "messages": [{"role": "robot"}]}')
+    lines.append('{"kind": "feed_item", "title": "later"}')
     path.write_text("\n".join(lines) + "\n")
     report = write(reader("jsonl")(path), store)
     assert [(s.position, s.reason.split(" (")[0]) for s in report.skipped] == [
         (f"{path.name}:2", "not valid JSON"),
-        (f"{path.name}:5", "kind 'note': this pai imports sessions only"),
+        (f"{path.name}:5", "note_kind None is not one of learning, decision, research, "
+                           "preference"),
         (f"{path.name}:6", "message 1: role 'robot' is not one of user, assistant, system, "
-                           "step")]
+                           "step"),
+        (f"{path.name}:7", "kind 'feed_item': not one pai exports")]
     # The file came from this very database: the sessions whose lines could be read are
     # already here (pai's own one, and the ChatGPT ones imported before).
     assert (report.imported, report.unchanged) == (0, 3)

@@ -38,12 +38,16 @@ class ImportedMessage:
     rating: int | None = None  # the user's, 1..10 (pai's own exports)
     updated_at: datetime | None = None
     known_digest: str | None = None  # the hash a pai export carried (kept as it was)
+    # The notes put in its context (pai's own exports), by uid: set once the notes are in. Not
+    # hashed: they are links, and hashes made before pai exported them stay as they were.
+    notes_used: tuple[str, ...] = ()
 
     def digest(self) -> str:
         return self.known_digest or digest([getattr(self, name) for name in MESSAGE_FIELDS])
 
 
-MESSAGE_FIELDS = tuple(f.name for f in fields(ImportedMessage) if f.name != "known_digest")
+MESSAGE_FIELDS = tuple(f.name for f in fields(ImportedMessage)
+                       if f.name not in ("known_digest", "notes_used"))
 
 
 @dataclass
@@ -76,6 +80,42 @@ class ImportedConversation:
             return self.known_digest
         head = [self.title, self.system_prompt, self.model, self.provider]
         return digest([head, [self.message_digest(message) for message in self.messages]])
+
+
+@dataclass(frozen=True)
+class SessionKey:
+    """How a session is known wherever it was imported: the source and id the session import
+    keeps (`pai` and the export's uid for one pai wrote), and, for one pai wrote, its id and
+    creation time in the database it came from (there, it is itself)."""
+
+    source: str
+    external_id: str
+    native: tuple[int, datetime] | None = None
+
+
+@dataclass
+class ImportedNote:
+    """A note of a pai export, its links named by what they are in any database: itself and
+    its successor by uid, its session by `SessionKey`, its message by the key that message is
+    kept under in its session (`ImportedMessage.key`)."""
+
+    uid: str
+    position: str
+    kind: str
+    title: str
+    body: str
+    status: str  # active, superseded, forgotten
+    created_by: str  # user, agent, rule
+    created_at: datetime
+    updated_at: datetime
+    tags: tuple[str, ...] = ()
+    telos: tuple[str, ...] = ()
+    host: str | None = None
+    agent: str | None = None  # the agent whose run it came from
+    superseded_by: str | None = None  # the uid of the note that replaced it
+    session: SessionKey | None = None
+    message: str | None = None
+    done: float | None = None
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,12 @@ import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from pai_tui.history.imports.model import ImportedConversation, Malformed, Skipped
 
 Parse = Callable[[dict[str, Any], str], ImportedConversation]
+T = TypeVar("T")
 
 
 class ImportFileError(Exception):
@@ -85,7 +86,8 @@ def conversations(path: Path, member: str, parse: Parse, noun: str = "conversati
             yield parsed
 
 
-def parse_one(parse: Parse, item: Any, position: str) -> ImportedConversation | Skipped:
+def parse_one(parse: Callable[[dict[str, Any], str], T], item: Any, position: str,
+              ) -> T | Skipped:
     """`parse(item)`, or why it could not be read."""
     if not isinstance(item, dict):
         return Skipped(position, f"not an object but {type(item).__name__}")
