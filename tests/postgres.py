@@ -7,6 +7,7 @@ half of the suite is skipped with the package to install, except where PAI_REQUI
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import shutil
@@ -30,9 +31,9 @@ def binaries() -> Path | None:
 
 
 class Cluster:
-    def __init__(self, bin_dir: Path):
+    def __init__(self, bin_dir: Path, root: Path | None = None):
         self.bin = bin_dir
-        self.root = Path(tempfile.mkdtemp(prefix="pai-pg-", dir="/tmp"))
+        self.root = root or Path(tempfile.mkdtemp(prefix="pai-pg-", dir="/tmp"))
         self.data = self.root / "data"
         self.as_root = os.geteuid() == 0
 
@@ -46,6 +47,7 @@ class Cluster:
                                f"{done.stderr.strip() or done.stdout.strip()}")
 
     def start(self) -> Cluster:
+        (self.root / OWNER).write_text(str(os.getpid()))
         if self.as_root:
             shutil.chown(self.root, USER, USER)
         self._run("initdb", "-D", str(self.data), "-U", USER, "--auth=trust", "-E", "UTF8",
@@ -77,6 +79,23 @@ class Cluster:
 
 
 _CLUSTER: Cluster | None = None
+OWNER = "owner.pid"  # the test process a cluster belongs to
+
+
+def reap(bin_dir: Path) -> None:
+    """Clusters left running by test processes that were killed (SIGKILL, SIGTERM: no exit
+    hook ran) are stopped and removed, so that they don't pile up on a developer's machine."""
+    for owner in Path("/tmp").glob(f"pai-pg-*/{OWNER}"):
+        try:
+            os.kill(int(owner.read_text()), 0)
+            continue  # its process lives
+        except ProcessLookupError:
+            pass
+        except (ValueError, OSError):
+            continue
+        stale = Cluster(bin_dir, owner.parent)
+        with contextlib.suppress(RuntimeError, subprocess.SubprocessError):
+            stale.stop()  # (removes its folder, stopped or not)
 
 
 def cluster() -> Cluster:
@@ -90,6 +109,7 @@ def cluster() -> Cluster:
             if os.environ.get("PAI_REQUIRE_POSTGRES") == "1":
                 pytest.fail(message)
             pytest.skip(message)
+        reap(bin_dir)
         _CLUSTER = Cluster(bin_dir).start()
     return _CLUSTER
 
