@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -30,7 +30,9 @@ SUBSTRING_SHARE = 0.3  # of a word match's score, for a match found only as a su
 CANDIDATES = 3  # times the results asked for, ranked by the index before the writer's weight
 POOL = 2_000  # a query's newest matches that are ranked, when more match (a common word)
 _WORD = re.compile(r"\w+")
-_NOT_WORDS = re.compile(r"[^\w\s]")
+# Code, an id, a URL: word characters joined by others (`gpt-4o`, `a.b/c`), not an operator or
+# a quote of the query's syntax.
+_CODE = re.compile(r"\w[^\w\s\"'()]+\w")
 # A search document's row, where its host is kept (the index itself does not keep hosts).
 _BY_HOST = ("(d.kind IN ('message', 'agent') AND d.ref_id IN (SELECT id FROM messages "
             "WHERE host = :host) OR d.kind = 'note' AND d.ref_id IN (SELECT id FROM notes "
@@ -89,10 +91,19 @@ class SearchStore:
             hits = (_pg_words if postgresql else _sqlite_words)(s, query, filters, limit, prefix)
             # Substrings too when the words found too few, or the query is code, an id or a
             # URL (a common word's thousands of matches need no second look).
-            if len(hits) < limit or _NOT_WORDS.search(query):
-                hits += (_pg_substrings if postgresql else _sqlite_substrings)(
-                    s, query, filters, limit)
+            if len(hits) < limit or _CODE.search(query):
+                hits += _below(hits, (_pg_substrings if postgresql else _sqlite_substrings)(
+                    s, query, filters, limit))
         return _best(hits, limit)
+
+
+def _below(words: list[SearchHit], substrings: list[SearchHit]) -> list[SearchHit]:
+    """The substring matches of what the words did not find, ranked after the words' matches
+    (a word is a better match than a part of one, however common the word)."""
+    found = {(hit.kind, hit.id) for hit in words}
+    floor = min((hit.score for hit in words), default=None)
+    return [hit if floor is None else replace(hit, score=min(hit.score, floor * SUBSTRING_SHARE))
+            for hit in substrings if (hit.kind, hit.id) not in found]
 
 
 def _best(hits: Sequence[SearchHit], limit: int) -> list[SearchHit]:
@@ -142,8 +153,8 @@ def _sqlite_words(s: Session, query: str, filters: Filters, limit: int,
 def _sqlite_substrings(s: Session, query: str, filters: Filters, limit: int) -> list[SearchHit]:
     """The newest documents holding `query` as it is (a substring has no rank worth the cost
     of scoring every match: it is found, or not)."""
-    needle = query.strip()
-    if len(needle) < 3:  # trigrams need three characters
+    needle = _needle(query)
+    if needle is None:
         return []
     match = '"' + needle.replace('"', '""') + '"'
     where, values = filters.sql()
@@ -153,6 +164,13 @@ def _sqlite_substrings(s: Session, query: str, filters: Filters, limit: int) -> 
         "LIMIT :many"), values, times=False), {"match": match, "many": limit, **values}).all()
     return _sqlite_found(s, "search_grams", match, {row.id: -0.01 for row in newest},
                          SUBSTRING_SHARE, limit)
+
+
+def _needle(query: str) -> str | None:
+    """What a substring search looks for: the query as typed, without the quotes around it;
+    None when it is too short (trigrams need three characters)."""
+    needle = query.strip().strip('"').strip()
+    return needle if len(needle) >= 3 else None
 
 
 def _joined(index: str, where: str) -> str:
@@ -242,8 +260,8 @@ def _pg_words(s: Session, query: str, filters: Filters, limit: int,
 
 
 def _pg_substrings(s: Session, query: str, filters: Filters, limit: int) -> list[SearchHit]:
-    needle = query.strip()
-    if len(needle) < 3:
+    needle = _needle(query)
+    if needle is None:
         return []
     where, values = filters.sql()
     like = "%" + re.sub(r"([\\%_])", r"\\\1", needle) + "%"

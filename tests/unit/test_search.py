@@ -52,6 +52,30 @@ def test_substrings_find_code_ids_and_urls(store: Store) -> None:
     assert contents(store, "feed_items") == ["def parse_feed_items(raw): ..."]
 
 
+def test_a_word_ranks_before_a_part_of_a_word(store: Store) -> None:
+    """A message that has the word is shown with the word marked, and before messages that
+    only hold it inside another word, however common the word is."""
+    session = store.create_session("markdown")
+    store.add_message(session.id, "user", "the markdown export")
+    store.add_message(session.id, "assistant", "markdown it is: markdown everywhere")
+    store.add_message(session.id, "user", "notmarkdownish text")
+    hits = store.search("markdown")
+    assert [text_of(store, h.kind, h.id) for h in hits][-1] == "notmarkdownish text"
+    first = hits[0]
+    start, end = first.highlights[0]
+    assert first.snippet[start:end] == "markdown"
+
+
+def test_a_common_word_shows_its_newest_matches(store: Store, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Among more matches than are ranked (a word in most messages), the newest are found."""
+    monkeypatch.setattr("pai_tui.history.search.POOL", 20)
+    session = store.create_session("many")
+    for n in range(60):
+        store.add_message(session.id, "user", f"wombat number {n}")
+    found = {text_of(store, h.kind, h.id) for h in store.search("wombat", limit=10)}
+    assert len(found) == 10 and all(int(t.split()[-1]) >= 40 for t in found)
+
+
 @pytest.mark.parametrize("query", ['"unbalanced', "error: missing", "AND", "NOT", "OR OR",
                                    "*", "(", "NEAR(", "a:b:c", "'; DROP TABLE messages; --",
                                    "\\", "%_%", "^", "-", "😀"])
