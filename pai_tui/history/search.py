@@ -30,9 +30,6 @@ SUBSTRING_SHARE = 0.3  # of a word match's score, for a match found only as a su
 CANDIDATES = 3  # times the results asked for, ranked by the index before the writer's weight
 POOL = 2_000  # a query's newest matches that are ranked, when more match (a common word)
 _WORD = re.compile(r"\w+")
-# Code, an id, a URL: word characters joined by others (`gpt-4o`, `a.b/c`), not an operator or
-# a quote of the query's syntax.
-_CODE = re.compile(r"\w[^\w\s\"'()]+\w")
 # A search document's row, where its host is kept (the index itself does not keep hosts).
 _BY_HOST = ("(d.kind IN ('message', 'agent') AND d.ref_id IN (SELECT id FROM messages "
             "WHERE host = :host) OR d.kind = 'note' AND d.ref_id IN (SELECT id FROM notes "
@@ -89,9 +86,8 @@ class SearchStore:
                              limit)
             postgresql = self.engine.dialect.name == "postgresql"
             hits = (_pg_words if postgresql else _sqlite_words)(s, query, filters, limit, prefix)
-            # Substrings too when the words found too few, or the query is code, an id or a
-            # URL (a common word's thousands of matches need no second look).
-            if len(hits) < limit or _CODE.search(query):
+            # Substrings too when the words found too few (they would rank after these).
+            if len(hits) < limit:
                 hits += _below(hits, (_pg_substrings if postgresql else _sqlite_substrings)(
                     s, query, filters, limit))
         return _best(hits, limit)
@@ -117,11 +113,13 @@ def _best(hits: Sequence[SearchHit], limit: int) -> list[SearchHit]:
 
 
 def quoted(query: str, prefix: bool = False) -> str:
-    """Each word of `query` as an FTS5 string: nothing in it is syntax any more."""
-    words = _WORD.findall(query)
-    if not words:
+    """Each part of `query` between spaces as an FTS5 string, so nothing in it is syntax any
+    more, and code, an id or a URL (`gpt-4o-mini`, `example.com/docs`) is the sequence of its
+    words, not those words anywhere."""
+    parts = [part for part in query.split() if _WORD.search(part)]
+    if not parts:
         return ""
-    said = " ".join(f'"{w}"' for w in words)
+    said = " ".join('"' + part.replace('"', '""') + '"' for part in parts)
     return said + "*" if prefix and query[-1:].isalnum() else said
 
 
@@ -157,12 +155,8 @@ def _sqlite_substrings(s: Session, query: str, filters: Filters, limit: int) -> 
     if needle is None:
         return []
     match = '"' + needle.replace('"', '""') + '"'
-    where, values = filters.sql()
-    newest = s.execute(_typed(text(
-        f"SELECT search_grams.rowid AS id FROM search_grams{_joined('search_grams', where)} "
-        f"WHERE search_grams MATCH :match{where} ORDER BY search_grams.rowid DESC "
-        "LIMIT :many"), values, times=False), {"match": match, "many": limit, **values}).all()
-    return _sqlite_found(s, "search_grams", match, {row.id: -0.01 for row in newest},
+    newest = _newest(s, "search_grams", match, filters, limit)
+    return _sqlite_found(s, "search_grams", match, dict.fromkeys(newest, -0.01),
                          SUBSTRING_SHARE, limit)
 
 
@@ -173,6 +167,17 @@ def _needle(query: str) -> str | None:
     return needle if len(needle) >= 3 else None
 
 
+def _newest(s: Session, index: str, match: str, filters: Filters, many: int) -> list[int]:
+    """The ids of the newest `many` documents that match, newest first: a walk along the
+    index that stops there, whatever the number of matches (a filter joins the documents)."""
+    where, values = filters.sql()
+    return list(s.execute(_typed(text(
+        f"SELECT {index}.rowid FROM {index}{_joined(index, where)} "
+        f"WHERE {index} MATCH :match{where} ORDER BY {index}.rowid DESC LIMIT :many"), values,
+        times=False),
+        {"match": match, "many": many, **values}).scalars())
+
+
 def _joined(index: str, where: str) -> str:
     """The documents joined to the index, only when a filter needs their columns."""
     return f" JOIN search_docs d ON d.id = {index}.rowid" if where else ""
@@ -180,23 +185,22 @@ def _joined(index: str, where: str) -> str:
 
 def _sqlite_match(s: Session, index: str, match: str, filters: Filters, limit: int,
                   share: float) -> list[SearchHit]:
-    """Steps that keep a common word (a match in most messages) quick: only the newest POOL
-    matches are ranked when there are more (scoring every match of a word found in a million
-    messages takes seconds, and among so many the newest are what is looked for); of those,
-    the best few times `limit` by FTS5's own rank; then, for those alone, their rows, their
-    snippets and the weight of who wrote them. A filter joins the documents to the index."""
+    """A query that matches more than POOL documents (a common word, in most messages) shows
+    its newest matches, the user's words first: FTS5's bm25 counts, each time, every document
+    that has each word (for a word in a million messages, 20 ms to a second), and among so
+    many matches the newest are what is looked for. Fewer matches are ranked by bm25, the best
+    few times `limit` kept; then, for those alone, the weight of who wrote them and snippets."""
+    newest = _newest(s, index, match, filters, POOL + 1)
+    if len(newest) > POOL:
+        return _sqlite_found(s, index, match, dict.fromkeys(newest[:limit * CANDIDATES], -1.0),
+                             share, limit)
+    if not newest:
+        return []
     where, values = filters.sql()
-    joined = _joined(index, where)
-    oldest = s.execute(_typed(text(
-        f"SELECT {index}.rowid FROM {index}{joined} WHERE {index} MATCH :match{where} "
-        f"ORDER BY {index}.rowid DESC LIMIT 1 OFFSET :pool"), values, times=False),
-        {"match": match, "pool": POOL - 1, **values}).scalar()
-    newest = f" AND {index}.rowid >= :oldest" if oldest is not None else ""
     best = s.execute(_typed(text(
-        f"SELECT {index}.rowid AS id, bm25({index}) AS rank FROM {index}{joined} "
-        f"WHERE {index} MATCH :match{where}{newest} ORDER BY rank LIMIT :many"), values,
-        times=False),
-        {"match": match, "many": limit * CANDIDATES, "oldest": oldest, **values}).all()
+        f"SELECT {index}.rowid AS id, bm25({index}) AS rank FROM {index}{_joined(index, where)} "
+        f"WHERE {index} MATCH :match{where} ORDER BY rank LIMIT :many"), values, times=False),
+        {"match": match, "many": limit * CANDIDATES, **values}).all()
     return _sqlite_found(s, index, match, {row.id: row.rank for row in best}, share, limit)
 
 
