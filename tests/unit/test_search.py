@@ -52,6 +52,13 @@ def test_substrings_find_code_ids_and_urls(store: Store) -> None:
     assert contents(store, "feed_items") == ["def parse_feed_items(raw): ..."]
 
 
+def test_code_is_found_as_written_not_as_words_anywhere(store: Store) -> None:
+    session = store.create_session("code")
+    store.add_message(session.id, "user", "is gpt the same as 4o?")
+    store.add_message(session.id, "assistant", "Use gpt-4o here.")
+    assert contents(store, "gpt-4o") == ["Use gpt-4o here."]
+
+
 def test_a_word_ranks_before_a_part_of_a_word(store: Store) -> None:
     """A message that has the word is shown with the word marked, and before messages that
     only hold it inside another word, however common the word is."""
