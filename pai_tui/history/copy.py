@@ -404,6 +404,8 @@ def copy_history(source_url: str, target_url: str, backup_dir: Path | None, dry_
     except Exception as error:
         raise CopyError(f"cannot open this history: {error}") from error
     try:
+        if source.refused:  # a newer pai's history: its newer columns would be lost
+            raise CopyError(f"this history: {source.refused}; nothing was copied")
         engine = make_engine(target_url)
         try:
             with engine.connect() as conn:
