@@ -61,3 +61,21 @@ def newer_pai_migrates(url: str, version: int | None = None) -> int:
     finally:
         engine.dispose()
     return version
+
+
+WRITTEN = ("sessions", "messages", "notes", "feed_items", "spans", "leases", "search_docs")
+
+
+def dump(url: str) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of the tables a write could touch, as they are (to show nothing changed)."""
+    from sqlalchemy import text
+
+    from pai_tui.history.store import make_engine
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return {table: sorted(map(tuple, conn.execute(text(f"SELECT * FROM {table}"))),
+                                  key=repr) for table in WRITTEN}
+    finally:
+        engine.dispose()

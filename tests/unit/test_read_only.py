@@ -9,7 +9,6 @@ from __future__ import annotations
 import queue
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -22,20 +21,7 @@ from pai_tui.history.search import Filters
 from pai_tui.history.service import History
 from pai_tui.history.store import Store, make_engine
 from pai_tui.paths import HomePaths
-from tests.other_pai import newer_pai_migrates
-
-TABLES = ("sessions", "messages", "notes", "feed_items", "spans", "leases", "search_docs")
-
-
-def dump(url: str) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of the tables a write could touch, as they are."""
-    engine = make_engine(url)
-    try:
-        with engine.connect() as conn:
-            return {table: sorted(map(tuple, conn.execute(text(f"SELECT * FROM {table}"))),
-                                  key=repr) for table in TABLES}
-    finally:
-        engine.dispose()
+from tests.other_pai import dump, newer_pai_migrates
 
 
 @pytest.fixture
