@@ -10,6 +10,7 @@ import asyncio
 from textual.widgets import OptionList
 
 from pai_tui.history.migrations import LATEST
+from pai_tui.history.records import NoteDraft
 from pai_tui.history.store import Store
 from pai_tui.paths import HomePaths
 from pai_tui.ui.app import PaiApp
@@ -47,6 +48,7 @@ async def test_an_older_pai_starts_read_only_shows_and_searches_and_refuses_to_s
     store, _, _ = Store.open(database_url, home.backups)
     session = store.create_session("axolotl notes")
     store.add_message(session.id, "user", "where do axolotls live?")
+    store.add_note(NoteDraft("learning", "axolotls regrow"))
     store.close()
     version = newer_pai_migrates(database_url)
 
@@ -66,11 +68,26 @@ async def test_an_older_pai_starts_read_only_shows_and_searches_and_refuses_to_s
         [refused] = [m for m in told(app) if m.startswith("Not sent")]
         assert f"schema version {version}" in refused and "upgrade pai" in refused
 
+        app.main.query_one(ChatInput).text = ""
+        await press(pilot, *"/learn newts too", "enter")
+        assert await eventually(pilot, lambda: any(m.startswith("Not kept") for m in told(app)))
+        [refused] = [m for m in told(app) if m.startswith("Not kept")]
+        assert f"schema version {version}" in refused and "upgrade pai" in refused
+        assert app.main.query_one(ChatInput).text == "/learn newts too"
+
         await press(pilot, "alt+3")
         await settle(pilot)
         await press(pilot, "slash", *"axolotls")
         results = app.main.query_one("#history-results", OptionList)
-        assert await eventually(pilot, lambda: results.display and results.option_count == 1)
+        assert await eventually(pilot, lambda: results.display and results.option_count == 2)
+        await press(pilot, "escape", "escape", "v")  # the notes view: forgetting one is a write
+        notes = app.main.query_one("#history-notes", OptionList)
+        assert await eventually(pilot, lambda: notes.display and notes.option_count == 1)
+        await press(pilot, "f")
+        assert await eventually(pilot, lambda: any(m.startswith("Not saved") for m in told(app)))
+        [refused] = [m for m in told(app) if m.startswith("Not saved")]
+        assert f"schema version {version}" in refused and "upgrade pai" in refused
+        assert not any(m.startswith("Something went wrong") for m in told(app))
 
         assert await eventually(pilot, lambda: watching(app))  # it saw the schema too
         await settle(pilot)
