@@ -49,7 +49,8 @@ def test_reads_work_and_writes_exit_non_zero_saying_to_upgrade(
                   ("history", "import", "jsonl", str(jsonl)),
                   ("ask", "--provider", "anthropic", "and newts?"),
                   ("upgrade", "fetch"),
-                  ("daemon", "--once")):
+                  ("daemon", "--once"),
+                  ("daemon",)):  # it would run until stopped: it exits at once
         done = run_pai(*write, env=KEYS)
         said = done.stdout + done.stderr
         assert done.returncode != 0, (write, said)

@@ -6,6 +6,7 @@ database as it was. On both dialects (the `database_url` fixture)."""
 
 from __future__ import annotations
 
+import asyncio
 import queue
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -134,3 +135,66 @@ def test_the_history_service_tells_read_only_once(newer: str, home: HomePaths) -
             told.get(timeout=3)
     finally:
         history.close()
+
+
+async def _never() -> None:
+    """A job that must not run (its scheduler never holds the lease)."""
+    raise AssertionError("a read-only pai ran a job")
+
+
+def lock_is_free(url: str) -> bool:
+    """PostgreSQL: whether an up-to-date pai could take the scheduler's advisory lock now."""
+    from pai_tui.history.leases import _key
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"),
+                                     {"k": _key("upgrade-scheduler")}).scalar())
+    finally:
+        engine.dispose()
+
+
+def run_scheduler(home: HomePaths, url: str, migrate_while_held: bool) -> list[str]:
+    """The upgrade scheduler of this pai until it stops by itself (a newer pai migrated the
+    history before it started, or while it held the lease); the states it said."""
+    from pai_tui.upgrade.scheduler import Job, UpgradeScheduler
+
+    async def go() -> list[str]:
+        states: list[str] = []
+        history = History(load_config(home), events.Bus())
+        history.watch_changes = True  # how a running pai learns of the newer schema
+        scheduler = UpgradeScheduler(history, [Job("upgrade-poll", _never, timedelta(hours=1))],
+                                     lease_for=timedelta(seconds=1.5), on_state=states.append,
+                                     first_run_after=timedelta(hours=1))
+        try:
+            scheduler.start()
+            if migrate_while_held:
+                while not any(state.startswith("on") for state in states):
+                    await asyncio.sleep(0.05)
+                await asyncio.to_thread(newer_pai_migrates, url)
+            assert scheduler._keeper is not None
+            await asyncio.wait_for(scheduler._keeper, 15)  # it stopped by itself
+            assert scheduler.lease is None
+            if url.startswith("postgresql"):
+                assert await asyncio.to_thread(lock_is_free, url), "the lock is still held"
+        finally:
+            await scheduler.stop()
+            history.close()
+        return states
+
+    return asyncio.run(go())
+
+
+def test_the_scheduler_of_an_older_pai_never_takes_the_lease(newer: str,
+                                                              home: HomePaths) -> None:
+    before = dump(newer)
+    states = run_scheduler(home, newer, migrate_while_held=False)
+    assert states[:2] == ["read-only: upgrade pai", "off"], states
+    assert dump(newer) == before
+
+
+def test_a_scheduler_holding_the_lease_lets_it_go_when_a_newer_pai_migrates(
+        database_url: str, home: HomePaths) -> None:
+    states = run_scheduler(home, database_url, migrate_while_held=True)
+    assert states[-2:] == ["read-only: upgrade pai", "off"], states
