@@ -281,6 +281,14 @@ def test_a_copy_after_changes_updates_the_copy_adds_the_new_and_duplicates_nothi
     store.close()
     assert question.id < later.id
 
+    dry = run_pai("db", "copy", "--to", target, "--dry-run", env={"PAI_HOST": "laptop"})
+    assert dry.returncode == 0, dry.stderr
+    assert "sessions: would be copied 0, would be updated 1, unchanged 0, 1 left as there" in \
+        dry.stdout, dry.stdout
+    assert "notes: would be copied 1, would be updated 2, unchanged 2" in dry.stdout
+    assert counts(target) == copied, "a dry run wrote"
+    assert rows(target, "SELECT title FROM sessions WHERE title LIKE 'fish%'") == [("fish",)]
+
     second = run_pai("db", "copy", "--to", target, env={"PAI_HOST": "laptop"})
     assert second.returncode == 0, second.stderr
     said = second.stdout
