@@ -3,16 +3,15 @@ PostgreSQL the machines share), and again to bring that copy up to date, without
 
 A row is matched in the target by what it is, not by its id (the target holds other hosts' rows
 under the same ids), and by what never changes about it (`Spec.key`): a session by its host and
-creation time, a message by its session, host, role and creation time, a note by its host,
-creation time and kind, and so on (`SPECS`). A row found there is updated where it changed (a
-session renamed, a note forgotten or superseded, an answer rated, a proposal moved on, an item
-read), unless the target's row is another host's or was changed there since: those are left as
-they are. The others are inserted with the target's ids, their links (a message's session, a
-step's answer, a proposal's item, a note's successor, the notes in an answer's context) mapped
-to the target's ids. Nothing in the target is ever deleted. Costs are copied as they are:
-unknown (NULL) stays unknown. The search index follows by itself (triggers: a note forgotten
-here leaves the target's search too). Rows written before pai recorded hosts are the copying
-machine's (`this_host()`).
+creation time, a message by its session, host, role and creation time, a note by its uid, and so
+on (`SPECS`). A row found there is updated where it changed (a session renamed, a note forgotten
+or superseded, an answer rated, a proposal moved on, an item read), unless the target's row is
+another host's or was changed there since: those are left as they are. The others are inserted
+with the target's ids, their links (a message's session, a step's answer, a proposal's item, a
+note's successor, the notes in an answer's context) mapped to the target's ids. Nothing in the
+target is ever deleted. Costs are copied as they are: unknown (NULL) stays unknown. The search
+index follows by itself (triggers: a note forgotten here leaves the target's search too). Rows
+written before pai recorded hosts are the copying machine's (`this_host()`).
 """
 
 from __future__ import annotations
@@ -85,7 +84,9 @@ SPECS = (
          (Link("item_id", "feed_items"), Link("message_id", "messages"))),
     Spec("proposal_events", ("proposal_id", "at", "to_state", "cause"),
          (Link("proposal_id", "proposals", required=True),)),
-    Spec("notes", ("host", "created_at", "kind"),
+    # A note's uid names it in every database (history/note_uids.py; the same in two databases
+    # an older `pai db copy` wrote it to, and in one `pai history import jsonl` brought it to).
+    Spec("notes", ("uid",),
          (Link("session_id", "sessions"), Link("message_id", "messages"),
           Link("superseded_by", "notes", True))),
 )
