@@ -49,6 +49,15 @@ class StoreFailed(Event):
 
 
 @dataclass(frozen=True)
+class StoreReadOnly(Event):
+    """A newer pai migrated the history (before this one opened it, or while it runs): it is
+    read, listed and searched as usual, and every write is refused; `message` names both
+    schema versions and says to upgrade pai. Told once."""
+
+    message: str
+
+
+@dataclass(frozen=True)
 class SessionCreated(Event):
     session_id: int
     title: str

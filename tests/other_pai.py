@@ -41,3 +41,41 @@ def writes_session(url: str, host: str, title: str) -> int:
 
 def writes_answer(url: str, host: str, session_id: int, content: str) -> None:
     _run(ADD_ANSWER, host, url, str(session_id), content)
+
+
+def newer_pai_migrates(url: str, version: int | None = None) -> int:
+    """The database as a newer pai leaves it after migrating it (LATEST + 1 by default): its
+    schema version row replaced, as a migration does. The version."""
+    from sqlalchemy import text
+
+    from pai_tui.history.migrations import LATEST
+    from pai_tui.history.store import make_engine
+
+    version = LATEST + 1 if version is None else version
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM schema_version"))
+            conn.execute(text("INSERT INTO schema_version (version) VALUES (:v)"),
+                         {"v": version})
+    finally:
+        engine.dispose()
+    return version
+
+
+WRITTEN = ("sessions", "messages", "notes", "feed_items", "spans", "leases", "search_docs")
+
+
+def dump(url: str) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of the tables a write could touch, as they are (to show nothing changed)."""
+    from sqlalchemy import text
+
+    from pai_tui.history.store import make_engine
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return {table: sorted(map(tuple, conn.execute(text(f"SELECT * FROM {table}"))),
+                                  key=repr) for table in WRITTEN}
+    finally:
+        engine.dispose()

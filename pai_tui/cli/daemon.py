@@ -119,6 +119,11 @@ async def _serve(cockpit: Cockpit) -> int:
     loop = asyncio.get_running_loop()
     for number in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(number, stop.set)
+    await cockpit.history.store()
+    if cockpit.history.read_only:  # a newer pai migrated the history: nothing to run here
+        warn(f"pai: {cockpit.history.read_only}")
+        await cockpit.aclose()
+        return EXIT_FAILED
     feed = cockpit.upgrades
     # Headless, there is no first frame to keep clear: a job new to the database runs at once.
     feed.start_scheduler(_Narrator(), first_run_after=timedelta(0))

@@ -1,13 +1,20 @@
 """`pai db`: the history's database as a whole. `copy --to URL` copies it into another database
-(the local SQLite file into the PostgreSQL several machines share), once: run again, it adds
-nothing (history/copy.py)."""
+(the local SQLite file into the PostgreSQL several machines share); run again, it brings that
+copy up to date: rows changed here since are updated there, new ones added, none twice
+(history/copy.py)."""
 
 from __future__ import annotations
+
+from dataclasses import fields
+from typing import TYPE_CHECKING
 
 import click
 
 from pai_tui.cli import config_for
 from pai_tui.cli.output import say, warn
+
+if TYPE_CHECKING:
+    from pai_tui.history.copy import Counts
 
 EXIT_FAILED = 1
 
@@ -20,13 +27,15 @@ def db() -> None:
 @db.command("copy")
 @click.option("--to", "to", metavar="URL",
               help="The database to copy into: postgresql+psycopg://user@host/db, sqlite:///path.")
-@click.option("--dry-run", is_flag=True, help="Count what would be copied; change nothing.")
+@click.option("--dry-run", is_flag=True,
+              help="Count what would be copied and updated; change nothing.")
 @click.pass_context
 def copy(ctx: click.Context, to: str | None, dry_run: bool) -> None:
     """Copy this history (sessions, messages, notes, timeline, upgrade items, proposals) into
-    the database at URL, keeping their links and costs; rows already there are not copied
-    again. Progress goes to stderr."""
-    from pai_tui.history.copy import CopyError, copy_history
+    the database at URL, keeping their links and costs; run again, rows changed here since are
+    updated there and none is copied twice (another host's rows are never changed). Prints
+    copied / updated / unchanged per table; progress goes to stderr."""
+    from pai_tui.history.copy import CopyError, Counts, copy_history
     from pai_tui.history.errors import plain
     from pai_tui.history.urls import redact, shown_url, sqlite_url
 
@@ -46,12 +55,21 @@ def copy(ctx: click.Context, to: str | None, dry_run: bool) -> None:
         warn(f"pai db copy: {said}")  # no SQL, no parameters, no password
         ctx.exit(EXIT_FAILED)
         return
-    verb = "Would add" if dry_run else "Added"
     for table, found in counts.items():
         if found.rows:
-            skipped = (f", {found.skipped} skipped (what they belong to is gone)"
-                       if found.skipped else "")
-            say(f"{table}: {verb.lower()} {found.added}, {found.present} already there{skipped}")
-    added = sum(found.added for found in counts.values())
-    present = sum(found.present for found in counts.values())
-    say(f"{verb} {added} rows to {shown_url(to)} ({present} already there).")
+            say(f"{table}: {_counted(found, dry_run)}")
+    total = Counts(**{field.name: sum(getattr(found, field.name) for found in counts.values())
+                      for field in fields(Counts)})
+    say(f"In all, into {shown_url(to)}: {_counted(total, dry_run)}.")
+
+
+def _counted(found: Counts, dry_run: bool) -> str:
+    """copied N, updated N, unchanged N (and what was left alone, and why)."""
+    would = "would be " if dry_run else ""
+    said = (f"{would}copied {found.added}, {would}updated {found.updated}, "
+            f"unchanged {found.unchanged}")
+    if found.kept:
+        said += f", {found.kept} left as there (another host's, or changed there since)"
+    if found.skipped:
+        said += f", {found.skipped} skipped (what they belong to is gone)"
+    return said

@@ -2,7 +2,8 @@
 
 Each migration is frozen history: it builds the tables as they were at that version (so it must not
 use the ORM models, which follow the newest schema). `migrate()` backs an SQLite file up before it
-changes anything, and refuses a database newer than this pai.
+changes anything, and refuses a database newer than this pai (`SchemaTooNew`: the store opens it
+read-only).
 """
 
 from __future__ import annotations
@@ -40,6 +41,14 @@ VERSION_TABLE = "schema_version"
 
 class SchemaError(Exception):
     """The database cannot be used by this pai (too new, or a migration failed)."""
+
+
+class SchemaTooNew(SchemaError):
+    """A newer pai migrated the database: this one may read it, never write to it."""
+
+    def __init__(self, version: int, said: str = ""):
+        super().__init__(said or too_new(version))
+        self.version = version
 
 
 @dataclass(frozen=True)
@@ -489,9 +498,10 @@ def backup_sqlite(source: Path, backup_dir: Path, version: int) -> Path:
 
 
 def too_new(version: int) -> str:
-    """Why this pai refuses to write to a database a newer pai has migrated."""
+    """Why this pai refuses to write to a database a newer pai has migrated (it still reads
+    it): both versions, and what to do."""
     return (f"the database is at schema version {version}, newer than this pai knows ({LATEST}): "
-            "upgrade pai (pip install -U pai-tui) to write to it")
+            "this pai only reads it; upgrade pai (pip install -U pai-tui) to write to it")
 
 
 def migrate(engine: Engine, backup_dir: Path | None) -> MigrationResult:
@@ -500,7 +510,7 @@ def migrate(engine: Engine, backup_dir: Path | None) -> MigrationResult:
         start = current_version(conn)
         has_tables = bool(inspect(conn).get_table_names())
     if start > LATEST:
-        raise SchemaError(too_new(start) + "; the database was not touched")
+        raise SchemaTooNew(start, too_new(start) + "; the database was not touched")
     if start == LATEST:
         return MigrationResult(start, start, None)
     backup = None

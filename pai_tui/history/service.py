@@ -92,6 +92,11 @@ class History:
 
         return self.config.database_url or sqlite_url(self.config.home.database)
 
+    @property
+    def read_only(self) -> str | None:
+        """Why the history may only be read (a newer pai migrated it), or None."""
+        return self._store.refused if self._store is not None else None
+
     def redact(self, text: str) -> str:
         """An error text as the user may read it: no SQL and no parameters (the user's own
         words), no database password, and what to do about the failures pai recognizes."""
@@ -120,6 +125,8 @@ class History:
                 self._store = store
                 backup = str(result.backup) if result.backup else None
                 self.bus.publish(events.StoreReady(result.to_version, backup))
+                if store.refused:  # a newer pai migrated it: read-only
+                    self.bus.publish(events.StoreReadOnly(store.refused))
                 if self.watch_changes and not self._closed:  # not for a late trip after close
                     self._watch(store)
             return self._store
@@ -136,7 +143,7 @@ class History:
         def schema(version: int) -> None:
             if version > LATEST and not store.refused:
                 store.refused = too_new(version)
-                self.bus.publish(events.StoreFailed(store.refused))
+                self.bus.publish(events.StoreReadOnly(store.refused))
 
         self._watcher = ChangeWatcher(store.engine, changed, schema)
         self._watcher.start()

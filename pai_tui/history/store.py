@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +22,15 @@ from pai_tui.history.leases import LeaseStore
 from pai_tui.history.migrations import (
     MigrationResult,
     SchemaError,
+    SchemaTooNew,
     current_version,
     migrate,
+    too_new,
 )
 from pai_tui.history.models import ChatSession, KeptCost, Message, utcnow
 from pai_tui.history.notes import NoteStore
 from pai_tui.history.proposals import ProposalStore
-from pai_tui.history.records import MessageRecord, Role, SessionRecord, Status
+from pai_tui.history.records import Lease, MessageRecord, Role, SessionRecord, Status
 from pai_tui.history.rows import message_record as _message_record
 from pai_tui.history.rows import session_record as _session_record
 from pai_tui.history.search import SearchStore
@@ -149,17 +151,24 @@ class Store(TimelineStore, FeedStore, LeaseStore, SearchStore, ProposalStore, No
         # This process's writers queue here, not in SQLite's busy handler (which sleeps up to
         # 100 ms at a time: eight runs ending at once would wait for each other's sleeps).
         self._write_turn = threading.Lock()
-        # Set when another pai migrated the database past this one while it runs
-        # (history/changes.py): from then on every write is refused with this reason.
+        # Set when a newer pai migrated the database past this one, before it opened or while
+        # it runs (history/changes.py): from then on every write is refused with this reason.
         self.refused: str | None = None
 
     @classmethod
     def open(cls, url: str, backup_dir: Path | None) -> tuple[Store, MigrationResult, int]:
         """Connect, migrate (backing up first), and mark answers left `streaming` by a dead process
-        as `interrupted`. Returns the store, what migration did, and how many were interrupted."""
+        as `interrupted`. Returns the store, what migration did, and how many were interrupted.
+        A database a newer pai migrated opens read-only (`refused` says why): untouched, read,
+        listed and searched as usual, every write refused with that reason."""
         engine = make_engine(url)
         try:
-            result = migrate(engine, backup_dir)
+            try:
+                result = migrate(engine, backup_dir)
+            except SchemaTooNew as newer:
+                store = cls(engine)
+                store.refused = too_new(newer.version)
+                return store, MigrationResult(newer.version, newer.version, None), 0
             store = cls(engine)
             interrupted = store._mark_interrupted()
         except BaseException:
@@ -178,8 +187,7 @@ class Store(TimelineStore, FeedStore, LeaseStore, SearchStore, ProposalStore, No
             with self._reading.begin() as session:
                 yield session
             return
-        if self.refused:
-            raise SchemaError(self.refused)
+        self.check_writable()
         # One wait in all, as long as SQLite's alone would be, failing as SQLite would (the
         # caller tells the user): what is spent in the queue is not waited again for SQLite.
         began = time.monotonic()
@@ -194,6 +202,26 @@ class Store(TimelineStore, FeedStore, LeaseStore, SearchStore, ProposalStore, No
                 yield session
         finally:
             self._write_turn.release()
+
+    def check_writable(self) -> None:
+        """Raises SchemaError (why, and to upgrade pai) when this pai may only read."""
+        if self.refused:
+            raise SchemaError(self.refused)
+
+    def take_lease(self, name: str, holder: str, ttl: timedelta, now: datetime,
+                   note: str = "") -> Lease | None:
+        """`LeaseStore.take_lease`, refused before any lock is taken when this pai may only
+        read: a read-only pai never holds the scheduler's lease (others run the jobs)."""
+        self.check_writable()
+        return super().take_lease(name, holder, ttl, now, note)
+
+    def release_lease(self, lease: Lease, now: datetime) -> None:
+        """`LeaseStore.release_lease`; read-only, the row is left to expire, but the advisory
+        lock goes at once (another pai takes over)."""
+        if self.refused:
+            self._unlock(lease.name, lease.holder)
+            return
+        super().release_lease(lease, now)
 
     def schema_version(self) -> int:
         with self.engine.connect() as conn:

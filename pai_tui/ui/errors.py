@@ -18,6 +18,11 @@ def report_worker_failure(app: App[object], event: Worker.StateChanged) -> None:
         return
     worker = event.worker
     error = worker.error
+    history = getattr(getattr(app, "cockpit", None), "history", None)
+    read_only = getattr(history, "read_only", None)
+    if read_only and str(error) == read_only:  # a newer pai's history: a write refused, as such
+        app.notify(f"Not saved: {read_only}", severity="warning", timeout=10, markup=False)
+        return
     log.error("worker %s failed", worker.name or worker.group, exc_info=error)
     what = worker.name or worker.group or "a task"
     said = f"Something went wrong ({what}): {type(error).__name__}: {error}"

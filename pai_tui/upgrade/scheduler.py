@@ -137,7 +137,10 @@ class UpgradeScheduler:
         return self.lease is not None
 
     async def _keep(self) -> None:
-        """Take the lease when it is free and renew it while held, a third of its time apart."""
+        """Take the lease when it is free and renew it while held, a third of its time apart;
+        never on a history a newer pai migrated (this one may only read it: said once)."""
+        from pai_tui.history.migrations import SchemaError
+
         pause = self.lease_for.total_seconds() / 3
         while True:
             try:
@@ -147,6 +150,11 @@ class UpgradeScheduler:
                 else:
                     await self._renew()
             except Exception as error:  # the store failed: said, and tried again
+                if isinstance(error, SchemaError) and self.history.read_only:
+                    log.warning("upgrade scheduler stopped: %s", self.history.read_only)
+                    await self._let_go()
+                    self._say("read-only: upgrade pai")
+                    return
                 log.exception("upgrade scheduler: the store failed")
                 self._say(f"error: {error}")
             await asyncio.sleep(pause)

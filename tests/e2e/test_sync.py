@@ -140,7 +140,7 @@ def test_a_pai_older_than_the_database_refuses_to_write_and_says_to_upgrade(
 def test_a_running_pai_stops_writing_once_another_migrated_past_it(
         alpha: History, database_url: str) -> None:
     failed: queue.Queue[str] = queue.Queue()
-    alpha.bus.subscribe(events.StoreFailed, lambda e: failed.put(e.message))
+    alpha.bus.subscribe(events.StoreReadOnly, lambda e: failed.put(e.message))
     store = alpha.open()
     store.begin_session("before", "written")
     set_schema(database_url, LATEST + 1)

@@ -75,14 +75,22 @@ def test_migrates_the_previous_schema_keeping_data_and_backing_up_first(home: Ho
     store.close()
 
 
-def test_refuses_a_database_newer_than_this_pai_and_leaves_it_alone(home: HomePaths) -> None:
+def test_opens_a_database_newer_than_this_pai_read_only_and_leaves_it_alone(
+        home: HomePaths) -> None:
     build_schema(home.database, LATEST)
     with sqlite3.connect(home.database) as db:
         db.execute("UPDATE schema_version SET version = ?", (LATEST + 5,))
     db.close()
     before = home.database.read_bytes()
-    with pytest.raises(SchemaError, match=f"schema version {LATEST + 5}, newer"):
-        Store.open(sqlite_url(home.database), home.backups)
+    store, result, interrupted = Store.open(sqlite_url(home.database), home.backups)
+    try:
+        assert (result.from_version, result.to_version, interrupted) == (LATEST + 5,
+                                                                         LATEST + 5, 0)
+        assert store.list_sessions() == []
+        with pytest.raises(SchemaError, match=f"schema version {LATEST + 5}, newer"):
+            store.create_session("never")
+    finally:
+        store.close()
     assert home.database.read_bytes() == before
     assert not home.backups.exists()
 
