@@ -114,8 +114,9 @@ def check_database(config: Config) -> Check:
         reason = redact(str(error).splitlines()[0], url) if str(error) else type(error).__name__
         return Check("Database", "fail", f"{shown} unreachable: {reason}", fix)
     if version > LATEST:
-        return Check("Database", "fail", f"{where}: schema v{version} is newer than this pai "
-                     f"(v{LATEST})", "upgrade pai: pip install -U pai-tui")
+        return Check("Database", "warn", f"{where}: schema v{version} is newer than this pai "
+                     f"(v{LATEST}): it only reads it", "upgrade pai to write to it: "
+                     "pip install -U pai-tui")
     if version < LATEST:
         return Check("Database", "ok", f"{where}: schema v{version}, migrates to v{LATEST} on next "
                      "start (backed up first)")
