@@ -28,7 +28,12 @@ KINDS = ("message", "agent", "note", "item")
 _WEIGHT = ("CASE WHEN d.role = 'user' THEN 2.0 WHEN d.kind = 'item' THEN 0.8 ELSE 1.0 END")
 SUBSTRING_SHARE = 0.3  # of a word match's score, for a match found only as a substring
 CANDIDATES = 3  # times the results asked for, ranked by the index before the writer's weight
-POOL = 2_000  # a query's newest matches that are ranked, when more match (a common word)
+POOL = 2_000  # SQLite: more matches than this (a common word) are shown newest first
+# PostgreSQL: a query's newest matches that are ranked. They are found by walking the documents
+# newest first and checking each one's words (when most match), so the walk is as long as the
+# pool over the share of documents matching: 500 keeps three common words under 50 ms at a
+# million messages (2,000: 220 ms).
+PG_POOL = 500
 _WORD = re.compile(r"\w+")
 # A search document's row, where its host is kept (the index itself does not keep hosts).
 _BY_HOST = ("(d.kind IN ('message', 'agent') AND d.ref_id IN (SELECT id FROM messages "
@@ -235,10 +240,10 @@ def _snippets(s: Session, index: str, match: str, docs: list[int]) -> dict[int, 
 
 def _pg_words(s: Session, query: str, filters: Filters, limit: int,
               prefix: bool) -> list[SearchHit]:
-    """As SQLite's: a common word's newest POOL matches are ranked, not all of them (found by
-    walking the documents newest first and checking their stored words, when the planner's
-    statistics say most match; through the word index otherwise); the headlines are worked
-    out for the results alone."""
+    """A common word's newest PG_POOL matches are ranked, not all of them (found by walking
+    the documents newest first along their time's index, within a time filter's range, and
+    checking their stored words, when the planner's statistics say many match; through the
+    word index otherwise); the headlines are worked out for the results alone."""
     if prefix:
         words = _WORD.findall(query)
         if not words:
@@ -250,7 +255,7 @@ def _pg_words(s: Session, query: str, filters: Filters, limit: int,
     where, values = filters.sql()
     statement = text(
         f"WITH pool AS MATERIALIZED (SELECT d.id FROM search_docs d WHERE d.words @@ {parse}"
-        f"{where} ORDER BY d.id DESC LIMIT :pool), "
+        f"{where} ORDER BY d.created_at DESC, d.id DESC LIMIT :pool), "
         f"best AS MATERIALIZED (SELECT {_COLUMNS}, d.body, ts_rank_cd(d.words, {parse}) AS rank "
         "FROM search_docs d JOIN pool ON pool.id = d.id ORDER BY rank DESC, d.id DESC "
         "LIMIT :limit) "
@@ -259,7 +264,7 @@ def _pg_words(s: Session, query: str, filters: Filters, limit: int,
     options = (f'StartSel="{START}", StopSel="{STOP}", MaxWords=24, MinWords=10, '
                'MaxFragments=1, FragmentDelimiter=" … "')
     rows = s.execute(_typed(statement, values), {
-        "query": value, "limit": limit, "pool": POOL, "options": options, **values})
+        "query": value, "limit": limit, "pool": PG_POOL, "options": options, **values})
     return [_hit(row, float(row.rank), row.snip) for row in rows]
 
 

@@ -76,6 +76,7 @@ def test_a_word_ranks_before_a_part_of_a_word(store: Store) -> None:
 def test_a_common_word_shows_its_newest_matches(store: Store, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """Among more matches than are ranked (a word in most messages), the newest are found."""
     monkeypatch.setattr("pai_tui.history.search.POOL", 20)
+    monkeypatch.setattr("pai_tui.history.search.PG_POOL", 20)
     session = store.create_session("many")
     for n in range(60):
         store.add_message(session.id, "user", f"wombat number {n}")
