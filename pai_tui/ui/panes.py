@@ -62,6 +62,7 @@ class HistoryPane(Listening, Pane):
         self.sessions: list[SessionRecord] = []  # those listed, newest first
         self._more = False  # whether older sessions exist than those listed
         self._titles: dict[int, str] = {}  # of the search results' sessions
+        self._synced_checked = False
         self.hits: list[SearchHit] = []
         self.view = "sessions"  # or "notes", "forgotten" (v switches)
         self.notes: list[NoteRecord] = []
@@ -96,6 +97,20 @@ class HistoryPane(Listening, Pane):
 
     def on_store_ready(self, event: events.StoreReady) -> None:
         self.reload()
+        if not self._synced_checked:
+            self._synced_checked = True
+            self._warn_if_synced()
+
+    @work(thread=True, group="history-synced", exit_on_error=False)
+    def _warn_if_synced(self) -> None:
+        """Once a start: an SQLite file in a synced folder or on a network filesystem gets
+        corrupted; the user is told where it is and that PostgreSQL is how to share."""
+        from pai_tui.history.synced import database_synced
+
+        found = database_synced(self.cockpit.history.database_url)
+        if found is not None:
+            self.app.call_from_thread(self.app.notify, found.warning(), severity="warning",
+                                      timeout=30, markup=False)
 
     def on_session_created(self, event: events.SessionCreated) -> None:
         self._reload_soon()
