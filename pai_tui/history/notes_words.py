@@ -28,6 +28,7 @@ _WORD = re.compile(r"\w+")
 # FTS5 makes it 1e-6), yet ranking its thousands of matches is what made recall slow: such
 # words do not rank, they only fill the room the telling words left, newest first.
 COMMON_SHARE = 0.5
+COUNTED_AT_ONCE = 200  # words counted in one statement
 
 
 def create(conn: Connection) -> None:
@@ -108,14 +109,18 @@ def _any(words: list[str], postgresql: bool = False) -> str:
 
 def _sqlite_telling(s: Session, words: list[str]) -> tuple[list[str], list[str]]:
     """`words` the notes have, split into those that tell notes apart and those most notes
-    have (one trip: each word's count of notes, counted no further than that)."""
+    have (one trip for a message's words: each word's count of notes, counted no further than
+    that)."""
     total = _sqlite_indexed(s)
     half = max(1, math.ceil(total * COMMON_SHARE))
-    counts = " UNION ALL ".join(
-        f"SELECT {n} AS word, (SELECT count(*) FROM (SELECT 1 FROM notes_words WHERE "
-        f"notes_words MATCH :m{n} LIMIT :half)) AS found" for n in range(len(words)))
-    found = {row.word: row.found for row in s.execute(
-        text(counts), {"half": half, **{f"m{n}": f'"{w}"' for n, w in enumerate(words)}})}
+    found: dict[int, int] = {}
+    for first in range(0, len(words), COUNTED_AT_ONCE):  # SQLite joins 500 SELECTs at most
+        batch = range(first, min(len(words), first + COUNTED_AT_ONCE))
+        counts = " UNION ALL ".join(
+            f"SELECT {n} AS word, (SELECT count(*) FROM (SELECT 1 FROM notes_words WHERE "
+            f"notes_words MATCH :m{n} LIMIT :half)) AS found" for n in batch)
+        found.update({row.word: row.found for row in s.execute(
+            text(counts), {"half": half, **{f"m{n}": f'"{words[n]}"' for n in batch}})})
     return ([w for n, w in enumerate(words) if 0 < found[n] < half],
             [w for n, w in enumerate(words) if found[n] >= half])
 

@@ -81,3 +81,9 @@ def test_an_older_database_s_notes_are_indexed_when_it_migrates(home: HomePaths)
         assert given(store, "what do numbats eat") == [1]
     finally:
         store.close()
+
+
+def test_a_long_pasted_message_is_recalled_for_without_failing(store: Store) -> None:
+    note = store.add_note(NoteDraft("learning", "Wombat burrows are long")).id
+    pasted = " ".join(f"word{n}" for n in range(1200)) + " wombat"
+    assert given(store, pasted) == [note]
