@@ -46,9 +46,27 @@ TOPICS = {
     "security": "secrets keys rotation redaction ssh gpg passwords audit backups",
     "models": "claude gpt ollama llama context window tokens prompts caching temperature",
 }
-FILLER = ("the", "and", "because", "when", "after", "before", "always", "never", "which",
-          "works", "better", "than", "this", "that", "with", "without", "keeps", "breaks",
-          "use", "prefer", "avoid", "check", "first", "later", "every", "week", "project")
+EVERYDAY = (  # the commonest English words, commonest first
+    "the of and to a in is it that for was on are with as be this have from or by not but what "
+    "all were when we there can an your which their said if do will each about how up out them "
+    "then she many some so these would other into has more her two like him see time could no "
+    "make than first been its who now people my made over did down only way find use may water "
+    "long little very after words called just where most know get through back much before go "
+    "good new write our used me man too any day same right look think also around another came "
+    "come work three word must because does part even place well such here take why help put "
+    "different away again off went old number great tell men say small every found still "
+    "between name should home big give air line set own under read last never us left end "
+    "along while might next sound below saw something thought both few those always looks show "
+    "large often together asked house world going want school important until form food keep "
+    "children feet land side without boy once animals life enough took sometimes four head "
+    "above kind began almost live page got earth need far hand high year mother light parts "
+    "country father let night following picture being study second eyes soon times story boys "
+    "since white days ever paper hard near sentence better best across during today others "
+    "however sure means knew try told young miles sun ways thing whole hear example heard "
+    "several change answer room sea against top turned learn point city play toward five using "
+    "himself usually project week check prefer avoid breaks keeps later works")
+ENGLISH = EVERYDAY.split()
+ZIPF = [1 / rank for rank in range(1, len(ENGLISH) + 1)]
 MESSAGES = [
     "How should I set up pytest fixtures for the sqlite migrations?",
     "Draft the newsletter outline for next week about running habits",
@@ -73,15 +91,19 @@ MESSAGES = [
 ]
 
 
-def words(pick: random.Random, topic: str, count: int) -> str:
+def words(pick: random.Random, topic: str, count: int, share: float) -> str:
+    """`count` words: a `share` of them the topic's, the rest everyday English, the common
+    words commoner (as in text: a word's frequency falls with its rank)."""
     vocabulary = TOPICS[topic].split()
-    return " ".join(pick.choice(vocabulary) if pick.random() < 0.45 else pick.choice(FILLER)
-                    for _ in range(count))
+    everyday = pick.choices(ENGLISH, weights=ZIPF, k=count)
+    return " ".join(pick.choice(vocabulary) if pick.random() < share else everyday[n]
+                    for n in range(count))
 
 
-def notes(count: int, seed: int = 5) -> list[dict[str, object]]:
-    """Rows of `count` notes of every kind: a topic's words, tags, some TELOS ids, bodies of
-    50-150 words, a few superseded or forgotten (they must stay out)."""
+def notes(count: int, share: float, seed: int = 5) -> list[dict[str, object]]:
+    """Rows of `count` notes of every kind: a topic's words (a `share` of them) among everyday
+    ones, tags, some TELOS ids, bodies of 50-150 words, a few superseded or forgotten (they
+    must stay out)."""
     pick = random.Random(seed)
     start = datetime(2025, 1, 1)
     rows = []
@@ -93,19 +115,20 @@ def notes(count: int, seed: int = 5) -> list[dict[str, object]]:
         status = "active" if pick.random() < 0.93 else pick.choice(("superseded", "forgotten"))
         at = start + timedelta(minutes=n * 37)
         rows.append({
-            "kind": pick.choice(KINDS), "title": words(pick, topic, pick.randint(4, 10)),
-            "body": words(pick, topic, pick.randint(50, 150)),
+            "kind": pick.choice(KINDS),
+            "title": words(pick, topic, pick.randint(4, 10), min(0.6, share * 3)),
+            "body": words(pick, topic, pick.randint(50, 150), share),
             "tags": " ".join(pick.sample(TOPICS[topic].split(), pick.randint(0, 3))),
             "telos": telos, "status": status, "created_by": pick.choice(("user", "agent")),
             "host": "bench", "created_at": at, "updated_at": at})
     return rows
 
 
-def fill(store: Store, count: int) -> int:
+def fill(store: Store, count: int, share: float = 0.1) -> int:
     """The notes (their search documents by the triggers, as any insert), and one session with
     a short conversation; returns the session's id."""
     with store.engine.begin() as conn:
-        conn.execute(insert(NoteRow), notes(count))
+        conn.execute(insert(NoteRow), notes(count, share))
     if store.engine.dialect.name == "postgresql":  # as autovacuum would have, in time
         with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("VACUUM ANALYZE notes")
@@ -124,6 +147,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--notes", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=5, help="times each message is timed")
+    parser.add_argument("--topic-share", type=float, default=0.1,
+                        help="share of a note's words from its topic's ten (0.45: each topic "
+                             "word in nearly every note of the topic, the harsh case)")
     parser.add_argument("--database-url", default=None,
                         help="an empty database to fill instead of a new SQLite file")
     args = parser.parse_args()
@@ -131,7 +157,7 @@ def main() -> None:
         url = args.database_url or sqlite_url(Path(folder) / "pai.db")
         store, _, _ = Store.open(url, None)
         began = time.perf_counter()
-        session_id = fill(store, args.notes)
+        session_id = fill(store, args.notes, args.topic_share)
         print(f"stored {args.notes:,} notes in {time.perf_counter() - began:.1f} s "
               f"({store.engine.dialect.name})")
         on, off = NotesSettings(), NotesSettings(in_context=False)

@@ -5,6 +5,7 @@ a goal's notes are its own; an older database's notes are indexed by the migrati
 
 from __future__ import annotations
 
+import random
 import sqlite3
 
 import pytest
@@ -87,3 +88,36 @@ def test_a_long_pasted_message_is_recalled_for_without_failing(store: Store) -> 
     note = store.add_note(NoteDraft("learning", "Wombat burrows are long")).id
     pasted = " ".join(f"word{n}" for n in range(1200)) + " wombat"
     assert given(store, pasted) == [note]
+
+
+def test_scoring_fewer_notes_ranks_them_exactly_as_scoring_all(
+        home: HomePaths, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sqlalchemy import text
+
+    from pai_tui.history import notes_words
+
+    pick = random.Random(4)
+    vocabulary = [f"w{n}" for n in range(60)]
+    weights = [1 / (rank + 1) for rank in range(60)]  # some words in most notes, most rare
+    store, _, _ = Store.open(sqlite_url(home.database), home.backups)
+    for n in range(600):
+        said = " ".join(pick.choices(vocabulary, weights, k=pick.randint(5, 40)))
+        store.add_note(NoteDraft("learning", f"note {n}", said))
+    full = notes_words._SQLITE_RANKED
+    monkeypatch.setattr(notes_words, "_SQLITE_RANKED", "SELECT -1 AS rowid")  # marks the rest
+    pruned = 0
+    with store._session(write=False) as s:
+        for _ in range(60):
+            words = list(dict.fromkeys(pick.sample(vocabulary, pick.randint(2, 6))))
+            counts, total = notes_words._sqlite_counts(s, words)
+            words = [w for w in words if 0 < counts[w] < total / 2]
+            if not words:
+                continue
+            got = notes_words._sqlite_ranked(s, words, counts, total, 12)
+            if got != [-1]:
+                pruned += 1
+                best = list(s.scalars(text(full), {"match": notes_words._any(words),
+                                                   "limit": 12}))
+                assert got == best, words
+    store.close()
+    assert pruned >= 10  # the shortcut was taken, and each time gave the same notes
