@@ -6,8 +6,14 @@ walks the matches of the whole history, so a turn's recall grew with the history
 holds the active notes only, so recall costs what the notes cost. Kept in step with `notes` by
 triggers, like the search index, so every way in (the chat, an agent, an import, another pai)
 is indexed the same. SQLite: an FTS5 table over the notes' title, body and tags (Porter
-stemming, accents folded, as search_words). PostgreSQL: a GIN index over the same text's
-`tsvector`, partial to the active notes.
+stemming, accents folded, as search_words). PostgreSQL: the same text's `tsvector` kept in a
+generated column `notes.words` (ranking reads it, rather than taking each note apart again),
+with a GIN index partial to the active notes.
+
+What a turn costs is ranking the notes that share a word with the message: stop words are left
+out (as PostgreSQL's english configuration does), words most notes have only fill the room the
+others leave (bm25 gives them no weight), and on SQLite bm25 scores only the notes that have a
+rarer word when that provably gives the same best notes (`_sqlite_ranked`).
 """
 
 from __future__ import annotations

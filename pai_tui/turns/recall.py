@@ -1,6 +1,7 @@
 """What the history adds to a turn's system prompt: the user's standing preferences, the notes
 of the TELOS goals the message names (G1, P2...), then the active notes that best match the
-message (the one search), as one bounded block that says what it is. The answer remembers
+message (their own word index, history/notes_words.py: what it costs grows with the notes,
+not with the whole history), as one bounded block that says what it is. The answer remembers
 which notes it was given (the user can open exactly that), and nothing shaped like a key is
 ever put in (redacted once more, however the note was written). Code decides what goes in; the
 model only reads it."""
