@@ -1,4 +1,4 @@
-"""The notes' own word index (migration 20, frozen: a later change is a new migration), and the
+"""The notes' own word index (migration 22, frozen: a later change is a new migration), and the
 query that finds the active notes related to a message (turns/recall.py, before every turn).
 
 The one search index (search_schema.py) holds every message too: asking it for notes alone

@@ -11,6 +11,7 @@ import sqlite3
 import pytest
 
 from pai_tui.config import NotesSettings
+from pai_tui.history.migrations import LATEST
 from pai_tui.history.records import NoteDraft
 from pai_tui.history.store import Store
 from pai_tui.history.urls import sqlite_url
@@ -69,7 +70,7 @@ def test_a_message_of_no_words_gets_only_preferences(store: Store) -> None:
 
 
 def test_an_older_database_s_notes_are_indexed_when_it_migrates(home: HomePaths) -> None:
-    build_schema(home.database, 19)
+    build_schema(home.database, LATEST - 1)
     with sqlite3.connect(home.database) as db:
         db.execute("INSERT INTO notes (kind, title, body, tags, telos, status, created_by, "
                    "created_at, updated_at) VALUES ('learning', 'Numbats eat termites', '', '', "
@@ -78,7 +79,7 @@ def test_an_older_database_s_notes_are_indexed_when_it_migrates(home: HomePaths)
                    "'2026-01-01')")
     store, result, _ = Store.open(sqlite_url(home.database), home.backups)
     try:
-        assert result.from_version == 19
+        assert result.from_version == LATEST - 1
         assert given(store, "what do numbats eat") == [1]
     finally:
         store.close()
