@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import shutil
 import sqlite3
 import statistics
 import tempfile
@@ -86,10 +87,20 @@ def main() -> None:
     parser.add_argument("--database", type=Path, default=None,
                         help="the full history's SQLite file: filled if missing, else reused")
     args = parser.parse_args()
-    size = tuple(int(n) for n in args.size.split("x"))
-    homes = {}
+    size = (int(args.size.split("x")[0]), int(args.size.split("x")[1]))
+    homes, folders = {}, []
+    try:
+        measure(args, size, homes, folders)
+    finally:
+        for folder in folders:  # the homes (and their bytecode); a --database file is kept
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def measure(args: argparse.Namespace, size: tuple[int, int], homes: dict[str, dict[str, str]],
+            folders: list[Path]) -> None:
     for name, count in (("empty", 0), ("full", args.sessions)):
         home, env = bench_home("http://127.0.0.1:9")  # no model is asked
+        folders.append(home)
         database = args.database if count and args.database else home / "pai.db"
         if count and database.exists():
             print(f"reusing {database}")
