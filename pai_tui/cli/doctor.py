@@ -123,6 +123,28 @@ def check_database(config: Config) -> Check:
     return Check("Database", "ok", f"{where}: schema v{version} (current)")
 
 
+def check_synced(config: Config) -> Check:
+    """An SQLite file in a synced folder or on a network filesystem (history/synced.py)."""
+    from pai_tui.history.synced import database_synced
+    from pai_tui.history.urls import sqlite_path, sqlite_url
+
+    url = config.database_url or sqlite_url(config.home.database)
+    try:
+        path = sqlite_path(url)
+    except Exception:
+        return Check("Synced folder", "ok", "not an SQLite file")
+    if path is None:
+        return Check("Synced folder", "ok", "not an SQLite file: a server shares it safely")
+    found = database_synced(url)
+    if found is None:
+        return Check("Synced folder", "ok", f"{path}: not in a synced folder or on a network "
+                     "filesystem, as far as can be told")
+    return Check("Synced folder", "warn", f"{path} is {found.reason}: SQLite files there get "
+                 "corrupted", "to share the history across machines use PostgreSQL: "
+                 "PAI_DATABASE_URL=postgresql+psycopg://… (pai db copy --to URL copies it "
+                 "once); else move PAI_HOME out of that folder")
+
+
 def check_keys(providers: Providers) -> Check:
     """Which keys each provider has (masked), from the environment or secrets.toml."""
     found = []
@@ -288,6 +310,7 @@ def run_checks(config: Config, config_problem: str | None = None) -> list[Check]
         check_home(config),
         check_config(config, config_problem),
         check_database(config),
+        check_synced(config),
         check_keys(providers),
         check_key_age(config),
         check_default_model(providers),

@@ -32,7 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
-from pai_tui.history import hosts_schema, note_uids, notes_schema, search_schema
+from pai_tui.history import hosts_schema, note_uids, notes_schema, notes_words, search_schema
 from pai_tui.history.urls import sqlite_path
 from pai_tui.paths import private_file, private_folder
 
@@ -457,6 +457,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(19, "searching as you type reads a prefix index", _v19_prefix_index),
     Migration(20, "notes keep one name in every database (export, import)", note_uids.create),
     Migration(21, "PostgreSQL keeps each search document's words", _stored_search_words),
+    Migration(22, "the notes' own word index: recall reads the notes alone", notes_words.create),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -6,14 +6,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import Select, literal, or_, select
 from sqlalchemy.orm import Session
 
 from pai_tui.history.hosts import this_host
 from pai_tui.history.models import NoteRow, utcnow
+from pai_tui.history.notes_words import related_note_ids
 from pai_tui.history.records import NoteDraft, NoteRecord
 
 if TYPE_CHECKING:  # (the importers come above the store: they never import it)
@@ -40,6 +42,16 @@ def chat_note(text: str) -> tuple[str, str] | None:
     word, _, rest = text.strip().partition(" ")
     kind = CHAT_COMMANDS.get(word.lower())
     return None if kind is None else (kind, rest.strip())
+
+
+@dataclass(frozen=True)
+class NoteCandidates:
+    """What a turn may be given (turns/recall.py chooses), each list by id, best first."""
+
+    preferences: list[int]
+    of_goals: list[int]
+    related: list[int]
+    notes: dict[int, NoteRecord]  # each of them, by id
 
 
 class NoteError(Exception):
@@ -77,6 +89,23 @@ class NoteStore:
         with self._session(write=False) as s:
             rows = s.scalars(query.order_by(NoteRow.id.desc()).limit(limit))
             return [_record(row) for row in rows]
+
+    def recall_candidates(self, message: str, goals: Sequence[str], limit: int,
+                          preferences: int) -> NoteCandidates:
+        """In one read: the newest active preferences, the newest active notes about the TELOS
+        ids `goals`, and the active notes that best match any word of `message`
+        (history/notes_words.py), up to `limit` of each of the last two."""
+        with self._session(write=False) as s:
+            liked = list(s.scalars(_active_ids().where(NoteRow.kind == "preference")
+                                   .limit(preferences)))
+            padded = literal(" ") + NoteRow.telos + literal(" ")
+            of_goals = list(s.scalars(_active_ids().where(or_(
+                *(padded.contains(f" {goal} ", autoescape=True) for goal in goals)))
+                .limit(limit))) if goals else []
+            related = related_note_ids(s, message, limit)
+            wanted = {*liked, *of_goals, *related}
+            rows = s.scalars(select(NoteRow).where(NoteRow.id.in_(wanted))) if wanted else []
+            return NoteCandidates(liked, of_goals, related, {row.id: _record(row) for row in rows})
 
     def supersede_note(self, note_id: int, draft: NoteDraft,
                        now: datetime | None = None) -> NoteRecord:
@@ -135,6 +164,10 @@ class NoteStore:
 
         with self._session() as s:
             note_transfer.link_notes_used(s, contexts)
+
+
+def _active_ids() -> Select[tuple[int]]:
+    return select(NoteRow.id).where(NoteRow.status == "active").order_by(NoteRow.id.desc())
 
 
 def _active(s: Session, note_id: int) -> NoteRow:

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, func, insert, or_, select, update
+from sqlalchemy import Engine, and_, create_engine, event, func, insert, or_, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -303,20 +303,30 @@ class Store(TimelineStore, FeedStore, LeaseStore, SearchStore, ProposalStore, No
             row = s.get(ChatSession, session_id)
             return _session_record(row) if row else None
 
-    def list_sessions(self, limit: int = 500) -> list[SessionRecord]:
-        """Newest activity first."""
-        counts = (
-            select(Message.session_id, func.count(Message.id).label("n"))
-            .group_by(Message.session_id).subquery()
-        )
-        query = (
-            select(ChatSession, func.coalesce(counts.c.n, 0))
-            .outerjoin(counts, counts.c.session_id == ChatSession.id)
-            .order_by(ChatSession.updated_at.desc(), ChatSession.id.desc())
-            .limit(limit)
-        )
+    def list_sessions(self, limit: int = 500,
+                      before: tuple[datetime, int] | None = None) -> list[SessionRecord]:
+        """Newest activity first; `before`: only those after the session last shown (its
+        `updated_at` and id), for the next page. Each session's messages are counted alone:
+        counting them all first took a third of a second with 600,000 messages."""
+        count = (select(func.count(Message.id)).where(Message.session_id == ChatSession.id)
+                 .correlate(ChatSession).scalar_subquery())
+        query = select(ChatSession, count)
+        if before is not None:
+            updated, session_id = before
+            query = query.where(or_(ChatSession.updated_at < updated, and_(
+                ChatSession.updated_at == updated, ChatSession.id < session_id)))
+        query = query.order_by(ChatSession.updated_at.desc(), ChatSession.id.desc()).limit(limit)
         with self._session(write=False) as s:
             return [_session_record(row, count) for row, count in s.execute(query)]
+
+    def session_titles(self, ids: list[int]) -> dict[int, str]:
+        """The titles of the sessions `ids` (those that still exist)."""
+        if not ids:
+            return {}
+        with self._session(write=False) as s:
+            rows = s.execute(select(ChatSession.id, ChatSession.title)
+                             .where(ChatSession.id.in_(ids)))
+            return {row.id: row.title for row in rows}
 
     def set_session_options(self, session_id: int, *, provider: str | None = None,
                             model: str | None = None, system_prompt: str | None = None) -> None:

@@ -1,6 +1,7 @@
 """What the history adds to a turn's system prompt: the user's standing preferences, the notes
 of the TELOS goals the message names (G1, P2...), then the active notes that best match the
-message (the one search), as one bounded block that says what it is. The answer remembers
+message (their own word index, history/notes_words.py: what it costs grows with the notes,
+not with the whole history), as one bounded block that says what it is. The answer remembers
 which notes it was given (the user can open exactly that), and nothing shaped like a key is
 ever put in (redacted once more, however the note was written). Code decides what goes in; the
 model only reads it."""
@@ -28,21 +29,16 @@ def recall(store: Store, question: str, settings: NotesSettings,
            dropped: Sequence[int] = ()) -> list[NoteRecord]:
     """Blocking: the notes for a turn answering `question`, best first, within the budget
     (`dropped`: notes the user took out of this turn)."""
-    from pai_tui.history.search import Filters
-
     if not settings.in_context or not question.strip():
         return []
-    hits = store.search(question, Filters(kinds=("note",)), limit=settings.context_max * 2,
-                        any_word=True)
-    preferences = store.notes(kinds=("preference",), limit=settings.context_max)
-    named = set(TELOS_ID.findall(question))
-    of_goals = [n for n in store.notes() if named & set(n.draft.telos)] if named else []
-    ranked = [n.id for n in preferences] + [n.id for n in of_goals] + [h.id for h in hits]
-    found = {n.id: n for n in store.notes(ids=ranked)}
+    found = store.recall_candidates(  # twice the room: some may not fit the budget
+        question, sorted(set(TELOS_ID.findall(question))), settings.context_max * 2,
+        settings.context_max)
+    ranked = found.preferences + found.of_goals + found.related
     chosen: list[NoteRecord] = []
     room = settings.context_chars - len(OPEN) - len(CLOSE)
     for note_id in dict.fromkeys(ranked):  # each once, in order
-        note = found.get(note_id)
+        note = found.notes.get(note_id)
         if note is None or note_id in dropped or len(chosen) >= settings.context_max:
             continue
         size = len(line(note)) + 1

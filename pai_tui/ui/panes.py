@@ -22,6 +22,9 @@ from pai_tui.ui.soon import Soon
 
 TIMES_EVERY_S = 30.0
 RELOAD_AFTER_S = 0.1
+PAGE = 100  # sessions listed at a time: a screenful many times over, quick to list
+NEAR_END = 20  # rows from the last one listed: the next page is listed
+MORE = "… older sessions are listed as you scroll down (/ searches them all)"
 
 
 def note_line(note: NoteRecord, now: datetime) -> Text:
@@ -56,7 +59,10 @@ class HistoryPane(Listening, Pane):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.cockpit = cockpit
         self.bridge = bridge
-        self.sessions: list[SessionRecord] = []
+        self.sessions: list[SessionRecord] = []  # those listed, newest first
+        self._more = False  # whether older sessions exist than those listed
+        self._titles: dict[int, str] = {}  # of the search results' sessions
+        self._synced_checked = False
         self.hits: list[SearchHit] = []
         self.view = "sessions"  # or "notes", "forgotten" (v switches)
         self.notes: list[NoteRecord] = []
@@ -80,6 +86,8 @@ class HistoryPane(Listening, Pane):
         self._stop_listening = self.bridge.listen(self, events.StoreReady, events.StoreFailed,
                                                   events.SessionCreated, events.SessionUpdated)
         self.set_interval(TIMES_EVERY_S, self.refresh_times)  # "just now" becomes "5 min ago"
+        listing = self.query_one("#history-list", OptionList)
+        self.watch(listing, "scroll_y", self._near_the_end, init=False)
 
     def on_unmount(self) -> None:
         self._stop_listening()
@@ -89,6 +97,20 @@ class HistoryPane(Listening, Pane):
 
     def on_store_ready(self, event: events.StoreReady) -> None:
         self.reload()
+        if not self._synced_checked:
+            self._synced_checked = True
+            self._warn_if_synced()
+
+    @work(thread=True, group="history-synced", exit_on_error=False)
+    def _warn_if_synced(self) -> None:
+        """Once a start: an SQLite file in a synced folder or on a network filesystem gets
+        corrupted; the user is told where it is and that PostgreSQL is how to share."""
+        from pai_tui.history.synced import database_synced
+
+        found = database_synced(self.cockpit.history.database_url)
+        if found is not None:
+            self.app.call_from_thread(self.app.notify, found.warning(), severity="warning",
+                                      timeout=30, markup=False)
 
     def on_session_created(self, event: events.SessionCreated) -> None:
         self._reload_soon()
@@ -113,7 +135,11 @@ class HistoryPane(Listening, Pane):
 
     @work(group="history", exclusive=True, exit_on_error=False)
     async def reload(self) -> None:
-        self.sessions = await self.cockpit.history.sessions()
+        # The newest sessions, as many as are listed already (a page at first): the list
+        # never loads the whole history; older ones come as the user scrolls to them.
+        wanted = max(PAGE, len(self.sessions))
+        found = await self.cockpit.history.run(lambda store: store.list_sessions(wanted + 1))
+        self.sessions, self._more = found[:wanted], len(found) > wanted
         listing = self.query_one("#history-list", OptionList)
         state = self.query_one("#history-state", EmptyState)
         if self.searching and self.query_one("#history-results").display:
@@ -127,7 +153,7 @@ class HistoryPane(Listening, Pane):
         # Keep the user's place while they browse; otherwise point at the newest session.
         keep = listing.highlighted_option.id if listing.has_focus and \
             listing.highlighted_option else None
-        listing.set_options(self._option(record) for record in self.sessions)
+        listing.set_options(self._options(self.sessions))
         ids = [str(s.id) for s in self.sessions]
         listing.highlighted = ids.index(keep) if keep in ids else 0
         focus = state.has_focus
@@ -135,6 +161,43 @@ class HistoryPane(Listening, Pane):
         listing.display = True
         if focus:
             listing.focus()
+
+    def _options(self, sessions: list[SessionRecord]) -> list[Option]:
+        """The sessions' rows, and under them, while there are older ones, a row saying so."""
+        rows = [self._option(record) for record in sessions]
+        if self._more:
+            rows.append(Option(Text(MORE, style="dim", no_wrap=True, overflow="ellipsis"),
+                               disabled=True))
+        return rows
+
+    def _near_the_end(self, *_: object) -> None:
+        """The user scrolled or moved close to the last session listed: list older ones."""
+        listing = self.query_one("#history-list", OptionList)
+        if not self._more or self.view != "sessions" or not listing.display:
+            return
+        cursor = listing.highlighted if listing.highlighted is not None else 0
+        scrolled = listing.max_scroll_y > 0 and \
+            listing.scroll_y >= listing.max_scroll_y - NEAR_END  # by the wheel, say
+        if scrolled or cursor >= len(self.sessions) - NEAR_END:
+            self._older()
+
+    @work(group="history-older", exclusive=True, exit_on_error=False)
+    async def _older(self) -> None:
+        if not self._more or not self.sessions:
+            return
+        last = self.sessions[-1]
+        found = await self.cockpit.history.run(
+            lambda store: store.list_sessions(PAGE + 1, before=(last.updated_at, last.id)))
+        if self.sessions[-1] is not last:  # reloaded meanwhile: that list is newer
+            return
+        listing = self.query_one("#history-list", OptionList)
+        if listing.option_count > len(self.sessions):  # the row saying there are more
+            listing.remove_option_at_index(listing.option_count - 1)
+        listed = {s.id for s in self.sessions}
+        older = [s for s in found[:PAGE] if s.id not in listed]  # one moved up meanwhile
+        self.sessions += older
+        self._more = len(found) > PAGE
+        listing.add_options(self._options(older))
 
     @staticmethod
     def _prompt(record: SessionRecord, now: datetime | None = None) -> Text:
@@ -150,10 +213,14 @@ class HistoryPane(Listening, Pane):
     def refresh_times(self, now: datetime | None = None) -> None:
         """Say again how long ago each session was active (no trip to the database)."""
         listing = self.query_one("#history-list", OptionList)
-        if listing.option_count != len(self.sessions):
+        if listing.option_count != len(self.sessions) + self._more:
             return
         for index, record in enumerate(self.sessions):
             listing.replace_option_prompt_at_index(index, self._prompt(record, now))
+
+    @on(OptionList.OptionHighlighted, "#history-list")
+    def _moved(self) -> None:
+        self._near_the_end()
 
     @on(OptionList.OptionSelected, "#history-list")
     def _selected(self, message: OptionList.OptionSelected) -> None:
@@ -281,10 +348,13 @@ class HistoryPane(Listening, Pane):
             results.display, self.border_subtitle = False, ""
             self.reload()
             return
-        if any(h.session_id not in {s.id for s in self.sessions} for h in self.hits
-               if h.session_id is not None):  # a session this list has not seen yet
-            self.sessions = await self.cockpit.history.sessions()
         titles = {s.id: s.title for s in self.sessions}
+        unlisted = sorted({h.session_id for h in self.hits if h.session_id is not None}
+                          - titles.keys())  # older than those listed, or new
+        if unlisted:
+            titles.update(await self.cockpit.history.run(
+                lambda store: store.session_titles(unlisted)))
+        self._titles = titles
         now = datetime.now(UTC).replace(tzinfo=None)
         results.set_options(Option(result_line(hit, titles, now), id=f"{hit.kind}:{hit.id}")
                             for hit in self.hits)
@@ -302,8 +372,8 @@ class HistoryPane(Listening, Pane):
         if hit.kind == "item":
             self._open_item(hit.id)
         elif hit.session_id is not None:
-            title = next((s.title for s in self.sessions if s.id == hit.session_id), "")
-            self.post_message(self.OpenSession(hit.session_id, title, at=hit.id))
+            self.post_message(self.OpenSession(hit.session_id,
+                                               self._titles.get(hit.session_id, ""), at=hit.id))
 
     @work(group="history-open", exit_on_error=False)
     async def _open_item(self, item_id: int) -> None:

@@ -45,9 +45,11 @@ def test_fresh_machine_can_run_with_warnings_only(home: HomePaths) -> None:
     result = doctor()
     assert result.returncode == 0, result.stdout + result.stderr
     table = rows(result.stdout)
-    assert set(table) == {"Python", "PAI_HOME", "Config", "Database", "Provider keys", "Key age",
-                          "Default model", "Reachable", "Local models", "Voice engine",
-                          "Themes", "Skills", "Hooks", "Log"}
+    assert set(table) == {"Python", "PAI_HOME", "Config", "Database", "Synced folder",
+                          "Provider keys", "Key age", "Default model", "Reachable",
+                          "Local models", "Voice engine", "Themes", "Skills", "Hooks", "Log"}
+    assert table["Synced folder"].startswith("OK") and "not in a synced folder" in \
+        table["Synced folder"]
     assert table["Hooks"].startswith("OK | 0 registered")
     assert table["Default model"].startswith("WARN | offline")
     assert table["Python"].startswith("OK")
@@ -144,6 +146,24 @@ def test_database_schema_is_reported(home: HomePaths) -> None:
     row = rows(result.stdout)["Database"]
     assert row.startswith("WARN") and "newer than this pai" in row and "only reads" in row
     assert "upgrade pai" in result.stdout
+
+
+def test_a_history_in_a_synced_folder_is_a_warning_saying_to_share_with_postgresql(
+        tmp_path: Path) -> None:
+    synced = tmp_path / "Sync"
+    (synced / ".stfolder").mkdir(parents=True)
+    result = doctor(PAI_HOME=str(synced / "pai"))
+    assert result.returncode == 0, result.stdout + result.stderr  # pai runs; it is warned
+    row = rows(result.stdout)["Synced folder"]
+    assert row.startswith("WARN") and f"{synced / 'pai' / 'pai.db'}" in row
+    assert f"in a folder Syncthing syncs ({synced}: it holds .stfolder)" in row
+    assert "PAI_DATABASE_URL=postgresql+psycopg://" in row
+    dropbox = tmp_path / "Dropbox" / "pai"
+    row = rows(doctor(PAI_HOME=str(dropbox)).stdout)["Synced folder"]
+    assert row.startswith("WARN") and f"in a Dropbox folder ({tmp_path / 'Dropbox'})" in row
+    row = rows(doctor(PAI_HOME=str(dropbox),
+                      PAI_DATABASE_URL="postgresql+psycopg://me@127.0.0.1:9/pai").stdout)
+    assert row["Synced folder"].startswith("OK | not an SQLite file")
 
 
 def test_unusable_database_url_fails_without_showing_its_password(tmp_path: Path) -> None:
