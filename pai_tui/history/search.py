@@ -78,17 +78,13 @@ class SearchStore:
         raise NotImplementedError
 
     def search(self, query: str, filters: Filters | None = None, limit: int = 50,
-               prefix: bool = False, any_word: bool = False) -> list[SearchHit]:
+               prefix: bool = False) -> list[SearchHit]:
         """The best `limit` matches of `query`; `prefix`: its last word may be unfinished
-        (search as you type); `any_word`: a match needs one of its words, not all (what
-        relates to a message, rather than what the user looks for)."""
+        (search as you type)."""
         filters = filters or Filters()
         if not query.strip():
             return []
         with self._session(write=False) as s:
-            if any_word:
-                return _best(_any_word(s, self.engine.dialect.name, query, filters, limit),
-                             limit)
             postgresql = self.engine.dialect.name == "postgresql"
             hits = (_pg_words if postgresql else _sqlite_words)(s, query, filters, limit, prefix)
             # Substrings too when the words found too few (they would rank after these).
@@ -126,17 +122,6 @@ def quoted(query: str, prefix: bool = False) -> str:
         return ""
     said = " ".join('"' + part.replace('"', '""') + '"' for part in parts)
     return said + "*" if prefix and query[-1:].isalnum() else said
-
-
-def _any_word(s: Session, dialect: str, query: str, filters: Filters,
-              limit: int) -> list[SearchHit]:
-    words = [w for w in _WORD.findall(query.lower()) if len(w) > 2 or w.isdigit()]
-    if not words:
-        return []
-    if dialect == "postgresql":  # its english configuration drops the stop words itself
-        return _pg_words(s, " or ".join(words), filters, limit, False)
-    return _sqlite_match(s, "search_words", " OR ".join(f'"{w}"' for w in words), filters,
-                         limit, 1.0)
 
 
 # SQLite ------------------------------------------------------------------------------------
