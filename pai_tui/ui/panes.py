@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from rich.text import Text
@@ -46,6 +47,11 @@ class OpenSession(Message):
     def __init__(self, session_id: int, title: str, at: int | None = None):
         super().__init__()
         self.session_id, self.title, self.at = session_id, title, at
+
+
+def _rows(options: Sequence[Option]) -> list[tuple[str | None, str]]:
+    """What a list of options shows: each one's id and text."""
+    return [(option.id, str(option.prompt)) for option in options]
 
 
 class HistoryPane(Listening, Pane):
@@ -153,9 +159,13 @@ class HistoryPane(Listening, Pane):
         # Keep the user's place while they browse; otherwise point at the newest session.
         keep = listing.highlighted_option.id if listing.has_focus and \
             listing.highlighted_option else None
-        listing.set_options(self._options(self.sessions))
-        ids = [str(s.id) for s in self.sessions]
-        listing.highlighted = ids.index(keep) if keep in ids else 0
+        options = self._options(self.sessions)
+        if not listing.display or _rows(options) != _rows(listing.options):
+            # (Setting 100 rows lays them all out again: tens of ms on the event loop, after
+            # every turn, for a list that mostly reads the same: "now", on top.)
+            listing.set_options(options)
+            ids = [str(s.id) for s in self.sessions]
+            listing.highlighted = ids.index(keep) if keep in ids else 0
         focus = state.has_focus
         state.display = False
         listing.display = True
