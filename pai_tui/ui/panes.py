@@ -370,8 +370,8 @@ class HistoryPane(Listening, Pane):
                             for hit in self.hits)
         results.highlighted = 0 if self.hits else None  # enter opens the best at once
         self.border_subtitle = f"{len(self.hits)} found" if self.hits else "nothing found"
-        self.query_one("#history-list").display = False
-        self.query_one("#history-state").display = False
+        for shown in ("#history-list", "#history-notes", "#history-state"):
+            self.query_one(shown).display = False  # (the results in their place)
         results.display = True
 
     @on(OptionList.OptionSelected, "#history-results")

@@ -95,6 +95,21 @@ async def test_an_item_opens_in_full_and_esc_goes_back_to_the_sessions() -> None
         assert not results(app).display and listing.option_count == 2
 
 
+async def test_searching_from_the_notes_view_shows_the_results_in_the_notes_place() -> None:
+    async with running(size=(160, 40)) as (app, pilot):
+        await fill(app)
+        await press(pilot, "alt+3")
+        await settle(pilot)
+        await press(pilot, "v")  # the notes
+        notes = app.main.query_one("#history-notes", OptionList)
+        assert await eventually(pilot, lambda: notes.display)
+        await press(pilot, "slash", *"quok")
+        assert await eventually(pilot, lambda: len(lines(app)) == 2)
+        assert results(app).display and not notes.display
+        await press(pilot, "escape")  # back to the notes, not the sessions
+        assert await eventually(pilot, lambda: notes.display and not results(app).display)
+
+
 async def test_nothing_found_is_said_and_raw_text_never_fails() -> None:
     async with running(size=(160, 40)) as (app, pilot):
         await fill(app)
