@@ -44,6 +44,13 @@ class StoreReady(Event):
 
 
 @dataclass(frozen=True)
+class StoreMigrating(Event):
+    """A step of migrating the history is starting (a large history takes minutes)."""
+
+    step: str
+
+
+@dataclass(frozen=True)
 class StoreFailed(Event):
     message: str
 

@@ -79,9 +79,14 @@ def in_cockpit(config: Config, work: Callable[[Cockpit], Coroutine[Any, Any, T]]
     after, whatever happened (its store, its timeline)."""
     import asyncio
 
+    from pai_tui import events
+    from pai_tui.cli.output import warn
     from pai_tui.cockpit import Cockpit
 
     cockpit = Cockpit(config)
+    # A large history's migration takes minutes: each step is said as it starts.
+    cockpit.bus.subscribe(events.StoreMigrating,
+                          lambda event: warn(f"pai: history: {event.step}…"))
     try:
         return asyncio.run(work(cockpit))
     finally:

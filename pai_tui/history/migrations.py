@@ -505,8 +505,10 @@ def too_new(version: int) -> str:
             "this pai only reads it; upgrade pai (pip install -U pai-tui) to write to it")
 
 
-def migrate(engine: Engine, backup_dir: Path | None) -> MigrationResult:
-    """Bring the schema to LATEST. Backs an existing SQLite file up first."""
+def migrate(engine: Engine, backup_dir: Path | None,
+            told: Callable[[str], None] | None = None) -> MigrationResult:
+    """Bring the schema to LATEST. Backs an existing SQLite file up first. `told` hears each
+    step before it starts (a large history's index is rebuilt in minutes, not seconds)."""
     with engine.connect() as conn:
         start = current_version(conn)
         has_tables = bool(inspect(conn).get_table_names())
@@ -517,10 +519,14 @@ def migrate(engine: Engine, backup_dir: Path | None) -> MigrationResult:
     backup = None
     path = sqlite_path(engine.url.render_as_string(hide_password=False))
     if path is not None and has_tables and backup_dir is not None:
+        if told is not None:
+            told(f"backing up {path.name} before migrating it")
         backup = backup_sqlite(path, backup_dir, start)
-    for migration in MIGRATIONS:
-        if migration.version <= start:
-            continue
+    steps = [m for m in MIGRATIONS if m.version > start]
+    for number, migration in enumerate(steps, 1):
+        if told is not None and has_tables:
+            told(f"migrating to schema v{migration.version} ({number} of {len(steps)}): "
+                 f"{migration.description}")
         try:
             with engine.connect().execution_options(sqlite_begin="IMMEDIATE") as conn, \
                     conn.begin():

@@ -118,7 +118,9 @@ class History:
                 from pai_tui.history.store import Store
 
                 try:
-                    store, result, _ = Store.open(self.database_url, self.config.home.backups)
+                    store, result, _ = Store.open(
+                        self.database_url, self.config.home.backups,
+                        lambda step: self.bus.publish(events.StoreMigrating(step)))
                 except Exception as error:
                     self.bus.publish(events.StoreFailed(self.redact(str(error))))
                     raise

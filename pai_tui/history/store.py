@@ -7,7 +7,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -156,15 +156,17 @@ class Store(TimelineStore, FeedStore, LeaseStore, SearchStore, ProposalStore, No
         self.refused: str | None = None
 
     @classmethod
-    def open(cls, url: str, backup_dir: Path | None) -> tuple[Store, MigrationResult, int]:
+    def open(cls, url: str, backup_dir: Path | None,
+             told: Callable[[str], None] | None = None) -> tuple[Store, MigrationResult, int]:
         """Connect, migrate (backing up first), and mark answers left `streaming` by a dead process
-        as `interrupted`. Returns the store, what migration did, and how many were interrupted.
+        as `interrupted`. Returns the store, what migration did, and how many were interrupted;
+        `told` hears each step of a migration before it starts.
         A database a newer pai migrated opens read-only (`refused` says why): untouched, read,
         listed and searched as usual, every write refused with that reason."""
         engine = make_engine(url)
         try:
             try:
-                result = migrate(engine, backup_dir)
+                result = migrate(engine, backup_dir, told)
             except SchemaTooNew as newer:
                 store = cls(engine)
                 store.refused = too_new(newer.version)

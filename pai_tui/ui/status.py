@@ -42,7 +42,8 @@ class StatusBar(Listening, Static):
     agents_today: reactive[float] = reactive(0.0)
     scheduler: reactive[str] = reactive("off")
     voice: reactive[str] = reactive("off")
-    history: reactive[str] = reactive("opening…")  # opening… / ready / read-only / unavailable
+    history: reactive[str] = reactive("opening…")  # opening… / migrating… / ready / read-only /
+    # unavailable
     offline: reactive[str] = reactive("")  # why the provider cannot be reached, if it cannot
     hint: reactive[str] = reactive("")  # something to act on, shown instead of the key hints
 
@@ -56,7 +57,7 @@ class StatusBar(Listening, Static):
         self._stop_listening = self.bridge.listen(self, events.StoreReady, events.StoreFailed,
                                                   events.TurnStarted, events.TurnFinished,
                                                   events.Connectivity, events.ChoiceChanged,
-                                                  events.StoreReadOnly)
+                                                  events.StoreReadOnly, events.StoreMigrating)
         self._running: set[int] = set()  # agents' runs going now
         # One sum of the spending for the answers that end together (eight agents at once).
         self._costs = Soon(self, COSTS_AFTER_S, self.refresh_costs)
@@ -79,6 +80,12 @@ class StatusBar(Listening, Static):
             self.notify(f"History migrated to schema v{event.schema_version}; "
                         f"backup at {event.backup}", markup=False)
         self.refresh_costs()
+
+    def on_store_migrating(self, event: events.StoreMigrating) -> None:
+        """Said at each step: a large history's migration takes minutes, and the history
+        waits for it."""
+        self.history = "migrating…"
+        self.notify(f"History: {event.step}…", timeout=30, markup=False)
 
     def on_store_read_only(self, event: events.StoreReadOnly) -> None:
         """Said once; the mark stays (every write would say it again)."""

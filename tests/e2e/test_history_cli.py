@@ -66,3 +66,4 @@ def test_text_lists_results_literally(home: HomePaths, database_url: str) -> Non
     assert done.returncode == 0
     assert "\x1b" not in done.stdout and "--format markdown" in done.stdout
     assert "session" in done.stdout
+

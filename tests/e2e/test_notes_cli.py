@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import json
 
+from pai_tui.history.migrations import LATEST
+from pai_tui.paths import HomePaths
+from tests.builders import build_schema
 from tests.conftest import run_pai
 
 
@@ -64,3 +67,15 @@ def test_refusals_say_what_is_wrong() -> None:
     assert empty.returncode == 2 and "what to remember?" in empty.stderr
     bad_kind = run_pai("notes", "add", "--kind", "gossip", "x")
     assert bad_kind.returncode == 2 and "gossip" in bad_kind.stderr
+
+
+def test_a_command_says_each_step_of_a_migration_on_stderr(home: HomePaths) -> None:
+    """A large history's migration takes minutes: the first command after an upgrade of pai
+    says what it is doing, and its JSON stays clean."""
+    home.root.mkdir(parents=True, exist_ok=True)
+    build_schema(home.database, LATEST - 1)
+    done = run_pai("notes", "list", "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == []
+    assert f"pai: history: migrating to schema v{LATEST} (1 of 1): " in done.stderr
+    assert "backing up pai.db before migrating it" in done.stderr

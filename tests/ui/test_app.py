@@ -14,6 +14,7 @@ from textual.widget import Widget
 from textual.widgets import OptionList
 
 from pai_tui.actions import ACTIONS, BY_ID
+from pai_tui.history.migrations import LATEST, MIGRATIONS
 from pai_tui.paths import HomePaths
 from pai_tui.ui.agents_pane import AgentsPane
 from pai_tui.ui.app import PaiApp
@@ -26,6 +27,7 @@ from pai_tui.ui.skills_screen import SkillsScreen
 from pai_tui.ui.status import StatusBar
 from pai_tui.ui.summary_screen import SummaryScreen
 from pai_tui.ui.timeline_screen import TimelineScreen
+from tests.builders import build_schema
 from tests.conftest import TEST_KEYS, write_config
 from tests.fakes.llm_server import FakeLLMServer, Reply
 from tests.pilot import (
@@ -288,6 +290,18 @@ async def test_history_shows_why_when_the_database_cannot_be_used(home: HomePath
         state = text_of(app, app.screen.query_one("#history-state"))
         assert "History unavailable" in state and "not a database" in state, state
         assert "history unavailable" in text_of(app, app.screen.query_one("#status"))
+
+
+async def test_a_migration_says_each_step_and_then_where_the_backup_is(home: HomePaths) -> None:
+    home.root.mkdir(parents=True)
+    build_schema(home.database, LATEST - 1)
+    async with running() as (app, _):
+        said = [str(n.message) for n in app._notifications]
+        assert f"History: migrating to schema v{LATEST} (1 of 1): " \
+            f"{MIGRATIONS[-1].description}…" in said
+        assert any(m.startswith(f"History migrated to schema v{LATEST}; backup at ")
+                   for m in said)
+        assert "history ready" in text_of(app, app.screen.query_one("#status"))
 
 
 def test_every_binding_has_an_id_and_no_action_needs_a_swallowed_key() -> None:

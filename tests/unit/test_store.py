@@ -41,6 +41,22 @@ def test_migrates_an_empty_file_without_a_backup(home: HomePaths) -> None:
     store.close()
 
 
+def test_each_step_of_a_migration_is_told_before_it_starts(home: HomePaths) -> None:
+    """A large history's migration takes minutes: the user hears what it is doing."""
+    build_schema(home.database, LATEST - 2)
+    told: list[str] = []
+    store, _, _ = Store.open(sqlite_url(home.database), home.backups, told.append)
+    store.close()
+    assert told[0] == "backing up pai.db before migrating it"
+    assert told[1].startswith(f"migrating to schema v{LATEST - 1} (1 of 2): ")
+    assert told[2].startswith(f"migrating to schema v{LATEST} (2 of 2): ")
+    assert len(told) == 3
+    fresh: list[str] = []  # a new history is made, not migrated: nothing to say
+    store, _, _ = Store.open(sqlite_url(home.root / "new.db"), home.backups, fresh.append)
+    store.close()
+    assert fresh == []
+
+
 def test_migrates_the_previous_schema_keeping_data_and_backing_up_first(home: HomePaths) -> None:
     build_schema(home.database, LATEST - 1)
     with sqlite3.connect(home.database) as db:
